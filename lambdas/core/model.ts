@@ -155,3 +155,158 @@ export function nagiosExitCode(status: Status): 0 | 1 | 2 {
   if (status === 'warning') return 1;
   return 2;
 }
+
+// ---------------------------------------------------------------------------
+// Inventory, state and alerts
+// ---------------------------------------------------------------------------
+
+/** Alert thresholds and timing, resolved per endpoint (defaults merged with overrides). */
+export interface AlertPolicyConfig {
+  /** Days-to-expiry thresholds that each alert once per certificate fingerprint, e.g. [30, 14, 7, 3, 1]. */
+  readonly thresholdsDays: readonly number[];
+  /** Status thresholds for warning / critical. */
+  readonly expiry: ExpiryThresholds;
+  /** Connection/handshake failures in a row before an error alert. Default 2. */
+  readonly failuresBeforeAlert: number;
+  /** Re-notify interval while critical or expired, in milliseconds. Default 24 h. */
+  readonly renotifyIntervalMs: number;
+}
+
+/** One monitored endpoint as configured (the inventory). */
+export interface Endpoint {
+  /** Canonical target id, `host:port`. The inventory key. */
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  /** Display name; defaults to the id. */
+  readonly name: string;
+  readonly owner: string | null;
+  readonly tags: readonly string[];
+  /** Names of the channels this endpoint alerts to; empty means all channels. */
+  readonly channels: readonly string[];
+  readonly policy: AlertPolicyConfig;
+  /** Probe timeout for this endpoint in ms. */
+  readonly timeoutMs: number;
+}
+
+/** Key of one address of one endpoint: `${endpointId}|${address ?? 'dns'}`. */
+export function addressKey(endpointId: string, address: string | null): string {
+  return `${endpointId}|${address ?? 'dns'}`;
+}
+
+/** Bookkeeping the alert policy keeps so that it is never silent and never spams. */
+export interface AlertBookkeeping {
+  /** Leaf fingerprint the thresholds below refer to. */
+  readonly fingerprint: string | null;
+  /** Thresholds (days) already alerted for that fingerprint. */
+  readonly thresholdsSent: readonly number[];
+  /** When the last critical/expired notification went out (ISO), for re-notify. */
+  readonly lastNotifiedAt: string | null;
+  /** Whether an error alert went out for the current failure streak. */
+  readonly errorAlerted: boolean;
+  /** Problem codes (trust, hostname, connection) alerted and awaiting a resolved notice. */
+  readonly openProblems: readonly FindingCode[];
+}
+
+/** The latest state of one address, as stored. */
+export interface AddressState {
+  readonly key: string;
+  readonly endpointId: string;
+  readonly endpointName: string;
+  readonly host: string;
+  readonly port: number;
+  readonly address: string | null;
+  readonly status: Status;
+  readonly daysLeft: number | null;
+  readonly notAfter: string | null;
+  /** Leaf SHA-256 fingerprint; null when no certificate was obtained. */
+  readonly fingerprint: string | null;
+  readonly issuer: string | null;
+  readonly findings: readonly Finding[];
+  readonly lastCheckedAt: string;
+  readonly lastSuccessAt: string | null;
+  readonly consecutiveFailures: number;
+  /** Start of the current failure streak (ISO), null when the last check succeeded. */
+  readonly failingSince: string | null;
+  readonly alerting: AlertBookkeeping;
+  /** Run that produced this state; a redelivered check of the same run is a no-op. */
+  readonly lastRunId: string | null;
+}
+
+export type AlertKind =
+  | 'threshold'
+  | 'renotify'
+  | 'renewed'
+  | 'resolved'
+  | 'problem'
+  | 'error'
+  | 'divergent'
+  | 'monitor'
+  | 'test';
+
+/** One notification, independent of the channel that carries it. */
+export interface Alert {
+  /** Deterministic id (idempotency key): the same event always gets the same id. */
+  readonly id: string;
+  readonly kind: AlertKind;
+  readonly severity: Severity;
+  /** Display name of the endpoint. */
+  readonly endpoint: string;
+  readonly endpointId: string;
+  readonly address: string | null;
+  readonly status: Status;
+  readonly daysLeft: number | null;
+  readonly notAfter: string | null;
+  readonly issuer: string | null;
+  readonly findings: readonly Finding[];
+  /** One line, e.g. "expires in 7 days". Plain text; may contain untrusted text. */
+  readonly summary: string;
+  /** Longer explanation (e.g. "unreachable for 2 consecutive checks since …"). */
+  readonly detail: string;
+  /** One line on what to do next. */
+  readonly action: string;
+  readonly occurredAt: string;
+  readonly owner: string | null;
+  /** Channel names to deliver to; empty means all. */
+  readonly channels: readonly string[];
+}
+
+/** Delivery channels, with any `env:`/secret references already resolved. */
+export type Channel = SnsChannel | SlackChannel | TeamsChannel | WebhookChannel;
+
+interface ChannelBase {
+  /** Unique channel name (endpoints refer to channels by name). */
+  readonly name: string;
+  /** Alerts below this severity are not sent to the channel. */
+  readonly minSeverity: Severity;
+}
+export interface SnsChannel extends ChannelBase {
+  readonly type: 'sns';
+  readonly topicArn: string;
+}
+export interface SlackChannel extends ChannelBase {
+  readonly type: 'slack';
+  readonly url: string;
+}
+export interface TeamsChannel extends ChannelBase {
+  readonly type: 'teams';
+  readonly url: string;
+}
+export interface WebhookChannel extends ChannelBase {
+  readonly type: 'webhook';
+  readonly url: string;
+  /** HMAC-SHA256 key; null sends unsigned. */
+  readonly secret: string | null;
+  /** Header carrying `sha256=<hex>` of the body. Default `X-Certwatch-Signature`. */
+  readonly signatureHeader: string;
+}
+
+/** Outcome of delivering one alert to one channel. */
+export interface DeliveryResult {
+  readonly channel: string;
+  readonly alertId: string;
+  readonly ok: boolean;
+  readonly attempts: number;
+  /** Error description when not ok. */
+  readonly error: string | null;
+}
