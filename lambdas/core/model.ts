@@ -206,6 +206,8 @@ export interface AlertBookkeeping {
   readonly errorAlerted: boolean;
   /** Problem codes (trust, hostname, connection) alerted and awaiting a resolved notice. */
   readonly openProblems: readonly FindingCode[];
+  /** Key of the divergent-certificates condition last alerted for this address's endpoint (sorted fingerprints), null if none. */
+  readonly divergenceKey: string | null;
 }
 
 /** The latest state of one address, as stored. */
