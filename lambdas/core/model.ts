@@ -30,6 +30,8 @@ export const FINDING_CODES = [
   'NOT_TLS',
   // Added by certwatch beyond the original contract.
   'DIVERGENT_CERTIFICATES',
+  /** certwatch itself failed while checking (a bug, never a server's doing); always critical. */
+  'CHECK_FAILED',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -208,6 +210,18 @@ export interface AlertBookkeeping {
   readonly openProblems: readonly FindingCode[];
   /** Key of the divergent-certificates condition last alerted for this address's endpoint (sorted fingerprints), null if none. */
   readonly divergenceKey: string | null;
+  /**
+   * Threshold bookkeeping of the leaf fingerprints served before the current one, newest first (a few at most).
+   * An address that alternates between two certificates (two backends behind one IP) then neither announces a
+   * renewal on every switch nor repeats threshold alerts. Absent in states written before it existed.
+   */
+  readonly recentFingerprints?: readonly FingerprintThresholds[];
+}
+
+/** Thresholds already alerted for one leaf fingerprint. */
+export interface FingerprintThresholds {
+  readonly fingerprint: string;
+  readonly thresholdsSent: readonly number[];
 }
 
 /** The latest state of one address, as stored. */
@@ -233,6 +247,27 @@ export interface AddressState {
   readonly alerting: AlertBookkeeping;
   /** Run that produced this state; a redelivered check of the same run is a no-op. */
   readonly lastRunId: string | null;
+  /**
+   * Alerts decided but not yet confirmed delivered (the outbox). The state write
+   * that records them is the claim to send them, so a duplicate delivery cannot
+   * send them twice, and a crash or failed channel cannot lose them.
+   */
+  readonly outbox?: AlertOutbox | null;
+}
+
+/** Pending alert deliveries of one address. */
+export interface AlertOutbox {
+  readonly entries: readonly OutboxEntry[];
+  /** When a sender last claimed the outbox (ISO); another sender waits for the lease to pass. */
+  readonly claimedAt: string;
+}
+
+export interface OutboxEntry {
+  readonly alert: Alert;
+  /** Channels still owed this alert; null = every channel the alert routes to. */
+  readonly channels: readonly string[] | null;
+  readonly attempts: number;
+  readonly lastError: string | null;
 }
 
 export type AlertKind =

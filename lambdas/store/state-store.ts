@@ -59,11 +59,54 @@ export interface StateStore {
   /** History of one address, newest first. */
   listHistory(key: string, limit: number): Promise<CheckResult[]>;
 
+  /** Record a new run. A run id that already exists is a duplicated dispatch: throws `RunExistsError`. */
   createRun(run: { runId: string; startedAt: string; expected: number }): Promise<void>;
-  /** Count one completed check of a run. Call once per address per run (the state write's lastRunId guards duplicates). */
+  /**
+   * Count one completed check of a run. Call once per address per run (the state write's lastRunId guards duplicates).
+   * Throws `RunNotFoundError` when the run does not exist.
+   */
   recordCheckCompleted(runId: string): Promise<void>;
   getRun(runId: string): Promise<RunRecord | null>;
   /** Most recent runs, newest first. */
   listRuns(limit: number): Promise<RunRecord[]>;
+  /** Mark a run judged. The first `finishedAt` wins (a repeated call keeps it). Throws `RunNotFoundError` when the run does not exist. */
   finishRun(runId: string, finishedAt: string): Promise<void>;
+}
+
+/**
+ * A store operation failed for a reason other than a lost optimistic-concurrency
+ * race (which is the 'conflict' outcome, not an error). Says which operation
+ * and which key failed; the SDK error is the `cause`. Callers decide whether to
+ * retry (Lambda: let the message be redelivered).
+ */
+export class StateStoreError extends Error {
+  override name = 'StateStoreError';
+  /** Store operation, e.g. `saveAddressState`. */
+  readonly operation: string;
+  /** Key the operation was about (address key, endpoint id, run id, table name). */
+  readonly key: string;
+
+  constructor(operation: string, key: string, message: string, options?: { cause?: unknown }) {
+    super(`${operation}(${key}): ${message}`, options);
+    this.operation = operation;
+    this.key = key;
+  }
+}
+
+/** `createRun` for a run id that already exists (a duplicated dispatch). */
+export class RunExistsError extends StateStoreError {
+  override name = 'RunExistsError';
+
+  constructor(runId: string, options?: { cause?: unknown }) {
+    super('createRun', runId, 'run already exists', options);
+  }
+}
+
+/** `recordCheckCompleted` / `finishRun` for a run that was never created (or has expired). */
+export class RunNotFoundError extends StateStoreError {
+  override name = 'RunNotFoundError';
+
+  constructor(operation: string, runId: string, options?: { cause?: unknown }) {
+    super(operation, runId, 'run does not exist', options);
+  }
 }

@@ -1,0 +1,206 @@
+/** `certwatch check`: probe targets now and report, like check_ssl_cert but for many targets at once. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CaFileError, loadTrustStore } from '../cert/trust-store';
+import { type CheckResult, nagiosExitCode, type Target, worstStatus } from '../core/model';
+import { parseTarget, TargetParseError } from '../core/parse-target';
+import { checkTargets } from '../pipeline/check-target';
+import { type CliIo, parseDurationMs, parseIntOption, UsageError, useColour } from './cli-io';
+import { renderSummary, renderTable, toJsonLine } from './render-results';
+
+/**
+ * Default parallelism. Waiting on a dead endpoint costs no CPU, so the pool is
+ * sized for the slow ones: with 128 slots, even dozens of tarpits time out
+ * side by side in one deadline while the rest of the list keeps moving.
+ */
+export const DEFAULT_CONCURRENCY = 128;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+export const CHECK_USAGE = `Usage: certwatch check [options] [host[:port] ...]
+
+Checks the TLS certificate of every address of each target, now.
+
+Options:
+  -f, --file FILE         read targets from FILE (one per line, # starts a comment); repeatable
+  -t, --timeout DURATION  deadline per address, covering DNS, connect and handshake (default 10s)
+  -w, --warn-days N       warning when the earliest expiry is within N days (default 30)
+  -c, --critical-days N   critical when within N days (default 7)
+      --ca-file PEM       also trust the CA certificates in PEM (added to Node's bundled roots)
+      --first-address     check only the first resolved address of each target
+      --concurrency N     addresses checked at once (default ${DEFAULT_CONCURRENCY})
+      --json              print JSON Lines, one object per address checked
+      --no-color          never colour the table
+  -h, --help              show this help
+
+Exit codes (Nagios): 0 ok, 1 warning, 2 critical/expired/error, 3 usage error.
+`;
+
+export interface CheckCommandOptions {
+  readonly targets: Target[];
+  readonly timeoutMs: number;
+  readonly warnDays: number;
+  readonly criticalDays: number;
+  readonly caFile: string | null;
+  readonly firstAddress: boolean;
+  readonly concurrency: number;
+  readonly json: boolean;
+  readonly colour: boolean;
+}
+
+/** Parses argv (after `check`) into options; throws UsageError naming the bad argument. */
+export function parseCheckArgs(argv: string[], io: CliIo): CheckCommandOptions | 'help' {
+  let parsed: ReturnType<typeof parseCheckArgsRaw>;
+  try {
+    parsed = parseCheckArgsRaw(argv);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^.*?: /s, '').split('\n')[0] ?? 'bad arguments');
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  const cwd = io.cwd ?? process.cwd();
+  const raw: { text: string; where: string }[] = parsed.positionals.map((text, i) => ({
+    text,
+    where: `argument ${i + 1}`,
+  }));
+  for (const file of v.file ?? []) raw.push(...readTargetFile(resolve(cwd, file), file));
+  if (raw.length === 0) throw new UsageError('no targets: give host[:port] arguments or --file FILE');
+  const seen = new Set<string>();
+  const targets: Target[] = [];
+  for (const { text, where } of raw) {
+    let target: Target;
+    try {
+      target = parseTarget(text);
+    } catch (error) {
+      if (error instanceof TargetParseError) throw new UsageError(`${where}: ${error.message}`);
+      throw error;
+    }
+    if (!seen.has(target.id)) {
+      seen.add(target.id);
+      targets.push(target);
+    }
+  }
+  const warnDays = v['warn-days'] === undefined ? 30 : parseIntOption(v['warn-days'], '--warn-days', 0, 3650);
+  const criticalDays =
+    v['critical-days'] === undefined ? 7 : parseIntOption(v['critical-days'], '--critical-days', 0, 3650);
+  if (criticalDays > warnDays) {
+    throw new UsageError(`--critical-days (${criticalDays}) must not exceed --warn-days (${warnDays})`);
+  }
+  return {
+    targets,
+    timeoutMs: v.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDurationMs(v.timeout, '--timeout'),
+    warnDays,
+    criticalDays,
+    caFile: v['ca-file'] === undefined ? null : resolve(cwd, v['ca-file']),
+    firstAddress: v['first-address'] === true,
+    concurrency:
+      v.concurrency === undefined
+        ? DEFAULT_CONCURRENCY
+        : parseIntOption(v.concurrency, '--concurrency', 1, 4096),
+    json: v.json === true,
+    colour: v['no-color'] === true ? false : useColour(io, io.stdout),
+  };
+}
+
+function parseCheckArgsRaw(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      file: { type: 'string', short: 'f', multiple: true },
+      timeout: { type: 'string', short: 't' },
+      'warn-days': { type: 'string', short: 'w' },
+      'critical-days': { type: 'string', short: 'c' },
+      'ca-file': { type: 'string' },
+      'first-address': { type: 'boolean' },
+      concurrency: { type: 'string' },
+      json: { type: 'boolean' },
+      'no-color': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** Reads a target list: one target per line, `#` starts a comment, blank lines ignored. */
+export function readTargetFile(path: string, shown: string): { text: string; where: string }[] {
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable');
+    throw new UsageError(`--file ${shown}: cannot read target list (${why})`);
+  }
+  const out: { text: string; where: string }[] = [];
+  content.split(/\r?\n/).forEach((line, i) => {
+    const text = line.replace(/#.*$/, '').trim();
+    if (text !== '') out.push({ text, where: `${shown}:${i + 1}` });
+  });
+  return out;
+}
+
+/** Runs `certwatch check`; returns the exit code. */
+export async function runCheckCommand(argv: string[], io: CliIo): Promise<number> {
+  const opts = parseCheckArgs(argv, io);
+  if (opts === 'help') {
+    io.stdout.write(CHECK_USAGE);
+    return 0;
+  }
+  const trust = loadTrustFromFile(opts.caFile);
+  const started = Date.now();
+  const progress = createProgress(io, opts.targets.length, opts.json);
+  const perTarget = await checkTargets(
+    opts.targets,
+    {
+      timeoutMs: opts.timeoutMs,
+      thresholds: { warnDays: opts.warnDays, criticalDays: opts.criticalDays },
+      firstAddressOnly: opts.firstAddress,
+      trust,
+      concurrency: opts.concurrency,
+    },
+    (results) => {
+      progress.tick();
+      // JSON Lines stream as they complete, so a pipeline sees results before the slowest target ends.
+      if (opts.json) for (const r of results) io.stdout.write(`${toJsonLine(r)}\n`);
+    },
+  );
+  progress.done();
+  const results: CheckResult[] = perTarget.flat();
+  if (!opts.json) {
+    io.stdout.write(renderTable(results, { colour: opts.colour }));
+    io.stdout.write(`\n${renderSummary(results, Date.now() - started)}`);
+  }
+  return nagiosExitCode(worstStatus(results.map((r) => r.status)));
+}
+
+function loadTrustFromFile(caFile: string | null) {
+  if (caFile === null) return loadTrustStore({});
+  let pem: string;
+  try {
+    pem = readFileSync(caFile, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--ca-file ${caFile}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return loadTrustStore({ extraCaPem: pem, extraCaSource: caFile });
+  } catch (error) {
+    if (error instanceof CaFileError) throw new UsageError(`--ca-file ${error.message}`);
+    throw error;
+  }
+}
+
+/** Progress on stderr, only for long lists on a TTY, and never mixed into JSON on stdout. */
+function createProgress(io: CliIo, total: number, json: boolean) {
+  const enabled = io.stderr.isTTY === true && total > 10 && !json;
+  let done = 0;
+  return {
+    tick() {
+      done++;
+      if (enabled) io.stderr.write(`\rchecking… ${done}/${total}`);
+    },
+    done() {
+      if (enabled) io.stderr.write('\r\x1b[K');
+    },
+  };
+}

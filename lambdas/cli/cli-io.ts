@@ -1,0 +1,62 @@
+/** What a CLI command may touch of its host process; injected so tests run commands in-process. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Working directory for relative paths; defaults to process.cwd(). */
+  readonly cwd?: string;
+}
+
+/** A bad argument, target or input file: exit code 3 with one line naming what is wrong. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Whether to colour output written to `stream`: only on a TTY, and never when NO_COLOR is set. */
+export function useColour(io: CliIo, stream: { isTTY?: boolean }): boolean {
+  if (io.env['NO_COLOR'] !== undefined && io.env['NO_COLOR'] !== '') return false;
+  if (io.env['FORCE_COLOR'] !== undefined && io.env['FORCE_COLOR'] !== '0') return true;
+  return stream.isTTY === true;
+}
+
+/**
+ * Makes untrusted text (certificate subjects, server error strings) safe for a
+ * terminal: C0/C1 control characters would let a certificate move the cursor,
+ * rewrite earlier lines or change the terminal title.
+ */
+export function terminalSafe(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
+}
+
+/** JSON.stringify that also escapes C1 controls and line separators, so JSON Lines stay one line per record everywhere. */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Parses a duration: plain milliseconds (`5000`), or `500ms`, `10s`, `2m`, `1h`. */
+export function parseDurationMs(value: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new UsageError(`${what}: expected a duration like 5000, 500ms or 10s, got '${value}'`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  const ms = n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[unit as 'ms' | 's' | 'm' | 'h'];
+  if (!Number.isFinite(ms) || ms < 1 || ms > 600_000) {
+    throw new UsageError(`${what}: must be between 1ms and 10m, got '${value}'`);
+  }
+  return Math.round(ms);
+}
+
+/** Parses a whole number within [min, max] for option `what`. */
+export function parseIntOption(value: string, what: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${what}: expected a whole number, got '${value}'`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`${what}: must be between ${min} and ${max}, got ${n}`);
+  return n;
+}

@@ -1,0 +1,95 @@
+/**
+ * Local composition root: wires the same pipeline the Lambdas run to local
+ * adapters — the embedded DynamoDB (or one given by URL), channels delivered
+ * directly, and an in-memory queue.
+ */
+import { resolve } from 'node:path';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { type CertwatchConfig, envSecretResolver, loadConfig, resolveChannels, resolveEndpoints } from '../config';
+import type { Alert, Channel, DeliveryResult, Endpoint } from '../core/model';
+import { createNotifier, deliverAlerts, type Notifier } from '../notify';
+import type { CheckMessage, CheckQueue } from '../pipeline/check-message';
+import type { AlertSink } from '../pipeline/process-check';
+import { createDocumentClient } from '../store/dynamodb-client';
+import { DynamoDbStateStore, ensureTable } from '../store/dynamodb-state-store';
+import { openEmbeddedStateStore } from '../store/embedded-dynamodb';
+import type { StateStore } from '../store/state-store';
+import type { CliIo } from './cli-io';
+
+export const DEFAULT_CONFIG = 'certwatch.config.yaml';
+export const DEFAULT_STATE_DIR = '.certwatch';
+export const DEFAULT_TABLE = 'certwatch';
+
+export interface StoreOptions {
+  readonly stateDir: string;
+  readonly dynamodbEndpoint: string | null;
+  readonly table: string;
+  readonly historyTtlDays?: number;
+}
+
+export interface OpenedStore {
+  readonly store: StateStore;
+  /** Where the state lives, for messages. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+/** The embedded store under `stateDir`, or the DynamoDB at `dynamodbEndpoint` (DynamoDB Local or AWS). */
+export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
+  const ttl = opts.historyTtlDays === undefined ? {} : { historyTtlDays: opts.historyTtlDays };
+  if (opts.dynamodbEndpoint === null) {
+    const embedded = await openEmbeddedStateStore({ stateDir: opts.stateDir, tableName: opts.table, ...ttl });
+    return { store: embedded.store, location: `embedded DynamoDB in ${opts.stateDir}`, close: embedded.close };
+  }
+  const endpoint = opts.dynamodbEndpoint === 'aws' ? undefined : opts.dynamodbEndpoint;
+  const clients = createDocumentClient(endpoint);
+  if (endpoint !== undefined) await ensureTable(clients.client, opts.table);
+  const store = new DynamoDbStateStore({ client: clients.documentClient, tableName: opts.table, ...ttl });
+  return {
+    store,
+    location: `table ${opts.table} at ${endpoint ?? 'AWS'}`,
+    close: async () => clients.destroy(),
+  };
+}
+
+export interface LoadedConfig {
+  readonly path: string;
+  readonly config: CertwatchConfig;
+  readonly endpoints: Endpoint[];
+  readonly channels: Channel[];
+}
+
+/** Loads and validates the config; `env:` references resolve from the CLI's environment. */
+export async function loadLocalConfig(path: string, io: CliIo): Promise<LoadedConfig> {
+  const full = resolve(io.cwd ?? process.cwd(), path);
+  const config = loadConfig(full);
+  const channels = await resolveChannels(config, envSecretResolver(io.env));
+  return { path: full, config, endpoints: resolveEndpoints(config), channels };
+}
+
+/** Notifiers for every configured channel; SNS uses the default AWS credential chain. */
+export function createLocalNotifiers(channels: readonly Channel[]): { notifiers: Notifier[]; close(): void } {
+  const sns = channels.some((c) => c.type === 'sns') ? new SNSClient({}) : undefined;
+  const notifiers = channels.map((channel) => createNotifier(channel, sns ? { sns } : {}));
+  return { notifiers, close: () => sns?.destroy() };
+}
+
+/** Delivers alerts straight to the channels (locally there is no SNS-to-notifier hop). */
+export function localSink(notifiers: readonly Notifier[], onDelivered?: (alert: Alert, r: DeliveryResult[]) => void): AlertSink {
+  return {
+    async deliver(alert, channels) {
+      const targets = channels === null ? notifiers : notifiers.filter((n) => channels.includes(n.channel.name));
+      const results = await deliverAlerts([alert], targets);
+      onDelivered?.(alert, results);
+      return results;
+    },
+  };
+}
+
+/** Collects dispatched messages in memory; the local runner processes them right after. */
+export class InMemoryQueue implements CheckQueue {
+  readonly messages: CheckMessage[] = [];
+  async sendAll(messages: readonly CheckMessage[]): Promise<void> {
+    this.messages.push(...messages);
+  }
+}

@@ -1,0 +1,90 @@
+/** Renders check results for people (a table) and for machines (JSON Lines). */
+import type { CheckResult, Status } from '../core/model';
+import { safeJson, terminalSafe } from './cli-io';
+
+const STATUS_COLOUR: Record<Status, string> = {
+  ok: '\x1b[32m',
+  warning: '\x1b[33m',
+  critical: '\x1b[31m',
+  expired: '\x1b[1;31m',
+  error: '\x1b[35m',
+};
+const RESET = '\x1b[0m';
+
+/** One JSON Lines record per checked address, in the documented public shape. */
+export function toJsonLine(r: CheckResult): string {
+  return safeJson({
+    target: r.target,
+    host: r.host,
+    port: r.port,
+    address: r.address,
+    servername: r.servername,
+    status: r.status,
+    daysLeft: r.daysLeft,
+    notAfter: r.notAfter,
+    findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
+    chain: r.chain,
+    protocol: r.protocol,
+    cipher: r.cipher,
+    checkedAt: r.checkedAt,
+    durationMs: r.durationMs,
+  });
+}
+
+/** The most readable part of a DN: its CN, else its O, else the whole DN. */
+export function shortName(dn: string | null | undefined): string {
+  if (!dn) return '-';
+  const cn = /(?:^|,\s*)CN=((?:\\.|[^,])*)/.exec(dn)?.[1];
+  const o = /(?:^|,\s*)O=((?:\\.|[^,])*)/.exec(dn)?.[1];
+  return (cn ?? o ?? dn).trim() || dn;
+}
+
+function ymd(iso: string | null): string {
+  return iso ? iso.slice(0, 10) : '-';
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A fixed-width table, one row per address, followed by one line per finding of every non-ok row. */
+export function renderTable(results: readonly CheckResult[], opts: { colour: boolean }): string {
+  const header = ['TARGET', 'ADDRESS', 'STATUS', 'DAYS', 'EXPIRES', 'ISSUER', 'FINDINGS'];
+  const rows = results.map((r) => [
+    terminalSafe(r.target),
+    r.address ?? '-',
+    r.status,
+    r.daysLeft === null ? '-' : String(r.daysLeft),
+    ymd(r.notAfter),
+    clip(terminalSafe(shortName(r.chain[0]?.issuer)), 32),
+    r.findings.length === 0 ? '-' : [...new Set(r.findings.map((f) => f.code))].join(','),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[], status?: Status) =>
+    cells
+      .map((cell, i) => {
+        const padded = i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0);
+        return opts.colour && status && i === 2 ? `${STATUS_COLOUR[status]}${padded}${RESET}` : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  const out = [line(header), ...rows.map((row, i) => line(row, results[i]?.status))];
+  const details = results.flatMap((r) =>
+    r.findings.map(
+      (f) => `  ${terminalSafe(r.target)} [${r.address ?? 'dns'}] ${f.code}: ${terminalSafe(f.message)}`,
+    ),
+  );
+  if (details.length > 0) out.push('', ...details);
+  return `${out.join('\n')}\n`;
+}
+
+/** "9 addresses: 2 ok, 1 warning, 3 critical, 1 expired, 2 error (4.1 s)" */
+export function renderSummary(results: readonly CheckResult[], elapsedMs: number): string {
+  const counts = new Map<Status, number>();
+  for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  const parts = (['ok', 'warning', 'critical', 'expired', 'error'] as const)
+    .filter((s) => counts.has(s))
+    .map((s) => `${counts.get(s)} ${s}`);
+  const noun = results.length === 1 ? 'address' : 'addresses';
+  return `${results.length} ${noun} checked: ${parts.join(', ') || 'none'} (${(elapsedMs / 1000).toFixed(1)} s)\n`;
+}

@@ -1,0 +1,169 @@
+/**
+ * `certwatch run`: one full monitoring cycle locally, through the same
+ * functions the Lambdas run: dispatch → check every address → alert policy →
+ * state → deliveries → watchdog judgement.
+ */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { loadTrustStore } from '../cert/trust-store';
+import { mapWithConcurrency } from '../core/concurrency';
+import { type Alert, type CheckResult, type DeliveryResult, nagiosExitCode, worstStatus } from '../core/model';
+import { dispatchRun } from '../pipeline/dispatch-run';
+import { type ProcessCheckOutcome, processCheck } from '../pipeline/process-check';
+import { runWatchdog } from '../pipeline/watchdog';
+import { scheduleIntervalMs } from '../core/schedule-interval';
+import { type CliIo, parseIntOption, terminalSafe, UsageError, useColour } from './cli-io';
+import {
+  createLocalNotifiers,
+  DEFAULT_CONFIG,
+  DEFAULT_STATE_DIR,
+  DEFAULT_TABLE,
+  InMemoryQueue,
+  loadLocalConfig,
+  localSink,
+  openStore,
+} from './local-runtime';
+import { renderSummary, renderTable, toJsonLine } from './render-results';
+
+export const RUN_USAGE = `Usage: certwatch run [options]
+
+One full monitoring cycle: sync the inventory from the config, check every
+address, apply the alert policy, store state, deliver alerts, and judge the run.
+
+Options:
+      --config FILE             config file (default ${DEFAULT_CONFIG})
+      --state-dir DIR           embedded DynamoDB data directory (default ${DEFAULT_STATE_DIR})
+      --dynamodb-endpoint URL   use this DynamoDB (e.g. DynamoDB Local) instead of the embedded store;
+                                'aws' uses the real service with your AWS credentials
+      --table NAME              DynamoDB table (default ${DEFAULT_TABLE})
+      --concurrency N           addresses checked at once (default 128)
+      --json                    print results as JSON Lines instead of the table
+      --no-color                never colour the table
+  -h, --help                    show this help
+
+Exit codes (Nagios): 0 ok, 1 warning, 2 critical/expired/error or a monitor failure
+(undelivered alert, incomplete run), 3 usage or config error.
+`;
+
+export interface CommonStoreArgs {
+  config: string;
+  stateDir: string;
+  dynamodbEndpoint: string | null;
+  table: string;
+}
+
+export const STORE_OPTIONS = {
+  config: { type: 'string' },
+  'state-dir': { type: 'string' },
+  'dynamodb-endpoint': { type: 'string' },
+  table: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** parseArgs with errors turned into one-line usage errors. */
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, strict: true as const, allowPositionals: false as const });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+}
+
+export function storeArgs(v: Record<string, unknown>): CommonStoreArgs {
+  const endpoint = v['dynamodb-endpoint'] as string | undefined;
+  if (endpoint !== undefined && endpoint !== 'aws' && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new UsageError(`--dynamodb-endpoint: expected a URL like http://127.0.0.1:8000 or 'aws', got '${endpoint}'`);
+  }
+  const table = (v['table'] as string | undefined) ?? DEFAULT_TABLE;
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) {
+    throw new UsageError(`--table: '${table}' is not a valid DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`);
+  }
+  return {
+    config: (v['config'] as string | undefined) ?? DEFAULT_CONFIG,
+    stateDir: (v['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR,
+    dynamodbEndpoint: endpoint ?? null,
+    table,
+  };
+}
+
+export async function runRunCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values: v } = parseCommandArgs(argv, {
+    ...STORE_OPTIONS,
+    concurrency: { type: 'string' },
+    json: { type: 'boolean' },
+    'no-color': { type: 'boolean' },
+  });
+  if (v.help) {
+    io.stdout.write(RUN_USAGE);
+    return 0;
+  }
+  const args = storeArgs(v);
+  const concurrency = v.concurrency === undefined ? 128 : parseIntOption(v.concurrency, '--concurrency', 1, 4096);
+  const colour = v['no-color'] === true ? false : useColour(io, io.stdout);
+  const loaded = await loadLocalConfig(args.config, io);
+  const opened = await openStore({ ...args, historyTtlDays: loaded.config.defaults.historyTtlDays });
+  const local = createLocalNotifiers(loaded.channels);
+  const log = (line: string) => io.stderr.write(`${line}\n`);
+  try {
+    const now = () => new Date();
+    const trust = loadTrustStore({});
+    const deliveries: DeliveryResult[] = [];
+    const printAlert = (alert: Alert, results: readonly DeliveryResult[]) => {
+      const where =
+        results.length === 0
+          ? 'no channel configured'
+          : results.map((r) => (r.ok ? `${r.channel} ok` : `${r.channel} FAILED: ${r.error}`)).join(', ');
+      log(`ALERT ${alert.severity.toUpperCase()} ${terminalSafe(alert.endpoint)}${alert.address ? ` [${alert.address}]` : ''}: ${terminalSafe(alert.summary)} -> ${terminalSafe(where)}`);
+    };
+    const sink = localSink(local.notifiers, (alert, results) => {
+      deliveries.push(...results);
+      printAlert(alert, results);
+    });
+    const queue = new InMemoryQueue();
+    const dispatched = await dispatchRun({ store: opened.store, queue, now }, loaded.endpoints);
+    const inv = dispatched.inventory;
+    log(
+      `certwatch run ${dispatched.runId}: ${dispatched.endpoints} endpoints, ${dispatched.expected} addresses ` +
+        `(inventory +${inv.added} ~${inv.updated} -${inv.removed}; state: ${opened.location})`,
+    );
+    const outcomes = await mapWithConcurrency(
+      queue.messages,
+      concurrency,
+      (msg) => processCheck({ store: opened.store, sink, trust, now }, msg),
+      (error, msg): ProcessCheckOutcome => {
+        log(`certwatch: check of ${msg.endpointId} [${msg.address ?? 'dns'}] failed: ${String(error)}`);
+        return { status: 'checked', result: null, state: null, alerts: [], deliveries: [] };
+      },
+    );
+    const results: CheckResult[] = outcomes.flatMap((o) => (o.result ? [o.result] : []));
+    const failedChecks = outcomes.length - results.length;
+    const intervalMs = scheduleIntervalMs(loaded.config.schedule);
+    const report = await runWatchdog(
+      {
+        store: opened.store,
+        now,
+        page: async (alert) => {
+          await sink.deliver(alert, null);
+        },
+      },
+      { intervalMs, graceMs: 0 },
+    );
+    if (v.json) for (const r of results) io.stdout.write(`${toJsonLine(r)}\n`);
+    else {
+      io.stdout.write(renderTable(results, { colour }));
+      io.stdout.write(`\n${renderSummary(results, Date.now() - Date.parse(dispatched.startedAt))}`);
+    }
+    const judgement = report.judged.find((j) => j.runId === dispatched.runId);
+    const failedDeliveries = deliveries.filter((d) => !d.ok).length;
+    const alertsSent = outcomes.reduce((n, o) => n + o.alerts.length, 0);
+    log(
+      `run ${judgement?.complete ? 'complete' : 'INCOMPLETE'}: ${judgement?.completed ?? '?'} of ${dispatched.expected} checks; ` +
+        `${alertsSent} new alert${alertsSent === 1 ? '' : 's'}, ${failedDeliveries} failed deliver${failedDeliveries === 1 ? 'y' : 'ies'}`,
+    );
+    const worst = nagiosExitCode(worstStatus(results.map((r) => r.status)));
+    const monitorFailed = failedDeliveries > 0 || failedChecks > 0 || judgement?.complete === false;
+    return monitorFailed ? 2 : worst;
+  } finally {
+    local.close();
+    await opened.close();
+  }
+}

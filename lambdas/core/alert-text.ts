@@ -1,0 +1,298 @@
+/**
+ * The words of certwatch alerts: summary, detail and next action for every
+ * alert kind, plus day/date formatting. Pure: the alert policy decides *when*
+ * to alert, this module decides *what it says*.
+ *
+ * Summaries and actions are one line each; they may quote untrusted text
+ * (certificate subjects, server messages), which is collapsed onto one line
+ * here and escaped by each notifier for its own format.
+ */
+import type { Finding, FindingCode } from './model';
+
+/** The three human parts of an alert. */
+export interface AlertText {
+  /** One line, e.g. "expires in 7 days (2026-12-01)". */
+  readonly summary: string;
+  /** A few sentences of explanation. */
+  readonly detail: string;
+  /** One line on what to do next. */
+  readonly action: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** `YYYY-MM-DD` (UTC) of an ISO time, or "an unknown date". */
+export function formatDate(iso: string | null): string {
+  if (iso === null) return 'an unknown date';
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? 'an unknown date' : new Date(ms).toISOString().slice(0, 10);
+}
+
+/** "1 day", "3 days". */
+export function formatDays(days: number): string {
+  return `${days} ${Math.abs(days) === 1 ? 'day' : 'days'}`;
+}
+
+/**
+ * "expires in 7 days (2026-12-01)", "expires in less than a day (…)",
+ * "expired 3 days ago (…)", "expired less than a day ago (…)".
+ *
+ * `daysLeft` is whole days, floored (model contract), so -1 means "expired
+ * less than a day ago" and -4 means "expired 3 (and a bit) days ago".
+ */
+export function describeExpiry(daysLeft: number | null, notAfter: string | null): string {
+  const date = formatDate(notAfter);
+  if (daysLeft === null) return notAfter === null ? 'expiry unknown' : `expires ${date}`;
+  if (daysLeft >= 1) return `expires in ${formatDays(daysLeft)} (${date})`;
+  if (daysLeft === 0) return `expires in less than a day (${date})`;
+  const ago = -daysLeft - 1;
+  return ago === 0 ? `expired less than a day ago (${date})` : `expired ${formatDays(ago)} ago (${date})`;
+}
+
+/** Whole days (floored) from `now` until `notAfter`; null when unknown. Same convention as `CheckResult.daysLeft`. */
+export function daysUntil(notAfter: string | null, now: Date): number | null {
+  if (notAfter === null) return null;
+  const ms = Date.parse(notAfter);
+  return Number.isNaN(ms) ? null : Math.floor((ms - now.getTime()) / DAY_MS);
+}
+
+/** First 16 hex digits of a fingerprint, enough to tell certificates apart in a message. */
+export function shortFingerprint(fingerprint: string | null): string {
+  return fingerprint === null ? 'none' : fingerprint.slice(0, 16);
+}
+
+/** Collapse whitespace and control characters so untrusted text cannot break a one-line field. */
+export function oneLine(text: string): string {
+  return text
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const PROBLEM_LABELS: Partial<Record<FindingCode, string>> = {
+  NOT_YET_VALID: 'certificate not yet valid',
+  HOSTNAME_MISMATCH: 'hostname mismatch',
+  SELF_SIGNED: 'self-signed certificate',
+  UNTRUSTED_CHAIN: 'untrusted chain',
+  INCOMPLETE_CHAIN: 'incomplete chain',
+  MALFORMED_CERTIFICATE: 'malformed certificate',
+  WEAK_KEY: 'weak key',
+  WEAK_SIGNATURE: 'weak signature algorithm',
+};
+
+/** Short human label of a finding code, e.g. "incomplete chain". */
+export function problemLabel(code: FindingCode): string {
+  return PROBLEM_LABELS[code] ?? code.toLowerCase().replaceAll('_', ' ');
+}
+
+/** What to do about one certificate problem. */
+export function problemAction(code: FindingCode, host: string): string {
+  switch (code) {
+    case 'INCOMPLETE_CHAIN':
+      return 'Install the missing intermediate certificate on the server';
+    case 'HOSTNAME_MISMATCH':
+      return `Serve a certificate whose subject alternative names include ${host}`;
+    case 'SELF_SIGNED':
+      return 'Replace the self-signed certificate with one issued by a trusted CA';
+    case 'UNTRUSTED_CHAIN':
+      return 'Serve a certificate chain that leads to a publicly trusted root CA';
+    case 'MALFORMED_CERTIFICATE':
+      return 'Reissue the certificate: the server sends one that cannot be parsed';
+    case 'WEAK_KEY':
+      return 'Reissue the certificate with at least a 2048-bit RSA or a 256-bit EC key';
+    case 'WEAK_SIGNATURE':
+      return 'Reissue the certificate with a SHA-256 (or stronger) signature';
+    case 'NOT_YET_VALID':
+      return "Check the server clock and the certificate's start date, or deploy a currently valid certificate";
+    default:
+      return `Investigate the ${problemLabel(code)} reported for ${host}`;
+  }
+}
+
+/** What to do when an address cannot be checked, by the code of the failure. */
+export function unreachableAction(code: FindingCode | null, host: string, port: number): string {
+  switch (code) {
+    case 'DNS_ERROR':
+      return `Check that ${host} resolves in DNS from the monitor`;
+    case 'NOT_TLS':
+      return `Check that port ${port} on ${host} serves TLS`;
+    case 'HANDSHAKE_FAILED':
+      return `Check the TLS configuration of ${host}:${port} (protocols, ciphers, SNI)`;
+    case 'CHECK_FAILED':
+      return 'certwatch itself failed: check the checker logs and report the bug';
+    default:
+      return `Check that the server is up and port ${port} is reachable from the monitor`;
+  }
+}
+
+function expiryAction(host: string, daysLeft: number | null, notAfter: string | null): string {
+  if (daysLeft !== null && daysLeft < 0) {
+    return `Renew the certificate for ${host} now (it expired on ${formatDate(notAfter)}) and deploy it to every address`;
+  }
+  return `Renew the certificate for ${host} before ${formatDate(notAfter)} and deploy it to every address`;
+}
+
+function issuedBy(issuer: string | null): string {
+  return issuer === null ? '' : ` (issued by ${issuer})`;
+}
+
+function at(address: string | null): string {
+  return address === null ? '' : ` at ${address}`;
+}
+
+/** Facts about one address that every text builder may use. */
+export interface AddressFacts {
+  readonly host: string;
+  readonly port: number;
+  readonly address: string | null;
+  readonly daysLeft: number | null;
+  readonly notAfter: string | null;
+  readonly issuer: string | null;
+  readonly fingerprint: string | null;
+}
+
+/** A days-to-expiry threshold was crossed (`threshold` null = the certificate expired). */
+export function thresholdText(facts: AddressFacts, threshold: number | null): AlertText {
+  const expiry = describeExpiry(facts.daysLeft, facts.notAfter);
+  const why =
+    threshold === null
+      ? 'Clients now reject connections to it.'
+      : `That is within the ${formatDays(threshold)} alert threshold.`;
+  return {
+    summary: oneLine(expiry),
+    detail: `The certificate for ${facts.host}${at(facts.address)}${issuedBy(facts.issuer)} ${expiry}. ${why}`,
+    action: oneLine(expiryAction(facts.host, facts.daysLeft, facts.notAfter)),
+  };
+}
+
+/** The leaf certificate changed: `renewed` when it now expires later, `replaced` otherwise. */
+export function renewedText(
+  facts: AddressFacts,
+  previous: { readonly fingerprint: string | null; readonly notAfter: string | null },
+): AlertText {
+  const before = Date.parse(previous.notAfter ?? '');
+  const after = Date.parse(facts.notAfter ?? '');
+  const later = Number.isNaN(before) || Number.isNaN(after) || after > before;
+  const dates = `expires ${formatDate(previous.notAfter)} → ${formatDate(facts.notAfter)}`;
+  return {
+    summary: later ? `renewed: ${dates}` : `certificate replaced: ${dates}`,
+    detail:
+      `${facts.host}${at(facts.address)} now serves certificate ${shortFingerprint(facts.fingerprint)}` +
+      `${issuedBy(facts.issuer)}, ${describeExpiry(facts.daysLeft, facts.notAfter)}; ` +
+      `it replaced ${shortFingerprint(previous.fingerprint)}, which expired or expires ${formatDate(previous.notAfter)}.`,
+    action: later
+      ? 'No action needed'
+      : 'Check that this is the intended certificate: it expires earlier than the one it replaced',
+  };
+}
+
+/** Certificate problems appeared (or, with `reminder`, are still open). */
+export function problemText(
+  facts: AddressFacts,
+  codes: readonly FindingCode[],
+  findings: readonly Finding[],
+  reminder = false,
+): AlertText {
+  const labels = codes.map(problemLabel).join(', ');
+  const messages = findings.filter((f) => codes.includes(f.code)).map((f) => f.message);
+  return {
+    summary: oneLine(`${reminder ? 'still open' : 'certificate problem'}: ${labels}`),
+    detail:
+      `The certificate served by ${facts.host}${at(facts.address)}${issuedBy(facts.issuer)} has ` +
+      `${codes.length === 1 ? 'a problem' : 'problems'} clients will reject: ${messages.join(' ') || labels}`,
+    action: oneLine(codes.map((code) => problemAction(code, facts.host)).join('; ')),
+  };
+}
+
+/** Previously alerted certificate problems are gone. */
+export function problemsResolvedText(facts: AddressFacts, codes: readonly FindingCode[]): AlertText {
+  const labels = codes.map(problemLabel).join(', ');
+  return {
+    summary: `resolved: ${labels}`,
+    detail: `${facts.host}${at(facts.address)} no longer shows: ${labels} (${codes.join(', ')}).`,
+    action: 'No action needed',
+  };
+}
+
+/** Failure streak reached the alert threshold (or, with `reminder`, is still going on). */
+export function unreachableText(
+  facts: AddressFacts,
+  failures: number,
+  since: string,
+  failure: { readonly code: FindingCode | null; readonly message: string },
+  reminder = false,
+): AlertText {
+  const lead = reminder ? 'still unreachable after' : 'unreachable for';
+  const known =
+    facts.notAfter === null
+      ? 'No certificate has been obtained from it yet.'
+      : `The last certificate seen there ${describeExpiry(facts.daysLeft, facts.notAfter)}.`;
+  return {
+    summary: oneLine(`${lead} ${failures} consecutive checks since ${since}: ${failure.message}`),
+    detail: `certwatch could not obtain a certificate from ${facts.host}:${facts.port}${at(facts.address)} in ${failures} consecutive checks since ${since}. Last error: ${failure.message} ${known}`,
+    action: oneLine(unreachableAction(failure.code, facts.host, facts.port)),
+  };
+}
+
+/** The address answers again after an alerted failure streak. */
+export function recoveredText(facts: AddressFacts, failures: number, since: string): AlertText {
+  return {
+    summary: `reachable again after ${failures} failed ${failures === 1 ? 'check' : 'checks'}`,
+    detail: `${facts.host}:${facts.port}${at(facts.address)} served a certificate again; it had failed every check since ${since}. The certificate ${describeExpiry(facts.daysLeft, facts.notAfter)}.`,
+    action: 'No action needed',
+  };
+}
+
+/** Reminder that an expiring or expired certificate is still in place. */
+export function expiryReminderText(facts: AddressFacts): AlertText {
+  const expiry = describeExpiry(facts.daysLeft, facts.notAfter);
+  return {
+    summary: oneLine(`still not renewed: ${expiry}`),
+    detail: `The certificate for ${facts.host}${at(facts.address)}${issuedBy(facts.issuer)} ${expiry} and has not been replaced yet.`,
+    action: oneLine(expiryAction(facts.host, facts.daysLeft, facts.notAfter)),
+  };
+}
+
+/** Reminder for a critical status that is neither expiry nor an open problem (e.g. an expiring intermediate). */
+export function stillCriticalText(facts: AddressFacts, findings: readonly Finding[]): AlertText {
+  const worst = findings.find((f) => f.severity === 'critical') ?? findings[0];
+  const what = worst === undefined ? 'critical' : worst.message;
+  return {
+    summary: oneLine(`still critical: ${what}`),
+    detail: `${facts.host}${at(facts.address)} is still critical: ${findings.map((f) => f.message).join(' ') || what}`,
+    action: oneLine(`Fix the findings reported for ${facts.host}`),
+  };
+}
+
+/** One address of a divergent endpoint, for the divergence texts. */
+export interface DivergentAddress {
+  readonly address: string | null;
+  readonly fingerprint: string;
+  readonly notAfter: string | null;
+}
+
+/** Addresses of one host serve different leaf certificates. */
+export function divergenceText(host: string, addresses: readonly DivergentAddress[]): AlertText {
+  const distinct = new Set(addresses.map((a) => a.fingerprint)).size;
+  const lines = addresses.map(
+    (a) => `${a.address ?? 'unknown address'} → ${shortFingerprint(a.fingerprint)} → ${formatDate(a.notAfter)}`,
+  );
+  return {
+    summary: `${distinct} different certificates across ${addresses.length} addresses of ${host}`,
+    detail:
+      `The addresses of ${host} do not all serve the same certificate:\n${lines.join('\n')}\n` +
+      'This usually means a stale node behind a load balancer or DNS still serves an old certificate.',
+    action: oneLine(
+      `Find the node that serves the older certificate and deploy the current certificate for ${host} to it`,
+    ),
+  };
+}
+
+/** All addresses of a host serve the same certificate again. */
+export function convergedText(host: string, count: number, fingerprint: string): AlertText {
+  return {
+    summary: `resolved: all ${count} addresses of ${host} serve the same certificate`,
+    detail: `Every address of ${host} checked in this run now serves certificate ${shortFingerprint(fingerprint)}.`,
+    action: 'No action needed',
+  };
+}

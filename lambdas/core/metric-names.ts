@@ -1,0 +1,44 @@
+/**
+ * CloudWatch metric names certwatch emits. A contract between the handlers
+ * (which emit them, as embedded metric format on stdout) and the CDK alarms and
+ * dashboard (which read them): renaming one silently breaks an alarm.
+ *
+ * Pure constants only: no SDK, no process.env.
+ */
+
+/** Namespace of every certwatch custom metric. */
+export const METRIC_NAMESPACE = 'Certwatch';
+
+/** Dimension names used with the metrics below. */
+export const MetricDimensions = {
+  /** Endpoint id (`host:port`); only on `DaysToExpiry`. */
+  Endpoint: 'Endpoint',
+} as const;
+
+/** Metric names, keyed by themselves so call sites read `MetricNames.DispatchSucceeded`. */
+export const MetricNames = {
+  /** Dispatcher: 1 per run that enqueued every check (Sum). The "monitor is alive" signal. */
+  DispatchSucceeded: 'DispatchSucceeded',
+  /** Dispatcher: address checks enqueued by a run (Sum). */
+  ChecksDispatched: 'ChecksDispatched',
+  /** Checker: address checks completed (Sum). */
+  ChecksCompleted: 'ChecksCompleted',
+  /** Checker: days until the earliest relevant expiry, dimension `Endpoint` (Minimum). */
+  DaysToExpiry: 'DaysToExpiry',
+  /** Checker or watchdog: the smallest days-to-expiry across all endpoints, no dimension (Minimum). */
+  SoonestDaysToExpiry: 'SoonestDaysToExpiry',
+  /** Checker: alerts published to the alert topic (Sum). */
+  AlertsPublished: 'AlertsPublished',
+  /** Checker and notifier: deliveries that failed after retries (Sum). */
+  DeliveryFailures: 'DeliveryFailures',
+  /** Watchdog: checks a judged run expected (Sum). */
+  RunExpected: 'RunExpected',
+  /** Watchdog: checks a judged run completed (Sum). */
+  RunCompleted: 'RunCompleted',
+  /** Watchdog: addresses a judged run did not check (Maximum). */
+  UncheckedAddresses: 'UncheckedAddresses',
+  /** Watchdog: addresses whose last success is older than two schedule intervals (Maximum). */
+  StaleEndpoints: 'StaleEndpoints',
+} as const;
+
+export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];

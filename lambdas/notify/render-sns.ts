@@ -1,0 +1,156 @@
+/**
+ * SNS rendering: one Publish with `MessageStructure: 'json'`, so each
+ * subscription protocol gets a message made for it — a full plain-text body
+ * for email, a one-line ASCII text for SMS, and a versioned JSON envelope for
+ * the notifier Lambda, which recovers the structured {@link Alert} with
+ * {@link parseSnsAlertEnvelope} and fans it out to the chat channels.
+ *
+ * Pure functions, no I/O.
+ */
+import type { MessageAttributeValue, PublishCommandInput } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { type Alert, type AlertKind, FINDING_CODES, SEVERITY_RANK, STATUS_RANK, type Severity, type Status } from '../core/model';
+import { boundAlert, formatDate, formatInstant, KIND_LABEL, viewAlert } from './alert-view';
+import { singleLine, toPrintableAscii, truncate } from './text-safety';
+
+/**
+ * SNS subjects must be ASCII without line breaks or control characters and
+ * *less than* 100 characters.
+ */
+export const SNS_SUBJECT_MAX = 99;
+/** One SMS part holds 140 bytes; ASCII-only text of this length is never split or re-encoded. */
+export const SNS_SMS_MAX = 140;
+/** Version of the Lambda envelope; bump only with a parser that still reads the old one. */
+export const SNS_ENVELOPE_VERSION = 1;
+
+/** The structure the notifier Lambda receives as its SNS message. */
+export interface SnsAlertEnvelope {
+  readonly certwatch: typeof SNS_ENVELOPE_VERSION;
+  readonly alert: Alert;
+}
+
+/** SNS Subject: printable ASCII, single line, starts with `[`, under 100 characters. */
+export function renderSnsSubject(alert: Alert): string {
+  const ascii = toPrintableAscii(singleLine(viewAlert(alert).title)).trim();
+  return truncate(ascii, SNS_SUBJECT_MAX, '...');
+}
+
+const SMS_TAG: Record<string, string> = { CRITICAL: 'CRIT', WARNING: 'WARN', INFO: 'INFO', TEST: 'TEST' };
+
+/** e.g. `CRIT example.com exp 3d 2026-11-25: Renew the certificate` — ASCII, at most 140 characters. */
+export function renderSnsSms(alert: Alert): string {
+  const view = viewAlert(alert);
+  const date = formatDate(alert.notAfter);
+  let what = view.summary;
+  if ((alert.kind === 'threshold' || alert.kind === 'renotify') && alert.daysLeft !== null && date) {
+    what = alert.daysLeft < 0 ? `EXPIRED ${date}` : `exp ${alert.daysLeft}d ${date}`;
+  }
+  const head = `${SMS_TAG[view.tag] ?? view.tag} ${truncate(view.endpoint, 60)} ${what}`;
+  const text = view.action ? `${head}: ${view.action}` : head;
+  return truncate(toPrintableAscii(singleLine(text)), SNS_SMS_MAX, '...');
+}
+
+/** Full plain-text body for email (and the `default` protocol). */
+export function renderSnsEmail(alert: Alert): string {
+  const view = viewAlert(alert);
+  const width = Math.max(...view.facts.map((f) => f.label.length)) + 2;
+  const lines: string[] = [view.title, ''];
+  for (const fact of view.facts) lines.push(`${`${fact.label}:`.padEnd(width)}${fact.value}`);
+  lines.push('');
+  if (view.findings.length > 0) {
+    lines.push('Findings:');
+    for (const f of view.findings) lines.push(`  - [${f.severity}] ${f.code}: ${f.message}`);
+    if (view.omittedFindings > 0) lines.push(`  - ... and ${view.omittedFindings} more`);
+    lines.push('');
+  }
+  if (view.detail) lines.push('Details:', view.detail, '');
+  lines.push('What to do next:', view.action || 'No action needed.', '');
+  lines.push(
+    `Alert id: ${truncate(singleLine(alert.id), 200)}`,
+    `Kind: ${KIND_LABEL[alert.kind] ?? 'unknown'}`,
+    `Occurred at: ${formatInstant(alert.occurredAt)}`,
+    '',
+    '-- ',
+    'Sent by certwatch.',
+  );
+  return lines.join('\n');
+}
+
+function attribute(value: string): MessageAttributeValue {
+  // SNS rejects empty attribute values; filter policies match on exact strings, so keep them one short line.
+  return { DataType: 'String', StringValue: truncate(singleLine(value), 256) || '-' };
+}
+
+/** The PublishCommand input for one alert to one topic. */
+export function renderSnsPublish(alert: Alert, topicArn: string): PublishCommandInput {
+  const text = renderSnsEmail(alert);
+  const envelope: SnsAlertEnvelope = { certwatch: SNS_ENVELOPE_VERSION, alert: boundAlert(alert) };
+  return {
+    TopicArn: topicArn,
+    Subject: renderSnsSubject(alert),
+    MessageStructure: 'json',
+    Message: JSON.stringify({
+      default: text,
+      email: text,
+      sms: renderSnsSms(alert),
+      lambda: JSON.stringify(envelope),
+    }),
+    MessageAttributes: {
+      severity: attribute(alert.severity),
+      status: attribute(alert.status),
+      endpoint: attribute(alert.endpoint),
+      kind: attribute(alert.kind),
+    },
+  };
+}
+
+// Enumerations come from the model's exhaustive records, so a new kind or status cannot be forgotten here.
+const severities = z.enum(Object.keys(SEVERITY_RANK) as [Severity, ...Severity[]]);
+const statuses = z.enum(Object.keys(STATUS_RANK) as [Status, ...Status[]]);
+const kinds = z.enum(Object.keys(KIND_LABEL) as [AlertKind, ...AlertKind[]]);
+
+const findingSchema = z.object({
+  code: z.enum(FINDING_CODES),
+  severity: severities,
+  message: z.string(),
+  certIndex: z.number().int().nonnegative().optional(),
+});
+
+const alertSchema = z.object({
+  id: z.string().min(1),
+  kind: kinds,
+  severity: severities,
+  endpoint: z.string(),
+  endpointId: z.string(),
+  address: z.string().nullable(),
+  status: statuses,
+  daysLeft: z.number().int().nullable(),
+  notAfter: z.string().nullable(),
+  issuer: z.string().nullable(),
+  findings: z.array(findingSchema),
+  summary: z.string(),
+  detail: z.string(),
+  action: z.string(),
+  occurredAt: z.string(),
+  owner: z.string().nullable(),
+  channels: z.array(z.string()),
+});
+
+const envelopeSchema = z.object({ certwatch: z.literal(SNS_ENVELOPE_VERSION), alert: alertSchema });
+
+/**
+ * Recovers the Alert from the message the notifier Lambda receives
+ * (`event.Records[i].Sns.Message`). Returns null for anything that is not a
+ * valid version-1 envelope; the caller must treat null as a failure (so the
+ * record is retried or dead-lettered), never as "nothing to do".
+ */
+export function parseSnsAlertEnvelope(message: string): Alert | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  return parsed.success ? parsed.data.alert : null;
+}

@@ -1,0 +1,91 @@
+/**
+ * One dispatch: sync the inventory, resolve every endpoint, record the run
+ * with its expected count, and enqueue one check per address. The dispatcher
+ * Lambda and `certwatch run` both call this.
+ */
+import { randomUUID } from 'node:crypto';
+import { mapWithConcurrency } from '../core/concurrency';
+import type { Endpoint } from '../core/model';
+import { isIpLiteral } from '../core/parse-target';
+import { resolveAddresses } from '../probe/resolve-addresses';
+import type { InventorySyncResult, StateStore } from '../store/state-store';
+import type { CheckMessage, CheckQueue } from './check-message';
+
+export interface DispatchDeps {
+  readonly store: StateStore;
+  readonly queue: CheckQueue;
+  readonly now: () => Date;
+  /** Resolves a host's addresses; defaults to the probe's bounded DNS resolver. */
+  readonly resolve?: (host: string, timeoutMs: number) => Promise<{ addresses: string[] } | { error: string }>;
+  readonly newRunId?: () => string;
+}
+
+export interface DispatchOptions {
+  /** Parallel DNS resolutions. */
+  readonly dnsConcurrency?: number;
+  readonly firstAddressOnly?: boolean;
+}
+
+export interface DispatchResult {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly inventory: InventorySyncResult;
+  readonly endpoints: number;
+  readonly expected: number;
+  readonly dnsFailures: number;
+  readonly messages: readonly CheckMessage[];
+}
+
+async function defaultResolve(host: string, timeoutMs: number) {
+  const r = await resolveAddresses(host, { timeoutMs, firstOnly: false });
+  return r.ok ? { addresses: r.addresses.map((a) => a.address) } : { error: r.error.message };
+}
+
+/** Run ids sort by time, so "latest run" is a lexical maximum. */
+export function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function dispatchRun(
+  deps: DispatchDeps,
+  endpoints: readonly Endpoint[],
+  opts: DispatchOptions = {},
+): Promise<DispatchResult> {
+  const started = deps.now();
+  const runId = deps.newRunId?.() ?? newRunId(started);
+  const inventory = await deps.store.syncInventory(endpoints);
+  const resolve = deps.resolve ?? defaultResolve;
+  const dispatchedAt = started.toISOString();
+  const perEndpoint = await mapWithConcurrency(
+    endpoints,
+    opts.dnsConcurrency ?? 64,
+    async (endpoint): Promise<CheckMessage[]> => {
+      if (isIpLiteral(endpoint.host)) {
+        return [{ v: 1 as const, runId, endpointId: endpoint.id, address: endpoint.host, dispatchedAt }];
+      }
+      const resolved = await resolve(endpoint.host, endpoint.timeoutMs);
+      if ('error' in resolved) {
+        return [{ v: 1 as const, runId, endpointId: endpoint.id, address: null, dnsError: resolved.error, dispatchedAt }];
+      }
+      const addresses = opts.firstAddressOnly ? resolved.addresses.slice(0, 1) : resolved.addresses;
+      return addresses.map((address) => ({ v: 1 as const, runId, endpointId: endpoint.id, address, dispatchedAt }));
+    },
+    // A resolver bug must not drop the endpoint: it is still checked, as a DNS failure.
+    (error, endpoint) => [
+      { v: 1 as const, runId, endpointId: endpoint.id, address: null, dnsError: String(error), dispatchedAt },
+    ],
+  );
+  const messages = perEndpoint.flat();
+  // The run is recorded before any message is sent, so every completion finds it.
+  await deps.store.createRun({ runId, startedAt: dispatchedAt, expected: messages.length });
+  await deps.queue.sendAll(messages);
+  return {
+    runId,
+    startedAt: dispatchedAt,
+    inventory,
+    endpoints: endpoints.length,
+    expected: messages.length,
+    dnsFailures: messages.filter((m) => m.address === null).length,
+    messages,
+  };
+}

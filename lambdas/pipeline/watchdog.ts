@@ -1,0 +1,173 @@
+/**
+ * The watchdog: makes the monitor's own failures loud. After each run it
+ * compares the checks dispatched with those completed and names every
+ * endpoint that was not checked; it also finds endpoints whose last successful
+ * check is too old. The watchdog Lambda and `certwatch run` both call this.
+ */
+import type { AddressState, Alert, Endpoint } from '../core/model';
+import type { RunRecord, StateStore } from '../store/state-store';
+
+export interface RunJudgement {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly expected: number;
+  readonly completed: number;
+  readonly complete: boolean;
+  /** Endpoints none of whose addresses recorded a check in this run. */
+  readonly unchecked: readonly Pick<Endpoint, 'id' | 'name'>[];
+}
+
+export interface StaleEndpoint {
+  readonly id: string;
+  readonly name: string;
+  /** Newest successful check of any address (ISO), null if never. */
+  readonly lastSuccessAt: string | null;
+}
+
+/** Judges one run against the stored state. */
+export async function judgeRun(store: StateStore, run: RunRecord): Promise<RunJudgement> {
+  const [endpoints, states] = await Promise.all([store.listEndpoints(), store.listAllAddressStates()]);
+  const checked = new Set<string>();
+  for (const { state } of states) {
+    // Run ids sort by time: a state from this run or a later one proves the endpoint was checked.
+    if (state.lastRunId !== null && state.lastRunId >= run.runId) checked.add(state.endpointId);
+  }
+  const unchecked = endpoints.filter((e) => !checked.has(e.id)).map((e) => ({ id: e.id, name: e.name }));
+  return {
+    runId: run.runId,
+    startedAt: run.startedAt,
+    expected: run.expected,
+    completed: run.completed,
+    complete: unchecked.length === 0 && run.completed >= run.expected,
+    unchecked,
+  };
+}
+
+/** Endpoints whose newest successful check (over all addresses) is older than `maxAgeMs`. */
+export function findStaleEndpoints(
+  endpoints: readonly Endpoint[],
+  states: readonly AddressState[],
+  now: Date,
+  maxAgeMs: number,
+): StaleEndpoint[] {
+  const newest = new Map<string, string | null>();
+  const firstSeen = new Map<string, string>();
+  for (const s of states) {
+    const prev = newest.get(s.endpointId) ?? null;
+    if (s.lastSuccessAt !== null && (prev === null || s.lastSuccessAt > prev)) newest.set(s.endpointId, s.lastSuccessAt);
+    else if (!newest.has(s.endpointId)) newest.set(s.endpointId, prev);
+    const seen = s.failingSince ?? s.lastCheckedAt;
+    if (!firstSeen.has(s.endpointId) || seen < (firstSeen.get(s.endpointId) ?? seen)) firstSeen.set(s.endpointId, seen);
+  }
+  const cutoff = now.getTime() - maxAgeMs;
+  return endpoints
+    .filter((e) => newest.has(e.id))
+    .map((e) => ({ id: e.id, name: e.name, lastSuccessAt: newest.get(e.id) ?? null }))
+    .filter((e) => Date.parse(e.lastSuccessAt ?? firstSeen.get(e.id) ?? now.toISOString()) < cutoff);
+}
+
+const MAX_LISTED = 50;
+
+function listNames(items: readonly { name: string; id: string }[]): string {
+  const shown = items.slice(0, MAX_LISTED).map((e) => (e.name === e.id ? e.id : `${e.name} (${e.id})`));
+  const more = items.length - shown.length;
+  return shown.join(', ') + (more > 0 ? `, and ${more} more` : '');
+}
+
+/** The page sent to ops when a run did not check everything. */
+export function incompleteRunAlert(j: RunJudgement, now: Date): Alert {
+  const missing = j.unchecked.length;
+  return {
+    id: `monitor:run:${j.runId}:incomplete`,
+    kind: 'monitor',
+    severity: 'critical',
+    endpoint: 'certwatch',
+    endpointId: 'certwatch',
+    address: null,
+    status: 'error',
+    daysLeft: null,
+    notAfter: null,
+    issuer: null,
+    findings: [],
+    summary: `certwatch run ${j.runId} incomplete: ${j.completed} of ${j.expected} checks completed, ${missing} endpoint${missing === 1 ? '' : 's'} not checked`,
+    detail: missing > 0 ? `Not checked in this run: ${listNames(j.unchecked)}.` : 'Some dispatched checks never completed.',
+    action:
+      'Look at the checker errors and the check queue DLQ; certificates of the endpoints above are not being watched until this is fixed.',
+    occurredAt: now.toISOString(),
+    owner: null,
+    channels: [],
+  };
+}
+
+/** The page sent to ops when endpoints have had no successful check for too long. */
+export function staleEndpointsAlert(stale: readonly StaleEndpoint[], now: Date, maxAgeMs: number): Alert {
+  const hours = Math.round(maxAgeMs / 3_600_000);
+  return {
+    id: `monitor:stale:${now.toISOString().slice(0, 13)}:${stale.length}`,
+    kind: 'monitor',
+    severity: 'critical',
+    endpoint: 'certwatch',
+    endpointId: 'certwatch',
+    address: null,
+    status: 'error',
+    daysLeft: null,
+    notAfter: null,
+    issuer: null,
+    findings: [],
+    summary: `${stale.length} endpoint${stale.length === 1 ? '' : 's'} without a successful certificate check for over ${hours} h`,
+    detail: `Stale: ${listNames(stale)}.`,
+    action: 'Check whether these endpoints are reachable from the monitor and whether the checker is running.',
+    occurredAt: now.toISOString(),
+    owner: null,
+    channels: [],
+  };
+}
+
+export interface WatchdogDeps {
+  readonly store: StateStore;
+  readonly now: () => Date;
+  /** Sends a monitor alert to ops (ops SNS topic in AWS; every channel locally). */
+  readonly page: (alert: Alert) => Promise<void>;
+  /** Pinged after each complete run (an external dead-man's switch). */
+  readonly heartbeat?: () => Promise<void>;
+}
+
+export interface WatchdogOptions {
+  /** Schedule interval; stale = no success for two intervals. */
+  readonly intervalMs: number;
+  /** How long after its start a run is judged. */
+  readonly graceMs: number;
+}
+
+export interface WatchdogReport {
+  readonly judged: readonly RunJudgement[];
+  readonly stale: readonly StaleEndpoint[];
+}
+
+/** Judges every unjudged run older than the grace period, pages on gaps, and reports stale endpoints. */
+export async function runWatchdog(deps: WatchdogDeps, opts: WatchdogOptions): Promise<WatchdogReport> {
+  const now = deps.now();
+  const runs = await deps.store.listRuns(20);
+  const judged: RunJudgement[] = [];
+  const due = runs
+    .filter((r) => r.finishedAt === null && Date.parse(r.startedAt) + opts.graceMs <= now.getTime())
+    .reverse();
+  for (const run of due) {
+    const j = await judgeRun(deps.store, run);
+    judged.push(j);
+    if (!j.complete) await deps.page(incompleteRunAlert(j, now));
+    else if (deps.heartbeat) await deps.heartbeat();
+    await deps.store.finishRun(run.runId, now.toISOString());
+  }
+  const [endpoints, states] = await Promise.all([deps.store.listEndpoints(), deps.store.listAllAddressStates()]);
+  const maxAgeMs = 2 * opts.intervalMs;
+  const stale = findStaleEndpoints(
+    endpoints,
+    states.map((s) => s.state),
+    now,
+    maxAgeMs,
+  );
+  // Paged once per judged run, not on every watchdog tick; the StaleEndpoints alarm covers the rest.
+  if (stale.length > 0 && judged.length > 0) await deps.page(staleEndpointsAlert(stale, now, maxAgeMs));
+  return { judged, stale };
+}

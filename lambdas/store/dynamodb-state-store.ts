@@ -1,0 +1,701 @@
+/**
+ * `StateStore` over one DynamoDB table (AWS, DynamoDB Local, or the embedded
+ * dynalite store). Only single-item (conditional) writes, so the same code runs
+ * everywhere; no GSI, no transactions.
+ *
+ * Table layout (partition key `pk`, sort key `sk`, both strings; TTL attribute
+ * `expiresAt`, epoch seconds):
+ *
+ * | item          | pk                  | sk                         | attributes                                    |
+ * |---------------|---------------------|----------------------------|-----------------------------------------------|
+ * | endpoint      | `INV#<shard>`       | `<endpointId>`             | endpointHash, endpoint (full Endpoint map)    |
+ * | address state | `ADDR#<shard>`      | `<addressKey>`             | endpointId, version, state (AddressState map) |
+ * | history       | `HIST#<addressKey>` | `<checkedAt>#<digest>`     | result (CheckResult map), expiresAt           |
+ * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, expiresAt |
+ * | run pointer   | `RUNS`              | `<startedAt>#<runId>`      | runId, expiresAt                              |
+ *
+ * `<shard>` is `00`..`15`, derived from a hash of the endpoint id, and an
+ * endpoint's address states share its shard. Why shards rather than one
+ * `INVENTORY` partition or a Scan:
+ * - "List every endpoint / every state" must not read the history (a Scan with
+ *   a type filter would, and history is ~90 items per address), so the listings
+ *   live in partitions of their own and are read by Query, 16 in parallel.
+ * - A single partition key value is limited to ~1,000 WCU/s in DynamoDB. Every
+ *   check writes its address state, so with 100,000 addresses one `STATES`
+ *   partition would throttle the checkers; 16 shards lift the ceiling to
+ *   ~16,000 writes/s, well above any checker concurrency we run.
+ * - getEndpoint / getAddressState stay single GetItems: the shard is computed
+ *   from the id, and listAddressStates(endpointId) is one Query
+ *   (`begins_with(sk, "<endpointId>|")`; ids never contain `|`).
+ * The shard count is part of the stored format: changing it needs a migration.
+ *
+ * The run counter is one item updated with `ADD`; DynamoDB allows ~1,000
+ * writes/s on one item, far above the checkers' reserved concurrency.
+ *
+ * History sort keys end with a digest of the result, so a redelivered check
+ * overwrites its own entry instead of appending a duplicate. Items past
+ * `expiresAt` are filtered on read, because DynamoDB deletes expired items
+ * lazily (and dynalite / DynamoDB Local never do).
+ */
+import { createHash } from 'node:crypto';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type AddressState, addressKey, type CheckResult, type Endpoint } from '../core/model';
+import {
+  type InventorySyncResult,
+  type RunRecord,
+  RunExistsError,
+  RunNotFoundError,
+  type SaveOutcome,
+  type StateStore,
+  StateStoreError,
+  type StoredAddressState,
+} from './state-store';
+
+/** Number of inventory / address-state partitions. Part of the stored format. */
+export const INVENTORY_SHARDS = 16;
+
+const DAY_SECONDS = 86_400;
+/** Bumping this rewrites every endpoint item on the next sync (use it when the stored Endpoint shape changes). */
+const ENDPOINT_FORMAT = 1;
+
+/** Key builders for every item kind (the layout above), for tools and tests that inspect the table. */
+export const itemKeys = {
+  shardOf(endpointId: string): string {
+    const n = createHash('sha256').update(endpointId).digest().readUInt32BE(0) % INVENTORY_SHARDS;
+    return String(n).padStart(2, '0');
+  },
+  inventoryPartition(shard: number): string {
+    return `INV#${String(shard).padStart(2, '0')}`;
+  },
+  addressPartition(shard: number): string {
+    return `ADDR#${String(shard).padStart(2, '0')}`;
+  },
+  endpoint(endpointId: string): { pk: string; sk: string } {
+    return { pk: `INV#${itemKeys.shardOf(endpointId)}`, sk: endpointId };
+  },
+  addressState(key: string): { pk: string; sk: string } {
+    return { pk: itemKeys.addressPartitionOf(endpointIdOfKey(key)), sk: key };
+  },
+  addressPartitionOf(endpointId: string): string {
+    return `ADDR#${itemKeys.shardOf(endpointId)}`;
+  },
+  historyPartition(key: string): string {
+    return `HIST#${key}`;
+  },
+  run(runId: string): { pk: string; sk: string } {
+    return { pk: `RUN#${runId}`, sk: 'RUN' };
+  },
+  runsPartition: 'RUNS',
+} as const;
+
+/** The endpoint id part of an address key (`${endpointId}|${address ?? 'dns'}`); addresses never contain `|`. */
+function endpointIdOfKey(key: string): string {
+  const bar = key.lastIndexOf('|');
+  return bar < 0 ? key : key.slice(0, bar);
+}
+
+export interface DynamoDbStateStoreProps {
+  /** Document client; the store never creates or destroys it. */
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /**
+   * Days a history entry is kept (from its checkedAt); also applied to runs (from startedAt).
+   * @default 90
+   */
+  readonly historyTtlDays?: number;
+  /** Clock, for TTL arithmetic and filtering expired items. @default () => new Date() */
+  readonly now?: () => Date;
+  /**
+   * Single-item writes in flight during `syncInventory`.
+   * @default 32
+   */
+  readonly writeConcurrency?: number;
+  /**
+   * `Limit` of each listing Query page. Only tests set it (to force pagination on small data).
+   * @default undefined (DynamoDB's 1 MB pages)
+   */
+  readonly queryPageSize?: number;
+}
+
+type Item = Record<string, unknown>;
+
+interface EndpointItem {
+  readonly endpointHash: string;
+  readonly endpoint: Endpoint;
+}
+
+interface AddressStateItem {
+  readonly version: number;
+  readonly state: AddressState;
+}
+
+interface RunItem {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly expected: number;
+  readonly completed: number;
+  readonly finishedAt?: string | null;
+}
+
+/** DynamoDB implementation of the `StateStore` port. */
+export class DynamoDbStateStore implements StateStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #ttlSeconds: number;
+  readonly #now: () => Date;
+  readonly #writeConcurrency: number;
+  readonly #pageSize: number | undefined;
+
+  constructor(props: DynamoDbStateStoreProps) {
+    const ttlDays = props.historyTtlDays ?? 90;
+    if (!(ttlDays > 0)) throw new RangeError(`historyTtlDays must be positive, got ${ttlDays}`);
+    this.#client = props.client;
+    this.#table = props.tableName;
+    this.#ttlSeconds = Math.round(ttlDays * DAY_SECONDS);
+    this.#now = props.now ?? (() => new Date());
+    this.#writeConcurrency = Math.max(1, props.writeConcurrency ?? 32);
+    this.#pageSize = props.queryPageSize;
+  }
+
+  // -------------------------------------------------------------------------
+  // Inventory
+  // -------------------------------------------------------------------------
+
+  async syncInventory(endpoints: readonly Endpoint[]): Promise<InventorySyncResult> {
+    const desired = new Map<string, { endpoint: Endpoint; hash: string }>();
+    for (const endpoint of endpoints) {
+      if (desired.has(endpoint.id)) {
+        throw new StateStoreError('syncInventory', endpoint.id, 'duplicate endpoint id in the inventory');
+      }
+      desired.set(endpoint.id, { endpoint, hash: endpointHash(endpoint) });
+    }
+
+    // Only ids and hashes are needed to diff; projecting keeps a 100k read small.
+    const stored = new Map<string, string>();
+    await this.#queryShards(
+      'syncInventory',
+      (shard) => ({
+        KeyConditionExpression: '#pk = :pk',
+        ProjectionExpression: '#sk, #h',
+        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#h': 'endpointHash' },
+        ExpressionAttributeValues: { ':pk': itemKeys.inventoryPartition(shard) },
+      }),
+      (item) => stored.set(String(item.sk), String(item.endpointHash)),
+    );
+
+    let added = 0;
+    let updated = 0;
+    let unchanged = 0;
+    const writes: Array<() => Promise<void>> = [];
+    for (const [id, { endpoint, hash }] of desired) {
+      const storedHash = stored.get(id);
+      if (storedHash === hash) {
+        unchanged++;
+        continue;
+      }
+      if (storedHash === undefined) added++;
+      else updated++;
+      writes.push(() => this.#putEndpoint(endpoint, hash));
+    }
+    let removed = 0;
+    for (const id of stored.keys()) {
+      if (desired.has(id)) continue;
+      removed++;
+      writes.push(() => this.#removeEndpoint(id));
+    }
+
+    await runBounded(writes, this.#writeConcurrency);
+    return { added, updated, removed, unchanged };
+  }
+
+  async listEndpoints(): Promise<Endpoint[]> {
+    const endpoints: Endpoint[] = [];
+    await this.#queryShards(
+      'listEndpoints',
+      (shard) => ({
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': itemKeys.inventoryPartition(shard) },
+      }),
+      (item) => endpoints.push((item as unknown as EndpointItem).endpoint),
+    );
+    return endpoints.sort((a, b) => compareStrings(a.id, b.id));
+  }
+
+  async getEndpoint(id: string): Promise<Endpoint | null> {
+    const item = await this.#get('getEndpoint', id, itemKeys.endpoint(id));
+    return item ? (item as unknown as EndpointItem).endpoint : null;
+  }
+
+  async #putEndpoint(endpoint: Endpoint, hash: string): Promise<void> {
+    await this.#send('syncInventory', endpoint.id, () =>
+      this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...itemKeys.endpoint(endpoint.id), kind: 'endpoint', endpointHash: hash, endpoint },
+        }),
+      ),
+    );
+  }
+
+  /** States first, then the endpoint: if this is interrupted, the next sync still sees the endpoint and finishes. */
+  async #removeEndpoint(id: string): Promise<void> {
+    const states = await this.listAddressStates(id);
+    for (const { state } of states.slice(1)) {
+      await this.#send('syncInventory', state.key, () =>
+        this.#client.send(new DeleteCommand({ TableName: this.#table, Key: itemKeys.addressState(state.key) })),
+      );
+    }
+    await this.#send('syncInventory', id, () =>
+      this.#client.send(new DeleteCommand({ TableName: this.#table, Key: itemKeys.endpoint(id) })),
+    );
+  }
+
+  // -------------------------------------------------------------------------
+  // Address state
+  // -------------------------------------------------------------------------
+
+  async getAddressState(key: string): Promise<StoredAddressState | null> {
+    const item = await this.#get('getAddressState', key, itemKeys.addressState(key));
+    return item ? toStoredState(item) : null;
+  }
+
+  async listAddressStates(endpointId: string): Promise<StoredAddressState[]> {
+    const pk = itemKeys.addressPartitionOf(endpointId);
+    const states: StoredAddressState[] = [];
+    await this.#queryAll(
+      'listAddressStates',
+      endpointId,
+      {
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': `${endpointId}|` },
+      },
+      (item) => states.push(toStoredState(item)),
+    );
+    return states;
+  }
+
+  async listAllAddressStates(): Promise<StoredAddressState[]> {
+    const states: StoredAddressState[] = [];
+    await this.#queryShards(
+      'listAllAddressStates',
+      (shard) => ({
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': itemKeys.addressPartition(shard) },
+      }),
+      (item) => states.push(toStoredState(item)),
+    );
+    return states.sort((a, b) => compareStrings(a.state.key, b.state.key));
+  }
+
+  async saveAddressState(state: AddressState, expectedVersion: number | null): Promise<SaveOutcome> {
+    // The shard comes from the key, so a key that disagrees with endpointId would be unreachable by listAddressStates.
+    if (endpointIdOfKey(state.key) !== state.endpointId) {
+      throw new StateStoreError(
+        'saveAddressState',
+        state.key,
+        `key does not belong to endpoint ${JSON.stringify(state.endpointId)}`,
+      );
+    }
+    const version = (expectedVersion ?? 0) + 1;
+    const condition =
+      expectedVersion === null
+        ? {
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'pk' },
+          }
+        : {
+            ConditionExpression: '#v = :expected',
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          };
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            ...itemKeys.addressState(state.key),
+            kind: 'address',
+            endpointId: state.endpointId,
+            version,
+            state,
+          },
+          ...condition,
+        }),
+      );
+      return 'saved';
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return 'conflict';
+      throw wrap('saveAddressState', state.key, error);
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // History
+  // -------------------------------------------------------------------------
+
+  async appendHistory(result: CheckResult, endpointId: string): Promise<void> {
+    const key = addressKey(endpointId, result.address);
+    const checkedAtMs = Date.parse(result.checkedAt);
+    const baseSeconds = Math.floor((Number.isFinite(checkedAtMs) ? checkedAtMs : this.#now().getTime()) / 1000);
+    const digest = createHash('sha256').update(canonicalJson(result)).digest('hex').slice(0, 16);
+    await this.#send('appendHistory', key, () =>
+      this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: itemKeys.historyPartition(key),
+            sk: `${result.checkedAt}#${digest}`,
+            kind: 'history',
+            expiresAt: baseSeconds + this.#ttlSeconds,
+            result,
+          },
+        }),
+      ),
+    );
+  }
+
+  async listHistory(key: string, limit: number): Promise<CheckResult[]> {
+    const results: CheckResult[] = [];
+    if (!(limit > 0)) return results;
+    const nowSeconds = Math.floor(this.#now().getTime() / 1000);
+    await this.#queryAll(
+      'listHistory',
+      key,
+      {
+        KeyConditionExpression: '#pk = :pk',
+        FilterExpression: '#exp > :now',
+        ExpressionAttributeNames: { '#pk': 'pk', '#exp': 'expiresAt' },
+        ExpressionAttributeValues: { ':pk': itemKeys.historyPartition(key), ':now': nowSeconds },
+        ScanIndexForward: false,
+        Limit: Math.min(limit, this.#pageSize ?? limit),
+      },
+      (item) => {
+        if (results.length < limit) results.push(item.result as CheckResult);
+      },
+      () => results.length >= limit,
+    );
+    return results;
+  }
+
+  // -------------------------------------------------------------------------
+  // Runs
+  // -------------------------------------------------------------------------
+
+  async createRun(run: { runId: string; startedAt: string; expected: number }): Promise<void> {
+    const expiresAt = this.#expiresAtFrom(run.startedAt);
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            ...itemKeys.run(run.runId),
+            kind: 'run',
+            runId: run.runId,
+            startedAt: run.startedAt,
+            expected: run.expected,
+            completed: 0,
+            expiresAt,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new RunExistsError(run.runId, { cause: error });
+      throw wrap('createRun', run.runId, error);
+    }
+    await this.#send('createRun', run.runId, () =>
+      this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: itemKeys.runsPartition,
+            sk: `${run.startedAt}#${run.runId}`,
+            kind: 'run-pointer',
+            runId: run.runId,
+            expiresAt,
+          },
+        }),
+      ),
+    );
+  }
+
+  async recordCheckCompleted(runId: string): Promise<void> {
+    await this.#updateRun('recordCheckCompleted', runId, {
+      UpdateExpression: 'ADD #c :one',
+      ExpressionAttributeNames: { '#pk': 'pk', '#c': 'completed' },
+      ExpressionAttributeValues: { ':one': 1 },
+    });
+  }
+
+  async finishRun(runId: string, finishedAt: string): Promise<void> {
+    // First judgement wins: a redelivered or late finish must not move it.
+    await this.#updateRun('finishRun', runId, {
+      UpdateExpression: 'SET #f = if_not_exists(#f, :f)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#f': 'finishedAt' },
+      ExpressionAttributeValues: { ':f': finishedAt },
+    });
+  }
+
+  async getRun(runId: string): Promise<RunRecord | null> {
+    const item = await this.#get('getRun', runId, itemKeys.run(runId));
+    return item ? toRunRecord(item) : null;
+  }
+
+  async listRuns(limit: number): Promise<RunRecord[]> {
+    const runs: RunRecord[] = [];
+    if (!(limit > 0)) return runs;
+    const runIds: string[] = [];
+    await this.#queryAll(
+      'listRuns',
+      itemKeys.runsPartition,
+      {
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': itemKeys.runsPartition },
+        ScanIndexForward: false,
+        Limit: limit,
+      },
+      (item) => {
+        if (runIds.length < limit) runIds.push(String(item.runId));
+      },
+      () => runIds.length >= limit,
+    );
+    const records = await Promise.all(runIds.map((id) => this.getRun(id)));
+    // A pointer can outlive its run item by a TTL sweep; skip those.
+    for (const record of records) if (record) runs.push(record);
+    return runs;
+  }
+
+  async #updateRun(
+    operation: string,
+    runId: string,
+    update: {
+      UpdateExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+  ): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: itemKeys.run(runId),
+          ConditionExpression: 'attribute_exists(#pk)',
+          ...update,
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new RunNotFoundError(operation, runId, { cause: error });
+      throw wrap(operation, runId, error);
+    }
+  }
+
+  #expiresAtFrom(iso: string): number {
+    const ms = Date.parse(iso);
+    return Math.floor((Number.isFinite(ms) ? ms : this.#now().getTime()) / 1000) + this.#ttlSeconds;
+  }
+
+  // -------------------------------------------------------------------------
+  // Plumbing
+  // -------------------------------------------------------------------------
+
+  async #get(operation: string, key: string, itemKey: { pk: string; sk: string }): Promise<Item | null> {
+    const output = await this.#send(operation, key, () =>
+      this.#client.send(new GetCommand({ TableName: this.#table, Key: itemKey, ConsistentRead: true })),
+    );
+    return (output.Item as Item | undefined) ?? null;
+  }
+
+  async #send<T>(operation: string, key: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw wrap(operation, key, error);
+    }
+  }
+
+  /** Every shard's partition, queried in parallel. */
+  async #queryShards(
+    operation: string,
+    input: (shard: number) => Omit<QueryCommandInput, 'TableName'>,
+    onItem: (item: Item) => void,
+  ): Promise<void> {
+    await Promise.all(
+      Array.from({ length: INVENTORY_SHARDS }, (_, shard) => {
+        const shardInput = input(shard);
+        const pk = shardInput.ExpressionAttributeValues?.[':pk'];
+        return this.#queryAll(operation, String(pk), { Limit: this.#pageSize, ...shardInput }, onItem);
+      }),
+    );
+  }
+
+  /**
+   * Follows LastEvaluatedKey until the partition is exhausted or `done()`.
+   * Bounded: a page must advance the key, else we stop with an error rather than loop.
+   */
+  async #queryAll(
+    operation: string,
+    key: string,
+    input: Omit<QueryCommandInput, 'TableName'>,
+    onItem: (item: Item) => void,
+    done: () => boolean = () => false,
+  ): Promise<void> {
+    let startKey: Record<string, unknown> | undefined;
+    let previous = '';
+    for (;;) {
+      const page = await this.#send(operation, key, () =>
+        this.#client.send(
+          new QueryCommand({ ...input, TableName: this.#table, ConsistentRead: true, ExclusiveStartKey: startKey }),
+        ),
+      );
+      for (const item of page.Items ?? []) onItem(item as Item);
+      startKey = page.LastEvaluatedKey as Record<string, unknown> | undefined;
+      if (!startKey || done()) return;
+      const current = JSON.stringify(startKey);
+      if (current === previous) {
+        throw new StateStoreError(operation, key, `pagination did not advance past ${current}`);
+      }
+      previous = current;
+    }
+  }
+}
+
+/**
+ * Creates the table (on-demand, `pk`/`sk` strings) if it is missing and waits
+ * until it is ACTIVE. For local use (CLI, tests): in AWS the stack owns the
+ * table, its TTL setting and its backups.
+ */
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let status = await describeStatus(client, tableName);
+  if (status === null) {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      );
+    } catch (error) {
+      // Someone else created it meanwhile: fine, wait for it like for our own.
+      if (!(error instanceof ResourceInUseException)) throw wrap('ensureTable', tableName, error);
+    }
+    status = await describeStatus(client, tableName);
+  }
+  while (status !== 'ACTIVE') {
+    if (Date.now() > deadline) {
+      throw new StateStoreError('ensureTable', tableName, `table not ACTIVE in time (status ${status ?? 'missing'})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    status = await describeStatus(client, tableName);
+  }
+}
+
+async function describeStatus(client: DynamoDBClient, tableName: string): Promise<string | null> {
+  try {
+    const output = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return output.Table?.TableStatus ?? null;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException || errorName(error) === 'ResourceNotFoundException') return null;
+    throw wrap('ensureTable', tableName, error);
+  }
+}
+
+/** Runs tasks with at most `limit` in flight; stops starting new ones after the first failure, then rethrows it. */
+async function runBounded(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  async function lane(): Promise<void> {
+    while (failure === null && next < tasks.length) {
+      const task = tasks[next++] as () => Promise<void>;
+      try {
+        await task();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+}
+
+function toStoredState(item: Item): StoredAddressState {
+  const { state, version } = item as unknown as AddressStateItem;
+  return { state, version };
+}
+
+function toRunRecord(item: Item): RunRecord {
+  const run = item as unknown as RunItem;
+  return {
+    runId: run.runId,
+    startedAt: run.startedAt,
+    expected: run.expected,
+    completed: run.completed,
+    finishedAt: run.finishedAt ?? null,
+  };
+}
+
+function endpointHash(endpoint: Endpoint): string {
+  return createHash('sha256')
+    .update(`${ENDPOINT_FORMAT}\n${canonicalJson(endpoint)}`)
+    .digest('base64url');
+}
+
+/** JSON with object keys sorted, so equal values always hash alike. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}
+
+function isConditionalCheckFailed(error: unknown): boolean {
+  return errorName(error) === 'ConditionalCheckFailedException';
+}
+
+function wrap(operation: string, key: string, error: unknown): StateStoreError {
+  if (error instanceof StateStoreError) return error;
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new StateStoreError(operation, key, detail, { cause: error });
+}

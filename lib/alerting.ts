@@ -1,0 +1,220 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
+import { encryptedQueue } from './queues';
+import { type ResolvedSecret, type SecretEnvRef, type SecretRef, SecretReferences } from './secret-refs';
+
+/** Alert severities, lowest first (mirrors the domain model). */
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+/** A person subscribed to the alert topic. */
+export type AlertSubscription =
+  | { readonly email: string }
+  | {
+      readonly sms: string;
+      /**
+       * Lowest severity texted to this number.
+       * @default 'critical' (texts are for pages)
+       */
+      readonly minSeverity?: AlertSeverity;
+    };
+
+/** A chat or webhook channel the notifier delivers to, with its secrets as references. */
+export type ChatChannelSpec =
+  | {
+      readonly name: string;
+      readonly type: 'slack' | 'teams';
+      readonly minSeverity: AlertSeverity;
+      readonly url: SecretRef;
+    }
+  | {
+      readonly name: string;
+      readonly type: 'webhook';
+      readonly minSeverity: AlertSeverity;
+      readonly url: SecretRef;
+      /** HMAC key; null sends unsigned. */
+      readonly secret: SecretRef | null;
+      readonly signatureHeader: string;
+    };
+
+/** The notifier's CHANNELS entry: the chat channel with every secret replaced by its reference. */
+export type NotifierChannelEnv =
+  | { name: string; type: 'slack' | 'teams'; minSeverity: AlertSeverity; url: SecretEnvRef }
+  | {
+      name: string;
+      type: 'webhook';
+      minSeverity: AlertSeverity;
+      url: SecretEnvRef;
+      secret: SecretEnvRef | null;
+      signatureHeader: string;
+    };
+
+/** Props of the alerting construct. */
+export interface AlertingProps {
+  /**
+   * People subscribed to the alert topic: e-mail gets every alert, SMS only
+   * alerts at or above its `minSeverity` (filter on the `severity` message attribute).
+   * @default - none
+   */
+  readonly subscriptions?: readonly AlertSubscription[];
+  /**
+   * Chat and webhook channels; a notifier function is created when there is at least one.
+   * @default - none (no notifier)
+   */
+  readonly chatChannels?: readonly ChatChannelSpec[];
+  /** Where secret references are resolved (shared with the watchdog's heartbeat). */
+  readonly secrets: SecretReferences;
+  /**
+   * Notifier timeout: covers every channel's delivery with retries.
+   * @default Duration.seconds(60)
+   */
+  readonly notifierTimeout?: Duration;
+  /**
+   * Notifier memory in MB (it only formats and POSTs small JSON documents).
+   * @default 256
+   */
+  readonly notifierMemorySize?: number;
+  /**
+   * Log retention, removal and level of the notifier.
+   * @default - the `FunctionDefaults` defaults
+   */
+  readonly functionDefaults?: FunctionDefaults;
+  /**
+   * What happens to the topic key when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly keyRemovalPolicy?: RemovalPolicy;
+}
+
+/** Filter values for a subscriber that wants `minSeverity` and above. */
+export function severitiesAtOrAbove(minSeverity: AlertSeverity): AlertSeverity[] {
+  const order: AlertSeverity[] = ['info', 'warning', 'critical'];
+  return order.slice(order.indexOf(minSeverity));
+}
+
+/**
+ * The alert path: a KMS-encrypted, TLS-only SNS topic the checker publishes
+ * to; e-mail and SMS subscriptions; and the notifier function subscribed to
+ * it, delivering to Slack, Teams and webhooks with secrets read from Secrets
+ * Manager at run time.
+ *
+ * The topic key is a customer managed key because CloudWatch alarms (which
+ * publish to this topic when it doubles as the ops topic) cannot use the
+ * AWS managed `alias/aws/sns` key.
+ */
+export class Alerting extends Construct {
+  readonly topic: sns.Topic;
+  readonly topicKey: kms.Key;
+  /** The notifier; undefined when no chat channel is configured. */
+  readonly notifier?: CertwatchFunction;
+  /** Receives alerts SNS could not hand to the notifier and notifier invocations that failed every retry. */
+  readonly notifierDeadLetterQueue?: sqs.Queue;
+  /** Secrets the notifier reads. */
+  readonly channelSecrets: readonly ResolvedSecret[];
+
+  constructor(scope: Construct, id: string, props: AlertingProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: 'certwatch: encrypts the alert topic',
+      enableKeyRotation: true,
+      removalPolicy: props.keyRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarm actions publish to this topic and must be able to use its key.
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'certwatch alerts',
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+
+    for (const [i, subscription] of (props.subscriptions ?? []).entries()) {
+      if ('email' in subscription) {
+        this.topic.addSubscription(new subs.EmailSubscription(subscription.email));
+      } else {
+        const allowlist = severitiesAtOrAbove(subscription.minSeverity ?? 'critical');
+        this.topic.addSubscription(
+          new subs.SmsSubscription(subscription.sms, {
+            filterPolicy: { severity: sns.SubscriptionFilter.stringFilter({ allowlist }) },
+          }),
+        );
+      }
+      void i;
+    }
+
+    const channels = props.chatChannels ?? [];
+    const used: ResolvedSecret[] = [];
+    const envChannels: NotifierChannelEnv[] = channels.map((channel) => {
+      const url = props.secrets.resolve(channel.url, `channel "${channel.name}" url`);
+      used.push(url);
+      if (channel.type !== 'webhook') {
+        return { name: channel.name, type: channel.type, minSeverity: channel.minSeverity, url: url.envRef };
+      }
+      const secret = channel.secret ? props.secrets.resolve(channel.secret, `channel "${channel.name}" secret`) : null;
+      if (secret) used.push(secret);
+      return {
+        name: channel.name,
+        type: 'webhook',
+        minSeverity: channel.minSeverity,
+        url: url.envRef,
+        secret: secret?.envRef ?? null,
+        signatureHeader: channel.signatureHeader,
+      };
+    });
+    this.channelSecrets = used;
+    if (channels.length === 0) return;
+
+    this.notifierDeadLetterQueue = encryptedQueue(this, 'NotifierDeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+    });
+    this.notifier = new CertwatchFunction(this, 'Notifier', {
+      ...props.functionDefaults,
+      handler: 'notifier',
+      description: 'certwatch: delivers alerts from the alert topic to Slack, Teams and webhooks',
+      timeout: props.notifierTimeout ?? Duration.seconds(60),
+      memorySize: props.notifierMemorySize ?? 256,
+      environment: { CHANNELS: stack.toJsonString(envChannels) },
+    });
+    // Failed asynchronous invocations (after Lambda's own retries) are kept, not dropped.
+    const fn = this.notifier.function;
+    const cfnFunction = fn.node.defaultChild as import('aws-cdk-lib/aws-lambda').CfnFunction;
+    cfnFunction.deadLetterConfig = { targetArn: this.notifierDeadLetterQueue.queueArn };
+    this.notifier.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeadLetter',
+        actions: ['sqs:SendMessage'],
+        resources: [this.notifierDeadLetterQueue.queueArn],
+      }),
+    );
+    SecretReferences.grantRead(this.notifier.role, used, 'ReadChannelSecrets');
+    this.topic.addSubscription(
+      new subs.LambdaSubscription(fn, {
+        deadLetterQueue: this.notifierDeadLetterQueue,
+        // Only certwatch alerts (they carry `kind`); CloudWatch alarm notifications on a shared topic are not chat alerts.
+        filterPolicy: { kind: sns.SubscriptionFilter.existsFilter() },
+      }),
+    );
+  }
+}

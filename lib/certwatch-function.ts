@@ -1,0 +1,142 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Repository root: handler entries and the lock file are found relative to it. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** The certwatch Lambda handlers, by entry file (the only way lib/ refers to runtime code). */
+export const HANDLER_ENTRIES = {
+  dispatcher: 'lambdas/handlers/dispatcher.ts',
+  checker: 'lambdas/handlers/checker.ts',
+  notifier: 'lambdas/handlers/notifier.ts',
+  watchdog: 'lambdas/handlers/watchdog.ts',
+} as const;
+
+export type HandlerName = keyof typeof HANDLER_ENTRIES;
+
+/** Log level handed to the handlers (LOG_LEVEL) and to Lambda's JSON log filter. */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** Settings every certwatch function shares; the stack passes one instance to each construct. */
+export interface FunctionDefaults {
+  /**
+   * Retention of each function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log groups when the stack is deleted.
+   * @default RemovalPolicy.RETAIN (logs outlive the stack for post-mortems)
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Application log level (env LOG_LEVEL and Lambda's application log filter).
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+}
+
+/** Props of one certwatch Lambda function. */
+export interface CertwatchFunctionProps extends FunctionDefaults {
+  /** Which handler this function runs. */
+  readonly handler: HandlerName;
+  /** One line for the console. */
+  readonly description: string;
+  /** Hard limit of one invocation. */
+  readonly timeout: Duration;
+  /** Memory (and, proportionally, CPU) in MB. */
+  readonly memorySize: number;
+  /**
+   * Handler environment, in addition to LOG_LEVEL and NODE_OPTIONS.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Extra files to copy next to the bundled index.js: absolute source path → file name in the bundle.
+   * @default - none
+   */
+  readonly bundledFiles?: Record<string, string>;
+}
+
+/**
+ * A certwatch handler as a Node.js Lambda function with the house defaults:
+ * newest Node.js runtime on arm64, minified CommonJS bundle with source maps
+ * (the AWS SDK v3 comes from the runtime), JSON logs in an explicit log group
+ * with retention, and an execution role that starts with nothing but write
+ * access to that log group (no AWS managed policy), so each construct grants
+ * exactly what its handler uses.
+ */
+export class CertwatchFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: CertwatchFunctionProps) {
+    super(scope, id);
+    const logLevel = props.logLevel ?? 'INFO';
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `certwatch ${props.handler}: execution role`,
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    const copies = Object.entries(props.bundledFiles ?? {});
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, HANDLER_ENTRIES[props.handler]),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: props.timeout,
+      memorySize: props.memorySize,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel[logLevel],
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+      environment: {
+        ...props.environment,
+        LOG_LEVEL: logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        externalModules: ['@aws-sdk/*'],
+        // Bundle with the esbuild in node_modules; Docker is neither needed nor available.
+        forceDockerBundling: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) =>
+            copies.map(([source, name]) => `cp ${shellQuote(source)} ${shellQuote(path.join(outputDir, name))}`),
+        },
+      },
+    });
+  }
+}
+
+/** Quotes a path for the POSIX shell that runs bundling command hooks. */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

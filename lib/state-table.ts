@@ -1,0 +1,74 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+/**
+ * DynamoDB actions each handler's use of the state store needs, read off
+ * `DynamoDbStateStore` (every operation is a single-item write or a Query; no
+ * Scan, no batch, no transaction):
+ * - dispatcher: `syncInventory` (Query, PutItem, DeleteItem) and `createRun` (PutItem);
+ * - checker: `getEndpoint`/`getAddressState` (GetItem), `listAddressStates` (Query),
+ *   `saveAddressState`/`appendHistory` (PutItem), `recordCheckCompleted` (UpdateItem);
+ * - watchdog: `listRuns`/`listAllAddressStates` (Query), `getRun` (GetItem), `finishRun` (UpdateItem).
+ */
+export const STATE_TABLE_ACCESS = {
+  dispatcher: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  checker: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  watchdog: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type StateTableUser = keyof typeof STATE_TABLE_ACCESS;
+
+/** Props of the state table. */
+export interface StateTableProps {
+  /**
+   * What happens to the table when it leaves the stack.
+   * @default RemovalPolicy.RETAIN (the state and alert bookkeeping must survive a bad deploy)
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Refuse DeleteTable calls.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Server-side encryption.
+   * @default dynamodb.TableEncryption.AWS_MANAGED
+   */
+  readonly encryption?: dynamodb.TableEncryption;
+}
+
+/**
+ * The single certwatch table: inventory, address states, history and runs,
+ * keyed `pk`/`sk` (strings), on-demand, with point-in-time recovery and TTL on
+ * `expiresAt` (epoch seconds; history and runs expire, state does not).
+ */
+export class StateTable extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: StateTableProps = {}) {
+    super(scope, id);
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      encryption: props.encryption ?? dynamodb.TableEncryption.AWS_MANAGED,
+    });
+  }
+
+  /** Grants `user` exactly the item actions its handler performs, on the table only (no indexes exist). */
+  grantStoreAccess(grantee: iam.IGrantable, user: StateTableUser): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'StateTable',
+        actions: [...STATE_TABLE_ACCESS[user]],
+        resources: [this.table.tableArn],
+      }),
+    );
+  }
+}

@@ -1,0 +1,12 @@
+import { dynamoDbLocalAvailability, startDynamoDbLocal } from '../support/dynamodb-local';
+import { defineStateStoreContract } from './state-store.contract';
+
+// In CI a missing java or jar must fail the suite (startDynamoDbLocal throws in beforeAll);
+// on a developer machine the suite is skipped, loudly.
+const availability = dynamoDbLocalAvailability();
+const skip = !availability.available && !process.env.CI;
+if (!availability.available && skip) {
+  console.warn(`DynamoDB Local suite skipped: ${availability.reason}`);
+}
+
+defineStateStoreContract('DynamoDbStateStore on DynamoDB Local', startDynamoDbLocal, { skip });

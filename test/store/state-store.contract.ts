@@ -1,0 +1,604 @@
+/**
+ * The StateStore contract, run unchanged against every DynamoDB we support
+ * (dynalite in-process, the official DynamoDB Local). A backend is started once
+ * per test file; every test gets a fresh table.
+ */
+import { randomUUID } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AddressState,
+  addressKey,
+  type CheckResult,
+  type Endpoint,
+  type FindingCode,
+} from '../../lambdas/core/model';
+import { createDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
+import {
+  DynamoDbStateStore,
+  type DynamoDbStateStoreProps,
+  ensureTable,
+  itemKeys,
+} from '../../lambdas/store/dynamodb-state-store';
+import { RunExistsError, RunNotFoundError, StateStoreError } from '../../lambdas/store/state-store';
+
+/** A running DynamoDB-compatible server. */
+export interface StoreBackend {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+export interface ContractOptions {
+  /** Skip the whole suite (the caller has already said why). */
+  readonly skip?: boolean;
+}
+
+const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+const DAY_MS = 86_400_000;
+const T0 = Date.parse('2030-03-01T10:00:00.000Z');
+
+// ---------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------
+
+export function makeEndpoint(host: string, overrides: Partial<Endpoint> = {}): Endpoint {
+  return {
+    id: `${host}:443`,
+    host,
+    port: 443,
+    name: host,
+    owner: null,
+    tags: [],
+    channels: [],
+    policy: {
+      thresholdsDays: [30, 14, 7, 3, 1],
+      expiry: { warnDays: 30, criticalDays: 7 },
+      failuresBeforeAlert: 2,
+      renotifyIntervalMs: 86_400_000,
+    },
+    timeoutMs: 5_000,
+    ...overrides,
+  };
+}
+
+export function makeState(endpoint: Endpoint, address: string | null, overrides: Partial<AddressState> = {}): AddressState {
+  return {
+    key: addressKey(endpoint.id, address),
+    endpointId: endpoint.id,
+    endpointName: endpoint.name,
+    host: endpoint.host,
+    port: endpoint.port,
+    address,
+    status: 'ok',
+    daysLeft: 42,
+    notAfter: '2030-04-12T10:00:00.000Z',
+    fingerprint: 'AB'.repeat(32),
+    issuer: 'CN=Test CA',
+    findings: [],
+    lastCheckedAt: new Date(T0).toISOString(),
+    lastSuccessAt: new Date(T0).toISOString(),
+    consecutiveFailures: 0,
+    failingSince: null,
+    alerting: {
+      fingerprint: null,
+      thresholdsSent: [],
+      lastNotifiedAt: null,
+      errorAlerted: false,
+      openProblems: [],
+      divergenceKey: null,
+    },
+    lastRunId: null,
+    ...overrides,
+  };
+}
+
+export function makeResult(endpoint: Endpoint, address: string | null, checkedAtMs: number): CheckResult {
+  return {
+    target: endpoint.id,
+    host: endpoint.host,
+    port: endpoint.port,
+    address,
+    servername: endpoint.host,
+    status: 'warning',
+    daysLeft: 12,
+    notAfter: new Date(checkedAtMs + 12.5 * DAY_MS).toISOString(),
+    findings: [{ code: 'EXPIRES_SOON', severity: 'warning', message: 'expires in 12 days', certIndex: 0 }],
+    chain: [
+      {
+        subject: 'CN=leaf.example',
+        issuer: 'CN=Test CA',
+        notBefore: new Date(checkedAtMs - 30 * DAY_MS).toISOString(),
+        notAfter: new Date(checkedAtMs + 12.5 * DAY_MS).toISOString(),
+        serialNumber: '01',
+        fingerprintSha256: 'CD'.repeat(32),
+        keyType: 'EC',
+        keyBits: 256,
+        signatureAlgorithm: 'ecdsa-with-SHA256',
+        selfSigned: false,
+      },
+    ],
+    protocol: 'TLSv1.3',
+    cipher: 'TLS_AES_256_GCM_SHA384',
+    durationMs: 12.375,
+    checkedAt: new Date(checkedAtMs).toISOString(),
+  };
+}
+
+function hosts(count: number, prefix = 'host'): Endpoint[] {
+  return Array.from({ length: count }, (_, i) => makeEndpoint(`${prefix}-${String(i).padStart(5, '0')}.example`));
+}
+
+function byId(a: Endpoint, b: Endpoint): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------
+// Contract
+// ---------------------------------------------------------------------------
+
+export function defineStateStoreContract(
+  name: string,
+  startBackend: () => Promise<StoreBackend>,
+  options: ContractOptions = {},
+): void {
+  describe.skipIf(options.skip === true)(name, () => {
+    let backend: StoreBackend | undefined;
+    let clients: DynamoDbClients | undefined;
+    let tableName = '';
+    let clock = new Date(T0);
+    const commands = new Map<string, number>();
+
+    const writes = () => [...commands].reduce((n, [command, count]) => n + (WRITE_COMMANDS.has(command) ? count : 0), 0);
+    const calls = (command: string) => commands.get(command) ?? 0;
+    const docClient = () => {
+      if (!clients) throw new Error('backend not started');
+      return clients.documentClient;
+    };
+    const newStore = (props: Partial<Omit<DynamoDbStateStoreProps, 'client' | 'tableName'>> = {}) =>
+      new DynamoDbStateStore({ client: docClient(), tableName, now: () => clock, ...props });
+
+    beforeAll(async () => {
+      backend = await startBackend();
+      clients = createDocumentClient(backend.endpoint);
+      // Counts every command that reaches the wire, so "zero writes" is observed rather than assumed.
+      clients.client.middlewareStack.add(
+        (next, context) => (args) => {
+          const command = String(context.commandName);
+          commands.set(command, (commands.get(command) ?? 0) + 1);
+          return next(args);
+        },
+        { step: 'initialize', name: 'certwatchCommandCounter' },
+      );
+    });
+
+    afterAll(async () => {
+      clients?.destroy();
+      await backend?.close();
+    });
+
+    beforeEach(async () => {
+      tableName = `certwatch-test-${randomUUID()}`;
+      clock = new Date(T0);
+      await ensureTable(clients!.client, tableName);
+      commands.clear();
+    });
+
+    describe('inventory', () => {
+      it('adds endpoints and lists them back exactly', async () => {
+        // Prepare
+        const store = newStore();
+        const endpoints = [
+          makeEndpoint('b.example', { owner: 'team-b', tags: ['prod', 'eu'], channels: ['ops-slack'] }),
+          makeEndpoint('a.example', { name: 'Alpha', timeoutMs: 2_500 }),
+          makeEndpoint('c.example', { port: 8443, id: 'c.example:8443' }),
+        ];
+
+        // Act
+        const result = await store.syncInventory(endpoints);
+
+        // Assess
+        expect(result).toEqual({ added: 3, updated: 0, removed: 0, unchanged: 0 });
+        expect(await store.listEndpoints()).toEqual([...endpoints].sort(byId));
+        expect(await store.getEndpoint('b.example:443')).toEqual(endpoints[0]);
+        expect(await store.getEndpoint('missing.example:443')).toBeNull();
+      });
+
+      it('adds, updates, removes and keeps endpoints, writing only what changed', async () => {
+        // Prepare
+        const store = newStore();
+        const [keep, change, drop] = [makeEndpoint('keep.example'), makeEndpoint('change.example'), makeEndpoint('drop.example')];
+        await store.syncInventory([keep, change, drop]);
+        commands.clear();
+        const changed = makeEndpoint('change.example', {
+          policy: { ...change.policy, thresholdsDays: [21, 7] },
+        });
+        const added = makeEndpoint('new.example');
+
+        // Act
+        const result = await store.syncInventory([keep, changed, added]);
+
+        // Assess
+        expect(result).toEqual({ added: 1, updated: 1, removed: 1, unchanged: 1 });
+        expect(calls('PutItemCommand')).toBe(2);
+        expect(calls('DeleteItemCommand')).toBe(1);
+        expect(await store.listEndpoints()).toEqual([changed, keep, added]);
+      });
+
+      it('does no writes at all when nothing changed', async () => {
+        // Prepare
+        const store = newStore();
+        const endpoints = hosts(40);
+        await store.syncInventory(endpoints);
+        commands.clear();
+
+        // Act: same content, different order and freshly built objects
+        const result = await store.syncInventory(hosts(40).reverse());
+
+        // Assess
+        expect(result).toEqual({ added: 0, updated: 0, removed: 0, unchanged: 40 });
+        expect(writes()).toBe(0);
+        expect(calls('QueryCommand')).toBeGreaterThan(0);
+      });
+
+      it('treats a change in key order as no change, and a change in tag order as a change', async () => {
+        // Prepare
+        const store = newStore();
+        const endpoint = makeEndpoint('tags.example', { tags: ['a', 'b'] });
+        await store.syncInventory([endpoint]);
+        const reordered = Object.fromEntries(Object.entries(endpoint).reverse()) as unknown as Endpoint;
+
+        // Act
+        const sameContent = await store.syncInventory([reordered]);
+        const retagged = await store.syncInventory([{ ...endpoint, tags: ['b', 'a'] }]);
+
+        // Assess
+        expect(sameContent.unchanged).toBe(1);
+        expect(retagged.updated).toBe(1);
+        expect((await store.getEndpoint(endpoint.id))?.tags).toEqual(['b', 'a']);
+      });
+
+      it('removes the address states of a removed endpoint and keeps the others', async () => {
+        // Prepare
+        const store = newStore();
+        const gone = makeEndpoint('gone.example');
+        const stays = makeEndpoint('stays.example');
+        await store.syncInventory([gone, stays]);
+        const goneStates = [makeState(gone, '192.0.2.1'), makeState(gone, '2001:db8::1'), makeState(gone, null)];
+        for (const state of goneStates) expect(await store.saveAddressState(state, null)).toBe('saved');
+        const kept = makeState(stays, '192.0.2.9');
+        await store.saveAddressState(kept, null);
+
+        // Act
+        const result = await store.syncInventory([stays]);
+
+        // Assess
+        expect(result).toEqual({ added: 0, updated: 0, removed: 1, unchanged: 1 });
+        expect(await store.listAddressStates(gone.id)).toEqual([]);
+        for (const state of goneStates) expect(await store.getAddressState(state.key)).toBeNull();
+        expect(await store.getEndpoint(gone.id)).toBeNull();
+        expect(await store.listAllAddressStates()).toEqual([{ state: kept, version: 1 }]);
+      });
+
+      it('rejects an inventory with a duplicated endpoint id', async () => {
+        // Prepare
+        const store = newStore();
+
+        // Act
+        const sync = store.syncInventory([makeEndpoint('dup.example'), makeEndpoint('dup.example')]);
+
+        // Assess
+        await expect(sync).rejects.toThrow(StateStoreError);
+        expect(writes()).toBe(0);
+      });
+
+      it('pages through large inventories (1,200 endpoints, 50 per page)', async () => {
+        // Prepare
+        const store = newStore({ queryPageSize: 50 });
+        const endpoints = hosts(1_200);
+
+        // Act
+        const first = await store.syncInventory(endpoints);
+        commands.clear();
+        const listed = await store.listEndpoints();
+        const pagesRead = calls('QueryCommand');
+        const second = await store.syncInventory(endpoints);
+
+        // Assess
+        expect(first).toEqual({ added: 1_200, updated: 0, removed: 0, unchanged: 0 });
+        expect(listed).toEqual(endpoints);
+        // 16 shards of ~75 items at 50 per page: at least one extra page per shard.
+        expect(pagesRead).toBeGreaterThanOrEqual(1_200 / 50);
+        expect(second).toEqual({ added: 0, updated: 0, removed: 0, unchanged: 1_200 });
+        expect(writes()).toBe(0);
+      });
+    });
+
+    describe('address state', () => {
+      it('creates, updates with the current version, and reports conflicts on stale or double writes', async () => {
+        // Prepare
+        const store = newStore();
+        const endpoint = makeEndpoint('state.example');
+        const v1 = makeState(endpoint, '192.0.2.10');
+        const v2 = makeState(endpoint, '192.0.2.10', { status: 'warning', daysLeft: 20, consecutiveFailures: 1 });
+        const stale = makeState(endpoint, '192.0.2.10', { status: 'expired' });
+
+        // Act
+        const created = await store.saveAddressState(v1, null);
+        const createdAgain = await store.saveAddressState(v1, null);
+        const updated = await store.saveAddressState(v2, 1);
+        const staleWrite = await store.saveAddressState(stale, 1);
+
+        // Assess
+        expect([created, createdAgain, updated, staleWrite]).toEqual(['saved', 'conflict', 'saved', 'conflict']);
+        expect(await store.getAddressState(v1.key)).toEqual({ state: v2, version: 2 });
+        expect(await store.getAddressState(addressKey(endpoint.id, '192.0.2.99'))).toBeNull();
+      });
+
+      it('lets exactly one of two concurrent writers of the same version win', async () => {
+        // Prepare
+        const store = newStore();
+        const endpoint = makeEndpoint('race.example');
+        const first = makeState(endpoint, null, { lastRunId: 'run-a' });
+        const second = makeState(endpoint, null, { lastRunId: 'run-b' });
+
+        // Act
+        const creates = await Promise.all([store.saveAddressState(first, null), store.saveAddressState(second, null)]);
+        const stored = await store.getAddressState(first.key);
+        const updates = await Promise.all([
+          store.saveAddressState({ ...first, consecutiveFailures: 1 }, 1),
+          store.saveAddressState({ ...second, consecutiveFailures: 2 }, 1),
+        ]);
+
+        // Assess
+        expect([...creates].sort()).toEqual(['conflict', 'saved']);
+        expect(stored?.version).toBe(1);
+        expect(stored?.state.lastRunId).toBe(creates[0] === 'saved' ? 'run-a' : 'run-b');
+        expect([...updates].sort()).toEqual(['conflict', 'saved']);
+        const after = await store.getAddressState(first.key);
+        expect(after?.version).toBe(2);
+        expect(after?.state.consecutiveFailures).toBe(updates[0] === 'saved' ? 1 : 2);
+      });
+
+      it('lists the states of one endpoint only, even when another id extends it', async () => {
+        // Prepare
+        const store = newStore();
+        const short = makeEndpoint('prefix.example');
+        const long = makeEndpoint('prefix.example', { id: 'prefix.example:4430', port: 4430 });
+        const shortStates = [makeState(short, '192.0.2.1'), makeState(short, '192.0.2.2')];
+        const longState = makeState(long, '192.0.2.1');
+        for (const state of [...shortStates, longState]) await store.saveAddressState(state, null);
+
+        // Act
+        const listed = await store.listAddressStates(short.id);
+        const all = await store.listAllAddressStates();
+
+        // Assess
+        expect(listed).toEqual(shortStates.map((state) => ({ state, version: 1 })));
+        expect(all.map((s) => s.state.key)).toEqual([...shortStates, longState].map((s) => s.key).sort());
+      });
+
+      it('refuses a state whose key does not belong to its endpoint', async () => {
+        // Prepare
+        const store = newStore();
+        const state = { ...makeState(makeEndpoint('a.example'), null), key: 'b.example:443|dns' };
+
+        // Act
+        const save = store.saveAddressState(state, null);
+
+        // Assess
+        await expect(save).rejects.toThrow(StateStoreError);
+        expect(writes()).toBe(0);
+      });
+
+      it('round-trips nulls, empty arrays, empty strings, floats and untrusted text exactly', async () => {
+        // Prepare
+        const store = newStore();
+        const endpoint = makeEndpoint('roundtrip.example');
+        const openProblems: FindingCode[] = ['HOSTNAME_MISMATCH', 'UNTRUSTED_CHAIN'];
+        const state = makeState(endpoint, '2001:db8::42', {
+          status: 'error',
+          daysLeft: -3,
+          notAfter: null,
+          fingerprint: null,
+          issuer: '',
+          findings: [
+            { code: 'HANDSHAKE_FAILED', severity: 'critical', message: 'ümlaut \u0000 <script> "quoted" 🔒' },
+            { code: 'WEAK_KEY', severity: 'warning', message: '', certIndex: 2 },
+          ],
+          lastSuccessAt: null,
+          consecutiveFailures: 3,
+          failingSince: '2030-02-27T00:00:00.000Z',
+          alerting: {
+            fingerprint: 'EF'.repeat(32),
+            thresholdsSent: [30, 14, 7.5],
+            lastNotifiedAt: null,
+            errorAlerted: true,
+            openProblems,
+            divergenceKey: null,
+          },
+          lastRunId: 'run-0.1',
+        });
+        const endpointWithFloats = makeEndpoint('floats.example', {
+          policy: { thresholdsDays: [], expiry: { warnDays: 0.5, criticalDays: 0.25 }, failuresBeforeAlert: 1, renotifyIntervalMs: 1.5 },
+          tags: [''],
+        });
+
+        // Act
+        await store.saveAddressState(state, null);
+        await store.syncInventory([endpointWithFloats]);
+
+        // Assess
+        expect(await store.getAddressState(state.key)).toStrictEqual({ state, version: 1 });
+        expect(await store.getEndpoint(endpointWithFloats.id)).toStrictEqual(endpointWithFloats);
+      });
+    });
+
+    describe('history', () => {
+      it('lists an address history newest first, up to the limit, exactly as appended', async () => {
+        // Prepare
+        const store = newStore();
+        const endpoint = makeEndpoint('hist.example');
+        const results = [0, 1, 2].map((day) => makeResult(endpoint, '192.0.2.7', T0 + day * DAY_MS));
+        const other = makeResult(endpoint, '192.0.2.8', T0 + 5 * DAY_MS);
+        for (const result of [...results, other]) await store.appendHistory(result, endpoint.id);
+
+        // Act
+        const newestTwo = await store.listHistory(addressKey(endpoint.id, '192.0.2.7'), 2);
+        const all = await store.listHistory(addressKey(endpoint.id, '192.0.2.7'), 10);
+
+        // Assess
+        expect(newestTwo).toStrictEqual([results[2], results[1]]);
+        expect(all).toStrictEqual([results[2], results[1], results[0]]);
+        expect(await store.listHistory(addressKey(endpoint.id, '192.0.2.8'), 10)).toStrictEqual([other]);
+        expect(await store.listHistory(addressKey(endpoint.id, '192.0.2.7'), 0)).toEqual([]);
+      });
+
+      it('stamps expiresAt at checkedAt plus the TTL and hides entries past it', async () => {
+        // Prepare
+        const store = newStore({ historyTtlDays: 30 });
+        const endpoint = makeEndpoint('ttl.example');
+        const old = makeResult(endpoint, null, T0);
+        const recent = makeResult(endpoint, null, T0 + 20 * DAY_MS);
+        await store.appendHistory(old, endpoint.id);
+        await store.appendHistory(recent, endpoint.id);
+        const key = addressKey(endpoint.id, null);
+
+        // Act
+        const raw = await docClient().send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': itemKeys.historyPartition(key) },
+          }),
+        );
+        clock = new Date(T0 + 31 * DAY_MS);
+        const afterOldExpired = await store.listHistory(key, 10);
+
+        // Assess
+        expect(raw.Items?.map((item) => item.expiresAt)).toEqual([
+          Math.floor(T0 / 1000) + 30 * 86_400,
+          Math.floor(T0 / 1000) + 50 * 86_400,
+        ]);
+        expect(afterOldExpired).toStrictEqual([recent]);
+      });
+
+      it('does not duplicate a redelivered check', async () => {
+        // Prepare
+        const store = newStore();
+        const endpoint = makeEndpoint('redelivered.example');
+        const result = makeResult(endpoint, '192.0.2.3', T0);
+
+        // Act
+        await store.appendHistory(result, endpoint.id);
+        await store.appendHistory({ ...result }, endpoint.id);
+
+        // Assess
+        expect(await store.listHistory(addressKey(endpoint.id, '192.0.2.3'), 10)).toHaveLength(1);
+      });
+    });
+
+    describe('runs', () => {
+      it('creates a run and refuses a duplicated dispatch of the same run id', async () => {
+        // Prepare
+        const store = newStore();
+        const run = { runId: 'run-1', startedAt: '2030-03-01T10:00:00.000Z', expected: 3 };
+        await store.createRun(run);
+
+        // Act
+        const duplicate = store.createRun({ ...run, expected: 99 });
+
+        // Assess
+        await expect(duplicate).rejects.toThrow(RunExistsError);
+        expect(await store.getRun('run-1')).toStrictEqual({ ...run, completed: 0, finishedAt: null });
+        expect(await store.getRun('run-missing')).toBeNull();
+      });
+
+      it('counts concurrent completions without losing any', async () => {
+        // Prepare
+        const store = newStore();
+        await store.createRun({ runId: 'run-c', startedAt: '2030-03-01T10:00:00.000Z', expected: 20 });
+
+        // Act
+        await Promise.all(Array.from({ length: 20 }, () => store.recordCheckCompleted('run-c')));
+
+        // Assess
+        expect((await store.getRun('run-c'))?.completed).toBe(20);
+      });
+
+      it('refuses to count or finish a run that does not exist, without creating it', async () => {
+        // Prepare
+        const store = newStore();
+
+        // Act
+        const record = store.recordCheckCompleted('run-ghost');
+        const finish = store.finishRun('run-ghost', '2030-03-01T11:00:00.000Z');
+
+        // Assess
+        await expect(record).rejects.toThrow(RunNotFoundError);
+        await expect(finish).rejects.toThrow(RunNotFoundError);
+        expect(await store.getRun('run-ghost')).toBeNull();
+      });
+
+      it('keeps the first finishedAt', async () => {
+        // Prepare
+        const store = newStore();
+        await store.createRun({ runId: 'run-f', startedAt: '2030-03-01T10:00:00.000Z', expected: 1 });
+
+        // Act
+        await store.finishRun('run-f', '2030-03-01T10:05:00.000Z');
+        await store.finishRun('run-f', '2030-03-01T12:00:00.000Z');
+
+        // Assess
+        expect((await store.getRun('run-f'))?.finishedAt).toBe('2030-03-01T10:05:00.000Z');
+      });
+
+      it('lists the most recent runs newest first', async () => {
+        // Prepare
+        const store = newStore();
+        const starts = ['2030-03-01T10:00:00.000Z', '2030-03-03T10:00:00.000Z', '2030-03-02T10:00:00.000Z'];
+        for (const [i, startedAt] of starts.entries()) {
+          await store.createRun({ runId: `run-${i}`, startedAt, expected: i });
+        }
+        await store.recordCheckCompleted('run-1');
+
+        // Act
+        const recent = await store.listRuns(2);
+        const all = await store.listRuns(10);
+
+        // Assess
+        expect(recent).toStrictEqual([
+          { runId: 'run-1', startedAt: starts[1], expected: 1, completed: 1, finishedAt: null },
+          { runId: 'run-2', startedAt: starts[2], expected: 2, completed: 0, finishedAt: null },
+        ]);
+        expect(all.map((r) => r.runId)).toEqual(['run-1', 'run-2', 'run-0']);
+      });
+    });
+
+    describe('failures', () => {
+      it('wraps backend errors in a StateStoreError naming the operation and key', async () => {
+        // Prepare
+        const store = new DynamoDbStateStore({ client: docClient(), tableName: `missing-${randomUUID()}` });
+
+        // Act
+        const error = await store.getEndpoint('x.example:443').catch((e: unknown) => e);
+
+        // Assess
+        expect(error).toBeInstanceOf(StateStoreError);
+        expect(error).toMatchObject({
+          name: 'StateStoreError',
+          operation: 'getEndpoint',
+          key: 'x.example:443',
+          cause: { name: 'ResourceNotFoundException' },
+        });
+      });
+
+      it('ensureTable is idempotent', async () => {
+        // Act
+        await ensureTable(clients!.client, tableName);
+
+        // Assess
+        expect(calls('CreateTableCommand')).toBe(0);
+      });
+    });
+  });
+}
