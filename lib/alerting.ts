@@ -13,16 +13,18 @@ import { type ResolvedSecret, type SecretEnvRef, type SecretRef, SecretReference
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 
 /** A person subscribed to the alert topic. */
-export type AlertSubscription =
-  | { readonly email: string }
-  | {
-      readonly sms: string;
-      /**
-       * Lowest severity texted to this number.
-       * @default 'critical' (texts are for pages)
-       */
-      readonly minSeverity?: AlertSeverity;
-    };
+export interface AlertSubscription {
+  readonly protocol: 'email' | 'sms';
+  /** E-mail address or E.164 phone number. */
+  readonly endpoint: string;
+  /**
+   * Lowest severity delivered. Above `info`, the subscription gets a filter
+   * policy on the `severity` message attribute, which also keeps out messages
+   * without one (CloudWatch alarm notifications on a shared ops topic).
+   * @default 'info' (everything, no filter)
+   */
+  readonly minSeverity?: AlertSeverity;
+}
 
 /** A chat or webhook channel the notifier delivers to, with its secrets as references. */
 export type ChatChannelSpec =
@@ -57,8 +59,7 @@ export type NotifierChannelEnv =
 /** Props of the alerting construct. */
 export interface AlertingProps {
   /**
-   * People subscribed to the alert topic: e-mail gets every alert, SMS only
-   * alerts at or above its `minSeverity` (filter on the `severity` message attribute).
+   * People subscribed to the alert topic, each receiving alerts at or above its `minSeverity`.
    * @default - none
    */
   readonly subscriptions?: readonly AlertSubscription[];
@@ -150,18 +151,17 @@ export class Alerting extends Construct {
       }),
     );
 
-    for (const [i, subscription] of (props.subscriptions ?? []).entries()) {
-      if ('email' in subscription) {
-        this.topic.addSubscription(new subs.EmailSubscription(subscription.email));
-      } else {
-        const allowlist = severitiesAtOrAbove(subscription.minSeverity ?? 'critical');
-        this.topic.addSubscription(
-          new subs.SmsSubscription(subscription.sms, {
-            filterPolicy: { severity: sns.SubscriptionFilter.stringFilter({ allowlist }) },
-          }),
-        );
-      }
-      void i;
+    for (const subscription of props.subscriptions ?? []) {
+      const minSeverity = subscription.minSeverity ?? 'info';
+      const options: subs.EmailSubscriptionProps & subs.SmsSubscriptionProps =
+        minSeverity === 'info'
+          ? {}
+          : { filterPolicy: { severity: sns.SubscriptionFilter.stringFilter({ allowlist: severitiesAtOrAbove(minSeverity) }) } };
+      this.topic.addSubscription(
+        subscription.protocol === 'email'
+          ? new subs.EmailSubscription(subscription.endpoint, options)
+          : new subs.SmsSubscription(subscription.endpoint, options),
+      );
     }
 
     const channels = props.chatChannels ?? [];
@@ -196,18 +196,10 @@ export class Alerting extends Construct {
       timeout: props.notifierTimeout ?? Duration.seconds(60),
       memorySize: props.notifierMemorySize ?? 256,
       environment: { CHANNELS: stack.toJsonString(envChannels) },
+      // Failed asynchronous invocations (after Lambda's own retries) are kept, not dropped.
+      deadLetterQueue: this.notifierDeadLetterQueue,
     });
-    // Failed asynchronous invocations (after Lambda's own retries) are kept, not dropped.
     const fn = this.notifier.function;
-    const cfnFunction = fn.node.defaultChild as import('aws-cdk-lib/aws-lambda').CfnFunction;
-    cfnFunction.deadLetterConfig = { targetArn: this.notifierDeadLetterQueue.queueArn };
-    this.notifier.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'DeadLetter',
-        actions: ['sqs:SendMessage'],
-        resources: [this.notifierDeadLetterQueue.queueArn],
-      }),
-    );
     SecretReferences.grantRead(this.notifier.role, used, 'ReadChannelSecrets');
     this.topic.addSubscription(
       new subs.LambdaSubscription(fn, {

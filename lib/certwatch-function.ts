@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** Repository root: handler entries and the lock file are found relative to it. */
@@ -61,6 +62,11 @@ export interface CertwatchFunctionProps extends FunctionDefaults {
    * @default - none
    */
   readonly bundledFiles?: Record<string, string>;
+  /**
+   * Where asynchronous invocations that failed every retry are sent.
+   * @default - none (dropped after Lambda's retries)
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /**
@@ -108,6 +114,7 @@ export class CertwatchFunction extends Construct {
       timeout: props.timeout,
       memorySize: props.memorySize,
       role: this.role,
+      deadLetterQueue: props.deadLetterQueue,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel[logLevel],

@@ -4,11 +4,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DeploymentConfigError } from './deployment-config-error';
 
-/** A configured secret value, as `parseSecretRef` reads it from the config. */
-export type SecretRef =
-  | { readonly kind: 'env'; readonly name: string }
-  | { readonly kind: 'secretsmanager'; readonly id: string; readonly jsonKey?: string }
-  | { readonly kind: 'literal'; readonly value: string };
+import type { SecretRef } from '../lambdas/config/secret-ref';
+
+export type { SecretRef };
 
 /**
  * How a handler finds a secret at run time (serialized into its environment):

@@ -8,7 +8,6 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { type CertwatchConfig, envSecretResolver, loadConfig, resolveChannels, resolveEndpoints } from '../config';
 import type { Alert, Channel, DeliveryResult, Endpoint } from '../core/model';
 import { createNotifier, deliverAlerts, type Notifier } from '../notify';
-import type { CheckMessage, CheckQueue } from '../pipeline/check-message';
 import type { AlertSink } from '../pipeline/process-check';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore, ensureTable } from '../store/dynamodb-state-store';
@@ -84,12 +83,4 @@ export function localSink(notifiers: readonly Notifier[], onDelivered?: (alert: 
       return results;
     },
   };
-}
-
-/** Collects dispatched messages in memory; the local runner processes them right after. */
-export class InMemoryQueue implements CheckQueue {
-  readonly messages: CheckMessage[] = [];
-  async sendAll(messages: readonly CheckMessage[]): Promise<void> {
-    this.messages.push(...messages);
-  }
 }

@@ -5,11 +5,8 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadTrustStore } from '../cert/trust-store';
-import { mapWithConcurrency } from '../core/concurrency';
-import { type Alert, type CheckResult, type DeliveryResult, nagiosExitCode, worstStatus } from '../core/model';
-import { dispatchRun } from '../pipeline/dispatch-run';
-import { type ProcessCheckOutcome, processCheck } from '../pipeline/process-check';
-import { runWatchdog } from '../pipeline/watchdog';
+import { type Alert, type DeliveryResult, nagiosExitCode, worstStatus } from '../core/model';
+import { runCycle } from '../pipeline/run-cycle';
 import { scheduleIntervalMs } from '../core/schedule-interval';
 import { type CliIo, parseIntOption, terminalSafe, UsageError, useColour } from './cli-io';
 import {
@@ -17,7 +14,6 @@ import {
   DEFAULT_CONFIG,
   DEFAULT_STATE_DIR,
   DEFAULT_TABLE,
-  InMemoryQueue,
   loadLocalConfig,
   localSink,
   openStore,
@@ -118,43 +114,31 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
       deliveries.push(...results);
       printAlert(alert, results);
     });
-    const queue = new InMemoryQueue();
-    const dispatched = await dispatchRun({ store: opened.store, queue, now }, loaded.endpoints);
-    const inv = dispatched.inventory;
-    log(
-      `certwatch run ${dispatched.runId}: ${dispatched.endpoints} endpoints, ${dispatched.expected} addresses ` +
-        `(inventory +${inv.added} ~${inv.updated} -${inv.removed}; state: ${opened.location})`,
-    );
-    const outcomes = await mapWithConcurrency(
-      queue.messages,
-      concurrency,
-      (msg) => processCheck({ store: opened.store, sink, trust, now }, msg),
-      (error, msg): ProcessCheckOutcome => {
-        log(`certwatch: check of ${msg.endpointId} [${msg.address ?? 'dns'}] failed: ${String(error)}`);
-        return { status: 'checked', result: null, state: null, alerts: [], deliveries: [] };
-      },
-    );
-    const results: CheckResult[] = outcomes.flatMap((o) => (o.result ? [o.result] : []));
-    const failedChecks = outcomes.length - results.length;
-    const intervalMs = scheduleIntervalMs(loaded.config.schedule);
-    const report = await runWatchdog(
+    const cycle = await runCycle(
       {
         store: opened.store,
+        sink,
+        trust,
         now,
-        page: async (alert) => {
-          await sink.deliver(alert, null);
-        },
+        onCheckError: (msg, error) =>
+          log(`certwatch: check of ${msg.endpointId} [${msg.address ?? 'dns'}] failed: ${String(error)}`),
+        onDispatched: (d) =>
+          log(
+            `certwatch run ${d.runId}: ${d.endpoints} endpoints, ${d.expected} addresses ` +
+              `(inventory +${d.inventory.added} ~${d.inventory.updated} -${d.inventory.removed}; state: ${opened.location})`,
+          ),
       },
-      { intervalMs, graceMs: 0 },
+      loaded.endpoints,
+      { concurrency, intervalMs: scheduleIntervalMs(loaded.config.schedule) },
     );
+    const { dispatched, results, judgement, failedChecks } = cycle;
     if (v.json) for (const r of results) io.stdout.write(`${toJsonLine(r)}\n`);
     else {
       io.stdout.write(renderTable(results, { colour }));
       io.stdout.write(`\n${renderSummary(results, Date.now() - Date.parse(dispatched.startedAt))}`);
     }
-    const judgement = report.judged.find((j) => j.runId === dispatched.runId);
     const failedDeliveries = deliveries.filter((d) => !d.ok).length;
-    const alertsSent = outcomes.reduce((n, o) => n + o.alerts.length, 0);
+    const alertsSent = cycle.outcomes.reduce((n, o) => n + o.alerts.length, 0);
     log(
       `run ${judgement?.complete ? 'complete' : 'INCOMPLETE'}: ${judgement?.completed ?? '?'} of ${dispatched.expected} checks; ` +
         `${alertsSent} new alert${alertsSent === 1 ? '' : 's'}, ${failedDeliveries} failed deliver${failedDeliveries === 1 ? 'y' : 'ies'}`,

@@ -134,7 +134,11 @@ export function effectiveThresholds(policy: AlertPolicyConfig): number[] {
  * `addressKey(endpoint.id, result.address)`. `divergenceKey` and any outbox are
  * carried over untouched: their owners update them.
  */
-export function evaluateCheck(prev: AddressState | null, result: CheckResult, ctx: PolicyContext): PolicyDecision {
+export function evaluateCheck(
+  prev: AddressState | null,
+  result: CheckResult,
+  ctx: PolicyContext,
+): PolicyDecision {
   if (prev !== null && prev.lastRunId === ctx.runId) return { next: prev, alerts: [] };
 
   const { endpoint, runId, now } = ctx;
@@ -190,7 +194,12 @@ export function evaluateCheck(prev: AddressState | null, result: CheckResult, ct
     consecutiveFailures = (prev?.consecutiveFailures ?? 0) + 1;
     failingSince = prev?.failingSince ?? result.checkedAt;
     if (!errorAlerted && consecutiveFailures >= Math.max(1, policy.failuresBeforeAlert)) {
-      emit('error', 'critical', failingSince, unreachableText(facts, consecutiveFailures, failingSince, failure(result)));
+      emit(
+        'error',
+        'critical',
+        failingSince,
+        unreachableText(facts, consecutiveFailures, failingSince, failure(result)),
+      );
       errorAlerted = true;
     }
   } else {
@@ -261,7 +270,8 @@ export function evaluateCheck(prev: AddressState | null, result: CheckResult, ct
   }
 
   const needsAttention =
-    (leaf !== null && (result.status === 'critical' || result.status === 'expired')) || (failed && errorAlerted);
+    (leaf !== null && (result.status === 'critical' || result.status === 'expired')) ||
+    (failed && errorAlerted);
   const alertedNow = alerts.some((a) => a.severity !== 'info');
   if (needsAttention && !alertedNow) {
     const last = before.lastNotifiedAt;
@@ -349,8 +359,10 @@ function reminderText(
   openProblems: readonly FindingCode[],
   policy: AlertPolicyConfig,
 ): AlertText {
-  if (failed) return unreachableText(facts, failures, failingSince ?? result.checkedAt, failure(result), true);
-  if (facts.daysLeft !== null && facts.daysLeft <= policy.expiry.criticalDays) return expiryReminderText(facts);
+  if (failed)
+    return unreachableText(facts, failures, failingSince ?? result.checkedAt, failure(result), true);
+  if (facts.daysLeft !== null && facts.daysLeft <= policy.expiry.criticalDays)
+    return expiryReminderText(facts);
   if (openProblems.length > 0) return problemText(facts, openProblems, result.findings, true);
   return stillCriticalText(facts, result.findings);
 }

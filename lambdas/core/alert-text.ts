@@ -157,7 +157,7 @@ export function thresholdText(facts: AddressFacts, threshold: number | null): Al
   const why =
     threshold === null
       ? 'Clients now reject connections to it.'
-      : `That is within the ${formatDays(threshold)} alert threshold.`;
+      : `That is within the ${threshold}-day alert threshold.`;
   return {
     summary: oneLine(expiry),
     detail: `The certificate for ${facts.host}${at(facts.address)}${issuedBy(facts.issuer)} ${expiry}. ${why}`,
@@ -275,7 +275,8 @@ export interface DivergentAddress {
 export function divergenceText(host: string, addresses: readonly DivergentAddress[]): AlertText {
   const distinct = new Set(addresses.map((a) => a.fingerprint)).size;
   const lines = addresses.map(
-    (a) => `${a.address ?? 'unknown address'} → ${shortFingerprint(a.fingerprint)} → ${formatDate(a.notAfter)}`,
+    (a) =>
+      `${a.address ?? 'unknown address'} → ${shortFingerprint(a.fingerprint)} → ${formatDate(a.notAfter)}`,
   );
   return {
     summary: `${distinct} different certificates across ${addresses.length} addresses of ${host}`,

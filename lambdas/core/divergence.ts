@@ -18,20 +18,28 @@ import {
 
 /** Context of one divergence evaluation. */
 export interface DivergenceContext {
-  /** Only addresses checked in this run are compared. */
+  /** The run being processed: a divergence alert needs two different certificates seen in this run. */
   readonly runId: string;
   /** The injected clock. */
   readonly now: Date;
   /**
-   * Addresses dispatched for the endpoint in this run. When given, convergence is
-   * declared only once every one of them has been checked in this run, so a checker
-   * that sees a partial run cannot flap "resolved" / "divergent".
-   * @default every address of `states` checked in this run (call after the endpoint's checks are done)
+   * How long the last certificate an address served still counts when that address
+   * was not (successfully) checked since: a node that fails a check still counts
+   * with what it served last, so a flaky node cannot make the condition flap, and a
+   * node removed from DNS stops counting after this long.
+   * @default 3 days
    */
-  readonly expectedAddresses?: readonly (string | null)[];
+  readonly maxAgeMs?: number;
   /**
-   * Key stored by the previous evaluation.
-   * @default the `alerting.divergenceKey` stored in `states` (the most recently checked non-null one)
+   * Key of the address whose check triggered this evaluation. Its stored
+   * `divergenceKey` is from its own previous check, so the decision of the most
+   * recently checked *other* address is the previous one.
+   * @default the most recently checked state is taken to be the one just checked
+   */
+  readonly key?: string;
+  /**
+   * Key of the previous evaluation, for callers that keep it in one place.
+   * @default the latest decision stored in `states` (see `key`)
    */
   readonly previousKey?: string | null;
 }
@@ -43,51 +51,75 @@ export interface DivergenceDecision {
   readonly alert: Alert | null;
 }
 
+const DEFAULT_MAX_AGE_MS = 3 * 86_400_000;
+
 /**
- * Compare the leaf certificates that the addresses of one endpoint served in this run.
+ * Compare the leaf certificates served by the addresses of one endpoint.
  *
- * - Two or more distinct fingerprints: a `divergent` alert (critical if one of those
- *   addresses is critical or expired, else warning) when the key differs from the
- *   previous one; no alert while it stays the same.
- * - One fingerprint across every address checked in this run (and every expected
- *   address checked, all successfully): key null, and an info `resolved` alert if it
- *   had diverged.
- * - Not enough evidence (failed or unchecked addresses): the previous key is kept and
- *   nothing is sent, so a failing node never makes the condition flap.
+ * What each address serves is its latest known certificate: the fingerprint of
+ * its state, if it obtained one within `maxAgeMs` (a failed check keeps the last
+ * known fingerprint). The previous key is the latest decision stored in the
+ * states (or `ctx.previousKey`). Then:
+ * - Two or more distinct fingerprints: key = those fingerprints, sorted. A
+ *   `divergent` alert (critical if one of the addresses is critical or expired,
+ *   else warning) goes out when the key differs from the previous one and the
+ *   difference is visible among the addresses checked in this run; while it is
+ *   not yet visible (an address checked alone early in a run) the previous key
+ *   is kept and nothing is sent.
+ * - One fingerprint: key null, and an info `resolved` alert when the previous
+ *   key was not null.
+ * - No certificate known at all: the previous key is kept, nothing is sent.
  *
- * Only states whose last check in this run obtained a certificate count: a failed
- * check keeps the last known fingerprint, which says nothing about what is served now.
+ * Why the key is read from the states: the caller stores it on the address it
+ * just checked, so the endpoint's condition is spread over its addresses, and
+ * the checkers of one run see each other's writes in any order. Passing on the
+ * latest decision from every evaluation keeps them all agreeing.
  */
 export function evaluateDivergence(
   endpoint: Endpoint,
   states: readonly AddressState[],
   ctx: DivergenceContext,
 ): DivergenceDecision {
-  const previousKey = ctx.previousKey !== undefined ? ctx.previousKey : storedKey(states);
-  const checked = states.filter((s) => s.lastRunId === ctx.runId);
-  const fresh = checked
-    .filter((s) => s.fingerprint !== null && s.lastSuccessAt !== null && s.lastSuccessAt === s.lastCheckedAt)
+  const maxAgeMs = ctx.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  const nowMs = ctx.now.getTime();
+  const previousKey = ctx.previousKey !== undefined ? ctx.previousKey : latestDecision(states, ctx.key);
+
+  const known = states
+    .filter((s) => s.fingerprint !== null && s.lastSuccessAt !== null)
+    .filter((s) => nowMs - Date.parse(s.lastSuccessAt as string) <= maxAgeMs)
     .sort((a, b) => compare(a.address ?? '', b.address ?? ''));
-  const distinct = [...new Set(fresh.map((s) => s.fingerprint as string))].sort(compare);
+  const distinct = fingerprints(known);
 
   if (distinct.length >= 2) {
     const key = distinct.join(',');
     if (key === previousKey) return { key, alert: null };
-    return { key, alert: divergentAlert(endpoint, fresh, distinct, ctx) };
+    const visible = fingerprints(
+      known.filter((s) => s.lastRunId === ctx.runId && s.lastSuccessAt === s.lastCheckedAt),
+    );
+    if (visible.length < 2) return { key: previousKey, alert: null };
+    return { key, alert: divergentAlert(endpoint, known, distinct, ctx) };
   }
-
-  const complete =
-    ctx.expectedAddresses === undefined ||
-    ctx.expectedAddresses.every((address) => checked.some((s) => s.address === address));
-  const converged = complete && fresh.length > 0 && fresh.length === checked.length;
+  // Nothing known at all (every address failing for long): no evidence either way.
+  if (distinct.length === 0) return { key: previousKey, alert: null };
   if (previousKey === null) return { key: null, alert: null };
-  if (!converged) return { key: previousKey, alert: null };
-  return { key: null, alert: convergedAlert(endpoint, fresh, ctx) };
+  return { key: null, alert: convergedAlert(endpoint, known, ctx) };
 }
 
-function storedKey(states: readonly AddressState[]): string | null {
+/**
+ * The endpoint's condition as last decided. Each address stores the key decided
+ * when it was last checked, so the newest check among the *other* addresses
+ * holds the latest decision; the address being evaluated carries the key of its
+ * own previous check, which is older. Only when it is alone does its key count.
+ */
+function latestDecision(states: readonly AddressState[], currentKey: string | undefined): string | null {
   const newestFirst = [...states].sort((a, b) => compare(b.lastCheckedAt, a.lastCheckedAt));
-  return newestFirst.find((s) => s.alerting.divergenceKey !== null)?.alerting.divergenceKey ?? null;
+  const current = currentKey !== undefined ? newestFirst.find((s) => s.key === currentKey) : newestFirst[0];
+  const others = newestFirst.filter((s) => s !== current);
+  return (others[0] ?? current)?.alerting.divergenceKey ?? null;
+}
+
+function fingerprints(states: readonly AddressState[]): string[] {
+  return [...new Set(states.map((s) => s.fingerprint as string))].sort(compare);
 }
 
 function divergentAlert(

@@ -115,9 +115,12 @@ export function viewAlert(alert: Alert): AlertView {
   const summary = line(alert.summary, VIEW_LIMITS.summary);
   const endpointId = line(alert.endpointId, VIEW_LIMITS.fact);
   const facts: AlertFact[] = [
-    { label: 'Endpoint', value: endpointId && endpointId !== endpoint ? `${endpoint} (${endpointId})` : endpoint },
+    {
+      label: 'Endpoint',
+      value: endpointId && endpointId !== endpoint ? `${endpoint} (${endpointId})` : endpoint,
+    },
     { label: 'Address', value: line(alert.address, VIEW_LIMITS.fact) || 'n/a' },
-    { label: 'Status', value: alert.status },
+    { label: 'Status', value: line(alert.status, 20) },
     { label: 'Days left', value: describeDaysLeft(alert.daysLeft) },
     { label: 'Expires', value: formatInstant(alert.notAfter) },
     { label: 'Issuer', value: line(alert.issuer, VIEW_LIMITS.fact) || 'unknown' },
@@ -144,7 +147,13 @@ export function viewAlert(alert: Alert): AlertView {
  * Bounds on an alert carried whole (SNS Lambda envelope, generic webhook), so
  * a Publish stays far below the 256 KB SNS limit and a webhook body stays small.
  */
-export const CARRIED_ALERT_LIMITS = { text: 1000, detail: 4000, field: 500, findings: 30, channels: 50 } as const;
+export const CARRIED_ALERT_LIMITS = {
+  text: 1000,
+  detail: 4000,
+  field: 500,
+  findings: 30,
+  channels: 50,
+} as const;
 
 function bounded(text: string, max: number): string {
   return truncate(wellFormed(text), max);
@@ -165,9 +174,7 @@ export function boundAlert(alert: Alert): Alert {
     address: boundedOrNull(alert.address, field),
     notAfter: boundedOrNull(alert.notAfter, field),
     issuer: boundedOrNull(alert.issuer, field),
-    findings: alert.findings
-      .slice(0, findings)
-      .map((f) => ({ ...f, message: bounded(f.message, text) })),
+    findings: alert.findings.slice(0, findings).map((f) => ({ ...f, message: bounded(f.message, text) })),
     summary: bounded(alert.summary, text),
     detail: bounded(alert.detail, detail),
     action: bounded(alert.action, text),

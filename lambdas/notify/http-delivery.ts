@@ -90,6 +90,8 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
   if (value === null) return null;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // All three HTTP-date forms start with a day name; Date.parse alone would accept "-5" as a year.
+  if (!/^[A-Za-z]{3}/.test(v)) return null;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return null;
   return Math.max(0, at - nowMs);
@@ -159,7 +161,10 @@ function isRetryableStatus(status: number): boolean {
  */
 export async function postJson(url: string, body: string, opts: PostJsonOptions = {}): Promise<PostResult> {
   const timeoutMs = opts.timeoutMs ?? POST_DEFAULTS.timeoutMs;
-  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? POST_DEFAULTS.maxAttempts));
+  const attemptsOpt = opts.maxAttempts ?? POST_DEFAULTS.maxAttempts;
+  const maxAttempts = Number.isFinite(attemptsOpt)
+    ? Math.max(1, Math.floor(attemptsOpt))
+    : POST_DEFAULTS.maxAttempts;
   const baseDelayMs = opts.baseDelayMs ?? POST_DEFAULTS.baseDelayMs;
   const maxDelayMs = opts.maxDelayMs ?? POST_DEFAULTS.maxDelayMs;
   const maxResponseBytes = opts.maxResponseBytes ?? POST_DEFAULTS.maxResponseBytes;
@@ -218,12 +223,23 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
     if (attempt === maxAttempts) break;
     const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
     // Equal jitter: keeps a floor under the wait while spreading retries from many senders.
-    const wait = retryAfterMs !== null ? Math.min(maxDelayMs, retryAfterMs) : backoff / 2 + random() * (backoff / 2);
+    const wait =
+      retryAfterMs !== null ? Math.min(maxDelayMs, retryAfterMs) : backoff / 2 + random() * (backoff / 2);
     try {
       await sleep(Math.max(0, Math.round(wait)));
     } catch (err) {
-      return { ok: false, status, attempts: attempt, error: `${error} (retry wait failed: ${describeError(err, 0)})` };
+      return {
+        ok: false,
+        status,
+        attempts: attempt,
+        error: `${error} (retry wait failed: ${describeError(err, 0)})`,
+      };
     }
   }
-  return { ok: false, status, attempts: maxAttempts, error: `${error} (gave up after ${maxAttempts} attempts)` };
+  return {
+    ok: false,
+    status,
+    attempts: maxAttempts,
+    error: `${error} (gave up after ${maxAttempts} attempts)`,
+  };
 }

@@ -38,14 +38,21 @@ export const DEFAULT_SNS_TIMEOUT_MS = 20_000;
 
 function describeSdkError(err: unknown): string {
   if (err instanceof Error) {
-    if (err.name === 'AbortError' || err.name === 'TimeoutError') return `${err.name}: publish did not complete in time`;
+    if (err.name === 'AbortError' || err.name === 'TimeoutError')
+      return `${err.name}: publish did not complete in time`;
     return `${err.name}: ${err.message}`;
   }
   return String(err);
 }
 
 function fromPost(channel: Channel, alert: Alert, r: PostResult): DeliveryResult {
-  return { channel: channel.name, alertId: alert.id, ok: r.ok, attempts: r.attempts, error: r.ok ? null : r.error };
+  return {
+    channel: channel.name,
+    alertId: alert.id,
+    ok: r.ok,
+    attempts: r.attempts,
+    error: r.ok ? null : r.error,
+  };
 }
 
 function failure(channel: Channel, alert: Alert, error: string, attempts: number): DeliveryResult {
@@ -54,34 +61,61 @@ function failure(channel: Channel, alert: Alert, error: string, attempts: number
 
 function snsNotifier(channel: Extract<Channel, { type: 'sns' }>, deps: NotifierDeps): Notifier {
   const client = deps.sns;
-  if (!client) throw new NotifierConfigError(`channel '${channel.name}' is of type sns but no SNS client was provided`);
+  if (!client)
+    throw new NotifierConfigError(`channel '${channel.name}' is of type sns but no SNS client was provided`);
   const timeoutMs = deps.snsTimeoutMs ?? DEFAULT_SNS_TIMEOUT_MS;
   return {
     channel,
     async send(alert) {
       try {
         const input = renderSnsPublish(alert, channel.topicArn);
-        const out = await client.send(new PublishCommand(input), { abortSignal: AbortSignal.timeout(timeoutMs) });
-        return { channel: channel.name, alertId: alert.id, ok: true, attempts: out.$metadata?.attempts ?? 1, error: null };
+        const out = await client.send(new PublishCommand(input), {
+          abortSignal: AbortSignal.timeout(timeoutMs),
+        });
+        return {
+          channel: channel.name,
+          alertId: alert.id,
+          ok: true,
+          attempts: out.$metadata?.attempts ?? 1,
+          error: null,
+        };
       } catch (err) {
         const attempts = (err as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts ?? 1;
-        return failure(channel, alert, `SNS publish to ${channel.topicArn} failed: ${describeSdkError(err)}`, attempts);
+        return failure(
+          channel,
+          alert,
+          `SNS publish to ${channel.topicArn} failed: ${describeSdkError(err)}`,
+          attempts,
+        );
       }
     },
   };
 }
 
-function httpNotifier(channel: Channel, render: (alert: Alert) => { body: string; headers?: Record<string, string> }, deps: NotifierDeps, url: string): Notifier {
+function httpNotifier(
+  channel: Channel,
+  render: (alert: Alert) => { body: string; headers?: Record<string, string> },
+  deps: NotifierDeps,
+  url: string,
+): Notifier {
   return {
     channel,
     async send(alert) {
       try {
         const { body, headers } = render(alert);
-        const result = await postJson(url, body, { ...deps.http, headers: { ...deps.http?.headers, ...headers } });
+        const result = await postJson(url, body, {
+          ...deps.http,
+          headers: { ...deps.http?.headers, ...headers },
+        });
         return fromPost(channel, alert, result);
       } catch (err) {
         // Rendering is pure and postJson never rejects; this only guards against the unforeseen.
-        return failure(channel, alert, `internal error: ${err instanceof Error ? err.message : String(err)}`, 0);
+        return failure(
+          channel,
+          alert,
+          `internal error: ${err instanceof Error ? err.message : String(err)}`,
+          0,
+        );
       }
     },
   };
@@ -97,9 +131,19 @@ export function createNotifier(channel: Channel, deps: NotifierDeps = {}): Notif
     case 'sns':
       return snsNotifier(channel, deps);
     case 'slack':
-      return httpNotifier(channel, (a) => ({ body: JSON.stringify(renderSlackMessage(a)) }), deps, channel.url);
+      return httpNotifier(
+        channel,
+        (a) => ({ body: JSON.stringify(renderSlackMessage(a)) }),
+        deps,
+        channel.url,
+      );
     case 'teams':
-      return httpNotifier(channel, (a) => ({ body: JSON.stringify(renderTeamsMessage(a)) }), deps, channel.url);
+      return httpNotifier(
+        channel,
+        (a) => ({ body: JSON.stringify(renderTeamsMessage(a)) }),
+        deps,
+        channel.url,
+      );
     case 'webhook':
       return httpNotifier(
         channel,
@@ -112,7 +156,9 @@ export function createNotifier(channel: Channel, deps: NotifierDeps = {}): Notif
       );
     default: {
       const unknown: { type?: unknown; name?: unknown } = channel;
-      throw new NotifierConfigError(`channel '${String(unknown.name)}' has unsupported type '${String(unknown.type)}'`);
+      throw new NotifierConfigError(
+        `channel '${String(unknown.name)}' has unsupported type '${String(unknown.type)}'`,
+      );
     }
   }
 }

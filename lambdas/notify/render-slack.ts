@@ -59,7 +59,11 @@ export function slackCode(text: string): string {
   return `\`${escapeSlack(text.replace(/`/g, "'"))}\``;
 }
 
-const SEVERITY_EMOJI: Record<Severity, string> = { critical: '\u{1F534}', warning: '\u{1F7E0}', info: '\u{1F535}' };
+const SEVERITY_EMOJI: Record<Severity, string> = {
+  critical: '\u{1F534}',
+  warning: '\u{1F7E0}',
+  info: '\u{1F535}',
+};
 
 function emojiFor(alert: Alert): string {
   if (alert.kind === 'test') return '\u{1F9EA}';

@@ -9,7 +9,15 @@
  */
 import type { MessageAttributeValue, PublishCommandInput } from '@aws-sdk/client-sns';
 import { z } from 'zod';
-import { type Alert, type AlertKind, FINDING_CODES, SEVERITY_RANK, STATUS_RANK, type Severity, type Status } from '../core/model';
+import {
+  type Alert,
+  type AlertKind,
+  FINDING_CODES,
+  SEVERITY_RANK,
+  STATUS_RANK,
+  type Severity,
+  type Status,
+} from '../core/model';
 import { boundAlert, formatDate, formatInstant, KIND_LABEL, viewAlert } from './alert-view';
 import { singleLine, toPrintableAscii, truncate } from './text-safety';
 

@@ -16,8 +16,21 @@ import { fitRendered } from './text-safety';
 export const ADAPTIVE_CARD_SCHEMA = 'http://adaptivecards.io/schemas/adaptive-card.json';
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
-/** Per-element bounds that keep a card well inside the ~28 KB Teams payload limit. */
-export const TEAMS_LIMITS = { title: 300, text: 2000, fact: 500 } as const;
+/**
+ * Per-element bounds (UTF-16 units after escaping). Escaped text costs at most
+ * 3 bytes per unit as JSON, so a card stays below ~23 KB, inside the ~28 KB
+ * Teams message limit.
+ */
+export const TEAMS_LIMITS = {
+  title: 300,
+  summary: 800,
+  fact: 200,
+  finding: 300,
+  findings: 10,
+  detail: 1200,
+  action: 400,
+  footer: 300,
+} as const;
 
 export type TeamsColor = 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent';
 
@@ -49,27 +62,35 @@ export interface AdaptiveCard {
 export interface TeamsMessage {
   readonly type: 'message';
   readonly attachments: readonly [
-    { readonly contentType: typeof ADAPTIVE_CARD_CONTENT_TYPE; readonly contentUrl: null; readonly content: AdaptiveCard },
+    {
+      readonly contentType: typeof ADAPTIVE_CARD_CONTENT_TYPE;
+      readonly contentUrl: null;
+      readonly content: AdaptiveCard;
+    },
   ];
 }
 
 /**
- * Backslash-escapes Markdown syntax (CommonMark escapes any ASCII punctuation)
- * and list/heading markers at the start of a line.
+ * Backslash-escapes Markdown syntax (CommonMark escapes any ASCII punctuation):
+ * emphasis, code, links, images, headings, HTML, entities, and the list /
+ * thematic-break markers that only count at the start of a line.
  */
 export function escapeTeamsMarkdown(text: string): string {
   return text
     .replace(/[\\`*_~#[\]()<>&]/g, '\\$&')
-    .replace(/^([ \t]*)([-+=]|\d+[.)])/gm, (_m, indent: string, marker: string) =>
-      /^\d/.test(marker) ? `${indent}${marker.slice(0, -1)}\\${marker.slice(-1)}` : `${indent}\\${marker}`,
-    );
+    .replace(/^([ \t]*)([-+=])/gm, '$1\\$2')
+    .replace(/^([ \t]*)(\d{1,9})([.)])(?=[ \t]|$)/gm, '$1$2\\$3');
 }
 
 function esc(text: string, max: number): string {
   return fitRendered(text, max, escapeTeamsMarkdown);
 }
 
-const SEVERITY_COLOR: Record<Severity, TeamsColor> = { critical: 'Attention', warning: 'Warning', info: 'Good' };
+const SEVERITY_COLOR: Record<Severity, TeamsColor> = {
+  critical: 'Attention',
+  warning: 'Warning',
+  info: 'Good',
+};
 
 function colorFor(alert: Alert): TeamsColor {
   if (alert.kind === 'test') return 'Accent';
@@ -83,10 +104,14 @@ function text(value: string, extra: Partial<TeamsTextBlock> = {}): TeamsTextBloc
 function findingBlocks(view: AlertView): TeamsTextBlock[] {
   if (view.findings.length === 0) return [];
   const blocks = [text('**Findings**', { spacing: 'Medium' })];
-  for (const f of view.findings) {
-    blocks.push(text(`**${f.severity.toUpperCase()}** ${esc(`${f.code}: ${f.message}`, TEAMS_LIMITS.text)}`));
+  const shown = view.findings.slice(0, TEAMS_LIMITS.findings);
+  for (const f of shown) {
+    blocks.push(
+      text(`**${f.severity.toUpperCase()}** ${esc(`${f.code}: ${f.message}`, TEAMS_LIMITS.finding)}`),
+    );
   }
-  if (view.omittedFindings > 0) blocks.push(text(`\u2026 and ${view.omittedFindings} more`, { isSubtle: true }));
+  const omitted = view.omittedFindings + view.findings.length - shown.length;
+  if (omitted > 0) blocks.push(text(`\u2026 and ${omitted} more`, { isSubtle: true }));
   return blocks;
 }
 
@@ -100,7 +125,7 @@ export function renderTeamsMessage(alert: Alert): TeamsMessage {
       color: colorFor(alert),
     }),
   ];
-  if (view.summary) body.push(text(esc(view.summary, TEAMS_LIMITS.text)));
+  if (view.summary) body.push(text(esc(view.summary, TEAMS_LIMITS.summary)));
   body.push({
     type: 'FactSet',
     facts: view.facts.map((f) => ({ title: f.label, value: esc(f.value, TEAMS_LIMITS.fact) })),
@@ -108,14 +133,14 @@ export function renderTeamsMessage(alert: Alert): TeamsMessage {
   body.push(...findingBlocks(view));
   if (view.detail) {
     // Markdown joins single newlines into one paragraph; keep the author's line breaks.
-    body.push(text(esc(view.detail, TEAMS_LIMITS.text).replace(/\n/g, '\n\n'), { spacing: 'Medium' }));
+    body.push(text(esc(view.detail, TEAMS_LIMITS.detail).replace(/\n/g, '\n\n'), { spacing: 'Medium' }));
   }
   body.push(
-    text(`**What to do next:** ${esc(view.action || 'No action needed.', TEAMS_LIMITS.text)}`, {
+    text(`**What to do next:** ${esc(view.action || 'No action needed.', TEAMS_LIMITS.action)}`, {
       spacing: 'Medium',
     }),
   );
-  body.push(text(esc(view.footer, TEAMS_LIMITS.text), { size: 'Small', isSubtle: true }));
+  body.push(text(esc(view.footer, TEAMS_LIMITS.footer), { size: 'Small', isSubtle: true }));
   return {
     type: 'message',
     attachments: [

@@ -66,7 +66,11 @@ export function renderWebhookRequest(
     [ALERT_ID_HEADER]: payload.alert.id,
   };
   if (channel.secret !== null) {
-    headers[channel.signatureHeader || DEFAULT_SIGNATURE_HEADER] = signWebhookBody(body, channel.secret, timestamp);
+    headers[channel.signatureHeader || DEFAULT_SIGNATURE_HEADER] = signWebhookBody(
+      body,
+      channel.secret,
+      timestamp,
+    );
   }
   return { body, headers };
 }
@@ -79,7 +83,9 @@ export type WebhookRejection =
   | 'stale-timestamp'
   | 'bad-signature';
 
-export type WebhookVerification = { readonly ok: true } | { readonly ok: false; readonly reason: WebhookRejection };
+export type WebhookVerification =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: WebhookRejection };
 
 /** Request headers as Node (`IncomingHttpHeaders`), fetch (`Headers`) or a plain record present them. */
 export type HeaderBag = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -87,7 +93,9 @@ export type HeaderBag = Headers | Readonly<Record<string, string | readonly stri
 function headerValue(headers: HeaderBag, name: string): string | undefined {
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers as Record<string, string | readonly string[] | undefined>)) {
+  for (const [key, value] of Object.entries(
+    headers as Record<string, string | readonly string[] | undefined>,
+  )) {
     if (key.toLowerCase() !== wanted || value === undefined) continue;
     return typeof value === 'string' ? value : value.join(',');
   }
@@ -112,11 +120,15 @@ export function verifyWebhookSignature(
   const signature = headerValue(headers, signatureHeader);
   if (!signature) return { ok: false, reason: 'missing-signature' };
   const candidates = signature.split(',').map((s) => s.trim());
-  if (!candidates.every((c) => /^sha256=[0-9a-f]{64}$/i.test(c))) return { ok: false, reason: 'malformed-signature' };
+  if (!candidates.every((c) => /^sha256=[0-9a-f]{64}$/i.test(c)))
+    return { ok: false, reason: 'malformed-signature' };
   const timestamp = headerValue(headers, TIMESTAMP_HEADER);
   if (!timestamp || !/^\d{1,15}$/.test(timestamp)) return { ok: false, reason: 'missing-timestamp' };
-  if (Math.abs(nowMs - Number(timestamp) * 1000) > toleranceMs) return { ok: false, reason: 'stale-timestamp' };
+  if (Math.abs(nowMs - Number(timestamp) * 1000) > toleranceMs)
+    return { ok: false, reason: 'stale-timestamp' };
   const expected = Buffer.from(signWebhookBody(body, secret, timestamp).slice('sha256='.length), 'hex');
-  const matches = candidates.some((c) => timingSafeEqual(Buffer.from(c.slice('sha256='.length), 'hex'), expected));
+  const matches = candidates.some((c) =>
+    timingSafeEqual(Buffer.from(c.slice('sha256='.length), 'hex'), expected),
+  );
   return matches ? { ok: true } : { ok: false, reason: 'bad-signature' };
 }

@@ -7,7 +7,7 @@ import type { Alert } from '../core/model';
 export const TEST_ALERT_SUMMARY = 'TEST \u2014 certwatch notification test, no action needed';
 
 /**
- * A clearly marked test alert. Its id is unique per second so a receiver's
+ * A clearly marked test alert. Its id is unique per millisecond so a receiver's
  * idempotency check never swallows a repeated test, and deliverAlerts sends
  * it to every selected channel whatever their `minSeverity`.
  *

@@ -8,8 +8,11 @@
  * Pure functions, no I/O.
  */
 
-/** C0/C1 controls except tab/newline/CR, which the single/multi-line helpers handle. */
-const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+/**
+ * C0/C1 controls except tab/newline/CR (which the single/multi-line helpers
+ * handle), and the noncharacters U+FFFE/U+FFFF, which SNS attribute values reject.
+ */
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]/g;
 /** Bidi embeddings/overrides/isolates and marks: they let a name display as something else. */
 const BIDI_CHARS = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

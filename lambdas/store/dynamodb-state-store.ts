@@ -14,6 +14,9 @@
  * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, expiresAt |
  * | run pointer   | `RUNS`              | `<startedAt>#<runId>`      | runId, expiresAt                              |
  *
+ * Every item also carries `kind` (endpoint, address, history, run, run-pointer)
+ * so that a console Scan or an export is readable.
+ *
  * `<shard>` is `00`..`15`, derived from a hash of the endpoint id, and an
  * endpoint's address states share its shard. Why shards rather than one
  * `INVENTORY` partition or a Scan:
@@ -50,6 +53,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
@@ -256,9 +260,11 @@ export class DynamoDbStateStore implements StateStore {
   /** States first, then the endpoint: if this is interrupted, the next sync still sees the endpoint and finishes. */
   async #removeEndpoint(id: string): Promise<void> {
     const states = await this.listAddressStates(id);
-    for (const { state } of states.slice(1)) {
+    for (const { state } of states) {
       await this.#send('syncInventory', state.key, () =>
-        this.#client.send(new DeleteCommand({ TableName: this.#table, Key: itemKeys.addressState(state.key) })),
+        this.#client.send(
+          new DeleteCommand({ TableName: this.#table, Key: itemKeys.addressState(state.key) }),
+        ),
       );
     }
     await this.#send('syncInventory', id, () =>
@@ -315,7 +321,10 @@ export class DynamoDbStateStore implements StateStore {
       );
     }
     const version = (expectedVersion ?? 0) + 1;
-    const condition =
+    const condition: Pick<
+      PutCommandInput,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    > =
       expectedVersion === null
         ? {
             ConditionExpression: 'attribute_not_exists(#pk)',
@@ -354,7 +363,9 @@ export class DynamoDbStateStore implements StateStore {
   async appendHistory(result: CheckResult, endpointId: string): Promise<void> {
     const key = addressKey(endpointId, result.address);
     const checkedAtMs = Date.parse(result.checkedAt);
-    const baseSeconds = Math.floor((Number.isFinite(checkedAtMs) ? checkedAtMs : this.#now().getTime()) / 1000);
+    const baseSeconds = Math.floor(
+      (Number.isFinite(checkedAtMs) ? checkedAtMs : this.#now().getTime()) / 1000,
+    );
     const digest = createHash('sha256').update(canonicalJson(result)).digest('hex').slice(0, 16);
     await this.#send('appendHistory', key, () =>
       this.#client.send(
@@ -564,7 +575,12 @@ export class DynamoDbStateStore implements StateStore {
     for (;;) {
       const page = await this.#send(operation, key, () =>
         this.#client.send(
-          new QueryCommand({ ...input, TableName: this.#table, ConsistentRead: true, ExclusiveStartKey: startKey }),
+          new QueryCommand({
+            ...input,
+            TableName: this.#table,
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
         ),
       );
       for (const item of page.Items ?? []) onItem(item as Item);
@@ -615,7 +631,11 @@ export async function ensureTable(
   }
   while (status !== 'ACTIVE') {
     if (Date.now() > deadline) {
-      throw new StateStoreError('ensureTable', tableName, `table not ACTIVE in time (status ${status ?? 'missing'})`);
+      throw new StateStoreError(
+        'ensureTable',
+        tableName,
+        `table not ACTIVE in time (status ${status ?? 'missing'})`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
     status = await describeStatus(client, tableName);
@@ -627,7 +647,8 @@ async function describeStatus(client: DynamoDBClient, tableName: string): Promis
     const output = await client.send(new DescribeTableCommand({ TableName: tableName }));
     return output.Table?.TableStatus ?? null;
   } catch (error) {
-    if (error instanceof ResourceNotFoundException || errorName(error) === 'ResourceNotFoundException') return null;
+    if (error instanceof ResourceNotFoundException || errorName(error) === 'ResourceNotFoundException')
+      return null;
     throw wrap('ensureTable', tableName, error);
   }
 }

@@ -4,9 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addressKey } from '../../lambdas/core/model';
-import { startEmbeddedDynamo, openEmbeddedStateStore, type EmbeddedDynamo } from '../../lambdas/store/embedded-dynamodb';
+import {
+  startEmbeddedDynamo,
+  openEmbeddedStateStore,
+  type EmbeddedDynamo,
+} from '../../lambdas/store/embedded-dynamodb';
 import { StateStoreError } from '../../lambdas/store/state-store';
-import { makeEndpoint, makeState } from './state-store.contract';
+import { makeEndpoint, makeState } from '../support/dynamodb-store-fixtures';
 
 function refusesConnections(endpoint: string): Promise<boolean> {
   const { hostname, port } = new URL(endpoint);

@@ -6,13 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type AddressState,
-  addressKey,
-  type CheckResult,
-  type Endpoint,
-  type FindingCode,
-} from '../../lambdas/core/model';
+import { addressKey, type Endpoint, type FindingCode } from '../../lambdas/core/model';
 import { createDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
 import {
   DynamoDbStateStore,
@@ -21,6 +15,7 @@ import {
   itemKeys,
 } from '../../lambdas/store/dynamodb-state-store';
 import { RunExistsError, RunNotFoundError, StateStoreError } from '../../lambdas/store/state-store';
+import { FIXTURE_T0 as T0, makeEndpoint, makeResult, makeState } from '../support/dynamodb-store-fixtures';
 
 /** A running DynamoDB-compatible server. */
 export interface StoreBackend {
@@ -33,99 +28,18 @@ export interface ContractOptions {
   readonly skip?: boolean;
 }
 
-const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+]);
 const DAY_MS = 86_400_000;
-const T0 = Date.parse('2030-03-01T10:00:00.000Z');
-
-// ---------------------------------------------------------------------------
-// Fixtures
-// ---------------------------------------------------------------------------
-
-export function makeEndpoint(host: string, overrides: Partial<Endpoint> = {}): Endpoint {
-  return {
-    id: `${host}:443`,
-    host,
-    port: 443,
-    name: host,
-    owner: null,
-    tags: [],
-    channels: [],
-    policy: {
-      thresholdsDays: [30, 14, 7, 3, 1],
-      expiry: { warnDays: 30, criticalDays: 7 },
-      failuresBeforeAlert: 2,
-      renotifyIntervalMs: 86_400_000,
-    },
-    timeoutMs: 5_000,
-    ...overrides,
-  };
-}
-
-export function makeState(endpoint: Endpoint, address: string | null, overrides: Partial<AddressState> = {}): AddressState {
-  return {
-    key: addressKey(endpoint.id, address),
-    endpointId: endpoint.id,
-    endpointName: endpoint.name,
-    host: endpoint.host,
-    port: endpoint.port,
-    address,
-    status: 'ok',
-    daysLeft: 42,
-    notAfter: '2030-04-12T10:00:00.000Z',
-    fingerprint: 'AB'.repeat(32),
-    issuer: 'CN=Test CA',
-    findings: [],
-    lastCheckedAt: new Date(T0).toISOString(),
-    lastSuccessAt: new Date(T0).toISOString(),
-    consecutiveFailures: 0,
-    failingSince: null,
-    alerting: {
-      fingerprint: null,
-      thresholdsSent: [],
-      lastNotifiedAt: null,
-      errorAlerted: false,
-      openProblems: [],
-      divergenceKey: null,
-    },
-    lastRunId: null,
-    ...overrides,
-  };
-}
-
-export function makeResult(endpoint: Endpoint, address: string | null, checkedAtMs: number): CheckResult {
-  return {
-    target: endpoint.id,
-    host: endpoint.host,
-    port: endpoint.port,
-    address,
-    servername: endpoint.host,
-    status: 'warning',
-    daysLeft: 12,
-    notAfter: new Date(checkedAtMs + 12.5 * DAY_MS).toISOString(),
-    findings: [{ code: 'EXPIRES_SOON', severity: 'warning', message: 'expires in 12 days', certIndex: 0 }],
-    chain: [
-      {
-        subject: 'CN=leaf.example',
-        issuer: 'CN=Test CA',
-        notBefore: new Date(checkedAtMs - 30 * DAY_MS).toISOString(),
-        notAfter: new Date(checkedAtMs + 12.5 * DAY_MS).toISOString(),
-        serialNumber: '01',
-        fingerprintSha256: 'CD'.repeat(32),
-        keyType: 'EC',
-        keyBits: 256,
-        signatureAlgorithm: 'ecdsa-with-SHA256',
-        selfSigned: false,
-      },
-    ],
-    protocol: 'TLSv1.3',
-    cipher: 'TLS_AES_256_GCM_SHA384',
-    durationMs: 12.375,
-    checkedAt: new Date(checkedAtMs).toISOString(),
-  };
-}
 
 function hosts(count: number, prefix = 'host'): Endpoint[] {
-  return Array.from({ length: count }, (_, i) => makeEndpoint(`${prefix}-${String(i).padStart(5, '0')}.example`));
+  return Array.from({ length: count }, (_, i) =>
+    makeEndpoint(`${prefix}-${String(i).padStart(5, '0')}.example`),
+  );
 }
 
 function byId(a: Endpoint, b: Endpoint): number {
@@ -148,7 +62,8 @@ export function defineStateStoreContract(
     let clock = new Date(T0);
     const commands = new Map<string, number>();
 
-    const writes = () => [...commands].reduce((n, [command, count]) => n + (WRITE_COMMANDS.has(command) ? count : 0), 0);
+    const writes = () =>
+      [...commands].reduce((n, [command, count]) => n + (WRITE_COMMANDS.has(command) ? count : 0), 0);
     const calls = (command: string) => commands.get(command) ?? 0;
     const docClient = () => {
       if (!clients) throw new Error('backend not started');
@@ -206,7 +121,11 @@ export function defineStateStoreContract(
       it('adds, updates, removes and keeps endpoints, writing only what changed', async () => {
         // Prepare
         const store = newStore();
-        const [keep, change, drop] = [makeEndpoint('keep.example'), makeEndpoint('change.example'), makeEndpoint('drop.example')];
+        const [keep, change, drop] = [
+          makeEndpoint('keep.example'),
+          makeEndpoint('change.example'),
+          makeEndpoint('drop.example'),
+        ];
         await store.syncInventory([keep, change, drop]);
         commands.clear();
         const changed = makeEndpoint('change.example', {
@@ -263,7 +182,11 @@ export function defineStateStoreContract(
         const gone = makeEndpoint('gone.example');
         const stays = makeEndpoint('stays.example');
         await store.syncInventory([gone, stays]);
-        const goneStates = [makeState(gone, '192.0.2.1'), makeState(gone, '2001:db8::1'), makeState(gone, null)];
+        const goneStates = [
+          makeState(gone, '192.0.2.1'),
+          makeState(gone, '2001:db8::1'),
+          makeState(gone, null),
+        ];
         for (const state of goneStates) expect(await store.saveAddressState(state, null)).toBe('saved');
         const kept = makeState(stays, '192.0.2.9');
         await store.saveAddressState(kept, null);
@@ -291,7 +214,8 @@ export function defineStateStoreContract(
         expect(writes()).toBe(0);
       });
 
-      it('pages through large inventories (1,200 endpoints, 50 per page)', async () => {
+      // The largest case of the suite; a generous timeout for a busy machine (this is no timing assertion).
+      it('pages through large inventories (1,200 endpoints, 50 per page)', { timeout: 90_000 }, async () => {
         // Prepare
         const store = newStore({ queryPageSize: 50 });
         const endpoints = hosts(1_200);
@@ -319,7 +243,11 @@ export function defineStateStoreContract(
         const store = newStore();
         const endpoint = makeEndpoint('state.example');
         const v1 = makeState(endpoint, '192.0.2.10');
-        const v2 = makeState(endpoint, '192.0.2.10', { status: 'warning', daysLeft: 20, consecutiveFailures: 1 });
+        const v2 = makeState(endpoint, '192.0.2.10', {
+          status: 'warning',
+          daysLeft: 20,
+          consecutiveFailures: 1,
+        });
         const stale = makeState(endpoint, '192.0.2.10', { status: 'expired' });
 
         // Act
@@ -329,7 +257,12 @@ export function defineStateStoreContract(
         const staleWrite = await store.saveAddressState(stale, 1);
 
         // Assess
-        expect([created, createdAgain, updated, staleWrite]).toEqual(['saved', 'conflict', 'saved', 'conflict']);
+        expect([created, createdAgain, updated, staleWrite]).toEqual([
+          'saved',
+          'conflict',
+          'saved',
+          'conflict',
+        ]);
         expect(await store.getAddressState(v1.key)).toEqual({ state: v2, version: 2 });
         expect(await store.getAddressState(addressKey(endpoint.id, '192.0.2.99'))).toBeNull();
       });
@@ -342,7 +275,10 @@ export function defineStateStoreContract(
         const second = makeState(endpoint, null, { lastRunId: 'run-b' });
 
         // Act
-        const creates = await Promise.all([store.saveAddressState(first, null), store.saveAddressState(second, null)]);
+        const creates = await Promise.all([
+          store.saveAddressState(first, null),
+          store.saveAddressState(second, null),
+        ]);
         const stored = await store.getAddressState(first.key);
         const updates = await Promise.all([
           store.saveAddressState({ ...first, consecutiveFailures: 1 }, 1),
@@ -419,7 +355,12 @@ export function defineStateStoreContract(
           lastRunId: 'run-0.1',
         });
         const endpointWithFloats = makeEndpoint('floats.example', {
-          policy: { thresholdsDays: [], expiry: { warnDays: 0.5, criticalDays: 0.25 }, failuresBeforeAlert: 1, renotifyIntervalMs: 1.5 },
+          policy: {
+            thresholdsDays: [],
+            expiry: { warnDays: 0.5, criticalDays: 0.25 },
+            failuresBeforeAlert: 1,
+            renotifyIntervalMs: 1.5,
+          },
           tags: [''],
         });
 

@@ -15,7 +15,9 @@ export function dynamoDbLocalDir(): string {
   return resolve(process.env.DYNAMODB_LOCAL_DIR ?? join(__dirname, '..', '..', '.cache', 'dynamodb-local'));
 }
 
-export type DynamoDbLocalAvailability = { readonly available: true } | { readonly available: false; readonly reason: string };
+export type DynamoDbLocalAvailability =
+  | { readonly available: true }
+  | { readonly available: false; readonly reason: string };
 
 /** Whether java and the jar are present (does not start anything). */
 export function dynamoDbLocalAvailability(): DynamoDbLocalAvailability {
@@ -28,7 +30,10 @@ export function dynamoDbLocalAvailability(): DynamoDbLocalAvailability {
   }
   const java = spawnSync('java', ['-version'], { stdio: 'ignore', timeout: 10_000 });
   if (java.error || java.status !== 0) {
-    return { available: false, reason: `java is not runnable (${java.error?.message ?? `exit ${java.status}`})` };
+    return {
+      available: false,
+      reason: `java is not runnable (${java.error?.message ?? `exit ${java.status}`})`,
+    };
   }
   return { available: true };
 }
@@ -78,7 +83,8 @@ async function startOnce(port: number): Promise<DynamoDbLocal> {
       '-port',
       String(port),
     ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    // -disableTelemetry alone still initialises telemetry (it writes an installation id); the variable stops it.
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' } },
   );
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -107,9 +113,12 @@ async function startOnce(port: number): Promise<DynamoDbLocal> {
   try {
     for (;;) {
       if (spawnFailure.error) throw new Error(`cannot start java: ${spawnFailure.error.message}`);
-      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}: ${output.trim()}`);
+      if (child.exitCode !== null)
+        throw new Error(`DynamoDB Local exited with ${child.exitCode}: ${output.trim()}`);
       try {
-        await probe.client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
+        await probe.client.send(new ListTablesCommand({ Limit: 1 }), {
+          abortSignal: AbortSignal.timeout(2_000),
+        });
         return { endpoint, close };
       } catch {
         if (Date.now() > deadline) {

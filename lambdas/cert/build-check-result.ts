@@ -1,0 +1,65 @@
+/**
+ * Combines what the probe observed with the chain analysis into the
+ * CheckResult the CLI prints and the alert policy consumes.
+ */
+import type { CheckResult, ExpiryThresholds, Finding, ProbeOutcome } from '../core/model';
+import { analyzeChain } from './analyze-chain';
+import { classifyStatus } from './classify-status';
+import type { TrustStore } from './trust-store';
+
+/** Inputs of {@link buildCheckResult} besides the probe outcome. */
+export interface BuildCheckResultOptions {
+  /** Canonical target id (`host:port`). */
+  readonly target: string;
+  /** When the check started; also the clock for expiry. */
+  readonly now: Date;
+  readonly thresholds: ExpiryThresholds;
+  readonly trust: TrustStore;
+}
+
+/**
+ * Never throws. A probe error without certificates gives status `error` with
+ * that error as the only finding; a probe error after certificates arrived
+ * (e.g. the handshake failed on a malformed one) keeps both the analysis and
+ * the error.
+ */
+export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOptions): CheckResult {
+  const findings: Finding[] = [];
+  let chain: CheckResult['chain'] = [];
+  let daysLeft: number | null = null;
+  let notAfter: string | null = null;
+  const hasCertificate = outcome.chainDer.length > 0;
+
+  if (hasCertificate) {
+    const analysis = analyzeChain(outcome.chainDer, {
+      host: outcome.host,
+      now: opts.now,
+      thresholds: opts.thresholds,
+      trust: opts.trust,
+    });
+    findings.push(...analysis.findings);
+    ({ chain, daysLeft, notAfter } = analysis);
+  }
+  if (outcome.error) {
+    findings.push({ code: outcome.error.code, severity: 'critical', message: outcome.error.message });
+  } else if (!hasCertificate) {
+    findings.push({ code: 'HANDSHAKE_FAILED', severity: 'critical', message: 'the server sent no certificate' });
+  }
+
+  return {
+    target: opts.target,
+    host: outcome.host,
+    port: outcome.port,
+    address: outcome.address,
+    servername: outcome.servername,
+    status: classifyStatus(findings, daysLeft, opts.thresholds, hasCertificate),
+    daysLeft,
+    notAfter,
+    findings,
+    chain,
+    protocol: outcome.protocol,
+    cipher: outcome.cipher,
+    durationMs: outcome.durationMs,
+    checkedAt: opts.now.toISOString(),
+  };
+}

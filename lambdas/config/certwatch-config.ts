@@ -1,0 +1,120 @@
+/**
+ * The validated config: what `parseConfig` returns. Durations are in
+ * milliseconds, defaults are filled in, endpoint targets are canonical, and
+ * secret values are still references (see `secret-ref.ts`).
+ */
+import type { Severity } from '../core/model';
+import type { SecretRef } from './secret-ref';
+
+/** Alert policy and probe settings; `defaults` holds them all, an endpoint may override any. */
+export interface PolicySettings {
+  /** Days-to-expiry thresholds, highest first; each alerts once per certificate. */
+  readonly thresholdsDays: readonly number[];
+  /** Days before expiry that make the status warning. */
+  readonly warnDays: number;
+  /** Days before expiry that make the status critical (≤ warnDays). */
+  readonly criticalDays: number;
+  /** Probe deadline per address, ms. */
+  readonly timeoutMs: number;
+  /** Failed checks in a row before an unreachable alert. */
+  readonly failuresBeforeAlert: number;
+  /** Reminder interval while critical, expired or unreachable, ms. */
+  readonly renotifyIntervalMs: number;
+}
+
+/** The `defaults` section. */
+export interface ConfigDefaults extends PolicySettings {
+  /** How long check history is kept, days (DynamoDB TTL). */
+  readonly historyTtlDays: number;
+}
+
+/** One entry of `endpoints`, as configured (use `resolveEndpoints` for the merged inventory). */
+export interface EndpointConfig {
+  /** Canonical `host:port` (the inventory key). */
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  /** Display name as configured; null means "use the id". */
+  readonly name: string | null;
+  readonly owner: string | null;
+  readonly tags: readonly string[];
+  /** Channel names; empty means every channel. */
+  readonly channels: readonly string[];
+  /** Only the settings this endpoint overrides. */
+  readonly overrides: Partial<PolicySettings>;
+}
+
+interface ChannelConfigBase {
+  readonly name: string;
+  /** Alerts below this severity are not sent to the channel. @default 'info' */
+  readonly minSeverity: Severity;
+}
+
+/** A channel as configured; `url`/`secret` are references until `resolveChannels`. */
+export type ChannelConfig =
+  | (ChannelConfigBase & { readonly type: 'sns'; readonly topicArn: string })
+  | (ChannelConfigBase & { readonly type: 'slack' | 'teams'; readonly url: SecretRef })
+  | (ChannelConfigBase & {
+      readonly type: 'webhook';
+      readonly url: SecretRef;
+      /** HMAC-SHA256 key; null sends unsigned. */
+      readonly secret: SecretRef | null;
+      /** @default 'X-Certwatch-Signature' */
+      readonly signatureHeader: string;
+    });
+
+/** A subscription to the AWS stack's alert topic. */
+export interface SubscriptionConfig {
+  /** SNS protocol. */
+  readonly protocol: 'email' | 'sms';
+  /** Email address or E.164 phone number. */
+  readonly endpoint: string;
+  /** Alerts below this severity are filtered out (SNS filter policy on the severity attribute). @default 'info' */
+  readonly minSeverity: Severity;
+}
+
+/** 1-based position in the config file. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** The validated config file. */
+export interface CertwatchConfig {
+  /** The file name as given, for messages. */
+  readonly source: string;
+  /** EventBridge Scheduler expression. @default 'rate(6 hours)' */
+  readonly schedule: string;
+  /** IANA zone for cron schedules. @default 'UTC' */
+  readonly timezone: string;
+  readonly defaults: ConfigDefaults;
+  readonly checker: {
+    /** Maximum concurrent checks (checker Lambdas in AWS, probes locally). @default 10 */
+    readonly concurrency: number;
+  };
+  /** Dead man's switch pinged after each complete run; null when not configured. */
+  readonly heartbeatUrl: SecretRef | null;
+  readonly channels: readonly ChannelConfig[];
+  readonly subscriptions: readonly SubscriptionConfig[];
+  readonly endpoints: readonly EndpointConfig[];
+  /** Positions of the fields that hold secret references (e.g. `channels[1].url`), for errors raised when resolving them. */
+  readonly locations: Readonly<Record<string, SourcePosition>>;
+}
+
+/** The values used when the config leaves a setting out. */
+export const BUILTIN_DEFAULTS = {
+  schedule: 'rate(6 hours)',
+  timezone: 'UTC',
+  defaults: {
+    thresholdsDays: [30, 14, 7, 3, 1],
+    warnDays: 30,
+    criticalDays: 7,
+    timeoutMs: 10_000,
+    failuresBeforeAlert: 2,
+    renotifyIntervalMs: 86_400_000,
+    historyTtlDays: 90,
+  } satisfies ConfigDefaults,
+  concurrency: 10,
+  minSeverity: 'info' as Severity,
+  signatureHeader: 'X-Certwatch-Signature',
+} as const;

@@ -1,0 +1,24 @@
+/** certwatch configuration: parse and validate `certwatch.config.yaml`, then resolve it for the pipeline. */
+export {
+  BUILTIN_DEFAULTS,
+  type CertwatchConfig,
+  type ChannelConfig,
+  type ConfigDefaults,
+  type EndpointConfig,
+  type PolicySettings,
+  type SourcePosition,
+  type SubscriptionConfig,
+} from './certwatch-config';
+export { ConfigError, type ConfigIssue, formatConfigIssue } from './config-error';
+export { checkAlertUrl } from './config-schema';
+export { formatDuration, parseDuration } from './duration';
+export { loadConfig, parseConfig } from './parse-config';
+export { resolveChannels, resolveEndpoints, resolveHeartbeatUrl } from './resolve-config';
+export {
+  envSecretResolver,
+  formatSecretRef,
+  parseSecretRef,
+  type SecretRef,
+  SecretRefError,
+  type SecretResolver,
+} from './secret-ref';

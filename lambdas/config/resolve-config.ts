@@ -1,0 +1,116 @@
+/**
+ * From the validated config to what the pipeline uses: the endpoint inventory
+ * with defaults merged in, and delivery channels with their secret references
+ * resolved (from the environment locally, from Secrets Manager in AWS).
+ */
+import type { Channel, Endpoint } from '../core/model';
+import type { CertwatchConfig } from './certwatch-config';
+import { ConfigError, type ConfigIssue } from './config-error';
+import { checkAlertUrl } from './config-schema';
+import { formatSecretRef, type SecretRef, type SecretResolver } from './secret-ref';
+
+/** The inventory: each endpoint with the defaults merged into its policy; the name defaults to the id. */
+export function resolveEndpoints(config: CertwatchConfig): Endpoint[] {
+  const d = config.defaults;
+  return config.endpoints.map((e) => {
+    const o = e.overrides;
+    return {
+      id: e.id,
+      host: e.host,
+      port: e.port,
+      name: e.name ?? e.id,
+      owner: e.owner,
+      tags: e.tags,
+      channels: e.channels,
+      policy: {
+        thresholdsDays: o.thresholdsDays ?? d.thresholdsDays,
+        expiry: { warnDays: o.warnDays ?? d.warnDays, criticalDays: o.criticalDays ?? d.criticalDays },
+        failuresBeforeAlert: o.failuresBeforeAlert ?? d.failuresBeforeAlert,
+        renotifyIntervalMs: o.renotifyIntervalMs ?? d.renotifyIntervalMs,
+      },
+      timeoutMs: o.timeoutMs ?? d.timeoutMs,
+    };
+  });
+}
+
+/**
+ * Every configured channel with its URL and secret resolved through `resolver`.
+ * URLs are checked again once resolved (https, or http on loopback), without
+ * echoing a resolved value: webhook URLs are secrets themselves.
+ * @throws ConfigError naming each field (with its position) that could not be resolved.
+ */
+export async function resolveChannels(config: CertwatchConfig, resolver: SecretResolver): Promise<Channel[]> {
+  const issues: ConfigIssue[] = [];
+  const resolve = resolving(config, resolver, issues);
+  const channels = await Promise.all(
+    config.channels.map(async (c, i): Promise<Channel | null> => {
+      switch (c.type) {
+        case 'sns':
+          return { type: 'sns', name: c.name, minSeverity: c.minSeverity, topicArn: c.topicArn };
+        case 'slack':
+        case 'teams': {
+          const url = await resolve(c.url, `channels[${i}].url`, true);
+          return url === null ? null : { type: c.type, name: c.name, minSeverity: c.minSeverity, url };
+        }
+        case 'webhook': {
+          const url = await resolve(c.url, `channels[${i}].url`, true);
+          const secret = c.secret === null ? null : await resolve(c.secret, `channels[${i}].secret`, false);
+          if (url === null || (c.secret !== null && secret === null)) return null;
+          return {
+            type: 'webhook',
+            name: c.name,
+            minSeverity: c.minSeverity,
+            url,
+            secret,
+            signatureHeader: c.signatureHeader,
+          };
+        }
+      }
+    }),
+  );
+  if (issues.length > 0) throw new ConfigError(issues);
+  return channels.filter((c): c is Channel => c !== null);
+}
+
+/**
+ * The heartbeat URL resolved through `resolver`, or null when none is configured.
+ * @throws ConfigError when it cannot be resolved or is not an acceptable URL.
+ */
+export async function resolveHeartbeatUrl(config: CertwatchConfig, resolver: SecretResolver): Promise<string | null> {
+  if (config.heartbeatUrl === null) return null;
+  const issues: ConfigIssue[] = [];
+  const url = await resolving(config, resolver, issues)(config.heartbeatUrl, 'heartbeatUrl', true);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return url;
+}
+
+/** A resolve function that records failures as issues (with the field's position) and returns null for them. */
+function resolving(config: CertwatchConfig, resolver: SecretResolver, issues: ConfigIssue[]) {
+  return async (ref: SecretRef, field: string, isUrl: boolean): Promise<string | null> => {
+    const at = config.locations[field];
+    const report = (message: string) =>
+      issues.push({
+        source: config.source,
+        line: at?.line ?? null,
+        column: at?.column ?? null,
+        path: field,
+        message,
+      });
+    let value: string;
+    try {
+      value = await resolver(ref, field);
+    } catch (error) {
+      if (error instanceof ConfigError) for (const issue of error.issues) report(issue.message);
+      else report(`cannot resolve ${formatSecretRef(ref)}: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
+    if (isUrl && ref.kind !== 'literal') {
+      const problem = checkAlertUrl(value.trim());
+      if (problem !== null) {
+        report(`the value of ${formatSecretRef(ref)}: ${problem}`);
+        return null;
+      }
+    }
+    return isUrl ? value.trim() : value;
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Values that may be secret (webhook URLs, signing keys, the heartbeat URL)
+ * are written in the config as a reference rather than inline:
+ * - `env:NAME`: an environment variable, resolved when the config is loaded;
+ * - `secretsmanager:NAME_OR_ARN` or `secretsmanager:NAME_OR_ARN#jsonKey`: an AWS
+ *   Secrets Manager secret (or one JSON key of it), resolvable only in AWS;
+ * - anything else: the literal value.
+ *
+ * Keeping the reference (not the value) in the parsed config means the config
+ * can be validated anywhere, and secrets are fetched only where they are used.
+ */
+import { ConfigError } from './config-error';
+
+/** A parsed secret reference. */
+export type SecretRef =
+  | { readonly kind: 'env'; readonly name: string }
+  | { readonly kind: 'secretsmanager'; readonly id: string; readonly jsonKey?: string }
+  | { readonly kind: 'literal'; readonly value: string };
+
+/**
+ * Turns a reference into its value. `field` is the config path being resolved
+ * (e.g. `channels[1].url`), for error messages. Rejects with a `ConfigError`
+ * (or any error) whose message says what is wrong, without the field.
+ */
+export type SecretResolver = (ref: SecretRef, field: string) => Promise<string>;
+
+/** A reference that is not well-formed (`env:` with no name, `secretsmanager:#key`, …). */
+export class SecretRefError extends Error {
+  override readonly name = 'SecretRefError';
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Secret names allow letters, digits and /_+=.@-; ARNs add ':'. '#' can separate the JSON key because names cannot contain it.
+const SECRET_ID = /^[A-Za-z0-9/_+=.@:-]+$/;
+
+/** Parse `env:NAME`, `secretsmanager:ID[#jsonKey]` or a literal. Throws `SecretRefError` on a malformed reference. */
+export function parseSecretRef(value: string): SecretRef {
+  if (value.startsWith('env:')) {
+    const name = value.slice('env:'.length);
+    if (!ENV_NAME.test(name)) {
+      throw new SecretRefError(
+        `expected env:NAME with an environment variable name (letters, digits, _), got ${JSON.stringify(value)}`,
+      );
+    }
+    return { kind: 'env', name };
+  }
+  if (value.startsWith('secretsmanager:')) {
+    const rest = value.slice('secretsmanager:'.length);
+    const hash = rest.indexOf('#');
+    const id = hash === -1 ? rest : rest.slice(0, hash);
+    const jsonKey = hash === -1 ? undefined : rest.slice(hash + 1);
+    if (!SECRET_ID.test(id)) {
+      throw new SecretRefError(
+        `expected secretsmanager:NAME_OR_ARN[#jsonKey] with a secret name or ARN, got ${JSON.stringify(value)}`,
+      );
+    }
+    if (jsonKey !== undefined && jsonKey === '') {
+      throw new SecretRefError(`expected a JSON key after '#', got ${JSON.stringify(value)}`);
+    }
+    return jsonKey === undefined ? { kind: 'secretsmanager', id } : { kind: 'secretsmanager', id, jsonKey };
+  }
+  return { kind: 'literal', value };
+}
+
+/** The reference as written in the config (never the resolved value). */
+export function formatSecretRef(ref: SecretRef): string {
+  switch (ref.kind) {
+    case 'env':
+      return `env:${ref.name}`;
+    case 'secretsmanager':
+      return `secretsmanager:${ref.id}${ref.jsonKey === undefined ? '' : `#${ref.jsonKey}`}`;
+    case 'literal':
+      return ref.value;
+  }
+}
+
+/**
+ * Resolver for the CLI and tests: literals as they are, `env:` from `env`
+ * (a missing or empty variable is an error), `secretsmanager:` refused because
+ * it is only available in AWS.
+ */
+export function envSecretResolver(env: Readonly<Record<string, string | undefined>>): SecretResolver {
+  return async (ref, field) => {
+    const fail = (message: string): never => {
+      throw new ConfigError([{ source: 'environment', line: null, column: null, path: field, message }]);
+    };
+    switch (ref.kind) {
+      case 'literal':
+        return ref.value;
+      case 'env': {
+        const value = env[ref.name];
+        if (value === undefined) return fail(`environment variable ${ref.name} is not set`);
+        if (value.trim() === '') return fail(`environment variable ${ref.name} is empty`);
+        return value;
+      }
+      case 'secretsmanager':
+        return fail(`${formatSecretRef(ref)} is only available in AWS (use env:NAME or a literal locally)`);
+    }
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * Turns whatever went wrong during a probe into a {@link ProbeError}: a code
+ * from the public contract and one sentence a human can act on.
+ */
+import type { ProbeError } from '../core/model';
+
+/** Where the probe was when it failed. */
+export type ProbePhase = 'connect' | 'handshake';
+
+/** What the probe knew when it failed. */
+export interface FailureContext {
+  readonly phase: ProbePhase;
+  /** `address:port` (or `[v6]:port`) connected to. */
+  readonly endpoint: string;
+  /** Bytes received from the server so far. */
+  readonly bytesReceived: number;
+  /** Whether the server's first bytes look like a TLS record; null when too few arrived. */
+  readonly looksLikeTls: boolean | null;
+  /** Printable preview of the first bytes received. */
+  readonly preview: string;
+  /** Certificates in the server's Certificate message, when one was seen complete; else null. */
+  readonly certificatesReceived: number | null;
+}
+
+/**
+ * OpenSSL's complaints about the very first record when the peer does not speak TLS at all
+ * (an HTTP response, an SSH banner, ...).
+ */
+const NOT_TLS_OPENSSL_CODES = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_UNKNOWN_PROTOCOL',
+  'ERR_SSL_RECORD_LAYER_FAILURE',
+]);
+
+/**
+ * Failures to establish the TCP connection at all. They are all reported as
+ * CONNECTION_REFUSED ("nothing accepted our connection"); HANDSHAKE_FAILED is kept
+ * for failures after TCP was up, so the two codes point at different teams.
+ */
+const UNREACHABLE = new Map([
+  ['ECONNREFUSED', 'connection refused'],
+  ['EHOSTUNREACH', 'host unreachable'],
+  ['ENETUNREACH', 'network unreachable'],
+  ['EHOSTDOWN', 'host down'],
+  ['ENETDOWN', 'network down'],
+  ['EADDRNOTAVAIL', 'address not available'],
+  ['EACCES', 'connection not permitted'],
+  ['EPERM', 'connection not permitted'],
+]);
+
+/** Map an error raised by the socket or by OpenSSL to a ProbeError. */
+export function classifyProbeError(error: unknown, context: FailureContext): ProbeError {
+  const { code, message, reason, library } = describe(error);
+  if (context.phase === 'connect') return classifyConnectError(code, message, context);
+  if (isNotTls(code, context)) {
+    return {
+      code: 'NOT_TLS',
+      message: `${context.endpoint} did not answer with TLS (first bytes: ${JSON.stringify(context.preview)})`,
+    };
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE') return closedDuringHandshake(message, context);
+  // "too long" alone says little; "asn1 encoding routines: too long" says a certificate did not decode.
+  const detail = reason
+    ? library && library !== 'SSL routines'
+      ? `${library}: ${reason}`
+      : reason
+    : firstLine(message);
+  return {
+    code: 'HANDSHAKE_FAILED',
+    message: `TLS handshake with ${context.endpoint} failed: ${detail}${afterCertificates(context)}`,
+  };
+}
+
+/** The error reported when the deadline passes first. */
+export function timeoutError(timeoutMs: number, context: FailureContext): ProbeError {
+  const stage =
+    context.phase === 'connect'
+      ? 'TCP connection not established'
+      : `TLS handshake not complete (${context.bytesReceived} bytes received)`;
+  return {
+    code: 'TIMEOUT',
+    message: `${stage} with ${context.endpoint} within ${timeoutMs} ms${afterCertificates(context)}`,
+  };
+}
+
+/** The error reported when the connection closes before the handshake completes, without an error. */
+export function closedError(context: FailureContext): ProbeError {
+  return closedDuringHandshake('closed', context);
+}
+
+function classifyConnectError(
+  code: string | undefined,
+  message: string,
+  context: FailureContext,
+): ProbeError {
+  if (code === 'ETIMEDOUT') {
+    return { code: 'TIMEOUT', message: `TCP connection to ${context.endpoint} timed out (ETIMEDOUT)` };
+  }
+  const what = code === undefined ? undefined : UNREACHABLE.get(code);
+  const detail = what ? `${what} (${code})` : firstLine(message);
+  return { code: 'CONNECTION_REFUSED', message: `cannot connect to ${context.endpoint}: ${detail}` };
+}
+
+function isNotTls(code: string | undefined, context: FailureContext): boolean {
+  if (context.looksLikeTls !== null) return !context.looksLikeTls;
+  return code !== undefined && NOT_TLS_OPENSSL_CODES.has(code);
+}
+
+function closedDuringHandshake(message: string, context: FailureContext): ProbeError {
+  const how = message.includes('ECONNRESET') ? 'reset' : 'closed';
+  const when = context.bytesReceived === 0 ? 'before sending any TLS data' : 'during the TLS handshake';
+  return { code: 'HANDSHAKE_FAILED', message: `${context.endpoint} ${how} the connection ${when}` };
+}
+
+interface ErrorFacts {
+  readonly code: string | undefined;
+  readonly message: string;
+  /** OpenSSL's short reason, e.g. "sslv3 alert handshake failure". */
+  readonly reason: string | undefined;
+  /** OpenSSL's library, e.g. "SSL routines", "asn1 encoding routines". */
+  readonly library: string | undefined;
+}
+
+function describe(error: unknown): ErrorFacts {
+  if (!(error instanceof Error)) {
+    return { code: undefined, message: String(error), reason: undefined, library: undefined };
+  }
+  const { code, reason, library } = error as Error & { code?: unknown; reason?: unknown; library?: unknown };
+  const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);
+  return { code: text(code), message: error.message, reason: text(reason), library: text(library) };
+}
+
+function afterCertificates(context: FailureContext): string {
+  const n = context.certificatesReceived;
+  return n === null ? '' : ` after the server sent ${n} certificate${n === 1 ? '' : 's'}`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim() || 'unknown error';
+}

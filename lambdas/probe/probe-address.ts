@@ -1,0 +1,235 @@
+/**
+ * The TLS probe of one address: connect, handshake, capture the chain, and
+ * always come back with a {@link ProbeOutcome} before the deadline, whatever
+ * the server does.
+ */
+import { type Socket, connect as netConnect } from 'node:net';
+import { Duplex } from 'node:stream';
+import {
+  DEFAULT_CIPHERS,
+  type SecureContext,
+  type TLSSocket,
+  connect as tlsConnect,
+  createSecureContext,
+} from 'node:tls';
+import type { ProbeError, ProbeOutcome } from '../core/model';
+import { formatTargetId } from '../core/parse-target';
+import {
+  classifyProbeError,
+  closedError,
+  type FailureContext,
+  type ProbePhase,
+  timeoutError,
+} from './classify-probe-error';
+import { ServerFlightSniffer } from './server-flight-sniffer';
+
+/** Options of {@link probeAddress}. */
+export interface ProbeAddressOptions {
+  /** Host name or IP literal the address belongs to (reported, not used to connect). */
+  readonly host: string;
+  readonly port: number;
+  /** IP address to connect to. */
+  readonly address: string;
+  /** SNI to send; null sends none (IP-literal targets). */
+  readonly servername: string | null;
+  /** One deadline for TCP connect, TLS handshake and everything else, in ms. */
+  readonly timeoutMs: number;
+  /**
+   * Most bytes of the server's handshake kept to recover the chain as sent. Beyond it the
+   * chain comes from Node's view instead (see {@link probeAddress}).
+   * @default 262144 (256 KiB; OpenSSL itself refuses Certificate messages over 100 KiB)
+   */
+  readonly maxHandshakeBytes?: number;
+}
+
+export const DEFAULT_MAX_HANDSHAKE_BYTES = 256 * 1024;
+
+/** Most certificates taken from Node's linked view when the wire copy is unavailable. */
+const MAX_LINKED_CHAIN = 32;
+
+let sharedContext: SecureContext | undefined;
+
+/**
+ * One secure context for every probe: building one per connection would reload the CA store.
+ * The CA store is deliberately empty: verification is done later by the analysis, and an empty
+ * store stops Node from appending a local root to the chain it reports. Old protocols and weak
+ * keys are allowed so that such servers are reported on, not merely unreachable.
+ */
+function probeContext(): SecureContext {
+  sharedContext ??= createSecureContext({
+    ca: [],
+    ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0`,
+    minVersion: 'TLSv1',
+  });
+  return sharedContext;
+}
+
+/**
+ * Probe one address. Never rejects, never throws, never outlives `timeoutMs` by more than
+ * the time it takes to tear the sockets down; sockets and timers are always released.
+ *
+ * Outcome contract:
+ * - Handshake completed: `error` null; `protocol`, `cipher` set; `chainDer` is the Certificate
+ *   message as sent (leaf first, wire order). Should the wire copy be unavailable (budget
+ *   exceeded, a TLS 1.3 suite we cannot open, certificate compression), `chainDer` falls back
+ *   to Node's issuer-linked view: leaf first, unlinked extras omitted.
+ * - Handshake failed: `error` set (HANDSHAKE_FAILED, NOT_TLS, TIMEOUT, CONNECTION_REFUSED) and
+ *   `protocol`/`cipher` null. `chainDer` still holds the certificates the server sent when its
+ *   Certificate message was seen complete, in TLS 1.2 and 1.3 alike. This is how a certificate
+ *   OpenSSL cannot parse reaches the analysis (MALFORMED_CERTIFICATE) with its raw bytes.
+ */
+export function probeAddress(options: ProbeAddressOptions): Promise<ProbeOutcome> {
+  return new Promise((resolve) => new AddressProbe(options, resolve).start());
+}
+
+class AddressProbe {
+  private readonly startedAt = performance.now();
+  private readonly endpoint: string;
+  private readonly sniffer: ServerFlightSniffer;
+  private phase: ProbePhase = 'connect';
+  private settled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private raw: Socket | undefined;
+  private wire: Duplex | undefined;
+  private tls: TLSSocket | undefined;
+
+  constructor(
+    private readonly options: ProbeAddressOptions,
+    private readonly resolve: (outcome: ProbeOutcome) => void,
+  ) {
+    this.endpoint = formatTargetId(options.address, options.port);
+    this.sniffer = new ServerFlightSniffer(options.maxHandshakeBytes ?? DEFAULT_MAX_HANDSHAKE_BYTES);
+  }
+
+  start(): void {
+    const { timeoutMs } = this.options;
+    this.timer = setTimeout(() => this.fail((context) => timeoutError(timeoutMs, context)), timeoutMs);
+    try {
+      const raw = netConnect({ host: this.options.address, port: this.options.port, noDelay: true });
+      this.raw = raw;
+      // Listeners stay attached after settling, so late errors from torn-down sockets are absorbed.
+      raw.on('error', (error) => this.fail((context) => classifyProbeError(error, context)));
+      raw.once('connect', () => this.guarded(() => this.startHandshake(raw)));
+    } catch (error) {
+      this.fail((context) => classifyProbeError(error, context));
+    }
+  }
+
+  private startHandshake(raw: Socket): void {
+    if (this.settled) return;
+    this.phase = 'handshake';
+    const wire = tapIncoming(raw, (chunk) => this.sniffer.push(chunk));
+    this.wire = wire;
+    wire.on('error', (error) => this.fail((context) => classifyProbeError(error, context)));
+    const tls = tlsConnect({
+      socket: wire,
+      secureContext: probeContext(),
+      // Omitted for IP literals: SNI must be a host name (RFC 6066 §3), and Node warns otherwise.
+      ...(this.options.servername === null ? {} : { servername: this.options.servername }),
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+    });
+    this.tls = tls;
+    tls.on('keylog', (line) => this.sniffer.onKeylog(line));
+    tls.on('error', (error) => this.fail((context) => classifyProbeError(error, context)));
+    tls.on('close', () => this.fail(closedError));
+    tls.once('secureConnect', () => this.guarded(() => this.succeed(tls)));
+  }
+
+  private succeed(tls: TLSSocket): void {
+    if (this.settled) return;
+    const flight = this.sniffer.finish();
+    const cipher = tls.getCipher();
+    this.settle({
+      chainDer: flight.chainDer ?? linkedChain(tls),
+      protocol: tls.getProtocol() ?? null,
+      cipher: cipher.standardName || cipher.name || null,
+      error: null,
+    });
+  }
+
+  /** Settle with the error `describe` derives from what was observed up to now. */
+  private fail(describe: (context: FailureContext) => ProbeError): void {
+    if (this.settled) return;
+    const flight = this.sniffer.finish();
+    const error = describe({
+      phase: this.phase,
+      endpoint: this.endpoint,
+      bytesReceived: flight.bytesReceived,
+      looksLikeTls: flight.looksLikeTls,
+      preview: flight.preview,
+      certificatesReceived: flight.chainDer?.length ?? null,
+    });
+    this.settle({ chainDer: flight.chainDer ?? [], protocol: null, cipher: null, error });
+  }
+
+  /** Event handlers must never throw into the event loop; a bug becomes a failed probe instead. */
+  private guarded(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.fail(() => ({ code: 'HANDSHAKE_FAILED', message: `probe error: ${String(error)}` }));
+    }
+  }
+
+  private settle(result: Pick<ProbeOutcome, 'chainDer' | 'protocol' | 'cipher' | 'error'>): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.tls?.destroy();
+    this.wire?.destroy();
+    this.raw?.destroy();
+    const { host, port, address, servername } = this.options;
+    this.resolve({
+      host,
+      port,
+      address,
+      servername,
+      ...result,
+      durationMs: Math.round(performance.now() - this.startedAt),
+    });
+  }
+}
+
+/**
+ * A duplex over the TCP socket that shows every incoming chunk to `observe` before TLS reads it.
+ * Costs a JS hop per chunk (about 10% of a handshake's CPU, measured), which buys the chain
+ * exactly as sent.
+ */
+function tapIncoming(raw: Socket, observe: (chunk: Buffer) => void): Duplex {
+  const wire = new Duplex({
+    read: () => {
+      raw.resume();
+    },
+    // Write failures surface as the raw socket's own 'error', which is classified with better context.
+    write: (chunk: Buffer, _encoding, callback) => {
+      raw.write(chunk, () => callback());
+    },
+    final: (callback) => {
+      raw.end();
+      callback();
+    },
+    destroy: (error, callback) => {
+      raw.destroy();
+      callback(error);
+    },
+  });
+  raw.on('data', (chunk: Buffer) => {
+    observe(chunk);
+    if (!wire.push(chunk)) raw.pause();
+  });
+  raw.on('end', () => wire.push(null));
+  raw.on('close', () => wire.destroy());
+  return wire;
+}
+
+/** Node's view of the chain: leaf, then issuers found among the certificates sent. */
+function linkedChain(tls: TLSSocket): Uint8Array[] {
+  const chain: Uint8Array[] = [];
+  const seen = new Set<object>();
+  for (let cert = tls.getPeerCertificate(true); cert?.raw && !seen.has(cert); cert = cert.issuerCertificate) {
+    if (chain.length >= MAX_LINKED_CHAIN) break;
+    seen.add(cert);
+    chain.push(new Uint8Array(cert.raw));
+  }
+  return chain;
+}

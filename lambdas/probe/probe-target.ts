@@ -1,0 +1,86 @@
+/**
+ * The TLS probe of one target: every address it resolves to, each in isolation.
+ */
+import type { ProbeOutcome, Target } from '../core/model';
+import { isIpLiteral } from '../core/parse-target';
+import { type ProbeAddressOptions, probeAddress } from './probe-address';
+import { type LookupFunction, resolveAddresses } from './resolve-addresses';
+
+/** Options of {@link probeTarget}. */
+export interface ProbeTargetOptions {
+  /** Deadline of each address probe (connect + handshake), in ms. */
+  readonly timeoutMs: number;
+  /** Deadline of the DNS lookup, in ms. @default timeoutMs */
+  readonly dnsTimeoutMs?: number;
+  /** Probe only the first address (IPv4 before IPv6, numeric order). @default false */
+  readonly firstAddressOnly?: boolean;
+  /** @default dns.promises.lookup */
+  readonly lookup?: LookupFunction;
+  /** See {@link ProbeAddressOptions.maxHandshakeBytes}. */
+  readonly maxHandshakeBytes?: number;
+}
+
+/**
+ * Resolve `target` and probe each address concurrently, each with its own deadline, so a
+ * stalled address never delays or spoils another. One outcome per address, in address order;
+ * a DNS failure is a single outcome with `address: null` and a DNS_ERROR.
+ *
+ * Never rejects. Takes at most about `dnsTimeoutMs + timeoutMs`.
+ */
+export async function probeTarget(target: Target, options: ProbeTargetOptions): Promise<ProbeOutcome[]> {
+  const startedAt = performance.now();
+  const servername = isIpLiteral(target.host) ? null : target.host;
+  const resolved = await resolveAddresses(target.host, {
+    timeoutMs: options.dnsTimeoutMs ?? options.timeoutMs,
+    firstOnly: options.firstAddressOnly ?? false,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  });
+  if (!resolved.ok) {
+    return [
+      {
+        host: target.host,
+        port: target.port,
+        address: null,
+        servername,
+        chainDer: [],
+        protocol: null,
+        cipher: null,
+        error: resolved.error,
+        durationMs: Math.round(performance.now() - startedAt),
+      },
+    ];
+  }
+  return Promise.all(
+    resolved.addresses.map(({ address }) =>
+      probeIsolated({
+        host: target.host,
+        port: target.port,
+        address,
+        servername,
+        timeoutMs: options.timeoutMs,
+        ...(options.maxHandshakeBytes === undefined ? {} : { maxHandshakeBytes: options.maxHandshakeBytes }),
+      }),
+    ),
+  );
+}
+
+/** probeAddress never rejects by contract; should a bug make it, only that address reports it. */
+async function probeIsolated(options: ProbeAddressOptions): Promise<ProbeOutcome> {
+  const startedAt = performance.now();
+  try {
+    return await probeAddress(options);
+  } catch (error) {
+    const { host, port, address, servername } = options;
+    return {
+      host,
+      port,
+      address,
+      servername,
+      chainDer: [],
+      protocol: null,
+      cipher: null,
+      error: { code: 'HANDSHAKE_FAILED', message: `probe error: ${String(error)}` },
+      durationMs: Math.round(performance.now() - startedAt),
+    };
+  }
+}

@@ -1,0 +1,265 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Duration, Stack, Stage, TimeZone } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { scheduleInvokeRole } from './schedule-role';
+import type { AlertSeverity } from './alerting';
+import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
+import { DeploymentConfigError } from './deployment-config-error';
+import { encryptedQueue } from './queues';
+import type { StateTable } from './state-table';
+
+/** File name of the endpoint inventory bundled next to the dispatcher's index.js (env CONFIG_FILE). */
+export const ENDPOINTS_FILE_NAME = 'certwatch.endpoints.json';
+
+/** A check message is tried this many times before it is parked in the dead-letter queue. */
+export const CHECK_MAX_RECEIVE_COUNT = 3;
+
+/** SQS recommends a visibility timeout of at least six times the consumer's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** Lambda's hard limit on one invocation. */
+const LAMBDA_MAX_TIMEOUT_S = 900;
+
+/** An SNS topic from the config (channel type `sns`) the checker also publishes alerts to. */
+export interface SnsChannelSpec {
+  readonly name: string;
+  readonly topicArn: string;
+  readonly minSeverity: AlertSeverity;
+}
+
+/** How long the checker may run and how many records it takes at once. */
+export interface CheckerTiming {
+  readonly batchSize: number;
+  readonly timeout: Duration;
+  readonly visibilityTimeout: Duration;
+}
+
+/**
+ * Sizes the checker so the probe deadline sits well inside the Lambda timeout.
+ *
+ * The handler works through a batch `recordConcurrency` records at a time, so
+ * a batch takes ceil(batchSize / recordConcurrency) rounds. Each round is
+ * budgeted three probe deadlines: one for the probe itself and two for what
+ * follows it (certificate analysis, the state reads and conditional writes,
+ * alert publishing, each with SDK retries). Plus 30 s for a cold start (bundle
+ * load, trust store), and at least 60 s overall. When a batch does not fit in
+ * Lambda's 900 s, it shrinks until it does.
+ *
+ * The queue's visibility timeout is six times the function timeout (the SQS
+ * recommendation for Lambda consumers), so a message is never redelivered
+ * while a checker still works on it, and a failed record is retried within
+ * minutes rather than hours.
+ *
+ * @param probeTimeoutMs the longest probe deadline of any endpoint
+ * @param maxBatchSize upper bound for the SQS batch size (1–10)
+ * @param recordConcurrency records the handler checks at once
+ * @throws DeploymentConfigError when even a batch of one cannot fit
+ */
+export function checkerTiming(probeTimeoutMs: number, maxBatchSize = 10, recordConcurrency = 10): CheckerTiming {
+  const perRound = Math.max(1, Math.floor(recordConcurrency));
+  for (let batchSize = Math.min(10, Math.max(1, Math.floor(maxBatchSize))); batchSize >= 1; batchSize--) {
+    const rounds = Math.ceil(batchSize / perRound);
+    const seconds = Math.max(60, Math.ceil((3 * rounds * probeTimeoutMs) / 1000) + 30);
+    if (seconds <= LAMBDA_MAX_TIMEOUT_S) {
+      return {
+        batchSize,
+        timeout: Duration.seconds(seconds),
+        visibilityTimeout: Duration.seconds(seconds * VISIBILITY_TIMEOUT_FACTOR),
+      };
+    }
+  }
+  throw new DeploymentConfigError(
+    `timeoutMs ${probeTimeoutMs}: a probe deadline this long cannot fit in a Lambda invocation; use at most ${Math.floor(((LAMBDA_MAX_TIMEOUT_S - 30) / 3) * 1000)} ms`,
+  );
+}
+
+/** Props of the check pipeline. */
+export interface CheckPipelineProps {
+  /** Where the inventory, address states and runs live. */
+  readonly stateTable: StateTable;
+  /** Topic the checker publishes alerts to. */
+  readonly alertTopic: sns.ITopic;
+  /**
+   * Key of the alert topic, which publishers must be allowed to use.
+   * @default - the topic is not encrypted with a customer managed key
+   */
+  readonly alertTopicKey?: kms.IKey;
+  /**
+   * Further SNS topics (channel type `sns`) the checker publishes to.
+   * @default - none
+   */
+  readonly snsChannels?: readonly SnsChannelSpec[];
+  /** The resolved endpoint inventory; serialized into the dispatcher's bundle. */
+  readonly endpoints: readonly unknown[];
+  /** Scheduler expression of the runs, `rate(...)` or `cron(...)`. */
+  readonly scheduleExpression: string;
+  /**
+   * IANA time zone the cron expression is read in.
+   * @default 'UTC'
+   */
+  readonly timeZone?: string;
+  /** Longest gap between two runs (drives the dispatcher's SCHEDULE_INTERVAL_MS). */
+  readonly scheduleInterval: Duration;
+  /** Longest probe deadline of any endpoint, in ms. */
+  readonly probeTimeoutMs: number;
+  /**
+   * Most checker invocations at once (the SQS event source's maximum concurrency; at least 2).
+   * @default 10
+   */
+  readonly checkerConcurrency?: number;
+  /**
+   * Upper bound for the SQS batch size; it shrinks when long probe deadlines require it.
+   * @default 10
+   */
+  readonly maxBatchSize?: number;
+  /**
+   * Records the checker handler processes at once (its in-handler concurrency); sizes the timeout.
+   * @default 10
+   */
+  readonly recordConcurrency?: number;
+  /** Receives schedule invocations the scheduler could not deliver. */
+  readonly scheduleDeadLetterQueue: sqs.IQueue;
+  /**
+   * Log retention, removal and level of both functions.
+   * @default - the `FunctionDefaults` defaults
+   */
+  readonly functionDefaults?: FunctionDefaults;
+}
+
+/**
+ * The scheduled fan-out: an EventBridge Scheduler schedule invokes the
+ * dispatcher, which enqueues one message per endpoint address on an SQS queue;
+ * the checker consumes it in small batches, reports failures per record and
+ * parks a message that failed three times in a dead-letter queue, so no
+ * endpoint can hold up the others.
+ */
+export class CheckPipeline extends Construct {
+  readonly dispatcher: CertwatchFunction;
+  readonly checker: CertwatchFunction;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedule: scheduler.Schedule;
+  readonly timing: CheckerTiming;
+  /** Path of the inventory file copied into the dispatcher bundle. */
+  readonly endpointsFile: string;
+
+  constructor(scope: Construct, id: string, props: CheckPipelineProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.timing = checkerTiming(props.probeTimeoutMs, props.maxBatchSize, props.recordConcurrency);
+
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { retentionPeriod: Duration.days(14) });
+    this.queue = encryptedQueue(this, 'Queue', {
+      visibilityTimeout: this.timing.visibilityTimeout,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: CHECK_MAX_RECEIVE_COUNT },
+    });
+
+    this.endpointsFile = writeEndpointsFile(this, props.endpoints);
+    this.dispatcher = new CertwatchFunction(this, 'Dispatcher', {
+      ...props.functionDefaults,
+      handler: 'dispatcher',
+      description: 'certwatch: syncs the inventory, records a run and enqueues one check per endpoint address',
+      // Resolving and enqueueing 100k endpoints takes minutes; the run is judged by the watchdog either way.
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      environment: {
+        TABLE_NAME: props.stateTable.table.tableName,
+        QUEUE_URL: this.queue.queueUrl,
+        CONFIG_FILE: ENDPOINTS_FILE_NAME,
+        SCHEDULE_INTERVAL_MS: String(props.scheduleInterval.toMilliseconds()),
+      },
+      bundledFiles: { [this.endpointsFile]: ENDPOINTS_FILE_NAME },
+    });
+    props.stateTable.grantStoreAccess(this.dispatcher.role, 'dispatcher');
+    this.dispatcher.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'EnqueueChecks', actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    );
+
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: 'certwatch: starts a monitoring run',
+      schedule: scheduler.ScheduleExpression.expression(
+        props.scheduleExpression,
+        TimeZone.of(props.timeZone ?? 'UTC'),
+      ),
+      target: new targets.LambdaInvoke(this.dispatcher.function, {
+        role: scheduleInvokeRole(this, 'ScheduleRole', this.dispatcher.function, props.scheduleDeadLetterQueue),
+        deadLetterQueue: props.scheduleDeadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        // The execution id is stable across the scheduler's retries of one firing: an idempotency key.
+        input: scheduler.ScheduleTargetInput.fromObject({
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          executionId: scheduler.ContextAttribute.executionId,
+        }),
+      }),
+    });
+
+    const snsChannels = props.snsChannels ?? [];
+    // 512 MB: TLS handshakes and certificate parsing are CPU-bound, and Lambda's CPU share grows with memory;
+    // a batch holds at most ten chains, far below that.
+    this.checker = new CertwatchFunction(this, 'Checker', {
+      ...props.functionDefaults,
+      handler: 'checker',
+      description: 'certwatch: probes one endpoint address per message, applies the alert policy, publishes alerts',
+      timeout: this.timing.timeout,
+      memorySize: 512,
+      environment: {
+        TABLE_NAME: props.stateTable.table.tableName,
+        ALERT_TOPIC_ARN: props.alertTopic.topicArn,
+        SNS_CHANNELS: stack.toJsonString(
+          snsChannels.map((c) => ({ name: c.name, topicArn: c.topicArn, minSeverity: c.minSeverity })),
+        ),
+      },
+    });
+    props.stateTable.grantStoreAccess(this.checker.role, 'checker');
+    this.checker.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishAlerts',
+        actions: ['sns:Publish'],
+        resources: [props.alertTopic.topicArn, ...new Set(snsChannels.map((c) => c.topicArn))],
+      }),
+    );
+    if (props.alertTopicKey) {
+      this.checker.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'EncryptAlerts',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [props.alertTopicKey.keyArn],
+        }),
+      );
+    }
+    this.checker.function.addEventSource(
+      new eventSources.SqsEventSource(this.queue, {
+        batchSize: this.timing.batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: Math.min(1000, Math.max(2, Math.floor(props.checkerConcurrency ?? 10))),
+        maxBatchingWindow: Duration.seconds(1),
+      }),
+    );
+  }
+}
+
+/**
+ * Writes the inventory into the cloud assembly directory under a content-addressed
+ * name (repeated synths reuse it; `cdk.out` is where build output belongs) and
+ * returns its path, for the dispatcher bundle to copy.
+ */
+function writeEndpointsFile(scope: Construct, endpoints: readonly unknown[]): string {
+  const json = JSON.stringify(endpoints);
+  const digest = createHash('sha256').update(json).digest('hex').slice(0, 16);
+  const outdir = Stage.of(scope)?.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'certwatch-'));
+  const file = path.join(outdir, `certwatch-endpoints-${digest}.json`);
+  fs.mkdirSync(outdir, { recursive: true });
+  if (!fs.existsSync(file)) fs.writeFileSync(file, json);
+  return file;
+}

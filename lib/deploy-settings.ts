@@ -1,0 +1,60 @@
+import { type CertwatchConfig, ConfigError, type ConfigIssue, resolveEndpoints, type SecretRef } from '../lambdas/config';
+import type { ChatChannelSpec } from './alerting';
+import type { CertwatchSettings } from './certwatch-stack';
+import type { SnsChannelSpec } from './check-pipeline';
+import { ScheduleExpressionError, scheduleIntervalMs } from './schedule-interval';
+
+/**
+ * The deployable settings of a validated config. Refuses, as a `ConfigError`
+ * in the CLI's `file:line:col: field: problem` form, what the CLI accepts but
+ * AWS must not get: plain-text secrets (they would be stored in the
+ * CloudFormation template; use `env:` or `secretsmanager:`) and schedules
+ * whose run interval cannot be derived.
+ */
+export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
+  const issues: ConfigIssue[] = [];
+  const issue = (path: string, message: string) => {
+    const at = config.locations[path];
+    issues.push({ source: config.source, line: at?.line ?? null, column: at?.column ?? null, path, message });
+  };
+  const deployable = (ref: SecretRef | null, path: string) => {
+    if (ref?.kind !== 'literal') return;
+    issue(
+      path,
+      'a plain value cannot be deployed (it would be stored in the CloudFormation template); ' +
+        'use env:NAME (the stack creates a secret to fill in) or secretsmanager:NAME_OR_ARN[#jsonKey]',
+    );
+  };
+
+  try {
+    scheduleIntervalMs(config.schedule);
+  } catch (error) {
+    if (!(error instanceof ScheduleExpressionError)) throw error;
+    issue('schedule', error.message);
+  }
+  const snsChannels: SnsChannelSpec[] = [];
+  const chatChannels: ChatChannelSpec[] = [];
+  for (const [i, channel] of config.channels.entries()) {
+    if (channel.type === 'sns') {
+      snsChannels.push({ name: channel.name, topicArn: channel.topicArn, minSeverity: channel.minSeverity });
+      continue;
+    }
+    deployable(channel.url, `channels[${i}].url`);
+    if (channel.type === 'webhook') deployable(channel.secret, `channels[${i}].secret`);
+    chatChannels.push(channel);
+  }
+  deployable(config.heartbeatUrl, 'heartbeatUrl');
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  return {
+    schedule: config.schedule,
+    timeZone: config.timezone,
+    endpoints: resolveEndpoints(config),
+    checkerConcurrency: config.checker.concurrency,
+    defaultTimeoutMs: config.defaults.timeoutMs,
+    subscriptions: config.subscriptions,
+    snsChannels,
+    chatChannels,
+    heartbeatUrl: config.heartbeatUrl ?? undefined,
+  };
+}

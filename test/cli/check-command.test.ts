@@ -1,0 +1,162 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createServer, type Server } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../lambdas/cli/main';
+import { daysFromNow, makeCert, makePki, type TestCert } from '../support/cert-factory';
+
+function capture() {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _e, cb) {
+      text += chunk;
+      cb();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+async function cli(argv: string[], cwd?: string) {
+  const out = capture();
+  const err = capture();
+  const code = await main(argv, { stdout: out.stream, stderr: err.stream, env: {}, ...(cwd ? { cwd } : {}) });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+describe('certwatch check', () => {
+  const pki = makePki();
+  const soon = makeCert({ cn: 'localhost', dnsNames: ['localhost'], issuer: pki.intermediate, notAfter: daysFromNow(20.5) });
+  const expired = makeCert({
+    cn: 'localhost',
+    dnsNames: ['localhost'],
+    issuer: pki.intermediate,
+    notBefore: daysFromNow(-30),
+    notAfter: daysFromNow(-2.5),
+  });
+  const servers: Server[] = [];
+  const ports: Record<string, number> = {};
+  let dir: string;
+  let caFile: string;
+
+  async function serve(name: string, leaf: TestCert) {
+    const server = createServer({ cert: leaf.certPem + pki.intermediate.certPem, key: leaf.key.privateKeyPem });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    servers.push(server);
+    ports[name] = (server.address() as AddressInfo).port;
+  }
+
+  beforeAll(async () => {
+    await serve('ok', pki.leaf);
+    await serve('soon', soon);
+    await serve('expired', expired);
+    dir = mkdtempSync(join(tmpdir(), 'certwatch-cli-'));
+    caFile = join(dir, 'root.pem');
+    writeFileSync(caFile, pki.root.certPem);
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints a table and exits 0 when every certificate is fine', async () => {
+    // Act
+    const r = await cli(['check', '--ca-file', caFile, `127.0.0.1:${ports.ok}`]);
+    // Assess
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^TARGET\s+ADDRESS\s+STATUS\s+DAYS\s+EXPIRES\s+ISSUER\s+FINDINGS$/m);
+    expect(r.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${ports.ok}\\s+127\\.0\\.0\\.1\\s+ok\\s+\\d+\\s+\\d{4}-\\d\\d-\\d\\d\\s+certwatch Test Intermediate\\s+-`));
+    expect(r.stdout).toMatch(/1 address checked: 1 ok/);
+    expect(r.stdout).not.toContain('\x1b[');
+  });
+
+  it('exits 1 when the worst result is a warning and 2 when one is expired', async () => {
+    const warn = await cli(['check', '--ca-file', caFile, `127.0.0.1:${ports.ok}`, `127.0.0.1:${ports.soon}`]);
+    expect(warn.code).toBe(1);
+    expect(warn.stdout).toMatch(/warning\s+20\s/);
+    const crit = await cli(['check', '--ca-file', caFile, `127.0.0.1:${ports.soon}`, `127.0.0.1:${ports.expired}`]);
+    expect(crit.code).toBe(2);
+    expect(crit.stdout).toMatch(/expired\s+-3\s/);
+    expect(crit.stdout).toMatch(/EXPIRED: /);
+  });
+
+  it('prints one JSON object per address with the documented fields', async () => {
+    // Act
+    const r = await cli(['check', '--json', '--ca-file', caFile, `127.0.0.1:${ports.soon}`]);
+    // Assess
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const obj = JSON.parse(lines[0] ?? '{}');
+    expect(Object.keys(obj)).toEqual(
+      expect.arrayContaining([
+        'target', 'host', 'port', 'address', 'servername', 'status', 'daysLeft', 'notAfter', 'findings', 'chain', 'protocol', 'durationMs',
+      ]),
+    );
+    expect(obj).toMatchObject({
+      target: `127.0.0.1:${ports.soon}`,
+      host: '127.0.0.1',
+      port: ports.soon,
+      address: '127.0.0.1',
+      servername: null,
+      status: 'warning',
+      daysLeft: 20,
+      findings: [{ code: 'EXPIRES_SOON', severity: 'warning' }],
+    });
+    expect(obj.chain).toHaveLength(2);
+    expect(Object.keys(obj.chain[0]).sort()).toEqual(
+      ['fingerprintSha256', 'issuer', 'keyBits', 'keyType', 'notAfter', 'notBefore', 'selfSigned', 'serialNumber', 'signatureAlgorithm', 'subject'].sort(),
+    );
+    expect(obj.chain[0]).toMatchObject({ keyType: 'RSA', keyBits: 2048, signatureAlgorithm: 'sha256WithRSAEncryption', selfSigned: false });
+  });
+
+  it('reads targets from a file with comments and blank lines', async () => {
+    // Prepare
+    const list = join(dir, 'targets.txt');
+    writeFileSync(list, `# production\n127.0.0.1:${ports.ok}   # the shop\n\n  127.0.0.1:${ports.ok}\n`);
+    // Act
+    const r = await cli(['check', '--json', '--ca-file', caFile, '--file', list]);
+    // Assess: duplicates collapse to one check
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    [['check'], /no targets/],
+    [['check', 'bad host name'], /argument 1: /],
+    [['check', 'example.com:99999'], /argument 1: .*port/i],
+    [['check', '--timeout', 'soon', 'example.com'], /--timeout: expected a duration/],
+    [['check', '--concurrency', '0', 'example.com'], /--concurrency: must be between 1/],
+    [['check', '--warn-days', '5', '--critical-days', '9', 'example.com'], /--critical-days \(9\) must not exceed --warn-days \(5\)/],
+    [['check', '--file', '/nonexistent/targets.txt'], /--file \/nonexistent\/targets.txt: cannot read target list \(no such file\)/],
+    [['check', '--ca-file', '/nonexistent/ca.pem', 'example.com'], /--ca-file .*cannot read/],
+    [['check', '--bogus', 'example.com'], /bogus/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('exits 3 with one line naming the problem for %j', async (argv, message) => {
+    // Act
+    const r = await cli(argv);
+    // Assess
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names the file and line of a bad target in a list', async () => {
+    const list = join(dir, 'bad.txt');
+    writeFileSync(list, 'example.com\n\nexample.org:http\n');
+    const r = await cli(['check', '--file', list]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${list}:3: `);
+  });
+
+  it('rejects a CA file without certificates', async () => {
+    const bad = join(dir, 'bad-ca.pem');
+    writeFileSync(bad, 'not a certificate\n');
+    const r = await cli(['check', '--ca-file', bad, 'example.com']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/--ca-file .*bad-ca\.pem/);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Multi-run scenario on the local pipeline (the functions the Lambdas run),
+ * with a faked clock: a real TLS server on loopback, the embedded DynamoDB,
+ * and a real HTTP server receiving the signed webhook.
+ */
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTrustStore } from '../../lambdas/cert/trust-store';
+import type { Endpoint } from '../../lambdas/core/model';
+import { createNotifier, verifyWebhookSignature } from '../../lambdas/notify';
+import { runCycle } from '../../lambdas/pipeline/run-cycle';
+import { localSink } from '../../lambdas/cli/local-runtime';
+import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
+import { daysFromNow, makeCert, makePki } from '../support/cert-factory';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+describe('runCycle across runs (faked clock)', () => {
+  const realNow = Date.now();
+  const pki = makePki({ notAfter: new Date(realNow + 40.5 * DAY) });
+  const renewed = makeCert({
+    cn: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    issuer: pki.intermediate,
+    notAfter: new Date(realNow + 130.5 * DAY),
+  });
+  let server: Server;
+  let port: number;
+  let embedded: EmbeddedStateStore;
+  let receiver: WebhookReceiver;
+  let t = realNow;
+  const now = () => new Date(t);
+
+  const chainOf = (leaf: typeof renewed) => ({ cert: leaf.certPem + pki.intermediate.certPem, key: leaf.key.privateKeyPem });
+  const listen = (p: number) => new Promise<void>((resolve) => server.listen(p, '127.0.0.1', () => resolve()));
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+    });
+
+  beforeAll(async () => {
+    server = createServer(chainOf(pki.leaf));
+    await listen(0);
+    port = (server.address() as AddressInfo).port;
+    embedded = await openEmbeddedStateStore({});
+    receiver = await startWebhookReceiver();
+  });
+
+  afterAll(async () => {
+    if (server.listening) await stop();
+    await receiver.close();
+    await embedded.close();
+  });
+
+  it('alerts once per threshold, re-notifies, announces renewal, and reports an outage and its recovery', async () => {
+    // Prepare
+    const endpoint: Endpoint = {
+      id: `127.0.0.1:${port}`,
+      host: '127.0.0.1',
+      port,
+      name: 'shop',
+      owner: 'web-team',
+      tags: [],
+      channels: [],
+      timeoutMs: 2000,
+      policy: {
+        thresholdsDays: [30, 14, 7, 3, 1],
+        expiry: { warnDays: 30, criticalDays: 7 },
+        failuresBeforeAlert: 2,
+        renotifyIntervalMs: 24 * HOUR,
+      },
+    };
+    const secret = 'scenario-secret';
+    const notifier = createNotifier(
+      { type: 'webhook', name: 'hook', url: receiver.url('/hook'), secret, signatureHeader: 'X-Certwatch-Signature', minSeverity: 'info' },
+      { now },
+    );
+    const trust = loadTrustStore({ extraCaPem: pki.root.certPem, extraCaSource: 'test root', includeSystemRoots: false });
+    const deps = { store: embedded.store, sink: localSink([notifier]), trust, now };
+    const run = async (atMs: number) => {
+      t = atMs;
+      const cycle = await runCycle(deps, [endpoint], { concurrency: 4, intervalMs: 7 * DAY });
+      expect(cycle.judgement?.complete).toBe(true);
+      return cycle.results[0];
+    };
+
+    // Act: approach expiry across the thresholds
+    expect((await run(realNow))?.status).toBe('warning'); // 40 days: above every threshold, no alert
+    expect((await run(realNow + 11 * DAY))?.daysLeft).toBe(29); // crosses 30
+    await run(realNow + 12 * DAY); // 28: same band, nothing new
+    expect((await run(realNow + 27 * DAY))?.daysLeft).toBe(13); // crosses 14
+    expect((await run(realNow + 34 * DAY))?.status).toBe('critical'); // 6: crosses 7
+    await run(realNow + 34 * DAY + HOUR); // critical, but the re-notify interval has not passed
+    await run(realNow + 35 * DAY + 2 * HOUR); // 24 h later: re-notify
+    // ... is renewed
+    server.setSecureContext(chainOf(renewed));
+    expect((await run(realNow + 35 * DAY + 3 * HOUR))?.status).toBe('ok');
+    // ... goes unreachable
+    await stop();
+    expect((await run(realNow + 35 * DAY + 9 * HOUR))?.status).toBe('error'); // 1st failure: below the threshold
+    await run(realNow + 35 * DAY + 15 * HOUR); // 2nd failure: alert
+    await run(realNow + 35 * DAY + 21 * HOUR); // 3rd: already alerted, interval not passed
+    // ... and comes back
+    await listen(port);
+    expect((await run(realNow + 36 * DAY + 3 * HOUR))?.status).toBe('ok');
+    await run(realNow + 36 * DAY + 9 * HOUR); // steady: nothing
+
+    // Assess: the exact sequence the webhook server received
+    const received = receiver.requests.map((r) => {
+      const body = r.json as { alert: { kind: string; severity: string; summary: string; daysLeft: number | null } };
+      expect(verifyWebhookSignature(r.body, r.headers, secret, t, 3650 * DAY).valid).toBe(true);
+      return [body.alert.kind, body.alert.severity, body.alert.daysLeft, body.alert.summary];
+    });
+    expect(received).toEqual([
+      ['threshold', 'warning', 29, expect.any(String)],
+      ['threshold', 'warning', 13, expect.any(String)],
+      ['threshold', 'critical', 6, expect.any(String)],
+      ['renotify', 'critical', 5, expect.any(String)],
+      ['renewed', 'info', 95, expect.stringMatching(/renewed/)],
+      ['error', 'critical', expect.anything(), expect.stringMatching(/unreachable/)],
+      ['resolved', 'info', 94, expect.any(String)],
+    ]);
+  });
+});
