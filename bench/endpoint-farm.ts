@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { daysFromNow, makeCert, type TestCert } from '../test/support/cert-factory';
+import { daysFromNow, ecKey, makeCert, type TestCert } from '../test/support/cert-factory';
 import { startRawCertificateServer } from '../test/support/tls-test-servers';
 
 export type EndpointKind = 'valid' | 'expiring' | 'tarpit' | 'malformed';
@@ -24,29 +24,20 @@ function leafFor(ca: TestCert, notAfterDays: number): TestCert {
     ipAddresses: ['127.0.0.1'],
     issuer: ca,
     notAfter: daysFromNow(notAfterDays),
-    ...(ecLeafKey ? { key: ecLeafKey } : {}),
+    key: ecLeafKey,
   });
 }
 
-// ECDSA leaves keep the farm's signing cost low, so the checker is what gets measured (RSA if unavailable).
-const ecLeafKey = (() => {
-  try {
-    // biome-ignore lint/suspicious/noExplicitAny: optional helper, present once the factory supports EC
-    const factory = require('../test/support/cert-factory') as any;
-    return typeof factory.ecKey === 'function' ? factory.ecKey('P-256') : undefined;
-  } catch {
-    return undefined;
-  }
-})();
+// ECDSA leaves keep the farm's signing cost low, so what gets measured is the checker.
+const ecLeafKey = ecKey('P-256');
 
 async function main(): Promise<void> {
   const ca = makeCert({ cn: 'certwatch Bench CA', isCa: true, notAfter: daysFromNow(3650) });
   writeFileSync(caOut, ca.certPem);
   const validLeaf = leafFor(ca, 200);
   const expiringLeaf = leafFor(ca, 5);
-  const malformedDer = Buffer.from(validLeaf.der);
-  malformedDer[malformedDer.length >> 1] ^= 0xff; // breaks the signature/structure in the middle
-  const truncated = malformedDer.subarray(0, malformedDer.length - 40);
+  // Truncated DER: what an ill-formed certificate on the wire looks like to the checker.
+  const truncated = Buffer.from(validLeaf.der).subarray(0, validLeaf.der.length - 40);
 
   const servers: { close(): Promise<void> }[] = [];
   const sockets = new Set<Socket>();

@@ -3,14 +3,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { Severity } from '../lambdas/core/model';
 import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
 import { encryptedQueue } from './queues';
 import { type ResolvedSecret, type SecretEnvRef, type SecretRef, SecretReferences } from './secret-refs';
 
-/** Alert severities, lowest first (mirrors the domain model). */
-export type AlertSeverity = 'info' | 'warning' | 'critical';
+/** Alert severities (the domain model's). */
+export type AlertSeverity = Severity;
 
 /** A person subscribed to the alert topic. */
 export interface AlertSubscription {
@@ -156,7 +157,13 @@ export class Alerting extends Construct {
       const options: subs.EmailSubscriptionProps & subs.SmsSubscriptionProps =
         minSeverity === 'info'
           ? {}
-          : { filterPolicy: { severity: sns.SubscriptionFilter.stringFilter({ allowlist: severitiesAtOrAbove(minSeverity) }) } };
+          : {
+              filterPolicy: {
+                severity: sns.SubscriptionFilter.stringFilter({
+                  allowlist: severitiesAtOrAbove(minSeverity),
+                }),
+              },
+            };
       this.topic.addSubscription(
         subscription.protocol === 'email'
           ? new subs.EmailSubscription(subscription.endpoint, options)
@@ -172,7 +179,9 @@ export class Alerting extends Construct {
       if (channel.type !== 'webhook') {
         return { name: channel.name, type: channel.type, minSeverity: channel.minSeverity, url: url.envRef };
       }
-      const secret = channel.secret ? props.secrets.resolve(channel.secret, `channel "${channel.name}" secret`) : null;
+      const secret = channel.secret
+        ? props.secrets.resolve(channel.secret, `channel "${channel.name}" secret`)
+        : null;
       if (secret) used.push(secret);
       return {
         name: channel.name,

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -136,7 +136,9 @@ export class CertwatchFunction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) =>
-            copies.map(([source, name]) => `cp ${shellQuote(source)} ${shellQuote(path.join(outputDir, name))}`),
+            copies.map(
+              ([source, name]) => `cp ${shellQuote(source)} ${shellQuote(path.join(outputDir, name))}`,
+            ),
         },
       },
     });

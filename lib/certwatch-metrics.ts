@@ -1,6 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { METRIC_NAMESPACE, MetricDimensions, type MetricName, MetricNames } from '../lambdas/core/metric-names';
+import {
+  METRIC_NAMESPACE,
+  MetricDimensions,
+  type MetricName,
+  MetricNames,
+} from '../lambdas/core/metric-names';
 
 /**
  * Factory for the custom metrics the handlers emit (namespace `Certwatch`),
@@ -31,6 +36,7 @@ export class CertwatchMetrics {
     const search = `SEARCH('{${METRIC_NAMESPACE},${MetricDimensions.Endpoint}} MetricName="${MetricNames.DaysToExpiry}"', 'Minimum', ${period.toSeconds()})`;
     return new cloudwatch.MathExpression({
       expression: `SORT(${search}, MIN, ASC, 20)`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudWatch dynamic label (one series per endpoint), not JS.
       label: "${PROP('Dim.Endpoint')}",
       period,
       usingMetrics: {},

@@ -1,11 +1,16 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import type { Endpoint } from '../lambdas/core/model';
 import { Alerting, type AlertSubscription, type ChatChannelSpec } from './alerting';
 import type { FunctionDefaults } from './certwatch-function';
 import { CertwatchMetrics } from './certwatch-metrics';
-import { CHECK_MAX_RECEIVE_COUNT, CheckPipeline, type SnsChannelSpec } from './check-pipeline';
+import {
+  CHECK_MAX_RECEIVE_COUNT,
+  CheckPipeline,
+  DISPATCHER_TIMEOUT,
+  type SnsChannelSpec,
+} from './check-pipeline';
 import { CertwatchDashboard } from './dashboard';
 import { DeploymentConfigError } from './deployment-config-error';
 import { MonitorAlarms, type MonitorThresholds, notifySns } from './monitor-alarms';
@@ -63,7 +68,9 @@ export interface CertwatchStackProps extends StackProps {
   /** What to monitor and whom to alert. */
   readonly settings: CertwatchSettings;
   /**
-   * Topic the monitor's own alarms and the watchdog's pages go to.
+   * Topic the monitor's own alarms and the watchdog's pages go to. If it is
+   * encrypted, its key policy must let `cloudwatch.amazonaws.com` use the key
+   * (alarm actions), and the watchdog needs key permissions granted outside this stack.
    * @default - the alert topic (the same people hear about certificates and about the monitor)
    */
   readonly opsTopic?: sns.ITopic;
@@ -143,7 +150,7 @@ export class CertwatchStack extends Stack {
     const grace =
       props.watchdogGrace ??
       Duration.seconds(
-        this.pipeline.dispatcher.function.timeout!.toSeconds() +
+        DISPATCHER_TIMEOUT.toSeconds() +
           CHECK_MAX_RECEIVE_COUNT * this.pipeline.timing.visibilityTimeout.toSeconds() +
           15 * 60,
       );
@@ -178,7 +185,7 @@ export class CertwatchStack extends Stack {
       scheduleInterval: this.scheduleInterval,
     });
 
-    acknowledgeNagFindings(this, secrets, [
+    acknowledgeNagFindings(secrets, [
       this.pipeline.deadLetterQueue,
       scheduleDeadLetterQueue,
       ...(this.alerting.notifierDeadLetterQueue ? [this.alerting.notifierDeadLetterQueue] : []),
@@ -197,11 +204,7 @@ export class CertwatchStack extends Stack {
  * The cdk-nag AwsSolutions findings certwatch accepts, each on the narrowest
  * construct and with the reason it is right here.
  */
-function acknowledgeNagFindings(
-  stack: Stack,
-  secrets: SecretReferences,
-  deadLetterQueues: readonly import('constructs').IConstruct[],
-): void {
+function acknowledgeNagFindings(secrets: SecretReferences, deadLetterQueues: readonly IConstruct[]): void {
   for (const queue of deadLetterQueues) {
     Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -215,5 +218,4 @@ function acknowledgeNagFindings(
         'Holds a third-party webhook URL or signing key that only its issuer can rotate; there is no rotation Lambda to write.',
     });
   }
-  void stack;
 }

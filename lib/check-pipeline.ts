@@ -21,6 +21,9 @@ import type { StateTable } from './state-table';
 /** File name of the endpoint inventory bundled next to the dispatcher's index.js (env CONFIG_FILE). */
 export const ENDPOINTS_FILE_NAME = 'certwatch.endpoints.json';
 
+/** Resolving and enqueueing 100k endpoints takes minutes; the run is judged by the watchdog either way. */
+export const DISPATCHER_TIMEOUT = Duration.minutes(15);
+
 /** A check message is tried this many times before it is parked in the dead-letter queue. */
 export const CHECK_MAX_RECEIVE_COUNT = 3;
 
@@ -65,7 +68,11 @@ export interface CheckerTiming {
  * @param recordConcurrency records the handler checks at once
  * @throws DeploymentConfigError when even a batch of one cannot fit
  */
-export function checkerTiming(probeTimeoutMs: number, maxBatchSize = 10, recordConcurrency = 10): CheckerTiming {
+export function checkerTiming(
+  probeTimeoutMs: number,
+  maxBatchSize = 10,
+  recordConcurrency = 10,
+): CheckerTiming {
   const perRound = Math.max(1, Math.floor(recordConcurrency));
   for (let batchSize = Math.min(10, Math.max(1, Math.floor(maxBatchSize))); batchSize >= 1; batchSize--) {
     const rounds = Math.ceil(batchSize / perRound);
@@ -168,9 +175,9 @@ export class CheckPipeline extends Construct {
     this.dispatcher = new CertwatchFunction(this, 'Dispatcher', {
       ...props.functionDefaults,
       handler: 'dispatcher',
-      description: 'certwatch: syncs the inventory, records a run and enqueues one check per endpoint address',
-      // Resolving and enqueueing 100k endpoints takes minutes; the run is judged by the watchdog either way.
-      timeout: Duration.minutes(15),
+      description:
+        'certwatch: syncs the inventory, records a run and enqueues one check per endpoint address',
+      timeout: DISPATCHER_TIMEOUT,
       memorySize: 1024,
       environment: {
         TABLE_NAME: props.stateTable.table.tableName,
@@ -182,7 +189,11 @@ export class CheckPipeline extends Construct {
     });
     props.stateTable.grantStoreAccess(this.dispatcher.role, 'dispatcher');
     this.dispatcher.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'EnqueueChecks', actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+      new iam.PolicyStatement({
+        sid: 'EnqueueChecks',
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+      }),
     );
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
@@ -192,7 +203,12 @@ export class CheckPipeline extends Construct {
         TimeZone.of(props.timeZone ?? 'UTC'),
       ),
       target: new targets.LambdaInvoke(this.dispatcher.function, {
-        role: scheduleInvokeRole(this, 'ScheduleRole', this.dispatcher.function, props.scheduleDeadLetterQueue),
+        role: scheduleInvokeRole(
+          this,
+          'ScheduleRole',
+          this.dispatcher.function,
+          props.scheduleDeadLetterQueue,
+        ),
         deadLetterQueue: props.scheduleDeadLetterQueue,
         retryAttempts: 2,
         maxEventAge: Duration.hours(1),
@@ -210,7 +226,8 @@ export class CheckPipeline extends Construct {
     this.checker = new CertwatchFunction(this, 'Checker', {
       ...props.functionDefaults,
       handler: 'checker',
-      description: 'certwatch: probes one endpoint address per message, applies the alert policy, publishes alerts',
+      description:
+        'certwatch: probes one endpoint address per message, applies the alert policy, publishes alerts',
       timeout: this.timing.timeout,
       memorySize: 512,
       environment: {

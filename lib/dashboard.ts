@@ -44,7 +44,9 @@ export class CertwatchDashboard extends Construct {
       ['Dispatcher', dispatcher.function],
       ['Checker', checker.function],
       ['Watchdog', props.watchdog.function.function],
-      ...(props.alerting.notifier ? [['Notifier', props.alerting.notifier.function] as [string, lambda.IFunction]] : []),
+      ...(props.alerting.notifier
+        ? [['Notifier', props.alerting.notifier.function] as [string, lambda.IFunction]]
+        : []),
     ];
     const queues: [string, sqs.IQueue][] = [
       ['Check DLQ', props.pipeline.deadLetterQueue],

@@ -1,4 +1,10 @@
-import { type CertwatchConfig, ConfigError, type ConfigIssue, resolveEndpoints, type SecretRef } from '../lambdas/config';
+import {
+  type CertwatchConfig,
+  ConfigError,
+  type ConfigIssue,
+  resolveEndpoints,
+  type SecretRef,
+} from '../lambdas/config';
 import type { ChatChannelSpec } from './alerting';
 import type { CertwatchSettings } from './certwatch-stack';
 import type { SnsChannelSpec } from './check-pipeline';

@@ -181,7 +181,11 @@ export class MonitorAlarms extends Construct {
       queue.metricApproximateNumberOfMessagesVisible({ period: five, statistic: 'Maximum' });
 
     const { dispatcher, checker } = props.pipeline;
-    add('DispatcherErrors', 'The dispatcher failed: a run may not have started.', dispatcher.function.metricErrors({ period: five }));
+    add(
+      'DispatcherErrors',
+      'The dispatcher failed: a run may not have started.',
+      dispatcher.function.metricErrors({ period: five }),
+    );
 
     const silence = silenceWindow(props.scheduleInterval);
     add(
@@ -196,7 +200,11 @@ export class MonitorAlarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       },
     );
-    add('CheckerErrors', 'The checker failed an invocation: its batch will be retried.', checker.function.metricErrors({ period: five }));
+    add(
+      'CheckerErrors',
+      'The checker failed an invocation: its batch will be retried.',
+      checker.function.metricErrors({ period: five }),
+    );
     add(
       'CheckerThrottles',
       'The checker was throttled: checks are delayed (raise the concurrency or the account limit).',
@@ -214,7 +222,11 @@ export class MonitorAlarms extends Construct {
     );
     const { notifier, notifierDeadLetterQueue } = props.alerting;
     if (notifier) {
-      add('NotifierErrors', 'The notifier failed: chat alerts may be late or lost.', notifier.function.metricErrors({ period: five }));
+      add(
+        'NotifierErrors',
+        'The notifier failed: chat alerts may be late or lost.',
+        notifier.function.metricErrors({ period: five }),
+      );
     }
     if (notifierDeadLetterQueue) {
       add(

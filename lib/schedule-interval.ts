@@ -43,7 +43,8 @@ export function scheduleIntervalMs(expression: string): number {
   if (rate) {
     const value = Number(rate[1]);
     const unitMs = RATE_UNITS_MS[rate[2]!.toLowerCase()];
-    if (unitMs === undefined) throw new ScheduleExpressionError(`${expression}: unit must be minutes, hours or days`);
+    if (unitMs === undefined)
+      throw new ScheduleExpressionError(`${expression}: unit must be minutes, hours or days`);
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new ScheduleExpressionError(`${expression}: rate must be a positive whole number`);
     }
@@ -58,7 +59,9 @@ export function scheduleIntervalMs(expression: string): number {
 
 function cronIntervalMs(expression: string, fields: string[]): number {
   if (fields.length !== 6) {
-    throw new ScheduleExpressionError(`${expression}: cron needs 6 fields (minutes hours day-of-month month day-of-week year)`);
+    throw new ScheduleExpressionError(
+      `${expression}: cron needs 6 fields (minutes hours day-of-month month day-of-week year)`,
+    );
   }
   const [minF, hourF, domF, monthF, dowF, yearF] = fields as [string, string, string, string, string, string];
   if (/[LW#]/i.test(domF.replace(/^\?$/, '')) || /[L#]/i.test(dowF)) {
@@ -66,7 +69,8 @@ function cronIntervalMs(expression: string, fields: string[]): number {
       `${expression}: L, W and # are not supported; use a rate() or a plain cron expression`,
     );
   }
-  if (yearF !== '*') throw new ScheduleExpressionError(`${expression}: the year field must be * for a recurring monitor`);
+  if (yearF !== '*')
+    throw new ScheduleExpressionError(`${expression}: the year field must be * for a recurring monitor`);
   const minutes = parseField(expression, 'minutes', minF, 0, 59);
   const hours = parseField(expression, 'hours', hourF, 0, 23);
   const doms = parseField(expression, 'day-of-month', domF, 1, 31);
@@ -107,7 +111,8 @@ function parseField(
   names: readonly string[] = [],
   nameBase = 0,
 ): Set<number> {
-  const fail = (why: string) => new ScheduleExpressionError(`${expression}: ${name} field "${field}": ${why}`);
+  const fail = (why: string) =>
+    new ScheduleExpressionError(`${expression}: ${name} field "${field}": ${why}`);
   const value = (token: string): number => {
     const named = names.indexOf(token.toUpperCase());
     const n = named >= 0 ? named + nameBase : /^\d+$/.test(token) ? Number(token) : Number.NaN;

@@ -26,10 +26,18 @@ export function scheduleInvokeRole(
     description: 'certwatch: lets EventBridge Scheduler invoke one function',
   });
   role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ sid: 'InvokeTarget', actions: ['lambda:InvokeFunction'], resources: [target.functionArn] }),
+    new iam.PolicyStatement({
+      sid: 'InvokeTarget',
+      actions: ['lambda:InvokeFunction'],
+      resources: [target.functionArn],
+    }),
   );
   role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ sid: 'DeadLetter', actions: ['sqs:SendMessage'], resources: [deadLetterQueue.queueArn] }),
+    new iam.PolicyStatement({
+      sid: 'DeadLetter',
+      actions: ['sqs:SendMessage'],
+      resources: [deadLetterQueue.queueArn],
+    }),
   );
   return role.withoutPolicyUpdates();
 }

@@ -103,7 +103,12 @@ export class SecretReferences extends Construct {
     const secret = secretsmanager.Secret.fromSecretNameV2(this, id, idOrArn);
     // A partial ARN names the secret unambiguously for GetSecretValue; IAM must allow the random suffix.
     const partialArn = Arn.format(
-      { service: 'secretsmanager', resource: 'secret', resourceName: idOrArn, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+      {
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: idOrArn,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
       Stack.of(this),
     );
     return { secret, envRef: { secretArn: partialArn }, policyArn: `${partialArn}-??????` };

@@ -69,7 +69,8 @@ export class RunWatchdog extends Construct {
     this.function = new CertwatchFunction(this, 'Function', {
       ...props.functionDefaults,
       handler: 'watchdog',
-      description: 'certwatch: judges finished runs, pages on unchecked or stale addresses, pings the heartbeat',
+      description:
+        'certwatch: judges finished runs, pages on unchecked or stale addresses, pings the heartbeat',
       timeout: Duration.minutes(5),
       // It reads every address state (100k endpoints are a few hundred MB of items) to count stale ones.
       memorySize: 1024,
@@ -78,7 +79,11 @@ export class RunWatchdog extends Construct {
     const role = this.function.role;
     props.stateTable.grantStoreAccess(role, 'watchdog');
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'PageOps', actions: ['sns:Publish'], resources: [props.opsTopic.topicArn] }),
+      new iam.PolicyStatement({
+        sid: 'PageOps',
+        actions: ['sns:Publish'],
+        resources: [props.opsTopic.topicArn],
+      }),
     );
     if (props.opsTopicKey) {
       role.addToPrincipalPolicy(

@@ -6,7 +6,7 @@
 import type { ChainCertificate, ExpiryThresholds, Finding, FindingCode, Severity } from '../core/model';
 import { certificateMatchesHost, describeCoverage } from './hostname-match';
 import { WEAK_HASHES } from './oid-names';
-import { type ParsedCertificate, parseCertificateCached, quoteUntrusted } from './parse-certificate';
+import { type ParsedCertificate, parseCertificateCached } from './parse-certificate';
 import type { TrustStore } from './trust-store';
 
 /** Inputs of {@link analyzeChain}. */
@@ -38,6 +38,7 @@ const MAX_CANDIDATES = 8;
 const MAX_EDGE_CHECKS = 64;
 const MAX_PATHS = 32;
 const MAX_REASONS_PER_CERT = 5;
+const MAX_MALFORMED_FINDINGS = 10;
 
 type PathEnd =
   | 'anchor'
@@ -109,12 +110,17 @@ function describe(node: PathNode): string {
 }
 
 function finding(code: FindingCode, severity: Severity, message: string, certIndex?: number | null): Finding {
-  return certIndex === undefined || certIndex === null ? { code, severity, message } : { code, severity, message, certIndex };
+  return certIndex === undefined || certIndex === null
+    ? { code, severity, message }
+    : { code, severity, message, certIndex };
 }
 
 function isValidAt(cert: ParsedCertificate, now: number): boolean {
   return (
-    cert.notBefore !== null && cert.notAfter !== null && cert.notBefore.getTime() <= now && now <= cert.notAfter.getTime()
+    cert.notBefore !== null &&
+    cert.notAfter !== null &&
+    cert.notBefore.getTime() <= now &&
+    now <= cert.notAfter.getTime()
   );
 }
 
@@ -151,7 +157,8 @@ function issuerCandidates(state: SearchState, path: readonly PathNode[]): PathNo
     out.push(node);
   };
   // Anchors first: a client with the root installed uses it rather than a sent (possibly cross-signed) copy.
-  for (const anchor of state.trust.findBySubject(current.issuerKey)) add({ cert: anchor, sentIndex: null, anchor: true });
+  for (const anchor of state.trust.findBySubject(current.issuerKey))
+    add({ cert: anchor, sentIndex: null, anchor: true });
   for (const i of state.sentBySubject.get(current.issuerKey ?? '') ?? []) {
     add({ cert: state.sent[i]!, sentIndex: i, anchor: state.sentIsAnchor[i]! });
   }
@@ -202,7 +209,8 @@ function search(state: SearchState, path: PathNode[]): void {
   const selfIssued = cert.subjectKey !== null && cert.subjectKey === cert.issuerKey;
   if (failed) state.paths.push({ nodes: [...path], end: 'badSignature', failedIssuer: failed });
   else if (unusable) state.paths.push({ nodes: [...path], end: 'unusableIssuer', failedIssuer: unusable });
-  else if (mismatched) state.paths.push({ nodes: [...path], end: 'issuerMismatch', failedIssuer: mismatched });
+  else if (mismatched)
+    state.paths.push({ nodes: [...path], end: 'issuerMismatch', failedIssuer: mismatched });
   else if (selfIssued && cert.info.selfSigned) state.paths.push({ nodes: [...path], end: 'root' });
   else if (selfIssued) state.paths.push({ nodes: [...path], end: 'badSignature', failedIssuer: last });
   else state.paths.push({ nodes: [...path], end: 'incomplete' });
@@ -265,14 +273,25 @@ function buildPath(sent: readonly ParsedCertificate[], trust: TrustStore, now: n
 
 function malformedFindings(sent: readonly ParsedCertificate[]): Finding[] {
   const out: Finding[] = [];
+  let unreported = 0;
   sent.forEach((cert, i) => {
     if (cert.malformed.length === 0) return;
+    // A hostile server can send hundreds of broken certificates; results must stay small enough to store.
+    if (out.length >= MAX_MALFORMED_FINDINGS) {
+      unreported++;
+      return;
+    }
     const shown = cert.malformed.slice(0, MAX_REASONS_PER_CERT);
     const more = cert.malformed.length - shown.length;
     const subject = cert.subjectKey === null ? '' : ` (${cert.info.subject})`;
     const message = `${label(i)}${subject} is malformed: ${shown.join('; ')}${more > 0 ? `; +${more} more` : ''}`;
     out.push(finding('MALFORMED_CERTIFICATE', 'critical', message, i));
   });
+  if (unreported > 0) {
+    out.push(
+      finding('MALFORMED_CERTIFICATE', 'critical', `${unreported} more malformed certificates in the chain`),
+    );
+  }
   return out;
 }
 
@@ -295,7 +314,12 @@ function expiryFindings(path: CertPath, opts: AnalyzeOptions): Finding[] {
       );
     } else if (notBefore && now.getTime() < notBefore.getTime()) {
       out.push(
-        finding('NOT_YET_VALID', 'critical', `${who} is not valid before ${notBefore.toISOString()}`, node.sentIndex),
+        finding(
+          'NOT_YET_VALID',
+          'critical',
+          `${who} is not valid before ${notBefore.toISOString()}`,
+          node.sentIndex,
+        ),
       );
     } else if (notAfter) {
       const days = daysUntil(notAfter, now);
@@ -368,7 +392,9 @@ function trustFindings(path: CertPath): Finding[] {
       ];
     case 'incomplete': {
       const aia = last.cert.caIssuers[0];
-      const hint = aia ? `; the certificate names its issuer's certificate at ${aia} (authorityInfoAccess caIssuers)` : '';
+      const hint = aia
+        ? `; the certificate names its issuer's certificate at ${aia} (authorityInfoAccess caIssuers)`
+        : '';
       return [
         finding(
           'INCOMPLETE_CHAIN',
@@ -391,7 +417,7 @@ function hostnameFindings(leaf: ParsedCertificate, host: string): Finding[] {
     finding(
       'HOSTNAME_MISMATCH',
       'critical',
-      `certificate does not cover "${quoteUntrusted(host, 255)}"; it covers: ${describeCoverage(leaf)}`,
+      `certificate does not cover "${host.slice(0, 255)}"; it covers: ${describeCoverage(leaf)}`,
       0,
     ),
   ];
@@ -404,11 +430,22 @@ function weakCryptoFindings(path: CertPath): Finding[] {
     const who = describe(node);
     const bits = info.keyBits;
     if (info.keyType === 'DSA') {
-      out.push(finding('WEAK_KEY', 'critical', `${who} has a DSA key (no longer accepted for TLS)`, node.sentIndex));
+      out.push(
+        finding('WEAK_KEY', 'critical', `${who} has a DSA key (no longer accepted for TLS)`, node.sentIndex),
+      );
     } else if (info.keyType === 'RSA' && bits !== null && bits < 2048) {
-      out.push(finding('WEAK_KEY', 'critical', `${who} has a weak ${bits}-bit RSA key (minimum 2048)`, node.sentIndex));
+      out.push(
+        finding(
+          'WEAK_KEY',
+          'critical',
+          `${who} has a weak ${bits}-bit RSA key (minimum 2048)`,
+          node.sentIndex,
+        ),
+      );
     } else if (info.keyType === 'EC' && bits !== null && bits < 256) {
-      out.push(finding('WEAK_KEY', 'critical', `${who} has a weak ${bits}-bit EC key (minimum 256)`, node.sentIndex));
+      out.push(
+        finding('WEAK_KEY', 'critical', `${who} has a weak ${bits}-bit EC key (minimum 256)`, node.sentIndex),
+      );
     }
     // A self-signature (anchor or self-signed cert) is never what trust rests on.
     if (signatureHash && WEAK_HASHES.has(signatureHash) && !node.anchor && !info.selfSigned) {

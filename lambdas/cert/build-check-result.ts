@@ -43,7 +43,11 @@ export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOp
   if (outcome.error) {
     findings.push({ code: outcome.error.code, severity: 'critical', message: outcome.error.message });
   } else if (!hasCertificate) {
-    findings.push({ code: 'HANDSHAKE_FAILED', severity: 'critical', message: 'the server sent no certificate' });
+    findings.push({
+      code: 'HANDSHAKE_FAILED',
+      severity: 'critical',
+      message: 'the server sent no certificate',
+    });
   }
 
   return {

@@ -19,7 +19,8 @@ export function classifyStatus(
   thresholds: ExpiryThresholds,
   hasCertificate: boolean = daysLeft !== null || findings.some((f) => !CONNECTION_CODES.has(f.code)),
 ): Status {
-  if ((daysLeft !== null && daysLeft < 0) || findings.some((f) => EXPIRED_CODES.has(f.code))) return 'expired';
+  if ((daysLeft !== null && daysLeft < 0) || findings.some((f) => EXPIRED_CODES.has(f.code)))
+    return 'expired';
   if (!hasCertificate && findings.some((f) => CONNECTION_CODES.has(f.code))) return 'error';
   if (!hasCertificate && findings.length === 0 && daysLeft === null) return 'error';
   if (findings.some((f) => f.severity === 'critical')) return 'critical';

@@ -21,7 +21,6 @@ export function normaliseHost(host: string): string | null {
   let h = host.trim().toLowerCase();
   if (h.endsWith('.')) h = h.slice(0, -1);
   if (h.length === 0) return null;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: any non-ASCII needs IDNA conversion
   if (/[^\x00-\x7f]/.test(h)) {
     const ascii = domainToASCII(h);
     if (!ascii) return null;

@@ -64,7 +64,10 @@ export interface ParsedCertificate {
 
 const DER_OPTIONS = { strict: true, parseAllBytes: true, decodeBitStrings: false };
 /** forge's typings omit the options-object overload of fromDer. */
-const strictFromDer = forge.asn1.fromDer as unknown as (bytes: string, options: typeof DER_OPTIONS) => forge.asn1.Asn1;
+const strictFromDer = forge.asn1.fromDer as unknown as (
+  bytes: string,
+  options: typeof DER_OPTIONS,
+) => forge.asn1.Asn1;
 const MAX_QUOTE = 48;
 const MAX_DN_LENGTH = 400;
 const MAX_SAN_ENTRIES = 1000;
@@ -92,7 +95,12 @@ export function quoteUntrusted(text: string, max = MAX_QUOTE): string {
   let out = '';
   for (const ch of text) {
     const code = ch.codePointAt(0)!;
-    out += code >= 0x20 && code < 0x7f ? ch : code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : ch;
+    out +=
+      code >= 0x20 && code < 0x7f
+        ? ch
+        : code < 0x100
+          ? `\\x${code.toString(16).padStart(2, '0')}`
+          : `\\u{${code.toString(16)}}`;
     if (out.length >= max) return `${out.slice(0, max)}…`;
   }
   return out;
@@ -100,8 +108,8 @@ export function quoteUntrusted(text: string, max = MAX_QUOTE): string {
 
 /** Display-safe text: control characters replaced so a DN cannot forge log lines or markup breaks. */
 function displaySafe(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  // C0/C1 controls, line separators and bidi overrides (which can make a name read as another).
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
 interface Walk {
@@ -122,7 +130,10 @@ function decode(walk: Walk, tlv: Tlv, what: string): forge.asn1.Asn1 | null {
     return strictFromDer(bytes, DER_OPTIONS);
   } catch (err) {
     const precise = findDerProblem(walk.buf, tlv.start, tlv.end);
-    addReason(walk, `${what} is not valid DER: ${precise ?? (err instanceof Error ? err.message : String(err))}`);
+    addReason(
+      walk,
+      `${what} is not valid DER: ${precise ?? (err instanceof Error ? err.message : String(err))}`,
+    );
     return null;
   }
 }
@@ -286,7 +297,10 @@ function parseTime(walk: Walk, node: forge.asn1.Asn1 | undefined, field: string)
     ms -= sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5))) * 60_000;
   }
   if (!isUtc && year < 2050) {
-    addReason(walk, `${field} uses GeneralizedTime for a date before 2050 (RFC 5280 requires UTCTime): '${quoted}'`);
+    addReason(
+      walk,
+      `${field} uses GeneralizedTime for a date before 2050 (RFC 5280 requires UTCTime): '${quoted}'`,
+    );
   }
   return new Date(ms);
 }
@@ -344,7 +358,8 @@ function parseExtension(walk: Walk, node: forge.asn1.Asn1, seen: Set<string>, fa
   if (seen.has(oid)) addReason(walk, `duplicate extension ${oid}`);
   seen.add(oid);
   if (critical && !KNOWN_CRITICAL_EXTENSIONS.has(oid)) addReason(walk, `unknown critical extension ${oid}`);
-  if (oid !== OID_SUBJECT_ALT_NAME && oid !== OID_BASIC_CONSTRAINTS && oid !== OID_AUTHORITY_INFO_ACCESS) return;
+  if (oid !== OID_SUBJECT_ALT_NAME && oid !== OID_BASIC_CONSTRAINTS && oid !== OID_AUTHORITY_INFO_ACCESS)
+    return;
 
   const name =
     oid === OID_SUBJECT_ALT_NAME
@@ -455,7 +470,8 @@ function keyFactsFromSpki(spki: forge.asn1.Asn1 | null): KeyFacts {
     try {
       const rsa = forge.asn1.fromDer(bytesOf(bits).slice(1), true);
       const modulus = bytesOf(children(rsa)[0]).replace(/^\x00+/, '');
-      keyBits = modulus.length > 0 ? (modulus.length - 1) * 8 + (32 - Math.clz32(modulus.charCodeAt(0))) : null;
+      keyBits =
+        modulus.length > 0 ? (modulus.length - 1) * 8 + (32 - Math.clz32(modulus.charCodeAt(0))) : null;
     } catch {
       keyBits = null;
     }
@@ -501,7 +517,14 @@ interface TbsFacts {
   extensionsPresent: boolean;
 }
 
-const TBS_FIELDS = ['serialNumber', 'signature', 'issuer', 'validity', 'subject', 'subjectPublicKeyInfo'] as const;
+const TBS_FIELDS = [
+  'serialNumber',
+  'signature',
+  'issuer',
+  'validity',
+  'subject',
+  'subjectPublicKeyInfo',
+] as const;
 type TbsField = (typeof TBS_FIELDS)[number];
 const TBS_FIELD_TAGS: Record<TbsField, number> = {
   serialNumber: T.INTEGER,
@@ -526,16 +549,22 @@ function readSerial(walk: Walk, node: forge.asn1.Asn1, tbs: TbsFacts): void {
   tbs.serial = raw.length > 1 && raw[0] === 0 ? hex.slice(2) : hex;
 }
 
-function readField(walk: Walk, field: TbsField, tlv: Tlv, tbs: TbsFacts): void {
+/** Reads one positional TBS field; false when its structure (tag or DER) is broken. */
+function readField(walk: Walk, field: TbsField, tlv: Tlv, tbs: TbsFacts): boolean {
   if (tlv.tag !== TBS_FIELD_TAGS[field]) {
     addReason(walk, `${field} has tag ${hexTag(tlv.tag)} (expected ${hexTag(TBS_FIELD_TAGS[field])})`);
-    return;
+    return false;
   }
   const node = decode(walk, tlv, field);
   if (!node) {
     if (field === 'validity') readTimesLeniently(walk, tlv, tbs);
-    return;
+    return false;
   }
+  readFieldValue(walk, field, tlv, node, tbs);
+  return true;
+}
+
+function readFieldValue(walk: Walk, field: TbsField, tlv: Tlv, node: forge.asn1.Asn1, tbs: TbsFacts): void {
   switch (field) {
     case 'serialNumber':
       readSerial(walk, node, tbs);
@@ -564,7 +593,11 @@ function readField(walk: Walk, field: TbsField, tlv: Tlv, tbs: TbsFacts): void {
       tbs.spkiTlv = tlv;
       tbs.spki = node;
       const [algId, bits] = children(node);
-      if (!isUniversal(algId, SEQUENCE_TYPE) || !isUniversal(bits, T.BIT_STRING) || !oidOf(children(algId)[0])) {
+      if (
+        !isUniversal(algId, SEQUENCE_TYPE) ||
+        !isUniversal(bits, T.BIT_STRING) ||
+        !oidOf(children(algId)[0])
+      ) {
         addReason(walk, 'subjectPublicKeyInfo is malformed');
       }
       return;
@@ -621,13 +654,13 @@ function walkTbs(walk: Walk, tlv: Tlv, limit: number, tbs: TbsFacts, facts: Exte
       } else if (node) {
         const v = raw.length <= 4 ? raw.readIntBE(0, raw.length) : Number.NaN;
         tbs.version = v;
-        if (!(v >= 0 && v <= 2)) addReason(walk, `version field ${Number.isNaN(v) ? 'too large' : v} is invalid`);
+        if (!(v >= 0 && v <= 2))
+          addReason(walk, `version field ${Number.isNaN(v) ? 'too large' : v} is invalid`);
       }
     } else if (fieldIndex < TBS_FIELDS.length) {
-      const before = walk.reasons.length;
-      readField(misaligned ? quiet : walk, TBS_FIELDS[fieldIndex]!, child, tbs);
-      // After a broken field the rest of the TBS is likely out of step: keep reading data, drop cascading noise.
-      if (walk.reasons.length > before) misaligned = true;
+      // After a structurally broken field the rest of the TBS is likely out of step:
+      // keep reading data, drop the cascading noise.
+      if (!readField(misaligned ? quiet : walk, TBS_FIELDS[fieldIndex]!, child, tbs)) misaligned = true;
       fieldIndex++;
     } else if ((child.tag === T.ISSUER_UID || child.tag === T.SUBJECT_UID) && !tbs.extensionsPresent) {
       sawUid = true;
@@ -672,7 +705,10 @@ export function parseCertificate(der: Uint8Array, options: ParseOptions = {}): P
   try {
     return parseWithFingerprint(der, fingerprintOf(der), options);
   } catch (err) {
-    return unreadable(der, `certificate could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    return unreadable(
+      der,
+      `certificate could not be read: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 
@@ -703,7 +739,10 @@ export function parseCertificateCached(der: Uint8Array): ParsedCertificate {
     // Copy: the caller may reuse its buffer, the cache outlives the call.
     parsed = parseWithFingerprint(Uint8Array.from(der), fingerprint, {});
   } catch (err) {
-    return unreadable(der, `certificate could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    return unreadable(
+      der,
+      `certificate could not be read: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   if (cache.size >= CACHE_LIMIT) {
     const oldest = cache.keys().next().value;
@@ -753,7 +792,11 @@ function unreadable(der: Uint8Array, reason: string): ParsedCertificate {
   };
 }
 
-function parseWithFingerprint(der: Uint8Array, fingerprintSha256: string, options: ParseOptions): ParsedCertificate {
+function parseWithFingerprint(
+  der: Uint8Array,
+  fingerprintSha256: string,
+  options: ParseOptions,
+): ParsedCertificate {
   const buf = Buffer.isBuffer(der) ? der : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
   const walk: Walk = { buf, reasons: [], truncated: false };
   const tbs: TbsFacts = {
@@ -769,7 +812,13 @@ function parseWithFingerprint(der: Uint8Array, fingerprintSha256: string, option
     spki: null,
     extensionsPresent: false,
   };
-  const facts: ExtensionFacts = { dnsNames: [], ipAddresses: [], hasSubjectAltName: false, isCa: false, caIssuers: [] };
+  const facts: ExtensionFacts = {
+    dnsNames: [],
+    ipAddresses: [],
+    hasSubjectAltName: false,
+    isCa: false,
+    caIssuers: [],
+  };
   let outerAlg: forge.asn1.Asn1 | null = null;
 
   try {
@@ -888,7 +937,10 @@ function walkCertificate(walk: Walk, tbs: TbsFacts, facts: ExtensionFacts): forg
     return null;
   }
   if (tbsTlv.end > limit && !walk.truncated) {
-    addReason(walk, `TBSCertificate claims ${tbsTlv.end - tbsTlv.contentStart} bytes but only ${limit - tbsTlv.contentStart} remain`);
+    addReason(
+      walk,
+      `TBSCertificate claims ${tbsTlv.end - tbsTlv.contentStart} bytes but only ${limit - tbsTlv.contentStart} remain`,
+    );
   }
   walkTbs(walk, tbsTlv, Math.min(tbsTlv.end, limit), tbs, facts);
   if (tbsTlv.end >= limit) {
@@ -915,11 +967,13 @@ function walkCertificate(walk: Walk, tbs: TbsFacts, facts: ExtensionFacts): forg
     if (!walk.truncated) addReason(walk, 'signature is missing or unreadable');
     return outerAlg;
   }
-  if (sigTlv.tag !== T.BIT_STRING) addReason(walk, `signature has tag ${hexTag(sigTlv.tag)} (expected BIT STRING)`);
+  if (sigTlv.tag !== T.BIT_STRING)
+    addReason(walk, `signature has tag ${hexTag(sigTlv.tag)} (expected BIT STRING)`);
   else if (sigTlv.end - sigTlv.contentStart < 2 || buf[sigTlv.contentStart] !== 0) {
     addReason(walk, 'signature BIT STRING is empty or has unused bits');
   }
-  if (sigTlv.end < limit) addReason(walk, `${limit - sigTlv.end} unexpected bytes after the signature inside the certificate`);
+  if (sigTlv.end < limit)
+    addReason(walk, `${limit - sigTlv.end} unexpected bytes after the signature inside the certificate`);
   return outerAlg;
 }
 

@@ -48,7 +48,11 @@ export class TrustStore {
   /** Whether a certificate is an anchor: the same bytes, or the same subject and public key. */
   isAnchor(cert: ParsedCertificate): boolean {
     if (this.fingerprints.has(cert.info.fingerprintSha256)) return true;
-    return cert.subjectKey !== null && cert.spkiKey !== null && this.identities.has(identityKey(cert.subjectKey, cert.spkiKey));
+    return (
+      cert.subjectKey !== null &&
+      cert.spkiKey !== null &&
+      this.identities.has(identityKey(cert.subjectKey, cert.spkiKey))
+    );
   }
 }
 
@@ -138,7 +142,9 @@ export function loadTrustStore(options: TrustStoreOptions = {}): TrustStore {
     return defaultStore;
   }
   const extra =
-    options.extraCaPem === undefined ? [] : parseExtraCas(options.extraCaPem, options.extraCaSource ?? 'extra CA PEM');
+    options.extraCaPem === undefined
+      ? []
+      : parseExtraCas(options.extraCaPem, options.extraCaSource ?? 'extra CA PEM');
   return new TrustStore([...(includeSystem ? loadSystemAnchors() : []), ...extra]);
 }
 

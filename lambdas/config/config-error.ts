@@ -31,7 +31,9 @@ export class ConfigError extends Error {
 /** `file:line:col: path: message`, leaving out the parts that are unknown. */
 export function formatConfigIssue(issue: ConfigIssue): string {
   const position =
-    issue.line === null ? issue.source : `${issue.source}:${issue.line}${issue.column === null ? '' : `:${issue.column}`}`;
+    issue.line === null
+      ? issue.source
+      : `${issue.source}:${issue.line}${issue.column === null ? '' : `:${issue.column}`}`;
   return issue.path === '' ? `${position}: ${issue.message}` : `${position}: ${issue.path}: ${issue.message}`;
 }
 

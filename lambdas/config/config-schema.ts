@@ -33,7 +33,9 @@ export function describeValue(value: unknown): string {
 
 function invalid(expected: string, value: unknown): Invalid {
   return new Invalid(
-    value === undefined ? `required: expected ${expected}` : `expected ${expected}, got ${describeValue(value)}`,
+    value === undefined
+      ? `required: expected ${expected}`
+      : `expected ${expected}, got ${describeValue(value)}`,
   );
 }
 
@@ -56,7 +58,9 @@ function shapeError(expected: string) {
 }
 
 const int = (min: number, max: number, expected: string) =>
-  field((v) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : invalid(expected, v)));
+  field((v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : invalid(expected, v),
+  );
 
 const text = (expected: string) =>
   field((v) => (typeof v === 'string' && v.trim() !== '' ? v : invalid(expected, v)));
@@ -149,7 +153,8 @@ const phone = field((v) => {
 });
 
 const host = field((v) => {
-  if (typeof v !== 'string' || v.trim() === '') return invalid('a host name like "example.com" or "example.com:8443"', v);
+  if (typeof v !== 'string' || v.trim() === '')
+    return invalid('a host name like "example.com" or "example.com:8443"', v);
   try {
     parseTarget(v);
     return v;
@@ -174,7 +179,9 @@ const schedule = field((v) => {
   if (cron) {
     const [, , dom, , dow] = (cron[1] ?? '').trim().split(/\s+/);
     if ((dom === '?') === (dow === '?')) {
-      return new Invalid(`exactly one of day-of-month and day-of-week must be "?" in a cron expression, got ${describeValue(v)}`);
+      return new Invalid(
+        `exactly one of day-of-month and day-of-week must be "?" in a cron expression, got ${describeValue(v)}`,
+      );
     }
   }
   return v.trim();
@@ -222,7 +229,11 @@ const webhookShape = {
   signatureHeader: headerName.optional(),
 };
 
-const subscriptionShape = { email: email.optional(), sms: phone.optional(), minSeverity: severity.optional() };
+const subscriptionShape = {
+  email: email.optional(),
+  sms: phone.optional(),
+  minSeverity: severity.optional(),
+};
 
 const endpointShape = {
   host,
@@ -255,7 +266,9 @@ const rootShape = {
   heartbeatUrl: alertUrl.optional(),
   channels: z.array(channelSchema, { error: shapeError('a list of channels') }).optional(),
   subscriptions: z
-    .array(mapping(subscriptionShape, 'a subscription mapping'), { error: shapeError('a list of subscriptions') })
+    .array(mapping(subscriptionShape, 'a subscription mapping'), {
+      error: shapeError('a list of subscriptions'),
+    })
     .optional(),
   endpoints: z
     .array(mapping(endpointShape, 'an endpoint mapping'), { error: shapeError('a list of endpoints') })

@@ -57,7 +57,13 @@ export function parseConfig(text: string, source: string): CertwatchConfig {
   const raw: unknown = doc.toJS();
   if (raw === null || raw === undefined) {
     throw new ConfigError([
-      { source, line: 1, column: 1, path: '', message: 'the config is empty: expected at least an endpoints list' },
+      {
+        source,
+        line: 1,
+        column: 1,
+        path: '',
+        message: 'the config is empty: expected at least an endpoints list',
+      },
     ]);
   }
   const locate = (issue: PathIssue): ConfigIssue => ({
@@ -175,7 +181,8 @@ function buildEndpoint(endpoint: EndpointFile): EndpointConfig {
   if (endpoint.warnDays !== undefined) overrides.warnDays = endpoint.warnDays;
   if (endpoint.criticalDays !== undefined) overrides.criticalDays = endpoint.criticalDays;
   if (endpoint.timeout !== undefined) overrides.timeoutMs = endpoint.timeout;
-  if (endpoint.failuresBeforeAlert !== undefined) overrides.failuresBeforeAlert = endpoint.failuresBeforeAlert;
+  if (endpoint.failuresBeforeAlert !== undefined)
+    overrides.failuresBeforeAlert = endpoint.failuresBeforeAlert;
   if (endpoint.renotifyInterval !== undefined) overrides.renotifyIntervalMs = endpoint.renotifyInterval;
   return {
     id: target.id,
@@ -228,7 +235,10 @@ function crossFieldIssues(raw: unknown): PathIssue[] {
     if (typeof name !== 'string') return;
     const first = channelNames.get(name);
     if (first !== undefined) {
-      issues.push({ path: ['channels', i, 'name'], message: `duplicate channel name "${name}" (also channels[${first}])` });
+      issues.push({
+        path: ['channels', i, 'name'],
+        message: `duplicate channel name "${name}" (also channels[${first}])`,
+      });
     } else {
       channelNames.set(name, i);
     }
@@ -238,7 +248,10 @@ function crossFieldIssues(raw: unknown): PathIssue[] {
     const sub = record(item);
     if (sub === null) return;
     if ('email' in sub && 'sms' in sub) {
-      issues.push({ path: ['subscriptions', i, 'sms'], message: 'give either email or sms, not both (one per subscription)' });
+      issues.push({
+        path: ['subscriptions', i, 'sms'],
+        message: 'give either email or sms, not both (one per subscription)',
+      });
     } else if (!('email' in sub) && !('sms' in sub)) {
       issues.push({ path: ['subscriptions', i], message: 'required: expected email or sms' });
     }
@@ -258,7 +271,10 @@ function crossFieldIssues(raw: unknown): PathIssue[] {
     if (id === null) return;
     const first = ids.get(id);
     if (first !== undefined) {
-      issues.push({ path: ['endpoints', i, 'host'], message: `duplicate endpoint ${id} (also endpoints[${first}])` });
+      issues.push({
+        path: ['endpoints', i, 'host'],
+        message: `duplicate endpoint ${id} (also endpoints[${first}])`,
+      });
     } else {
       ids.set(id, i);
     }
@@ -271,7 +287,10 @@ function endpointId(endpoint: Raw, index: number, issues: PathIssue[]): string |
   const host = endpoint['host'];
   const port = endpoint['port'];
   if (typeof host !== 'string') return null;
-  if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535)) {
+  if (
+    port !== undefined &&
+    !(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535)
+  ) {
     return null;
   }
   try {
@@ -304,7 +323,9 @@ function criticalAboveWarn(section: Raw, path: Path, warn: number, critical: num
   const own = wholeNumber(section['criticalDays']) !== null || wholeNumber(section['warnDays']) !== null;
   if (!own || critical <= warn) return [];
   const at = wholeNumber(section['criticalDays']) !== null ? 'criticalDays' : 'warnDays';
-  return [{ path: [...path, at], message: `criticalDays (${critical}) must not be more than warnDays (${warn})` }];
+  return [
+    { path: [...path, at], message: `criticalDays (${critical}) must not be more than warnDays (${warn})` },
+  ];
 }
 
 function unknownChannels(value: unknown, path: Path, defined: ReadonlyMap<string, number>): PathIssue[] {
@@ -346,7 +367,9 @@ function fromZodIssue(
       {
         path,
         message:
-          value === undefined ? `required: expected ${expected}` : `expected ${expected}, got ${describeValue(value)}`,
+          value === undefined
+            ? `required: expected ${expected}`
+            : `expected ${expected}, got ${describeValue(value)}`,
       },
     ];
   }
@@ -397,7 +420,11 @@ function editDistance(a: string, b: string): number {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
     }
     previous = current;
   }

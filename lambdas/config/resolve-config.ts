@@ -76,7 +76,10 @@ export async function resolveChannels(config: CertwatchConfig, resolver: SecretR
  * The heartbeat URL resolved through `resolver`, or null when none is configured.
  * @throws ConfigError when it cannot be resolved or is not an acceptable URL.
  */
-export async function resolveHeartbeatUrl(config: CertwatchConfig, resolver: SecretResolver): Promise<string | null> {
+export async function resolveHeartbeatUrl(
+  config: CertwatchConfig,
+  resolver: SecretResolver,
+): Promise<string | null> {
   if (config.heartbeatUrl === null) return null;
   const issues: ConfigIssue[] = [];
   const url = await resolving(config, resolver, issues)(config.heartbeatUrl, 'heartbeatUrl', true);
@@ -101,7 +104,10 @@ function resolving(config: CertwatchConfig, resolver: SecretResolver, issues: Co
       value = await resolver(ref, field);
     } catch (error) {
       if (error instanceof ConfigError) for (const issue of error.issues) report(issue.message);
-      else report(`cannot resolve ${formatSecretRef(ref)}: ${error instanceof Error ? error.message : String(error)}`);
+      else
+        report(
+          `cannot resolve ${formatSecretRef(ref)}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       return null;
     }
     if (isUrl && ref.kind !== 'literal') {

@@ -11,7 +11,6 @@ import {
   type AddressState,
   type Endpoint,
   type Severity,
-  STATUS_RANK,
   type Status,
   worstStatus,
 } from './model';
@@ -31,15 +30,21 @@ export interface DivergenceContext {
    */
   readonly maxAgeMs?: number;
   /**
-   * Key of the address whose check triggered this evaluation. Its stored
-   * `divergenceKey` is from its own previous check, so the decision of the most
-   * recently checked *other* address is the previous one.
-   * @default the most recently checked state is taken to be the one just checked
+   * Key of the address whose check triggered this evaluation (its state in
+   * `states` is the new one, from `evaluateCheck`).
+   * @default `previous.key`, else the most recently checked state
    */
   readonly key?: string;
   /**
+   * That address's stored state before this check (`evaluateCheck`'s `prev`).
+   * The key it carries was decided at `previous.lastCheckedAt`; without it, that
+   * key is taken to be older than every other address's, which can repeat an
+   * alert when checks of one run arrive in a different order than the last run's.
+   */
+  readonly previous?: AddressState | null;
+  /**
    * Key of the previous evaluation, for callers that keep it in one place.
-   * @default the latest decision stored in `states` (see `key`)
+   * @default the latest decision stored in `states` (see `previous`)
    */
   readonly previousKey?: string | null;
 }
@@ -82,7 +87,7 @@ export function evaluateDivergence(
 ): DivergenceDecision {
   const maxAgeMs = ctx.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const nowMs = ctx.now.getTime();
-  const previousKey = ctx.previousKey !== undefined ? ctx.previousKey : latestDecision(states, ctx.key);
+  const previousKey = ctx.previousKey !== undefined ? ctx.previousKey : latestDecision(states, ctx);
 
   const known = states
     .filter((s) => s.fingerprint !== null && s.lastSuccessAt !== null)
@@ -107,15 +112,22 @@ export function evaluateDivergence(
 
 /**
  * The endpoint's condition as last decided. Each address stores the key decided
- * when it was last checked, so the newest check among the *other* addresses
- * holds the latest decision; the address being evaluated carries the key of its
- * own previous check, which is older. Only when it is alone does its key count.
+ * at its own check, so the key stored with the newest check is the latest
+ * decision; the address just checked carries the key of its previous check.
  */
-function latestDecision(states: readonly AddressState[], currentKey: string | undefined): string | null {
+function latestDecision(states: readonly AddressState[], ctx: DivergenceContext): string | null {
   const newestFirst = [...states].sort((a, b) => compare(b.lastCheckedAt, a.lastCheckedAt));
+  const currentKey = ctx.key ?? ctx.previous?.key;
   const current = currentKey !== undefined ? newestFirst.find((s) => s.key === currentKey) : newestFirst[0];
-  const others = newestFirst.filter((s) => s !== current);
-  return (others[0] ?? current)?.alerting.divergenceKey ?? null;
+  const decisions = newestFirst
+    .filter((s) => s !== current)
+    .map((s) => ({ at: s.lastCheckedAt, key: s.alerting.divergenceKey }));
+  if (ctx.previous)
+    decisions.push({ at: ctx.previous.lastCheckedAt, key: ctx.previous.alerting.divergenceKey });
+  else if (ctx.previous === undefined && current)
+    decisions.push({ at: '', key: current.alerting.divergenceKey });
+  decisions.sort((a, b) => compare(b.at, a.at));
+  return decisions[0]?.key ?? null;
 }
 
 function fingerprints(states: readonly AddressState[]): string[] {
@@ -134,7 +146,7 @@ function divergentAlert(
     notAfter: s.notAfter,
   }));
   const text = divergenceText(endpoint.host, addresses);
-  const severity: Severity = fresh.some((s) => STATUS_RANK[s.status] >= STATUS_RANK.critical)
+  const severity: Severity = fresh.some((s) => s.status === 'critical' || s.status === 'expired')
     ? 'critical'
     : 'warning';
   return {

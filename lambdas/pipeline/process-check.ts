@@ -94,12 +94,14 @@ export async function processCheck(deps: ProcessCheckDeps, msg: CheckMessage): P
     const siblings = (await deps.store.listAddressStates(endpoint.id))
       .map((s) => s.state)
       .filter((s) => s.key !== key);
-    const divergence = evaluateDivergence(endpoint, [...siblings, evaluated.next], { runId: msg.runId, now });
-    const alerts = [...evaluated.alerts];
-    // Another address of the endpoint may already have raised this divergence.
-    if (divergence.alert && !siblings.some((s) => s.alerting.divergenceKey === divergence.key)) {
-      if (prev?.alerting.divergenceKey !== divergence.key) alerts.push(divergence.alert);
-    }
+    // The divergence decision is spread over the endpoint's addresses; `previous` dates this address's share of it.
+    const divergence = evaluateDivergence(endpoint, [...siblings, evaluated.next], {
+      runId: msg.runId,
+      now,
+      key,
+      previous: prev,
+    });
+    const alerts = divergence.alert ? [...evaluated.alerts, divergence.alert] : [...evaluated.alerts];
     const entries: OutboxEntry[] = [
       ...(prev?.outbox?.entries ?? []),
       ...alerts.map((alert) => ({ alert, channels: null, attempts: 0, lastError: null })),

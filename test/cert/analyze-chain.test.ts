@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { type AnalyzeOptions, analyzeChain } from '../../lambdas/cert/analyze-chain';
 import { type TrustStore, trustStoreFromDer } from '../../lambdas/cert/trust-store';
 import type { Finding, FindingCode } from '../../lambdas/core/model';
-import { type CertOptions, ecKey, ed25519Key, makeCert, rsaKey, type TestCert } from '../support/cert-factory';
+import {
+  type CertOptions,
+  ecKey,
+  ed25519Key,
+  makeCert,
+  rsaKey,
+  type TestCert,
+} from '../support/cert-factory';
 import {
   appendTrailing,
   garbageSubjectPublicKey,
@@ -18,7 +25,13 @@ const pki = makeTestPki();
 
 function analyze(chain: readonly TestCert[] | readonly Uint8Array[], opts: Partial<AnalyzeOptions> = {}) {
   const der = chain.map((c) => ('der' in c ? c.der : c));
-  return analyzeChain(der, { host: 'www.example.com', now: NOW, thresholds: THRESHOLDS, trust: pki.trust, ...opts });
+  return analyzeChain(der, {
+    host: 'www.example.com',
+    now: NOW,
+    thresholds: THRESHOLDS,
+    trust: pki.trust,
+    ...opts,
+  });
 }
 
 function codes(findings: readonly Finding[]): FindingCode[] {
@@ -82,13 +95,22 @@ describe('analyzeChain', () => {
   describe('chain certificate expiry', () => {
     it('reports an expired intermediate on the path and uses it for days left', () => {
       // Prepare
-      const int = makeCert({ cn: 'Fixture Intermediate', isCa: true, key: pki.intermediate.key, issuer: pki.root, notBefore: at(-400), notAfter: at(-2) });
+      const int = makeCert({
+        cn: 'Fixture Intermediate',
+        isCa: true,
+        key: pki.intermediate.key,
+        issuer: pki.root,
+        notBefore: at(-400),
+        notAfter: at(-2),
+      });
       // Act
       const result = analyze([pki.leaf, int]);
       // Assess
       expect(codes(result.findings)).toEqual(['CHAIN_CERT_EXPIRED']);
       expect(result.findings[0]).toMatchObject({ severity: 'critical', certIndex: 1 });
-      expect(result.findings[0]!.message).toContain('chain certificate 1 (CN=Fixture Intermediate) expired on');
+      expect(result.findings[0]!.message).toContain(
+        'chain certificate 1 (CN=Fixture Intermediate) expired on',
+      );
       expect(result.daysLeft).toBe(-2);
     });
 
@@ -98,7 +120,14 @@ describe('analyzeChain', () => {
     ];
     it.each(soon)('reports an intermediate expiring soon (%s)', (_name, days, severity) => {
       // Prepare
-      const int = makeCert({ cn: 'Fixture Intermediate', isCa: true, key: pki.intermediate.key, issuer: pki.root, notBefore: at(-400), notAfter: at(days) });
+      const int = makeCert({
+        cn: 'Fixture Intermediate',
+        isCa: true,
+        key: pki.intermediate.key,
+        issuer: pki.root,
+        notBefore: at(-400),
+        notAfter: at(days),
+      });
       // Act
       const result = analyze([pki.leaf, int]);
       // Assess
@@ -109,8 +138,21 @@ describe('analyzeChain', () => {
 
     it('ignores the expiry of a trust anchor, even one the server sends', () => {
       // Prepare
-      const root = makeCert({ cn: 'Old Root', isCa: true, key: freshEcKey(), notBefore: at(-4000), notAfter: at(3) });
-      const int = makeCert({ cn: 'Int', isCa: true, key: freshEcKey(), issuer: root, notBefore: at(-10), notAfter: at(500) });
+      const root = makeCert({
+        cn: 'Old Root',
+        isCa: true,
+        key: freshEcKey(),
+        notBefore: at(-4000),
+        notAfter: at(3),
+      });
+      const int = makeCert({
+        cn: 'Int',
+        isCa: true,
+        key: freshEcKey(),
+        issuer: root,
+        notBefore: at(-10),
+        notAfter: at(500),
+      });
       const leaf = leafOf({ issuer: int });
       // Act
       const result = analyze([leaf, int, root], { trust: trustStoreFromDer([root.der]) });
@@ -122,16 +164,44 @@ describe('analyzeChain', () => {
 
   describe('cross-signed roots', () => {
     // New root (trusted) also exists as a cross-signed certificate issued by an old root.
-    const oldRoot = makeCert({ cn: 'Old Root', isCa: true, key: freshEcKey(), notBefore: at(-5000), notAfter: at(-30) });
+    const oldRoot = makeCert({
+      cn: 'Old Root',
+      isCa: true,
+      key: freshEcKey(),
+      notBefore: at(-5000),
+      notAfter: at(-30),
+    });
     const newRootKey = freshEcKey();
-    const newRoot = makeCert({ cn: 'New Root', isCa: true, key: newRootKey, notBefore: at(-1000), notAfter: at(4000) });
-    const crossSigned = makeCert({ cn: 'New Root', isCa: true, key: newRootKey, issuer: oldRoot, notBefore: at(-1000), notAfter: at(-30) });
-    const int = makeCert({ cn: 'Issuing CA', isCa: true, key: freshEcKey(), issuer: newRoot, notBefore: at(-100), notAfter: at(900) });
+    const newRoot = makeCert({
+      cn: 'New Root',
+      isCa: true,
+      key: newRootKey,
+      notBefore: at(-1000),
+      notAfter: at(4000),
+    });
+    const crossSigned = makeCert({
+      cn: 'New Root',
+      isCa: true,
+      key: newRootKey,
+      issuer: oldRoot,
+      notBefore: at(-1000),
+      notAfter: at(-30),
+    });
+    const int = makeCert({
+      cn: 'Issuing CA',
+      isCa: true,
+      key: freshEcKey(),
+      issuer: newRoot,
+      notBefore: at(-100),
+      notAfter: at(900),
+    });
     const leaf = leafOf({ issuer: int });
 
     it('takes the path through the trusted new root and ignores the expired cross-signed certificate', () => {
       // Act
-      const result = analyze([leaf, int, crossSigned], { trust: trustStoreFromDer([newRoot.der, oldRoot.der]) });
+      const result = analyze([leaf, int, crossSigned], {
+        trust: trustStoreFromDer([newRoot.der, oldRoot.der]),
+      });
       // Assess
       expect(result.findings).toEqual([]);
       expect(result.daysLeft).toBe(80);
@@ -157,7 +227,14 @@ describe('analyzeChain', () => {
   describe('path preference', () => {
     it('prefers a currently valid intermediate over an expired one with the same name and key', () => {
       // Prepare
-      const expired = makeCert({ cn: 'Fixture Intermediate', isCa: true, key: pki.intermediate.key, issuer: pki.root, notBefore: at(-900), notAfter: at(-1) });
+      const expired = makeCert({
+        cn: 'Fixture Intermediate',
+        isCa: true,
+        key: pki.intermediate.key,
+        issuer: pki.root,
+        notBefore: at(-900),
+        notAfter: at(-1),
+      });
       // Act
       const result = analyze([pki.leaf, expired, pki.intermediate]);
       // Assess
@@ -166,7 +243,14 @@ describe('analyzeChain', () => {
 
     it('prefers the path whose earliest expiry is latest', () => {
       // Prepare
-      const shortLived = makeCert({ cn: 'Fixture Intermediate', isCa: true, key: pki.intermediate.key, issuer: pki.root, notBefore: at(-10), notAfter: at(10) });
+      const shortLived = makeCert({
+        cn: 'Fixture Intermediate',
+        isCa: true,
+        key: pki.intermediate.key,
+        issuer: pki.root,
+        notBefore: at(-10),
+        notAfter: at(10),
+      });
       // Act
       const result = analyze([pki.leaf, shortLived, pki.intermediate]);
       // Assess
@@ -178,7 +262,12 @@ describe('analyzeChain', () => {
   describe('trust', () => {
     it('reports SELF_SIGNED for a self-signed leaf that is not trusted', () => {
       // Prepare
-      const leaf = makeCert({ cn: 'www.example.com', dnsNames: ['www.example.com'], notBefore: at(-1), notAfter: at(100) });
+      const leaf = makeCert({
+        cn: 'www.example.com',
+        dnsNames: ['www.example.com'],
+        notBefore: at(-1),
+        notAfter: at(100),
+      });
       // Act
       const result = analyze([leaf]);
       // Assess
@@ -189,7 +278,12 @@ describe('analyzeChain', () => {
 
     it('accepts a self-signed leaf that is itself a trust anchor', () => {
       // Prepare
-      const leaf = makeCert({ cn: 'www.example.com', dnsNames: ['www.example.com'], notBefore: at(-1), notAfter: at(100) });
+      const leaf = makeCert({
+        cn: 'www.example.com',
+        dnsNames: ['www.example.com'],
+        notBefore: at(-1),
+        notAfter: at(100),
+      });
       // Act
       const result = analyze([leaf], { trust: trustStoreFromDer([leaf.der]) });
       // Assess
@@ -235,7 +329,14 @@ describe('analyzeChain', () => {
 
     it('reports UNTRUSTED_CHAIN when a signature does not verify', () => {
       // Prepare: an impostor intermediate with the right name and key type but another key.
-      const impostor = makeCert({ cn: 'Fixture Intermediate', isCa: true, key: pki.leaf.key, issuer: pki.root, notBefore: at(-1), notAfter: at(100) });
+      const impostor = makeCert({
+        cn: 'Fixture Intermediate',
+        isCa: true,
+        key: pki.leaf.key,
+        issuer: pki.root,
+        notBefore: at(-1),
+        notAfter: at(100),
+      });
       // Act
       const result = analyze([pki.leaf, impostor]);
       // Assess
@@ -261,8 +362,22 @@ describe('analyzeChain', () => {
       const keyA = freshEcKey();
       const keyB = freshEcKey();
       const seedA = makeCert({ cn: 'Loop A', isCa: true, key: keyA, notBefore: at(-1), notAfter: at(100) });
-      const b = makeCert({ cn: 'Loop B', isCa: true, key: keyB, issuer: seedA, notBefore: at(-1), notAfter: at(100) });
-      const a = makeCert({ cn: 'Loop A', isCa: true, key: keyA, issuer: b, notBefore: at(-1), notAfter: at(100) });
+      const b = makeCert({
+        cn: 'Loop B',
+        isCa: true,
+        key: keyB,
+        issuer: seedA,
+        notBefore: at(-1),
+        notAfter: at(100),
+      });
+      const a = makeCert({
+        cn: 'Loop A',
+        isCa: true,
+        key: keyA,
+        issuer: b,
+        notBefore: at(-1),
+        notAfter: at(100),
+      });
       const leaf = leafOf({ issuer: a });
       // Act
       const result = analyze([leaf, a, b]);
@@ -273,9 +388,19 @@ describe('analyzeChain', () => {
     it('stays bounded on a hostile chain of 500 look-alike certificates', () => {
       // Prepare: 40 distinct certificates, all named like the leaf's issuer, none of them the real one.
       const lookAlikes = Array.from({ length: 40 }, () =>
-        makeCert({ cn: 'Fixture Intermediate', isCa: true, key: freshEcKey(), issuer: pki.root, notBefore: at(-1), notAfter: at(100) }),
+        makeCert({
+          cn: 'Fixture Intermediate',
+          isCa: true,
+          key: freshEcKey(),
+          issuer: pki.root,
+          notBefore: at(-1),
+          notAfter: at(100),
+        }),
       );
-      const chain = [pki.leaf.der, ...Array.from({ length: 499 }, (_, i) => lookAlikes[i % lookAlikes.length]!.der)];
+      const chain = [
+        pki.leaf.der,
+        ...Array.from({ length: 499 }, (_, i) => lookAlikes[i % lookAlikes.length]!.der),
+      ];
       // Act
       const result = analyze(chain);
       // Assess
@@ -295,7 +420,12 @@ describe('analyzeChain', () => {
       ['IPv6 SAN', { dnsNames: [], ipAddresses: ['::1'] }, '::1', true],
       ['IPv6 SAN, other address', { dnsNames: [], ipAddresses: ['::1'] }, '::2', false],
       ['CN fallback without SAN', { cn: 'legacy.example.com', dnsNames: [] }, 'legacy.example.com', true],
-      ['no CN fallback with SAN', { cn: 'legacy.example.com', dnsNames: ['other.example.com'] }, 'legacy.example.com', false],
+      [
+        'no CN fallback with SAN',
+        { cn: 'legacy.example.com', dnsNames: ['other.example.com'] },
+        'legacy.example.com',
+        false,
+      ],
       ['IDN host', { dnsNames: ['xn--bcher-kva.example.com'] }, 'bücher.example.com', true],
     ];
     it.each(cases)('%s', (_name, opts, host, matches) => {
@@ -323,18 +453,63 @@ describe('analyzeChain', () => {
   });
 
   describe('weak crypto', () => {
-    const ecCa = makeCert({ cn: 'EC CA', isCa: true, key: ecKey('P-384'), issuer: pki.root, notBefore: at(-1), notAfter: at(500) });
+    const ecCa = makeCert({
+      cn: 'EC CA',
+      isCa: true,
+      key: ecKey('P-384'),
+      issuer: pki.root,
+      notBefore: at(-1),
+      notAfter: at(500),
+    });
     const cases: [string, () => TestCert[], FindingCode[], string][] = [
-      ['RSA-1024 leaf', () => [leafOf({ key: rsaKey(1024) }), pki.intermediate], ['WEAK_KEY'], 'weak 1024-bit RSA key'],
-      ['P-224 leaf', () => [leafOf({ key: ecKey('P-224'), issuer: ecCa }), ecCa], ['WEAK_KEY'], 'weak 224-bit EC key'],
-      ['P-192 leaf', () => [leafOf({ key: ecKey('P-192'), issuer: ecCa }), ecCa], ['WEAK_KEY'], 'weak 192-bit EC key'],
-      ['SHA-1 signed leaf', () => [leafOf({ digest: 'sha1' }), pki.intermediate], ['WEAK_SIGNATURE'], 'signed with sha1WithRSAEncryption'],
-      ['MD5 signed leaf', () => [leafOf({ digest: 'md5' }), pki.intermediate], ['WEAK_SIGNATURE'], 'signed with md5WithRSAEncryption'],
-      ['ECDSA-SHA1 signed leaf', () => [leafOf({ issuer: ecCa, digest: 'sha1' }), ecCa], ['WEAK_SIGNATURE'], 'signed with ecdsa-with-SHA1'],
+      [
+        'RSA-1024 leaf',
+        () => [leafOf({ key: rsaKey(1024) }), pki.intermediate],
+        ['WEAK_KEY'],
+        'weak 1024-bit RSA key',
+      ],
+      [
+        'P-224 leaf',
+        () => [leafOf({ key: ecKey('P-224'), issuer: ecCa }), ecCa],
+        ['WEAK_KEY'],
+        'weak 224-bit EC key',
+      ],
+      [
+        'P-192 leaf',
+        () => [leafOf({ key: ecKey('P-192'), issuer: ecCa }), ecCa],
+        ['WEAK_KEY'],
+        'weak 192-bit EC key',
+      ],
+      [
+        'SHA-1 signed leaf',
+        () => [leafOf({ digest: 'sha1' }), pki.intermediate],
+        ['WEAK_SIGNATURE'],
+        'signed with sha1WithRSAEncryption',
+      ],
+      [
+        'MD5 signed leaf',
+        () => [leafOf({ digest: 'md5' }), pki.intermediate],
+        ['WEAK_SIGNATURE'],
+        'signed with md5WithRSAEncryption',
+      ],
+      [
+        'ECDSA-SHA1 signed leaf',
+        () => [leafOf({ issuer: ecCa, digest: 'sha1' }), ecCa],
+        ['WEAK_SIGNATURE'],
+        'signed with ecdsa-with-SHA1',
+      ],
       [
         'SHA-1 signed intermediate',
         () => {
-          const int = makeCert({ cn: 'Fixture Intermediate', isCa: true, key: pki.intermediate.key, issuer: pki.root, digest: 'sha1', notBefore: at(-1), notAfter: at(500) });
+          const int = makeCert({
+            cn: 'Fixture Intermediate',
+            isCa: true,
+            key: pki.intermediate.key,
+            issuer: pki.root,
+            digest: 'sha1',
+            notBefore: at(-1),
+            notAfter: at(500),
+          });
           return [leafOf({ issuer: int }), int];
         },
         ['WEAK_SIGNATURE'],
@@ -356,7 +531,14 @@ describe('analyzeChain', () => {
 
     it('does not judge a trust anchor, even a weak one the server sends', () => {
       // Prepare
-      const weakRoot = makeCert({ cn: 'Weak Root', isCa: true, key: rsaKey(1024), digest: 'md5', notBefore: at(-10), notAfter: at(1000) });
+      const weakRoot = makeCert({
+        cn: 'Weak Root',
+        isCa: true,
+        key: rsaKey(1024),
+        digest: 'md5',
+        notBefore: at(-10),
+        notAfter: at(1000),
+      });
       const leaf = leafOf({ issuer: weakRoot });
       // Act
       const result = analyze([leaf, weakRoot], { trust: trustStoreFromDer([weakRoot.der]) });
@@ -368,14 +550,57 @@ describe('analyzeChain', () => {
   describe('malformed certificates', () => {
     const signedLeaf = (opts: Partial<CertOptions>) => leafOf(opts).der;
     const cases: [string, () => Uint8Array[], number, string][] = [
-      ['truncated leaf', () => [truncate(pki.leaf.der, 600), pki.intermediate.der], 0, `DER truncated: expected ${pki.leaf.der.length} bytes, got 600`],
-      ['trailing junk after the intermediate', () => [pki.leaf.der, appendTrailing(pki.intermediate.der, 5)], 1, 'trailing 5 bytes after certificate'],
-      ['unknown critical extension', () => [signedLeaf({ extraExtensions: [unknownCriticalExtension('1.2.3.4')] }), pki.intermediate.der], 0, 'unknown critical extension 1.2.3.4'],
-      ['bad UTCTime', () => [signedLeaf({ mutateTbs: withTime('notAfter', 'utc', '99133200000Z') }), pki.intermediate.der], 0, "notAfter is not a valid UTCTime: '99133200000Z'"],
-      ['GeneralizedTime before 2050', () => [signedLeaf({ mutateTbs: withTime('notAfter', 'generalized', '20300801120000Z') }), pki.intermediate.der], 0, 'uses GeneralizedTime for a date before 2050'],
-      ['unparseable public key', () => [signedLeaf({ mutateTbs: garbageSubjectPublicKey }), pki.intermediate.der], 0, 'public key could not be parsed'],
-      ['negative serial', () => [signedLeaf({ mutateTbs: negativeSerial }), pki.intermediate.der], 0, 'negative serial number'],
-      ['invalid version', () => [signedLeaf({ mutateTbs: withVersion(5) }), pki.intermediate.der], 0, 'version field 5 is invalid'],
+      [
+        'truncated leaf',
+        () => [truncate(pki.leaf.der, 600), pki.intermediate.der],
+        0,
+        `DER truncated: expected ${pki.leaf.der.length} bytes, got 600`,
+      ],
+      [
+        'trailing junk after the intermediate',
+        () => [pki.leaf.der, appendTrailing(pki.intermediate.der, 5)],
+        1,
+        'trailing 5 bytes after certificate',
+      ],
+      [
+        'unknown critical extension',
+        () => [signedLeaf({ extraExtensions: [unknownCriticalExtension('1.2.3.4')] }), pki.intermediate.der],
+        0,
+        'unknown critical extension 1.2.3.4',
+      ],
+      [
+        'bad UTCTime',
+        () => [signedLeaf({ mutateTbs: withTime('notAfter', 'utc', '99133200000Z') }), pki.intermediate.der],
+        0,
+        "notAfter is not a valid UTCTime: '99133200000Z'",
+      ],
+      [
+        'GeneralizedTime before 2050',
+        () => [
+          signedLeaf({ mutateTbs: withTime('notAfter', 'generalized', '20300801120000Z') }),
+          pki.intermediate.der,
+        ],
+        0,
+        'uses GeneralizedTime for a date before 2050',
+      ],
+      [
+        'unparseable public key',
+        () => [signedLeaf({ mutateTbs: garbageSubjectPublicKey }), pki.intermediate.der],
+        0,
+        'public key could not be parsed',
+      ],
+      [
+        'negative serial',
+        () => [signedLeaf({ mutateTbs: negativeSerial }), pki.intermediate.der],
+        0,
+        'negative serial number',
+      ],
+      [
+        'invalid version',
+        () => [signedLeaf({ mutateTbs: withVersion(5) }), pki.intermediate.der],
+        0,
+        'version field 5 is invalid',
+      ],
       ['garbage intermediate', () => [pki.leaf.der, Buffer.from('not a certificate')], 1, 'is malformed'],
     ];
     it.each(cases)('%s', (_name, build, index, reason) => {
@@ -388,6 +613,18 @@ describe('analyzeChain', () => {
       expect(malformed[0]!.message).toContain(reason);
       expect(malformed[0]!.message).toMatch(new RegExp(`^certificate ${index}`));
       expect(result.chain).toHaveLength(2);
+    });
+
+    it('keeps the findings of a chain full of garbage bounded', () => {
+      // Prepare
+      const chain = [pki.leaf.der, ...Array.from({ length: 300 }, (_, i) => Buffer.from(`garbage ${i}`))];
+      // Act
+      const result = analyze(chain);
+      // Assess
+      const malformed = result.findings.filter((f) => f.code === 'MALFORMED_CERTIFICATE');
+      expect(result.chain).toHaveLength(301);
+      expect(malformed).toHaveLength(11);
+      expect(malformed[10]!.message).toBe('290 more malformed certificates in the chain');
     });
 
     it('still reports the expiry of a malformed leaf', () => {
@@ -421,7 +658,11 @@ describe('analyzeChain', () => {
       // Assess
       expect(result.chain).toHaveLength(2);
       expect(result.findings).toEqual([
-        { code: 'MALFORMED_CERTIFICATE', severity: 'critical', message: 'certificate chain could not be analysed: index corrupted' },
+        {
+          code: 'MALFORMED_CERTIFICATE',
+          severity: 'critical',
+          message: 'certificate chain could not be analysed: index corrupted',
+        },
       ]);
     });
 
@@ -438,11 +679,24 @@ describe('analyzeChain', () => {
   describe('key types end to end', () => {
     const cases: [string, () => TestCert[], string, number | null, string][] = [
       ['RSA', () => [pki.leaf, pki.intermediate], 'RSA', 2048, 'sha256WithRSAEncryption'],
-      ['ECDSA P-256', () => [leafOf({ key: ecKey('P-256') }), pki.intermediate], 'EC', 256, 'sha256WithRSAEncryption'],
+      [
+        'ECDSA P-256',
+        () => [leafOf({ key: ecKey('P-256') }), pki.intermediate],
+        'EC',
+        256,
+        'sha256WithRSAEncryption',
+      ],
       [
         'Ed25519 leaf under Ed25519 CA',
         () => {
-          const ca = makeCert({ cn: 'Ed CA', isCa: true, key: ed25519Key(), issuer: pki.root, notBefore: at(-1), notAfter: at(500) });
+          const ca = makeCert({
+            cn: 'Ed CA',
+            isCa: true,
+            key: ed25519Key(),
+            issuer: pki.root,
+            notBefore: at(-1),
+            notAfter: at(500),
+          });
           return [leafOf({ key: ed25519Key(true), issuer: ca }), ca];
         },
         'Ed25519',

@@ -5,7 +5,15 @@
  */
 import type { ExpiryThresholds } from '../../lambdas/core/model';
 import { type TrustStore, trustStoreFromDer } from '../../lambdas/cert/trust-store';
-import { type CertOptions, daysFromNow, ecKey, makeCert, rsaKey, type TestCert, type TestKey } from '../support/cert-factory';
+import {
+  type CertOptions,
+  daysFromNow,
+  ecKey,
+  makeCert,
+  rsaKey,
+  type TestCert,
+  type TestKey,
+} from '../support/cert-factory';
 
 /** The injected clock every analysis test uses. Certificates are dated relative to it. */
 export const NOW = new Date(Date.UTC(2030, 5, 15, 12, 0, 0));

@@ -25,20 +25,98 @@ const pki = makeTestPki();
 describe('parseCertificate', () => {
   describe('keys and signature algorithms', () => {
     const rsaIssuer = pki.intermediate;
-    const ecIssuer = makeCert({ cn: 'EC CA', isCa: true, key: ecKey('P-384'), notBefore: at(-1), notAfter: at(100) });
-    const edIssuer = makeCert({ cn: 'Ed CA', isCa: true, key: ed25519Key(), notBefore: at(-1), notAfter: at(100) });
+    const ecIssuer = makeCert({
+      cn: 'EC CA',
+      isCa: true,
+      key: ecKey('P-384'),
+      notBefore: at(-1),
+      notAfter: at(100),
+    });
+    const edIssuer = makeCert({
+      cn: 'Ed CA',
+      isCa: true,
+      key: ed25519Key(),
+      notBefore: at(-1),
+      notAfter: at(100),
+    });
     const cases: [string, () => TestCert, string, number, string][] = [
-      ['RSA-2048 leaf, RSA issuer', () => makeCert({ cn: 'a', issuer: rsaIssuer }), 'RSA', 2048, 'sha256WithRSAEncryption'],
-      ['RSA-1024 leaf', () => makeCert({ cn: 'a', key: rsaKey(1024), issuer: rsaIssuer }), 'RSA', 1024, 'sha256WithRSAEncryption'],
-      ['sha1 RSA', () => makeCert({ cn: 'a', issuer: rsaIssuer, digest: 'sha1' }), 'RSA', 2048, 'sha1WithRSAEncryption'],
-      ['md5 RSA', () => makeCert({ cn: 'a', issuer: rsaIssuer, digest: 'md5' }), 'RSA', 2048, 'md5WithRSAEncryption'],
-      ['sha384 RSA', () => makeCert({ cn: 'a', issuer: rsaIssuer, digest: 'sha384' }), 'RSA', 2048, 'sha384WithRSAEncryption'],
-      ['P-256 leaf, RSA issuer', () => makeCert({ cn: 'a', key: ecKey('P-256'), issuer: rsaIssuer }), 'EC', 256, 'sha256WithRSAEncryption'],
-      ['P-256 leaf, P-384 issuer', () => makeCert({ cn: 'a', key: ecKey('P-256'), issuer: ecIssuer }), 'EC', 256, 'ecdsa-with-SHA256'],
-      ['P-384 leaf, sha384', () => makeCert({ cn: 'a', key: ecKey('P-384'), issuer: ecIssuer, digest: 'sha384' }), 'EC', 384, 'ecdsa-with-SHA384'],
-      ['P-224 leaf', () => makeCert({ cn: 'a', key: ecKey('P-224'), issuer: ecIssuer }), 'EC', 224, 'ecdsa-with-SHA256'],
-      ['ecdsa-with-SHA1', () => makeCert({ cn: 'a', key: ecKey('P-256'), issuer: ecIssuer, digest: 'sha1' }), 'EC', 256, 'ecdsa-with-SHA1'],
-      ['Ed25519 leaf, Ed25519 issuer', () => makeCert({ cn: 'a', key: ed25519Key(), issuer: edIssuer }), 'Ed25519', 256, 'Ed25519'],
+      [
+        'RSA-2048 leaf, RSA issuer',
+        () => makeCert({ cn: 'a', issuer: rsaIssuer }),
+        'RSA',
+        2048,
+        'sha256WithRSAEncryption',
+      ],
+      [
+        'RSA-1024 leaf',
+        () => makeCert({ cn: 'a', key: rsaKey(1024), issuer: rsaIssuer }),
+        'RSA',
+        1024,
+        'sha256WithRSAEncryption',
+      ],
+      [
+        'sha1 RSA',
+        () => makeCert({ cn: 'a', issuer: rsaIssuer, digest: 'sha1' }),
+        'RSA',
+        2048,
+        'sha1WithRSAEncryption',
+      ],
+      [
+        'md5 RSA',
+        () => makeCert({ cn: 'a', issuer: rsaIssuer, digest: 'md5' }),
+        'RSA',
+        2048,
+        'md5WithRSAEncryption',
+      ],
+      [
+        'sha384 RSA',
+        () => makeCert({ cn: 'a', issuer: rsaIssuer, digest: 'sha384' }),
+        'RSA',
+        2048,
+        'sha384WithRSAEncryption',
+      ],
+      [
+        'P-256 leaf, RSA issuer',
+        () => makeCert({ cn: 'a', key: ecKey('P-256'), issuer: rsaIssuer }),
+        'EC',
+        256,
+        'sha256WithRSAEncryption',
+      ],
+      [
+        'P-256 leaf, P-384 issuer',
+        () => makeCert({ cn: 'a', key: ecKey('P-256'), issuer: ecIssuer }),
+        'EC',
+        256,
+        'ecdsa-with-SHA256',
+      ],
+      [
+        'P-384 leaf, sha384',
+        () => makeCert({ cn: 'a', key: ecKey('P-384'), issuer: ecIssuer, digest: 'sha384' }),
+        'EC',
+        384,
+        'ecdsa-with-SHA384',
+      ],
+      [
+        'P-224 leaf',
+        () => makeCert({ cn: 'a', key: ecKey('P-224'), issuer: ecIssuer }),
+        'EC',
+        224,
+        'ecdsa-with-SHA256',
+      ],
+      [
+        'ecdsa-with-SHA1',
+        () => makeCert({ cn: 'a', key: ecKey('P-256'), issuer: ecIssuer, digest: 'sha1' }),
+        'EC',
+        256,
+        'ecdsa-with-SHA1',
+      ],
+      [
+        'Ed25519 leaf, Ed25519 issuer',
+        () => makeCert({ cn: 'a', key: ed25519Key(), issuer: edIssuer }),
+        'Ed25519',
+        256,
+        'Ed25519',
+      ],
     ];
     it.each(cases)('%s', (_name, build, keyType, keyBits, signatureAlgorithm) => {
       // Prepare
@@ -150,24 +228,99 @@ describe('parseCertificate', () => {
         extraExtensions: extra,
       }).der;
     const cases: [string, () => Uint8Array, string | RegExp, 'readable' | 'unknown'][] = [
-      ['truncated', () => truncate(leaf, 600), `DER truncated: expected ${leaf.length} bytes, got 600`, 'readable'],
-      ['truncated before the dates', () => truncate(leaf, 60), `DER truncated: expected ${leaf.length} bytes, got 60`, 'unknown'],
+      [
+        'truncated',
+        () => truncate(leaf, 600),
+        `DER truncated: expected ${leaf.length} bytes, got 600`,
+        'readable',
+      ],
+      [
+        'truncated before the dates',
+        () => truncate(leaf, 60),
+        `DER truncated: expected ${leaf.length} bytes, got 60`,
+        'unknown',
+      ],
       ['trailing junk', () => appendTrailing(leaf, 12), 'trailing 12 bytes after certificate', 'readable'],
-      ['outer length too long', () => setOuterLength(leaf, leaf.length), /^DER truncated: expected \d+ bytes, got \d+$/, 'readable'],
+      [
+        'outer length too long',
+        () => setOuterLength(leaf, leaf.length),
+        /^DER truncated: expected \d+ bytes, got \d+$/,
+        'readable',
+      ],
       ['huge 8-byte length', () => hugeOuterLength(leaf, 8), /uses 8 bytes \(huge length\)/, 'unknown'],
-      ['huge 4-byte length', () => hugeOuterLength(leaf, 4), /^DER truncated: expected 2147483\d+ bytes/, 'readable'],
-      ['validity length off by one', () => corruptFieldLength(leaf, TBS.validity, 1), /^validity is not valid DER/, 'readable'],
-      ['extensions length off by one', () => corruptFieldLength(leaf, TBS.extensions, 1), /claims \d+ bytes but only \d+ remain/, 'readable'],
-      ['not a SEQUENCE', () => flipByte(leaf, 0, 0x01), 'certificate does not start with a SEQUENCE (tag 0x31)', 'unknown'],
+      [
+        'huge 4-byte length',
+        () => hugeOuterLength(leaf, 4),
+        /^DER truncated: expected 2147483\d+ bytes/,
+        'readable',
+      ],
+      [
+        'validity length off by one',
+        () => corruptFieldLength(leaf, TBS.validity, 1),
+        /^validity is not valid DER/,
+        'readable',
+      ],
+      [
+        'extensions length off by one',
+        () => corruptFieldLength(leaf, TBS.extensions, 1),
+        /claims \d+ bytes but only \d+ remain/,
+        'readable',
+      ],
+      [
+        'not a SEQUENCE',
+        () => flipByte(leaf, 0, 0x01),
+        'certificate does not start with a SEQUENCE (tag 0x31)',
+        'unknown',
+      ],
       ['empty', () => new Uint8Array(), 'empty certificate (0 bytes)', 'unknown'],
-      ['unknown critical extension', () => signed(undefined, [unknownCriticalExtension('1.2.3.4')]), 'unknown critical extension 1.2.3.4', 'readable'],
-      ['UTCTime without seconds', () => signed(withTime('notAfter', 'utc', '3008011200Z')), "notAfter is not a valid UTCTime: '3008011200Z' (RFC 5280 requires YYMMDDHHMMSSZ)", 'readable'],
-      ['UTCTime with fraction', () => signed(withTime('notAfter', 'utc', '300801120000.5Z')), "notAfter is not a valid UTCTime: '300801120000.5Z' (RFC 5280 requires YYMMDDHHMMSSZ)", 'readable'],
-      ['UTCTime month 13', () => signed(withTime('notAfter', 'utc', '99133200000Z')), "notAfter is not a valid UTCTime: '99133200000Z'", 'unknown'],
-      ['UTCTime with offset', () => signed(withTime('notBefore', 'utc', '300101120000+0100')), /^notBefore is not a valid UTCTime: '300101120000\+0100'/, 'readable'],
-      ['GeneralizedTime before 2050', () => signed(withTime('notAfter', 'generalized', '20300801120000Z')), "notAfter uses GeneralizedTime for a date before 2050 (RFC 5280 requires UTCTime): '20300801120000Z'", 'readable'],
-      ['GeneralizedTime garbage', () => signed(withTime('notAfter', 'generalized', '2030AB01120000Z')), "notAfter is not a valid GeneralizedTime: '2030AB01120000Z'", 'unknown'],
-      ['garbage public key', () => signed(garbageSubjectPublicKey), 'public key could not be parsed', 'readable'],
+      [
+        'unknown critical extension',
+        () => signed(undefined, [unknownCriticalExtension('1.2.3.4')]),
+        'unknown critical extension 1.2.3.4',
+        'readable',
+      ],
+      [
+        'UTCTime without seconds',
+        () => signed(withTime('notAfter', 'utc', '3008011200Z')),
+        "notAfter is not a valid UTCTime: '3008011200Z' (RFC 5280 requires YYMMDDHHMMSSZ)",
+        'readable',
+      ],
+      [
+        'UTCTime with fraction',
+        () => signed(withTime('notAfter', 'utc', '300801120000.5Z')),
+        "notAfter is not a valid UTCTime: '300801120000.5Z' (RFC 5280 requires YYMMDDHHMMSSZ)",
+        'readable',
+      ],
+      [
+        'UTCTime month 13',
+        () => signed(withTime('notAfter', 'utc', '99133200000Z')),
+        "notAfter is not a valid UTCTime: '99133200000Z'",
+        'unknown',
+      ],
+      [
+        'UTCTime with offset',
+        () => signed(withTime('notBefore', 'utc', '300101120000+0100')),
+        /^notBefore is not a valid UTCTime: '300101120000\+0100'/,
+        'readable',
+      ],
+      [
+        'GeneralizedTime before 2050',
+        () => signed(withTime('notAfter', 'generalized', '20300801120000Z')),
+        "notAfter uses GeneralizedTime for a date before 2050 (RFC 5280 requires UTCTime): '20300801120000Z'",
+        'readable',
+      ],
+      [
+        'GeneralizedTime garbage',
+        () => signed(withTime('notAfter', 'generalized', '2030AB01120000Z')),
+        "notAfter is not a valid GeneralizedTime: '2030AB01120000Z'",
+        'unknown',
+      ],
+      [
+        'garbage public key',
+        () => signed(garbageSubjectPublicKey),
+        'public key could not be parsed',
+        'readable',
+      ],
       ['negative serial', () => signed(negativeSerial), 'negative serial number', 'readable'],
       ['version 5', () => signed(withVersion(5)), 'version field 5 is invalid', 'readable'],
     ];
@@ -181,7 +334,30 @@ describe('parseCertificate', () => {
       else expect(parsed.malformed.some((r) => reason.test(r))).toBe(true);
       if (dates === 'readable') expect(parsed.notAfter).not.toBeNull();
       else expect(parsed.notAfter).toBeNull();
-      expect(parsed.info.fingerprintSha256).toBe(createHash('sha256').update(der).digest('hex').toUpperCase());
+      expect(parsed.info.fingerprintSha256).toBe(
+        createHash('sha256').update(der).digest('hex').toUpperCase(),
+      );
+    });
+
+    it('reports independent problems together', () => {
+      // Prepare
+      const der = signed(
+        (tbs) => {
+          negativeSerial(tbs);
+          withTime('notBefore', 'generalized', '20300101000000Z')(tbs);
+        },
+        [unknownCriticalExtension('1.2.3.4'), unknownCriticalExtension('1.2.3.5')],
+      );
+      // Act
+      const parsed = parseCertificate(der);
+      // Assess
+      expect(parsed.malformed).toEqual([
+        'negative serial number',
+        "notBefore uses GeneralizedTime for a date before 2050 (RFC 5280 requires UTCTime): '20300101000000Z'",
+        'unknown critical extension 1.2.3.4',
+        'unknown critical extension 1.2.3.5',
+      ]);
+      expect(parsed.notAfter).toEqual(at(60));
     });
 
     it('still reports the exact notAfter of a truncated certificate', () => {
@@ -197,7 +373,9 @@ describe('parseCertificate', () => {
       // Prepare
       const rng = mulberry32(7);
       const inputs = Array.from({ length: 300 }, (_, i) =>
-        Uint8Array.from({ length: i % 40 === 0 ? 0 : Math.floor(rng() * 300) }, () => Math.floor(rng() * 256)),
+        Uint8Array.from({ length: i % 40 === 0 ? 0 : Math.floor(rng() * 300) }, () =>
+          Math.floor(rng() * 256),
+        ),
       );
       // Act
       const parsed = inputs.map((der) => parseCertificate(der));

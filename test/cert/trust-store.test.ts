@@ -60,14 +60,26 @@ describe('loadTrustStore', () => {
 
   const failures: [string, string, RegExp][] = [
     ['no certificate at all', 'just some text\n', /^ca\.pem: no PEM certificate/],
-    ['only a private key', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', /^ca\.pem: no PEM certificate/],
-    ['bad base64', '-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n', /^ca\.pem: certificate 1 is not valid base64/],
+    [
+      'only a private key',
+      '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+      /^ca\.pem: no PEM certificate/,
+    ],
+    [
+      'bad base64',
+      '-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n',
+      /^ca\.pem: certificate 1 is not valid base64/,
+    ],
     [
       'unparseable second block',
       `${derToPem(pki.root.der)}-----BEGIN CERTIFICATE-----\nAAAAAAAA\n-----END CERTIFICATE-----\n`,
       /^ca\.pem: certificate 2 could not be parsed: /,
     ],
-    ['unterminated block', `${derToPem(pki.root.der)}-----BEGIN CERTIFICATE-----\nAAAA\n`, /^ca\.pem: a "BEGIN CERTIFICATE" block has no matching/],
+    [
+      'unterminated block',
+      `${derToPem(pki.root.der)}-----BEGIN CERTIFICATE-----\nAAAA\n`,
+      /^ca\.pem: a "BEGIN CERTIFICATE" block has no matching/,
+    ],
   ];
   it.each(failures)('rejects %s with a CaFileError naming the source', (_name, pem, message) => {
     // Act

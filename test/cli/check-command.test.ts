@@ -28,10 +28,11 @@ async function cli(argv: string[], cwd?: string) {
 
 describe('certwatch check', () => {
   const pki = makePki();
-  const soon = makeCert({ cn: 'localhost', dnsNames: ['localhost'], issuer: pki.intermediate, notAfter: daysFromNow(20.5) });
+  const soon = makeCert({ cn: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], issuer: pki.intermediate, notAfter: daysFromNow(20.5) });
   const expired = makeCert({
     cn: 'localhost',
     dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
     issuer: pki.intermediate,
     notBefore: daysFromNow(-30),
     notAfter: daysFromNow(-2.5),

@@ -8,7 +8,7 @@ describe('mapWithConcurrency', () => {
     let peak = 0;
     const items = Array.from({ length: 50 }, (_, i) => i);
     // Act
-    const out = await mapWithConcurrency(
+    const out = await mapWithConcurrency<number, number | string>(
       items,
       7,
       async (i) => {

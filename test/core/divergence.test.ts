@@ -266,9 +266,10 @@ describe('evaluateDivergence across runs, checks in any order', () => {
                 address,
               });
         const key = `${endpoint.id}|${address}`;
-        const { next } = evaluateCheck(store.get(key) ?? null, result, { endpoint, runId, now });
+        const previous = store.get(key) ?? null;
+        const { next } = evaluateCheck(previous, result, { endpoint, runId, now });
         const siblings = [...store.values()].filter((s) => s.key !== key);
-        const divergence = evaluateDivergence(endpoint, [...siblings, next], { runId, now, key });
+        const divergence = evaluateDivergence(endpoint, [...siblings, next], { runId, now, key, previous });
         if (divergence.alert) alerts.push(divergence.alert);
         store.set(key, { ...next, alerting: { ...next.alerting, divergenceKey: divergence.key } });
       });

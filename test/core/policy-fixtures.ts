@@ -38,7 +38,7 @@ export const FP_B = `BBBB${'1'.repeat(60)}`;
 export const FP_C = `CCCC${'2'.repeat(60)}`;
 
 export function makeEndpoint(
-  overrides: Partial<Endpoint> & { policy?: Partial<Endpoint['policy']> } = {},
+  overrides: Partial<Omit<Endpoint, 'policy'>> & { policy?: Partial<Endpoint['policy']> } = {},
 ): Endpoint {
   const { policy, ...rest } = overrides;
   return {

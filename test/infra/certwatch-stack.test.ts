@@ -97,7 +97,9 @@ describe('CertwatchStack functions', () => {
 describe('CertwatchStack alert topic', () => {
   it('is encrypted with a rotating customer managed key that CloudWatch alarms may use', () => {
     const keyId = logicalIdOf(full.template, 'AWS::KMS::Key', 'AlertingTopicKey');
-    full.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    full.template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
     full.template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: {
@@ -177,26 +179,42 @@ describe('CertwatchStack secrets', () => {
         GenerateSecretString: Match.objectLike({ PasswordLength: 32 }),
       });
     }
-    const outputs = full.template.findOutputs('*', { Description: Match.stringLikeRegexp('^Secret to fill') });
+    const outputs = full.template.findOutputs('*', {
+      Description: Match.stringLikeRegexp('^Secret to fill'),
+    });
     expect(Object.keys(outputs)).toHaveLength(3);
   });
 
   it('hands the notifier secret references, never values', () => {
-    const slackSecret = logicalIdOf(full.template, 'AWS::SecretsManager::Secret', 'SecretsEnvSLACKWEBHOOKURL');
-    const teamsSecret = logicalIdOf(full.template, 'AWS::SecretsManager::Secret', 'SecretsEnvTEAMSWEBHOOKURL');
+    const slackSecret = logicalIdOf(
+      full.template,
+      'AWS::SecretsManager::Secret',
+      'SecretsEnvSLACKWEBHOOKURL',
+    );
+    const teamsSecret = logicalIdOf(
+      full.template,
+      'AWS::SecretsManager::Secret',
+      'SecretsEnvTEAMSWEBHOOKURL',
+    );
     const notifier = Object.values(full.template.findResources('AWS::Lambda::Function')).find(
       (fn) => fn.Properties.Environment.Variables.CHANNELS !== undefined,
     );
     const channels = JSON.parse(resolveJoin(notifier?.Properties.Environment.Variables.CHANNELS));
     expect(channels).toEqual([
-      { name: 'ops-slack', type: 'slack', minSeverity: 'warning', url: { secretArn: `{{Ref:${slackSecret}}}` } },
+      {
+        name: 'ops-slack',
+        type: 'slack',
+        minSeverity: 'warning',
+        url: { secretArn: `{{Ref:${slackSecret}}}` },
+      },
       { name: 'ops-teams', type: 'teams', minSeverity: 'info', url: { secretArn: `{{Ref:${teamsSecret}}}` } },
       {
         name: 'hook',
         type: 'webhook',
         minSeverity: 'info',
         url: {
-          secretArn: 'arn:{{Ref:AWS::Partition}}:secretsmanager:{{Ref:AWS::Region}}:{{Ref:AWS::AccountId}}:secret:certwatch/hook',
+          secretArn:
+            'arn:{{Ref:AWS::Partition}}:secretsmanager:{{Ref:AWS::Region}}:{{Ref:AWS::AccountId}}:secret:certwatch/hook',
           jsonKey: 'url',
         },
         secret: { secretArn: HOOK_SECRET_ARN },
@@ -206,9 +224,21 @@ describe('CertwatchStack secrets', () => {
   });
 
   it('lets the notifier read exactly its channel secrets and the watchdog only the heartbeat', () => {
-    const slackSecret = logicalIdOf(full.template, 'AWS::SecretsManager::Secret', 'SecretsEnvSLACKWEBHOOKURL');
-    const teamsSecret = logicalIdOf(full.template, 'AWS::SecretsManager::Secret', 'SecretsEnvTEAMSWEBHOOKURL');
-    const heartbeat = logicalIdOf(full.template, 'AWS::SecretsManager::Secret', 'SecretsEnvCERTWATCHHEARTBEATURL');
+    const slackSecret = logicalIdOf(
+      full.template,
+      'AWS::SecretsManager::Secret',
+      'SecretsEnvSLACKWEBHOOKURL',
+    );
+    const teamsSecret = logicalIdOf(
+      full.template,
+      'AWS::SecretsManager::Secret',
+      'SecretsEnvTEAMSWEBHOOKURL',
+    );
+    const heartbeat = logicalIdOf(
+      full.template,
+      'AWS::SecretsManager::Secret',
+      'SecretsEnvCERTWATCHHEARTBEATURL',
+    );
     expect(policyStatementsOfRole(full.template, 'AlertingNotifierRole')).toContainEqual({
       Sid: 'ReadChannelSecrets',
       Effect: 'Allow',
@@ -242,13 +272,57 @@ describe('CertwatchStack secrets', () => {
   });
 });
 
+describe('CertwatchStack dashboard', () => {
+  it('graphs expiries, run completeness, failures and alert delivery from the handler metrics', () => {
+    const dashboards = Object.values(full.template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.parse(resolveJoin(dashboards[0]?.Properties.DashboardBody)) as {
+      widgets: { properties: { metrics?: unknown[][] } }[];
+    };
+    const metrics = body.widgets.flatMap((w) => w.properties.metrics ?? []);
+    const expressions = metrics.flatMap((m) =>
+      m.flatMap((part) => (isExpression(part) ? [part.expression] : [])),
+    );
+    expect(expressions).toContain(
+      `SORT(SEARCH('{Certwatch,Endpoint} MetricName="DaysToExpiry"', 'Minimum', 21600), MIN, ASC, 20)`,
+    );
+    const names = new Set(metrics.map((m) => `${m[0]}/${m[1]}`));
+    for (const metric of [
+      'Certwatch/SoonestDaysToExpiry',
+      'Certwatch/RunExpected',
+      'Certwatch/RunCompleted',
+      'Certwatch/ChecksDispatched',
+      'Certwatch/UncheckedAddresses',
+      'Certwatch/StaleEndpoints',
+      'Certwatch/AlertsPublished',
+      'Certwatch/DeliveryFailures',
+      'AWS/SNS/NumberOfNotificationsFailed',
+      'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      'AWS/Lambda/Errors',
+      'AWS/Lambda/Throttles',
+    ]) {
+      expect(names).toContain(metric);
+    }
+  });
+});
+
+function isExpression(value: unknown): value is { expression: string } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { expression?: unknown }).expression === 'string'
+  );
+}
+
 describe('CertwatchStack without channels', () => {
   it('has no notifier, no secrets and no heartbeat', () => {
     minimal.template.resourceCountIs('AWS::Lambda::Function', 3);
     minimal.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     minimal.template.resourceCountIs('AWS::SNS::Subscription', 0);
     minimal.template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ OPS_TOPIC_ARN: Match.anyValue(), HEARTBEAT: Match.absent() }) },
+      Environment: {
+        Variables: Match.objectLike({ OPS_TOPIC_ARN: Match.anyValue(), HEARTBEAT: Match.absent() }),
+      },
     });
   });
 
@@ -284,7 +358,9 @@ describe('CertwatchStack opsTopic', () => {
       const watchdog = Object.values(template.findResources('AWS::Lambda::Function')).find(
         (fn) => fn.Properties.Environment.Variables.OPS_TOPIC_ARN !== undefined,
       );
-      expect(JSON.stringify(watchdog?.Properties.Environment.Variables.OPS_TOPIC_ARN)).toContain('ExportsOutputRefOps');
+      expect(JSON.stringify(watchdog?.Properties.Environment.Variables.OPS_TOPIC_ARN)).toContain(
+        'ExportsOutputRefOps',
+      );
     } finally {
       dir.cleanup();
     }
@@ -297,6 +373,10 @@ function resolveJoin(value: unknown): string {
   const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   if (!join) throw new Error(`not a string or Fn::Join: ${JSON.stringify(value)}`);
   return join[1]
-    .map((part) => (typeof part === 'string' ? part : `{{Ref:${(part as { Ref: string }).Ref}}}`))
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: string }).Ref;
+      return ref === undefined ? `{{${JSON.stringify(part).replace(/"/g, "'")}}}` : `{{Ref:${ref}}}`;
+    })
     .join(join[0]);
 }

@@ -26,15 +26,18 @@ describe('checkerTiming', () => {
     [120_000, 10, 10, 10, 390, 2_340],
     [120_000, 10, 2, 4, 750, 4_500],
     [1_000, 3, 10, 3, 60, 360],
-  ])('probe %i ms, batch ≤ %i, %i at once → batch %i, timeout %i s, visibility %i s', (probeMs, maxBatch, perRound, batch, timeout, visibility) => {
-    const timing = checkerTiming(probeMs, maxBatch, perRound);
-    expect(timing.batchSize).toBe(batch);
-    expect(timing.timeout.toSeconds()).toBe(timeout);
-    expect(timing.visibilityTimeout.toSeconds()).toBe(visibility);
-    // The probe deadline sits well inside the function timeout, which sits inside the visibility timeout.
-    expect(timing.timeout.toSeconds()).toBeGreaterThanOrEqual((3 * probeMs) / 1000);
-    expect(timing.visibilityTimeout.toSeconds()).toBeGreaterThan(timing.timeout.toSeconds());
-  });
+  ])(
+    'probe %i ms, batch ≤ %i, %i at once → batch %i, timeout %i s, visibility %i s',
+    (probeMs, maxBatch, perRound, batch, timeout, visibility) => {
+      const timing = checkerTiming(probeMs, maxBatch, perRound);
+      expect(timing.batchSize).toBe(batch);
+      expect(timing.timeout.toSeconds()).toBe(timeout);
+      expect(timing.visibilityTimeout.toSeconds()).toBe(visibility);
+      // The probe deadline sits well inside the function timeout, which sits inside the visibility timeout.
+      expect(timing.timeout.toSeconds()).toBeGreaterThanOrEqual((3 * probeMs) / 1000);
+      expect(timing.visibilityTimeout.toSeconds()).toBeGreaterThan(timing.timeout.toSeconds());
+    },
+  );
 
   it('refuses a probe deadline that cannot fit in one invocation', () => {
     expect(() => checkerTiming(300_000, 10, 10)).toThrow(DeploymentConfigError);
@@ -154,34 +157,36 @@ describe('CheckPipeline', () => {
     expect(CHECK_MAX_RECEIVE_COUNT).toBe(3);
   });
 
-  it.each(['PipelineQueue', 'PipelineDeadLetterQueue', 'ScheduleDeadLetterQueue', 'AlertingNotifierDeadLetterQueue'])(
-    '%s is encrypted and denies requests without TLS',
-    (prefix) => {
-      const id = queueId(prefix);
-      expect(s.template.findResources('AWS::SQS::Queue')[id]?.Properties.SqsManagedSseEnabled).toBe(true);
-      s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [{ Ref: id }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            {
-              Effect: 'Deny',
-              Action: 'sqs:*',
-              Principal: { AWS: '*' },
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-              Resource: { 'Fn::GetAtt': [id, 'Arn'] },
-            },
-          ]),
-        },
-      });
-    },
-  );
+  it.each([
+    'PipelineQueue',
+    'PipelineDeadLetterQueue',
+    'ScheduleDeadLetterQueue',
+    'AlertingNotifierDeadLetterQueue',
+  ])('%s is encrypted and denies requests without TLS', (prefix) => {
+    const id = queueId(prefix);
+    expect(s.template.findResources('AWS::SQS::Queue')[id]?.Properties.SqsManagedSseEnabled).toBe(true);
+    s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: id }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            Resource: { 'Fn::GetAtt': [id, 'Arn'] },
+          },
+        ]),
+      },
+    });
+  });
 
   it.each(['PipelineDeadLetterQueue', 'ScheduleDeadLetterQueue', 'AlertingNotifierDeadLetterQueue'])(
     '%s keeps messages for 14 days',
     (prefix) => {
-      expect(s.template.findResources('AWS::SQS::Queue')[queueId(prefix)]?.Properties.MessageRetentionPeriod).toBe(
-        14 * 86_400,
-      );
+      expect(
+        s.template.findResources('AWS::SQS::Queue')[queueId(prefix)]?.Properties.MessageRetentionPeriod,
+      ).toBe(14 * 86_400);
     },
   );
 
@@ -204,7 +209,9 @@ describe('CheckPipeline', () => {
         Variables: {
           TABLE_NAME: Match.anyValue(),
           ALERT_TOPIC_ARN: { Ref: logicalIdOf(s.template, 'AWS::SNS::Topic', 'AlertingTopic') },
-          SNS_CHANNELS: JSON.stringify([{ name: 'pager', topicArn: EXTRA_TOPIC_ARN, minSeverity: 'critical' }]),
+          SNS_CHANNELS: JSON.stringify([
+            { name: 'pager', topicArn: EXTRA_TOPIC_ARN, minSeverity: 'critical' },
+          ]),
           LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
         },

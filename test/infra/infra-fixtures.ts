@@ -21,7 +21,8 @@ export const LOCAL_SECRET_VALUES = {
 } as const;
 
 export const EXTRA_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:pager';
-export const HOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:certwatch/hook-signing-AbCdEf';
+export const HOOK_SECRET_ARN =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:certwatch/hook-signing-AbCdEf';
 
 /** A config exercising every deployable feature: cron + time zone, every channel type, both subscription kinds. */
 export const FULL_CONFIG_YAML = `# certwatch infra test config
@@ -98,7 +99,10 @@ export function synthFromConfig(
   extra: Partial<Omit<CertwatchStackProps, 'settings'>> = {},
 ): SynthesizedStack {
   const app = appWithoutBundling(outdir);
-  const stack = new CertwatchStack(app, 'Certwatch', { settings: settingsFromConfig(loadConfig(configPath)), ...extra });
+  const stack = new CertwatchStack(app, 'Certwatch', {
+    settings: settingsFromConfig(loadConfig(configPath)),
+    ...extra,
+  });
   const template = Template.fromStack(stack);
   return { stack, template, json: JSON.stringify(template.toJSON()) };
 }
@@ -106,7 +110,8 @@ export function synthFromConfig(
 /** The logical id of the only resource of `type` whose logical id starts with `prefix`. */
 export function logicalIdOf(template: Template, type: string, prefix: string): string {
   const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
-  if (ids.length !== 1) throw new Error(`expected one ${type} starting with ${prefix}, found ${ids.join(', ') || 'none'}`);
+  if (ids.length !== 1)
+    throw new Error(`expected one ${type} starting with ${prefix}, found ${ids.join(', ') || 'none'}`);
   return ids[0]!;
 }
 

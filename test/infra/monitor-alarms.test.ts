@@ -109,7 +109,14 @@ function deadLetters(queuePrefix: string) {
 }
 
 function custom(metric: string, statistic: string, period: number, missing: string) {
-  return { namespace: METRIC_NAMESPACE, metric, statistic, period, comparison: 'GreaterThanOrEqualToThreshold', missing };
+  return {
+    namespace: METRIC_NAMESPACE,
+    metric,
+    statistic,
+    period,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    missing,
+  };
 }
 
 describe('MonitorAlarms', () => {
@@ -125,36 +132,42 @@ describe('MonitorAlarms', () => {
     s.template.resourceCountIs('AWS::CloudWatch::Alarm', MONITOR_ALARMS.length);
   });
 
-  it.each(MONITOR_ALARMS)('%s watches its metric with threshold 1 and pages the ops topic on ALARM and OK', (key) => {
-    const e = EXPECTED[key];
-    const topic = { Ref: logicalIdOf(s.template, 'AWS::SNS::Topic', 'AlertingTopic') };
-    const dimensionType: Record<string, [string, string]> = {
-      FunctionName: ['AWS::Lambda::Function', 'Ref'],
-      QueueName: ['AWS::SQS::Queue', 'Fn::GetAtt'],
-      TopicName: ['AWS::SNS::Topic', 'Fn::GetAtt'],
-    };
-    let dimensions: unknown = Match.absent();
-    if (e.dimension) {
-      const [name, prefix] = e.dimension;
-      const [type, intrinsic] = dimensionType[name]!;
-      const id = logicalIdOf(s.template, type, prefix);
-      const value = intrinsic === 'Ref' ? { Ref: id } : { 'Fn::GetAtt': [id, name === 'QueueName' ? 'QueueName' : 'TopicName'] };
-      dimensions = [{ Name: name, Value: value }];
-    }
-    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: `Certwatch-${key}`,
-      Namespace: e.namespace,
-      MetricName: e.metric,
-      Statistic: e.statistic,
-      Period: e.period,
-      Dimensions: dimensions,
-      EvaluationPeriods: e.evaluationPeriods ?? 1,
-      ...(e.evaluationPeriods ? { DatapointsToAlarm: e.evaluationPeriods } : {}),
-      ComparisonOperator: e.comparison,
-      Threshold: 1,
-      TreatMissingData: e.missing,
-      AlarmActions: [topic],
-      OKActions: [topic],
-    });
-  });
+  it.each(MONITOR_ALARMS)(
+    '%s watches its metric with threshold 1 and pages the ops topic on ALARM and OK',
+    (key) => {
+      const e = EXPECTED[key];
+      const topic = { Ref: logicalIdOf(s.template, 'AWS::SNS::Topic', 'AlertingTopic') };
+      const dimensionType: Record<string, [string, string]> = {
+        FunctionName: ['AWS::Lambda::Function', 'Ref'],
+        QueueName: ['AWS::SQS::Queue', 'Fn::GetAtt'],
+        TopicName: ['AWS::SNS::Topic', 'Fn::GetAtt'],
+      };
+      let dimensions: unknown = Match.absent();
+      if (e.dimension) {
+        const [name, prefix] = e.dimension;
+        const [type, intrinsic] = dimensionType[name]!;
+        const id = logicalIdOf(s.template, type, prefix);
+        const value =
+          intrinsic === 'Ref'
+            ? { Ref: id }
+            : { 'Fn::GetAtt': [id, name === 'QueueName' ? 'QueueName' : 'TopicName'] };
+        dimensions = [{ Name: name, Value: value }];
+      }
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `Certwatch-${key}`,
+        Namespace: e.namespace,
+        MetricName: e.metric,
+        Statistic: e.statistic,
+        Period: e.period,
+        Dimensions: dimensions,
+        EvaluationPeriods: e.evaluationPeriods ?? 1,
+        ...(e.evaluationPeriods ? { DatapointsToAlarm: e.evaluationPeriods } : {}),
+        ComparisonOperator: e.comparison,
+        Threshold: 1,
+        TreatMissingData: e.missing,
+        AlarmActions: [topic],
+        OKActions: [topic],
+      });
+    },
+  );
 });

@@ -25,7 +25,11 @@ describe('RunWatchdog', () => {
       Target: {
         Arn: { 'Fn::GetAtt': [fnId, 'Arn'] },
         RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalIdOf(s.template, 'AWS::SQS::Queue', 'ScheduleDeadLetterQueue'), 'Arn'] } },
+        DeadLetterConfig: {
+          Arn: {
+            'Fn::GetAtt': [logicalIdOf(s.template, 'AWS::SQS::Queue', 'ScheduleDeadLetterQueue'), 'Arn'],
+          },
+        },
       },
     });
     expect(policyStatementsOfRole(s.template, 'WatchdogScheduleRole')).toContainEqual({
@@ -53,7 +57,13 @@ describe('RunWatchdog', () => {
               '',
               [
                 '{"secretArn":"',
-                { Ref: logicalIdOf(s.template, 'AWS::SecretsManager::Secret', 'SecretsEnvCERTWATCHHEARTBEATURL') },
+                {
+                  Ref: logicalIdOf(
+                    s.template,
+                    'AWS::SecretsManager::Secret',
+                    'SecretsEnvCERTWATCHHEARTBEATURL',
+                  ),
+                },
                 '"}',
               ],
             ],

@@ -142,7 +142,14 @@ describe('processCheck', () => {
       chain: [],
       findings: [{ code: 'CONNECTION_REFUSED', severity: 'critical', message: 'connection refused' }],
     });
-    const deps = { store: embedded.store, sink, trust, now: () => new Date(NOW), check: async () => failing };
+    let checks = 0;
+    const deps = {
+      store: embedded.store,
+      sink,
+      trust,
+      now: () => new Date(NOW),
+      check: async () => ({ ...failing, checkedAt: new Date(NOW + ++checks * 1000).toISOString() }),
+    };
     for (const runId of ['r3a', 'r3b']) {
       await embedded.store.createRun({ runId, startedAt: new Date(NOW).toISOString(), expected: 1 });
     }

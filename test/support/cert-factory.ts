@@ -32,7 +32,11 @@ export interface TestKey {
 
 const keyCache = new Map<string, TestKey>();
 
-function generate(cacheKey: string, fresh: boolean, make: () => { privateKey: string; publicKey: string }): TestKey {
+function generate(
+  cacheKey: string,
+  fresh: boolean,
+  make: () => { privateKey: string; publicKey: string },
+): TestKey {
   const cached = keyCache.get(cacheKey);
   if (cached && !fresh) return cached;
   const { privateKey, publicKey } = make();
@@ -47,7 +51,11 @@ const PUBLIC_PEM = { type: 'spki', format: 'pem' } as const;
 /** An RSA key of the given size. Cached per size: key generation is the slow part of fixtures. */
 export function rsaKey(bits = 2048, fresh = false): TestKey {
   return generate(`rsa-${bits}`, fresh, () =>
-    generateKeyPairSync('rsa', { modulusLength: bits, privateKeyEncoding: PRIVATE_PEM, publicKeyEncoding: PUBLIC_PEM }),
+    generateKeyPairSync('rsa', {
+      modulusLength: bits,
+      privateKeyEncoding: PRIVATE_PEM,
+      publicKeyEncoding: PUBLIC_PEM,
+    }),
   );
 }
 
@@ -56,12 +64,20 @@ export type TestCurve = 'P-256' | 'P-384' | 'P-521' | 'P-224' | 'P-192';
 
 /** An EC key on the given curve. Cached per curve unless `fresh`. */
 export function ecKey(curve: TestCurve = 'P-256', fresh = false): TestKey {
-  return generate(`ec-${curve}`, fresh, () => generateKeyPairSync('ec', { namedCurve: curve, privateKeyEncoding: PRIVATE_PEM, publicKeyEncoding: PUBLIC_PEM }));
+  return generate(`ec-${curve}`, fresh, () =>
+    generateKeyPairSync('ec', {
+      namedCurve: curve,
+      privateKeyEncoding: PRIVATE_PEM,
+      publicKeyEncoding: PUBLIC_PEM,
+    }),
+  );
 }
 
 /** An Ed25519 key. Cached unless `fresh`. */
 export function ed25519Key(fresh = false): TestKey {
-  return generate('ed25519', fresh, () => generateKeyPairSync('ed25519', { privateKeyEncoding: PRIVATE_PEM, publicKeyEncoding: PUBLIC_PEM }));
+  return generate('ed25519', fresh, () =>
+    generateKeyPairSync('ed25519', { privateKeyEncoding: PRIVATE_PEM, publicKeyEncoding: PUBLIC_PEM }),
+  );
 }
 
 export interface TestCert {
@@ -142,17 +158,24 @@ function placeholderPublicKey(): forge.pki.PublicKey {
 }
 
 /** Exported by forge at runtime but missing from its typings. */
-const getTbsCertificate = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 })
-  .getTBSCertificate;
+const getTbsCertificate = (
+  forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }
+).getTBSCertificate;
 
 function oidNode(oid: string): forge.asn1.Asn1 {
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(oid).getBytes());
 }
 
-function signatureAlgorithm(issuerKey: KeyObject, digest: string): { algId: () => forge.asn1.Asn1; hash: string | null } {
+function signatureAlgorithm(
+  issuerKey: KeyObject,
+  digest: string,
+): { algId: () => forge.asn1.Asn1; hash: string | null } {
   const type = issuerKey.asymmetricKeyType;
   if (type === 'ed25519') {
-    return { algId: () => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [oidNode(ED25519_OID)]), hash: null };
+    return {
+      algId: () => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [oidNode(ED25519_OID)]),
+      hash: null,
+    };
   }
   const family = type === 'ec' ? 'ec' : 'rsa';
   const oid = SIGNATURE_OIDS[family]?.[digest];
@@ -188,8 +211,14 @@ export function derToPem(der: Uint8Array): string {
 /** authorityInfoAccess extension with one caIssuers URI. */
 export function caIssuersExtension(url: string): object {
   const uri = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 6, false, url);
-  const access = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [oidNode('1.3.6.1.5.5.7.48.2'), uri]);
-  return { id: '1.3.6.1.5.5.7.1.1', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [access]) };
+  const access = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    oidNode('1.3.6.1.5.5.7.48.2'),
+    uri,
+  ]);
+  return {
+    id: '1.3.6.1.5.5.7.1.1',
+    value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [access]),
+  };
 }
 
 /** Build and sign a certificate (RSA, EC or Ed25519 subject and issuer keys). */

@@ -72,7 +72,16 @@ export function tbsFields(der: Uint8Array): Tlv[] {
 }
 
 /** Index of a named TBS field in a v3 certificate made by the factory. */
-export const TBS = { version: 0, serial: 1, signature: 2, issuer: 3, validity: 4, subject: 5, spki: 6, extensions: 7 } as const;
+export const TBS = {
+  version: 0,
+  serial: 1,
+  signature: 2,
+  issuer: 3,
+  validity: 4,
+  subject: 5,
+  spki: 6,
+  extensions: 7,
+} as const;
 
 /** Adds `delta` to the (short-form or last) length byte of one TBS field: the rest of the TBS shifts out of step. */
 export function corruptFieldLength(der: Uint8Array, field: number, delta: number): Buffer {
@@ -95,7 +104,11 @@ function fields(tbs: forge.asn1.Asn1): forge.asn1.Asn1[] {
 }
 
 /** Raw time encodings, e.g. `('utc', '2501011200Z')` (no seconds) or `('generalized', '20300101000000Z')`. */
-export function withTime(which: 'notBefore' | 'notAfter', kind: 'utc' | 'generalized', text: string): TbsMutator {
+export function withTime(
+  which: 'notBefore' | 'notAfter',
+  kind: 'utc' | 'generalized',
+  text: string,
+): TbsMutator {
   return (tbs) => {
     const validity = fields(tbs)[TBS.validity]!.value as forge.asn1.Asn1[];
     const type = kind === 'utc' ? asn1.Type.UTCTIME : asn1.Type.GENERALIZEDTIME;
@@ -122,7 +135,12 @@ export const garbageSubjectPublicKey: TbsMutator = (tbs) => {
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer('1.2.840.113549.1.1.1').getBytes()),
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
   ]);
-  const bits = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\x00${'\xde\xad\xbe\xef'.repeat(8)}`);
+  const bits = asn1.create(
+    asn1.Class.UNIVERSAL,
+    asn1.Type.BITSTRING,
+    false,
+    `\x00${'\xde\xad\xbe\xef'.repeat(8)}`,
+  );
   fields(tbs)[TBS.spki] = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [algId, bits]);
 };
 
@@ -168,7 +186,15 @@ function lengthOffsets(der: Uint8Array): number[] {
 }
 
 export type MutationKind = 'bitFlip' | 'insert' | 'delete' | 'length' | 'duplicate' | 'truncate' | 'trailing';
-const KINDS: readonly MutationKind[] = ['bitFlip', 'insert', 'delete', 'length', 'duplicate', 'truncate', 'trailing'];
+const KINDS: readonly MutationKind[] = [
+  'bitFlip',
+  'insert',
+  'delete',
+  'length',
+  'duplicate',
+  'truncate',
+  'trailing',
+];
 
 /** One random mutation of `der`; the result always differs from the input. */
 export function mutate(der: Uint8Array, rng: () => number): { der: Buffer; kind: MutationKind } {
@@ -197,7 +223,17 @@ export function mutate(der: Uint8Array, rng: () => number): { der: Buffer; kind:
       out = Buffer.from(src);
       const offsets = lengthOffsets(src);
       const at = offsets[int(rng, offsets.length)] ?? 1;
-      const choices = [0x00, 0x7f, 0x80, 0x81, 0x84, 0x89, 0xff, (out[at]! + 1) & 0xff, (out[at]! - 1) & 0xff];
+      const choices = [
+        0x00,
+        0x7f,
+        0x80,
+        0x81,
+        0x84,
+        0x89,
+        0xff,
+        (out[at]! + 1) & 0xff,
+        (out[at]! - 1) & 0xff,
+      ];
       out[at] = choices[int(rng, choices.length)]!;
       break;
     }

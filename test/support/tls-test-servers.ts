@@ -41,6 +41,8 @@ export interface TestServer {
 export interface ListenOptions {
   /** Loopback address to listen on. @default '127.0.0.1' */
   readonly host?: string;
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  readonly port?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -67,7 +69,7 @@ async function listen(server: Server, tracker: Tracker, options: ListenOptions):
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => {
+    server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -119,16 +121,16 @@ export interface TlsServerOptions extends ListenOptions {
 
 /** A real node:tls server. */
 export interface TlsTestServer extends TestServer {
-  /** SNI names received, one per ClientHello that carried one. */
+  /** SNI names received, one per ClientHello that carried one (recorded while the ClientHello is processed). */
   readonly servernames: readonly string[];
-  /** ClientHellos received (with or without SNI). */
-  readonly clientHellos: () => number;
+  /** TCP connections accepted. */
+  readonly connections: () => number;
 }
 
 /** A normal TLS server presenting `chainPem` (TLS 1.2 and 1.3 unless limited). */
 export async function startTlsServer(options: TlsServerOptions): Promise<TlsTestServer> {
   const servernames: string[] = [];
-  let hellos = 0;
+  let connections = 0;
   const server = createTlsServer({
     cert: typeof options.chainPem === 'string' ? options.chainPem : options.chainPem.join(''),
     key: options.keyPem,
@@ -141,14 +143,14 @@ export async function startTlsServer(options: TlsServerOptions): Promise<TlsTest
     },
   });
   const tracker = track(server);
-  server.on('connection', (socket: Socket) => socket.once('data', () => hellos++));
+  server.on('connection', () => connections++);
   server.on('secureConnection', (socket: TLSSocket) => {
     socket.on('error', () => {});
     socket.end();
   });
   server.on('tlsClientError', () => {});
   const base = await listen(server, tracker, options);
-  return { ...base, servernames, clientHellos: () => hellos };
+  return { ...base, servernames, connections: () => connections };
 }
 
 // ---------------------------------------------------------------------------
@@ -157,7 +159,8 @@ export async function startTlsServer(options: TlsServerOptions): Promise<TlsTest
 
 /** Accepts connections and never sends a byte. */
 export async function startTarpit(options: ListenOptions = {}): Promise<TestServer> {
-  const server = createNetServer(() => {});
+  // Reading (and discarding) lets the server notice when the client hangs up, so it closes its side too.
+  const server = createNetServer((socket) => socket.resume());
   return listen(server, track(server), options);
 }
 

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import {
+  classifyProbeError,
+  closedError,
+  type FailureContext,
+  timeoutError,
+} from '../../lambdas/probe/classify-probe-error';
+
+const handshake: FailureContext = {
+  phase: 'handshake',
+  endpoint: '192.0.2.1:443',
+  bytesReceived: 0,
+  looksLikeTls: null,
+  preview: '',
+  certificatesReceived: null,
+};
+const connect: FailureContext = { ...handshake, phase: 'connect' };
+
+function systemError(code: string, message = `connect ${code} 192.0.2.1:443`): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+function opensslError(code: string, reason: string, library = 'SSL routines'): Error {
+  return Object.assign(new Error(`80:error:0A000000:${library}:fn:${reason}:file.c:1:\n`), { code, reason, library });
+}
+
+describe('classifyProbeError', () => {
+  it.each([
+    ['ECONNREFUSED', 'CONNECTION_REFUSED', 'cannot connect to 192.0.2.1:443: connection refused (ECONNREFUSED)'],
+    ['EHOSTUNREACH', 'CONNECTION_REFUSED', 'cannot connect to 192.0.2.1:443: host unreachable (EHOSTUNREACH)'],
+    ['ENETUNREACH', 'CONNECTION_REFUSED', 'cannot connect to 192.0.2.1:443: network unreachable (ENETUNREACH)'],
+    ['EADDRNOTAVAIL', 'CONNECTION_REFUSED', 'cannot connect to 192.0.2.1:443: address not available (EADDRNOTAVAIL)'],
+    ['ETIMEDOUT', 'TIMEOUT', 'TCP connection to 192.0.2.1:443 timed out (ETIMEDOUT)'],
+    ['EWHATEVER', 'CONNECTION_REFUSED', 'cannot connect to 192.0.2.1:443: connect EWHATEVER 192.0.2.1:443'],
+  ])('maps connect error %s to %s', (code, expected, message) => {
+    // Act
+    const error = classifyProbeError(systemError(code), connect);
+
+    // Assess
+    expect(error).toEqual({ code: expected, message });
+  });
+
+  it.each([
+    [
+      'reset before any byte',
+      systemError('ECONNRESET', 'read ECONNRESET'),
+      {},
+      '192.0.2.1:443 reset the connection before sending any TLS data',
+    ],
+    [
+      'clean close mid-handshake',
+      systemError('ECONNRESET', 'Client network socket disconnected before secure TLS connection was established'),
+      { bytesReceived: 90, looksLikeTls: true },
+      '192.0.2.1:443 closed the connection during the TLS handshake',
+    ],
+    [
+      'an alert',
+      opensslError('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'sslv3 alert handshake failure'),
+      { bytesReceived: 7, looksLikeTls: true },
+      'TLS handshake with 192.0.2.1:443 failed: sslv3 alert handshake failure',
+    ],
+    [
+      'an undecodable certificate',
+      opensslError('ERR_SSL_TOO_LONG', 'too long', 'asn1 encoding routines'),
+      { bytesReceived: 2000, looksLikeTls: true, certificatesReceived: 2 },
+      'TLS handshake with 192.0.2.1:443 failed: asn1 encoding routines: too long after the server sent 2 certificates',
+    ],
+    [
+      'a TLS server with a bad record later on',
+      opensslError('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number'),
+      { bytesReceived: 2000, looksLikeTls: true },
+      'TLS handshake with 192.0.2.1:443 failed: wrong version number',
+    ],
+    ['a plain Error', new Error('boom\nstack'), {}, 'TLS handshake with 192.0.2.1:443 failed: boom'],
+    ['a non-Error', 'string thrown', {}, 'TLS handshake with 192.0.2.1:443 failed: string thrown'],
+  ])('reports %s as HANDSHAKE_FAILED', (_, thrown, overrides, message) => {
+    // Act
+    const error = classifyProbeError(thrown, { ...handshake, ...overrides });
+
+    // Assess
+    expect(error).toEqual({ code: 'HANDSHAKE_FAILED', message });
+  });
+
+  it.each([
+    ['the first bytes are not a TLS record', opensslError('ERR_SSL_WRONG_VERSION_NUMBER', 'x'), false],
+    ['OpenSSL says so before a whole header arrived', opensslError('ERR_SSL_WRONG_VERSION_NUMBER', 'x'), null],
+    ['the record length is impossible', opensslError('ERR_SSL_PACKET_LENGTH_TOO_LONG', 'x'), null],
+    ['the server closed after speaking something else', systemError('ECONNRESET'), false],
+  ])('reports NOT_TLS when %s', (_, thrown, looksLikeTls) => {
+    // Act
+    const error = classifyProbeError(thrown, { ...handshake, looksLikeTls, bytesReceived: 16, preview: 'SSH-2.0-OpenSSH_' });
+
+    // Assess
+    expect(error).toEqual({ code: 'NOT_TLS', message: '192.0.2.1:443 did not answer with TLS (first bytes: "SSH-2.0-OpenSSH_")' });
+  });
+});
+
+describe('timeoutError', () => {
+  it.each([
+    [connect, 'TCP connection not established with 192.0.2.1:443 within 500 ms'],
+    [{ ...handshake, bytesReceived: 8 }, 'TLS handshake not complete (8 bytes received) with 192.0.2.1:443 within 500 ms'],
+    [
+      { ...handshake, bytesReceived: 1800, certificatesReceived: 1 },
+      'TLS handshake not complete (1800 bytes received) with 192.0.2.1:443 within 500 ms after the server sent 1 certificate',
+    ],
+  ])('describes where the probe was stuck (%#)', (context, message) => {
+    // Act / Assess
+    expect(timeoutError(500, context)).toEqual({ code: 'TIMEOUT', message });
+  });
+});
+
+describe('closedError', () => {
+  it('is a handshake failure', () => {
+    // Act / Assess
+    expect(closedError({ ...handshake, bytesReceived: 5 })).toEqual({
+      code: 'HANDSHAKE_FAILED',
+      message: '192.0.2.1:443 closed the connection during the TLS handshake',
+    });
+  });
+});

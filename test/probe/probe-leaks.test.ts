@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { parseTarget } from '../../lambdas/core/parse-target';
+import { probeAddress } from '../../lambdas/probe/probe-address';
+import { probeTarget } from '../../lambdas/probe/probe-target';
+import { makePki } from '../support/cert-factory';
+import {
+  NOT_TLS_PAYLOADS,
+  startClosingServer,
+  startEndlessServer,
+  startGarbageServer,
+  startRawCertificateServer,
+  startTarpit,
+  startTlsServer,
+  startTrickler,
+  type TestServer,
+} from '../support/tls-test-servers';
+
+/** Handle kinds a probe could leave behind. */
+const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'TCPWRAP', 'TCPConnectWrap', 'Timeout', 'GetAddrInfoReqWrap'];
+
+function watchedHandles(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) {
+    if (WATCHED.includes(kind)) counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Closed handles are released on a later loop turn; wait (boundedly) for the counts to settle. */
+async function settledHandles(baseline: Record<string, number>): Promise<Record<string, number>> {
+  let counts = watchedHandles();
+  for (let turn = 0; turn < 100 && JSON.stringify(counts) !== JSON.stringify(baseline); turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    counts = watchedHandles();
+  }
+  return counts;
+}
+
+describe('probe resource hygiene', () => {
+  it('leaves no sockets, servers or timers behind, whatever the outcome', async () => {
+    // Prepare
+    const pki = makePki();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const baseline = watchedHandles();
+    const refused = await startTarpit();
+    await refused.close();
+    const stalling: TestServer[] = await Promise.all([startTarpit(), startTrickler({ intervalMs: 20 })]);
+    const servers: TestServer[] = await Promise.all([
+      startTlsServer({ chainPem: [pki.leaf.certPem, pki.intermediate.certPem], keyPem: pki.leaf.key.privateKeyPem }),
+      startTlsServer({ chainPem: pki.leaf.certPem, keyPem: pki.leaf.key.privateKeyPem, maxVersion: 'TLSv1.2' }),
+      ...stalling,
+      startGarbageServer({ payload: NOT_TLS_PAYLOADS.http }),
+      startClosingServer({ mode: 'reset' }),
+      startEndlessServer({ kind: 'garbage' }),
+      startRawCertificateServer({ version: 'TLSv1.3', certificates: [Buffer.from('junk')] }),
+      startRawCertificateServer({ certificates: [pki.leaf.der] }),
+    ]);
+
+    // Act
+    const outcomes = await Promise.all([
+      ...[...servers, refused].map((server) =>
+        probeAddress({
+          host: 'localhost',
+          port: server.port,
+          address: server.host,
+          servername: 'localhost',
+          // Long deadlines where the probe ends on its own, so a deadline timer left running would be seen.
+          timeoutMs: stalling.includes(server) ? 300 : 60_000,
+        }),
+      ),
+      probeTarget(parseTarget('certwatch-leaks.invalid'), { timeoutMs: 300 }).then((o) => o[0]!),
+    ]);
+    // Checked while the servers still run: a client socket left open would keep its server side open too.
+    const serving = { ...baseline, TCPServerWrap: (baseline['TCPServerWrap'] ?? 0) + servers.length };
+    const whileServing = await settledHandles(serving);
+    await Promise.all(servers.map((s) => s.close()));
+    const after = await settledHandles(baseline);
+
+    // Assess
+    expect(outcomes.map((o) => o.error?.code ?? 'ok')).toEqual([
+      'ok',
+      'ok',
+      'TIMEOUT',
+      'TIMEOUT',
+      'NOT_TLS',
+      'HANDSHAKE_FAILED',
+      'NOT_TLS',
+      'HANDSHAKE_FAILED',
+      'HANDSHAKE_FAILED',
+      'CONNECTION_REFUSED',
+      'DNS_ERROR',
+    ]);
+    expect(whileServing).toEqual(serving);
+    expect(after).toEqual(baseline);
+  });
+});
