@@ -84,7 +84,11 @@ async function runCli(args: string[]): Promise<{ results: Result[]; wallMs: numb
     },
   });
   const started = performance.now();
-  const code = await main(['check', ...args], { stdout: sink, stderr: process.stderr, env: { NO_COLOR: '1' } });
+  const code = await main(['check', ...args], {
+    stdout: sink,
+    stderr: process.stderr,
+    env: { NO_COLOR: '1' },
+  });
   const wallMs = performance.now() - started;
   const results = buf
     .split('\n')
@@ -129,7 +133,8 @@ async function bench(): Promise<void> {
 
     for (const c of String(values.concurrency).split(',')) {
       const concurrency = c === 'default' ? DEFAULT_CONCURRENCY : Number(c);
-      const args = c === 'default' ? [...common, '--file', all] : [...common, '--concurrency', c, '--file', all];
+      const args =
+        c === 'default' ? [...common, '--file', all] : [...common, '--concurrency', c, '--file', all];
       const run = await runCli(args);
       const durations = run.results.map((r) => r.durationMs).sort((a, b) => a - b);
       const byStatus = new Map<string, number>();
@@ -149,7 +154,8 @@ async function bench(): Promise<void> {
           `actual is ${((run.wallMs / bound - 1) * 100).toFixed(1)}% over the bound`,
       );
       if (c === 'default') console.log(`  goal: under 7 s -> ${run.wallMs < 7000 ? 'met' : 'MISSED'}`);
-      if (c !== 'default') console.log(`  goal: within 10% of bound -> ${run.wallMs <= bound * 1.1 ? 'met' : 'MISSED'}`);
+      if (c !== 'default')
+        console.log(`  goal: within 10% of bound -> ${run.wallMs <= bound * 1.1 ? 'met' : 'MISSED'}`);
     }
     const peakMb = process.resourceUsage().maxRSS / 1024;
     console.log(`\npeak RSS (checker process): ${peakMb.toFixed(0)} MB (goal < 300 MB)`);

@@ -46,8 +46,13 @@ async function main(): Promise<void> {
   const malformed = Math.round((n * malformedPct) / 100);
   // Spread the slow kinds evenly through the list, as they would be in a real inventory.
   const kindAt = (i: number): EndpointKind => {
-    if (tarpits > 0 && i % Math.floor(n / tarpits) === 0 && Math.floor(i / Math.floor(n / tarpits)) < tarpits) return 'tarpit';
-    if (malformed > 0 && i % Math.floor(n / malformed) === 1 && Math.floor(i / Math.floor(n / malformed)) < malformed)
+    if (tarpits > 0 && i % Math.floor(n / tarpits) === 0 && Math.floor(i / Math.floor(n / tarpits)) < tarpits)
+      return 'tarpit';
+    if (
+      malformed > 0 &&
+      i % Math.floor(n / malformed) === 1 &&
+      Math.floor(i / Math.floor(n / malformed)) < malformed
+    )
       return 'malformed';
     return i % 4 === 3 ? 'expiring' : 'valid';
   };

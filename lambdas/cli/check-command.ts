@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CaFileError, loadTrustStore } from '../cert/trust-store';
+import { loadConfig, resolveEndpoints } from '../config';
 import { type CheckResult, nagiosExitCode, type Target, worstStatus } from '../core/model';
 import { parseTarget, TargetParseError } from '../core/parse-target';
 import { checkTargets } from '../pipeline/check-target';
@@ -23,6 +24,7 @@ Checks the TLS certificate of every address of each target, now.
 
 Options:
   -f, --file FILE         read targets from FILE (one per line, # starts a comment); repeatable
+      --config FILE       validate a certwatch config and check all of its endpoints
   -t, --timeout DURATION  deadline per address, covering DNS, connect and handshake (default 10s)
   -w, --warn-days N       warning when the earliest expiry is within N days (default 30)
   -c, --critical-days N   critical when within N days (default 7)
@@ -64,7 +66,14 @@ export function parseCheckArgs(argv: string[], io: CliIo): CheckCommandOptions |
     where: `argument ${i + 1}`,
   }));
   for (const file of v.file ?? []) raw.push(...readTargetFile(resolve(cwd, file), file));
-  if (raw.length === 0) throw new UsageError('no targets: give host[:port] arguments or --file FILE');
+  if (v.config !== undefined) {
+    const config = loadConfig(resolve(cwd, v.config));
+    raw.push(
+      ...resolveEndpoints(config).map((e) => ({ text: e.id, where: `${v.config}: endpoint ${e.id}` })),
+    );
+  }
+  if (raw.length === 0)
+    throw new UsageError('no targets: give host[:port] arguments, --file FILE or --config FILE');
   const seen = new Set<string>();
   const targets: Target[] = [];
   for (const { text, where } of raw) {
@@ -109,6 +118,7 @@ function parseCheckArgsRaw(argv: string[]) {
     strict: true,
     options: {
       file: { type: 'string', short: 'f', multiple: true },
+      config: { type: 'string' },
       timeout: { type: 'string', short: 't' },
       'warn-days': { type: 'string', short: 'w' },
       'critical-days': { type: 'string', short: 'c' },
@@ -129,7 +139,8 @@ export function readTargetFile(path: string, shown: string): { text: string; whe
     content = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable');
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable');
     throw new UsageError(`--file ${shown}: cannot read target list (${why})`);
   }
   const out: { text: string; where: string }[] = [];
@@ -180,7 +191,9 @@ function loadTrustFromFile(caFile: string | null) {
   try {
     pem = readFileSync(caFile, 'utf8');
   } catch (error) {
-    throw new UsageError(`--ca-file ${caFile}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(
+      `--ca-file ${caFile}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   try {
     return loadTrustStore({ extraCaPem: pem, extraCaSource: caFile });

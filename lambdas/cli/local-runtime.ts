@@ -5,7 +5,13 @@
  */
 import { resolve } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { type CertwatchConfig, envSecretResolver, loadConfig, resolveChannels, resolveEndpoints } from '../config';
+import {
+  type CertwatchConfig,
+  envSecretResolver,
+  loadConfig,
+  resolveChannels,
+  resolveEndpoints,
+} from '../config';
 import type { Alert, Channel, DeliveryResult, Endpoint } from '../core/model';
 import { createNotifier, deliverAlerts, type Notifier } from '../notify';
 import type { AlertSink } from '../pipeline/process-check';
@@ -38,7 +44,11 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
   const ttl = opts.historyTtlDays === undefined ? {} : { historyTtlDays: opts.historyTtlDays };
   if (opts.dynamodbEndpoint === null) {
     const embedded = await openEmbeddedStateStore({ stateDir: opts.stateDir, tableName: opts.table, ...ttl });
-    return { store: embedded.store, location: `embedded DynamoDB in ${opts.stateDir}`, close: embedded.close };
+    return {
+      store: embedded.store,
+      location: `embedded DynamoDB in ${opts.stateDir}`,
+      close: embedded.close,
+    };
   }
   const endpoint = opts.dynamodbEndpoint === 'aws' ? undefined : opts.dynamodbEndpoint;
   const clients = createDocumentClient(endpoint);
@@ -74,10 +84,14 @@ export function createLocalNotifiers(channels: readonly Channel[]): { notifiers:
 }
 
 /** Delivers alerts straight to the channels (locally there is no SNS-to-notifier hop). */
-export function localSink(notifiers: readonly Notifier[], onDelivered?: (alert: Alert, r: DeliveryResult[]) => void): AlertSink {
+export function localSink(
+  notifiers: readonly Notifier[],
+  onDelivered?: (alert: Alert, r: DeliveryResult[]) => void,
+): AlertSink {
   return {
     async deliver(alert, channels) {
-      const targets = channels === null ? notifiers : notifiers.filter((n) => channels.includes(n.channel.name));
+      const targets =
+        channels === null ? notifiers : notifiers.filter((n) => channels.includes(n.channel.name));
       const results = await deliverAlerts([alert], targets);
       onDelivered?.(alert, results);
       return results;

@@ -1,6 +1,9 @@
 /** certwatch CLI entry: dispatches subcommands and maps errors to Nagios exit codes. */
 import { type CliIo, UsageError } from './cli-io';
 import { runCheckCommand } from './check-command';
+import { runNotifyCommand } from './notify-command';
+import { runRunCommand } from './run-command';
+import { runStatusCommand } from './status-command';
 
 export const USAGE = `certwatch — TLS certificate monitor
 
@@ -15,20 +18,12 @@ Run 'certwatch <command> --help' for the options of a command.
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
-async function loadCommand(name: string): Promise<Command | null> {
-  switch (name) {
-    case 'check':
-      return runCheckCommand;
-    case 'run':
-      return (await import('./run-command')).runRunCommand;
-    case 'status':
-      return (await import('./status-command')).runStatusCommand;
-    case 'notify':
-      return (await import('./notify-command')).runNotifyCommand;
-    default:
-      return null;
-  }
-}
+const COMMANDS: Readonly<Record<string, Command>> = {
+  check: runCheckCommand,
+  run: runRunCommand,
+  status: runStatusCommand,
+  notify: runNotifyCommand,
+};
 
 /** Runs the CLI; resolves to the process exit code. Never throws for bad input. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -42,7 +37,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   try {
-    const command = await loadCommand(name);
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!command) throw new UsageError(`unknown command '${name}' (expected check, run, status or notify)`);
     return await command(rest, io);
   } catch (error) {

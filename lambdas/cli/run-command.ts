@@ -56,7 +56,10 @@ export const STORE_OPTIONS = {
 } as const;
 
 /** parseArgs with errors turned into one-line usage errors. */
-export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+) {
   try {
     return parseArgs({ args: argv, options, strict: true as const, allowPositionals: false as const });
   } catch (error) {
@@ -67,11 +70,15 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
 export function storeArgs(v: Record<string, unknown>): CommonStoreArgs {
   const endpoint = v['dynamodb-endpoint'] as string | undefined;
   if (endpoint !== undefined && endpoint !== 'aws' && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
-    throw new UsageError(`--dynamodb-endpoint: expected a URL like http://127.0.0.1:8000 or 'aws', got '${endpoint}'`);
+    throw new UsageError(
+      `--dynamodb-endpoint: expected a URL like http://127.0.0.1:8000 or 'aws', got '${endpoint}'`,
+    );
   }
   const table = (v['table'] as string | undefined) ?? DEFAULT_TABLE;
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) {
-    throw new UsageError(`--table: '${table}' is not a valid DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`);
+    throw new UsageError(
+      `--table: '${table}' is not a valid DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`,
+    );
   }
   return {
     config: (v['config'] as string | undefined) ?? DEFAULT_CONFIG,
@@ -93,7 +100,8 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
     return 0;
   }
   const args = storeArgs(v);
-  const concurrency = v.concurrency === undefined ? 128 : parseIntOption(v.concurrency, '--concurrency', 1, 4096);
+  const concurrency =
+    v.concurrency === undefined ? 128 : parseIntOption(v.concurrency, '--concurrency', 1, 4096);
   const colour = v['no-color'] === true ? false : useColour(io, io.stdout);
   const loaded = await loadLocalConfig(args.config, io);
   const opened = await openStore({ ...args, historyTtlDays: loaded.config.defaults.historyTtlDays });
@@ -108,7 +116,9 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
         results.length === 0
           ? 'no channel configured'
           : results.map((r) => (r.ok ? `${r.channel} ok` : `${r.channel} FAILED: ${r.error}`)).join(', ');
-      log(`ALERT ${alert.severity.toUpperCase()} ${terminalSafe(alert.endpoint)}${alert.address ? ` [${alert.address}]` : ''}: ${terminalSafe(alert.summary)} -> ${terminalSafe(where)}`);
+      log(
+        `ALERT ${alert.severity.toUpperCase()} ${terminalSafe(alert.endpoint)}${alert.address ? ` [${alert.address}]` : ''}: ${terminalSafe(alert.summary)} -> ${terminalSafe(where)}`,
+      );
     };
     const sink = localSink(local.notifiers, (alert, results) => {
       deliveries.push(...results);
@@ -131,7 +141,13 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
       loaded.endpoints,
       { concurrency, intervalMs: scheduleIntervalMs(loaded.config.schedule) },
     );
-    const { dispatched, results, judgement, failedChecks } = cycle;
+    const { dispatched, judgement, failedChecks } = cycle;
+    const order = new Map(loaded.endpoints.map((e, i) => [e.id, i]));
+    const results = [...cycle.results].sort(
+      (a, b) =>
+        (order.get(a.target) ?? 0) - (order.get(b.target) ?? 0) ||
+        (a.address ?? '').localeCompare(b.address ?? ''),
+    );
     if (v.json) for (const r of results) io.stdout.write(`${toJsonLine(r)}\n`);
     else {
       io.stdout.write(renderTable(results, { colour }));

@@ -53,7 +53,17 @@ export async function runStatusCommand(argv: string[], io: CliIo): Promise<numbe
     }
     const now = Date.now();
     const colour = useColour(io, io.stdout);
-    const header = ['ENDPOINT', 'ADDRESS', 'STATUS', 'DAYS', 'EXPIRES', 'LAST CHECK', 'LAST OK', 'FAILS', 'FINDINGS'];
+    const header = [
+      'ENDPOINT',
+      'ADDRESS',
+      'STATUS',
+      'DAYS',
+      'EXPIRES',
+      'LAST CHECK',
+      'LAST OK',
+      'FAILS',
+      'FINDINGS',
+    ];
     const rows = states.map((s) => [
       terminalSafe(s.endpointName === s.endpointId ? s.endpointId : `${s.endpointName} (${s.endpointId})`),
       s.address ?? '-',

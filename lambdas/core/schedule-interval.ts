@@ -38,7 +38,9 @@ export function scheduleIntervalMs(expression: string): number {
   }
   const fields = (cron[1] ?? '').trim().split(/\s+/);
   if (fields.length !== 6) {
-    throw new ScheduleExpressionError(`schedule '${expression}': a cron expression has 6 fields, found ${fields.length}`);
+    throw new ScheduleExpressionError(
+      `schedule '${expression}': a cron expression has 6 fields, found ${fields.length}`,
+    );
   }
   const [minute = '', hour = '', , , dow = ''] = fields;
   const minutes = expandField(minute, 0, 59);
@@ -47,7 +49,8 @@ export function scheduleIntervalMs(expression: string): number {
   const firings = hours.flatMap((h) => minutes.map((m) => h * 60 + m)).sort((a, b) => a - b);
   if (firings.length <= 1) return singleDow(dow) ? 7 * UNIT_MS['day']! : UNIT_MS['day']!;
   let longest = (firings[0] ?? 0) + 1440 - (firings[firings.length - 1] ?? 0);
-  for (let i = 1; i < firings.length; i++) longest = Math.max(longest, (firings[i] ?? 0) - (firings[i - 1] ?? 0));
+  for (let i = 1; i < firings.length; i++)
+    longest = Math.max(longest, (firings[i] ?? 0) - (firings[i - 1] ?? 0));
   return longest * 60_000;
 }
 

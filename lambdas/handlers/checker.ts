@@ -28,7 +28,10 @@ export interface SqsBatchResponse {
 }
 
 const log = createLogger('checker');
-const store = new DynamoDbStateStore({ client: createDocumentClient().documentClient, tableName: requiredEnv('TABLE_NAME') });
+const store = new DynamoDbStateStore({
+  client: createDocumentClient().documentClient,
+  tableName: requiredEnv('TABLE_NAME'),
+});
 const trust = loadTrustStore({});
 const sns = new SNSClient({});
 const ALERT_TOPIC = 'alert-topic';
@@ -38,9 +41,10 @@ const topicNotifier = createNotifier(
   { type: 'sns', name: ALERT_TOPIC, topicArn: requiredEnv('ALERT_TOPIC_ARN'), minSeverity: 'info' },
   { sns },
 );
-const extraNotifiers = jsonEnv<{ name: string; topicArn: string; minSeverity: Severity }[]>('SNS_CHANNELS', []).map(
-  (c) => createNotifier({ type: 'sns', ...c } satisfies SnsChannel, { sns }),
-);
+const extraNotifiers = jsonEnv<{ name: string; topicArn: string; minSeverity: Severity }[]>(
+  'SNS_CHANNELS',
+  [],
+).map((c) => createNotifier({ type: 'sns', ...c } satisfies SnsChannel, { sns }));
 
 const sink: AlertSink = {
   async deliver(alert: Alert, channels) {
@@ -48,7 +52,8 @@ const sink: AlertSink = {
     if (channels === null || channels.includes(ALERT_TOPIC)) {
       results.push(...(await deliverAlerts([{ ...alert, channels: [] }], [topicNotifier])));
     }
-    const extras = channels === null ? extraNotifiers : extraNotifiers.filter((n) => channels.includes(n.channel.name));
+    const extras =
+      channels === null ? extraNotifiers : extraNotifiers.filter((n) => channels.includes(n.channel.name));
     results.push(...(await deliverAlerts([alert], extras)));
     return results;
   },

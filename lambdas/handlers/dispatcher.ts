@@ -16,7 +16,10 @@ import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('dispatcher');
 const endpoints = loadEndpoints(requiredEnv('CONFIG_FILE'));
-const store = new DynamoDbStateStore({ client: createDocumentClient().documentClient, tableName: requiredEnv('TABLE_NAME') });
+const store = new DynamoDbStateStore({
+  client: createDocumentClient().documentClient,
+  tableName: requiredEnv('TABLE_NAME'),
+});
 const queue = new SqsCheckQueue({ client: new SQSClient({}), queueUrl: requiredEnv('QUEUE_URL') });
 
 function loadEndpoints(file: string): Endpoint[] {

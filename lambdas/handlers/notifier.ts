@@ -44,7 +44,9 @@ async function resolveChannel(c: ChannelEnv): Promise<Channel> {
 }
 
 function getNotifiers(): Promise<Notifier[]> {
-  notifiers ??= Promise.all(channelEnv.map(resolveChannel)).then((channels) => channels.map((c) => createNotifier(c, {})));
+  notifiers ??= Promise.all(channelEnv.map(resolveChannel)).then((channels) =>
+    channels.map((c) => createNotifier(c, {})),
+  );
   notifiers.catch(() => {
     notifiers = undefined;
   });

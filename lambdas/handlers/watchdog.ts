@@ -14,7 +14,10 @@ import { resolveSecret, type SecretReference } from './runtime/secrets';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('watchdog');
-const store = new DynamoDbStateStore({ client: createDocumentClient().documentClient, tableName: requiredEnv('TABLE_NAME') });
+const store = new DynamoDbStateStore({
+  client: createDocumentClient().documentClient,
+  tableName: requiredEnv('TABLE_NAME'),
+});
 const ops = createNotifier(
   { type: 'sns', name: 'ops-topic', topicArn: requiredEnv('OPS_TOPIC_ARN'), minSeverity: 'info' },
   { sns: new SNSClient({}) },
@@ -62,7 +65,9 @@ export async function handler(_event: unknown): Promise<{ judged: number; stale:
   const soonest = Math.min(...states.map((s) => s.state.daysLeft ?? Number.POSITIVE_INFINITY));
   emitMetrics([
     { name: MetricNames.StaleEndpoints, value: report.stale.length },
-    ...(Number.isFinite(soonest) ? [{ name: MetricNames.SoonestDaysToExpiry, value: soonest, unit: 'None' as const }] : []),
+    ...(Number.isFinite(soonest)
+      ? [{ name: MetricNames.SoonestDaysToExpiry, value: soonest, unit: 'None' as const }]
+      : []),
   ]);
   return { judged: report.judged.length, stale: report.stale.length };
 }

@@ -37,7 +37,11 @@ export async function checkTarget(target: Target, opts: CheckOptions): Promise<C
 }
 
 /** Check one already-resolved address of a target (the checker Lambda's unit of work). */
-export async function checkAddress(target: Target, address: string, opts: CheckOptions): Promise<CheckResult> {
+export async function checkAddress(
+  target: Target,
+  address: string,
+  opts: CheckOptions,
+): Promise<CheckResult> {
   const now = opts.now ?? (() => new Date());
   const startedAt = now();
   try {
@@ -102,7 +106,9 @@ function internalFailure(
     status: 'error',
     daysLeft: null,
     notAfter: null,
-    findings: [{ code: 'CHECK_FAILED', severity: 'critical', message: `certwatch failed internally: ${reason}` }],
+    findings: [
+      { code: 'CHECK_FAILED', severity: 'critical', message: `certwatch failed internally: ${reason}` },
+    ],
     chain: [],
     protocol: null,
     cipher: null,

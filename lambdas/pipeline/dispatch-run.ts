@@ -16,7 +16,10 @@ export interface DispatchDeps {
   readonly queue: CheckQueue;
   readonly now: () => Date;
   /** Resolves a host's addresses; defaults to the probe's bounded DNS resolver. */
-  readonly resolve?: (host: string, timeoutMs: number) => Promise<{ addresses: string[] } | { error: string }>;
+  readonly resolve?: (
+    host: string,
+    timeoutMs: number,
+  ) => Promise<{ addresses: string[] } | { error: string }>;
   readonly newRunId?: () => string;
 }
 
@@ -65,10 +68,25 @@ export async function dispatchRun(
       }
       const resolved = await resolve(endpoint.host, endpoint.timeoutMs);
       if ('error' in resolved) {
-        return [{ v: 1 as const, runId, endpointId: endpoint.id, address: null, dnsError: resolved.error, dispatchedAt }];
+        return [
+          {
+            v: 1 as const,
+            runId,
+            endpointId: endpoint.id,
+            address: null,
+            dnsError: resolved.error,
+            dispatchedAt,
+          },
+        ];
       }
       const addresses = opts.firstAddressOnly ? resolved.addresses.slice(0, 1) : resolved.addresses;
-      return addresses.map((address) => ({ v: 1 as const, runId, endpointId: endpoint.id, address, dispatchedAt }));
+      return addresses.map((address) => ({
+        v: 1 as const,
+        runId,
+        endpointId: endpoint.id,
+        address,
+        dispatchedAt,
+      }));
     },
     // A resolver bug must not drop the endpoint: it is still checked, as a DNS failure.
     (error, endpoint) => [

@@ -120,7 +120,9 @@ export async function processCheck(deps: ProcessCheckDeps, msg: CheckMessage): P
       return { status: 'checked', result, state: next, alerts, deliveries };
     }
   }
-  throw new StateConflictError(`state of ${key} kept changing under ${MAX_SAVE_ATTEMPTS} attempts; retry the check`);
+  throw new StateConflictError(
+    `state of ${key} kept changing under ${MAX_SAVE_ATTEMPTS} attempts; retry the check`,
+  );
 }
 
 async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMessage): Promise<CheckResult> {

@@ -9,7 +9,12 @@ import type { CheckResult, Endpoint } from '../core/model';
 import type { StateStore } from '../store/state-store';
 import type { CheckMessage, CheckQueue } from './check-message';
 import { type DispatchDeps, type DispatchResult, dispatchRun } from './dispatch-run';
-import { type AlertSink, type ProcessCheckDeps, type ProcessCheckOutcome, processCheck } from './process-check';
+import {
+  type AlertSink,
+  type ProcessCheckDeps,
+  type ProcessCheckOutcome,
+  processCheck,
+} from './process-check';
 import { type RunJudgement, runWatchdog, type WatchdogReport } from './watchdog';
 
 /** Collects dispatched messages in memory; the cycle processes them right after dispatch. */

@@ -54,10 +54,12 @@ export function findStaleEndpoints(
   const firstSeen = new Map<string, string>();
   for (const s of states) {
     const prev = newest.get(s.endpointId) ?? null;
-    if (s.lastSuccessAt !== null && (prev === null || s.lastSuccessAt > prev)) newest.set(s.endpointId, s.lastSuccessAt);
+    if (s.lastSuccessAt !== null && (prev === null || s.lastSuccessAt > prev))
+      newest.set(s.endpointId, s.lastSuccessAt);
     else if (!newest.has(s.endpointId)) newest.set(s.endpointId, prev);
     const seen = s.failingSince ?? s.lastCheckedAt;
-    if (!firstSeen.has(s.endpointId) || seen < (firstSeen.get(s.endpointId) ?? seen)) firstSeen.set(s.endpointId, seen);
+    if (!firstSeen.has(s.endpointId) || seen < (firstSeen.get(s.endpointId) ?? seen))
+      firstSeen.set(s.endpointId, seen);
   }
   const cutoff = now.getTime() - maxAgeMs;
   return endpoints
@@ -90,7 +92,10 @@ export function incompleteRunAlert(j: RunJudgement, now: Date): Alert {
     issuer: null,
     findings: [],
     summary: `certwatch run ${j.runId} incomplete: ${j.completed} of ${j.expected} checks completed, ${missing} endpoint${missing === 1 ? '' : 's'} not checked`,
-    detail: missing > 0 ? `Not checked in this run: ${listNames(j.unchecked)}.` : 'Some dispatched checks never completed.',
+    detail:
+      missing > 0
+        ? `Not checked in this run: ${listNames(j.unchecked)}.`
+        : 'Some dispatched checks never completed.',
     action:
       'Look at the checker errors and the check queue DLQ; certificates of the endpoints above are not being watched until this is fixed.',
     occurredAt: now.toISOString(),
@@ -116,7 +121,8 @@ export function staleEndpointsAlert(stale: readonly StaleEndpoint[], now: Date, 
     findings: [],
     summary: `${stale.length} endpoint${stale.length === 1 ? '' : 's'} without a successful certificate check for over ${hours} h`,
     detail: `Stale: ${listNames(stale)}.`,
-    action: 'Check whether these endpoints are reachable from the monitor and whether the checker is running.',
+    action:
+      'Check whether these endpoints are reachable from the monitor and whether the checker is running.',
     occurredAt: now.toISOString(),
     owner: null,
     channels: [],
@@ -159,7 +165,10 @@ export async function runWatchdog(deps: WatchdogDeps, opts: WatchdogOptions): Pr
     else if (deps.heartbeat) await deps.heartbeat();
     await deps.store.finishRun(run.runId, now.toISOString());
   }
-  const [endpoints, states] = await Promise.all([deps.store.listEndpoints(), deps.store.listAllAddressStates()]);
+  const [endpoints, states] = await Promise.all([
+    deps.store.listEndpoints(),
+    deps.store.listAllAddressStates(),
+  ]);
   const maxAgeMs = 2 * opts.intervalMs;
   const stale = findStaleEndpoints(
     endpoints,

@@ -84,7 +84,11 @@ export class ServerFlightSniffer {
 
   /** Input bytes currently held for parsing; never more than `maxBytes`. */
   get retainedBytes(): number {
-    return this.records.length + this.handshake.length + this.sealed.reduce((sum, r) => sum + r.payload.length + 5, 0);
+    return (
+      this.records.length +
+      this.handshake.length +
+      this.sealed.reduce((sum, r) => sum + r.payload.length + 5, 0)
+    );
   }
 
   /** Feed bytes as they arrive from the server. Never throws. */

@@ -33,7 +33,9 @@ export class SqsCheckQueue implements CheckQueue {
     );
     const failed = failures.flat();
     if (failed.length > 0) {
-      throw new QueueSendError(`${failed.length} check messages could not be queued: ${failed.slice(0, 3).join('; ')}`);
+      throw new QueueSendError(
+        `${failed.length} check messages could not be queued: ${failed.slice(0, 3).join('; ')}`,
+      );
     }
   }
 

@@ -28,7 +28,13 @@ async function cli(argv: string[], cwd?: string) {
 
 describe('certwatch check', () => {
   const pki = makePki();
-  const soon = makeCert({ cn: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], issuer: pki.intermediate, notAfter: daysFromNow(20.5) });
+  const soon = makeCert({
+    cn: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    issuer: pki.intermediate,
+    notAfter: daysFromNow(20.5),
+  });
   const expired = makeCert({
     cn: 'localhost',
     dnsNames: ['localhost'],
@@ -43,7 +49,10 @@ describe('certwatch check', () => {
   let caFile: string;
 
   async function serve(name: string, leaf: TestCert) {
-    const server = createServer({ cert: leaf.certPem + pki.intermediate.certPem, key: leaf.key.privateKeyPem });
+    const server = createServer({
+      cert: leaf.certPem + pki.intermediate.certPem,
+      key: leaf.key.privateKeyPem,
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     servers.push(server);
     ports[name] = (server.address() as AddressInfo).port;
@@ -69,16 +78,32 @@ describe('certwatch check', () => {
     // Assess
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^TARGET\s+ADDRESS\s+STATUS\s+DAYS\s+EXPIRES\s+ISSUER\s+FINDINGS$/m);
-    expect(r.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${ports.ok}\\s+127\\.0\\.0\\.1\\s+ok\\s+\\d+\\s+\\d{4}-\\d\\d-\\d\\d\\s+certwatch Test Intermediate\\s+-`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `127\\.0\\.0\\.1:${ports.ok}\\s+127\\.0\\.0\\.1\\s+ok\\s+\\d+\\s+\\d{4}-\\d\\d-\\d\\d\\s+certwatch Test Intermediate\\s+-`,
+      ),
+    );
     expect(r.stdout).toMatch(/1 address checked: 1 ok/);
     expect(r.stdout).not.toContain('\x1b[');
   });
 
   it('exits 1 when the worst result is a warning and 2 when one is expired', async () => {
-    const warn = await cli(['check', '--ca-file', caFile, `127.0.0.1:${ports.ok}`, `127.0.0.1:${ports.soon}`]);
+    const warn = await cli([
+      'check',
+      '--ca-file',
+      caFile,
+      `127.0.0.1:${ports.ok}`,
+      `127.0.0.1:${ports.soon}`,
+    ]);
     expect(warn.code).toBe(1);
     expect(warn.stdout).toMatch(/warning\s+20\s/);
-    const crit = await cli(['check', '--ca-file', caFile, `127.0.0.1:${ports.soon}`, `127.0.0.1:${ports.expired}`]);
+    const crit = await cli([
+      'check',
+      '--ca-file',
+      caFile,
+      `127.0.0.1:${ports.soon}`,
+      `127.0.0.1:${ports.expired}`,
+    ]);
     expect(crit.code).toBe(2);
     expect(crit.stdout).toMatch(/expired\s+-3\s/);
     expect(crit.stdout).toMatch(/EXPIRED: /);
@@ -93,7 +118,18 @@ describe('certwatch check', () => {
     const obj = JSON.parse(lines[0] ?? '{}');
     expect(Object.keys(obj)).toEqual(
       expect.arrayContaining([
-        'target', 'host', 'port', 'address', 'servername', 'status', 'daysLeft', 'notAfter', 'findings', 'chain', 'protocol', 'durationMs',
+        'target',
+        'host',
+        'port',
+        'address',
+        'servername',
+        'status',
+        'daysLeft',
+        'notAfter',
+        'findings',
+        'chain',
+        'protocol',
+        'durationMs',
       ]),
     );
     expect(obj).toMatchObject({
@@ -108,9 +144,25 @@ describe('certwatch check', () => {
     });
     expect(obj.chain).toHaveLength(2);
     expect(Object.keys(obj.chain[0]).sort()).toEqual(
-      ['fingerprintSha256', 'issuer', 'keyBits', 'keyType', 'notAfter', 'notBefore', 'selfSigned', 'serialNumber', 'signatureAlgorithm', 'subject'].sort(),
+      [
+        'fingerprintSha256',
+        'issuer',
+        'keyBits',
+        'keyType',
+        'notAfter',
+        'notBefore',
+        'selfSigned',
+        'serialNumber',
+        'signatureAlgorithm',
+        'subject',
+      ].sort(),
     );
-    expect(obj.chain[0]).toMatchObject({ keyType: 'RSA', keyBits: 2048, signatureAlgorithm: 'sha256WithRSAEncryption', selfSigned: false });
+    expect(obj.chain[0]).toMatchObject({
+      keyType: 'RSA',
+      keyBits: 2048,
+      signatureAlgorithm: 'sha256WithRSAEncryption',
+      selfSigned: false,
+    });
   });
 
   it('reads targets from a file with comments and blank lines', async () => {
@@ -130,8 +182,14 @@ describe('certwatch check', () => {
     [['check', 'example.com:99999'], /argument 1: .*port/i],
     [['check', '--timeout', 'soon', 'example.com'], /--timeout: expected a duration/],
     [['check', '--concurrency', '0', 'example.com'], /--concurrency: must be between 1/],
-    [['check', '--warn-days', '5', '--critical-days', '9', 'example.com'], /--critical-days \(9\) must not exceed --warn-days \(5\)/],
-    [['check', '--file', '/nonexistent/targets.txt'], /--file \/nonexistent\/targets.txt: cannot read target list \(no such file\)/],
+    [
+      ['check', '--warn-days', '5', '--critical-days', '9', 'example.com'],
+      /--critical-days \(9\) must not exceed --warn-days \(5\)/,
+    ],
+    [
+      ['check', '--file', '/nonexistent/targets.txt'],
+      /--file \/nonexistent\/targets.txt: cannot read target list \(no such file\)/,
+    ],
     [['check', '--ca-file', '/nonexistent/ca.pem', 'example.com'], /--ca-file .*cannot read/],
     [['check', '--bogus', 'example.com'], /bogus/],
     [['frobnicate'], /unknown command 'frobnicate'/],

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadTrustStore } from '../../lambdas/cert/trust-store';
-import { type Alert, type CheckResult, type DeliveryResult, type Endpoint, addressKey } from '../../lambdas/core/model';
+import {
+  type Alert,
+  type CheckResult,
+  type DeliveryResult,
+  type Endpoint,
+  addressKey,
+} from '../../lambdas/core/model';
 import type { CheckMessage } from '../../lambdas/pipeline/check-message';
 import { type AlertSink, processCheck } from '../../lambdas/pipeline/process-check';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
@@ -107,7 +113,13 @@ describe('processCheck', () => {
   it('sends nothing again when the same check is delivered twice', async () => {
     // Prepare
     const sink = recordingSink();
-    const deps = { store: embedded.store, sink, trust, now: () => new Date(NOW), check: async () => result(id) };
+    const deps = {
+      store: embedded.store,
+      sink,
+      trust,
+      now: () => new Date(NOW),
+      check: async () => result(id),
+    };
     await embedded.store.createRun({ runId: 'r1', startedAt: new Date(NOW).toISOString(), expected: 1 });
     // Act
     const first = await processCheck(deps, message('r1'));
@@ -122,10 +134,19 @@ describe('processCheck', () => {
   it('lets exactly one of two concurrent deliveries of the same check alert', async () => {
     // Prepare
     const sink = recordingSink();
-    const deps = { store: embedded.store, sink, trust, now: () => new Date(NOW), check: async () => result(id) };
+    const deps = {
+      store: embedded.store,
+      sink,
+      trust,
+      now: () => new Date(NOW),
+      check: async () => result(id),
+    };
     await embedded.store.createRun({ runId: 'r2', startedAt: new Date(NOW).toISOString(), expected: 1 });
     // Act
-    const outcomes = await Promise.all([processCheck(deps, message('r2')), processCheck(deps, message('r2'))]);
+    const outcomes = await Promise.all([
+      processCheck(deps, message('r2')),
+      processCheck(deps, message('r2')),
+    ]);
     // Assess
     expect(outcomes.map((o) => o.status).sort()).toEqual(['checked', 'duplicate']);
     expect(sink.sent).toHaveLength(1);
@@ -167,7 +188,14 @@ describe('processCheck', () => {
     const sink = recordingSink();
     sink.failNext = 1;
     let t = NOW;
-    const deps = { store: embedded.store, sink, trust, now: () => new Date(t), check: async () => result(id), outboxLeaseMs: 60_000 };
+    const deps = {
+      store: embedded.store,
+      sink,
+      trust,
+      now: () => new Date(t),
+      check: async () => result(id),
+      outboxLeaseMs: 60_000,
+    };
     await embedded.store.createRun({ runId: 'r4', startedAt: new Date(NOW).toISOString(), expected: 1 });
     // Act
     const first = await processCheck(deps, message('r4'));
@@ -189,7 +217,13 @@ describe('processCheck', () => {
   it('counts a check of an endpoint removed after dispatch without failing', async () => {
     // Prepare
     const sink = recordingSink();
-    const deps = { store: embedded.store, sink, trust, now: () => new Date(NOW), check: async () => result(id) };
+    const deps = {
+      store: embedded.store,
+      sink,
+      trust,
+      now: () => new Date(NOW),
+      check: async () => result(id),
+    };
     await embedded.store.createRun({ runId: 'r5', startedAt: new Date(NOW).toISOString(), expected: 1 });
     // Act
     const outcome = await processCheck(deps, { ...message('r5'), endpointId: 'gone.example:443' });

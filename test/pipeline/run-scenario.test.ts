@@ -35,8 +35,12 @@ describe('runCycle across runs (faked clock)', () => {
   let t = realNow;
   const now = () => new Date(t);
 
-  const chainOf = (leaf: typeof renewed) => ({ cert: leaf.certPem + pki.intermediate.certPem, key: leaf.key.privateKeyPem });
-  const listen = (p: number) => new Promise<void>((resolve) => server.listen(p, '127.0.0.1', () => resolve()));
+  const chainOf = (leaf: typeof renewed) => ({
+    cert: leaf.certPem + pki.intermediate.certPem,
+    key: leaf.key.privateKeyPem,
+  });
+  const listen = (p: number) =>
+    new Promise<void>((resolve) => server.listen(p, '127.0.0.1', () => resolve()));
   const stop = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -76,10 +80,21 @@ describe('runCycle across runs (faked clock)', () => {
     };
     const secret = 'scenario-secret';
     const notifier = createNotifier(
-      { type: 'webhook', name: 'hook', url: receiver.url('/hook'), secret, signatureHeader: 'X-Certwatch-Signature', minSeverity: 'info' },
+      {
+        type: 'webhook',
+        name: 'hook',
+        url: receiver.url('/hook'),
+        secret,
+        signatureHeader: 'X-Certwatch-Signature',
+        minSeverity: 'info',
+      },
       { now },
     );
-    const trust = loadTrustStore({ extraCaPem: pki.root.certPem, extraCaSource: 'test root', includeSystemRoots: false });
+    const trust = loadTrustStore({
+      extraCaPem: pki.root.certPem,
+      extraCaSource: 'test root',
+      includeSystemRoots: false,
+    });
     const deps = { store: embedded.store, sink: localSink([notifier]), trust, now };
     const run = async (atMs: number) => {
       t = atMs;
@@ -111,7 +126,9 @@ describe('runCycle across runs (faked clock)', () => {
 
     // Assess: the exact sequence the webhook server received
     const received = receiver.requests.map((r) => {
-      const body = r.json as { alert: { kind: string; severity: string; summary: string; daysLeft: number | null } };
+      const body = r.json as {
+        alert: { kind: string; severity: string; summary: string; daysLeft: number | null };
+      };
       expect(verifyWebhookSignature(r.body, r.headers, secret, t, 3650 * DAY).ok).toBe(true);
       return [body.alert.kind, body.alert.severity, body.alert.daysLeft, body.alert.summary];
     });

@@ -21,15 +21,35 @@ function systemError(code: string, message = `connect ${code} 192.0.2.1:443`): E
 }
 
 function opensslError(code: string, reason: string, library = 'SSL routines'): Error {
-  return Object.assign(new Error(`80:error:0A000000:${library}:fn:${reason}:file.c:1:\n`), { code, reason, library });
+  return Object.assign(new Error(`80:error:0A000000:${library}:fn:${reason}:file.c:1:\n`), {
+    code,
+    reason,
+    library,
+  });
 }
 
 describe('classifyProbeError', () => {
   it.each([
-    ['ECONNREFUSED', 'CONNECTION_REFUSED', 'cannot connect to 192.0.2.1:443: connection refused (ECONNREFUSED)'],
-    ['EHOSTUNREACH', 'CONNECTION_REFUSED', 'cannot connect to 192.0.2.1:443: host unreachable (EHOSTUNREACH)'],
-    ['ENETUNREACH', 'CONNECTION_REFUSED', 'cannot connect to 192.0.2.1:443: network unreachable (ENETUNREACH)'],
-    ['EADDRNOTAVAIL', 'CONNECTION_REFUSED', 'cannot connect to 192.0.2.1:443: address not available (EADDRNOTAVAIL)'],
+    [
+      'ECONNREFUSED',
+      'CONNECTION_REFUSED',
+      'cannot connect to 192.0.2.1:443: connection refused (ECONNREFUSED)',
+    ],
+    [
+      'EHOSTUNREACH',
+      'CONNECTION_REFUSED',
+      'cannot connect to 192.0.2.1:443: host unreachable (EHOSTUNREACH)',
+    ],
+    [
+      'ENETUNREACH',
+      'CONNECTION_REFUSED',
+      'cannot connect to 192.0.2.1:443: network unreachable (ENETUNREACH)',
+    ],
+    [
+      'EADDRNOTAVAIL',
+      'CONNECTION_REFUSED',
+      'cannot connect to 192.0.2.1:443: address not available (EADDRNOTAVAIL)',
+    ],
     ['ETIMEDOUT', 'TIMEOUT', 'TCP connection to 192.0.2.1:443 timed out (ETIMEDOUT)'],
     ['EWHATEVER', 'CONNECTION_REFUSED', 'cannot connect to 192.0.2.1:443: connect EWHATEVER 192.0.2.1:443'],
   ])('maps connect error %s to %s', (code, expected, message) => {
@@ -49,7 +69,10 @@ describe('classifyProbeError', () => {
     ],
     [
       'clean close mid-handshake',
-      systemError('ECONNRESET', 'Client network socket disconnected before secure TLS connection was established'),
+      systemError(
+        'ECONNRESET',
+        'Client network socket disconnected before secure TLS connection was established',
+      ),
       { bytesReceived: 90, looksLikeTls: true },
       '192.0.2.1:443 closed the connection during the TLS handshake',
     ],
@@ -83,22 +106,37 @@ describe('classifyProbeError', () => {
 
   it.each([
     ['the first bytes are not a TLS record', opensslError('ERR_SSL_WRONG_VERSION_NUMBER', 'x'), false],
-    ['OpenSSL says so before a whole header arrived', opensslError('ERR_SSL_WRONG_VERSION_NUMBER', 'x'), null],
+    [
+      'OpenSSL says so before a whole header arrived',
+      opensslError('ERR_SSL_WRONG_VERSION_NUMBER', 'x'),
+      null,
+    ],
     ['the record length is impossible', opensslError('ERR_SSL_PACKET_LENGTH_TOO_LONG', 'x'), null],
     ['the server closed after speaking something else', systemError('ECONNRESET'), false],
   ])('reports NOT_TLS when %s', (_, thrown, looksLikeTls) => {
     // Act
-    const error = classifyProbeError(thrown, { ...handshake, looksLikeTls, bytesReceived: 16, preview: 'SSH-2.0-OpenSSH_' });
+    const error = classifyProbeError(thrown, {
+      ...handshake,
+      looksLikeTls,
+      bytesReceived: 16,
+      preview: 'SSH-2.0-OpenSSH_',
+    });
 
     // Assess
-    expect(error).toEqual({ code: 'NOT_TLS', message: '192.0.2.1:443 did not answer with TLS (first bytes: "SSH-2.0-OpenSSH_")' });
+    expect(error).toEqual({
+      code: 'NOT_TLS',
+      message: '192.0.2.1:443 did not answer with TLS (first bytes: "SSH-2.0-OpenSSH_")',
+    });
   });
 });
 
 describe('timeoutError', () => {
   it.each([
     [connect, 'TCP connection not established with 192.0.2.1:443 within 500 ms'],
-    [{ ...handshake, bytesReceived: 8 }, 'TLS handshake not complete (8 bytes received) with 192.0.2.1:443 within 500 ms'],
+    [
+      { ...handshake, bytesReceived: 8 },
+      'TLS handshake not complete (8 bytes received) with 192.0.2.1:443 within 500 ms',
+    ],
     [
       { ...handshake, bytesReceived: 1800, certificatesReceived: 1 },
       'TLS handshake not complete (1800 bytes received) with 192.0.2.1:443 within 500 ms after the server sent 1 certificate',

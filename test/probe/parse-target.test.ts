@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatTargetId, ipAddressBytes, isIpLiteral, parseTarget, TargetParseError } from '../../lambdas/core/parse-target';
+import {
+  formatTargetId,
+  ipAddressBytes,
+  isIpLiteral,
+  parseTarget,
+  TargetParseError,
+} from '../../lambdas/core/parse-target';
 
 describe('parseTarget', () => {
   it.each([

@@ -63,7 +63,12 @@ function names(chain: readonly Uint8Array[]): string[] {
 /** What Node's own API reports for the same server, to show what the probe does differently. */
 function nodeLinkedChain(port: number): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false });
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      rejectUnauthorized: false,
+    });
     socket.on('error', reject);
     socket.on('secureConnect', () => {
       const chain: Buffer[] = [];
@@ -80,33 +85,36 @@ function nodeLinkedChain(port: number): Promise<Buffer[]> {
 
 describe('probeAddress', () => {
   describe('against a working TLS server', () => {
-    it.each(['TLSv1.2', 'TLSv1.3'] as const)('captures the chain in order, protocol and cipher over %s', async (version) => {
-      // Prepare
-      const server = await serve(
-        startTlsServer({
-          chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
-          keyPem: pki.leaf.key.privateKeyPem,
-          maxVersion: version,
-          minVersion: version,
-        }),
-      );
+    it.each(['TLSv1.2', 'TLSv1.3'] as const)(
+      'captures the chain in order, protocol and cipher over %s',
+      async (version) => {
+        // Prepare
+        const server = await serve(
+          startTlsServer({
+            chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
+            keyPem: pki.leaf.key.privateKeyPem,
+            maxVersion: version,
+            minVersion: version,
+          }),
+        );
 
-      // Act
-      const outcome = await probe(server);
+        // Act
+        const outcome = await probe(server);
 
-      // Assess
-      expect(outcome).toMatchObject({
-        host: 'localhost',
-        port: server.port,
-        address: '127.0.0.1',
-        servername: 'localhost',
-        protocol: version,
-        error: null,
-      });
-      expect(outcome.cipher).toMatch(/^TLS_[A-Z0-9_]+$/);
-      expect(names(outcome.chainDer)).toEqual(['leaf', 'intermediate']);
-      expect(outcome.durationMs).toBeGreaterThanOrEqual(0);
-    });
+        // Assess
+        expect(outcome).toMatchObject({
+          host: 'localhost',
+          port: server.port,
+          address: '127.0.0.1',
+          servername: 'localhost',
+          protocol: version,
+          error: null,
+        });
+        expect(outcome.cipher).toMatch(/^TLS_[A-Z0-9_]+$/);
+        expect(names(outcome.chainDer)).toEqual(['leaf', 'intermediate']);
+        expect(outcome.durationMs).toBeGreaterThanOrEqual(0);
+      },
+    );
 
     it.each(['TLSv1.2', 'TLSv1.3'] as const)(
       'reports the chain as sent, misordered and with an unrelated extra, over %s',
@@ -152,6 +160,25 @@ describe('probeAddress', () => {
         expect(names(outcome.chainDer)).toEqual(['leaf', 'stranger', 'intermediate']);
       },
     );
+
+    it('reads the TLS 1.3 flight after a HelloRetryRequest', async () => {
+      // Prepare
+      const server = await serve(
+        startTlsServer({
+          chainPem: [pki.leaf.certPem, stranger.certPem, pki.intermediate.certPem],
+          keyPem: pki.leaf.key.privateKeyPem,
+          minVersion: 'TLSv1.3',
+          ecdhCurve: 'P-256',
+        }),
+      );
+
+      // Act
+      const outcome = await probe(server);
+
+      // Assess
+      expect(outcome).toMatchObject({ protocol: 'TLSv1.3', error: null });
+      expect(names(outcome.chainDer)).toEqual(['leaf', 'stranger', 'intermediate']);
+    });
 
     it.each(['TLSv1', 'TLSv1.1'] as const)('still reads a server that only speaks %s', async (version) => {
       // Prepare
@@ -229,7 +256,12 @@ describe('probeAddress', () => {
       const outcome = await probe(closed);
 
       // Assess
-      expect(outcome).toMatchObject({ error: { code: 'CONNECTION_REFUSED' }, chainDer: [], protocol: null, cipher: null });
+      expect(outcome).toMatchObject({
+        error: { code: 'CONNECTION_REFUSED' },
+        chainDer: [],
+        protocol: null,
+        cipher: null,
+      });
       expect(outcome.error?.message).toContain(`127.0.0.1:${closed.port}`);
     });
   });
@@ -265,9 +297,9 @@ describe('probeAddress', () => {
       ['an HTTP response', NOT_TLS_PAYLOADS.http, 'after-client-hello', 'close', 'HTTP/1.1 400 Bad'],
       ['an SSH banner', NOT_TLS_PAYLOADS.ssh, 'on-connect', 'hang', 'SSH-2.0-OpenSSH_'],
       ['an SMTP greeting', NOT_TLS_PAYLOADS.smtp, 'on-connect', 'close', '220 mail.example'],
-    ] as const)('reports NOT_TLS for %s', async (_, payload, when, then, preview) => {
+    ] as const)('reports NOT_TLS for %s', async (_, payload, when, afterwards, preview) => {
       // Prepare
-      const server = await serve(startGarbageServer({ payload, when, then }));
+      const server = await serve(startGarbageServer({ payload, when, afterwards }));
 
       // Act
       const outcome = await probe(server);
@@ -280,9 +312,17 @@ describe('probeAddress', () => {
 
   describe('against servers that hang up', () => {
     it.each([
-      ['closes after the ClientHello', { mode: 'close' }, 'closed the connection before sending any TLS data'],
+      [
+        'closes after the ClientHello',
+        { mode: 'close' },
+        'closed the connection before sending any TLS data',
+      ],
       ['resets after the ClientHello', { mode: 'reset' }, 'reset the connection before sending any TLS data'],
-      ['closes after its ServerHello', { afterServerHello: true }, 'closed the connection during the TLS handshake'],
+      [
+        'closes after its ServerHello',
+        { afterServerHello: true },
+        'closed the connection during the TLS handshake',
+      ],
     ] as const)('reports HANDSHAKE_FAILED when the server %s', async (_, options, message) => {
       // Prepare
       const server = await serve(startClosingServer(options));
@@ -372,18 +412,21 @@ describe('probeAddress', () => {
       expect(outcome.chainDer.map((c) => Buffer.from(c))).toEqual([truncatedLeaf, pki.intermediate.der]);
     });
 
-    it.each(['TLSv1.2', 'TLSv1.3'] as const)('keeps bytes that are not DER at all over %s', async (version) => {
-      // Prepare
-      const junk = Buffer.from('-----BEGIN CERTIFICATE----- this is not DER');
-      const server = await serve(startRawCertificateServer({ version, certificates: [junk] }));
+    it.each(['TLSv1.2', 'TLSv1.3'] as const)(
+      'keeps bytes that are not DER at all over %s',
+      async (version) => {
+        // Prepare
+        const junk = Buffer.from('-----BEGIN CERTIFICATE----- this is not DER');
+        const server = await serve(startRawCertificateServer({ version, certificates: [junk] }));
 
-      // Act
-      const outcome = await probe(server);
+        // Act
+        const outcome = await probe(server);
 
-      // Assess
-      expect(outcome.error?.code).toBe('HANDSHAKE_FAILED');
-      expect(outcome.chainDer.map((c) => Buffer.from(c))).toEqual([junk]);
-    });
+        // Assess
+        expect(outcome.error?.code).toBe('HANDSHAKE_FAILED');
+        expect(outcome.chainDer.map((c) => Buffer.from(c))).toEqual([junk]);
+      },
+    );
 
     it('keeps the chain when the handshake stalls after the Certificate message', async () => {
       // Prepare

@@ -35,11 +35,15 @@ function mutation(random: () => number, pki: TestPki): Mutation {
   const int = (n: number) => Math.floor(random() * n);
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
   const chain = [pki.leaf.der, pki.intermediate.der];
-  const base = (hello: ClientHello) => (random() < 0.5 ? tls12ServerFlight(hello, chain) : tls13ServerFlight(hello, chain));
+  const base = (hello: ClientHello) =>
+    random() < 0.5 ? tls12ServerFlight(hello, chain) : tls13ServerFlight(hello, chain);
   const strategies: Mutation[] = [
     (hello) => {
       const flight = base(hello);
-      for (let flips = 1 + int(8); flips > 0; flips--) flight[int(flight.length)] ^= 1 + int(255);
+      for (let flips = 1 + int(8); flips > 0; flips--) {
+        const at = int(flight.length);
+        flight[at] = flight[at]! ^ (1 + int(255));
+      }
       return flight;
     },
     (hello) => {
@@ -96,8 +100,8 @@ describe('probeAddress under fuzzed server flights', () => {
     // Each connection gets the next mutation; the set of cases is fixed by the seed.
     let next = 0;
     const respond = (hello: ClientHello) => mutations[next++ % ITERATIONS]!(hello);
-    closing = await startScriptedServer({ respond, then: 'close' });
-    hanging = await startScriptedServer({ respond, then: 'hang' });
+    closing = await startScriptedServer({ respond, afterwards: 'close' });
+    hanging = await startScriptedServer({ respond, afterwards: 'hang' });
     process.on('unhandledRejection', onUnexpected);
     process.on('uncaughtException', onUnexpected);
   });

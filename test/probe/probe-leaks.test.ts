@@ -16,7 +16,14 @@ import {
 } from '../support/tls-test-servers';
 
 /** Handle kinds a probe could leave behind. */
-const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'TCPWRAP', 'TCPConnectWrap', 'Timeout', 'GetAddrInfoReqWrap'];
+const WATCHED = [
+  'TCPSocketWrap',
+  'TCPServerWrap',
+  'TCPWRAP',
+  'TCPConnectWrap',
+  'Timeout',
+  'GetAddrInfoReqWrap',
+];
 
 function watchedHandles(): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -46,8 +53,15 @@ describe('probe resource hygiene', () => {
     await refused.close();
     const stalling: TestServer[] = await Promise.all([startTarpit(), startTrickler({ intervalMs: 20 })]);
     const servers: TestServer[] = await Promise.all([
-      startTlsServer({ chainPem: [pki.leaf.certPem, pki.intermediate.certPem], keyPem: pki.leaf.key.privateKeyPem }),
-      startTlsServer({ chainPem: pki.leaf.certPem, keyPem: pki.leaf.key.privateKeyPem, maxVersion: 'TLSv1.2' }),
+      startTlsServer({
+        chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
+        keyPem: pki.leaf.key.privateKeyPem,
+      }),
+      startTlsServer({
+        chainPem: pki.leaf.certPem,
+        keyPem: pki.leaf.key.privateKeyPem,
+        maxVersion: 'TLSv1.2',
+      }),
       ...stalling,
       startGarbageServer({ payload: NOT_TLS_PAYLOADS.http }),
       startClosingServer({ mode: 'reset' }),

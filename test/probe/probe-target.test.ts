@@ -62,7 +62,10 @@ describe('probeTarget', () => {
     const lookup = lookupAnswering('::1', '127.0.0.1');
 
     // Act
-    const outcomes = await probeTarget(parseTarget(`multi.certwatch.test:${v4.port}`), { timeoutMs: 5000, lookup });
+    const outcomes = await probeTarget(parseTarget(`multi.certwatch.test:${v4.port}`), {
+      timeoutMs: 5000,
+      lookup,
+    });
 
     // Assess
     expect(lookup.calls).toEqual(['multi.certwatch.test']);
@@ -145,7 +148,10 @@ describe('probeTarget', () => {
         chainDer: [],
         protocol: null,
         cipher: null,
-        error: { code: 'DNS_ERROR', message: 'DNS lookup of gone.certwatch.test failed: no such host (ENOTFOUND)' },
+        error: {
+          code: 'DNS_ERROR',
+          message: 'DNS lookup of gone.certwatch.test failed: no such host (ENOTFOUND)',
+        },
         durationMs: expect.any(Number),
       },
     ]);

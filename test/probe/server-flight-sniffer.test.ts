@@ -217,7 +217,7 @@ describe('ServerFlightSniffer', () => {
     // Prepare
     const samples = Array.from({ length: 300 }, (_, i) => {
       const prefix = i % 3 === 0 ? Buffer.from([22, 3, 3]) : Buffer.alloc(0);
-      return Buffer.concat([prefix, randomBytes(1 + (i * 37) % 3000)]);
+      return Buffer.concat([prefix, randomBytes(1 + ((i * 37) % 3000))]);
     });
 
     // Act / Assess

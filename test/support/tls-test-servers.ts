@@ -117,6 +117,8 @@ export interface TlsServerOptions extends ListenOptions {
   readonly maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
   /** OpenSSL cipher string, e.g. 'TLS_CHACHA20_POLY1305_SHA256' or 'DEFAULT:@SECLEVEL=0'. */
   readonly ciphers?: string;
+  /** Key-exchange groups, e.g. 'P-256' to force a TLS 1.3 HelloRetryRequest (clients lead with X25519). */
+  readonly ecdhCurve?: string;
 }
 
 /** A real node:tls server. */
@@ -137,6 +139,7 @@ export async function startTlsServer(options: TlsServerOptions): Promise<TlsTest
     ...(options.minVersion ? { minVersion: options.minVersion } : {}),
     ...(options.maxVersion ? { maxVersion: options.maxVersion } : {}),
     ...(options.ciphers ? { ciphers: options.ciphers } : {}),
+    ...(options.ecdhCurve ? { ecdhCurve: options.ecdhCurve } : {}),
     SNICallback: (servername, callback) => {
       servernames.push(servername);
       callback(null);
@@ -207,7 +210,7 @@ export interface GarbageServerOptions extends ListenOptions {
   /** Speak first, like SSH and SMTP, or after the ClientHello, like HTTP. @default 'after-client-hello' */
   readonly when?: 'on-connect' | 'after-client-hello';
   /** What to do after sending. @default 'hang' */
-  readonly then?: 'close' | 'hang';
+  readonly afterwards?: 'close' | 'hang';
 }
 
 /** Answers with non-TLS bytes. */
@@ -216,7 +219,7 @@ export async function startGarbageServer(options: GarbageServerOptions): Promise
   const tracker = track(server);
   server.on('connection', (socket: Socket) => {
     const send = (): void => {
-      if (options.then === 'close') socket.end(options.payload);
+      if (options.afterwards === 'close') socket.end(options.payload);
       else socket.write(options.payload);
     };
     if (options.when === 'on-connect') send();
@@ -300,7 +303,7 @@ export interface RawCertificateServerOptions extends ListenOptions {
    * After the Certificate message: wait for the client to give up ('hang'), or close.
    * @default 'hang'
    */
-  readonly then?: 'hang' | 'close';
+  readonly afterwards?: 'hang' | 'close';
 }
 
 /**
@@ -338,7 +341,7 @@ export interface ScriptedServerOptions extends ListenOptions {
   /** Bytes to answer the n-th connection's ClientHello with. */
   readonly respond: (hello: ClientHello, connectionIndex: number) => Buffer;
   /** @default 'hang' */
-  readonly then?: 'hang' | 'close';
+  readonly afterwards?: 'hang' | 'close';
 }
 
 /** Answers each ClientHello with whatever `respond` returns: the basis of raw and fuzz servers. */
@@ -350,7 +353,7 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
     const index = connections++;
     onClientHello(socket, (hello) => {
       const answer = options.respond(hello, index);
-      if (options.then === 'close') socket.end(answer);
+      if (options.afterwards === 'close') socket.end(answer);
       else socket.write(answer);
     });
   });
@@ -553,7 +556,10 @@ export function buildTls13ServerFlight(
     sealed.push(header, cipher.update(inner), cipher.final(), cipher.getAuthTag());
   }
   const changeCipherSpec = Buffer.from([20, 3, 3, 0, 1, 1]);
-  return { bytes: Buffer.concat([handshakeRecords([serverHello]), changeCipherSpec, ...sealed]), serverHandshakeSecret };
+  return {
+    bytes: Buffer.concat([handshakeRecords([serverHello]), changeCipherSpec, ...sealed]),
+    serverHandshakeSecret,
+  };
 }
 
 function u16(value: number): Buffer {

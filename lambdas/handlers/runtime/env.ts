@@ -5,7 +5,8 @@ export class ConfigurationError extends Error {
 
 export function requiredEnv(name: string): string {
   const value = process.env[name];
-  if (value === undefined || value === '') throw new ConfigurationError(`environment variable ${name} is required`);
+  if (value === undefined || value === '')
+    throw new ConfigurationError(`environment variable ${name} is required`);
   return value;
 }
 
@@ -18,7 +19,8 @@ export function numberEnv(name: string, fallback: number): number {
   const raw = optionalEnv(name);
   if (raw === null) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigurationError(`environment variable ${name} must be a positive number, got '${raw}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ConfigurationError(`environment variable ${name} must be a positive number, got '${raw}'`);
   return n;
 }
 

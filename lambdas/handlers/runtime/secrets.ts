@@ -19,16 +19,20 @@ export function resolveSecret(ref: SecretReference, what: string): Promise<strin
     client ??= new SecretsManagerClient({});
     value = client.send(new GetSecretValueCommand({ SecretId: ref.secretArn })).then((out) => {
       const raw = out.SecretString;
-      if (raw === undefined) throw new ConfigurationError(`${what}: secret ${ref.secretArn} has no string value`);
+      if (raw === undefined)
+        throw new ConfigurationError(`${what}: secret ${ref.secretArn} has no string value`);
       if (ref.jsonKey === undefined) return raw.trim();
       let parsed: unknown;
       try {
         parsed = JSON.parse(raw);
       } catch {
-        throw new ConfigurationError(`${what}: secret ${ref.secretArn} is not JSON, cannot read key '${ref.jsonKey}'`);
+        throw new ConfigurationError(
+          `${what}: secret ${ref.secretArn} is not JSON, cannot read key '${ref.jsonKey}'`,
+        );
       }
       const v = (parsed as Record<string, unknown>)[ref.jsonKey];
-      if (typeof v !== 'string') throw new ConfigurationError(`${what}: key '${ref.jsonKey}' missing in secret ${ref.secretArn}`);
+      if (typeof v !== 'string')
+        throw new ConfigurationError(`${what}: key '${ref.jsonKey}' missing in secret ${ref.secretArn}`);
       return v.trim();
     });
     // A failed lookup is retried on the next invocation rather than cached forever.

@@ -14,11 +14,16 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(service: string, write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
+export function createLogger(
+  service: string,
+  write: (line: string) => void = (l) => process.stdout.write(l),
+): Logger {
   const min = LEVELS[(process.env['LOG_LEVEL']?.toUpperCase() as Level) ?? 'INFO'] ?? LEVELS.INFO;
   const log = (level: Level, message: string, fields: Record<string, unknown> = {}) => {
     if (LEVELS[level] < min) return;
-    write(`${JSON.stringify({ timestamp: new Date().toISOString(), level, service, message, ...serialise(fields) })}\n`);
+    write(
+      `${JSON.stringify({ timestamp: new Date().toISOString(), level, service, message, ...serialise(fields) })}\n`,
+    );
   };
   return {
     debug: (m, f) => log('DEBUG', m, f),
