@@ -15,7 +15,7 @@ import { CertwatchDashboard } from './dashboard';
 import { DeploymentConfigError } from './deployment-config-error';
 import { MonitorAlarms, type MonitorThresholds, notifySns } from './monitor-alarms';
 import { encryptedQueue } from './queues';
-import { scheduleIntervalMs } from './schedule-interval';
+import { scheduleIntervalMs } from '../lambdas/core/schedule-interval';
 import { type SecretRef, SecretReferences } from './secret-refs';
 import { StateTable } from './state-table';
 import { RunWatchdog } from './watchdog';

@@ -8,7 +8,7 @@ import {
 import type { ChatChannelSpec } from './alerting';
 import type { CertwatchSettings } from './certwatch-stack';
 import type { SnsChannelSpec } from './check-pipeline';
-import { ScheduleExpressionError, scheduleIntervalMs } from './schedule-interval';
+import { ScheduleExpressionError, scheduleIntervalMs } from '../lambdas/core/schedule-interval';
 
 /**
  * The deployable settings of a validated config. Refuses, as a `ConfigError`

@@ -9,7 +9,7 @@
  * accepts trailing junk, and its messages are vague), so structure is judged here.
  */
 import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
+import { type Asn1, forge } from './forge-asn1';
 import type { ChainCertificate } from '../core/model';
 import { findDerProblem, hexTag, readTlv, type Tlv } from './der-reader';
 import { formatIp } from './ip-address';
@@ -64,10 +64,7 @@ export interface ParsedCertificate {
 
 const DER_OPTIONS = { strict: true, parseAllBytes: true, decodeBitStrings: false };
 /** forge's typings omit the options-object overload of fromDer. */
-const strictFromDer = forge.asn1.fromDer as unknown as (
-  bytes: string,
-  options: typeof DER_OPTIONS,
-) => forge.asn1.Asn1;
+const strictFromDer = forge.asn1.fromDer as unknown as (bytes: string, options: typeof DER_OPTIONS) => Asn1;
 const MAX_QUOTE = 48;
 const MAX_DN_LENGTH = 400;
 const MAX_SAN_ENTRIES = 1000;
@@ -124,7 +121,7 @@ function addReason(walk: Walk, reason: string): void {
 }
 
 /** Decodes exactly one TLV with forge; on failure explains precisely why. */
-function decode(walk: Walk, tlv: Tlv, what: string): forge.asn1.Asn1 | null {
+function decode(walk: Walk, tlv: Tlv, what: string): Asn1 | null {
   try {
     const bytes = walk.buf.toString('latin1', tlv.start, tlv.end);
     return strictFromDer(bytes, DER_OPTIONS);
@@ -138,15 +135,15 @@ function decode(walk: Walk, tlv: Tlv, what: string): forge.asn1.Asn1 | null {
   }
 }
 
-function children(node: forge.asn1.Asn1 | undefined): forge.asn1.Asn1[] {
+function children(node: Asn1 | undefined): Asn1[] {
   return node && Array.isArray(node.value) ? node.value : [];
 }
 
-function bytesOf(node: forge.asn1.Asn1 | undefined): string {
+function bytesOf(node: Asn1 | undefined): string {
   return node && typeof node.value === 'string' ? node.value : '';
 }
 
-function oidOf(node: forge.asn1.Asn1 | undefined): string | null {
+function oidOf(node: Asn1 | undefined): string | null {
   if (!node || node.tagClass !== forge.asn1.Class.UNIVERSAL || node.type !== T.OID) return null;
   const bytes = bytesOf(node);
   if (bytes.length === 0) return null;
@@ -157,7 +154,7 @@ function oidOf(node: forge.asn1.Asn1 | undefined): string | null {
   }
 }
 
-function isUniversal(node: forge.asn1.Asn1 | undefined, type: number): boolean {
+function isUniversal(node: Asn1 | undefined, type: number): boolean {
   return node !== undefined && node.tagClass === forge.asn1.Class.UNIVERSAL && node.type === type;
 }
 
@@ -171,7 +168,7 @@ interface ParsedName {
   readonly commonNames: string[];
 }
 
-function decodeString(node: forge.asn1.Asn1): string | null {
+function decodeString(node: Asn1): string | null {
   const raw = bytesOf(node);
   switch (node.type as number) {
     case 12: // UTF8String
@@ -205,7 +202,7 @@ function escapeDnValue(value: string): string {
     .replace(/^[ #]|[ ]$/g, (c) => `\\${c}`);
 }
 
-function parseName(walk: Walk, node: forge.asn1.Asn1, what: string): ParsedName | null {
+function parseName(walk: Walk, node: Asn1, what: string): ParsedName | null {
   if (!isUniversal(node, SEQUENCE_TYPE)) {
     addReason(walk, `${what} name is not a SEQUENCE`);
     return null;
@@ -253,7 +250,7 @@ const STRICT_GENERALIZED = /^\d{14}Z$/;
 const LENIENT_TIME = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:[.,]\d+)?(Z|[+-]\d{4})$/;
 
 /** Reads a UTCTime/GeneralizedTime, strictly by RFC 5280, leniently when it is merely odd. */
-function parseTime(walk: Walk, node: forge.asn1.Asn1 | undefined, field: string): Date | null {
+function parseTime(walk: Walk, node: Asn1 | undefined, field: string): Date | null {
   if (!node || node.tagClass !== forge.asn1.Class.UNIVERSAL) {
     addReason(walk, `${field} is missing`);
     return null;
@@ -317,7 +314,7 @@ interface ExtensionFacts {
   caIssuers: string[];
 }
 
-function parseSubjectAltName(walk: Walk, value: forge.asn1.Asn1, facts: ExtensionFacts): void {
+function parseSubjectAltName(walk: Walk, value: Asn1, facts: ExtensionFacts): void {
   if (!isUniversal(value, SEQUENCE_TYPE)) {
     addReason(walk, 'subjectAltName extension is not a SEQUENCE');
     return;
@@ -334,7 +331,7 @@ function parseSubjectAltName(walk: Walk, value: forge.asn1.Asn1, facts: Extensio
   }
 }
 
-function parseExtension(walk: Walk, node: forge.asn1.Asn1, seen: Set<string>, facts: ExtensionFacts): void {
+function parseExtension(walk: Walk, node: Asn1, seen: Set<string>, facts: ExtensionFacts): void {
   const parts = children(node);
   const oid = oidOf(parts[0]);
   if (!isUniversal(node, SEQUENCE_TYPE) || !oid || parts.length < 2 || parts.length > 3) {
@@ -367,7 +364,7 @@ function parseExtension(walk: Walk, node: forge.asn1.Asn1, seen: Set<string>, fa
       : oid === OID_BASIC_CONSTRAINTS
         ? 'basicConstraints'
         : 'authorityInfoAccess';
-  let inner: forge.asn1.Asn1;
+  let inner: Asn1;
   const raw = bytesOf(valueNode);
   try {
     inner = strictFromDer(raw, DER_OPTIONS);
@@ -458,7 +455,7 @@ function keyFactsFromKeyObject(key: KeyObject): KeyFacts {
 }
 
 /** Key facts straight from subjectPublicKeyInfo, for when no KeyObject could be made. */
-function keyFactsFromSpki(spki: forge.asn1.Asn1 | null): KeyFacts {
+function keyFactsFromSpki(spki: Asn1 | null): KeyFacts {
   const [algId, bits] = children(spki ?? undefined);
   const [algOid, params] = children(algId);
   const oid = oidOf(algOid);
@@ -484,7 +481,7 @@ interface AlgorithmFacts {
   readonly hash: string | null;
 }
 
-function signatureAlgorithm(algId: forge.asn1.Asn1 | null): AlgorithmFacts | null {
+function signatureAlgorithm(algId: Asn1 | null): AlgorithmFacts | null {
   const [oidNode, params] = children(algId ?? undefined);
   const oid = oidOf(oidNode);
   if (!oid) return null;
@@ -513,7 +510,7 @@ interface TbsFacts {
   notAfter: Date | null;
   validityRead: boolean;
   spkiTlv: Tlv | null;
-  spki: forge.asn1.Asn1 | null;
+  spki: Asn1 | null;
   extensionsPresent: boolean;
 }
 
@@ -535,7 +532,7 @@ const TBS_FIELD_TAGS: Record<TbsField, number> = {
   subjectPublicKeyInfo: T.SEQUENCE,
 };
 
-function readSerial(walk: Walk, node: forge.asn1.Asn1, tbs: TbsFacts): void {
+function readSerial(walk: Walk, node: Asn1, tbs: TbsFacts): void {
   const raw = Buffer.from(bytesOf(node), 'latin1');
   if (raw.length === 0) {
     addReason(walk, 'serial number is empty');
@@ -564,7 +561,7 @@ function readField(walk: Walk, field: TbsField, tlv: Tlv, tbs: TbsFacts): boolea
   return true;
 }
 
-function readFieldValue(walk: Walk, field: TbsField, tlv: Tlv, node: forge.asn1.Asn1, tbs: TbsFacts): void {
+function readFieldValue(walk: Walk, field: TbsField, tlv: Tlv, node: Asn1, tbs: TbsFacts): void {
   switch (field) {
     case 'serialNumber':
       readSerial(walk, node, tbs);
@@ -611,7 +608,7 @@ function readFieldValue(walk: Walk, field: TbsField, tlv: Tlv, node: forge.asn1.
  */
 function readTimesLeniently(walk: Walk, tlv: Tlv, tbs: TbsFacts): void {
   const quiet: Walk = { buf: walk.buf, reasons: [], truncated: walk.truncated };
-  const times: (forge.asn1.Asn1 | undefined)[] = [];
+  const times: (Asn1 | undefined)[] = [];
   let pos = tlv.contentStart;
   for (let i = 0; i < 2; i++) {
     const t = readTlv(walk.buf, pos, walk.buf.length);
@@ -819,7 +816,7 @@ function parseWithFingerprint(
     isCa: false,
     caIssuers: [],
   };
-  let outerAlg: forge.asn1.Asn1 | null = null;
+  let outerAlg: Asn1 | null = null;
 
   try {
     outerAlg = walkCertificate(walk, tbs, facts);
@@ -905,7 +902,7 @@ function parseWithFingerprint(
 }
 
 /** Outer Certificate SEQUENCE: header checks, then TBSCertificate, signatureAlgorithm, signatureValue. */
-function walkCertificate(walk: Walk, tbs: TbsFacts, facts: ExtensionFacts): forge.asn1.Asn1 | null {
+function walkCertificate(walk: Walk, tbs: TbsFacts, facts: ExtensionFacts): Asn1 | null {
   const { buf } = walk;
   if (buf.length === 0) {
     addReason(walk, 'empty certificate (0 bytes)');
@@ -949,7 +946,7 @@ function walkCertificate(walk: Walk, tbs: TbsFacts, facts: ExtensionFacts): forg
   }
 
   const algTlv = readTlv(buf, tbsTlv.end, limit);
-  let outerAlg: forge.asn1.Asn1 | null = null;
+  let outerAlg: Asn1 | null = null;
   if (typeof algTlv === 'string' || algTlv.end > limit) {
     if (!walk.truncated) addReason(walk, 'signatureAlgorithm is unreadable');
     return null;

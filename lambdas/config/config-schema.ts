@@ -173,7 +173,8 @@ const schedule = field((v) => {
     scheduleIntervalMs(v);
   } catch (error) {
     if (!(error instanceof ScheduleExpressionError)) throw error;
-    return new Invalid(error.message.replace(/^schedule '.*?': /, '') + `, got ${describeValue(v)}`);
+    const reason = error.message.startsWith(`${v}: `) ? error.message.slice(v.length + 2) : error.message;
+    return new Invalid(`${reason}, got ${describeValue(v)}`);
   }
   const cron = /^cron\((.*)\)$/.exec(v.trim());
   if (cron) {

@@ -5,7 +5,9 @@
  */
 import { MetricNames } from '../core/metric-names';
 import type { Channel, Severity } from '../core/model';
-import { createNotifier, deliverAlerts, type Notifier, parseSnsAlertEnvelope } from '../notify';
+import { deliverAlerts } from '../notify/deliver-alerts';
+import { createNotifier, type Notifier } from '../notify/notifiers';
+import { parseSnsAlertEnvelope } from '../notify/parse-sns-envelope';
 import { jsonEnv } from './runtime/env';
 import { resolveSecret, type SecretReference } from './runtime/secrets';
 import { createLogger, emitMetrics } from './runtime/telemetry';

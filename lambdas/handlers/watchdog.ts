@@ -5,7 +5,7 @@
  */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { MetricNames } from '../core/metric-names';
-import { createNotifier } from '../notify';
+import { createNotifier } from '../notify/notifiers';
 import { runWatchdog } from '../pipeline/watchdog';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';

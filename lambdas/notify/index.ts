@@ -4,7 +4,8 @@ export { type DeliverOptions, deliverAlerts, routesTo } from './deliver-alerts';
 export { type PostJsonOptions, type PostResult, postJson, redactUrl } from './http-delivery';
 export { createNotifier, type Notifier, NotifierConfigError, type NotifierDeps } from './notifiers';
 export { renderSlackMessage, type SlackMessage } from './render-slack';
-export { parseSnsAlertEnvelope, renderSnsPublish, type SnsAlertEnvelope } from './render-sns';
+export { parseSnsAlertEnvelope } from './parse-sns-envelope';
+export { renderSnsPublish, type SnsAlertEnvelope } from './render-sns';
 export { renderTeamsMessage, type TeamsMessage } from './render-teams';
 export {
   DEFAULT_SIGNATURE_HEADER,

@@ -3,21 +3,12 @@
  * subscription protocol gets a message made for it — a full plain-text body
  * for email, a one-line ASCII text for SMS, and a versioned JSON envelope for
  * the notifier Lambda, which recovers the structured {@link Alert} with
- * {@link parseSnsAlertEnvelope} and fans it out to the chat channels.
+ * `parseSnsAlertEnvelope` (parse-sns-envelope.ts) and fans it out to the chat channels.
  *
  * Pure functions, no I/O.
  */
 import type { MessageAttributeValue, PublishCommandInput } from '@aws-sdk/client-sns';
-import { z } from 'zod';
-import {
-  type Alert,
-  type AlertKind,
-  FINDING_CODES,
-  SEVERITY_RANK,
-  STATUS_RANK,
-  type Severity,
-  type Status,
-} from '../core/model';
+import type { Alert } from '../core/model';
 import { boundAlert, formatDate, formatInstant, KIND_LABEL, viewAlert } from './alert-view';
 import { singleLine, toPrintableAscii, truncate } from './text-safety';
 
@@ -110,55 +101,4 @@ export function renderSnsPublish(alert: Alert, topicArn: string): PublishCommand
       kind: attribute(alert.kind),
     },
   };
-}
-
-// Enumerations come from the model's exhaustive records, so a new kind or status cannot be forgotten here.
-const severities = z.enum(Object.keys(SEVERITY_RANK) as [Severity, ...Severity[]]);
-const statuses = z.enum(Object.keys(STATUS_RANK) as [Status, ...Status[]]);
-const kinds = z.enum(Object.keys(KIND_LABEL) as [AlertKind, ...AlertKind[]]);
-
-const findingSchema = z.object({
-  code: z.enum(FINDING_CODES),
-  severity: severities,
-  message: z.string(),
-  certIndex: z.number().int().nonnegative().optional(),
-});
-
-const alertSchema = z.object({
-  id: z.string().min(1),
-  kind: kinds,
-  severity: severities,
-  endpoint: z.string(),
-  endpointId: z.string(),
-  address: z.string().nullable(),
-  status: statuses,
-  daysLeft: z.number().int().nullable(),
-  notAfter: z.string().nullable(),
-  issuer: z.string().nullable(),
-  findings: z.array(findingSchema),
-  summary: z.string(),
-  detail: z.string(),
-  action: z.string(),
-  occurredAt: z.string(),
-  owner: z.string().nullable(),
-  channels: z.array(z.string()),
-});
-
-const envelopeSchema = z.object({ certwatch: z.literal(SNS_ENVELOPE_VERSION), alert: alertSchema });
-
-/**
- * Recovers the Alert from the message the notifier Lambda receives
- * (`event.Records[i].Sns.Message`). Returns null for anything that is not a
- * valid version-1 envelope; the caller must treat null as a failure (so the
- * record is retried or dead-lettered), never as "nothing to do".
- */
-export function parseSnsAlertEnvelope(message: string): Alert | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(message);
-  } catch {
-    return null;
-  }
-  const parsed = envelopeSchema.safeParse(json);
-  return parsed.success ? parsed.data.alert : null;
 }

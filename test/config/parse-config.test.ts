@@ -460,7 +460,7 @@ describe('parseConfig: errors name file, line, column and field', () => {
       name: 'a cron with both day fields set',
       yaml: 'schedule: cron(0 6 * * MON *)\nendpoints: [{ host: a.example }]\n',
       expected: [
-        'c.yaml:1:11: schedule: exactly one of day-of-month and day-of-week must be "?" in a cron expression, got "cron(0 6 * * MON *)"',
+        'c.yaml:1:11: schedule: one of day-of-month and day-of-week must be ?, got "cron(0 6 * * MON *)"',
       ],
     },
     {
@@ -518,7 +518,7 @@ describe('parseConfig: errors name file, line, column and field', () => {
 
     // Assess
     expect(lines).toEqual([
-      'c.yaml:1:11: schedule: expected rate(N minutes|hours|days) or cron(min hour day-of-month month day-of-week year), got "every day"',
+      'c.yaml:1:11: schedule: expected a recurring schedule, rate(N minutes|hours|days) or cron(min hour dom month dow year), got "every day"',
       'c.yaml:3:13: defaults.warnDays: expected a whole number of days from 0 to 3650, got "soon"',
       'c.yaml:6:11: endpoints[0].port: expected an integer 1-65535, got "https"',
       'c.yaml:7:5: endpoints[0].tagz: unknown key "tagz" (did you mean "tags"?)',

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../lambdas/core/model';
 import {
-  parseSnsAlertEnvelope,
   renderSnsEmail,
   renderSnsPublish,
   renderSnsSms,
   renderSnsSubject,
 } from '../../lambdas/notify/render-sns';
+import { parseSnsAlertEnvelope } from '../../lambdas/notify/parse-sns-envelope';
 import { makeTestAlert } from '../../lambdas/notify/test-alert';
 import { HOSTILE, hasLoneSurrogate, makeAlert, randomHostileString, seededRandom } from './alert-fixtures';
 

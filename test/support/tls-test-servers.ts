@@ -89,17 +89,30 @@ async function listen(server: Server, tracker: Tracker, options: ListenOptions):
   return { host, port, close };
 }
 
-/** Call `onHello` once per connection with the first complete ClientHello handshake message. */
+/**
+ * Call `onHello` once per connection with the first complete ClientHello handshake message.
+ * Anything unexpected (an unparsable hello, a throwing callback) just drops the connection:
+ * a test server must never crash the test process.
+ */
 function onClientHello(socket: Socket, onHello: (hello: ClientHello) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   const onData = (chunk: Buffer): void => {
     chunks.push(chunk);
     size += chunk.length;
-    const hello = parseClientHello(Buffer.concat(chunks));
-    if (hello || size > 65_536) socket.off('data', onData);
-    if (hello) onHello(hello);
-    else if (size > 65_536) socket.destroy();
+    try {
+      const hello = parseClientHello(Buffer.concat(chunks));
+      if (hello) {
+        socket.off('data', onData);
+        // Keep reading (and discarding) so the server notices when the client hangs up.
+        socket.resume();
+        onHello(hello);
+      } else if (size > 65_536) {
+        socket.destroy();
+      }
+    } catch {
+      socket.destroy();
+    }
   };
   socket.on('data', onData);
 }
@@ -194,7 +207,7 @@ export async function startTrickler(options: TricklerOptions = {}): Promise<Test
   return listen(server, tracker, options);
 }
 
-/** Canned non-TLS answers. */
+/** Canned non-TLS answers: what an HTTP, SSH or SMTP server says to a TLS client. */
 export const NOT_TLS_PAYLOADS = {
   http: Buffer.from(
     'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nBad Request',
