@@ -17,7 +17,7 @@ import { probeAddress } from '../lambdas/probe/probe-address';
 import { makePki } from '../test/support/cert-factory';
 import { startTlsServer } from '../test/support/tls-test-servers';
 
-const [handshakes = 2000, concurrency = 50] = process.argv.slice(3).map(Number);
+const [handshakes = 2000, concurrency = 50] = process.argv.slice(2).map(Number);
 
 async function serve(version: 'TLSv1.2' | 'TLSv1.3'): Promise<void> {
   const pki = makePki();

@@ -73,7 +73,7 @@ export interface AlertingProps {
   readonly secrets: SecretReferences;
   /**
    * Notifier timeout: covers every channel's delivery with retries.
-   * @default Duration.seconds(60)
+   * @default Duration.seconds(180)
    */
   readonly notifierTimeout?: Duration;
   /**
@@ -202,7 +202,8 @@ export class Alerting extends Construct {
       ...props.functionDefaults,
       handler: 'notifier',
       description: 'certwatch: delivers alerts from the alert topic to Slack, Teams and webhooks',
-      timeout: props.notifierTimeout ?? Duration.seconds(60),
+      // Worst-case HTTP delivery (4 attempts of 5 s plus Retry-After waits up to 30 s) is about 110 s.
+      timeout: props.notifierTimeout ?? Duration.seconds(180),
       memorySize: props.notifierMemorySize ?? 256,
       environment: { CHANNELS: stack.toJsonString(envChannels) },
       // Failed asynchronous invocations (after Lambda's own retries) are kept, not dropped.

@@ -37,6 +37,11 @@ export interface CertwatchSettings {
    */
   readonly checkerConcurrency?: number;
   /**
+   * Days each check result is kept in the history (DynamoDB TTL).
+   * @default 90
+   */
+  readonly historyTtlDays?: number;
+  /**
    * Probe deadline of endpoints without their own, in ms; the checker timeout is sized from the longest.
    * @default 10000
    */
@@ -143,6 +148,7 @@ export class CertwatchStack extends Stack {
       scheduleInterval: this.scheduleInterval,
       probeTimeoutMs,
       checkerConcurrency: settings.checkerConcurrency,
+      ...(settings.historyTtlDays === undefined ? {} : { historyTtlDays: settings.historyTtlDays }),
       scheduleDeadLetterQueue,
       functionDefaults,
     });

@@ -125,6 +125,11 @@ export interface CheckPipelineProps {
    */
   readonly checkerConcurrency?: number;
   /**
+   * Days the checker keeps each result in the history (DynamoDB TTL).
+   * @default 90
+   */
+  readonly historyTtlDays?: number;
+  /**
    * Upper bound for the SQS batch size; it shrinks when long probe deadlines require it.
    * @default 10
    */
@@ -233,6 +238,7 @@ export class CheckPipeline extends Construct {
       environment: {
         TABLE_NAME: props.stateTable.table.tableName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
+        HISTORY_TTL_DAYS: String(props.historyTtlDays ?? 90),
         SNS_CHANNELS: stack.toJsonString(
           snsChannels.map((c) => ({ name: c.name, topicArn: c.topicArn, minSeverity: c.minSeverity })),
         ),

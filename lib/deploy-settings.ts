@@ -57,6 +57,7 @@ export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
     timeZone: config.timezone,
     endpoints: resolveEndpoints(config),
     checkerConcurrency: config.checker.concurrency,
+    historyTtlDays: config.defaults.historyTtlDays,
     defaultTimeoutMs: config.defaults.timeoutMs,
     subscriptions: config.subscriptions,
     snsChannels,

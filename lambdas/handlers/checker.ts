@@ -14,7 +14,7 @@ import { parseCheckMessage } from '../pipeline/check-message';
 import { type AlertSink, processCheck } from '../pipeline/process-check';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
-import { jsonEnv, requiredEnv } from './runtime/env';
+import { jsonEnv, numberEnv, requiredEnv } from './runtime/env';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 interface SqsRecord {
