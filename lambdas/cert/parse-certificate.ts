@@ -992,3 +992,26 @@ function fallbackName(x509Name: string | undefined): string {
   if (!x509Name) return '(unreadable)';
   return displaySafe(x509Name.split('\n').reverse().join(', ')).slice(0, MAX_DN_LENGTH);
 }
+
+/**
+ * The normalised subject key of a certificate (as `ParsedCertificate.subjectKey`),
+ * computed from the subject Name alone: a DER walk to the field, then the same
+ * name normalisation. About a hundredth of a full parse, so a trust store can
+ * index ~150 roots at cold start and parse only the anchors a chain names.
+ */
+export function subjectKeyOf(der: Uint8Array): string | null {
+  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  const cert = readTlv(buf, 0, buf.length);
+  if (typeof cert === 'string') return null;
+  const tbs = readTlv(buf, cert.contentStart, Math.min(cert.end, buf.length));
+  if (typeof tbs === 'string') return null;
+  const limit = Math.min(tbs.end, buf.length);
+  let field = readTlv(buf, tbs.contentStart, limit);
+  // version [0] is optional; then serial, signature, issuer, validity, subject.
+  if (typeof field !== 'string' && field.tag === 0xa0) field = readTlv(buf, field.end, limit);
+  for (let skip = 0; skip < 4 && typeof field !== 'string'; skip++) field = readTlv(buf, field.end, limit);
+  if (typeof field === 'string' || field.end > limit) return null;
+  const walk: Walk = { buf, reasons: [], truncated: false };
+  const node = decode(walk, field, 'subject');
+  return node ? (parseName(walk, node, 'subject')?.key ?? null) : null;
+}

@@ -3,7 +3,7 @@
  * extra CA certificates (`--ca-file`), indexed by subject for issuer lookup.
  */
 import { rootCertificates } from 'node:tls';
-import { type ParsedCertificate, parseCertificate } from './parse-certificate';
+import { fingerprintOf, type ParsedCertificate, parseCertificate, subjectKeyOf } from './parse-certificate';
 
 /** An extra CA file could not be used. The message names the source and the block. */
 export class CaFileError extends Error {
@@ -13,51 +13,70 @@ export class CaFileError extends Error {
   }
 }
 
-/** Immutable set of trust anchors. Build one per process with {@link loadTrustStore} and share it. */
-export class TrustStore {
-  private readonly bySubject = new Map<string, ParsedCertificate[]>();
-  private readonly fingerprints = new Set<string>();
-  /** subject key + SPKI: a sent copy of a root (or a cross-signed twin) stands for the anchor itself. */
-  private readonly identities = new Set<string>();
-  readonly anchors: readonly ParsedCertificate[];
+/** An anchor known by its bytes and subject key; fully parsed only when a chain names its subject. */
+interface AnchorEntry {
+  readonly der: Uint8Array;
+  parsed: ParsedCertificate | null;
+}
 
-  constructor(anchors: readonly ParsedCertificate[]) {
-    const unique: ParsedCertificate[] = [];
+/**
+ * Immutable set of trust anchors. Build one per process with {@link loadTrustStore} and share it.
+ *
+ * Why lazy: fully parsing Node's ~150 bundled roots costs ~100 ms, all of it
+ * on a Lambda cold start, while a check only ever consults the anchors whose
+ * subject its chain names. The index needs just each root's subject key.
+ */
+export class TrustStore {
+  private readonly bySubject = new Map<string, AnchorEntry[]>();
+  private readonly fingerprints = new Set<string>();
+  private readonly entries: AnchorEntry[] = [];
+
+  constructor(anchors: readonly (ParsedCertificate | Uint8Array)[]) {
     for (const anchor of anchors) {
-      const fp = anchor.info.fingerprintSha256;
-      if (this.fingerprints.has(fp) || !anchor.x509 || anchor.subjectKey === null) continue;
+      const parsed = anchor instanceof Uint8Array ? null : anchor;
+      const der = parsed ? parsed.der : (anchor as Uint8Array);
+      const fp = parsed ? parsed.info.fingerprintSha256 : fingerprintOf(der);
+      const subjectKey = parsed ? parsed.subjectKey : subjectKeyOf(der);
+      if (this.fingerprints.has(fp) || subjectKey === null || (parsed && !parsed.x509)) continue;
       this.fingerprints.add(fp);
-      unique.push(anchor);
-      const list = this.bySubject.get(anchor.subjectKey);
-      if (list) list.push(anchor);
-      else this.bySubject.set(anchor.subjectKey, [anchor]);
-      if (anchor.spkiKey !== null) this.identities.add(identityKey(anchor.subjectKey, anchor.spkiKey));
+      const entry: AnchorEntry = { der, parsed };
+      this.entries.push(entry);
+      const list = this.bySubject.get(subjectKey);
+      if (list) list.push(entry);
+      else this.bySubject.set(subjectKey, [entry]);
     }
-    this.anchors = unique;
+  }
+
+  /** Every anchor, parsed (parses any not yet parsed). */
+  get anchors(): readonly ParsedCertificate[] {
+    return this.entries.map(parsedEntry).filter(usable);
   }
 
   get size(): number {
-    return this.anchors.length;
+    return this.entries.length;
   }
 
   /** Anchors whose subject matches the given (normalised) issuer name. */
   findBySubject(subjectKey: string | null): readonly ParsedCertificate[] {
-    return subjectKey === null ? [] : (this.bySubject.get(subjectKey) ?? []);
+    if (subjectKey === null) return [];
+    return (this.bySubject.get(subjectKey) ?? []).map(parsedEntry).filter(usable);
   }
 
   /** Whether a certificate is an anchor: the same bytes, or the same subject and public key. */
   isAnchor(cert: ParsedCertificate): boolean {
     if (this.fingerprints.has(cert.info.fingerprintSha256)) return true;
-    return (
-      cert.subjectKey !== null &&
-      cert.spkiKey !== null &&
-      this.identities.has(identityKey(cert.subjectKey, cert.spkiKey))
-    );
+    if (cert.spkiKey === null) return false;
+    return this.findBySubject(cert.subjectKey).some((anchor) => anchor.spkiKey === cert.spkiKey);
   }
 }
 
-function identityKey(subjectKey: string, spkiKey: string): string {
-  return `${subjectKey}\u0000${spkiKey}`;
+function parsedEntry(entry: AnchorEntry): ParsedCertificate {
+  entry.parsed ??= parseCertificate(entry.der, { checkSelfSignature: false });
+  return entry.parsed;
+}
+
+function usable(anchor: ParsedCertificate): boolean {
+  return anchor.x509 !== null && anchor.subjectKey !== null;
 }
 
 /** Options for {@link loadTrustStore}. */
@@ -70,19 +89,19 @@ export interface TrustStoreOptions {
   readonly includeSystemRoots?: boolean;
 }
 
-let systemAnchors: readonly ParsedCertificate[] | null = null;
+let systemAnchors: readonly Uint8Array[] | null = null;
 let defaultStore: TrustStore | null = null;
 
-/** Node's roots, parsed once per process: ~150 certificates are far too many to parse per check. */
-function loadSystemAnchors(): readonly ParsedCertificate[] {
+/** Node's roots as DER, decoded once per process (parsing happens lazily, per subject). */
+function loadSystemAnchors(): readonly Uint8Array[] {
   if (systemAnchors === null) {
-    const parsed: ParsedCertificate[] = [];
+    const ders: Uint8Array[] = [];
     for (const pem of rootCertificates) {
       for (const block of pemBlocks(pem)) {
-        if (block.der) parsed.push(parseCertificate(block.der, { checkSelfSignature: false }));
+        if (block.der) ders.push(block.der);
       }
     }
-    systemAnchors = parsed;
+    systemAnchors = ders;
   }
   return systemAnchors;
 }

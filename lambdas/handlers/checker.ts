@@ -3,7 +3,7 @@
  * batch failures so only a failing record is retried (and, after three
  * receives, lands in the DLQ, which pages).
  */
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { loadTrustStore } from '../cert/trust-store';
 import { mapWithConcurrency } from '../core/concurrency';
 import { MetricDimensions, MetricNames } from '../core/metric-names';
@@ -34,7 +34,13 @@ const store = new DynamoDbStateStore({
   tableName: requiredEnv('TABLE_NAME'),
 });
 const trust = loadTrustStore({});
-const sns = new SNSClient({});
+// Created on the first alert: most checks publish nothing, and loading the SNS SDK is a third of a cold start.
+let snsClient: SNSClient | undefined;
+const sns = (): SNSClient => {
+  const { SNSClient: Client } = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
+  snsClient ??= new Client({});
+  return snsClient;
+};
 const ALERT_TOPIC = 'alert-topic';
 // Every alert goes to the stack's topic (email, SMS and the chat notifier subscribe there);
 // extra SNS channels from the config get what routes to them.

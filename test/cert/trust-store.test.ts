@@ -94,3 +94,24 @@ describe('loadTrustStore', () => {
     }
   });
 });
+
+describe('subjectKeyOf', () => {
+  it('indexes every bundled root under the subject key the full parser computes', async () => {
+    // Prepare
+    const { rootCertificates } = await import('node:tls');
+    const { X509Certificate } = await import('node:crypto');
+    const { parseCertificate, subjectKeyOf } = await import('../../lambdas/cert/parse-certificate');
+    const ders = rootCertificates.map((pem) => new X509Certificate(pem).raw);
+    // Act
+    const mismatches = ders.filter((der) => subjectKeyOf(der) !== parseCertificate(der).subjectKey);
+    // Assess
+    expect(ders.length).toBeGreaterThan(100);
+    expect(mismatches).toEqual([]);
+  });
+
+  it('returns null for bytes that are not a certificate', async () => {
+    const { subjectKeyOf } = await import('../../lambdas/cert/parse-certificate');
+    expect(subjectKeyOf(Buffer.from([0x30, 0x03, 0x02, 0x01]))).toBeNull();
+    expect(subjectKeyOf(Buffer.alloc(0))).toBeNull();
+  });
+});
