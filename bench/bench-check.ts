@@ -8,8 +8,8 @@
  * Talks only to 127.0.0.1; the farm child process is always stopped.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -29,7 +29,19 @@ const TIMEOUT = Number(values.timeout);
 
 interface Farm {
   endpoints: { port: number; kind: EndpointKind }[];
+  /** CPU time (ms) the farm process has used so far. */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** utime + stime of a process from /proc (Linux), in ms. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function startFarm(dir: string): Promise<Farm> {
@@ -56,6 +68,7 @@ async function startFarm(dir: string): Promise<Farm> {
   });
   return {
     endpoints: JSON.parse(line).endpoints,
+    cpuMs: () => processCpuMs(child.pid ?? -1),
     stop: () =>
       new Promise<void>((resolve) => {
         const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -124,11 +137,20 @@ async function bench(): Promise<void> {
 
     // Warm-up (JIT, root store parsing), then the handshake rate on the healthy endpoints alone.
     await runCli([...common, '--file', healthy]);
+    const cpuBefore = process.cpuUsage();
+    const farmBefore = farm.cpuMs();
     const hs = await runCli([...common, '--file', healthy]);
+    const cpu = process.cpuUsage(cpuBefore);
+    const checkerCpuPer = (cpu.user + cpu.system) / 1000 / healthyEndpoints.length;
+    const farmCpuPer = (farm.cpuMs() - farmBefore) / healthyEndpoints.length;
     const rate = (healthyEndpoints.length / hs.wallMs) * 1000;
     console.log(
       `handshakes: ${healthyEndpoints.length} healthy endpoints in ${fmt(hs.wallMs)} = ${rate.toFixed(0)} handshakes/s ` +
         `(default concurrency ${DEFAULT_CONCURRENCY}; goal >= 1000/s)`,
+    );
+    console.log(
+      `  CPU per handshake: checker ${checkerCpuPer.toFixed(2)} ms (incl. analysis), endpoint farm ${farmCpuPer.toFixed(2)} ms; ` +
+        `${cpus().length} cores shared by both processes`,
     );
 
     for (const c of String(values.concurrency).split(',')) {
