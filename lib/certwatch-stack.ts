@@ -42,6 +42,11 @@ export interface CertwatchSettings {
    */
   readonly historyTtlDays?: number;
   /**
+   * Emit the per-endpoint `DaysToExpiry` metric (one CloudWatch custom metric per endpoint).
+   * @default true
+   */
+  readonly perEndpointMetrics?: boolean;
+  /**
    * Probe deadline of endpoints without their own, in ms; the checker timeout is sized from the longest.
    * @default 10000
    */
@@ -149,6 +154,7 @@ export class CertwatchStack extends Stack {
       probeTimeoutMs,
       checkerConcurrency: settings.checkerConcurrency,
       ...(settings.historyTtlDays === undefined ? {} : { historyTtlDays: settings.historyTtlDays }),
+      perEndpointMetrics: settings.perEndpointMetrics ?? true,
       scheduleDeadLetterQueue,
       functionDefaults,
     });

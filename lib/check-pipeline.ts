@@ -130,6 +130,11 @@ export interface CheckPipelineProps {
    */
   readonly historyTtlDays?: number;
   /**
+   * Whether the checker emits the per-endpoint `DaysToExpiry` metric.
+   * @default true
+   */
+  readonly perEndpointMetrics?: boolean;
+  /**
    * Upper bound for the SQS batch size; it shrinks when long probe deadlines require it.
    * @default 10
    */
@@ -239,6 +244,7 @@ export class CheckPipeline extends Construct {
         TABLE_NAME: props.stateTable.table.tableName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         HISTORY_TTL_DAYS: String(props.historyTtlDays ?? 90),
+        PER_ENDPOINT_METRICS: String(props.perEndpointMetrics ?? true),
         SNS_CHANNELS: stack.toJsonString(
           snsChannels.map((c) => ({ name: c.name, topicArn: c.topicArn, minSeverity: c.minSeverity })),
         ),

@@ -58,6 +58,7 @@ export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
     endpoints: resolveEndpoints(config),
     checkerConcurrency: config.checker.concurrency,
     historyTtlDays: config.defaults.historyTtlDays,
+    perEndpointMetrics: config.checker.perEndpointMetrics,
     defaultTimeoutMs: config.defaults.timeoutMs,
     subscriptions: config.subscriptions,
     snsChannels,

@@ -91,6 +91,12 @@ export interface CertwatchConfig {
   readonly checker: {
     /** Maximum concurrent checks (checker Lambdas in AWS, probes locally). @default 10 */
     readonly concurrency: number;
+    /**
+     * Emit the per-endpoint `DaysToExpiry` metric. Each endpoint is one CloudWatch
+     * custom metric ($0.30 a month each); turn off for large inventories.
+     * @default true
+     */
+    readonly perEndpointMetrics: boolean;
   };
   /** Dead man's switch pinged after each complete run; null when not configured. */
   readonly heartbeatUrl: SecretRef | null;

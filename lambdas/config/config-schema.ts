@@ -216,7 +216,10 @@ const policyShape = {
 
 const defaultsShape = { ...policyShape, historyTtlDays: days(1).optional() };
 
-const checkerShape = { concurrency: int(1, 1000, 'an integer 1-1000').optional() };
+const checkerShape = {
+  concurrency: int(1, 1000, 'an integer 1-1000').optional(),
+  perEndpointMetrics: z.boolean({ error: shapeError('true or false') }).optional(),
+};
 
 const channelBaseShape = { name: channelName, minSeverity: severity.optional() };
 const snsShape = { type: z.literal('sns'), ...channelBaseShape, topicArn };

@@ -143,7 +143,10 @@ function build(
     schedule: file.schedule ?? BUILTIN_DEFAULTS.schedule,
     timezone: file.timezone ?? BUILTIN_DEFAULTS.timezone,
     defaults,
-    checker: { concurrency: file.checker?.concurrency ?? BUILTIN_DEFAULTS.concurrency },
+    checker: {
+      concurrency: file.checker?.concurrency ?? BUILTIN_DEFAULTS.concurrency,
+      perEndpointMetrics: file.checker?.perEndpointMetrics ?? true,
+    },
     heartbeatUrl: file.heartbeatUrl ?? null,
     channels,
     subscriptions,

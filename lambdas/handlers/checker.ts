@@ -14,7 +14,7 @@ import { parseCheckMessage } from '../pipeline/check-message';
 import { type AlertSink, processCheck } from '../pipeline/process-check';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
-import { jsonEnv, numberEnv, requiredEnv } from './runtime/env';
+import { jsonEnv, numberEnv, optionalEnv, requiredEnv } from './runtime/env';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 interface SqsRecord {
@@ -41,6 +41,7 @@ const sns = (): SNSClient => {
   snsClient ??= new Client({});
   return snsClient;
 };
+const perEndpointMetrics = optionalEnv('PER_ENDPOINT_METRICS') !== 'false';
 const ALERT_TOPIC = 'alert-topic';
 // Every alert goes to the stack's topic (email, SMS and the chat notifier subscribe there);
 // extra SNS channels from the config get what routes to them.
@@ -99,7 +100,8 @@ export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
       ];
       emitMetrics(metrics);
       const daysLeft = outcome.result?.daysLeft;
-      if (daysLeft !== null && daysLeft !== undefined) {
+      // One custom metric per endpoint ($0.30/month each); the config can turn it off for large inventories.
+      if (perEndpointMetrics && daysLeft !== null && daysLeft !== undefined) {
         emitMetrics([{ name: MetricNames.DaysToExpiry, value: daysLeft, unit: 'None' }], {
           [MetricDimensions.Endpoint]: msg.endpointId,
         });

@@ -75,7 +75,7 @@ describe('parseConfig: valid files', () => {
         renotifyIntervalMs: 12 * 3_600_000,
         historyTtlDays: 30,
       },
-      checker: { concurrency: 4 },
+      checker: { concurrency: 4, perEndpointMetrics: true },
       heartbeatUrl: { kind: 'env', name: 'HEARTBEAT_URL' },
       channels: [
         {
@@ -246,7 +246,9 @@ describe('parseConfig: errors name file, line, column and field', () => {
     {
       name: 'an unknown key with no close match',
       yaml: 'checker: { concurrency: 2, color: blue }\nendpoints: [{ host: a.example }]\n',
-      expected: ['c.yaml:1:28: checker.color: unknown key "color" (expected one of: concurrency)'],
+      expected: [
+        'c.yaml:1:28: checker.color: unknown key "color" (expected one of: concurrency, perEndpointMetrics)',
+      ],
     },
     {
       name: 'a key that belongs to another channel type',
@@ -588,5 +590,23 @@ describe('loadConfig', () => {
       ]),
     );
     expect(() => loadConfig(path)).toThrow(`${path}: cannot read the config: file not found`);
+  });
+});
+
+describe('parseConfig: checker.perEndpointMetrics', () => {
+  it.each([
+    ['checker: { perEndpointMetrics: false }\n', false],
+    ['checker: { concurrency: 3 }\n', true],
+  ])('reads %j', (head, expected) => {
+    // Act
+    const config = parseConfig(`${head}endpoints: [{ host: a.example }]\n`, 'c.yaml');
+    // Assess
+    expect(config.checker.perEndpointMetrics).toBe(expected);
+  });
+
+  it('rejects a value that is not a boolean, naming the field', () => {
+    expect(() =>
+      parseConfig('checker: { perEndpointMetrics: sometimes }\nendpoints: [{ host: a.example }]\n', 'c.yaml'),
+    ).toThrow(/c\.yaml:1:32: checker\.perEndpointMetrics: expected true or false/);
   });
 });

@@ -180,7 +180,13 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
         CONFIG_FILE: 'certwatch.endpoints.json',
         SCHEDULE_INTERVAL_MS: String(6 * 3_600_000),
       },
-      Checker: { ...baseEnv, ALERT_TOPIC_ARN: ALERT_TOPIC, SNS_CHANNELS: '[]', HISTORY_TTL_DAYS: '90' },
+      Checker: {
+        ...baseEnv,
+        ALERT_TOPIC_ARN: ALERT_TOPIC,
+        SNS_CHANNELS: '[]',
+        HISTORY_TTL_DAYS: '90',
+        PER_ENDPOINT_METRICS: 'true',
+      },
       Notifier: {
         ...baseEnv,
         CHANNELS: JSON.stringify([

@@ -212,6 +212,8 @@ describe('CheckPipeline', () => {
           SNS_CHANNELS: JSON.stringify([
             { name: 'pager', topicArn: EXTRA_TOPIC_ARN, minSeverity: 'critical' },
           ]),
+          HISTORY_TTL_DAYS: Match.stringLikeRegexp('^\\d+$'),
+          PER_ENDPOINT_METRICS: 'true',
           LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
         },
