@@ -13,7 +13,7 @@ main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, en
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`certwatch: internal error: ${err && err.stack ? err.stack : err}\n`);
+    process.stderr.write(`certwatch: internal error: ${err?.stack ? err.stack : err}\n`);
     process.exitCode = 3;
   },
 );

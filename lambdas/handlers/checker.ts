@@ -3,7 +3,7 @@
  * batch failures so only a failing record is retried (and, after three
  * receives, lands in the DLQ, which pages).
  */
-import type { SNSClient } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { loadTrustStore } from '../cert/trust-store';
 import { mapWithConcurrency } from '../core/concurrency';
 import { MetricDimensions, MetricNames } from '../core/metric-names';
@@ -32,15 +32,10 @@ const log = createLogger('checker');
 const store = new DynamoDbStateStore({
   client: createDocumentClient().documentClient,
   tableName: requiredEnv('TABLE_NAME'),
+  historyTtlDays: numberEnv('HISTORY_TTL_DAYS', 90),
 });
 const trust = loadTrustStore({});
-// Created on the first alert: most checks publish nothing, and loading the SNS SDK is a third of a cold start.
-let snsClient: SNSClient | undefined;
-const sns = (): SNSClient => {
-  const { SNSClient: Client } = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
-  snsClient ??= new Client({});
-  return snsClient;
-};
+const sns = new SNSClient({});
 const perEndpointMetrics = optionalEnv('PER_ENDPOINT_METRICS') !== 'false';
 const ALERT_TOPIC = 'alert-topic';
 // Every alert goes to the stack's topic (email, SMS and the chat notifier subscribe there);

@@ -3,7 +3,7 @@
  * renders the alert for its channel and delivers it; it never throws — every
  * outcome, good or bad, is a {@link DeliveryResult}.
  */
-import type { SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Alert, Channel, DeliveryResult } from '../core/model';
 import { type PostJsonOptions, type PostResult, postJson } from './http-delivery';
 import { renderSlackMessage } from './render-slack';
@@ -19,12 +19,8 @@ export interface Notifier {
 
 /** What the notifiers need from the composition root. */
 export interface NotifierDeps {
-  /**
-   * Required for `sns` channels: a client, or a function creating one on first use
-   * (the checker Lambda passes one, so a cold start does not load the SNS SDK
-   * for the many checks that publish nothing). The SDK retries by itself, so the notifier does not.
-   */
-  readonly sns?: SNSClient | (() => SNSClient);
+  /** Required for `sns` channels. The SDK retries by itself, so the notifier does not. */
+  readonly sns?: SNSClient;
   /** Overrides for HTTP delivery (timeouts, retries, injected sleep/fetch in tests). */
   readonly http?: Partial<PostJsonOptions>;
   /** Upper bound on one SNS Publish including the SDK's own retries. @default 20000 */
@@ -64,18 +60,15 @@ function failure(channel: Channel, alert: Alert, error: string, attempts: number
 }
 
 function snsNotifier(channel: Extract<Channel, { type: 'sns' }>, deps: NotifierDeps): Notifier {
-  const provided = deps.sns;
-  if (!provided)
+  const client = deps.sns;
+  if (!client)
     throw new NotifierConfigError(`channel '${channel.name}' is of type sns but no SNS client was provided`);
-  let client: SNSClient | undefined = typeof provided === 'function' ? undefined : provided;
   const timeoutMs = deps.snsTimeoutMs ?? DEFAULT_SNS_TIMEOUT_MS;
   return {
     channel,
     async send(alert) {
       try {
         const input = renderSnsPublish(alert, channel.topicArn);
-        const { PublishCommand } = await import('@aws-sdk/client-sns');
-        client ??= (provided as () => SNSClient)();
         const out = await client.send(new PublishCommand(input), {
           abortSignal: AbortSignal.timeout(timeoutMs),
         });

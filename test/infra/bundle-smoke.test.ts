@@ -15,7 +15,8 @@ import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
 import { createDocumentClient } from '../../lambdas/store/dynamodb-client';
-import { DynamoDbStateStore, ensureTable } from '../../lambdas/store/dynamodb-state-store';
+import { DynamoDbStateStore, ensureTable, itemKeys } from '../../lambdas/store/dynamodb-state-store';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { verifyWebhookSignature } from '../../lambdas/notify';
 import { CertwatchStack } from '../../lib/certwatch-stack';
 import { settingsFromConfig } from '../../lib/deploy-settings';
@@ -140,7 +141,11 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     const template = app.synth().getStackByName('Certwatch').template as {
       Resources: Record<
         string,
-        { Type: string; Properties?: Record<string, any>; Metadata?: Record<string, string> }
+        {
+          Type: string;
+          Properties?: { Environment?: { Variables?: Record<string, unknown> } };
+          Metadata?: Record<string, string>;
+        }
       >;
     };
     for (const [id, resource] of Object.entries(template.Resources)) {
@@ -184,7 +189,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
         ...baseEnv,
         ALERT_TOPIC_ARN: ALERT_TOPIC,
         SNS_CHANNELS: '[]',
-        HISTORY_TTL_DAYS: '90',
+        HISTORY_TTL_DAYS: '30',
         PER_ENDPOINT_METRICS: 'true',
       },
       Notifier: {
@@ -260,6 +265,16 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     expect(states[0]?.state.daysLeft).toBe(5);
     const runs = await store.listRuns(5);
     expect(runs[0]).toMatchObject({ expected: 1, completed: 1 });
+    // The history TTL from the environment reaches the items DynamoDB expires.
+    const history = await clients.documentClient.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': itemKeys.historyPartition(states[0]?.state.key ?? '') },
+      }),
+    );
+    const expiresAt = Number(history.Items?.[0]?.expiresAt);
+    expect(Math.abs(expiresAt - (Date.now() / 1000 + 30 * 86_400))).toBeLessThan(3_600);
 
     // Act 3: SNS invokes the notifier with what the checker published for the `lambda` protocol
     const snsEvent = {

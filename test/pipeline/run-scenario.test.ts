@@ -12,7 +12,7 @@ import { createNotifier, verifyWebhookSignature } from '../../lambdas/notify';
 import { runCycle } from '../../lambdas/pipeline/run-cycle';
 import { localSink } from '../../lambdas/cli/local-runtime';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
-import { daysFromNow, makeCert, makePki } from '../support/cert-factory';
+import { makeCert, makePki } from '../support/cert-factory';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 const DAY = 86_400_000;
