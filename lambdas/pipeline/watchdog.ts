@@ -76,11 +76,10 @@ function listNames(items: readonly { name: string; id: string }[]): string {
   return shown.join(', ') + (more > 0 ? `, and ${more} more` : '');
 }
 
-/** The page sent to ops when a run did not check everything. */
-export function incompleteRunAlert(j: RunJudgement, now: Date): Alert {
-  const missing = j.unchecked.length;
+/** A page about certwatch itself (not about any one certificate). */
+function monitorAlert(id: string, now: Date, text: Pick<Alert, 'summary' | 'detail' | 'action'>): Alert {
   return {
-    id: `monitor:run:${j.runId}:incomplete`,
+    id,
     kind: 'monitor',
     severity: 'critical',
     endpoint: 'certwatch',
@@ -91,6 +90,17 @@ export function incompleteRunAlert(j: RunJudgement, now: Date): Alert {
     notAfter: null,
     issuer: null,
     findings: [],
+    ...text,
+    occurredAt: now.toISOString(),
+    owner: null,
+    channels: [],
+  };
+}
+
+/** The page sent to ops when a run did not check everything. */
+export function incompleteRunAlert(j: RunJudgement, now: Date): Alert {
+  const missing = j.unchecked.length;
+  return monitorAlert(`monitor:run:${j.runId}:incomplete`, now, {
     summary: `certwatch run ${j.runId} incomplete: ${j.completed} of ${j.expected} checks completed, ${missing} endpoint${missing === 1 ? '' : 's'} not checked`,
     detail:
       missing > 0
@@ -98,35 +108,18 @@ export function incompleteRunAlert(j: RunJudgement, now: Date): Alert {
         : 'Some dispatched checks never completed.',
     action:
       'Look at the checker errors and the check queue DLQ; certificates of the endpoints above are not being watched until this is fixed.',
-    occurredAt: now.toISOString(),
-    owner: null,
-    channels: [],
-  };
+  });
 }
 
 /** The page sent to ops when endpoints have had no successful check for too long. */
 export function staleEndpointsAlert(stale: readonly StaleEndpoint[], now: Date, maxAgeMs: number): Alert {
   const hours = Math.round(maxAgeMs / 3_600_000);
-  return {
-    id: `monitor:stale:${now.toISOString().slice(0, 13)}:${stale.length}`,
-    kind: 'monitor',
-    severity: 'critical',
-    endpoint: 'certwatch',
-    endpointId: 'certwatch',
-    address: null,
-    status: 'error',
-    daysLeft: null,
-    notAfter: null,
-    issuer: null,
-    findings: [],
+  return monitorAlert(`monitor:stale:${now.toISOString().slice(0, 13)}:${stale.length}`, now, {
     summary: `${stale.length} endpoint${stale.length === 1 ? '' : 's'} without a successful certificate check for over ${hours} h`,
     detail: `Stale: ${listNames(stale)}.`,
     action:
       'Check whether these endpoints are reachable from the monitor and whether the checker is running.',
-    occurredAt: now.toISOString(),
-    owner: null,
-    channels: [],
-  };
+  });
 }
 
 export interface WatchdogDeps {
