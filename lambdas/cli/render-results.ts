@@ -59,16 +59,15 @@ export function renderTable(results: readonly CheckResult[], opts: { colour: boo
     clip(terminalSafe(shortName(r.chain[0]?.issuer)), 32),
     r.findings.length === 0 ? '-' : [...new Set(r.findings.map((f) => f.code))].join(','),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[], status?: Status) =>
-    cells
-      .map((cell, i) => {
-        const padded = i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0);
-        return opts.colour && status && i === 2 ? `${STATUS_COLOUR[status]}${padded}${RESET}` : padded;
-      })
-      .join('  ')
-      .trimEnd();
-  const out = [line(header), ...rows.map((row, i) => line(row, results[i]?.status))];
+  const out = [
+    renderColumns(
+      header,
+      rows,
+      results.map((r) => r.status),
+      opts.colour,
+      2,
+    ),
+  ];
   const details = results.flatMap((r) =>
     r.findings.map(
       (f) => `  ${terminalSafe(r.target)} [${r.address ?? 'dns'}] ${f.code}: ${terminalSafe(f.message)}`,
@@ -76,6 +75,26 @@ export function renderTable(results: readonly CheckResult[], opts: { colour: boo
   );
   if (details.length > 0) out.push('', ...details);
   return `${out.join('\n')}\n`;
+}
+
+/** Fixed-width columns (the last one unpadded) with the status column coloured on a TTY. */
+export function renderColumns(
+  header: readonly string[],
+  rows: readonly string[][],
+  statuses: readonly Status[],
+  colour: boolean,
+  statusColumn: number,
+): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[], status?: Status) =>
+    cells
+      .map((cell, i) => {
+        const padded = i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0);
+        return colour && status && i === statusColumn ? `${STATUS_COLOUR[status]}${padded}${RESET}` : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map((row, i) => line(row, statuses[i]))].join('\n');
 }
 
 /** "9 addresses: 2 ok, 1 warning, 3 critical, 1 expired, 2 error (4.1 s)" */

@@ -3,6 +3,7 @@ import type { AddressState } from '../core/model';
 import { STATUS_RANK } from '../core/model';
 import { type CliIo, safeJson, terminalSafe, useColour } from './cli-io';
 import { openStore } from './local-runtime';
+import { renderColumns } from './render-results';
 import { parseCommandArgs, STORE_OPTIONS, storeArgs } from './run-command';
 
 export const STATUS_USAGE = `Usage: certwatch status [options]
@@ -75,17 +76,15 @@ export async function runStatusCommand(argv: string[], io: CliIo): Promise<numbe
       String(s.consecutiveFailures),
       s.findings.length === 0 ? '-' : [...new Set(s.findings.map((f) => f.code))].join(','),
     ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-    const fmt = (cells: string[], status?: string) =>
-      cells
-        .map((c, i) => {
-          const p = i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0);
-          if (!colour || i !== 2 || !status || status === 'ok') return p;
-          return `${status === 'warning' ? '\x1b[33m' : '\x1b[31m'}${p}\x1b[0m`;
-        })
-        .join('  ')
-        .trimEnd();
-    io.stdout.write(`${[fmt(header), ...rows.map((r, i) => fmt(r, states[i]?.status))].join('\n')}\n`);
+    io.stdout.write(
+      `${renderColumns(
+        header,
+        rows,
+        states.map((st) => st.status),
+        colour,
+        2,
+      )}\n`,
+    );
     return 0;
   } finally {
     await opened.close();
