@@ -7,7 +7,7 @@
  * Usage: npm run bench -- [--endpoints 1000] [--timeout 5000] [--concurrency 32,default]
  * Talks only to 127.0.0.1; the farm child process is always stopped.
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +110,42 @@ async function runCli(args: string[]): Promise<{ results: Result[]; wallMs: numb
   return { results, wallMs, code };
 }
 
+/**
+ * The machine's ceiling: bare `tls.connect` handshakes (no chain capture, no analysis) from one
+ * client process per core against the same healthy endpoints, while the farm shares those cores.
+ * No Node TLS client can do more here; it puts the certwatch rate in proportion.
+ */
+async function bareTlsCeiling(ports: number[]): Promise<{ rate: number; failed: number }> {
+  const clients = cpus().length;
+  const perClient = Math.max(1, Math.round((ports.length * 2) / clients));
+  const workers = Array.from({ length: clients }, () =>
+    fork(join(__dirname, 'bare-tls-client.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' }),
+  );
+  const ask = (count: number) =>
+    Promise.all(
+      workers.map(
+        (w, i) =>
+          new Promise<{ ok: number; failed: number }>((resolve, reject) => {
+            w.once('message', (m) => resolve(m as { ok: number; failed: number }));
+            w.once('exit', (code) => reject(new Error(`bare TLS client exited (${code})`)));
+            // Each client starts at a different endpoint, so no two hit one port together.
+            const offset = Math.floor((ports.length * i) / clients);
+            w.send({ ports: [...ports.slice(offset), ...ports.slice(0, offset)], count, concurrency: 64 });
+          }),
+      ),
+    );
+  try {
+    await ask(100); // warm-up
+    const started = performance.now();
+    const replies = await ask(perClient);
+    const seconds = (performance.now() - started) / 1000;
+    const ok = replies.reduce((sum, r) => sum + r.ok, 0);
+    return { rate: ok / seconds, failed: replies.reduce((sum, r) => sum + r.failed, 0) };
+  } finally {
+    for (const w of workers) w.kill();
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -151,6 +187,13 @@ async function bench(): Promise<void> {
     console.log(
       `  CPU per handshake: checker ${checkerCpuPer.toFixed(2)} ms (incl. analysis), endpoint farm ${farmCpuPer.toFixed(2)} ms; ` +
         `${cpus().length} cores shared by both processes`,
+    );
+
+    const ceiling = await bareTlsCeiling(healthyEndpoints.map((e) => e.port));
+    console.log(
+      `  ceiling: bare tls.connect (no chain capture, no analysis), ${cpus().length} client processes, same endpoints: ` +
+        `${ceiling.rate.toFixed(0)} handshakes/s${ceiling.failed ? ` (${ceiling.failed} failed)` : ''}; ` +
+        `the most any Node TLS client reaches here with the farm on the same cores`,
     );
 
     for (const c of String(values.concurrency).split(',')) {
