@@ -1,14 +1,20 @@
 /**
- * The bench's ceiling probe: bare `tls.connect` handshakes with no chain
- * capture and no analysis, the least work any Node TLS client can do per
- * handshake. bench-check.ts runs one of these per core against the farm's
- * healthy endpoints, to show what this machine allows with the farm sharing
- * its cores.
+ * The bench's multi-process reference client. bench-check.ts runs one per
+ * core against the farm's healthy endpoints, in one of two modes:
+ * - `bare`: `tls.connect` handshakes with no chain capture and no analysis,
+ *   the least work any Node TLS client can do per handshake: the ceiling
+ *   this machine allows with the farm sharing its cores;
+ * - `certwatch`: `checkAddress`, certwatch's own unit of work (wire-exact
+ *   chain capture plus analysis), to show what one process per core buys.
  *
+ * Usage (forked): tsx bench/bare-tls-client.ts bare|certwatch CA_PEM
  * Protocol (IPC): receives `{ ports, count, concurrency }`, replies
  * `{ ok, failed }` when `count` handshakes are done. Talks only to 127.0.0.1.
  */
+import { readFileSync } from 'node:fs';
 import { connect, createSecureContext } from 'node:tls';
+import { loadTrustStore } from '../lambdas/cert/trust-store';
+import { checkAddress } from '../lambdas/pipeline/check-target';
 
 interface Job {
   readonly ports: number[];
@@ -16,9 +22,14 @@ interface Job {
   readonly concurrency: number;
 }
 
+const [mode = 'bare', caFile = ''] = process.argv.slice(2);
 const context = createSecureContext({ ca: [] });
+const trust =
+  mode === 'certwatch'
+    ? loadTrustStore({ extraCaPem: readFileSync(caFile, 'utf8'), extraCaSource: caFile })
+    : null;
 
-function handshake(port: number): Promise<boolean> {
+function bareHandshake(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({
       host: '127.0.0.1',
@@ -38,6 +49,20 @@ function handshake(port: number): Promise<boolean> {
     socket.once('error', () => done(false));
   });
 }
+
+async function certwatchCheck(port: number): Promise<boolean> {
+  if (trust === null) return false;
+  const target = { id: `127.0.0.1:${port}`, host: '127.0.0.1', port };
+  const result = await checkAddress(target, '127.0.0.1', {
+    timeoutMs: 10_000,
+    thresholds: { warnDays: 30, criticalDays: 7 },
+    firstAddressOnly: false,
+    trust,
+  });
+  return result.chain.length > 0;
+}
+
+const handshake = mode === 'certwatch' ? certwatchCheck : bareHandshake;
 
 process.on('message', async (job: Job) => {
   let next = 0;

@@ -111,15 +111,22 @@ async function runCli(args: string[]): Promise<{ results: Result[]; wallMs: numb
 }
 
 /**
- * The machine's ceiling: bare `tls.connect` handshakes (no chain capture, no analysis) from one
- * client process per core against the same healthy endpoints, while the farm shares those cores.
- * No Node TLS client can do more here; it puts the certwatch rate in proportion.
+ * One reference client process per core against the same healthy endpoints, while the farm
+ * shares those cores (see bare-tls-client.ts): `bare` is Node's own TLS with no capture or
+ * analysis, the most any Node client reaches here; `certwatch` is checkAddress itself.
  */
-async function bareTlsCeiling(ports: number[]): Promise<{ rate: number; failed: number }> {
+async function perCoreRate(
+  ports: number[],
+  mode: 'bare' | 'certwatch',
+  caFile: string,
+): Promise<{ rate: number; failed: number }> {
   const clients = cpus().length;
   const perClient = Math.max(1, Math.round((ports.length * 2) / clients));
   const workers = Array.from({ length: clients }, () =>
-    fork(join(__dirname, 'bare-tls-client.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' }),
+    fork(join(__dirname, 'bare-tls-client.ts'), [mode, caFile], {
+      execArgv: ['--import', 'tsx'],
+      stdio: 'inherit',
+    }),
   );
   const ask = (count: number) =>
     Promise.all(
@@ -127,7 +134,7 @@ async function bareTlsCeiling(ports: number[]): Promise<{ rate: number; failed: 
         (w, i) =>
           new Promise<{ ok: number; failed: number }>((resolve, reject) => {
             w.once('message', (m) => resolve(m as { ok: number; failed: number }));
-            w.once('exit', (code) => reject(new Error(`bare TLS client exited (${code})`)));
+            w.once('exit', (code) => reject(new Error(`reference client exited (${code})`)));
             // Each client starts at a different endpoint, so no two hit one port together.
             const offset = Math.floor((ports.length * i) / clients);
             w.send({ ports: [...ports.slice(offset), ...ports.slice(0, offset)], count, concurrency: 64 });
@@ -189,12 +196,18 @@ async function bench(): Promise<void> {
         `${cpus().length} cores shared by both processes`,
     );
 
-    const ceiling = await bareTlsCeiling(healthyEndpoints.map((e) => e.port));
-    console.log(
-      `  ceiling: bare tls.connect (no chain capture, no analysis), ${cpus().length} client processes, same endpoints: ` +
-        `${ceiling.rate.toFixed(0)} handshakes/s${ceiling.failed ? ` (${ceiling.failed} failed)` : ''}; ` +
-        `the most any Node TLS client reaches here with the farm on the same cores`,
-    );
+    const ports = healthyEndpoints.map((e) => e.port);
+    for (const mode of ['bare', 'certwatch'] as const) {
+      const { rate: perCore, failed } = await perCoreRate(ports, mode, join(dir, 'ca.pem'));
+      const what =
+        mode === 'bare'
+          ? 'bare tls.connect (no chain capture, no analysis): the ceiling for any Node TLS client here'
+          : 'certwatch checkAddress (wire-exact chain capture + analysis)';
+      console.log(
+        `  one process per core (${cpus().length}), ${what}: ${perCore.toFixed(0)} handshakes/s` +
+          (failed ? ` (${failed} failed)` : ''),
+      );
+    }
 
     for (const c of String(values.concurrency).split(',')) {
       const concurrency = c === 'default' ? DEFAULT_CONCURRENCY : Number(c);
