@@ -40,7 +40,10 @@ export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOp
     findings.push(...analysis.findings);
     ({ chain, daysLeft, notAfter } = analysis);
   }
-  if (outcome.error) {
+  if (outcome.error?.code === 'CLIENT_CERT_REQUIRED' && hasCertificate) {
+    // Mutual TLS: not a failure of the server; its certificate alone decides the status.
+    findings.push({ code: outcome.error.code, severity: 'info', message: outcome.error.message });
+  } else if (outcome.error) {
     findings.push({ code: outcome.error.code, severity: 'critical', message: outcome.error.message });
   } else if (!hasCertificate) {
     findings.push({

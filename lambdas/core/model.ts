@@ -32,6 +32,8 @@ export const FINDING_CODES = [
   'DIVERGENT_CERTIFICATES',
   /** certwatch itself failed while checking (a bug, never a server's doing); always critical. */
   'CHECK_FAILED',
+  /** Mutual TLS: the server wants a client certificate; its own certificate was read and judged. Info. */
+  'CLIENT_CERT_REQUIRED',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -92,7 +94,13 @@ export interface ProbeOutcome {
 }
 
 export interface ProbeError {
-  readonly code: 'CONNECTION_REFUSED' | 'TIMEOUT' | 'HANDSHAKE_FAILED' | 'DNS_ERROR' | 'NOT_TLS';
+  readonly code:
+    | 'CONNECTION_REFUSED'
+    | 'TIMEOUT'
+    | 'HANDSHAKE_FAILED'
+    | 'DNS_ERROR'
+    | 'NOT_TLS'
+    | 'CLIENT_CERT_REQUIRED';
   readonly message: string;
 }
 

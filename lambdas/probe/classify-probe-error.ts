@@ -20,6 +20,8 @@ export interface FailureContext {
   readonly preview: string;
   /** Certificates in the server's Certificate message, when one was seen complete; else null. */
   readonly certificatesReceived: number | null;
+  /** The server asked for a client certificate. @default false */
+  readonly certificateRequested?: boolean;
 }
 
 /**
@@ -60,12 +62,13 @@ export function classifyProbeError(error: unknown, context: FailureContext): Pro
     };
   }
   if (code === 'ECONNRESET' || code === 'EPIPE') return closedDuringHandshake(message, context);
-  // "too long" alone says little; "asn1 encoding routines: too long" says a certificate did not decode.
   const detail = reason
     ? library && library !== 'SSL routines'
       ? `${library}: ${reason}`
       : reason
     : firstLine(message);
+  if (wantsClientCertificate(context)) return clientCertificateRequired(detail, context);
+  // "too long" alone says little; "asn1 encoding routines: too long" says a certificate did not decode.
   return {
     code: 'HANDSHAKE_FAILED',
     message: `TLS handshake with ${context.endpoint} failed: ${detail}${afterCertificates(context)}`,
@@ -107,8 +110,27 @@ function isNotTls(code: string | undefined, context: FailureContext): boolean {
   return code !== undefined && NOT_TLS_OPENSSL_CODES.has(code);
 }
 
+/**
+ * A server that asked for a client certificate, sent its own chain, and then ended the handshake
+ * (TLS <= 1.2: an alert or a close once it got our empty Certificate) is doing mutual TLS, not
+ * failing: its certificate was read in full and is judged on its own.
+ */
+function wantsClientCertificate(context: FailureContext): boolean {
+  return context.certificateRequested === true && (context.certificatesReceived ?? 0) > 0;
+}
+
+function clientCertificateRequired(detail: string, context: FailureContext): ProbeError {
+  return {
+    code: 'CLIENT_CERT_REQUIRED',
+    message:
+      `${context.endpoint} requires a client certificate: it asked for one and ended the handshake without it (${detail}); ` +
+      `the certificate it sent was checked`,
+  };
+}
+
 function closedDuringHandshake(message: string, context: FailureContext): ProbeError {
   const how = message.includes('ECONNRESET') ? 'reset' : 'closed';
+  if (wantsClientCertificate(context)) return clientCertificateRequired(`${how} the connection`, context);
   const when = context.bytesReceived === 0 ? 'before sending any TLS data' : 'during the TLS handshake';
   return { code: 'HANDSHAKE_FAILED', message: `${context.endpoint} ${how} the connection ${when}` };
 }

@@ -167,6 +167,7 @@ class AddressProbe {
       looksLikeTls: flight.looksLikeTls,
       preview: flight.preview,
       certificatesReceived: flight.chainDer?.length ?? null,
+      certificateRequested: flight.certificateRequested,
     });
     this.settle({ chainDer: flight.chainDer ?? [], protocol: null, cipher: null, error });
   }

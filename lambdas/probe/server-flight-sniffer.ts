@@ -31,6 +31,8 @@ export interface ServerFlight {
   readonly bytesReceived: number;
   /** The byte budget ran out before a Certificate message was found. */
   readonly truncated: boolean;
+  /** The server asked for a client certificate (a CertificateRequest was seen in its flight). */
+  readonly certificateRequested: boolean;
 }
 
 const RECORD_HEADER_LENGTH = 5;
@@ -48,6 +50,8 @@ enum ContentType {
 enum HandshakeType {
   ServerHello = 2,
   Certificate = 11,
+  CertificateRequest = 13,
+  ServerHelloDone = 14,
   Finished = 20,
 }
 
@@ -78,6 +82,7 @@ export class ServerFlightSniffer {
   private tls13Suite: Tls13Suite | null = null;
   private serverSecret: Buffer | null = null;
   private chain: Uint8Array[] | null = null;
+  private certificateRequested = false;
 
   /** @param maxBytes most input bytes ever retained for parsing. */
   constructor(private readonly maxBytes: number) {}
@@ -129,6 +134,7 @@ export class ServerFlightSniffer {
       preview: printable(this.head),
       bytesReceived: this.received,
       truncated: this.exhausted && this.chain === null,
+      certificateRequested: this.certificateRequested,
     };
   }
 
@@ -175,7 +181,13 @@ export class ServerFlightSniffer {
       if (message.type === HandshakeType.ServerHello) {
         this.onServerHello(message.body);
       } else if (message.type === HandshakeType.Certificate) {
-        this.chain = parseCertificateList(new Reader(message.body), false);
+        // The first Certificate message is the server's; a second one is noise.
+        this.chain ??= parseCertificateList(new Reader(message.body), false);
+      } else if (message.type === HandshakeType.CertificateRequest) {
+        this.certificateRequested = true;
+        this.done = true;
+      } else if (message.type === HandshakeType.ServerHelloDone) {
+        // The end of the cleartext flight (TLS <= 1.2): what follows is encrypted.
         this.done = true;
       }
       if (this.done || this.tls13Suite !== null) return;
@@ -203,6 +215,8 @@ export class ServerFlightSniffer {
       if (!inner || inner.contentType !== ContentType.Handshake) return;
       plaintext.push(inner.content);
       for (let message = this.nextMessage(plaintext); message; message = this.nextMessage(plaintext)) {
+        // TLS 1.3 order: EncryptedExtensions, [CertificateRequest], Certificate, ...
+        if (message.type === HandshakeType.CertificateRequest) this.certificateRequested = true;
         if (message.type === HandshakeType.Certificate) {
           this.chain = parseCertificateList(new Reader(message.body), true);
           return;

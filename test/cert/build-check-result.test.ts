@@ -94,6 +94,38 @@ describe('buildCheckResult', () => {
     expect(result.daysLeft).toBe(80);
   });
 
+  it('judges a mutual-TLS server by its certificate alone (CLIENT_CERT_REQUIRED is info)', () => {
+    // Prepare
+    const error = { code: 'CLIENT_CERT_REQUIRED' as const, message: 'requires a client certificate' };
+    // Act
+    const result = buildCheckResult(outcome({ error, protocol: null, cipher: null }), opts);
+    // Assess
+    expect(result.status).toBe('ok');
+    expect(result.findings).toEqual([
+      { code: 'CLIENT_CERT_REQUIRED', severity: 'info', message: error.message },
+    ]);
+    expect(result.daysLeft).toBe(80);
+  });
+
+  it('still reports a mutual-TLS server whose certificate has problems', () => {
+    // Prepare
+    const error = { code: 'CLIENT_CERT_REQUIRED' as const, message: 'requires a client certificate' };
+    // Act
+    const result = buildCheckResult(
+      outcome({
+        host: 'shop.example.org',
+        servername: 'shop.example.org',
+        error,
+        protocol: null,
+        cipher: null,
+      }),
+      opts,
+    );
+    // Assess
+    expect(result.status).toBe('critical');
+    expect(result.findings.map((f) => f.code)).toEqual(['HOSTNAME_MISMATCH', 'CLIENT_CERT_REQUIRED']);
+  });
+
   it('reports an expired certificate even when the handshake then failed', () => {
     // Prepare
     const error = { code: 'HANDSHAKE_FAILED' as const, message: 'certificate expired' };

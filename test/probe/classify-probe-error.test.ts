@@ -156,3 +156,54 @@ describe('closedError', () => {
     });
   });
 });
+
+describe('a server that asked for a client certificate', () => {
+  const mutual: FailureContext = {
+    ...handshake,
+    bytesReceived: 2400,
+    looksLikeTls: true,
+    certificatesReceived: 2,
+    certificateRequested: true,
+  };
+  const mtlsMessage = (detail: string) =>
+    `192.0.2.1:443 requires a client certificate: it asked for one and ended the handshake without it (${detail}); the certificate it sent was checked`;
+
+  it.each([
+    [
+      'an alert',
+      opensslError('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'sslv3 alert handshake failure'),
+      'sslv3 alert handshake failure',
+    ],
+    ['a reset', systemError('ECONNRESET', 'read ECONNRESET'), 'reset the connection'],
+  ])('is CLIENT_CERT_REQUIRED when it then ends the handshake with %s', (_, cause, detail) => {
+    // Act / Assess
+    expect(classifyProbeError(cause, mutual)).toEqual({
+      code: 'CLIENT_CERT_REQUIRED',
+      message: mtlsMessage(detail),
+    });
+  });
+
+  it('is CLIENT_CERT_REQUIRED when it then closes the connection', () => {
+    // Act / Assess
+    expect(closedError(mutual)).toEqual({
+      code: 'CLIENT_CERT_REQUIRED',
+      message: mtlsMessage('closed the connection'),
+    });
+  });
+
+  it('stays HANDSHAKE_FAILED when no certificate of the server was read', () => {
+    // Act
+    const error = classifyProbeError(
+      opensslError('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'sslv3 alert handshake failure'),
+      { ...mutual, certificatesReceived: null },
+    );
+
+    // Assess
+    expect(error.code).toBe('HANDSHAKE_FAILED');
+  });
+
+  it('stays TIMEOUT when the server stalls', () => {
+    // Act / Assess
+    expect(timeoutError(500, mutual).code).toBe('TIMEOUT');
+  });
+});

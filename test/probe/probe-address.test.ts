@@ -246,6 +246,67 @@ describe('probeAddress', () => {
     });
   });
 
+  describe('against a server that wants a client certificate (mutual TLS)', () => {
+    it('reads the chain and reports CLIENT_CERT_REQUIRED when TLS 1.2 rejects the missing client certificate', async () => {
+      // Prepare
+      const server = await serve(
+        startTlsServer({
+          chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
+          keyPem: pki.leaf.key.privateKeyPem,
+          maxVersion: 'TLSv1.2',
+          clientCertificate: 'required',
+        }),
+      );
+
+      // Act
+      const outcome = await probe(server);
+
+      // Assess
+      expect(names(outcome.chainDer)).toEqual(['leaf', 'intermediate']);
+      expect(outcome.error?.code).toBe('CLIENT_CERT_REQUIRED');
+      expect(outcome.error?.message).toMatch(
+        /^127\.0\.0\.1:\d+ requires a client certificate: it asked for one and ended the handshake without it \(.+\); the certificate it sent was checked$/,
+      );
+    });
+
+    it('completes over TLS 1.3, where the server rejects only after the handshake', async () => {
+      // Prepare
+      const server = await serve(
+        startTlsServer({
+          chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
+          keyPem: pki.leaf.key.privateKeyPem,
+          clientCertificate: 'required',
+        }),
+      );
+
+      // Act
+      const outcome = await probe(server);
+
+      // Assess
+      expect(outcome).toMatchObject({ error: null, protocol: 'TLSv1.3' });
+      expect(names(outcome.chainDer)).toEqual(['leaf', 'intermediate']);
+    });
+
+    it('completes when the client certificate is optional', async () => {
+      // Prepare
+      const server = await serve(
+        startTlsServer({
+          chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
+          keyPem: pki.leaf.key.privateKeyPem,
+          maxVersion: 'TLSv1.2',
+          clientCertificate: 'optional',
+        }),
+      );
+
+      // Act
+      const outcome = await probe(server);
+
+      // Assess
+      expect(outcome).toMatchObject({ error: null, protocol: 'TLSv1.2' });
+      expect(names(outcome.chainDer)).toEqual(['leaf', 'intermediate']);
+    });
+  });
+
   describe('when nothing accepts the connection', () => {
     it('reports CONNECTION_REFUSED', async () => {
       // Prepare

@@ -132,6 +132,8 @@ export interface TlsServerOptions extends ListenOptions {
   readonly ciphers?: string;
   /** Key-exchange groups, e.g. 'P-256' to force a TLS 1.3 HelloRetryRequest (clients lead with X25519). */
   readonly ecdhCurve?: string;
+  /** Mutual TLS: 'required' asks for a client certificate and rejects clients without one. */
+  readonly clientCertificate?: 'required' | 'optional';
 }
 
 /** A real node:tls server. */
@@ -153,6 +155,9 @@ export async function startTlsServer(options: TlsServerOptions): Promise<TlsTest
     ...(options.maxVersion ? { maxVersion: options.maxVersion } : {}),
     ...(options.ciphers ? { ciphers: options.ciphers } : {}),
     ...(options.ecdhCurve ? { ecdhCurve: options.ecdhCurve } : {}),
+    ...(options.clientCertificate
+      ? { requestCert: true, rejectUnauthorized: options.clientCertificate === 'required' }
+      : {}),
     SNICallback: (servername, callback) => {
       servernames.push(servername);
       callback(null);
