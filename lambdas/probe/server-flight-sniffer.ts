@@ -25,7 +25,7 @@ export interface ServerFlight {
   readonly chainDer: Uint8Array[] | null;
   /** true: the server's first bytes form a TLS record header; false: they do not; null: too few bytes. */
   readonly looksLikeTls: boolean | null;
-  /** The first bytes received, non-printable characters as ".", for NOT_TLS messages. */
+  /** The first bytes received, for NOT_TLS messages: text with non-printable characters as ".", or hex. */
   readonly preview: string;
   /** Bytes received from the server, including any beyond the budget. */
   readonly bytesReceived: number;
@@ -297,8 +297,12 @@ function parseCertificateList(r: Reader, tls13: boolean): Uint8Array[] {
   return certificates;
 }
 
+/** Text answers (HTTP, SSH, SMTP banners) as text, other characters as "."; binary answers as hex. */
 function printable(bytes: Buffer): string {
-  return [...bytes].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+  const isText = (b: number) => b >= 0x20 && b < 0x7f;
+  const text = [...bytes].filter(isText).length;
+  if (text * 2 < bytes.length) return `0x${bytes.toString('hex')}`;
+  return [...bytes].map((b) => (isText(b) ? String.fromCharCode(b) : '.')).join('');
 }
 
 /** Bounds-checked big-endian reader; throws RangeError past the end. */

@@ -200,8 +200,10 @@ describe('ServerFlightSniffer', () => {
   it.each([
     ['HTTP', NOT_TLS_PAYLOADS.http, 'HTTP/1.1 400 Bad'],
     ['SSH', NOT_TLS_PAYLOADS.ssh, 'SSH-2.0-OpenSSH_'],
-    ['binary', Buffer.from([0, 1, 2, 0xff, 0x41]), '....A'],
-  ])('flags a %s answer as not TLS, with a printable preview', (_, payload, preview) => {
+    ['text with control characters', Buffer.from('\x00OK hello\r\n'), '.OK hello..'],
+    ['binary', Buffer.from([0, 1, 2, 0xff, 0x41]), '0x000102ff41'],
+    ['TLS-like header with an illegal record length', Buffer.from([0x16, 3, 3, 0xff, 0xff]), '0x160303ffff'],
+  ])('flags a %s answer as not TLS, with a readable preview', (_, payload, preview) => {
     // Prepare
     const sniffer = new ServerFlightSniffer(256 * 1024);
 
