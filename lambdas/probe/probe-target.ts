@@ -1,6 +1,7 @@
 /**
  * The TLS probe of one target: every address it resolves to, each in isolation.
  */
+import { mapWithConcurrency } from '../core/concurrency';
 import type { ProbeOutcome, Target } from '../core/model';
 import { isIpLiteral } from '../core/parse-target';
 import { type ProbeAddressOptions, probeAddress } from './probe-address';
@@ -18,14 +19,26 @@ export interface ProbeTargetOptions {
   readonly lookup?: LookupFunction;
   /** See {@link ProbeAddressOptions.maxHandshakeBytes}. */
   readonly maxHandshakeBytes?: number;
+  /**
+   * Most addresses of the target probed at once. Every address is still probed; a name with
+   * hundreds of records (round-robin pools, a hostile resolver) just cannot open hundreds of
+   * sockets in one go.
+   * @default 16
+   */
+  readonly maxParallelAddresses?: number;
 }
 
+/** Default of {@link ProbeTargetOptions.maxParallelAddresses}. */
+export const DEFAULT_MAX_PARALLEL_ADDRESSES = 16;
+
 /**
- * Resolve `target` and probe each address concurrently, each with its own deadline, so a
- * stalled address never delays or spoils another. One outcome per address, in address order;
- * a DNS failure is a single outcome with `address: null` and a DNS_ERROR.
+ * Resolve `target` and probe each address concurrently (up to `maxParallelAddresses` at once),
+ * each with its own deadline, so a stalled address never spoils another. One outcome per
+ * address, in address order; a DNS failure is a single outcome with `address: null` and a
+ * DNS_ERROR.
  *
- * Never rejects. Takes at most about `dnsTimeoutMs + timeoutMs`.
+ * Never rejects. Takes at most about `dnsTimeoutMs + ⌈addresses ÷ maxParallelAddresses⌉ × timeoutMs`,
+ * that is `dnsTimeoutMs + timeoutMs` for any name with up to 16 addresses.
  */
 export async function probeTarget(target: Target, options: ProbeTargetOptions): Promise<ProbeOutcome[]> {
   const startedAt = performance.now();
@@ -50,17 +63,19 @@ export async function probeTarget(target: Target, options: ProbeTargetOptions): 
       },
     ];
   }
-  return Promise.all(
-    resolved.addresses.map(({ address }) =>
-      probeIsolated({
-        host: target.host,
-        port: target.port,
-        address,
-        servername,
-        timeoutMs: options.timeoutMs,
-        ...(options.maxHandshakeBytes === undefined ? {} : { maxHandshakeBytes: options.maxHandshakeBytes }),
-      }),
-    ),
+  const probeOptions = (address: string): ProbeAddressOptions => ({
+    host: target.host,
+    port: target.port,
+    address,
+    servername,
+    timeoutMs: options.timeoutMs,
+    ...(options.maxHandshakeBytes === undefined ? {} : { maxHandshakeBytes: options.maxHandshakeBytes }),
+  });
+  return mapWithConcurrency(
+    resolved.addresses,
+    options.maxParallelAddresses ?? DEFAULT_MAX_PARALLEL_ADDRESSES,
+    ({ address }) => probeIsolated(probeOptions(address)),
+    (error, { address }) => probeBug(probeOptions(address), error, performance.now()),
   );
 }
 
@@ -70,17 +85,21 @@ async function probeIsolated(options: ProbeAddressOptions): Promise<ProbeOutcome
   try {
     return await probeAddress(options);
   } catch (error) {
-    const { host, port, address, servername } = options;
-    return {
-      host,
-      port,
-      address,
-      servername,
-      chainDer: [],
-      protocol: null,
-      cipher: null,
-      error: { code: 'HANDSHAKE_FAILED', message: `probe error: ${String(error)}` },
-      durationMs: Math.round(performance.now() - startedAt),
-    };
+    return probeBug(options, error, startedAt);
   }
+}
+
+function probeBug(options: ProbeAddressOptions, error: unknown, startedAt: number): ProbeOutcome {
+  const { host, port, address, servername } = options;
+  return {
+    host,
+    port,
+    address,
+    servername,
+    chainDer: [],
+    protocol: null,
+    cipher: null,
+    error: { code: 'HANDSHAKE_FAILED', message: `probe error: ${String(error)}` },
+    durationMs: Math.round(performance.now() - startedAt),
+  };
 }

@@ -1,3 +1,4 @@
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseTarget } from '../../lambdas/core/parse-target';
 import { probeTarget } from '../../lambdas/probe/probe-target';
@@ -193,4 +194,67 @@ describe('probeTarget', () => {
     const v4 = outcomes.find((o) => o.address === '127.0.0.1');
     expect(v4).toMatchObject({ servername: 'localhost', error: null });
   });
+
+  it('probes a name with many addresses in bounded batches, and still probes every one', async () => {
+    // Prepare: 7 loopback addresses that accept and never answer, all on one port.
+    const hosts = Array.from({ length: 7 }, (_, i) => `127.0.0.${i + 1}`);
+    const pool = await tarpitPool(hosts);
+    servers.push(pool);
+
+    // Act
+    const outcomes = await probeTarget(parseTarget(`pool.example:${pool.port}`), {
+      timeoutMs: 400,
+      lookup: lookupAnswering(...hosts),
+      maxParallelAddresses: 3,
+    });
+
+    // Assess
+    expect(outcomes.map((o) => [o.address, o.error?.code])).toEqual(hosts.map((h) => [h, 'TIMEOUT']));
+    // Three waves: a connection of the next wave only starts once one of the last wave timed out.
+    const at = pool.acceptedAt();
+    expect(at).toHaveLength(7);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps.map((gap) => gap >= 250)).toEqual([false, false, true, false, false, true]);
+  });
 });
+
+/**
+ * Tarpits on several loopback addresses sharing one port, recording when each connection arrives. Retries a few ports, as one may be taken on another address.
+ */
+async function tarpitPool(hosts: readonly string[]): Promise<TestServer & { acceptedAt: () => number[] }> {
+  const acceptedAt: number[] = [];
+  const sockets = new Set<Socket>();
+  const listenOn = (host: string, port: number) =>
+    new Promise<Server>((resolve, reject) => {
+      const server = createServer((socket) => {
+        acceptedAt.push(performance.now());
+        sockets.add(socket);
+        socket.on('error', () => {});
+        socket.on('close', () => sockets.delete(socket));
+      });
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(server));
+    });
+  const closeAll = async (list: readonly Server[]) => {
+    for (const s of sockets) s.destroy();
+    await Promise.all(list.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  };
+  for (let attempt = 1; ; attempt++) {
+    const listening: Server[] = [];
+    try {
+      listening.push(await listenOn(hosts[0]!, 0));
+      const address = listening[0]!.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      for (const host of hosts.slice(1)) listening.push(await listenOn(host, port));
+      return {
+        host: hosts[0]!,
+        port,
+        acceptedAt: () => [...acceptedAt],
+        close: () => closeAll(listening),
+      };
+    } catch (error) {
+      await closeAll(listening);
+      if (attempt === 5) throw error;
+    }
+  }
+}
