@@ -9,12 +9,19 @@ import { Construct } from 'constructs';
  * Scan, no batch, no transaction):
  * - dispatcher: `syncInventory` (Query, PutItem, DeleteItem) and `createRun` (PutItem);
  * - checker: `getEndpoint`/`getAddressState` (GetItem), `listAddressStates` (Query),
- *   `saveAddressState`/`appendHistory` (PutItem), `recordCheckCompleted` (UpdateItem);
+ *   `saveAddressState`/`appendHistory` (PutItem), `recordCheckCompleted` (UpdateItem),
+ *   `deleteAddressState` (DeleteItem, retiring addresses that left DNS);
  * - watchdog: `listRuns`/`listAllAddressStates` (Query), `getRun` (GetItem), `finishRun` (UpdateItem).
  */
 export const STATE_TABLE_ACCESS = {
   dispatcher: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-  checker: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  checker: [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
   watchdog: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 } as const satisfies Record<string, readonly string[]>;
 

@@ -28,8 +28,10 @@ import {
 } from './model';
 import {
   type AddressFacts,
+  addressRetiredText,
   type AlertText,
   daysUntil,
+  dnsRecoveredText,
   expiryReminderText,
   oneLine,
   problemsResolvedText,
@@ -317,6 +319,74 @@ export function evaluateCheck(
     ...(prev?.outbox !== undefined ? { outbox: prev.outbox } : {}),
   };
   return { next, alerts };
+}
+
+/** How long an address may go unchecked (not resolved) before it is retired. Matches divergence's window. */
+export const RETIRE_ADDRESS_AFTER_MS = 3 * 86_400_000;
+
+/**
+ * Whether the stored state `sibling` is obsolete, judged while processing a check of another
+ * address of the same endpoint in run `runId` (which proves the host resolved in that run):
+ * - the DNS-failure state (`address` null) as soon as a later run resolved the host;
+ * - an address not checked for `RETIRE_ADDRESS_AFTER_MS` (it left DNS), by a later run.
+ * Run ids sort by time, so an older run's late message never retires a newer state.
+ */
+export function isObsoleteSibling(sibling: AddressState, runId: string, now: Date): boolean {
+  if (sibling.lastRunId !== null && sibling.lastRunId >= runId) return false;
+  if (sibling.address === null) return true;
+  return now.getTime() - Date.parse(sibling.lastCheckedAt) >= RETIRE_ADDRESS_AFTER_MS;
+}
+
+/**
+ * The alerts that close an obsolete state before it is deleted (see `isObsoleteSibling`), so
+ * nothing that was alerted is left hanging without a word:
+ * - the DNS-failure state: 'resolved' when its failure streak had alerted ("resolves again");
+ * - an address that left DNS: 'resolved' when it had an alerted failure streak, open problems,
+ *   or a critical or expired certificate ("left DNS: no longer checked").
+ * Anything else is retired silently. Pure; ids are deterministic per retired state.
+ */
+export function retirementAlerts(state: AddressState, ctx: Pick<PolicyContext, 'endpoint' | 'now'>): Alert[] {
+  const { endpoint, now } = ctx;
+  const open =
+    state.alerting.errorAlerted ||
+    (state.address !== null &&
+      (state.alerting.openProblems.length > 0 || state.status === 'critical' || state.status === 'expired'));
+  if (!open) return [];
+  const daysLeft = daysUntil(state.notAfter, now);
+  const facts: AddressFacts = {
+    host: endpoint.host,
+    port: endpoint.port,
+    address: state.address,
+    daysLeft,
+    notAfter: state.notAfter,
+    issuer: state.issuer,
+    fingerprint: state.fingerprint,
+  };
+  const text =
+    state.address === null
+      ? dnsRecoveredText(facts, state.consecutiveFailures, state.failingSince ?? state.lastCheckedAt)
+      : addressRetiredText(facts, state.lastCheckedAt);
+  return [
+    {
+      id: `${state.key}:resolved:retired:${state.lastCheckedAt}`,
+      kind: 'resolved',
+      severity: 'info',
+      endpoint: endpoint.name,
+      endpointId: endpoint.id,
+      address: state.address,
+      status: state.status,
+      daysLeft,
+      notAfter: state.notAfter,
+      issuer: state.issuer,
+      findings: [],
+      summary: text.summary,
+      detail: text.detail,
+      action: text.action,
+      occurredAt: now.toISOString(),
+      owner: endpoint.owner,
+      channels: endpoint.channels,
+    },
+  ];
 }
 
 /** Problem codes present in the findings (warning or worse), in contract order, without duplicates. */

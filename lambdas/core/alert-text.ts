@@ -243,6 +243,26 @@ export function recoveredText(facts: AddressFacts, failures: number, since: stri
   };
 }
 
+/** The host resolves again after a DNS failure streak that was alerted. */
+export function dnsRecoveredText(facts: AddressFacts, failures: number, since: string): AlertText {
+  return {
+    summary: `resolves again after ${failures} failed DNS ${failures === 1 ? 'lookup' : 'lookups'}`,
+    detail: `${facts.host} resolves in DNS again; every lookup had failed since ${since}. Its addresses are checked again.`,
+    action: 'No action needed',
+  };
+}
+
+/** An address the host no longer resolves to, whose open alerts are closed as certwatch stops checking it. */
+export function addressRetiredText(facts: AddressFacts, lastCheckedAt: string): AlertText {
+  return {
+    summary: oneLine(`${facts.address ?? 'address'} left DNS: no longer checked`),
+    detail: `${facts.host} has not resolved to ${facts.address ?? 'this address'} since ${lastCheckedAt}, so certwatch stopped checking it and closes its open alerts. Its last certificate ${describeExpiry(facts.daysLeft, facts.notAfter)}.`,
+    action: oneLine(
+      `No action needed, unless ${facts.address ?? 'the address'} still serves ${facts.host} to clients that resolve it differently`,
+    ),
+  };
+}
+
 /** Reminder that an expiring or expired certificate is still in place. */
 export function expiryReminderText(facts: AddressFacts): AlertText {
   const expiry = describeExpiry(facts.daysLeft, facts.notAfter);

@@ -261,6 +261,12 @@ export interface AddressState {
    * send them twice, and a crash or failed channel cannot lose them.
    */
   readonly outbox?: AlertOutbox | null;
+  /**
+   * Set when the address was retired (it left DNS, or this is the DNS-failure state of a host
+   * that resolves again): its closing alerts are in the outbox, and the state is deleted once
+   * they are delivered. A later check of the address clears it.
+   */
+  readonly retiredAt?: string | null;
 }
 
 /** Pending alert deliveries of one address. */

@@ -12,7 +12,7 @@
  */
 import { buildCheckResult } from '../cert/build-check-result';
 import type { TrustStore } from '../cert/trust-store';
-import { evaluateCheck } from '../core/alert-policy';
+import { evaluateCheck, isObsoleteSibling, retirementAlerts } from '../core/alert-policy';
 import { evaluateDivergence } from '../core/divergence';
 import {
   type AddressState,
@@ -117,7 +117,14 @@ export async function processCheck(deps: ProcessCheckDeps, msg: CheckMessage): P
       await deps.store.recordCheckCompleted(msg.runId);
       const saved: StoredAddressState = { state: next, version: (expectedVersion ?? 0) + 1 };
       const deliveries = await flushOutbox(deps, key, saved, true);
-      return { status: 'checked', result, state: next, alerts, deliveries };
+      const retirement = await retireObsoleteSiblings(deps, endpoint, msg, key);
+      return {
+        status: 'checked',
+        result,
+        state: next,
+        alerts: [...alerts, ...retirement.alerts],
+        deliveries: [...deliveries, ...retirement.deliveries],
+      };
     }
   }
   throw new StateConflictError(
@@ -152,6 +159,55 @@ async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMe
     trust: deps.trust,
     now: deps.now,
   });
+}
+
+/**
+ * Housekeeping after a check of one address (which proves the host resolved in this run): the
+ * endpoint's other states that are obsolete (see `isObsoleteSibling`) are retired. Each gets its
+ * closing alerts (`retirementAlerts`) through its own outbox, claimed by a conditional write so
+ * that concurrent checkers of the same host retire it once, and is deleted when that outbox is
+ * empty. A crash in between leaves `retiredAt` set and the next check finishes the job.
+ */
+async function retireObsoleteSiblings(
+  deps: ProcessCheckDeps,
+  endpoint: Endpoint,
+  msg: CheckMessage,
+  key: string,
+): Promise<{ alerts: Alert[]; deliveries: DeliveryResult[] }> {
+  const alerts: Alert[] = [];
+  const deliveries: DeliveryResult[] = [];
+  if (msg.address === null) return { alerts, deliveries };
+  const now = deps.now();
+  const obsolete = (await deps.store.listAddressStates(endpoint.id)).filter(
+    (s) => s.state.key !== key && (s.state.retiredAt || isObsoleteSibling(s.state, msg.runId, now)),
+  );
+  for (const sibling of obsolete) {
+    const siblingKey = sibling.state.key;
+    if (sibling.state.retiredAt) {
+      deliveries.push(...(await flushOutbox(deps, siblingKey, sibling, false)));
+    } else {
+      const closing = retirementAlerts(sibling.state, { endpoint, now });
+      const entries: OutboxEntry[] = [
+        ...(sibling.state.outbox?.entries ?? []),
+        ...closing.map((alert) => ({ alert, channels: null, attempts: 0, lastError: null })),
+      ];
+      const retired: AddressState = {
+        ...sibling.state,
+        retiredAt: now.toISOString(),
+        outbox: entries.length > 0 ? { entries, claimedAt: now.toISOString() } : null,
+      };
+      // Another checker of this host got there first, or the address was checked again: leave it.
+      if ((await deps.store.saveAddressState(retired, sibling.version)) !== 'saved') continue;
+      alerts.push(...closing);
+      const claimed = { state: retired, version: sibling.version + 1 };
+      deliveries.push(...(await flushOutbox(deps, siblingKey, claimed, true)));
+    }
+    const after = await deps.store.getAddressState(siblingKey);
+    if (after?.state.retiredAt && (after.state.outbox?.entries.length ?? 0) === 0) {
+      await deps.store.deleteAddressState(siblingKey, after.version);
+    }
+  }
+  return { alerts, deliveries };
 }
 
 /**

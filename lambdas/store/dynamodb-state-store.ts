@@ -64,6 +64,7 @@ import {
   type RunRecord,
   RunExistsError,
   RunNotFoundError,
+  type DeleteOutcome,
   type SaveOutcome,
   type StateStore,
   StateStoreError,
@@ -353,6 +354,24 @@ export class DynamoDbStateStore implements StateStore {
     } catch (error) {
       if (isConditionalCheckFailed(error)) return 'conflict';
       throw wrap('saveAddressState', state.key, error);
+    }
+  }
+
+  async deleteAddressState(key: string, expectedVersion: number): Promise<DeleteOutcome> {
+    try {
+      await this.#client.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: itemKeys.addressState(key),
+          ConditionExpression: '#v = :expected',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      );
+      return 'deleted';
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return 'conflict';
+      throw wrap('deleteAddressState', key, error);
     }
   }
 

@@ -29,6 +29,9 @@ export interface StoredAddressState {
 /** Result of a conditional state write. */
 export type SaveOutcome = 'saved' | 'conflict';
 
+/** Result of a conditional state delete. */
+export type DeleteOutcome = 'deleted' | 'conflict';
+
 export interface InventorySyncResult {
   readonly added: number;
   readonly updated: number;
@@ -53,6 +56,11 @@ export interface StateStore {
    * returns 'conflict' and the caller re-reads and re-applies.
    */
   saveAddressState(state: AddressState, expectedVersion: number | null): Promise<SaveOutcome>;
+  /**
+   * Conditional delete of an address state (an address retired from DNS): succeeds only if the
+   * stored version still equals `expectedVersion`. 'conflict' when it changed or is already gone.
+   */
+  deleteAddressState(key: string, expectedVersion: number): Promise<DeleteOutcome>;
 
   /** Append one check to the history (expires after the configured TTL). */
   appendHistory(result: CheckResult, endpointId: string): Promise<void>;

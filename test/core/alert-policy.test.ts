@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EXPIRED_THRESHOLD, effectiveThresholds, evaluateCheck } from '../../lambdas/core/alert-policy';
+import {
+  EXPIRED_THRESHOLD,
+  effectiveThresholds,
+  evaluateCheck,
+  isObsoleteSibling,
+  RETIRE_ADDRESS_AFTER_MS,
+  retirementAlerts,
+} from '../../lambdas/core/alert-policy';
 import type { AddressState, Alert } from '../../lambdas/core/model';
 import {
   at,
@@ -646,5 +653,54 @@ describe('evaluateCheck: idempotency and alert contents', () => {
     expect(next.key).toBe('example.com:443|stored-key');
     expect(next.alerting.divergenceKey).toBe(`${FP_A},${FP_B}`);
     expect(next.outbox).toBe(outbox);
+  });
+});
+
+describe('retiring obsolete states', () => {
+  const endpoint = makeEndpoint();
+  const stateAfter = (steps: Step[]): AddressState => {
+    const { state } = runSteps(steps, endpoint);
+    if (state === null) throw new Error('no state');
+    return state;
+  };
+  const dnsFailure = (k: number) => ({
+    result: failedResult(at(hours(k)), 'DNS_ERROR', 'no such host', null),
+    runId: `run-${String(k).padStart(3, '0')}`,
+  });
+  const okAt = (k: number) => ({
+    result: certResult({ now: at(hours(k)), notAfter: at(days(80)), endpoint }),
+    runId: `run-${String(k).padStart(3, '0')}`,
+  });
+
+  it.each([
+    ['a DNS-failure state, by a later run', stateAfter([dnsFailure(0)]), 'run-006', at(hours(6)), true],
+    ['a DNS-failure state, by the same run', stateAfter([dnsFailure(6)]), 'run-006', at(hours(6)), false],
+    ['a DNS-failure state, by an older run', stateAfter([dnsFailure(6)]), 'run-000', at(hours(6)), false],
+    ['an address checked 2 days ago', stateAfter([okAt(0)]), 'run-048', at(days(2)), false],
+    ['an address checked 3 days ago', stateAfter([okAt(0)]), 'run-072', at(RETIRE_ADDRESS_AFTER_MS), true],
+  ] as const)('judges %s', (_, state, runId, now, obsolete) => {
+    // Act / Assess
+    expect(isObsoleteSibling(state, runId, now)).toBe(obsolete);
+  });
+
+  it.each([
+    [
+      'an alerted DNS outage',
+      [dnsFailure(0), dnsFailure(6)],
+      ['resolved/info: resolves again after 2 failed DNS lookups'],
+    ],
+    ['a DNS blip that never alerted', [dnsFailure(0)], []],
+    ['a healthy address', [okAt(0)], []],
+    [
+      'an address with an alerted failure streak',
+      [okAt(0), { result: failedResult(at(hours(6))) }, { result: failedResult(at(hours(12))) }],
+      ['resolved/info: 192.0.2.10 left DNS: no longer checked'],
+    ],
+  ] as const)('closes %s with the right notice', (_, steps, expected) => {
+    // Act
+    const alerts = retirementAlerts(stateAfter([...steps]), { endpoint, now: at(days(4)) });
+
+    // Assess
+    expect(describeAlerts(alerts)).toEqual(expected);
   });
 });

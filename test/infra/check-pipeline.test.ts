@@ -227,7 +227,13 @@ describe('CheckPipeline', () => {
       {
         Sid: 'StateTable',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
         Resource: { 'Fn::GetAtt': [logicalIdOf(s.template, 'AWS::DynamoDB::Table', 'State'), 'Arn'] },
       },
       {

@@ -232,4 +232,221 @@ describe('processCheck', () => {
     expect((await embedded.store.getRun('r5'))?.completed).toBe(1);
     expect(sink.sent).toEqual([]);
   });
+
+  describe('retiring states the host no longer resolves to', () => {
+    const ok = (address: string, at: number): CheckResult =>
+      result(id, {
+        address,
+        status: 'ok',
+        daysLeft: 80,
+        findings: [],
+        checkedAt: new Date(at).toISOString(),
+      });
+    const dnsMessage = (runId: string): CheckMessage => ({
+      ...message(runId),
+      address: null,
+      dnsError: 'DNS lookup failed: no such host (ENOTFOUND)',
+    });
+    const at = (runId: string, address: string | null): CheckMessage => ({ ...message(runId), address });
+
+    async function runs(...ids: string[]): Promise<void> {
+      for (const runId of ids) {
+        await embedded.store.createRun({ runId, startedAt: new Date(NOW).toISOString(), expected: 1 });
+      }
+    }
+
+    it('closes an alerted DNS outage when the host resolves again, and deletes its state', async () => {
+      // Prepare: two failed lookups alert; then the host resolves.
+      const sink = recordingSink();
+      let t = NOW;
+      const deps = {
+        store: embedded.store,
+        sink,
+        trust,
+        now: () => new Date(t),
+        check: async (_: Endpoint, address: string) => ok(address, t),
+      };
+      await runs('r6a', 'r6b', 'r6c');
+      await processCheck(deps, dnsMessage('r6a'));
+      t += 6 * 3_600_000;
+      await processCheck(deps, dnsMessage('r6b'));
+
+      // Act
+      t += 6 * 3_600_000;
+      const outcome = await processCheck(deps, at('r6c', '192.0.2.10'));
+
+      // Assess
+      expect(sink.sent.map((a) => [a.kind, a.address, a.summary])).toEqual([
+        ['error', null, expect.stringContaining('unreachable for 2 consecutive checks')],
+        ['resolved', null, 'resolves again after 2 failed DNS lookups'],
+      ]);
+      expect(outcome.alerts.map((a) => a.kind)).toEqual(['resolved']);
+      const keys = (await embedded.store.listAddressStates(id)).map((s) => s.state.key);
+      expect(keys).toEqual([addressKey(id, '192.0.2.10')]);
+    });
+
+    it('deletes the state of a short DNS blip without a word', async () => {
+      // Prepare
+      const sink = recordingSink();
+      const deps = {
+        store: embedded.store,
+        sink,
+        trust,
+        now: () => new Date(NOW),
+        check: async (_: Endpoint, a: string) => ok(a, NOW),
+      };
+      await runs('r7a', 'r7b');
+      await processCheck(deps, dnsMessage('r7a'));
+
+      // Act
+      await processCheck(deps, at('r7b', '192.0.2.10'));
+
+      // Assess
+      expect(sink.sent).toEqual([]);
+      expect((await embedded.store.listAddressStates(id)).map((s) => s.state.address)).toEqual([
+        '192.0.2.10',
+      ]);
+    });
+
+    it('keeps the DNS-failure state when an older run delivers an address check late', async () => {
+      // Prepare: run r8b failed DNS; a check of the older run r8a arrives after it.
+      const sink = recordingSink();
+      const deps = {
+        store: embedded.store,
+        sink,
+        trust,
+        now: () => new Date(NOW),
+        check: async (_: Endpoint, a: string) => ok(a, NOW),
+      };
+      await runs('r8a', 'r8b');
+      await processCheck(deps, dnsMessage('r8b'));
+
+      // Act
+      await processCheck(deps, at('r8a', '192.0.2.10'));
+
+      // Assess
+      expect((await embedded.store.listAddressStates(id)).map((s) => s.state.address).sort()).toEqual([
+        '192.0.2.10',
+        null,
+      ]);
+    });
+
+    it('retires an address three days after it left DNS, closing its open alerts', async () => {
+      // Prepare: .11 fails twice (alerted), then only .10 resolves.
+      const sink = recordingSink();
+      let t = NOW;
+      const refused = (address: string): CheckResult =>
+        result(id, {
+          address,
+          status: 'error',
+          daysLeft: null,
+          notAfter: null,
+          chain: [],
+          findings: [{ code: 'CONNECTION_REFUSED', severity: 'critical', message: 'connection refused' }],
+          checkedAt: new Date(t).toISOString(),
+        });
+      const deps = {
+        store: embedded.store,
+        sink,
+        trust,
+        now: () => new Date(t),
+        check: async (_: Endpoint, address: string) =>
+          address.endsWith('.11') ? refused(address) : ok(address, t),
+      };
+      await runs('r9a', 'r9b', 'r9c', 'r9d');
+      for (const runId of ['r9a', 'r9b']) {
+        await processCheck(deps, at(runId, '192.0.2.10'));
+        await processCheck(deps, at(runId, '192.0.2.11'));
+        t += 6 * 3_600_000;
+      }
+
+      // Act: the next day .11 is still kept; three days after its last check it is retired.
+      t += DAY - 12 * 3_600_000;
+      await processCheck(deps, at('r9c', '192.0.2.10'));
+      const keptAfterOneDay = (await embedded.store.listAddressStates(id)).length;
+      t =
+        Date.parse(
+          (await embedded.store.getAddressState(addressKey(id, '192.0.2.11')))!.state.lastCheckedAt,
+        ) +
+        3 * DAY;
+      const outcome = await processCheck(deps, at('r9d', '192.0.2.10'));
+
+      // Assess
+      expect(keptAfterOneDay).toBe(2);
+      expect(outcome.alerts.map((a) => [a.kind, a.address, a.summary])).toEqual([
+        ['resolved', '192.0.2.11', '192.0.2.11 left DNS: no longer checked'],
+      ]);
+      expect(sink.sent.filter((a) => a.address === '192.0.2.11').map((a) => a.kind)).toEqual([
+        'error',
+        'resolved',
+      ]);
+      expect((await embedded.store.listAddressStates(id)).map((s) => s.state.address)).toEqual([
+        '192.0.2.10',
+      ]);
+    });
+
+    it('retires a state once when two checkers of the host race', async () => {
+      // Prepare
+      const sink = recordingSink();
+      let t = NOW;
+      const deps = {
+        store: embedded.store,
+        sink,
+        trust,
+        now: () => new Date(t),
+        check: async (_: Endpoint, a: string) => ok(a, t),
+      };
+      await runs('r10a', 'r10b', 'r10c');
+      await processCheck(deps, dnsMessage('r10a'));
+      await processCheck(deps, dnsMessage('r10b'));
+      t += 3_600_000;
+
+      // Act
+      await Promise.all([
+        processCheck(deps, at('r10c', '192.0.2.10')),
+        processCheck(deps, at('r10c', '192.0.2.11')),
+      ]);
+
+      // Assess
+      expect(sink.sent.map((a) => a.kind)).toEqual(['error', 'resolved']);
+      expect((await embedded.store.listAddressStates(id)).map((s) => s.state.address).sort()).toEqual([
+        '192.0.2.10',
+        '192.0.2.11',
+      ]);
+    });
+
+    it('finishes a retirement whose closing alert could not be delivered yet', async () => {
+      // Prepare
+      const sink = recordingSink();
+      let t = NOW;
+      const deps = {
+        store: embedded.store,
+        sink,
+        trust,
+        now: () => new Date(t),
+        check: async (_: Endpoint, a: string) => ok(a, t),
+        outboxLeaseMs: 60_000,
+      };
+      await runs('r11a', 'r11b', 'r11c', 'r11d');
+      await processCheck(deps, dnsMessage('r11a'));
+      await processCheck(deps, dnsMessage('r11b'));
+      sink.failNext = 1;
+
+      // Act
+      t += 3_600_000;
+      const failed = await processCheck(deps, at('r11c', '192.0.2.10'));
+      const pending = (await embedded.store.listAddressStates(id)).length;
+      t += 6 * 3_600_000;
+      const retried = await processCheck(deps, at('r11d', '192.0.2.10'));
+
+      // Assess
+      expect(failed.deliveries.map((d) => d.ok)).toEqual([false]);
+      expect(pending).toBe(2);
+      expect(retried.deliveries.map((d) => d.ok)).toEqual([true]);
+      expect(sink.sent.map((a) => a.kind)).toEqual(['error', 'resolved']);
+      expect((await embedded.store.listAddressStates(id)).map((s) => s.state.address)).toEqual([
+        '192.0.2.10',
+      ]);
+    });
+  });
 });

@@ -267,6 +267,25 @@ export function defineStateStoreContract(
         expect(await store.getAddressState(addressKey(endpoint.id, '192.0.2.99'))).toBeNull();
       });
 
+      it('deletes a state only at the expected version', async () => {
+        // Prepare
+        const store = newStore();
+        const endpoint = makeEndpoint('retire.example');
+        const state = makeState(endpoint, '192.0.2.20');
+        await store.saveAddressState(state, null);
+        await store.saveAddressState({ ...state, consecutiveFailures: 1 }, 1);
+
+        // Act
+        const stale = await store.deleteAddressState(state.key, 1);
+        const current = await store.deleteAddressState(state.key, 2);
+        const again = await store.deleteAddressState(state.key, 2);
+
+        // Assess
+        expect([stale, current, again]).toEqual(['conflict', 'deleted', 'conflict']);
+        expect(await store.getAddressState(state.key)).toBeNull();
+        expect(await store.listAddressStates(endpoint.id)).toEqual([]);
+      });
+
       it('lets exactly one of two concurrent writers of the same version win', async () => {
         // Prepare
         const store = newStore();
