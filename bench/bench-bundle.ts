@@ -15,7 +15,7 @@ const RUNS = 7;
 const HANDLERS: Record<string, { env: Record<string, string>; sdk: string[] }> = {
   checker: {
     env: { TABLE_NAME: 't', ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t' },
-    sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
+    sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sns'],
   },
   dispatcher: { env: { TABLE_NAME: 't', QUEUE_URL: 'https://sqs/q', CONFIG_FILE: 'none.json' }, sdk: [] },
   notifier: { env: { CHANNELS: '[]' }, sdk: [] },
