@@ -1,6 +1,7 @@
 /**
  * Resolution of a target's host name to every address it has, bounded in time.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import type { ProbeError } from '../core/model';
@@ -24,8 +25,15 @@ export interface ResolveOptions {
   readonly timeoutMs: number;
   /** Keep only the first address of the deterministic order (IPv4 before IPv6, numeric). @default false */
   readonly firstOnly?: boolean;
-  /** @default dns.promises.lookup */
+  /**
+   * Resolve with this function alone (tests). Without it, the hosts file is read first, then DNS
+   * is asked directly (see {@link resolveAddresses}), then getaddrinfo for names DNS does not know.
+   */
   readonly lookup?: LookupFunction;
+  /** DNS servers to ask instead of the system's (`ip` or `ip:port`). @default the system's (resolv.conf) */
+  readonly dnsServers?: readonly string[];
+  /** Hosts file read before DNS, as getaddrinfo's "files" source is; null skips it. @default '/etc/hosts' */
+  readonly hostsFile?: string | null;
 }
 
 export type ResolveResult =
@@ -46,9 +54,15 @@ const DNS_REASONS: Readonly<Record<string, string>> = {
  * order, so that address keys and `firstOnly` are stable from run to run whatever order
  * (round-robin) the resolver returns. An IP literal resolves to itself without DNS.
  *
- * Uses getaddrinfo (`dns.lookup`) so /etc/hosts names such as `localhost` work as they do for
- * every other program. getaddrinfo cannot be cancelled: on timeout the lookup is abandoned,
- * not stopped, and holds a libuv thread-pool slot until the system resolver gives up.
+ * Why not simply getaddrinfo (`dns.lookup`): it runs on libuv's thread pool (4 threads) and
+ * cannot be cancelled. A few names whose DNS servers never answer would hold every thread until
+ * the system resolver gives up, and the lookups of every other endpoint would queue behind them
+ * and time out: one endpoint stalling the others. So, in order:
+ * 1. the hosts file (`/etc/hosts`), so local overrides and `localhost` work as everywhere else;
+ * 2. DNS itself (A and AAAA, through c-ares on the event loop, cancelled at the deadline);
+ * 3. getaddrinfo, only when DNS does not know the name (NXDOMAIN, no records, no DNS server
+ *    reachable): other name services (search domains, mDNS, NSS modules) then get their say.
+ *    Such lookups fail or succeed fast; one that hangs is abandoned at the deadline.
  *
  * Never rejects: failures are DNS_ERROR results.
  */
@@ -56,23 +70,149 @@ export async function resolveAddresses(host: string, options: ResolveOptions): P
   if (isIpLiteral(host)) {
     return { ok: true, addresses: [{ address: host, family: host.includes(':') ? 6 : 4 }] };
   }
-  const lookup = options.lookup ?? (dns.lookup as LookupFunction);
+  const started = performance.now();
+  const remaining = () => Math.max(0, options.timeoutMs - (performance.now() - started));
+  const done = (answer: readonly { address: string; family: number }[]): ResolveResult => {
+    const addresses = orderAddresses(answer);
+    if (addresses.length === 0) return dnsError(`DNS lookup of ${host} returned no usable address`);
+    return { ok: true, addresses: options.firstOnly ? addresses.slice(0, 1) : addresses };
+  };
+  try {
+    if (options.lookup) return await viaLookup(host, options.lookup, options.timeoutMs, done);
+    const pinned = hostsFileAddresses(
+      host,
+      options.hostsFile === undefined ? '/etc/hosts' : options.hostsFile,
+    );
+    if (pinned.length > 0) return done(pinned);
+    const asked = await askDns(host, options.timeoutMs, options.dnsServers);
+    if (asked.kind === 'answer') return done(asked.addresses);
+    if (asked.kind === 'timeout')
+      return dnsError(`DNS lookup of ${host} did not answer within ${options.timeoutMs} ms`);
+    if (asked.kind === 'failed')
+      return dnsError(`DNS lookup of ${host} failed: ${describeDnsError(asked.error)}`);
+    return await viaLookup(host, dns.lookup as LookupFunction, remaining(), done, options.timeoutMs);
+  } catch (error) {
+    return dnsError(`DNS lookup of ${host} failed: ${describeDnsError(error)}`);
+  }
+}
+
+/** getaddrinfo-style resolution through `lookup`, abandoned after `timeoutMs`. */
+async function viaLookup(
+  host: string,
+  lookup: LookupFunction,
+  timeoutMs: number,
+  done: (answer: readonly { address: string; family: number }[]) => ResolveResult,
+  reportedTimeoutMs = timeoutMs,
+): Promise<ResolveResult> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
     const answer = await Promise.race([lookup(host, { all: true, verbatim: true }), deadline]);
     if (answer === 'timeout')
-      return dnsError(`DNS lookup of ${host} did not answer within ${options.timeoutMs} ms`);
-    const addresses = orderAddresses(answer);
-    if (addresses.length === 0) return dnsError(`DNS lookup of ${host} returned no usable address`);
-    return { ok: true, addresses: options.firstOnly ? addresses.slice(0, 1) : addresses };
-  } catch (error) {
-    return dnsError(`DNS lookup of ${host} failed: ${describeDnsError(error)}`);
+      return dnsError(`DNS lookup of ${host} did not answer within ${reportedTimeoutMs} ms`);
+    return done(answer);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** c-ares error codes meaning "DNS does not know this name" or "there is no DNS to ask": worth asking getaddrinfo. */
+const NOT_IN_DNS = new Set(['ENOTFOUND', 'ENODATA', 'ECONNREFUSED', 'ENOTINITIALIZED', 'ELOADIPHLPAPI']);
+
+type DnsAnswer =
+  | { readonly kind: 'answer'; readonly addresses: { address: string; family: number }[] }
+  | { readonly kind: 'not-in-dns' }
+  | { readonly kind: 'failed'; readonly error: unknown }
+  | { readonly kind: 'timeout' };
+
+/** A and AAAA from DNS, in parallel, cancelled at the deadline. Never rejects. */
+async function askDns(
+  host: string,
+  timeoutMs: number,
+  servers: readonly string[] | undefined,
+): Promise<DnsAnswer> {
+  // One resolver per lookup, so cancelling it at the deadline cancels nothing else.
+  const resolver = new dns.Resolver({
+    timeout: Math.max(100, Math.min(2_000, Math.floor(timeoutMs / 3))),
+    tries: 3,
+  });
+  if (servers && servers.length > 0) resolver.setServers([...servers]);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    const queries = Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
+    const settled = await Promise.race([queries, deadline]);
+    if (settled === 'timeout') {
+      resolver.cancel();
+      return { kind: 'timeout' };
+    }
+    const [v4, v6] = settled;
+    const addresses = [
+      ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 })) : []),
+      ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : []),
+    ];
+    if (addresses.length > 0) return { kind: 'answer', addresses };
+    const errors = [v4, v6].map((r) => (r.status === 'rejected' ? r.reason : null));
+    const codes = errors.map((e) => (e as { code?: unknown } | null)?.code);
+    if (codes.every((code) => typeof code === 'string' && NOT_IN_DNS.has(code)))
+      return { kind: 'not-in-dns' };
+    // Prefer the error that is not "no such record" (a SERVFAIL on A beats NODATA on AAAA).
+    const telling = errors.find((_, i) => !NOT_IN_DNS.has(String(codes[i]))) ?? errors[0];
+    return { kind: 'failed', error: telling };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface HostsCache {
+  readonly path: string;
+  readonly mtimeMs: number;
+  readonly byName: Map<string, { address: string; family: number }[]>;
+}
+let hostsCache: HostsCache | null = null;
+
+/** Addresses the hosts file gives `host` (case-insensitive), re-read when the file changes. */
+function hostsFileAddresses(host: string, path: string | null): { address: string; family: number }[] {
+  if (path === null) return [];
+  let mtimeMs: number;
+  try {
+    mtimeMs = statSync(path).mtimeMs;
+  } catch {
+    return [];
+  }
+  if (hostsCache?.path !== path || hostsCache.mtimeMs !== mtimeMs) {
+    hostsCache = { path, mtimeMs, byName: parseHostsFile(readHostsFile(path)) };
+  }
+  return hostsCache.byName.get(host.toLowerCase().replace(/\.$/, '')) ?? [];
+}
+
+function readHostsFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(0, 1_000_000);
+  } catch {
+    return '';
+  }
+}
+
+/** `address name [alias ...]` lines; `#` starts a comment; lines with an invalid address are skipped. */
+export function parseHostsFile(text: string): Map<string, { address: string; family: number }[]> {
+  const byName = new Map<string, { address: string; family: number }[]>();
+  for (const line of text.split('\n')) {
+    const [address = '', ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
+    const family = isIP(address);
+    if (family === 0) continue;
+    for (const name of names) {
+      const key = name.toLowerCase().replace(/\.$/, '');
+      const list = byName.get(key) ?? [];
+      if (!list.some((a) => a.address === address)) list.push({ address, family });
+      byName.set(key, list);
+    }
+  }
+  return byName;
 }
 
 /** Deduplicate, drop anything that is not an IP address, and order deterministically. */
