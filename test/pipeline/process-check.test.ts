@@ -255,24 +255,37 @@ describe('processCheck', () => {
       }
     }
 
-    it('closes an alerted DNS outage when the host resolves again, and deletes its state', async () => {
-      // Prepare: two failed lookups alert; then the host resolves.
+    /** Deps on a clock the test moves; every address is healthy unless `check` says otherwise. */
+    function depsAt(clock: { t: number }, extra: Partial<Parameters<typeof processCheck>[0]> = {}) {
       const sink = recordingSink();
-      let t = NOW;
       const deps = {
         store: embedded.store,
         sink,
         trust,
-        now: () => new Date(t),
-        check: async (_: Endpoint, address: string) => ok(address, t),
+        now: () => new Date(clock.t),
+        check: async (_: Endpoint, address: string) => ok(address, clock.t),
+        ...extra,
       };
+      return { sink, deps };
+    }
+
+    /** Addresses with a stored state, null (the DNS-failure state) last. */
+    const storedAddresses = async () =>
+      (await embedded.store.listAddressStates(id))
+        .map((s) => s.state.address)
+        .sort((x, y) => (x === null ? 1 : y === null ? -1 : x.localeCompare(y)));
+
+    it('closes an alerted DNS outage when the host resolves again, and deletes its state', async () => {
+      // Prepare: two failed lookups alert; then the host resolves.
+      const clock = { t: NOW };
+      const { sink, deps } = depsAt(clock);
       await runs('r6a', 'r6b', 'r6c');
       await processCheck(deps, dnsMessage('r6a'));
-      t += 6 * 3_600_000;
+      clock.t += 6 * 3_600_000;
       await processCheck(deps, dnsMessage('r6b'));
 
       // Act
-      t += 6 * 3_600_000;
+      clock.t += 6 * 3_600_000;
       const outcome = await processCheck(deps, at('r6c', '192.0.2.10'));
 
       // Assess
@@ -287,14 +300,7 @@ describe('processCheck', () => {
 
     it('deletes the state of a short DNS blip without a word', async () => {
       // Prepare
-      const sink = recordingSink();
-      const deps = {
-        store: embedded.store,
-        sink,
-        trust,
-        now: () => new Date(NOW),
-        check: async (_: Endpoint, a: string) => ok(a, NOW),
-      };
+      const { sink, deps } = depsAt({ t: NOW });
       await runs('r7a', 'r7b');
       await processCheck(deps, dnsMessage('r7a'));
 
@@ -303,21 +309,12 @@ describe('processCheck', () => {
 
       // Assess
       expect(sink.sent).toEqual([]);
-      expect((await embedded.store.listAddressStates(id)).map((s) => s.state.address)).toEqual([
-        '192.0.2.10',
-      ]);
+      expect(await storedAddresses()).toEqual(['192.0.2.10']);
     });
 
     it('keeps the DNS-failure state when an older run delivers an address check late', async () => {
       // Prepare: run r8b failed DNS; a check of the older run r8a arrives after it.
-      const sink = recordingSink();
-      const deps = {
-        store: embedded.store,
-        sink,
-        trust,
-        now: () => new Date(NOW),
-        check: async (_: Endpoint, a: string) => ok(a, NOW),
-      };
+      const { deps } = depsAt({ t: NOW });
       await runs('r8a', 'r8b');
       await processCheck(deps, dnsMessage('r8b'));
 
@@ -325,16 +322,12 @@ describe('processCheck', () => {
       await processCheck(deps, at('r8a', '192.0.2.10'));
 
       // Assess
-      expect((await embedded.store.listAddressStates(id)).map((s) => s.state.address).sort()).toEqual([
-        '192.0.2.10',
-        null,
-      ]);
+      expect(await storedAddresses()).toEqual(['192.0.2.10', null]);
     });
 
     it('retires an address three days after it left DNS, closing its open alerts', async () => {
       // Prepare: .11 fails twice (alerted), then only .10 resolves.
-      const sink = recordingSink();
-      let t = NOW;
+      const clock = { t: NOW };
       const refused = (address: string): CheckResult =>
         result(id, {
           address,
@@ -343,28 +336,24 @@ describe('processCheck', () => {
           notAfter: null,
           chain: [],
           findings: [{ code: 'CONNECTION_REFUSED', severity: 'critical', message: 'connection refused' }],
-          checkedAt: new Date(t).toISOString(),
+          checkedAt: new Date(clock.t).toISOString(),
         });
-      const deps = {
-        store: embedded.store,
-        sink,
-        trust,
-        now: () => new Date(t),
+      const { sink, deps } = depsAt(clock, {
         check: async (_: Endpoint, address: string) =>
-          address.endsWith('.11') ? refused(address) : ok(address, t),
-      };
+          address.endsWith('.11') ? refused(address) : ok(address, clock.t),
+      });
       await runs('r9a', 'r9b', 'r9c', 'r9d');
       for (const runId of ['r9a', 'r9b']) {
         await processCheck(deps, at(runId, '192.0.2.10'));
         await processCheck(deps, at(runId, '192.0.2.11'));
-        t += 6 * 3_600_000;
+        clock.t += 6 * 3_600_000;
       }
 
       // Act: the next day .11 is still kept; three days after its last check it is retired.
-      t += DAY - 12 * 3_600_000;
+      clock.t += DAY - 12 * 3_600_000;
       await processCheck(deps, at('r9c', '192.0.2.10'));
       const keptAfterOneDay = (await embedded.store.listAddressStates(id)).length;
-      t =
+      clock.t =
         Date.parse(
           (await embedded.store.getAddressState(addressKey(id, '192.0.2.11')))!.state.lastCheckedAt,
         ) +
@@ -380,26 +369,17 @@ describe('processCheck', () => {
         'error',
         'resolved',
       ]);
-      expect((await embedded.store.listAddressStates(id)).map((s) => s.state.address)).toEqual([
-        '192.0.2.10',
-      ]);
+      expect(await storedAddresses()).toEqual(['192.0.2.10']);
     });
 
     it('retires a state once when two checkers of the host race', async () => {
       // Prepare
-      const sink = recordingSink();
-      let t = NOW;
-      const deps = {
-        store: embedded.store,
-        sink,
-        trust,
-        now: () => new Date(t),
-        check: async (_: Endpoint, a: string) => ok(a, t),
-      };
+      const clock = { t: NOW };
+      const { sink, deps } = depsAt(clock);
       await runs('r10a', 'r10b', 'r10c');
       await processCheck(deps, dnsMessage('r10a'));
       await processCheck(deps, dnsMessage('r10b'));
-      t += 3_600_000;
+      clock.t += 3_600_000;
 
       // Act
       await Promise.all([
@@ -409,34 +389,23 @@ describe('processCheck', () => {
 
       // Assess
       expect(sink.sent.map((a) => a.kind)).toEqual(['error', 'resolved']);
-      expect((await embedded.store.listAddressStates(id)).map((s) => s.state.address).sort()).toEqual([
-        '192.0.2.10',
-        '192.0.2.11',
-      ]);
+      expect(await storedAddresses()).toEqual(['192.0.2.10', '192.0.2.11']);
     });
 
     it('finishes a retirement whose closing alert could not be delivered yet', async () => {
       // Prepare
-      const sink = recordingSink();
-      let t = NOW;
-      const deps = {
-        store: embedded.store,
-        sink,
-        trust,
-        now: () => new Date(t),
-        check: async (_: Endpoint, a: string) => ok(a, t),
-        outboxLeaseMs: 60_000,
-      };
+      const clock = { t: NOW };
+      const { sink, deps } = depsAt(clock, { outboxLeaseMs: 60_000 });
       await runs('r11a', 'r11b', 'r11c', 'r11d');
       await processCheck(deps, dnsMessage('r11a'));
       await processCheck(deps, dnsMessage('r11b'));
       sink.failNext = 1;
 
       // Act
-      t += 3_600_000;
+      clock.t += 3_600_000;
       const failed = await processCheck(deps, at('r11c', '192.0.2.10'));
       const pending = (await embedded.store.listAddressStates(id)).length;
-      t += 6 * 3_600_000;
+      clock.t += 6 * 3_600_000;
       const retried = await processCheck(deps, at('r11d', '192.0.2.10'));
 
       // Assess
@@ -444,9 +413,7 @@ describe('processCheck', () => {
       expect(pending).toBe(2);
       expect(retried.deliveries.map((d) => d.ok)).toEqual([true]);
       expect(sink.sent.map((a) => a.kind)).toEqual(['error', 'resolved']);
-      expect((await embedded.store.listAddressStates(id)).map((s) => s.state.address)).toEqual([
-        '192.0.2.10',
-      ]);
+      expect(await storedAddresses()).toEqual(['192.0.2.10']);
     });
   });
 });
