@@ -247,16 +247,19 @@ describe('probeAddress', () => {
   });
 
   describe('against a server that wants a client certificate (mutual TLS)', () => {
-    it('reads the chain and reports CLIENT_CERT_REQUIRED when TLS 1.2 rejects the missing client certificate', async () => {
-      // Prepare
-      const server = await serve(
+    const mutualTls = (clientCertificate: 'required' | 'optional', maxVersion?: 'TLSv1.2') =>
+      serve(
         startTlsServer({
           chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
           keyPem: pki.leaf.key.privateKeyPem,
-          maxVersion: 'TLSv1.2',
-          clientCertificate: 'required',
+          clientCertificate,
+          ...(maxVersion ? { maxVersion } : {}),
         }),
       );
+
+    it('reads the chain and reports CLIENT_CERT_REQUIRED when TLS 1.2 rejects the missing client certificate', async () => {
+      // Prepare
+      const server = await mutualTls('required', 'TLSv1.2');
 
       // Act
       const outcome = await probe(server);
@@ -271,13 +274,7 @@ describe('probeAddress', () => {
 
     it('completes over TLS 1.3, where the server rejects only after the handshake', async () => {
       // Prepare
-      const server = await serve(
-        startTlsServer({
-          chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
-          keyPem: pki.leaf.key.privateKeyPem,
-          clientCertificate: 'required',
-        }),
-      );
+      const server = await mutualTls('required');
 
       // Act
       const outcome = await probe(server);
@@ -289,14 +286,7 @@ describe('probeAddress', () => {
 
     it('completes when the client certificate is optional', async () => {
       // Prepare
-      const server = await serve(
-        startTlsServer({
-          chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
-          keyPem: pki.leaf.key.privateKeyPem,
-          maxVersion: 'TLSv1.2',
-          clientCertificate: 'optional',
-        }),
-      );
+      const server = await mutualTls('optional', 'TLSv1.2');
 
       // Act
       const outcome = await probe(server);
