@@ -91,9 +91,10 @@ export async function processCheck(deps: ProcessCheckDeps, msg: CheckMessage): P
     const now = deps.now();
     const prev = stored?.state ?? null;
     const evaluated = evaluateCheck(prev, result, { endpoint, runId: msg.runId, now });
-    const siblings = (await deps.store.listAddressStates(endpoint.id))
-      .map((s) => s.state)
-      .filter((s) => s.key !== key);
+    const storedSiblings = (await deps.store.listAddressStates(endpoint.id)).filter(
+      (s) => s.state.key !== key,
+    );
+    const siblings = storedSiblings.map((s) => s.state);
     // The divergence decision is spread over the endpoint's addresses; `previous` dates this address's share of it.
     const divergence = evaluateDivergence(endpoint, [...siblings, evaluated.next], {
       runId: msg.runId,
@@ -117,7 +118,7 @@ export async function processCheck(deps: ProcessCheckDeps, msg: CheckMessage): P
       await deps.store.recordCheckCompleted(msg.runId);
       const saved: StoredAddressState = { state: next, version: (expectedVersion ?? 0) + 1 };
       const deliveries = await flushOutbox(deps, key, saved, true);
-      const retirement = await retireObsoleteSiblings(deps, endpoint, msg, key);
+      const retirement = await retireObsoleteSiblings(deps, endpoint, msg, storedSiblings);
       return {
         status: 'checked',
         result,
@@ -172,15 +173,15 @@ async function retireObsoleteSiblings(
   deps: ProcessCheckDeps,
   endpoint: Endpoint,
   msg: CheckMessage,
-  key: string,
+  siblings: readonly StoredAddressState[],
 ): Promise<{ alerts: Alert[]; deliveries: DeliveryResult[] }> {
   const alerts: Alert[] = [];
   const deliveries: DeliveryResult[] = [];
   if (msg.address === null) return { alerts, deliveries };
   const now = deps.now();
-  const obsolete = (await deps.store.listAddressStates(endpoint.id)).filter(
-    (s) => s.state.key !== key && (s.state.retiredAt || isObsoleteSibling(s.state, msg.runId, now)),
-  );
+  // The siblings were read just before this check's own write; a version that moved since only
+  // makes the retirement's conditional write lose, and the next check retries.
+  const obsolete = siblings.filter((s) => s.state.retiredAt || isObsoleteSibling(s.state, msg.runId, now));
   for (const sibling of obsolete) {
     const siblingKey = sibling.state.key;
     if (sibling.state.retiredAt) {
