@@ -338,7 +338,7 @@ function expiryFindings(path: CertPath, opts: AnalyzeOptions): Finding[] {
   return out;
 }
 
-function trustFindings(path: CertPath): Finding[] {
+function trustFindings(path: CertPath, sent: readonly ParsedCertificate[]): Finding[] {
   const last = path.nodes[path.nodes.length - 1]!;
   const at = last.sentIndex;
   switch (path.end) {
@@ -392,6 +392,15 @@ function trustFindings(path: CertPath): Finding[] {
       ];
     case 'incomplete': {
       const aia = last.cert.caIssuers[0];
+      // A sent certificate whose subject cannot be read may be the issuer, garbled: say so.
+      const garbled = sent.findIndex(
+        (c, i) =>
+          i > 0 && c.malformed.length > 0 && (c.subjectKey === null || c.subjectKey === last.cert.issuerKey),
+      );
+      const sentAs =
+        garbled > 0
+          ? `was not sent in readable form (certificate ${garbled} is malformed)`
+          : 'was not sent by the server';
       const hint = aia
         ? `; the certificate names its issuer's certificate at ${aia} (authorityInfoAccess caIssuers)`
         : '';
@@ -399,7 +408,7 @@ function trustFindings(path: CertPath): Finding[] {
         finding(
           'INCOMPLETE_CHAIN',
           'critical',
-          `chain is incomplete: the issuer of ${describe(last)}, "${last.cert.info.issuer}", was not sent by the server and is not a trusted root${hint}`,
+          `chain is incomplete: the issuer of ${describe(last)}, "${last.cert.info.issuer}", ${sentAs} and is not a trusted root${hint}`,
           at,
         ),
       ];
@@ -476,7 +485,7 @@ function analyzeUnsafe(chainDer: readonly Uint8Array[], opts: AnalyzeOptions): C
   const findings = [
     ...malformedFindings(sent),
     ...expiryFindings(path, opts),
-    ...trustFindings(path),
+    ...trustFindings(path, sent),
     ...hostnameFindings(sent[0]!, opts.host),
     ...weakCryptoFindings(path),
   ];

@@ -319,6 +319,17 @@ describe('analyzeChain', () => {
       );
     });
 
+    it('says the issuer was sent unreadable when the intermediate is garbled', () => {
+      // Act
+      const result = analyze([pki.leaf.der, truncate(pki.intermediate.der, 100)]);
+      // Assess
+      expect(codes(result.findings)).toEqual(['MALFORMED_CERTIFICATE', 'INCOMPLETE_CHAIN']);
+      expect(result.findings[1]!.message).toBe(
+        'chain is incomplete: the issuer of certificate 0 (leaf) (CN=www.example.com), "CN=Fixture Intermediate", ' +
+          'was not sent in readable form (certificate 1 is malformed) and is not a trusted root',
+      );
+    });
+
     it('reports INCOMPLETE_CHAIN at the last sent certificate when the root is unknown', () => {
       // Act
       const result = analyze([pki.leaf, pki.intermediate], { trust: trustStoreFromDer([]) });
