@@ -8,7 +8,7 @@ import {
   addressKey,
 } from '../../lambdas/core/model';
 import type { CheckMessage } from '../../lambdas/pipeline/check-message';
-import { type AlertSink, processCheck } from '../../lambdas/pipeline/process-check';
+import { type AlertSink, type ProcessCheckDeps, processCheck } from '../../lambdas/pipeline/process-check';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
 
 const DAY = 86_400_000;
@@ -110,16 +110,20 @@ describe('processCheck', () => {
     dispatchedAt: new Date(NOW).toISOString(),
   });
 
+  /** Deps over the shared store with a recording sink, on a clock the test may move. */
+  function makeDeps(
+    check: NonNullable<ProcessCheckDeps['check']>,
+    clock = { t: NOW },
+    extra: Partial<ProcessCheckDeps> = {},
+  ) {
+    const sink = recordingSink();
+    const deps = { store: embedded.store, sink, trust, now: () => new Date(clock.t), check, ...extra };
+    return { sink, deps };
+  }
+
   it('sends nothing again when the same check is delivered twice', async () => {
     // Prepare
-    const sink = recordingSink();
-    const deps = {
-      store: embedded.store,
-      sink,
-      trust,
-      now: () => new Date(NOW),
-      check: async () => result(id),
-    };
+    const { sink, deps } = makeDeps(async () => result(id));
     await embedded.store.createRun({ runId: 'r1', startedAt: new Date(NOW).toISOString(), expected: 1 });
     // Act
     const first = await processCheck(deps, message('r1'));
@@ -133,14 +137,7 @@ describe('processCheck', () => {
 
   it('lets exactly one of two concurrent deliveries of the same check alert', async () => {
     // Prepare
-    const sink = recordingSink();
-    const deps = {
-      store: embedded.store,
-      sink,
-      trust,
-      now: () => new Date(NOW),
-      check: async () => result(id),
-    };
+    const { sink, deps } = makeDeps(async () => result(id));
     await embedded.store.createRun({ runId: 'r2', startedAt: new Date(NOW).toISOString(), expected: 1 });
     // Act
     const outcomes = await Promise.all([
@@ -155,7 +152,6 @@ describe('processCheck', () => {
 
   it('loses no update when checks of two runs race on one address', async () => {
     // Prepare: two failures in a row must count as two
-    const sink = recordingSink();
     const failing = result(id, {
       status: 'error',
       daysLeft: null,
@@ -164,13 +160,10 @@ describe('processCheck', () => {
       findings: [{ code: 'CONNECTION_REFUSED', severity: 'critical', message: 'connection refused' }],
     });
     let checks = 0;
-    const deps = {
-      store: embedded.store,
-      sink,
-      trust,
-      now: () => new Date(NOW),
-      check: async () => ({ ...failing, checkedAt: new Date(NOW + ++checks * 1000).toISOString() }),
-    };
+    const { sink, deps } = makeDeps(async () => ({
+      ...failing,
+      checkedAt: new Date(NOW + ++checks * 1000).toISOString(),
+    }));
     for (const runId of ['r3a', 'r3b']) {
       await embedded.store.createRun({ runId, startedAt: new Date(NOW).toISOString(), expected: 1 });
     }
@@ -185,22 +178,14 @@ describe('processCheck', () => {
 
   it('keeps an undelivered alert in the outbox and sends it on redelivery after the lease', async () => {
     // Prepare
-    const sink = recordingSink();
+    const clock = { t: NOW };
+    const { sink, deps } = makeDeps(async () => result(id), clock, { outboxLeaseMs: 60_000 });
     sink.failNext = 1;
-    let t = NOW;
-    const deps = {
-      store: embedded.store,
-      sink,
-      trust,
-      now: () => new Date(t),
-      check: async () => result(id),
-      outboxLeaseMs: 60_000,
-    };
     await embedded.store.createRun({ runId: 'r4', startedAt: new Date(NOW).toISOString(), expected: 1 });
     // Act
     const first = await processCheck(deps, message('r4'));
     const tooSoon = await processCheck(deps, message('r4'));
-    t += 61_000;
+    clock.t += 61_000;
     const retried = await processCheck(deps, message('r4'));
     const again = await processCheck(deps, message('r4'));
     // Assess
@@ -216,14 +201,7 @@ describe('processCheck', () => {
 
   it('counts a check of an endpoint removed after dispatch without failing', async () => {
     // Prepare
-    const sink = recordingSink();
-    const deps = {
-      store: embedded.store,
-      sink,
-      trust,
-      now: () => new Date(NOW),
-      check: async () => result(id),
-    };
+    const { sink, deps } = makeDeps(async () => result(id));
     await embedded.store.createRun({ runId: 'r5', startedAt: new Date(NOW).toISOString(), expected: 1 });
     // Act
     const outcome = await processCheck(deps, { ...message('r5'), endpointId: 'gone.example:443' });
@@ -256,17 +234,8 @@ describe('processCheck', () => {
     }
 
     /** Deps on a clock the test moves; every address is healthy unless `check` says otherwise. */
-    function depsAt(clock: { t: number }, extra: Partial<Parameters<typeof processCheck>[0]> = {}) {
-      const sink = recordingSink();
-      const deps = {
-        store: embedded.store,
-        sink,
-        trust,
-        now: () => new Date(clock.t),
-        check: async (_: Endpoint, address: string) => ok(address, clock.t),
-        ...extra,
-      };
-      return { sink, deps };
+    function depsAt(clock: { t: number }, extra: Partial<ProcessCheckDeps> = {}) {
+      return makeDeps(async (_: Endpoint, address: string) => ok(address, clock.t), clock, extra);
     }
 
     /** Addresses with a stored state, null (the DNS-failure state) last. */
