@@ -2,10 +2,18 @@
  * Turns findings and days-left into the one status an address is reported
  * with: expired > error > critical > warning > ok.
  */
-import { CONNECTION_FINDING_CODES, type ExpiryThresholds, type Finding, type Status } from '../core/model';
+import { findingCodesWhere } from '../core/findings';
+import {
+  CONNECTION_FINDING_CODES,
+  type ExpiryThresholds,
+  type Finding,
+  type FindingCode,
+  type Status,
+} from '../core/model';
 
-const EXPIRED_CODES: ReadonlySet<string> = new Set(['EXPIRED', 'CHAIN_CERT_EXPIRED']);
-const CONNECTION_CODES: ReadonlySet<string> = new Set(CONNECTION_FINDING_CODES);
+/** Codes the registry marks `expired`: the certificate concerned is past its notAfter. */
+const EXPIRED_CODES: ReadonlySet<FindingCode> = new Set(findingCodesWhere((f) => f.expired));
+const CONNECTION_CODES: ReadonlySet<FindingCode> = new Set(CONNECTION_FINDING_CODES);
 
 /**
  * Status of one checked address.

@@ -10,13 +10,14 @@
  * same run changes nothing, and alert ids are deterministic so a duplicate
  * delivery of the same event can be recognised downstream).
  */
+import { type AlertSubject, buildAlert } from './build-alert';
+import { FINDINGS, findingCodesWhere } from './findings';
 import {
   type Alert,
   type AlertBookkeeping,
   type AlertKind,
   type AddressState,
   addressKey,
-  CONNECTION_FINDING_CODES,
   type CheckResult,
   type Endpoint,
   type Finding,
@@ -71,17 +72,9 @@ export const EXPIRED_THRESHOLD = -1;
  * Findings about the certificate itself that are neither expiry (thresholds
  * handle that) nor connection failures (the failure streak handles those).
  * Each one alerts once when it appears and once more when it clears.
+ * Derived from the finding registry (`alerts: 'problem'`), in contract order.
  */
-export const PROBLEM_CODES: readonly FindingCode[] = [
-  'NOT_YET_VALID',
-  'HOSTNAME_MISMATCH',
-  'SELF_SIGNED',
-  'UNTRUSTED_CHAIN',
-  'INCOMPLETE_CHAIN',
-  'MALFORMED_CERTIFICATE',
-  'WEAK_KEY',
-  'WEAK_SIGNATURE',
-];
+export const PROBLEM_CODES: readonly FindingCode[] = findingCodesWhere((f) => f.alerts === 'problem');
 
 /** How many previously served fingerprints an address remembers (see `AlertBookkeeping.recentFingerprints`). */
 const RECENT_FINGERPRINTS = 4;
@@ -107,30 +100,223 @@ export function effectiveThresholds(policy: AlertPolicyConfig): number[] {
   return [...all].sort((a, b) => b - a);
 }
 
+/** An alert one policy step decided; `evaluateCheck` adds the facts every alert of the check shares. */
+export interface AlertDraft {
+  readonly kind: AlertKind;
+  readonly severity: Severity;
+  /** The event part of the alert id (`alertId`): the same event always gives the same value. */
+  readonly event: string;
+  readonly text: AlertText;
+}
+
+/** What one policy step decided: its part of the next state, and its alerts. */
+export interface StepOutcome<T> {
+  readonly state: T;
+  readonly alerts: readonly AlertDraft[];
+}
+
+/** Whether a check obtained no certificate: status `error`, or no chain. */
+export function isFailedCheck(result: CheckResult): boolean {
+  return result.status === 'error' || result.chain.length === 0;
+}
+
+/** The failure-streak part of an address's state. */
+export interface FailureStreak {
+  readonly consecutiveFailures: number;
+  /** Start of the streak (ISO); null when the last check succeeded. */
+  readonly failingSince: string | null;
+  /** Whether the streak's alert went out. */
+  readonly errorAlerted: boolean;
+}
+
+/** The streak a stored state is in, and when it was last checked (the start of a streak of unknown age). */
+export type PreviousStreak = FailureStreak & { readonly lastCheckedAt: string };
+
+/**
+ * Failure streaks. A failed check (`isFailedCheck`) extends the streak; its alert goes out
+ * once per streak, when the count reaches `failuresBeforeAlert` (at least 1). A successful
+ * check ends the streak, with a 'resolved' notice if its alert went out; a shorter streak
+ * ends silently. Ids name the start of the streak.
+ */
+export function failureStreakStep(
+  previous: PreviousStreak | null,
+  result: CheckResult,
+  facts: AddressFacts,
+  policy: Pick<AlertPolicyConfig, 'failuresBeforeAlert'>,
+): StepOutcome<FailureStreak> {
+  const errorAlerted = previous?.errorAlerted ?? false;
+  if (!isFailedCheck(result)) {
+    const ended: FailureStreak = { consecutiveFailures: 0, failingSince: null, errorAlerted: false };
+    if (previous === null || !errorAlerted) return { state: ended, alerts: [] };
+    const since = previous.failingSince ?? previous.lastCheckedAt;
+    const text = recoveredText(facts, previous.consecutiveFailures, since);
+    return { state: ended, alerts: [{ kind: 'resolved', severity: 'info', event: `error:${since}`, text }] };
+  }
+  const consecutiveFailures = (previous?.consecutiveFailures ?? 0) + 1;
+  const failingSince = previous?.failingSince ?? result.checkedAt;
+  if (errorAlerted || consecutiveFailures < Math.max(1, policy.failuresBeforeAlert)) {
+    return { state: { consecutiveFailures, failingSince, errorAlerted }, alerts: [] };
+  }
+  const text = unreachableText(facts, consecutiveFailures, failingSince, failureCause(result));
+  return {
+    state: { consecutiveFailures, failingSince, errorAlerted: true },
+    alerts: [{ kind: 'error', severity: 'critical', event: failingSince, text }],
+  };
+}
+
+/** The threshold bookkeeping of an address: which leaf it refers to, and what it remembers of earlier ones. */
+export interface ThresholdBook {
+  readonly fingerprint: string | null;
+  readonly thresholdsSent: readonly number[];
+  readonly recentFingerprints: readonly FingerprintThresholds[];
+}
+
+/**
+ * Renewal. A leaf fingerprint other than the bookkept one moves the bookkeeping to it: the
+ * old one is remembered (newest first, a few at most), and the new one starts from what was
+ * remembered of it, or from nothing. A fingerprint not remembered, on an address that served
+ * a certificate before (`previous`, its stored state), sends an info 'renewed' notice (id: the
+ * new fingerprint); switching back to a recently served one is silent.
+ */
+export function renewalStep(
+  book: ThresholdBook,
+  previous: { readonly fingerprint: string | null; readonly notAfter: string | null } | null,
+  leafFingerprint: string,
+  facts: AddressFacts,
+): StepOutcome<ThresholdBook> {
+  if (book.fingerprint === leafFingerprint) return { state: book, alerts: [] };
+  const known = book.recentFingerprints.find((r) => r.fingerprint === leafFingerprint);
+  const remembered: FingerprintThresholds[] =
+    book.fingerprint === null ? [] : [{ fingerprint: book.fingerprint, thresholdsSent: book.thresholdsSent }];
+  const recentFingerprints = [
+    ...remembered,
+    ...book.recentFingerprints.filter((r) => r.fingerprint !== leafFingerprint),
+  ].slice(0, RECENT_FINGERPRINTS);
+  const state = {
+    fingerprint: leafFingerprint,
+    thresholdsSent: known?.thresholdsSent ?? [],
+    recentFingerprints,
+  };
+  if (known !== undefined || previous === null || previous.fingerprint === null) return { state, alerts: [] };
+  const text = renewedText(facts, { fingerprint: previous.fingerprint, notAfter: previous.notAfter });
+  return { state, alerts: [{ kind: 'renewed', severity: 'info', event: leafFingerprint, text }] };
+}
+
+/**
+ * Certificate problems (`PROBLEM_CODES` at warning or worse): those that cleared get one
+ * 'resolved' notice, those that appeared one 'problem' alert whose severity is the worst of
+ * their findings. Ids name the codes and the run. The state is the problems now open.
+ */
+export function problemsStep(
+  openProblems: readonly FindingCode[],
+  findings: readonly Finding[],
+  runId: string,
+  facts: AddressFacts,
+): StepOutcome<readonly FindingCode[]> {
+  const current = problemCodes(findings);
+  const cleared = openProblems.filter((code) => !current.includes(code));
+  const appeared = current.filter((code) => !openProblems.includes(code));
+  const alerts: AlertDraft[] = [];
+  if (cleared.length > 0) {
+    const text = problemsResolvedText(facts, cleared);
+    alerts.push({ kind: 'resolved', severity: 'info', event: `${cleared.join('+')}:${runId}`, text });
+  }
+  if (appeared.length > 0) {
+    alerts.push({
+      kind: 'problem',
+      severity: worstSeverity(findings, appeared),
+      event: `${appeared.join('+')}:${runId}`,
+      text: problemText(facts, appeared, findings),
+    });
+  }
+  return { state: current, alerts };
+}
+
+/**
+ * Expiry thresholds (`effectiveThresholds`). Crossing a threshold (`daysLeft <= t`) alerts
+ * once per threshold of the bookkept fingerprint; crossing several at once sends one alert,
+ * for the lowest, and marks them all sent. Unknown days left change nothing. Ids name the
+ * fingerprint and the threshold (`expired` for expiry itself).
+ */
+export function expiryThresholdsStep(
+  thresholdsSent: readonly number[],
+  daysLeft: number | null,
+  fingerprint: string,
+  policy: AlertPolicyConfig,
+  facts: AddressFacts,
+): StepOutcome<readonly number[]> {
+  if (daysLeft === null) return { state: thresholdsSent, alerts: [] };
+  const crossed = effectiveThresholds(policy).filter((t) => daysLeft <= t);
+  const fresh = crossed.filter((t) => !thresholdsSent.includes(t));
+  if (fresh.length === 0) return { state: thresholdsSent, alerts: [] };
+  const lowest = Math.min(...fresh);
+  const expired = lowest === EXPIRED_THRESHOLD;
+  return {
+    state: [...new Set([...thresholdsSent, ...crossed])].sort((a, b) => b - a),
+    alerts: [
+      {
+        kind: 'threshold',
+        severity: expirySeverity(daysLeft, policy),
+        event: `${fingerprint}:${expired ? 'expired' : lowest}`,
+        text: thresholdText(facts, expired ? null : lowest),
+      },
+    ],
+  };
+}
+
+/** Inputs of `reminderStep`: the check and what the other steps decided for it. */
+export interface ReminderInput {
+  readonly result: CheckResult;
+  readonly facts: AddressFacts;
+  /** The streak after this check (`failureStreakStep`). */
+  readonly streak: FailureStreak;
+  /** Problems open after this check (`problemsStep`). */
+  readonly openProblems: readonly FindingCode[];
+  /** The alerts the other steps decided for this check. */
+  readonly decided: readonly AlertDraft[];
+  /** When the last alert of warning or above went out (ISO), null if never. */
+  readonly lastNotifiedAt: string | null;
+  readonly now: Date;
+  readonly policy: AlertPolicyConfig;
+}
+
+/**
+ * Reminders. While the status is critical or expired (a certificate was obtained), or an
+ * alerted failure streak goes on, a 'renotify' alert goes out once `renotifyIntervalMs` has
+ * passed since `lastNotifiedAt` (at once if nothing was ever sent), unless an alert of
+ * warning or above was decided for this check anyway. Ids name the streak start (failing)
+ * or the fingerprint, and the last notification.
+ */
+export function reminderStep(input: ReminderInput): AlertDraft[] {
+  const { result, facts, streak, policy, lastNotifiedAt: last } = input;
+  const failed = isFailedCheck(result);
+  const needsAttention =
+    (result.chain.length > 0 && (result.status === 'critical' || result.status === 'expired')) ||
+    (failed && streak.errorAlerted);
+  if (!needsAttention || input.decided.some((a) => a.severity !== 'info')) return [];
+  const lastMs = last === null ? Number.NaN : Date.parse(last);
+  if (!Number.isNaN(lastMs) && input.now.getTime() - lastMs < policy.renotifyIntervalMs) return [];
+  return [
+    {
+      kind: 'renotify',
+      severity: 'critical',
+      event: `${failed ? streak.failingSince : facts.fingerprint}:${last ?? 'first'}`,
+      text: reminderText(facts, result, failed, streak, input.openProblems, policy),
+    },
+  ];
+}
+
 /**
  * Apply one check result to the stored state of its address.
  *
- * Rules (each alert is built with the text of `alert-text.ts`):
- * - Thresholds: crossing a threshold (`daysLeft <= t`) alerts once per threshold
- *   per leaf fingerprint; crossing several at once sends one alert, for the
- *   lowest, and marks them all sent. A healthy first check sends nothing.
- * - Renewal: a new leaf fingerprint on an address that had one sends an info
- *   'renewed' notice and restarts threshold bookkeeping. Switching back to a
- *   recently served fingerprint restores its bookkeeping silently.
- * - Problems (`PROBLEM_CODES`, severity warning or above): alert once when they
- *   appear (severity = the worst of their findings), 'resolved' when they clear.
- * - Failures (status `error`, or no certificate obtained): counted; the alert goes
- *   out once per streak when the count reaches `failuresBeforeAlert`, and a
- *   'resolved' notice when an alerted streak ends. A shorter streak ends silently.
- *   While failing, the last known certificate (fingerprint, notAfter, issuer) is
- *   kept, `daysLeft` is recomputed from that notAfter and `now`, thresholds and
- *   problems are left untouched (nothing was observed), and `lastSuccessAt` stays.
- * - Reminders: while the status is critical or expired, or an alerted failure
- *   streak goes on, a 'renotify' alert goes out once `renotifyIntervalMs` has
- *   passed since `lastNotifiedAt` (or at once if nothing was ever sent), unless
- *   another alert of warning or above went out in the same check.
- * - Idempotency: if `prev.lastRunId === ctx.runId`, `prev` is returned unchanged
- *   with no alerts.
+ * The steps, in order (each alert is built with the text of `alert-text.ts`):
+ * `failureStreakStep`; then, when a certificate was obtained, `renewalStep`, `problemsStep`
+ * and `expiryThresholdsStep`; then `reminderStep`. While failing, the last known
+ * certificate (fingerprint, notAfter, issuer) is kept, `daysLeft` is recomputed from that
+ * notAfter and `now`, thresholds and problems are left untouched (nothing was observed),
+ * and `lastSuccessAt` stays. A healthy first check sends nothing.
+ *
+ * Idempotency: if `prev.lastRunId === ctx.runId`, `prev` is returned unchanged with no alerts.
  *
  * The address key is `prev.key` when there is a previous state, else
  * `addressKey(endpoint.id, result.address)`. `divergenceKey` and any outbox are
@@ -142,183 +328,135 @@ export function evaluateCheck(
   ctx: PolicyContext,
 ): PolicyDecision {
   if (prev !== null && prev.lastRunId === ctx.runId) return { next: prev, alerts: [] };
-
-  const { endpoint, runId, now } = ctx;
-  const policy = endpoint.policy;
-  const nowIso = now.toISOString();
-  const leaf = result.chain[0] ?? null;
-  const failed = result.status === 'error' || leaf === null;
-  const key = prev?.key ?? addressKey(endpoint.id, result.address);
-  const address = result.address ?? prev?.address ?? null;
+  const { endpoint, now } = ctx;
   const before = prev?.alerting ?? EMPTY_BOOKKEEPING;
+  const facts = addressFacts(prev, result, endpoint, now);
 
-  const fingerprint = leaf?.fingerprintSha256 ?? prev?.fingerprint ?? null;
+  const streak = failureStreakStep(previousStreak(prev), result, facts, endpoint.policy);
+  const certificate = certificateSteps(prev, result, ctx, facts);
+  const { book, openProblems } = certificate.state;
+  const decided = [...streak.alerts, ...certificate.alerts];
+  const lastNotifiedAt = before.lastNotifiedAt;
+  const reminder = reminderStep({
+    result,
+    facts,
+    streak: streak.state,
+    openProblems,
+    decided,
+    lastNotifiedAt,
+    now,
+    policy: endpoint.policy,
+  });
+  const drafts = [...decided, ...reminder];
+
+  const key = prev?.key ?? addressKey(endpoint.id, result.address);
+  const subject = alertSubject(facts, result);
+  const alerts = drafts.map((d) => buildAlert({ ...d, scope: key, audience: endpoint, subject, now }));
+  const alerting: AlertBookkeeping = {
+    fingerprint: book.fingerprint,
+    thresholdsSent: book.thresholdsSent,
+    lastNotifiedAt: drafts.some((d) => d.severity !== 'info') ? now.toISOString() : lastNotifiedAt,
+    errorAlerted: streak.state.errorAlerted,
+    openProblems,
+    divergenceKey: before.divergenceKey,
+    recentFingerprints: book.recentFingerprints,
+  };
+  return { next: nextState(prev, result, ctx, key, facts, streak.state, alerting), alerts };
+}
+
+/**
+ * The steps that need a certificate, in order: renewal, problems, thresholds. Without one
+ * nothing was observed, so the threshold bookkeeping and the open problems stay as they were.
+ */
+function certificateSteps(
+  prev: AddressState | null,
+  result: CheckResult,
+  ctx: PolicyContext,
+  facts: AddressFacts,
+): StepOutcome<{ readonly book: ThresholdBook; readonly openProblems: readonly FindingCode[] }> {
+  const before = prev?.alerting ?? EMPTY_BOOKKEEPING;
+  const { fingerprint, thresholdsSent, openProblems } = before;
+  const book: ThresholdBook = {
+    fingerprint,
+    thresholdsSent,
+    recentFingerprints: before.recentFingerprints ?? [],
+  };
+  const leaf = result.chain[0];
+  if (leaf === undefined) return { state: { book, openProblems }, alerts: [] };
+  const leafFingerprint = leaf.fingerprintSha256;
+  const renewal = renewalStep(book, prev, leafFingerprint, facts);
+  const problems = problemsStep(openProblems, result.findings, ctx.runId, facts);
+  const sent = renewal.state.thresholdsSent;
+  const thresholds = expiryThresholdsStep(sent, result.daysLeft, leafFingerprint, ctx.endpoint.policy, facts);
+  return {
+    state: { book: { ...renewal.state, thresholdsSent: thresholds.state }, openProblems: problems.state },
+    alerts: [...renewal.alerts, ...problems.alerts, ...thresholds.alerts],
+  };
+}
+
+/** What every alert of one check reports about the address. */
+function alertSubject(facts: AddressFacts, result: CheckResult): AlertSubject {
+  const { address, daysLeft, notAfter, issuer } = facts;
+  return { address, status: result.status, daysLeft, notAfter, issuer, findings: result.findings };
+}
+
+/** What the alert texts may say about the address: the new certificate, or while failing the last known one. */
+function addressFacts(
+  prev: AddressState | null,
+  result: CheckResult,
+  endpoint: Endpoint,
+  now: Date,
+): AddressFacts {
+  const leaf = result.chain[0] ?? null;
   const notAfter = leaf !== null ? result.notAfter : (prev?.notAfter ?? null);
-  const daysLeft = leaf !== null ? result.daysLeft : daysUntil(notAfter, now);
-  const issuer = leaf?.issuer ?? prev?.issuer ?? null;
-  const facts: AddressFacts = {
+  return {
     host: endpoint.host,
     port: endpoint.port,
-    address,
-    daysLeft,
+    address: result.address ?? prev?.address ?? null,
+    daysLeft: leaf !== null ? result.daysLeft : daysUntil(notAfter, now),
     notAfter,
-    issuer,
-    fingerprint,
+    issuer: leaf?.issuer ?? prev?.issuer ?? null,
+    fingerprint: leaf?.fingerprintSha256 ?? prev?.fingerprint ?? null,
   };
+}
 
-  const alerts: Alert[] = [];
-  const emit = (kind: AlertKind, severity: Severity, idSuffix: string, text: AlertText): void => {
-    alerts.push({
-      id: `${key}:${kind}:${idSuffix}`,
-      kind,
-      severity,
-      endpoint: endpoint.name,
-      endpointId: endpoint.id,
-      address,
-      status: result.status,
-      daysLeft,
-      notAfter,
-      issuer,
-      findings: result.findings,
-      summary: text.summary,
-      detail: text.detail,
-      action: text.action,
-      occurredAt: nowIso,
-      owner: endpoint.owner,
-      channels: endpoint.channels,
-    });
-  };
+function previousStreak(prev: AddressState | null): PreviousStreak | null {
+  if (prev === null) return null;
+  const { consecutiveFailures, failingSince, lastCheckedAt } = prev;
+  return { consecutiveFailures, failingSince, lastCheckedAt, errorAlerted: prev.alerting.errorAlerted };
+}
 
-  let errorAlerted = before.errorAlerted;
-  let consecutiveFailures: number;
-  let failingSince: string | null;
-  if (failed) {
-    consecutiveFailures = (prev?.consecutiveFailures ?? 0) + 1;
-    failingSince = prev?.failingSince ?? result.checkedAt;
-    if (!errorAlerted && consecutiveFailures >= Math.max(1, policy.failuresBeforeAlert)) {
-      emit(
-        'error',
-        'critical',
-        failingSince,
-        unreachableText(facts, consecutiveFailures, failingSince, failure(result)),
-      );
-      errorAlerted = true;
-    }
-  } else {
-    if (prev !== null && errorAlerted) {
-      const since = prev.failingSince ?? prev.lastCheckedAt;
-      emit('resolved', 'info', `error:${since}`, recoveredText(facts, prev.consecutiveFailures, since));
-    }
-    consecutiveFailures = 0;
-    failingSince = null;
-    errorAlerted = false;
-  }
-
-  let bookFingerprint = before.fingerprint;
-  let thresholdsSent = before.thresholdsSent;
-  let recent = before.recentFingerprints ?? [];
-  let openProblems = before.openProblems;
-
-  if (leaf !== null) {
-    const leafFingerprint = leaf.fingerprintSha256;
-    if (bookFingerprint !== leafFingerprint) {
-      const known = recent.find((r) => r.fingerprint === leafFingerprint);
-      const remembered: FingerprintThresholds[] =
-        bookFingerprint === null ? [] : [{ fingerprint: bookFingerprint, thresholdsSent }];
-      recent = [...remembered, ...recent.filter((r) => r.fingerprint !== leafFingerprint)].slice(
-        0,
-        RECENT_FINGERPRINTS,
-      );
-      if (known === undefined && prev !== null && prev.fingerprint !== null) {
-        const previous = { fingerprint: prev.fingerprint, notAfter: prev.notAfter };
-        emit('renewed', 'info', leafFingerprint, renewedText(facts, previous));
-      }
-      bookFingerprint = leafFingerprint;
-      thresholdsSent = known?.thresholdsSent ?? [];
-    }
-
-    const current = problemCodes(result.findings);
-    const cleared = openProblems.filter((code) => !current.includes(code));
-    const appeared = current.filter((code) => !openProblems.includes(code));
-    if (cleared.length > 0) {
-      emit('resolved', 'info', `${cleared.join('+')}:${runId}`, problemsResolvedText(facts, cleared));
-    }
-    if (appeared.length > 0) {
-      emit(
-        'problem',
-        worstSeverity(result.findings, appeared),
-        `${appeared.join('+')}:${runId}`,
-        problemText(facts, appeared, result.findings),
-      );
-    }
-    openProblems = current;
-
-    if (result.daysLeft !== null) {
-      const left = result.daysLeft;
-      const crossed = effectiveThresholds(policy).filter((t) => left <= t);
-      const fresh = crossed.filter((t) => !thresholdsSent.includes(t));
-      if (fresh.length > 0) {
-        const lowest = Math.min(...fresh);
-        const expired = lowest === EXPIRED_THRESHOLD;
-        emit(
-          'threshold',
-          expirySeverity(left, policy),
-          `${leafFingerprint}:${expired ? 'expired' : lowest}`,
-          thresholdText(facts, expired ? null : lowest),
-        );
-        thresholdsSent = [...new Set([...thresholdsSent, ...crossed])].sort((a, b) => b - a);
-      }
-    }
-  }
-
-  const needsAttention =
-    (leaf !== null && (result.status === 'critical' || result.status === 'expired')) ||
-    (failed && errorAlerted);
-  const alertedNow = alerts.some((a) => a.severity !== 'info');
-  if (needsAttention && !alertedNow) {
-    const last = before.lastNotifiedAt;
-    const lastMs = last === null ? Number.NaN : Date.parse(last);
-    if (Number.isNaN(lastMs) || now.getTime() - lastMs >= policy.renotifyIntervalMs) {
-      emit(
-        'renotify',
-        'critical',
-        `${failed ? failingSince : fingerprint}:${last ?? 'first'}`,
-        reminderText(facts, result, failed, consecutiveFailures, failingSince, openProblems, policy),
-      );
-    }
-  }
-
-  const notified = alerts.some((a) => a.severity !== 'info');
-  const next: AddressState = {
+function nextState(
+  prev: AddressState | null,
+  result: CheckResult,
+  ctx: PolicyContext,
+  key: string,
+  facts: AddressFacts,
+  streak: FailureStreak,
+  alerting: AlertBookkeeping,
+): AddressState {
+  const { endpoint } = ctx;
+  return {
     key,
     endpointId: endpoint.id,
     endpointName: endpoint.name,
     host: endpoint.host,
     port: endpoint.port,
-    address,
+    address: facts.address,
     status: result.status,
-    daysLeft,
-    notAfter,
-    fingerprint,
-    issuer,
+    daysLeft: facts.daysLeft,
+    notAfter: facts.notAfter,
+    fingerprint: facts.fingerprint,
+    issuer: facts.issuer,
     findings: result.findings,
     lastCheckedAt: result.checkedAt,
-    lastSuccessAt: leaf !== null ? result.checkedAt : (prev?.lastSuccessAt ?? null),
-    consecutiveFailures,
-    failingSince,
-    alerting: {
-      fingerprint: bookFingerprint,
-      thresholdsSent,
-      lastNotifiedAt: notified ? nowIso : before.lastNotifiedAt,
-      errorAlerted,
-      openProblems,
-      divergenceKey: before.divergenceKey,
-      recentFingerprints: recent,
-    },
-    lastRunId: runId,
+    lastSuccessAt: result.chain.length > 0 ? result.checkedAt : (prev?.lastSuccessAt ?? null),
+    consecutiveFailures: streak.consecutiveFailures,
+    failingSince: streak.failingSince,
+    alerting,
+    lastRunId: ctx.runId,
     ...(prev?.outbox !== undefined ? { outbox: prev.outbox } : {}),
   };
-  return { next, alerts };
 }
 
 /** How long an address may go unchecked (not resolved) before it is retired. Matches divergence's window. */
@@ -366,26 +504,18 @@ export function retirementAlerts(state: AddressState, ctx: Pick<PolicyContext, '
     state.address === null
       ? dnsRecoveredText(facts, state.consecutiveFailures, state.failingSince ?? state.lastCheckedAt)
       : addressRetiredText(facts, state.lastCheckedAt);
+  const { address, status, notAfter, issuer } = state;
   return [
-    {
-      id: `${state.key}:resolved:retired:${state.lastCheckedAt}`,
+    buildAlert({
       kind: 'resolved',
       severity: 'info',
-      endpoint: endpoint.name,
-      endpointId: endpoint.id,
-      address: state.address,
-      status: state.status,
-      daysLeft,
-      notAfter: state.notAfter,
-      issuer: state.issuer,
-      findings: [],
-      summary: text.summary,
-      detail: text.detail,
-      action: text.action,
-      occurredAt: now.toISOString(),
-      owner: endpoint.owner,
-      channels: endpoint.channels,
-    },
+      scope: state.key,
+      event: `retired:${state.lastCheckedAt}`,
+      audience: endpoint,
+      subject: { address, status, daysLeft, notAfter, issuer, findings: [] },
+      text,
+      now,
+    }),
   ];
 }
 
@@ -410,11 +540,9 @@ function expirySeverity(daysLeft: number, policy: AlertPolicyConfig): Severity {
   return 'info';
 }
 
-/** The finding that explains a failed check, for the unreachable alert. */
-function failure(result: CheckResult): { code: FindingCode | null; message: string } {
-  const finding =
-    result.findings.find((f) => CONNECTION_FINDING_CODES.includes(f.code) || f.code === 'CHECK_FAILED') ??
-    result.findings[0];
+/** The finding that explains a failed check (the first of the registry's failure class), for the unreachable alert. */
+function failureCause(result: CheckResult): { code: FindingCode | null; message: string } {
+  const finding = result.findings.find((f) => FINDINGS[f.code].alerts === 'failure') ?? result.findings[0];
   return finding === undefined
     ? { code: null, message: 'no certificate was obtained' }
     : { code: finding.code, message: oneLine(finding.message) };
@@ -424,13 +552,14 @@ function reminderText(
   facts: AddressFacts,
   result: CheckResult,
   failed: boolean,
-  failures: number,
-  failingSince: string | null,
+  streak: FailureStreak,
   openProblems: readonly FindingCode[],
   policy: AlertPolicyConfig,
 ): AlertText {
-  if (failed)
-    return unreachableText(facts, failures, failingSince ?? result.checkedAt, failure(result), true);
+  if (failed) {
+    const since = streak.failingSince ?? result.checkedAt;
+    return unreachableText(facts, streak.consecutiveFailures, since, failureCause(result), true);
+  }
   if (facts.daysLeft !== null && facts.daysLeft <= policy.expiry.criticalDays)
     return expiryReminderText(facts);
   if (openProblems.length > 0) return problemText(facts, openProblems, result.findings, true);

@@ -7,6 +7,7 @@
  * (certificate subjects, server messages), which is collapsed onto one line
  * here and escaped by each notifier for its own format.
  */
+import { FINDINGS } from './findings';
 import type { Finding, FindingCode } from './model';
 
 /** The three human parts of an alert. */
@@ -69,67 +70,34 @@ export function oneLine(text: string): string {
     .trim();
 }
 
-const PROBLEM_LABELS: Partial<Record<FindingCode, string>> = {
-  NOT_YET_VALID: 'certificate not yet valid',
-  HOSTNAME_MISMATCH: 'hostname mismatch',
-  SELF_SIGNED: 'self-signed certificate',
-  UNTRUSTED_CHAIN: 'untrusted chain',
-  INCOMPLETE_CHAIN: 'incomplete chain',
-  MALFORMED_CERTIFICATE: 'malformed certificate',
-  WEAK_KEY: 'weak key',
-  WEAK_SIGNATURE: 'weak signature algorithm',
-};
-
 /** Short human label of a finding code, e.g. "incomplete chain". */
 export function problemLabel(code: FindingCode): string {
-  return PROBLEM_LABELS[code] ?? code.toLowerCase().replaceAll('_', ' ');
+  return FINDINGS[code].label;
 }
 
-/** What to do about one certificate problem. */
-export function problemAction(code: FindingCode, host: string): string {
-  switch (code) {
-    case 'INCOMPLETE_CHAIN':
-      return 'Install the missing intermediate certificate on the server';
-    case 'HOSTNAME_MISMATCH':
-      return `Serve a certificate whose subject alternative names include ${host}`;
-    case 'SELF_SIGNED':
-      return 'Replace the self-signed certificate with one issued by a trusted CA';
-    case 'UNTRUSTED_CHAIN':
-      return 'Serve a certificate chain that leads to a publicly trusted root CA';
-    case 'MALFORMED_CERTIFICATE':
-      return 'Reissue the certificate: the server sends one that cannot be parsed';
-    case 'WEAK_KEY':
-      return 'Reissue the certificate with at least a 2048-bit RSA or a 256-bit EC key';
-    case 'WEAK_SIGNATURE':
-      return 'Reissue the certificate with a SHA-256 (or stronger) signature';
-    case 'NOT_YET_VALID':
-      return "Check the server clock and the certificate's start date, or deploy a currently valid certificate";
-    default:
-      return `Investigate the ${problemLabel(code)} reported for ${host}`;
-  }
+/** The registry's "what to do next" line for one finding code at one address. */
+export function findingAction(
+  code: FindingCode,
+  facts: Pick<AddressFacts, 'host' | 'port' | 'notAfter'>,
+): string {
+  return FINDINGS[code].action({
+    host: facts.host,
+    port: facts.port,
+    expiryDate: formatDate(facts.notAfter),
+  });
 }
 
-/** What to do when an address cannot be checked, by the code of the failure. */
-export function unreachableAction(code: FindingCode | null, host: string, port: number): string {
-  switch (code) {
-    case 'DNS_ERROR':
-      return `Check that ${host} resolves in DNS from the monitor`;
-    case 'NOT_TLS':
-      return `Check that port ${port} on ${host} serves TLS`;
-    case 'HANDSHAKE_FAILED':
-      return `Check the TLS configuration of ${host}:${port} (protocols, ciphers, SNI)`;
-    case 'CHECK_FAILED':
-      return 'certwatch itself failed: check the checker logs and report the bug';
-    default:
-      return `Check that the server is up and port ${port} is reachable from the monitor`;
-  }
+/**
+ * What to do when an address cannot be checked, by the code of the failure. Without one
+ * (no finding at all), the generic step of a refused connection: check it is reachable.
+ */
+function unreachableAction(code: FindingCode | null, facts: AddressFacts): string {
+  return findingAction(code ?? 'CONNECTION_REFUSED', facts);
 }
 
-function expiryAction(host: string, daysLeft: number | null, notAfter: string | null): string {
-  if (daysLeft !== null && daysLeft < 0) {
-    return `Renew the certificate for ${host} now (it expired on ${formatDate(notAfter)}) and deploy it to every address`;
-  }
-  return `Renew the certificate for ${host} before ${formatDate(notAfter)} and deploy it to every address`;
+/** Renew now (expired) or before the expiry date: the registry's expiry rows. */
+function expiryAction(facts: AddressFacts): string {
+  return findingAction(facts.daysLeft !== null && facts.daysLeft < 0 ? 'EXPIRED' : 'EXPIRES_SOON', facts);
 }
 
 function issuedBy(issuer: string | null): string {
@@ -161,7 +129,7 @@ export function thresholdText(facts: AddressFacts, threshold: number | null): Al
   return {
     summary: oneLine(expiry),
     detail: `The certificate for ${facts.host}${at(facts.address)}${issuedBy(facts.issuer)} ${expiry}. ${why}`,
-    action: oneLine(expiryAction(facts.host, facts.daysLeft, facts.notAfter)),
+    action: oneLine(expiryAction(facts)),
   };
 }
 
@@ -200,7 +168,7 @@ export function problemText(
     detail:
       `The certificate served by ${facts.host}${at(facts.address)}${issuedBy(facts.issuer)} has ` +
       `${codes.length === 1 ? 'a problem' : 'problems'} clients will reject: ${messages.join(' ') || labels}`,
-    action: oneLine(codes.map((code) => problemAction(code, facts.host)).join('; ')),
+    action: oneLine(codes.map((code) => findingAction(code, facts)).join('; ')),
   };
 }
 
@@ -230,7 +198,7 @@ export function unreachableText(
   return {
     summary: oneLine(`${lead} ${failures} consecutive checks since ${since}: ${failure.message}`),
     detail: `certwatch could not obtain a certificate from ${facts.host}:${facts.port}${at(facts.address)} in ${failures} consecutive checks since ${since}. Last error: ${failure.message} ${known}`,
-    action: oneLine(unreachableAction(failure.code, facts.host, facts.port)),
+    action: oneLine(unreachableAction(failure.code, facts)),
   };
 }
 
@@ -269,7 +237,7 @@ export function expiryReminderText(facts: AddressFacts): AlertText {
   return {
     summary: oneLine(`still not renewed: ${expiry}`),
     detail: `The certificate for ${facts.host}${at(facts.address)}${issuedBy(facts.issuer)} ${expiry} and has not been replaced yet.`,
-    action: oneLine(expiryAction(facts.host, facts.daysLeft, facts.notAfter)),
+    action: oneLine(expiryAction(facts)),
   };
 }
 
@@ -292,7 +260,11 @@ export interface DivergentAddress {
 }
 
 /** Addresses of one host serve different leaf certificates. */
-export function divergenceText(host: string, addresses: readonly DivergentAddress[]): AlertText {
+export function divergenceText(
+  target: { readonly host: string; readonly port: number },
+  addresses: readonly DivergentAddress[],
+): AlertText {
+  const { host } = target;
   const distinct = new Set(addresses.map((a) => a.fingerprint)).size;
   const lines = addresses.map(
     (a) =>
@@ -303,9 +275,8 @@ export function divergenceText(host: string, addresses: readonly DivergentAddres
     detail:
       `The addresses of ${host} do not all serve the same certificate:\n${lines.join('\n')}\n` +
       'This usually means a stale node behind a load balancer or DNS still serves an old certificate.',
-    action: oneLine(
-      `Find the node that serves the older certificate and deploy the current certificate for ${host} to it`,
-    ),
+    // Several certificates are concerned, and the action names no date.
+    action: oneLine(findingAction('DIVERGENT_CERTIFICATES', { ...target, notAfter: null })),
   };
 }
 

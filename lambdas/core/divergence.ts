@@ -6,12 +6,14 @@
  * (in `AlertBookkeeping.divergenceKey`) so each divergence alerts once.
  */
 import { convergedText, type DivergentAddress, divergenceText, shortFingerprint } from './alert-text';
+import { type AlertSubject, buildAlert } from './build-alert';
+import { FINDINGS } from './findings';
 import {
   type Alert,
   type AddressState,
   type Endpoint,
+  type Finding,
   type Severity,
-  type Status,
   worstStatus,
 } from './model';
 
@@ -145,53 +147,47 @@ function divergentAlert(
     fingerprint: s.fingerprint as string,
     notAfter: s.notAfter,
   }));
-  const text = divergenceText(endpoint.host, addresses);
+  const text = divergenceText(endpoint, addresses);
   const severity: Severity = fresh.some((s) => s.status === 'critical' || s.status === 'expired')
     ? 'critical'
-    : 'warning';
-  return {
-    ...summaryFields(endpoint, fresh, ctx),
-    id: `${endpoint.id}:divergent:${distinct.map(shortFingerprint).join('+')}:${ctx.runId}`,
+    : FINDINGS.DIVERGENT_CERTIFICATES.defaultSeverity;
+  const findings: Finding[] = [{ code: 'DIVERGENT_CERTIFICATES', severity, message: text.summary }];
+  return buildAlert({
     kind: 'divergent',
     severity,
-    findings: [{ code: 'DIVERGENT_CERTIFICATES', severity, message: text.summary }],
-    summary: text.summary,
-    detail: text.detail,
-    action: text.action,
-  };
+    scope: endpoint.id,
+    event: `${distinct.map(shortFingerprint).join('+')}:${ctx.runId}`,
+    audience: endpoint,
+    subject: { ...endpointSubject(fresh), findings },
+    text,
+    now: ctx.now,
+  });
 }
 
 function convergedAlert(endpoint: Endpoint, fresh: readonly AddressState[], ctx: DivergenceContext): Alert {
-  const text = convergedText(endpoint.host, fresh.length, fresh[0]?.fingerprint ?? '');
-  return {
-    ...summaryFields(endpoint, fresh, ctx),
-    id: `${endpoint.id}:resolved:divergent:${ctx.runId}`,
+  return buildAlert({
     kind: 'resolved',
     severity: 'info',
-    findings: [],
-    summary: text.summary,
-    detail: text.detail,
-    action: text.action,
-  };
+    scope: endpoint.id,
+    event: `divergent:${ctx.runId}`,
+    audience: endpoint,
+    subject: { ...endpointSubject(fresh), findings: [] },
+    text: convergedText(endpoint.host, fresh.length, fresh[0]?.fingerprint ?? ''),
+    now: ctx.now,
+  });
 }
 
-/** Endpoint-level fields: the soonest expiry and the worst status across the addresses. */
-function summaryFields(endpoint: Endpoint, fresh: readonly AddressState[], ctx: DivergenceContext) {
+/** Endpoint-level facts: no one address, the soonest expiry and the worst status across the addresses. */
+function endpointSubject(fresh: readonly AddressState[]): Omit<AlertSubject, 'findings'> {
   const soonest = fresh
     .filter((s) => s.daysLeft !== null)
     .sort((a, b) => (a.daysLeft as number) - (b.daysLeft as number))[0];
-  const status: Status = worstStatus(fresh.map((s) => s.status));
   return {
-    endpoint: endpoint.name,
-    endpointId: endpoint.id,
     address: null,
-    status,
+    status: worstStatus(fresh.map((s) => s.status)),
     daysLeft: soonest?.daysLeft ?? null,
     notAfter: soonest?.notAfter ?? null,
     issuer: soonest?.issuer ?? null,
-    occurredAt: ctx.now.toISOString(),
-    owner: endpoint.owner,
-    channels: endpoint.channels,
   };
 }
 

@@ -6,46 +6,15 @@
  * Pure types and constants only: no SDK, no node:tls, no process.env.
  */
 
-/**
- * Finding codes are a public contract (JSON output, alert attributes, docs).
- * New codes may be added; existing codes are never renamed or removed.
- */
-export const FINDING_CODES = [
-  'EXPIRED',
-  'EXPIRES_SOON',
-  'NOT_YET_VALID',
-  'CHAIN_CERT_EXPIRED',
-  'CHAIN_CERT_EXPIRES_SOON',
-  'HOSTNAME_MISMATCH',
-  'SELF_SIGNED',
-  'UNTRUSTED_CHAIN',
-  'INCOMPLETE_CHAIN',
-  'MALFORMED_CERTIFICATE',
-  'WEAK_KEY',
-  'WEAK_SIGNATURE',
-  'CONNECTION_REFUSED',
-  'TIMEOUT',
-  'HANDSHAKE_FAILED',
-  'DNS_ERROR',
-  'NOT_TLS',
-  // Added by certwatch beyond the original contract.
-  'DIVERGENT_CERTIFICATES',
-  /** certwatch itself failed while checking (a bug, never a server's doing); always critical. */
-  'CHECK_FAILED',
-  /** Mutual TLS: the server wants a client certificate; its own certificate was read and judged. Info. */
-  'CLIENT_CERT_REQUIRED',
-] as const;
+import type { FindingCode, ProbeErrorCode } from './findings';
 
-export type FindingCode = (typeof FINDING_CODES)[number];
-
-/** Codes that mean "no certificate could be obtained from this address". */
-export const CONNECTION_FINDING_CODES: readonly FindingCode[] = [
-  'CONNECTION_REFUSED',
-  'TIMEOUT',
-  'HANDSHAKE_FAILED',
-  'DNS_ERROR',
-  'NOT_TLS',
-];
+// Finding codes and their facts live in the finding registry; re-exported here for the model's users.
+export {
+  CONNECTION_FINDING_CODES,
+  FINDING_CODES,
+  type FindingCode,
+  type ProbeErrorCode,
+} from './findings';
 
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -93,14 +62,10 @@ export interface ProbeOutcome {
   readonly durationMs: number;
 }
 
+/** Why the probe obtained no certificate (or, for mutual TLS, why the handshake ended after it did). */
 export interface ProbeError {
-  readonly code:
-    | 'CONNECTION_REFUSED'
-    | 'TIMEOUT'
-    | 'HANDSHAKE_FAILED'
-    | 'DNS_ERROR'
-    | 'NOT_TLS'
-    | 'CLIENT_CERT_REQUIRED';
+  /** A finding code the registry marks `fromProbe`. */
+  readonly code: ProbeErrorCode;
   readonly message: string;
 }
 

@@ -2,6 +2,7 @@
  * The alert `certwatch notify --test` sends to prove each channel is wired.
  * Pure: the clock is passed in.
  */
+import { bareSubject, buildAlert } from '../core/build-alert';
 import type { Alert } from '../core/model';
 
 export const TEST_ALERT_SUMMARY = 'TEST \u2014 certwatch notification test, no action needed';
@@ -14,26 +15,20 @@ export const TEST_ALERT_SUMMARY = 'TEST \u2014 certwatch notification test, no a
  * @param channels channel names to test; empty (default) means all.
  */
 export function makeTestAlert(now: Date, channels: readonly string[] = []): Alert {
-  const at = now.toISOString();
-  return {
-    id: `test:${at}`,
+  return buildAlert({
     kind: 'test',
     severity: 'info',
-    endpoint: 'certwatch notification test',
-    endpointId: 'certwatch-test',
-    address: null,
-    status: 'ok',
-    daysLeft: null,
-    notAfter: null,
-    issuer: null,
-    findings: [],
-    summary: TEST_ALERT_SUMMARY,
-    detail:
-      'This is a test notification sent by `certwatch notify --test` to check that this channel delivers ' +
-      'certwatch alerts. No certificate is affected.',
-    action: 'No action needed.',
-    occurredAt: at,
-    owner: null,
-    channels,
-  };
+    scope: null,
+    event: now.toISOString(),
+    audience: { name: 'certwatch notification test', id: 'certwatch-test', owner: null, channels },
+    subject: bareSubject('ok'),
+    text: {
+      summary: TEST_ALERT_SUMMARY,
+      detail:
+        'This is a test notification sent by `certwatch notify --test` to check that this channel delivers ' +
+        'certwatch alerts. No certificate is affected.',
+      action: 'No action needed.',
+    },
+    now,
+  });
 }

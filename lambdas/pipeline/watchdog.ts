@@ -4,6 +4,8 @@
  * endpoint that was not checked; it also finds endpoints whose last successful
  * check is too old. The watchdog Lambda and `certwatch run` both call this.
  */
+import type { AlertText } from '../core/alert-text';
+import { type AlertAudience, bareSubject, buildAlert } from '../core/build-alert';
 import type { AddressState, Alert, Endpoint } from '../core/model';
 import type { RunRecord, StateStore } from '../store/state-store';
 
@@ -76,31 +78,27 @@ function listNames(items: readonly { name: string; id: string }[]): string {
   return shown.join(', ') + (more > 0 ? `, and ${more} more` : '');
 }
 
-/** A page about certwatch itself (not about any one certificate). */
-function monitorAlert(id: string, now: Date, text: Pick<Alert, 'summary' | 'detail' | 'action'>): Alert {
-  return {
-    id,
+/** Monitor pages are about certwatch itself, not about any endpoint, and go to every ops channel. */
+const CERTWATCH: AlertAudience = { name: 'certwatch', id: 'certwatch', owner: null, channels: [] };
+
+/** A page about certwatch itself (not about any one certificate). `event` names it within the `monitor` kind. */
+function monitorAlert(event: string, now: Date, text: AlertText): Alert {
+  return buildAlert({
     kind: 'monitor',
     severity: 'critical',
-    endpoint: 'certwatch',
-    endpointId: 'certwatch',
-    address: null,
-    status: 'error',
-    daysLeft: null,
-    notAfter: null,
-    issuer: null,
-    findings: [],
-    ...text,
-    occurredAt: now.toISOString(),
-    owner: null,
-    channels: [],
-  };
+    scope: null,
+    event,
+    audience: CERTWATCH,
+    subject: bareSubject('error'),
+    text,
+    now,
+  });
 }
 
 /** The page sent to ops when a run did not check everything. */
 export function incompleteRunAlert(j: RunJudgement, now: Date): Alert {
   const missing = j.unchecked.length;
-  return monitorAlert(`monitor:run:${j.runId}:incomplete`, now, {
+  return monitorAlert(`run:${j.runId}:incomplete`, now, {
     summary: `certwatch run ${j.runId} incomplete: ${j.completed} of ${j.expected} checks completed, ${missing} endpoint${missing === 1 ? '' : 's'} not checked`,
     detail:
       missing > 0
@@ -114,7 +112,7 @@ export function incompleteRunAlert(j: RunJudgement, now: Date): Alert {
 /** The page sent to ops when endpoints have had no successful check for too long. */
 export function staleEndpointsAlert(stale: readonly StaleEndpoint[], now: Date, maxAgeMs: number): Alert {
   const hours = Math.round(maxAgeMs / 3_600_000);
-  return monitorAlert(`monitor:stale:${now.toISOString().slice(0, 13)}:${stale.length}`, now, {
+  return monitorAlert(`stale:${now.toISOString().slice(0, 13)}:${stale.length}`, now, {
     summary: `${stale.length} endpoint${stale.length === 1 ? '' : 's'} without a successful certificate check for over ${hours} h`,
     detail: `Stale: ${listNames(stale)}.`,
     action:
