@@ -1,3 +1,5 @@
+import { cleanUntrusted } from '../core/untrusted-text';
+
 /** What a CLI command may touch of its host process; injected so tests run commands in-process. */
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -21,22 +23,12 @@ export function useColour(io: CliIo, stream: { isTTY?: boolean }): boolean {
 
 /**
  * Makes untrusted text (certificate subjects, server error strings) safe for a
- * terminal: C0/C1 control characters would let a certificate move the cursor,
- * rewrite earlier lines or change the terminal title.
+ * terminal, by the shared rule set (core/untrusted-text, target `terminal`):
+ * control characters would let a certificate move the cursor, rewrite earlier
+ * lines or change the terminal title, and bidi controls would reorder the line.
  */
-export function terminalSafe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
-  });
-}
-
-/** JSON.stringify that also escapes C1 controls and line separators, so JSON Lines stay one line per record everywhere. */
-export function safeJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[\u007f-\u009f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+export function terminalSafe(text: string, maxLength?: number): string {
+  return cleanUntrusted(text, { target: 'terminal', maxLength });
 }
 
 /** Parses a duration: plain milliseconds (`5000`), or `500ms`, `10s`, `2m`, `1h`. */

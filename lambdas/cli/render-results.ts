@@ -1,6 +1,7 @@
 /** Renders check results for people (a table) and for machines (JSON Lines). */
 import type { CheckResult, Status } from '../core/model';
-import { safeJson, terminalSafe } from './cli-io';
+import { jsonLine } from '../core/untrusted-text';
+import { terminalSafe } from './cli-io';
 
 const STATUS_COLOUR: Record<Status, string> = {
   ok: '\x1b[32m',
@@ -13,7 +14,7 @@ const RESET = '\x1b[0m';
 
 /** One JSON Lines record per checked address, in the documented public shape. */
 export function toJsonLine(r: CheckResult): string {
-  return safeJson({
+  return jsonLine({
     target: r.target,
     host: r.host,
     port: r.port,
@@ -43,20 +44,16 @@ function ymd(iso: string | null): string {
   return iso ? iso.slice(0, 10) : '-';
 }
 
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 /** A fixed-width table, one row per address, followed by one line per finding of every non-ok row. */
 export function renderTable(results: readonly CheckResult[], opts: { colour: boolean }): string {
   const header = ['TARGET', 'ADDRESS', 'STATUS', 'DAYS', 'EXPIRES', 'ISSUER', 'FINDINGS'];
   const rows = results.map((r) => [
     terminalSafe(r.target),
-    r.address ?? '-',
+    terminalSafe(r.address ?? '-'),
     r.status,
     r.daysLeft === null ? '-' : String(r.daysLeft),
     ymd(r.notAfter),
-    clip(terminalSafe(shortName(r.chain[0]?.issuer)), 32),
+    terminalSafe(shortName(r.chain[0]?.issuer), 32),
     r.findings.length === 0 ? '-' : [...new Set(r.findings.map((f) => f.code))].join(','),
   ]);
   const out = [
@@ -70,7 +67,8 @@ export function renderTable(results: readonly CheckResult[], opts: { colour: boo
   ];
   const details = results.flatMap((r) =>
     r.findings.map(
-      (f) => `  ${terminalSafe(r.target)} [${r.address ?? 'dns'}] ${f.code}: ${terminalSafe(f.message)}`,
+      (f) =>
+        `  ${terminalSafe(r.target)} [${terminalSafe(r.address ?? 'dns')}] ${f.code}: ${terminalSafe(f.message)}`,
     ),
   );
   if (details.length > 0) out.push('', ...details);

@@ -1,7 +1,8 @@
 /** `certwatch status`: the stored state of every endpoint address, soonest expiry first. */
 import type { AddressState } from '../core/model';
 import { STATUS_RANK } from '../core/model';
-import { type CliIo, safeJson, terminalSafe, useColour } from './cli-io';
+import { jsonLine } from '../core/untrusted-text';
+import { type CliIo, terminalSafe, useColour } from './cli-io';
 import { openStore } from './local-runtime';
 import { renderColumns } from './render-results';
 import { parseCommandArgs, STORE_OPTIONS, storeArgs } from './run-command';
@@ -45,7 +46,7 @@ export async function runStatusCommand(argv: string[], io: CliIo): Promise<numbe
   try {
     const states = (await opened.store.listAllAddressStates()).map((s) => s.state).sort(byUrgency);
     if (v.json) {
-      for (const s of states) io.stdout.write(`${safeJson(s)}\n`);
+      for (const s of states) io.stdout.write(`${jsonLine(s)}\n`);
       return 0;
     }
     if (states.length === 0) {
@@ -67,7 +68,7 @@ export async function runStatusCommand(argv: string[], io: CliIo): Promise<numbe
     ];
     const rows = states.map((s) => [
       terminalSafe(s.endpointName === s.endpointId ? s.endpointId : `${s.endpointName} (${s.endpointId})`),
-      s.address ?? '-',
+      terminalSafe(s.address ?? '-'),
       s.status,
       s.daysLeft === null ? '-' : String(s.daysLeft),
       s.notAfter ? s.notAfter.slice(0, 10) : '-',

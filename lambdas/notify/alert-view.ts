@@ -1,13 +1,14 @@
 /**
  * The channel-independent presentation of an alert: labels, facts and
- * findings, already sanitised (see text-safety) but not yet escaped. Each
- * renderer applies its own format's escaping to these values, so what a
- * person reads is the same on every channel.
+ * findings, already cleaned by the shared rule set (core/untrusted-text,
+ * target `plain`) but not yet escaped. Each renderer cleans again for its own
+ * target, which adds only that format's escaping (cleaning is idempotent), so
+ * what a person reads is the same on every channel.
  *
  * Pure functions, no I/O.
  */
 import type { Alert, AlertKind, Finding, Severity } from '../core/model';
-import { multiLine, singleLine, truncate, wellFormed } from './text-safety';
+import { boundIdentifier, cleanUntrusted } from '../core/untrusted-text';
 
 /** Upper-case severity word used in titles, subjects and SMS. */
 export const SEVERITY_LABEL: Record<Severity, string> = {
@@ -83,7 +84,7 @@ export function describeDaysLeft(daysLeft: number | null): string {
 export function formatInstant(iso: string | null): string {
   if (iso === null) return 'unknown';
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return truncate(singleLine(iso), VIEW_LIMITS.fact);
+  if (Number.isNaN(ms)) return line(iso, VIEW_LIMITS.fact);
   const d = new Date(ms).toISOString();
   return `${d.slice(0, 10)} ${d.slice(11, 16)} UTC`;
 }
@@ -95,8 +96,14 @@ export function formatDate(iso: string | null): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString().slice(0, 10);
 }
 
+/** One line of untrusted text, bounded. */
 function line(text: string | null, max: number): string {
-  return truncate(singleLine(text ?? ''), max);
+  return cleanUntrusted(text ?? '', { target: 'plain', maxLength: max });
+}
+
+/** Untrusted text that may span lines, bounded. */
+function lines(text: string, max: number): string {
+  return cleanUntrusted(text, { target: 'plain', layout: 'lines', maxLength: max });
 }
 
 function findingView(f: Finding): FindingView {
@@ -133,7 +140,7 @@ export function viewAlert(alert: Alert): AlertView {
     tag,
     endpoint,
     summary,
-    detail: truncate(multiLine(alert.detail), VIEW_LIMITS.detail),
+    detail: lines(alert.detail, VIEW_LIMITS.detail),
     action: line(alert.action, VIEW_LIMITS.action),
     facts,
     findings,
@@ -155,31 +162,31 @@ export const CARRIED_ALERT_LIMITS = {
   channels: 50,
 } as const;
 
-function bounded(text: string, max: number): string {
-  return truncate(wellFormed(text), max);
+function lineOrNull(text: string | null, max: number): string | null {
+  return text === null ? null : line(text, max);
 }
 
-function boundedOrNull(text: string | null, max: number): string | null {
-  return text === null ? null : bounded(text, max);
-}
-
-/** The alert with every string bounded; ids and routing are kept intact for any sane size. */
+/**
+ * The alert with every string bounded and its text cleaned as {@link viewAlert}
+ * cleans it (so a chat message rendered from the carried alert is the one
+ * rendered from the original); ids and routing are kept intact for any sane size.
+ */
 export function boundAlert(alert: Alert): Alert {
   const { text, detail, field, findings, channels } = CARRIED_ALERT_LIMITS;
   return {
     ...alert,
-    id: bounded(alert.id, field),
-    endpoint: bounded(alert.endpoint, field),
-    endpointId: bounded(alert.endpointId, field),
-    address: boundedOrNull(alert.address, field),
-    notAfter: boundedOrNull(alert.notAfter, field),
-    issuer: boundedOrNull(alert.issuer, field),
-    findings: alert.findings.slice(0, findings).map((f) => ({ ...f, message: bounded(f.message, text) })),
-    summary: bounded(alert.summary, text),
-    detail: bounded(alert.detail, detail),
-    action: bounded(alert.action, text),
-    occurredAt: bounded(alert.occurredAt, field),
-    owner: boundedOrNull(alert.owner, field),
-    channels: alert.channels.slice(0, channels).map((c) => bounded(c, field)),
+    id: boundIdentifier(alert.id, field),
+    endpoint: line(alert.endpoint, field),
+    endpointId: boundIdentifier(alert.endpointId, field),
+    address: lineOrNull(alert.address, field),
+    notAfter: lineOrNull(alert.notAfter, field),
+    issuer: lineOrNull(alert.issuer, field),
+    findings: alert.findings.slice(0, findings).map((f) => ({ ...f, message: line(f.message, text) })),
+    summary: line(alert.summary, text),
+    detail: lines(alert.detail, detail),
+    action: line(alert.action, text),
+    occurredAt: line(alert.occurredAt, field),
+    owner: lineOrNull(alert.owner, field),
+    channels: alert.channels.slice(0, channels).map((c) => boundIdentifier(c, field)),
   };
 }

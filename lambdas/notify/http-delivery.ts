@@ -12,9 +12,12 @@
  *   URL's scheme and host, because webhook URLs embed their credentials.
  * - Response bodies are read up to a cap and otherwise cancelled, so no
  *   socket is left waiting on an unread body.
+ * - What the server or the network says (status text, body, error messages)
+ *   is cleaned by the shared rule set (core/untrusted-text) before it becomes
+ *   part of an error, which the CLI prints and the Lambda logs.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { singleLine, truncate } from './text-safety';
+import { cleanUntrusted } from '../core/untrusted-text';
 
 /** Options of {@link postJson}. */
 export interface PostJsonOptions {
@@ -145,8 +148,8 @@ function describeResponse(response: Response, body: string, target: URL, raw: st
     }
     return `HTTP ${status} redirect from ${where}${to} not followed`;
   }
-  const reason = truncate(singleLine(response.statusText), 100);
-  const snippet = truncate(singleLine(scrub(body, target, raw)), 200);
+  const reason = cleanUntrusted(response.statusText, { target: 'plain', maxLength: 100 });
+  const snippet = cleanUntrusted(scrub(body, target, raw), { target: 'plain', maxLength: 200 });
   return `HTTP ${status}${reason ? ` ${reason}` : ''} from ${where}${snippet ? `: ${snippet}` : ''}`;
 }
 
@@ -216,7 +219,9 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
       error = describeResponse(response, text, target, url);
     } catch (err) {
       status = null;
-      error = `POST ${where} failed: ${scrub(describeError(err, timeoutMs), target, url)}`;
+      // Scrub before cleaning: cleaning may change the spelling of a secret the message quotes.
+      const why = cleanUntrusted(scrub(describeError(err, timeoutMs), target, url), { target: 'plain' });
+      error = `POST ${where} failed: ${why}`;
       retryable = true;
     }
     if (!retryable) return { ok: false, status, attempts: attempt, error };
@@ -232,7 +237,7 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
         ok: false,
         status,
         attempts: attempt,
-        error: `${error} (retry wait failed: ${describeError(err, 0)})`,
+        error: `${error} (retry wait failed: ${cleanUntrusted(describeError(err, 0), { target: 'plain' })})`,
       };
     }
   }

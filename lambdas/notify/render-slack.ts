@@ -1,7 +1,8 @@
 /**
  * Slack rendering: a Block Kit message for an incoming webhook.
  *
- * Untrusted text never reaches Slack's parser as markup:
+ * Untrusted text is cleaned by the shared rule set (core/untrusted-text,
+ * targets `slack` and `slackCode`) and never reaches Slack's parser as markup:
  * - `&`, `<`, `>` are entity-escaped in every text object (Slack's control
  *   characters), so `<!channel>`, `<@U123>` and `<https://x|click>` display
  *   literally and notify nobody;
@@ -14,8 +15,8 @@
  * Pure functions, no I/O.
  */
 import type { Alert, Severity } from '../core/model';
+import { cleanUntrusted, type TextLayout } from '../core/untrusted-text';
 import { type AlertView, viewAlert } from './alert-view';
-import { fitRendered } from './text-safety';
 
 /** Block Kit limits (characters). */
 export const SLACK_LIMITS = {
@@ -48,17 +49,6 @@ export interface SlackMessage {
   readonly unfurl_media: false;
 }
 
-/** Entity-escapes Slack's three control characters. */
-export function escapeSlack(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** A mrkdwn code span showing `text` literally (backticks cannot be escaped in Slack, so they become `'`). */
-export function slackCode(text: string): string {
-  if (text === '') return '\u2014';
-  return `\`${escapeSlack(text.replace(/`/g, "'"))}\``;
-}
-
 const SEVERITY_EMOJI: Record<Severity, string> = {
   critical: '\u{1F534}',
   warning: '\u{1F7E0}',
@@ -71,15 +61,21 @@ function emojiFor(alert: Alert): string {
   return SEVERITY_EMOJI[alert.severity] ?? '\u26A0\uFE0F';
 }
 
-function plain(text: string, max: number): SlackText {
-  return { type: 'plain_text', text: fitRendered(text, max, escapeSlack), emoji: false };
+function plain(text: string, max: number, layout: TextLayout = 'line'): SlackText {
+  return {
+    type: 'plain_text',
+    text: cleanUntrusted(text, { target: 'slack', layout, maxLength: max }),
+    emoji: false,
+  };
 }
 
 function field(label: string, value: string): SlackText {
   const prefix = `*${label}*\n`;
   return {
     type: 'mrkdwn',
-    text: prefix + fitRendered(value, SLACK_LIMITS.fieldText - prefix.length, slackCode),
+    text:
+      prefix +
+      cleanUntrusted(value, { target: 'slackCode', maxLength: SLACK_LIMITS.fieldText - prefix.length }),
     verbatim: true,
   };
 }
@@ -100,16 +96,21 @@ export function renderSlackMessage(alert: Alert): SlackMessage {
   // A section holds at most 10 fields; the view has at most 7.
   blocks.push({ type: 'section', fields: view.facts.map((f) => field(f.label, f.value)) });
   if (view.findings.length > 0) {
-    blocks.push({ type: 'section', text: plain(findingsText(view), SLACK_LIMITS.sectionText) });
+    blocks.push({ type: 'section', text: plain(findingsText(view), SLACK_LIMITS.sectionText, 'lines') });
   }
-  if (view.detail) blocks.push({ type: 'section', text: plain(view.detail, SLACK_LIMITS.sectionText) });
+  if (view.detail) {
+    blocks.push({ type: 'section', text: plain(view.detail, SLACK_LIMITS.sectionText, 'lines') });
+  }
   blocks.push({
     type: 'section',
     text: plain(`What to do next: ${view.action || 'No action needed.'}`, SLACK_LIMITS.sectionText),
   });
   blocks.push({ type: 'context', elements: [plain(view.footer, SLACK_LIMITS.contextText)] });
   return {
-    text: fitRendered(`${emojiFor(alert)} ${view.title}`, SLACK_LIMITS.fallbackText, escapeSlack),
+    text: cleanUntrusted(`${emojiFor(alert)} ${view.title}`, {
+      target: 'slack',
+      maxLength: SLACK_LIMITS.fallbackText,
+    }),
     blocks,
     unfurl_links: false,
     unfurl_media: false,

@@ -9,8 +9,8 @@
  */
 import type { MessageAttributeValue, PublishCommandInput } from '@aws-sdk/client-sns';
 import type { Alert } from '../core/model';
+import { cleanUntrusted } from '../core/untrusted-text';
 import { boundAlert, formatDate, formatInstant, KIND_LABEL, viewAlert } from './alert-view';
-import { singleLine, toPrintableAscii, truncate } from './text-safety';
 
 /**
  * SNS subjects must be ASCII without line breaks or control characters and
@@ -30,8 +30,7 @@ export interface SnsAlertEnvelope {
 
 /** SNS Subject: printable ASCII, single line, starts with `[`, under 100 characters. */
 export function renderSnsSubject(alert: Alert): string {
-  const ascii = toPrintableAscii(singleLine(viewAlert(alert).title)).trim();
-  return truncate(ascii, SNS_SUBJECT_MAX, '...');
+  return cleanUntrusted(viewAlert(alert).title, { target: 'ascii', maxLength: SNS_SUBJECT_MAX });
 }
 
 const SMS_TAG: Record<string, string> = { CRITICAL: 'CRIT', WARNING: 'WARN', INFO: 'INFO', TEST: 'TEST' };
@@ -44,9 +43,10 @@ export function renderSnsSms(alert: Alert): string {
   if ((alert.kind === 'threshold' || alert.kind === 'renotify') && alert.daysLeft !== null && date) {
     what = alert.daysLeft < 0 ? `EXPIRED ${date}` : `exp ${alert.daysLeft}d ${date}`;
   }
-  const head = `${SMS_TAG[view.tag] ?? view.tag} ${truncate(view.endpoint, 60)} ${what}`;
+  const endpoint = cleanUntrusted(view.endpoint, { target: 'plain', maxLength: 60 });
+  const head = `${SMS_TAG[view.tag] ?? view.tag} ${endpoint} ${what}`;
   const text = view.action ? `${head}: ${view.action}` : head;
-  return truncate(toPrintableAscii(singleLine(text)), SNS_SMS_MAX, '...');
+  return cleanUntrusted(text, { target: 'ascii', maxLength: SNS_SMS_MAX });
 }
 
 /** Full plain-text body for email (and the `default` protocol). */
@@ -65,7 +65,7 @@ export function renderSnsEmail(alert: Alert): string {
   if (view.detail) lines.push('Details:', view.detail, '');
   lines.push('What to do next:', view.action || 'No action needed.', '');
   lines.push(
-    `Alert id: ${truncate(singleLine(alert.id), 200)}`,
+    `Alert id: ${cleanUntrusted(alert.id, { target: 'plain', maxLength: 200 })}`,
     `Kind: ${KIND_LABEL[alert.kind] ?? 'unknown'}`,
     `Occurred at: ${formatInstant(alert.occurredAt)}`,
     '',
@@ -77,7 +77,10 @@ export function renderSnsEmail(alert: Alert): string {
 
 function attribute(value: string): MessageAttributeValue {
   // SNS rejects empty attribute values; filter policies match on exact strings, so keep them one short line.
-  return { DataType: 'String', StringValue: truncate(singleLine(value), 256) || '-' };
+  return {
+    DataType: 'String',
+    StringValue: cleanUntrusted(value, { target: 'plain', maxLength: 256 }) || '-',
+  };
 }
 
 /** The PublishCommand input for one alert to one topic. */

@@ -3,15 +3,16 @@
  * that Teams Workflows ("When a Teams webhook request is received") expects.
  *
  * TextBlocks and FactSet values render a Markdown subset, so untrusted text is
- * backslash-escaped: `[click](https://evil.example)` shows literally instead
+ * cleaned by the shared rule set (core/untrusted-text, target `teams`), which
+ * backslash-escapes it: `[click](https://evil.example)` shows literally instead
  * of becoming a link, `*bold*` stays as typed, and a line that would start a
  * list or heading is escaped at its start.
  *
  * Pure functions, no I/O.
  */
 import type { Alert, Severity } from '../core/model';
+import { cleanUntrusted, type TextLayout } from '../core/untrusted-text';
 import { type AlertView, viewAlert } from './alert-view';
-import { fitRendered } from './text-safety';
 
 export const ADAPTIVE_CARD_SCHEMA = 'http://adaptivecards.io/schemas/adaptive-card.json';
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -70,20 +71,8 @@ export interface TeamsMessage {
   ];
 }
 
-/**
- * Backslash-escapes Markdown syntax (CommonMark escapes any ASCII punctuation):
- * emphasis, code, links, images, headings, HTML, entities, and the list /
- * thematic-break markers that only count at the start of a line.
- */
-export function escapeTeamsMarkdown(text: string): string {
-  return text
-    .replace(/[\\`*_~#[\]()<>&]/g, '\\$&')
-    .replace(/^([ \t]*)([-+=])/gm, '$1\\$2')
-    .replace(/^([ \t]*)(\d{1,9})([.)])(?=[ \t]|$)/gm, '$1$2\\$3');
-}
-
-function esc(text: string, max: number): string {
-  return fitRendered(text, max, escapeTeamsMarkdown);
+function esc(text: string, max: number, layout: TextLayout = 'line'): string {
+  return cleanUntrusted(text, { target: 'teams', layout, maxLength: max });
 }
 
 const SEVERITY_COLOR: Record<Severity, TeamsColor> = {
@@ -133,7 +122,9 @@ export function renderTeamsMessage(alert: Alert): TeamsMessage {
   body.push(...findingBlocks(view));
   if (view.detail) {
     // Markdown joins single newlines into one paragraph; keep the author's line breaks.
-    body.push(text(esc(view.detail, TEAMS_LIMITS.detail).replace(/\n/g, '\n\n'), { spacing: 'Medium' }));
+    body.push(
+      text(esc(view.detail, TEAMS_LIMITS.detail, 'lines').replace(/\n/g, '\n\n'), { spacing: 'Medium' }),
+    );
   }
   body.push(
     text(`**What to do next:** ${esc(view.action || 'No action needed.', TEAMS_LIMITS.action)}`, {

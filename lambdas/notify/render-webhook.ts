@@ -4,7 +4,8 @@
  * Request contract (version 1, stable):
  * - `POST`, `Content-Type: application/json; charset=utf-8`
  * - body: `{"version":1,"alert":<Alert>}` (see lambdas/core/model.ts; long
- *   strings are bounded, see {@link CARRIED_ALERT_LIMITS})
+ *   strings are bounded, see {@link CARRIED_ALERT_LIMITS}, and untrusted text
+ *   is cleaned by the shared rule set, core/untrusted-text, as every channel shows it)
  * - `X-Certwatch-Timestamp: <unix seconds>`
  * - `<signatureHeader>: sha256=<hex>` (default header `X-Certwatch-Signature`),
  *   present only when the channel has a secret, where

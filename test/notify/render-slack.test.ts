@@ -103,7 +103,8 @@ describe('renderSlackMessage with hostile certificate text', () => {
     ['_~ formatting stays literal', '_it_ ~st~', '`_it_ ~st~`'],
     ['backticks cannot close the span', 'a`*b*`c', "`a'*b*'c`"],
     ['ampersand', 'AT&T', '`AT&amp;T`'],
-    ['control characters and newlines', 'CA\r\n*x*\u0000', '`CA *x*`'],
+    ['control characters show as escapes, newlines as spaces', 'CA\r\n*x*\u0000', '`CA *x*\\x00`'],
+    ['a bidi override shows as an escape', 'invoice\u202Egnp.exe', '`invoice\\u202egnp.exe`'],
     ['empty value', '', '`unknown`'],
   ])('issuer %s', (_name, issuer, expectedValue) => {
     // Act

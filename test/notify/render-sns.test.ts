@@ -133,7 +133,7 @@ describe('renderSnsSubject', () => {
     [
       'newline and control characters',
       { summary: 'expires\r\nBcc: victim@example.com\u0000\u001b[31m' },
-      '[CRITICAL] example.com: expires Bcc: victim@example.com [31m',
+      '[CRITICAL] example.com: expires Bcc: victim@example.com\\x00\\x1b[31m',
     ],
     [
       'non-ASCII folds to ASCII',
@@ -206,9 +206,10 @@ describe('renderSnsEmail', () => {
     expect(email).not.toContain('finding 20');
   });
 
-  it('keeps detail line breaks but not control characters', () => {
+  it('keeps detail line breaks but shows control characters as escapes', () => {
     const email = renderSnsEmail(makeAlert({ detail: 'line one\r\nline two\u0007\n\n\n\nline three' }));
-    expect(email).toContain('Details:\nline one\nline two\n\nline three\n');
+    expect(email).toContain('Details:\nline one\nline two\\x07\n\nline three\n');
+    expect(email).not.toMatch(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/);
   });
 });
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AdaptiveCard,
-  escapeTeamsMarkdown,
   renderTeamsMessage,
   type TeamsTextBlock,
 } from '../../lambdas/notify/render-teams';
@@ -139,25 +138,6 @@ describe('renderTeamsMessage', () => {
   });
 });
 
-describe('escapeTeamsMarkdown', () => {
-  it.each([
-    ['a Markdown link shows literally', HOSTILE.markdownLink, '\\[click\\]\\(https://evil.example\\)'],
-    ['an image', '![x](https://evil.example/p.png)', '!\\[x\\]\\(https://evil.example/p.png\\)'],
-    ['bold', HOSTILE.bold, '\\*bold\\*'],
-    ['italic, strike and code', '_i_ ~s~ `c`', '\\_i\\_ \\~s\\~ \\`c\\`'],
-    ['a heading', '# Title', '\\# Title'],
-    ['HTML and autolinks', '<b>x</b> <https://evil.example>', '\\<b\\>x\\</b\\> \\<https://evil.example\\>'],
-    ['an entity', '&lt;', '\\&lt;'],
-    ['a backslash', 'a\\*b', 'a\\\\\\*b'],
-    ['a bullet at line start', '- item\n+ item', '\\- item\n\\+ item'],
-    ['a numbered list at line start', '1. first\n2) second', '1\\. first\n2\\) second'],
-    ['a version number is not a list', '192.0.2.10 and v1.2', '192.0.2.10 and v1.2'],
-    ['a thematic break', '---', '\\---'],
-  ])('%s', (_name, input, expected) => {
-    expect(escapeTeamsMarkdown(input)).toBe(expected);
-  });
-});
-
 describe('renderTeamsMessage with hostile certificate text', () => {
   it('escapes every untrusted value in title, summary, facts, findings and action', () => {
     // Prepare
@@ -177,7 +157,9 @@ describe('renderTeamsMessage with hostile certificate text', () => {
       facts: expect.arrayContaining([
         {
           title: 'Issuer',
-          value: 'evil Bcc: victim@example.com \\[31mgnp.exe \\[x\\]\\(https://evil.example\\)',
+          // Controls and the bidi override show as escapes, whose backslashes Markdown escapes in turn.
+          value:
+            'evil Bcc: victim@example.com\\\\x00\\\\x07\\\\x1b\\[31m\\\\u202egnp.exe \\[x\\]\\(https://evil.example\\)',
         },
       ]),
     });
