@@ -4,11 +4,15 @@
  * to alert, this module decides *what it says*.
  *
  * Summaries and actions are one line each; they may quote untrusted text
- * (certificate subjects, server messages), which is collapsed onto one line
- * here and escaped by each notifier for its own format.
+ * (certificate subjects, server messages), which is put on one line here by
+ * the rule set of `untrusted-text.ts`; each channel renders it for its own markup.
  */
 import { FINDINGS } from './findings';
 import type { Finding, FindingCode } from './model';
+import { oneLine } from './untrusted-text';
+
+// Alert texts and the policy clean untrusted text with the one rule set every channel uses.
+export { oneLine };
 
 /** The three human parts of an alert. */
 export interface AlertText {
@@ -62,13 +66,6 @@ export function shortFingerprint(fingerprint: string | null): string {
   return fingerprint === null ? 'none' : fingerprint.slice(0, 16);
 }
 
-/** Collapse whitespace and control characters so untrusted text cannot break a one-line field. */
-export function oneLine(text: string): string {
-  return text
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
 
 /** Short human label of a finding code, e.g. "incomplete chain". */
 export function problemLabel(code: FindingCode): string {
