@@ -5,6 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type NotifierChannelWith, secretFields, withSecretValues } from '../lambdas/channels/registry';
 import type { Severity } from '../lambdas/core/model';
 import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
 import { encryptedQueue } from './queues';
@@ -27,35 +28,11 @@ export interface AlertSubscription {
   readonly minSeverity?: AlertSeverity;
 }
 
-/** A chat or webhook channel the notifier delivers to, with its secrets as references. */
-export type ChatChannelSpec =
-  | {
-      readonly name: string;
-      readonly type: 'slack' | 'teams';
-      readonly minSeverity: AlertSeverity;
-      readonly url: SecretRef;
-    }
-  | {
-      readonly name: string;
-      readonly type: 'webhook';
-      readonly minSeverity: AlertSeverity;
-      readonly url: SecretRef;
-      /** HMAC key; null sends unsigned. */
-      readonly secret: SecretRef | null;
-      readonly signatureHeader: string;
-    };
+/** A channel the notifier delivers (chat and webhook types, see lambdas/channels), with its secrets as references. */
+export type ChatChannelSpec = NotifierChannelWith<SecretRef>;
 
-/** The notifier's CHANNELS entry: the chat channel with every secret replaced by its reference. */
-export type NotifierChannelEnv =
-  | { name: string; type: 'slack' | 'teams'; minSeverity: AlertSeverity; url: SecretEnvRef }
-  | {
-      name: string;
-      type: 'webhook';
-      minSeverity: AlertSeverity;
-      url: SecretEnvRef;
-      secret: SecretEnvRef | null;
-      signatureHeader: string;
-    };
+/** The notifier's CHANNELS entry: the channel with every secret replaced by its Secrets Manager reference. */
+export type NotifierChannelEnv = NotifierChannelWith<SecretEnvRef>;
 
 /** Props of the alerting construct. */
 export interface AlertingProps {
@@ -174,23 +151,17 @@ export class Alerting extends Construct {
     const channels = props.chatChannels ?? [];
     const used: ResolvedSecret[] = [];
     const envChannels: NotifierChannelEnv[] = channels.map((channel) => {
-      const url = props.secrets.resolve(channel.url, `channel "${channel.name}" url`);
-      used.push(url);
-      if (channel.type !== 'webhook') {
-        return { name: channel.name, type: channel.type, minSeverity: channel.minSeverity, url: url.envRef };
+      const refs: Record<string, SecretEnvRef | null> = {};
+      for (const { field, value } of secretFields(channel)) {
+        if (value === null) {
+          refs[field] = null;
+          continue;
+        }
+        const secret = props.secrets.resolve(value, `channel "${channel.name}" ${field}`);
+        used.push(secret);
+        refs[field] = secret.envRef;
       }
-      const secret = channel.secret
-        ? props.secrets.resolve(channel.secret, `channel "${channel.name}" secret`)
-        : null;
-      if (secret) used.push(secret);
-      return {
-        name: channel.name,
-        type: 'webhook',
-        minSeverity: channel.minSeverity,
-        url: url.envRef,
-        secret: secret?.envRef ?? null,
-        signatureHeader: channel.signatureHeader,
-      };
+      return withSecretValues(channel, refs);
     });
     this.channelSecrets = used;
     if (channels.length === 0) return;

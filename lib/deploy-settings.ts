@@ -5,6 +5,7 @@ import {
   resolveEndpoints,
   type SecretRef,
 } from '../lambdas/config';
+import { checkerTopicArn, deliveredByNotifier, secretFields } from '../lambdas/channels/registry';
 import type { ChatChannelSpec } from './alerting';
 import type { CertwatchSettings } from './certwatch-stack';
 import type { SnsChannelSpec } from './check-pipeline';
@@ -41,12 +42,15 @@ export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
   const snsChannels: SnsChannelSpec[] = [];
   const chatChannels: ChatChannelSpec[] = [];
   for (const [i, channel] of config.channels.entries()) {
-    if (channel.type === 'sns') {
-      snsChannels.push({ name: channel.name, topicArn: channel.topicArn, minSeverity: channel.minSeverity });
+    if (!deliveredByNotifier(channel)) {
+      snsChannels.push({
+        name: channel.name,
+        topicArn: checkerTopicArn(channel),
+        minSeverity: channel.minSeverity,
+      });
       continue;
     }
-    deployable(channel.url, `channels[${i}].url`);
-    if (channel.type === 'webhook') deployable(channel.secret, `channels[${i}].secret`);
+    for (const secret of secretFields(channel)) deployable(secret.value, `channels[${i}].${secret.field}`);
     chatChannels.push(channel);
   }
   deployable(config.heartbeatUrl, 'heartbeatUrl');

@@ -3,6 +3,7 @@
  * milliseconds, defaults are filled in, endpoint targets are canonical, and
  * secret values are still references (see `secret-ref.ts`).
  */
+import type { ChannelConfig } from '../channels/registry';
 import type { Severity } from '../core/model';
 import type { SecretRef } from './secret-ref';
 
@@ -44,24 +45,8 @@ export interface EndpointConfig {
   readonly overrides: Partial<PolicySettings>;
 }
 
-interface ChannelConfigBase {
-  readonly name: string;
-  /** Alerts below this severity are not sent to the channel. @default 'info' */
-  readonly minSeverity: Severity;
-}
-
-/** A channel as configured; `url`/`secret` are references until `resolveChannels`. */
-export type ChannelConfig =
-  | (ChannelConfigBase & { readonly type: 'sns'; readonly topicArn: string })
-  | (ChannelConfigBase & { readonly type: 'slack' | 'teams'; readonly url: SecretRef })
-  | (ChannelConfigBase & {
-      readonly type: 'webhook';
-      readonly url: SecretRef;
-      /** HMAC-SHA256 key; null sends unsigned. */
-      readonly secret: SecretRef | null;
-      /** @default 'X-Certwatch-Signature' */
-      readonly signatureHeader: string;
-    });
+/** A channel as configured; secrets are references until `resolveChannels` (each type's shape: lambdas/channels). */
+export type { ChannelConfig } from '../channels/registry';
 
 /** A subscription to the AWS stack's alert topic. */
 export interface SubscriptionConfig {
@@ -122,5 +107,4 @@ export const BUILTIN_DEFAULTS = {
   } satisfies ConfigDefaults,
   concurrency: 10,
   minSeverity: 'info' as Severity,
-  signatureHeader: 'X-Certwatch-Signature',
 } as const;

@@ -8,54 +8,14 @@
  * fields are invalid.
  */
 import { z } from 'zod';
+import { CHANNEL_TYPES, type ChannelType } from '../channels/registry';
 import { parseTarget } from '../core/parse-target';
 import { ScheduleExpressionError, scheduleIntervalMs } from '../core/schedule-interval';
 import type { Severity } from '../core/model';
 import { formatDuration, parseDuration } from './duration';
-import { parseSecretRef, type SecretRef, SecretRefError } from './secret-ref';
+import { alertUrl, describeValue, field, Invalid, invalid, mapping, shapeError } from './schema-fields';
 
-/** A field value that failed its rule, with the message to report. */
-class Invalid {
-  constructor(readonly message: string) {}
-}
-
-/** How a value is quoted in a message: strings in JSON quotes, collections by kind. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'an empty value';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') {
-    const quoted = JSON.stringify(value);
-    return quoted.length > 80 ? `${quoted.slice(0, 77)}…"` : quoted;
-  }
-  return String(value);
-}
-
-function invalid(expected: string, value: unknown): Invalid {
-  return new Invalid(
-    value === undefined
-      ? `required: expected ${expected}`
-      : `expected ${expected}, got ${describeValue(value)}`,
-  );
-}
-
-/** A zod schema over one field, checked by a plain function that returns the value or an `Invalid`. */
-function field<T>(parse: (value: unknown) => T | Invalid) {
-  return z.unknown().transform((value, ctx): T => {
-    const result = parse(value);
-    if (result instanceof Invalid) {
-      ctx.issues.push({ code: 'custom', message: result.message, input: value });
-      return z.NEVER;
-    }
-    return result;
-  });
-}
-
-/** Error map for lists and mappings: says what was expected instead. */
-function shapeError(expected: string) {
-  return (issue: { code?: string; input?: unknown }) =>
-    issue.code === 'unrecognized_keys' ? undefined : invalid(expected, issue.input).message;
-}
+export { checkAlertUrl, describeValue } from './schema-fields';
 
 const int = (min: number, max: number, expected: string) =>
   field((v) =>
@@ -80,61 +40,11 @@ const duration = (min: number, max: number) =>
     return ms;
   });
 
-const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
-
-/** Null when `value` is an acceptable alert URL, else what is wrong with it. */
-export function checkAlertUrl(value: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'expected an https URL';
-  }
-  if (url.protocol === 'https:') return null;
-  const loopback = LOOPBACK_HOSTS.has(url.hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
-  if (url.protocol === 'http:' && loopback) return null;
-  return 'expected an https URL (plain http only for localhost, 127.0.0.1 or [::1])';
-}
-
-const SECRET_REF_HINT = 'env:NAME, secretsmanager:NAME_OR_ARN[#jsonKey] or a literal';
-
-/** A possibly-secret value: parsed into a reference; literals checked with `checkLiteral`. */
-const secretRef = (expected: string, checkLiteral?: (value: string) => string | null) =>
-  field((v): SecretRef | Invalid => {
-    if (typeof v !== 'string' || v.trim() === '') return invalid(`${expected} (${SECRET_REF_HINT})`, v);
-    let ref: SecretRef;
-    try {
-      ref = parseSecretRef(v);
-    } catch (error) {
-      if (error instanceof SecretRefError) return new Invalid(error.message);
-      throw error;
-    }
-    if (ref.kind === 'literal' && checkLiteral) {
-      const problem = checkLiteral(ref.value);
-      if (problem !== null) return new Invalid(`${problem}, got ${describeValue(v)}`);
-    }
-    return ref;
-  });
-
-const alertUrl = secretRef('an https URL', checkAlertUrl);
-
-const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
-const topicArn = field((v) =>
-  typeof v === 'string' && SNS_ARN.test(v)
-    ? v
-    : invalid('an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:alerts', v),
-);
-
 const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const channelName = field((v) =>
   typeof v === 'string' && CHANNEL_NAME.test(v)
     ? v
     : invalid('a channel name of letters, digits, "_", "." or "-" (at most 64)', v),
-);
-
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-const headerName = field((v) =>
-  typeof v === 'string' && HEADER_NAME.test(v) ? v : invalid('an HTTP header name', v),
 );
 
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -222,16 +132,13 @@ const checkerShape = {
 };
 
 const channelBaseShape = { name: channelName, minSeverity: severity.optional() };
-const snsShape = { type: z.literal('sns'), ...channelBaseShape, topicArn };
-const slackShape = { type: z.literal('slack'), ...channelBaseShape, url: alertUrl };
-const teamsShape = { type: z.literal('teams'), ...channelBaseShape, url: alertUrl };
-const webhookShape = {
-  type: z.literal('webhook'),
+
+/** Each registered channel type's keys: `type`, the base keys, then the type's own (the order hints list them in). */
+const channelShapes = Object.values(CHANNEL_TYPES).map((module) => ({
+  type: z.literal(module.type),
   ...channelBaseShape,
-  url: alertUrl,
-  secret: secretRef('a signing key').optional(),
-  signatureHeader: headerName.optional(),
-};
+  ...module.fields,
+}));
 
 const subscriptionShape = {
   email: email.optional(),
@@ -252,15 +159,10 @@ const endpointShape = {
     .optional(),
 };
 
-const mapping = <S extends z.ZodRawShape>(shape: S, expected: string) =>
-  z.strictObject(shape, { error: shapeError(expected) });
-
-const channelSchema = z.discriminatedUnion('type', [
-  mapping(snsShape, 'a channel mapping'),
-  mapping(slackShape, 'a channel mapping'),
-  mapping(teamsShape, 'a channel mapping'),
-  mapping(webhookShape, 'a channel mapping'),
-]);
+const channelMappings = channelShapes.map((shape) => mapping(shape, 'a channel mapping'));
+type ChannelMapping = (typeof channelMappings)[number];
+// The registry is never empty, so there is always a first option.
+const channelSchema = z.discriminatedUnion('type', channelMappings as [ChannelMapping, ...ChannelMapping[]]);
 
 const rootShape = {
   schedule: schedule.optional(),
@@ -287,11 +189,13 @@ export const configFileSchema = mapping(
 
 /** The file as validated, before defaults are applied. */
 export type ConfigFile = z.output<typeof configFileSchema>;
-export type ChannelFile = z.output<typeof channelSchema>;
+/** One validated channel entry: the base keys and its type's own keys (see the type's module). */
+export type ChannelFile = {
+  readonly type: ChannelType;
+  readonly name: string;
+  readonly minSeverity?: Severity;
+};
 export type EndpointFile = ConfigFile['endpoints'][number];
-
-/** Channel types, for messages. */
-export const CHANNEL_TYPES = ['sns', 'slack', 'teams', 'webhook'] as const;
 
 /** Keys allowed in each mapping, for "did you mean" hints on unknown keys. */
 export const ALLOWED_KEYS = {
@@ -300,10 +204,5 @@ export const ALLOWED_KEYS = {
   checker: Object.keys(checkerShape),
   subscription: Object.keys(subscriptionShape),
   endpoint: Object.keys(endpointShape),
-  channel: {
-    sns: Object.keys(snsShape),
-    slack: Object.keys(slackShape),
-    teams: Object.keys(teamsShape),
-    webhook: Object.keys(webhookShape),
-  } as Record<string, string[]>,
+  channel: Object.fromEntries(channelShapes.map((shape) => [shape.type.value, Object.keys(shape)])),
 } as const;

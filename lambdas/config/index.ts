@@ -10,7 +10,7 @@ export {
   type SubscriptionConfig,
 } from './certwatch-config';
 export { ConfigError, type ConfigIssue, formatConfigIssue } from './config-error';
-export { checkAlertUrl } from './config-schema';
+export { checkAlertUrl } from './schema-fields';
 export { formatDuration, parseDuration } from './duration';
 export { loadConfig, parseConfig } from './parse-config';
 export { resolveChannels, resolveEndpoints, resolveHeartbeatUrl } from './resolve-config';

@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { ChannelBase, ChannelModule } from '../channels/channel-module';
+import { CHANNEL_TYPES, channelModule, secretFields } from '../channels/registry';
 import { parseTarget } from '../core/parse-target';
 import {
   BUILTIN_DEFAULTS,
@@ -18,7 +20,6 @@ import {
 import { ConfigError, type ConfigIssue, formatPath } from './config-error';
 import {
   ALLOWED_KEYS,
-  CHANNEL_TYPES,
   type ChannelFile,
   type ConfigFile,
   configFileSchema,
@@ -155,26 +156,19 @@ function build(
   };
 }
 
-function buildChannel(channel: ChannelFile, index: number, remember: (path: Path) => void): ChannelConfig {
-  const base = { name: channel.name, minSeverity: channel.minSeverity ?? BUILTIN_DEFAULTS.minSeverity };
-  switch (channel.type) {
-    case 'sns':
-      return { ...base, type: 'sns', topicArn: channel.topicArn };
-    case 'slack':
-    case 'teams':
-      remember(['channels', index, 'url']);
-      return { ...base, type: channel.type, url: channel.url };
-    case 'webhook':
-      remember(['channels', index, 'url']);
-      if (channel.secret !== undefined) remember(['channels', index, 'secret']);
-      return {
-        ...base,
-        type: 'webhook',
-        url: channel.url,
-        secret: channel.secret ?? null,
-        signatureHeader: channel.signatureHeader ?? BUILTIN_DEFAULTS.signatureHeader,
-      };
+function buildChannel(file: ChannelFile, index: number, remember: (path: Path) => void): ChannelConfig {
+  // zod accepted `file` as an entry of its type, so the module's `configure` gets what its fields validated.
+  const module = channelModule(file.type) as ChannelModule<ChannelBase>;
+  const channel = {
+    name: file.name,
+    type: file.type,
+    minSeverity: file.minSeverity ?? BUILTIN_DEFAULTS.minSeverity,
+    ...module.configure(file),
+  } as ChannelConfig;
+  for (const secret of secretFields(channel)) {
+    if (secret.value !== null) remember(['channels', index, secret.field]);
   }
+  return channel;
 }
 
 function buildEndpoint(endpoint: EndpointFile): EndpointConfig {
@@ -365,7 +359,7 @@ function fromZodIssue(
   }
   if (issue.code === 'invalid_union' && issue.discriminator !== undefined) {
     const value = valueAt(raw, path);
-    const expected = `a channel type, one of ${CHANNEL_TYPES.join(', ')}`;
+    const expected = `a channel type, one of ${Object.keys(CHANNEL_TYPES).join(', ')}`;
     return [
       {
         path,

@@ -3,10 +3,11 @@
  * with defaults merged in, and delivery channels with their secret references
  * resolved (from the environment locally, from Secrets Manager in AWS).
  */
+import { secretFields, withSecretValues } from '../channels/registry';
 import type { Channel, Endpoint } from '../core/model';
 import type { CertwatchConfig } from './certwatch-config';
 import { ConfigError, type ConfigIssue } from './config-error';
-import { checkAlertUrl } from './config-schema';
+import { checkAlertUrl } from './schema-fields';
 import { formatSecretRef, type SecretRef, type SecretResolver } from './secret-ref';
 
 /** The inventory: each endpoint with the defaults merged into its policy; the name defaults to the id. */
@@ -44,28 +45,18 @@ export async function resolveChannels(config: CertwatchConfig, resolver: SecretR
   const resolve = resolving(config, resolver, issues);
   const channels = await Promise.all(
     config.channels.map(async (c, i): Promise<Channel | null> => {
-      switch (c.type) {
-        case 'sns':
-          return { type: 'sns', name: c.name, minSeverity: c.minSeverity, topicArn: c.topicArn };
-        case 'slack':
-        case 'teams': {
-          const url = await resolve(c.url, `channels[${i}].url`, true);
-          return url === null ? null : { type: c.type, name: c.name, minSeverity: c.minSeverity, url };
+      // One secret after the other, each reported on its own: a failed url does not hide a failed key.
+      const values: Record<string, string | null> = {};
+      let complete = true;
+      for (const { field, use, value } of secretFields(c)) {
+        if (value === null) {
+          values[field] = null;
+          continue;
         }
-        case 'webhook': {
-          const url = await resolve(c.url, `channels[${i}].url`, true);
-          const secret = c.secret === null ? null : await resolve(c.secret, `channels[${i}].secret`, false);
-          if (url === null || (c.secret !== null && secret === null)) return null;
-          return {
-            type: 'webhook',
-            name: c.name,
-            minSeverity: c.minSeverity,
-            url,
-            secret,
-            signatureHeader: c.signatureHeader,
-          };
-        }
+        values[field] = await resolve(value, `channels[${i}].${field}`, use === 'url');
+        if (values[field] === null) complete = false;
       }
+      return complete ? withSecretValues(c, values) : null;
     }),
   );
   if (issues.length > 0) throw new ConfigError(issues);

@@ -287,35 +287,17 @@ export interface Alert {
   readonly channels: readonly string[];
 }
 
-/** Delivery channels, with any `env:`/secret references already resolved. */
-export type Channel = SnsChannel | SlackChannel | TeamsChannel | WebhookChannel;
-
-interface ChannelBase {
-  /** Unique channel name (endpoints refer to channels by name). */
-  readonly name: string;
-  /** Alerts below this severity are not sent to the channel. */
-  readonly minSeverity: Severity;
-}
-export interface SnsChannel extends ChannelBase {
-  readonly type: 'sns';
-  readonly topicArn: string;
-}
-export interface SlackChannel extends ChannelBase {
-  readonly type: 'slack';
-  readonly url: string;
-}
-export interface TeamsChannel extends ChannelBase {
-  readonly type: 'teams';
-  readonly url: string;
-}
-export interface WebhookChannel extends ChannelBase {
-  readonly type: 'webhook';
-  readonly url: string;
-  /** HMAC-SHA256 key; null sends unsigned. */
-  readonly secret: string | null;
-  /** Header carrying `sha256=<hex>` of the body. Default `X-Certwatch-Signature`. */
-  readonly signatureHeader: string;
-}
+/**
+ * Delivery channels, with any `env:`/secret references already resolved. Each
+ * channel type is declared by its own module in lambdas/channels and listed in
+ * its registry; the names stay importable from the model (types only, so the
+ * core loads nothing of it).
+ */
+export type { Channel } from '../channels/registry';
+export type { SlackChannel } from '../channels/slack-channel';
+export type { SnsChannel } from '../channels/sns-channel';
+export type { TeamsChannel } from '../channels/teams-channel';
+export type { WebhookChannel } from '../channels/webhook-channel';
 
 /** Outcome of delivering one alert to one channel. */
 export interface DeliveryResult {

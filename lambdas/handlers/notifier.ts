@@ -4,7 +4,8 @@
  * secrets come from Secrets Manager, resolved once per execution environment.
  */
 import { MetricNames } from '../core/metric-names';
-import type { Channel, Severity } from '../core/model';
+import { type NotifierChannelWith, secretFields, withSecretValues } from '../channels/registry';
+import type { Channel } from '../core/model';
 import { deliverAlerts } from '../notify/deliver-alerts';
 import { createNotifier, type Notifier } from '../notify/notifiers';
 import { parseSnsAlertEnvelope } from '../notify/parse-sns-envelope';
@@ -12,15 +13,8 @@ import { jsonEnv } from './runtime/env';
 import { resolveSecret, type SecretReference } from './runtime/secrets';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
-/** A chat channel as the stack passes it: secret references instead of URLs. */
-export interface ChannelEnv {
-  readonly name: string;
-  readonly type: 'slack' | 'teams' | 'webhook';
-  readonly minSeverity: Severity;
-  readonly url: SecretReference;
-  readonly secret?: SecretReference;
-  readonly signatureHeader?: string;
-}
+/** A channel the notifier delivers, as the stack passes it: secret references instead of values. */
+export type ChannelEnv = NotifierChannelWith<SecretReference>;
 
 interface SnsEvent {
   readonly Records: readonly { readonly Sns: { readonly MessageId: string; readonly Message: string } }[];
@@ -30,19 +24,13 @@ const log = createLogger('notifier');
 const channelEnv = jsonEnv<ChannelEnv[]>('CHANNELS', []);
 let notifiers: Promise<Notifier[]> | undefined;
 
+/** The channel with each secret read from Secrets Manager, one after the other (an unset optional one stays null). */
 async function resolveChannel(c: ChannelEnv): Promise<Channel> {
-  const url = await resolveSecret(c.url, `channel ${c.name} url`);
-  if (c.type === 'webhook') {
-    return {
-      type: 'webhook',
-      name: c.name,
-      minSeverity: c.minSeverity,
-      url,
-      secret: c.secret ? await resolveSecret(c.secret, `channel ${c.name} secret`) : null,
-      signatureHeader: c.signatureHeader ?? 'X-Certwatch-Signature',
-    };
+  const values: Record<string, string | null> = {};
+  for (const { field, value } of secretFields(c)) {
+    values[field] = value === null ? null : await resolveSecret(value, `channel ${c.name} ${field}`);
   }
-  return { type: c.type, name: c.name, minSeverity: c.minSeverity, url };
+  return withSecretValues(c, values);
 }
 
 function getNotifiers(): Promise<Notifier[]> {

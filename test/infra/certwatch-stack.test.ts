@@ -2,7 +2,13 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lambdas/config';
+import {
+  CHANNEL_TYPES,
+  checkerTopicArn,
+  deliveredByNotifier,
+  secretFields,
+} from '../../lambdas/channels/registry';
+import { loadConfig, parseConfig } from '../../lambdas/config';
 import { CertwatchStack } from '../../lib/certwatch-stack';
 import { settingsFromConfig } from '../../lib/deploy-settings';
 import {
@@ -269,6 +275,43 @@ describe('CertwatchStack secrets', () => {
       Action: 'secretsmanager:GetSecretValue',
       Resource: { Ref: heartbeat },
     });
+  });
+});
+
+describe('CertwatchStack channels (wired from the channel registry)', () => {
+  it('delivers every registered type: the notifier gets those it delivers, the checker publishes the rest', () => {
+    // Prepare: the full config has one channel of every registered type
+    const channels = parseConfig(FULL_CONFIG_YAML, 'full.yaml').channels;
+    expect(new Set(channels.map((c) => c.type))).toEqual(new Set(Object.keys(CHANNEL_TYPES)));
+    // Act: the channel lists the template hands the notifier and the checker
+    const envOf = (variable: string): Record<string, unknown>[] => {
+      const fns = Object.values(full.template.findResources('AWS::Lambda::Function')).filter(
+        (fn) => fn.Properties.Environment.Variables[variable] !== undefined,
+      );
+      expect(fns).toHaveLength(1);
+      return JSON.parse(resolveJoin(fns[0]?.Properties.Environment.Variables[variable]));
+    };
+    const notifierChannels = envOf('CHANNELS');
+    const checkerChannels = envOf('SNS_CHANNELS');
+    // Assess
+    for (const channel of channels) {
+      if (deliveredByNotifier(channel)) {
+        const entry = notifierChannels.find((c) => c.name === channel.name);
+        expect(entry).toMatchObject({ type: channel.type, minSeverity: channel.minSeverity });
+        for (const secret of secretFields(channel)) {
+          expect(entry?.[secret.field]).toEqual(
+            secret.value === null ? null : expect.objectContaining({ secretArn: expect.any(String) }),
+          );
+        }
+      } else {
+        expect(checkerChannels).toContainEqual({
+          name: channel.name,
+          topicArn: checkerTopicArn(channel),
+          minSeverity: channel.minSeverity,
+        });
+      }
+    }
+    expect(notifierChannels.length + checkerChannels.length).toBe(channels.length);
   });
 });
 
