@@ -66,7 +66,6 @@ export function shortFingerprint(fingerprint: string | null): string {
   return fingerprint === null ? 'none' : fingerprint.slice(0, 16);
 }
 
-
 /** Short human label of a finding code, e.g. "incomplete chain". */
 export function problemLabel(code: FindingCode): string {
   return FINDINGS[code].label;
