@@ -5,7 +5,7 @@
  * Pure: no node:net; IP literals are read by `ip-address.ts`.
  */
 import { formatIp, ipAddressBytes, parseIpv4, parseIpv6 } from './ip-address';
-import type { Target } from './model';
+import { DEFAULT_PROBE_PROTOCOL, PROBE_PROTOCOLS, type Target } from './model';
 
 // Part of the target API (which host is an address); the reading of IP literals lives in ip-address.ts.
 export { ipAddressBytes, isIpLiteral } from './ip-address';
@@ -22,7 +22,8 @@ export class TargetParseError extends Error {
   }
 }
 
-const HTTPS_PORT = 443;
+/** `https://` is implicit TLS. */
+const HTTPS_PORT = PROBE_PROTOCOLS.tls.defaultPort;
 const MAX_HOSTNAME_LENGTH = 253;
 const MAX_LABEL_LENGTH = 63;
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
@@ -36,10 +37,13 @@ const HOST_CHAR = /[a-z0-9_.-]/;
  *
  * Host names are lower-cased and lose one trailing dot; IPv6 literals are put in RFC 5952 form.
  *
- * @param defaultPort port used when none is given (an `https://` URL always defaults to 443).
+ * @param defaultPort port used when none is given: the default protocol's (an `https://` URL always defaults to 443).
  * @throws TargetParseError naming the input and the problem.
  */
-export function parseTarget(input: string, defaultPort = HTTPS_PORT): Target {
+export function parseTarget(
+  input: string,
+  defaultPort: number = PROBE_PROTOCOLS[DEFAULT_PROBE_PROTOCOL].defaultPort,
+): Target {
   const fail = (problem: string): never => {
     throw new TargetParseError(input, problem);
   };
