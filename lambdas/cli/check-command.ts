@@ -4,7 +4,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CaFileError, loadTrustStore } from '../cert/trust-store';
 import { loadConfig, resolveEndpoints } from '../config';
-import { type CheckResult, nagiosExitCode, type Target, worstStatus } from '../core/model';
+import {
+  type CheckResult,
+  nagiosExitCode,
+  type ProbeSettings,
+  type Target,
+  worstStatus,
+} from '../core/model';
 import { parseTarget, TargetParseError } from '../core/parse-target';
 import { checkTargets } from '../pipeline/check-target';
 import { type CliIo, parseDurationMs, parseIntOption, UsageError, useColour } from './cli-io';
@@ -40,7 +46,8 @@ Exit codes (Nagios): 0 ok, 1 warning, 2 critical/expired/error, 3 usage error.
 
 export interface CheckCommandOptions {
   readonly targets: Target[];
-  readonly timeoutMs: number;
+  /** How every target is probed (`--timeout`). */
+  readonly probe: ProbeSettings;
   readonly warnDays: number;
   readonly criticalDays: number;
   readonly caFile: string | null;
@@ -97,7 +104,9 @@ export function parseCheckArgs(argv: string[], io: CliIo): CheckCommandOptions |
   }
   return {
     targets,
-    timeoutMs: v.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDurationMs(v.timeout, '--timeout'),
+    probe: {
+      timeoutMs: v.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDurationMs(v.timeout, '--timeout'),
+    },
     warnDays,
     criticalDays,
     caFile: v['ca-file'] === undefined ? null : resolve(cwd, v['ca-file']),
@@ -159,15 +168,17 @@ export async function runCheckCommand(argv: string[], io: CliIo): Promise<number
     return 0;
   }
   const trust = loadTrustFromFile(opts.caFile);
-  const started = Date.now();
+  const now = () => new Date();
+  const started = now().getTime();
   const progress = createProgress(io, opts.targets.length, opts.json);
   const perTarget = await checkTargets(
     opts.targets,
     {
-      timeoutMs: opts.timeoutMs,
+      ...opts.probe,
       thresholds: { warnDays: opts.warnDays, criticalDays: opts.criticalDays },
       firstAddressOnly: opts.firstAddress,
       trust,
+      now,
       concurrency: opts.concurrency,
     },
     (results) => {
@@ -180,7 +191,7 @@ export async function runCheckCommand(argv: string[], io: CliIo): Promise<number
   const results: CheckResult[] = perTarget.flat();
   if (!opts.json) {
     io.stdout.write(renderTable(results, { colour: opts.colour }));
-    io.stdout.write(`\n${renderSummary(results, Date.now() - started)}`);
+    io.stdout.write(`\n${renderSummary(results, now().getTime() - started)}`);
   }
   return nagiosExitCode(worstStatus(results.map((r) => r.status)));
 }

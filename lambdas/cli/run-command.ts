@@ -151,7 +151,7 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
     if (v.json) for (const r of results) io.stdout.write(`${toJsonLine(r)}\n`);
     else {
       io.stdout.write(renderTable(results, { colour }));
-      io.stdout.write(`\n${renderSummary(results, Date.now() - Date.parse(dispatched.startedAt))}`);
+      io.stdout.write(`\n${renderSummary(results, now().getTime() - Date.parse(dispatched.startedAt))}`);
     }
     const failedDeliveries = deliveries.filter((d) => !d.ok).length;
     const alertsSent = cycle.outcomes.reduce((n, o) => n + o.alerts.length, 0);

@@ -147,8 +147,43 @@ export interface AlertPolicyConfig {
   readonly renotifyIntervalMs: number;
 }
 
-/** One monitored endpoint as configured (the inventory). */
-export interface Endpoint {
+/**
+ * What the probe can speak before the TLS handshake, by name, with the port each implies when a
+ * target gives none. The probe's implementations (lambdas/probe/protocol-registry.ts) are keyed
+ * by these names, so a name without an implementation does not compile.
+ */
+export const PROBE_PROTOCOLS = {
+  /** Implicit TLS (HTTPS and the like): the handshake starts as soon as TCP is up. */
+  tls: { defaultPort: 443 },
+} as const satisfies Record<string, { readonly defaultPort: number }>;
+
+export type ProbeProtocolName = keyof typeof PROBE_PROTOCOLS;
+
+/** The protocol of an endpoint that names none. */
+export const DEFAULT_PROBE_PROTOCOL: ProbeProtocolName = 'tls';
+
+/**
+ * How one endpoint is probed. One object carries it from the config (an {@link Endpoint} is one)
+ * and the CLI through the check pipeline to the probe of each address: every option type on that
+ * path extends it rather than copying its fields (see `probeSettingsOf`).
+ */
+export interface ProbeSettings {
+  /** One deadline per address, in ms, covering DNS, TCP connect, the protocol step and the TLS handshake. */
+  readonly timeoutMs: number;
+  /** What is spoken before the TLS handshake. @default 'tls' (nothing: implicit TLS) */
+  readonly protocol?: ProbeProtocolName;
+  /** SNI to send; null sends none. @default the host name; none for an IP literal (RFC 6066 §3) */
+  readonly servername?: string | null;
+  /**
+   * Connect here instead of to the host's own addresses: an IP literal, or a name resolved in the
+   * host's place. The host still names the target (SNI, hostname check, state keys).
+   * @default the host's addresses
+   */
+  readonly address?: string;
+}
+
+/** One monitored endpoint as configured (the inventory); its probe settings are its own fields. */
+export interface Endpoint extends ProbeSettings {
   /** Canonical target id, `host:port`. The inventory key. */
   readonly id: string;
   readonly host: string;
@@ -160,7 +195,7 @@ export interface Endpoint {
   /** Names of the channels this endpoint alerts to; empty means all channels. */
   readonly channels: readonly string[];
   readonly policy: AlertPolicyConfig;
-  /** Probe timeout for this endpoint in ms. */
+  /** Probe timeout for this endpoint in ms (see {@link ProbeSettings.timeoutMs}). */
   readonly timeoutMs: number;
 }
 

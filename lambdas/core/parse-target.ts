@@ -2,9 +2,13 @@
  * Parsing of `host[:port]` targets, as written in the inventory or on the
  * command line, into a canonical {@link Target}.
  *
- * Pure: no node:net, so IP literals are validated here by hand.
+ * Pure: no node:net; IP literals are read by `ip-address.ts`.
  */
-import type { Target } from './model';
+import { formatIp, ipAddressBytes, parseIpv4, parseIpv6 } from './ip-address';
+import { DEFAULT_PROBE_PROTOCOL, PROBE_PROTOCOLS, type Target } from './model';
+
+// Part of the target API (which host is an address); the reading of IP literals lives in ip-address.ts.
+export { ipAddressBytes, isIpLiteral } from './ip-address';
 
 /** Thrown by {@link parseTarget}; the message names the offending input and what is wrong with it. */
 export class TargetParseError extends Error {
@@ -18,12 +22,11 @@ export class TargetParseError extends Error {
   }
 }
 
-const HTTPS_PORT = 443;
+/** `https://` is implicit TLS. */
+const HTTPS_PORT = PROBE_PROTOCOLS.tls.defaultPort;
 const MAX_HOSTNAME_LENGTH = 253;
 const MAX_LABEL_LENGTH = 63;
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const HEX_GROUP = /^[0-9a-f]{1,4}$/i;
 // Underscores are not legal in host names but do occur in real internal DNS names; TLS does not care.
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$/;
 const HOST_CHAR = /[a-z0-9_.-]/;
@@ -34,10 +37,13 @@ const HOST_CHAR = /[a-z0-9_.-]/;
  *
  * Host names are lower-cased and lose one trailing dot; IPv6 literals are put in RFC 5952 form.
  *
- * @param defaultPort port used when none is given (an `https://` URL always defaults to 443).
+ * @param defaultPort port used when none is given: the default protocol's (an `https://` URL always defaults to 443).
  * @throws TargetParseError naming the input and the problem.
  */
-export function parseTarget(input: string, defaultPort = HTTPS_PORT): Target {
+export function parseTarget(
+  input: string,
+  defaultPort: number = PROBE_PROTOCOLS[DEFAULT_PROBE_PROTOCOL].defaultPort,
+): Target {
   const fail = (problem: string): never => {
     throw new TargetParseError(input, problem);
   };
@@ -55,22 +61,6 @@ export function parseTarget(input: string, defaultPort = HTTPS_PORT): Target {
 /** Canonical display form of a host and port: `host:port`, or `[v6]:port` for IPv6 literals. */
 export function formatTargetId(host: string, port: number): string {
   return parseIpv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/** Whether `host` is an IPv4 or IPv6 literal (IPv6 without brackets). */
-export function isIpLiteral(host: string): boolean {
-  return IPV4.test(host) || parseIpv6(host) !== null;
-}
-
-/**
- * The address bytes of an IP literal: 4 for IPv4, 16 for IPv6 (without brackets); null for anything else.
- * Useful to order addresses numerically.
- */
-export function ipAddressBytes(host: string): Uint8Array | null {
-  if (IPV4.test(host)) return Uint8Array.from(host.split('.').map(Number));
-  const groups = parseIpv6(host);
-  if (!groups) return null;
-  return Uint8Array.from(groups.flatMap((g) => [g >> 8, g & 0xff]));
 }
 
 type Fail = (problem: string) => never;
@@ -122,10 +112,10 @@ function parsePort(text: string, fail: Fail): number {
 
 function normaliseHost(rawHost: string, hadPort: boolean, fail: Fail): string {
   if (rawHost === '') fail(hadPort ? 'host is empty before ":"' : 'host is empty');
-  const v6 = parseIpv6(rawHost);
-  if (v6) return formatIpv6(v6);
+  const v6 = parseIpv6(rawHost) ? ipAddressBytes(rawHost) : null;
+  if (v6) return formatIp(v6, { dottedMappedIpv4: true });
   const host = rawHost.toLowerCase().replace(/\.$/, '');
-  if (IPV4.test(host)) return host;
+  if (parseIpv4(host)) return host;
   if (/^[\d.]+$/.test(host)) fail(`"${rawHost}" is not a valid IPv4 address`);
   validateHostname(host, rawHost, fail);
   return host;
@@ -148,55 +138,4 @@ function validateHostname(host: string, rawHost: string, fail: Fail): void {
     }
     if (!LABEL.test(label)) fail(`label "${label}" must not start or end with "-"`);
   }
-}
-
-/** The eight 16-bit groups of an IPv6 literal (no brackets, no zone), or null. */
-function parseIpv6(text: string): number[] | null {
-  if (text.length < 2 || text.length > 45 || !text.includes(':')) return null;
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const compressed = halves.length === 2;
-  const head = parseGroups(halves[0]!, !compressed);
-  const tail = compressed ? parseGroups(halves[1]!, true) : [];
-  if (!head || !tail) return null;
-  const present = head.length + tail.length;
-  if (compressed ? present > 7 : present !== 8) return null;
-  return [...head, ...new Array<number>(8 - present).fill(0), ...tail];
-}
-
-/** Colon-separated hex groups; the last may be a dotted IPv4 (two groups) when allowed. */
-function parseGroups(part: string, allowIpv4Last: boolean): number[] | null {
-  if (part === '') return [];
-  const pieces = part.split(':');
-  const groups: number[] = [];
-  for (const [i, piece] of pieces.entries()) {
-    if (HEX_GROUP.test(piece)) {
-      groups.push(Number.parseInt(piece, 16));
-    } else if (allowIpv4Last && i === pieces.length - 1 && IPV4.test(piece)) {
-      const [a, b, c, d] = piece.split('.').map(Number) as [number, number, number, number];
-      groups.push((a << 8) | b, (c << 8) | d);
-    } else {
-      return null;
-    }
-  }
-  return groups;
-}
-
-/** RFC 5952 text form: lower-case, no leading zeros, longest zero run (≥ 2 groups) as `::`. */
-function formatIpv6(groups: number[]): string {
-  const isMappedIpv4 = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
-  if (isMappedIpv4) {
-    const [hi, lo] = [groups[6]!, groups[7]!];
-    return `::ffff:${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
-  }
-  let [bestStart, bestLength] = [-1, 1];
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }

@@ -5,34 +5,39 @@
  */
 import type { TrustStore } from '../cert/trust-store';
 import { buildCheckResult } from '../cert/build-check-result';
-import type { CheckResult, ExpiryThresholds, ProbeOutcome, Target } from '../core/model';
+import type { CheckResult, ExpiryThresholds, ProbeOutcome, ProbeSettings, Target } from '../core/model';
 import { mapWithConcurrency } from '../core/concurrency';
+import { probeSettingsOf, servernameFor } from '../core/probe-settings';
 import { probeAddress } from '../probe/probe-address';
 import { probeTarget } from '../probe/probe-target';
-import { isIpLiteral } from '../core/parse-target';
 
-export interface CheckOptions {
-  /** Deadline per address (DNS, connect, handshake) in ms. */
-  readonly timeoutMs: number;
+/**
+ * How to check: the probe settings (from the CLI, or an endpoint's, see `probeSettingsOf`),
+ * handed to the probe whole, plus what the analysis judges the chain against.
+ */
+export interface CheckOptions extends ProbeSettings {
   readonly thresholds: ExpiryThresholds;
   /** Check only the first resolved address. */
   readonly firstAddressOnly: boolean;
+  /** Anchors the chain is verified against; the probe itself trusts nothing and verifies nothing. */
   readonly trust: TrustStore;
+  /** Clock of `checkedAt` and every expiry judgement. @default the system clock */
   readonly now?: () => Date;
 }
 
+const systemClock = (): Date => new Date();
+
 /** Check every address of one target. Never rejects: an internal failure becomes a CHECK_FAILED result. */
 export async function checkTarget(target: Target, opts: CheckOptions): Promise<CheckResult[]> {
-  const now = opts.now ?? (() => new Date());
-  const startedAt = now();
+  const startedAt = (opts.now ?? systemClock)();
   try {
     const outcomes = await probeTarget(target, {
-      timeoutMs: opts.timeoutMs,
+      ...probeSettingsOf(opts),
       firstAddressOnly: opts.firstAddressOnly,
     });
     return outcomes.map((outcome) => analyse(target, outcome, startedAt, opts));
   } catch (error) {
-    return [internalFailure(target, null, startedAt, error)];
+    return [internalFailure(target, null, startedAt, error, opts)];
   }
 }
 
@@ -42,19 +47,17 @@ export async function checkAddress(
   address: string,
   opts: CheckOptions,
 ): Promise<CheckResult> {
-  const now = opts.now ?? (() => new Date());
-  const startedAt = now();
+  const startedAt = (opts.now ?? systemClock)();
   try {
     const outcome = await probeAddress({
+      ...probeSettingsOf(opts),
       host: target.host,
       port: target.port,
       address,
-      servername: isIpLiteral(target.host) ? null : target.host,
-      timeoutMs: opts.timeoutMs,
     });
     return analyse(target, outcome, startedAt, opts);
   } catch (error) {
-    return internalFailure(target, address, startedAt, error);
+    return internalFailure(target, address, startedAt, error, opts);
   }
 }
 
@@ -67,11 +70,12 @@ export async function checkTargets(
   opts: CheckOptions & { readonly concurrency: number },
   onTargetDone?: (results: readonly CheckResult[], index: number) => void,
 ): Promise<CheckResult[][]> {
+  const now = opts.now ?? systemClock;
   return mapWithConcurrency(
     targets,
     opts.concurrency,
     (target) => checkTarget(target, opts),
-    (error, target) => [internalFailure(target, null, new Date(), error)],
+    (error, target) => [internalFailure(target, null, now(), error, opts)],
     onTargetDone,
   );
 }
@@ -85,7 +89,7 @@ function analyse(target: Target, outcome: ProbeOutcome, startedAt: Date, opts: C
       trust: opts.trust,
     });
   } catch (error) {
-    return internalFailure(target, outcome.address, startedAt, error, outcome.durationMs);
+    return internalFailure(target, outcome.address, startedAt, error, opts, outcome.durationMs);
   }
 }
 
@@ -94,6 +98,7 @@ function internalFailure(
   address: string | null,
   startedAt: Date,
   error: unknown,
+  settings: ProbeSettings,
   durationMs = 0,
 ): CheckResult {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -102,7 +107,7 @@ function internalFailure(
     host: target.host,
     port: target.port,
     address,
-    servername: isIpLiteral(target.host) ? null : target.host,
+    servername: servernameFor(target.host, settings),
     status: 'error',
     daysLeft: null,
     notAfter: null,

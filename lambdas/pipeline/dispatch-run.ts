@@ -63,10 +63,12 @@ export async function dispatchRun(
     endpoints,
     opts.dnsConcurrency ?? 64,
     async (endpoint): Promise<CheckMessage[]> => {
-      if (isIpLiteral(endpoint.host)) {
-        return [{ v: 1 as const, runId, endpointId: endpoint.id, address: endpoint.host, dispatchedAt }];
+      // A pinned address (ProbeSettings.address) is checked in the host's place.
+      const connectTo = endpoint.address ?? endpoint.host;
+      if (isIpLiteral(connectTo)) {
+        return [{ v: 1 as const, runId, endpointId: endpoint.id, address: connectTo, dispatchedAt }];
       }
-      const resolved = await resolve(endpoint.host, endpoint.timeoutMs);
+      const resolved = await resolve(connectTo, endpoint.timeoutMs);
       if ('error' in resolved) {
         return [
           {

@@ -23,7 +23,7 @@ import {
   type OutboxEntry,
   addressKey,
 } from '../core/model';
-import { isIpLiteral } from '../core/parse-target';
+import { probeSettingsOf, servernameFor } from '../core/probe-settings';
 import type { StateStore, StoredAddressState } from '../store/state-store';
 import type { CheckMessage } from './check-message';
 import { checkAddress } from './check-target';
@@ -142,7 +142,7 @@ async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMe
         host: endpoint.host,
         port: endpoint.port,
         address: null,
-        servername: isIpLiteral(endpoint.host) ? null : endpoint.host,
+        servername: servernameFor(endpoint.host, endpoint),
         chainDer: [],
         protocol: null,
         cipher: null,
@@ -154,7 +154,7 @@ async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMe
   }
   if (deps.check) return deps.check(endpoint, msg.address, deps.now);
   return checkAddress(target, msg.address, {
-    timeoutMs: endpoint.timeoutMs,
+    ...probeSettingsOf(endpoint),
     thresholds: endpoint.policy.expiry,
     firstAddressOnly: false,
     trust: deps.trust,

@@ -4,12 +4,14 @@
  */
 import type { ProbeError } from '../core/model';
 
-/** Where the probe was when it failed. */
-export type ProbePhase = 'connect' | 'handshake';
+/** Where the probe was when it failed: TCP connect, the protocol step before TLS (STARTTLS), or the TLS handshake. */
+export type ProbePhase = 'connect' | 'protocol' | 'handshake';
 
 /** What the probe knew when it failed. */
 export interface FailureContext {
   readonly phase: ProbePhase;
+  /** Name of the protocol whose step ran before TLS (phase 'protocol'), e.g. 'smtp'. */
+  readonly protocol?: string;
   /** `address:port` (or `[v6]:port`) connected to. */
   readonly endpoint: string;
   /** Bytes received from the server so far. */
@@ -55,6 +57,7 @@ const UNREACHABLE = new Map([
 export function classifyProbeError(error: unknown, context: FailureContext): ProbeError {
   const { code, message, reason, library } = describe(error);
   if (context.phase === 'connect') return classifyConnectError(code, message, context);
+  if (context.phase === 'protocol') return classifyProtocolError(code, message, context);
   if (isNotTls(code, context)) {
     return {
       code: 'NOT_TLS',
@@ -80,7 +83,9 @@ export function timeoutError(timeoutMs: number, context: FailureContext): ProbeE
   const stage =
     context.phase === 'connect'
       ? 'TCP connection not established'
-      : `TLS handshake not complete (${context.bytesReceived} bytes received)`;
+      : context.phase === 'protocol'
+        ? `${protocolName(context)} exchange before TLS not complete`
+        : `TLS handshake not complete (${context.bytesReceived} bytes received)`;
   return {
     code: 'TIMEOUT',
     message: `${stage} with ${context.endpoint} within ${timeoutMs} ms${afterCertificates(context)}`,
@@ -89,7 +94,36 @@ export function timeoutError(timeoutMs: number, context: FailureContext): ProbeE
 
 /** The error reported when the connection closes before the handshake completes, without an error. */
 export function closedError(context: FailureContext): ProbeError {
+  if (context.phase === 'protocol') return closedDuringProtocol('closed', context);
   return closedDuringHandshake('closed', context);
+}
+
+/**
+ * Failures while the protocol step ran (TCP up, TLS not started): HANDSHAKE_FAILED, as for any
+ * failure after TCP was up. A step that knows better rejects with its own ProbeError instead.
+ */
+function classifyProtocolError(
+  code: string | undefined,
+  message: string,
+  context: FailureContext,
+): ProbeError {
+  if (code === 'ECONNRESET' || code === 'EPIPE') return closedDuringProtocol(message, context);
+  return {
+    code: 'HANDSHAKE_FAILED',
+    message: `${protocolName(context)} exchange with ${context.endpoint} failed before TLS: ${firstLine(message)}`,
+  };
+}
+
+function closedDuringProtocol(message: string, context: FailureContext): ProbeError {
+  const how = message.includes('ECONNRESET') ? 'reset' : 'closed';
+  return {
+    code: 'HANDSHAKE_FAILED',
+    message: `${context.endpoint} ${how} the connection during the ${protocolName(context)} exchange before TLS`,
+  };
+}
+
+function protocolName(context: FailureContext): string {
+  return context.protocol ?? 'protocol';
 }
 
 function classifyConnectError(

@@ -1,7 +1,8 @@
 /**
- * The TLS probe of one address: connect, handshake, capture the chain, and
- * always come back with a {@link ProbeOutcome} before the deadline, whatever
- * the server does.
+ * The TLS probe of one address: connect, run the protocol's step before TLS
+ * (none for implicit TLS; STARTTLS for others, see protocol-step.ts), handshake,
+ * capture the chain, and always come back with a {@link ProbeOutcome} before the
+ * deadline, whatever the server does.
  */
 import { type Socket, connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
@@ -12,8 +13,9 @@ import {
   connect as tlsConnect,
   createSecureContext,
 } from 'node:tls';
-import type { ProbeError, ProbeOutcome } from '../core/model';
+import type { ProbeError, ProbeOutcome, ProbeSettings } from '../core/model';
 import { formatTargetId } from '../core/parse-target';
+import { protocolOf, servernameFor } from '../core/probe-settings';
 import {
   classifyProbeError,
   closedError,
@@ -21,19 +23,26 @@ import {
   type ProbePhase,
   timeoutError,
 } from './classify-probe-error';
+import { probeProtocol } from './protocol-registry';
+import { type ProbeProtocol, ProtocolStepError } from './protocol-step';
 import { ServerFlightSniffer } from './server-flight-sniffer';
 
-/** Options of {@link probeAddress}. */
-export interface ProbeAddressOptions {
+/**
+ * Options of {@link probeAddress}: the endpoint's probe settings, with the address pinned.
+ * `timeoutMs` is one deadline for TCP connect, the protocol step, the TLS handshake and
+ * everything else; `servername` defaults as in {@link servernameFor}.
+ */
+export interface ProbeAddressOptions extends ProbeSettings {
   /** Host name or IP literal the address belongs to (reported, not used to connect). */
   readonly host: string;
   readonly port: number;
   /** IP address to connect to. */
   readonly address: string;
-  /** SNI to send; null sends none (IP-literal targets). */
-  readonly servername: string | null;
-  /** One deadline for TCP connect, TLS handshake and everything else, in ms. */
-  readonly timeoutMs: number;
+  /**
+   * The implementation of `protocol`, for tests and tools that bring their own.
+   * @default the registry's entry for `protocol` (see protocol-registry.ts)
+   */
+  readonly protocolImpl?: ProbeProtocol;
   /**
    * Most bytes of the server's handshake kept to recover the chain as sent. Beyond it the
    * chain comes from Node's view instead (see {@link probeAddress}).
@@ -84,7 +93,8 @@ function probeContext(): SecureContext {
  * - TIMEOUT: the deadline passed first (or the kernel's own connect timeout, ETIMEDOUT).
  * - NOT_TLS: the server's first bytes are not a TLS record (HTTP, SSH banner, ...).
  * - HANDSHAKE_FAILED: TCP was up but no handshake completed: alert, reset or close (even before
- *   any byte), or an OpenSSL error, whose reason is in the message.
+ *   any byte), or an OpenSSL error, whose reason is in the message; or the protocol step before
+ *   TLS failed (unless the step reported its own code with a ProtocolStepError).
  */
 export function probeAddress(options: ProbeAddressOptions): Promise<ProbeOutcome> {
   return new Promise((resolve) => new AddressProbe(options, resolve).start());
@@ -93,10 +103,14 @@ export function probeAddress(options: ProbeAddressOptions): Promise<ProbeOutcome
 class AddressProbe {
   private readonly startedAt = performance.now();
   private readonly endpoint: string;
+  private readonly servername: string | null;
   private readonly sniffer: ServerFlightSniffer;
+  private readonly protocol: ProbeProtocol | undefined;
   private phase: ProbePhase = 'connect';
   private settled = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Ends a running protocol step when the probe settles. */
+  private stepAbort: AbortController | undefined;
   private raw: Socket | undefined;
   private wire: Duplex | undefined;
   private tls: TLSSocket | undefined;
@@ -106,21 +120,74 @@ class AddressProbe {
     private readonly resolve: (outcome: ProbeOutcome) => void,
   ) {
     this.endpoint = formatTargetId(options.address, options.port);
+    this.servername = servernameFor(options.host, options);
     this.sniffer = new ServerFlightSniffer(options.maxHandshakeBytes ?? DEFAULT_MAX_HANDSHAKE_BYTES);
+    this.protocol = options.protocolImpl ?? probeProtocol(protocolOf(options));
   }
 
   start(): void {
     const { timeoutMs } = this.options;
+    const protocol = this.protocol;
+    if (protocol === undefined) {
+      this.fail(() => ({
+        code: 'HANDSHAKE_FAILED',
+        message: `probe error: unknown protocol ${JSON.stringify(protocolOf(this.options))}`,
+      }));
+      return;
+    }
     this.timer = setTimeout(() => this.fail((context) => timeoutError(timeoutMs, context)), timeoutMs);
     try {
       const raw = netConnect({ host: this.options.address, port: this.options.port, noDelay: true });
       this.raw = raw;
       // Listeners stay attached after settling, so late errors from torn-down sockets are absorbed.
       raw.on('error', (error) => this.fail((context) => classifyProbeError(error, context)));
-      raw.once('connect', () => this.guarded(() => this.startHandshake(raw)));
+      // During the handshake a close reaches the TLS socket, which reports it with OpenSSL's view.
+      raw.on('close', () => {
+        if (this.phase === 'protocol') this.fail(closedError);
+      });
+      raw.once('connect', () =>
+        this.guarded(() =>
+          protocol.startTls === undefined ? this.startHandshake(raw) : this.runStep(raw, protocol),
+        ),
+      );
     } catch (error) {
       this.fail((context) => classifyProbeError(error, context));
     }
+  }
+
+  /** The protocol's exchange before TLS, on the plain socket, under the same deadline as the rest. */
+  private runStep(raw: Socket, protocol: ProbeProtocol): void {
+    if (this.settled || protocol.startTls === undefined) return;
+    this.phase = 'protocol';
+    const abort = new AbortController();
+    this.stepAbort = abort;
+    const ownListeners = listenerSnapshot(raw);
+    const context = {
+      host: this.options.host,
+      port: this.options.port,
+      servername: this.servername,
+      deadline: this.startedAt + this.options.timeoutMs,
+      signal: abort.signal,
+    };
+    const step = protocol.startTls;
+    Promise.resolve()
+      .then(() => step(raw, context))
+      .then(
+        () =>
+          this.guarded(() => {
+            if (this.settled) return;
+            removeListenersSince(raw, ownListeners);
+            this.startHandshake(raw);
+            // The step may have left the socket paused; the TLS side now reads it.
+            raw.resume();
+          }),
+        (error: unknown) =>
+          this.fail((failure) =>
+            error instanceof ProtocolStepError
+              ? { code: error.code, message: error.message }
+              : classifyProbeError(error, failure),
+          ),
+      );
   }
 
   private startHandshake(raw: Socket): void {
@@ -132,8 +199,8 @@ class AddressProbe {
     const tls = tlsConnect({
       socket: wire,
       secureContext: probeContext(),
-      // Omitted for IP literals: SNI must be a host name (RFC 6066 §3), and Node warns otherwise.
-      ...(this.options.servername === null ? {} : { servername: this.options.servername }),
+      // Omitted when null (IP literals by default): SNI must be a host name (RFC 6066 §3), and Node warns otherwise.
+      ...(this.servername === null ? {} : { servername: this.servername }),
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
     });
@@ -162,6 +229,7 @@ class AddressProbe {
     const flight = this.sniffer.finish();
     const error = describe({
       phase: this.phase,
+      ...(this.protocol ? { protocol: this.protocol.name } : {}),
       endpoint: this.endpoint,
       bytesReceived: flight.bytesReceived,
       looksLikeTls: flight.looksLikeTls,
@@ -184,18 +252,38 @@ class AddressProbe {
   private settle(result: Pick<ProbeOutcome, 'chainDer' | 'protocol' | 'cipher' | 'error'>): void {
     this.settled = true;
     clearTimeout(this.timer);
+    this.stepAbort?.abort();
     this.tls?.destroy();
     this.wire?.destroy();
     this.raw?.destroy();
-    const { host, port, address, servername } = this.options;
+    const { host, port, address } = this.options;
     this.resolve({
       host,
       port,
       address,
-      servername,
+      servername: this.servername,
       ...result,
       durationMs: Math.round(performance.now() - this.startedAt),
     });
+  }
+}
+
+/** Socket events a protocol step may listen to, and so must stop listening to before TLS starts. */
+const STEP_EVENTS = ['data', 'readable', 'end', 'close', 'error'] as const;
+
+type ListenerSnapshot = ReadonlyMap<string, ReadonlySet<unknown>>;
+
+function listenerSnapshot(socket: Socket): ListenerSnapshot {
+  return new Map(STEP_EVENTS.map((event) => [event, new Set(socket.listeners(event))]));
+}
+
+/** Removes the listeners added since `before`, so a step's reader never sees TLS bytes. */
+function removeListenersSince(socket: Socket, before: ListenerSnapshot): void {
+  for (const event of STEP_EVENTS) {
+    const kept = before.get(event);
+    for (const listener of socket.listeners(event)) {
+      if (!kept?.has(listener)) socket.removeListener(event, listener as (...args: unknown[]) => void);
+    }
   }
 }
 

@@ -2,23 +2,25 @@
  * The TLS probe of one target: every address it resolves to, each in isolation.
  */
 import { mapWithConcurrency } from '../core/concurrency';
-import type { ProbeOutcome, Target } from '../core/model';
-import { isIpLiteral } from '../core/parse-target';
+import type { ProbeOutcome, ProbeSettings, Target } from '../core/model';
+import { probeSettingsOf, servernameFor } from '../core/probe-settings';
 import { type ProbeAddressOptions, probeAddress } from './probe-address';
 import { type LookupFunction, resolveAddresses } from './resolve-addresses';
 
-/** Options of {@link probeTarget}. */
-export interface ProbeTargetOptions {
-  /** Deadline of each address probe (connect + handshake), in ms. */
-  readonly timeoutMs: number;
+/**
+ * Options of {@link probeTarget}: the endpoint's probe settings (`timeoutMs` is the deadline of
+ * each address probe; `address`, when set, is probed instead of the host's addresses), plus how
+ * to resolve and how many addresses to probe at once.
+ */
+export interface ProbeTargetOptions
+  extends ProbeSettings,
+    Pick<ProbeAddressOptions, 'maxHandshakeBytes' | 'protocolImpl'> {
   /** Deadline of the DNS lookup, in ms. @default timeoutMs */
   readonly dnsTimeoutMs?: number;
   /** Probe only the first address (IPv4 before IPv6, numeric order). @default false */
   readonly firstAddressOnly?: boolean;
   /** @default dns.promises.lookup */
   readonly lookup?: LookupFunction;
-  /** See {@link ProbeAddressOptions.maxHandshakeBytes}. */
-  readonly maxHandshakeBytes?: number;
   /**
    * Most addresses of the target probed at once. Every address is still probed; a name with
    * hundreds of records (round-robin pools, a hostile resolver) just cannot open hundreds of
@@ -42,8 +44,8 @@ export const DEFAULT_MAX_PARALLEL_ADDRESSES = 16;
  */
 export async function probeTarget(target: Target, options: ProbeTargetOptions): Promise<ProbeOutcome[]> {
   const startedAt = performance.now();
-  const servername = isIpLiteral(target.host) ? null : target.host;
-  const resolved = await resolveAddresses(target.host, {
+  // An IP literal resolves to itself, so a pinned address needs no DNS.
+  const resolved = await resolveAddresses(options.address ?? target.host, {
     timeoutMs: options.dnsTimeoutMs ?? options.timeoutMs,
     firstOnly: options.firstAddressOnly ?? false,
     ...(options.lookup ? { lookup: options.lookup } : {}),
@@ -54,7 +56,7 @@ export async function probeTarget(target: Target, options: ProbeTargetOptions): 
         host: target.host,
         port: target.port,
         address: null,
-        servername,
+        servername: servernameFor(target.host, options),
         chainDer: [],
         protocol: null,
         cipher: null,
@@ -64,11 +66,11 @@ export async function probeTarget(target: Target, options: ProbeTargetOptions): 
     ];
   }
   const probeOptions = (address: string): ProbeAddressOptions => ({
+    ...probeSettingsOf(options),
     host: target.host,
     port: target.port,
     address,
-    servername,
-    timeoutMs: options.timeoutMs,
+    ...(options.protocolImpl === undefined ? {} : { protocolImpl: options.protocolImpl }),
     ...(options.maxHandshakeBytes === undefined ? {} : { maxHandshakeBytes: options.maxHandshakeBytes }),
   });
   return mapWithConcurrency(
@@ -90,12 +92,12 @@ async function probeIsolated(options: ProbeAddressOptions): Promise<ProbeOutcome
 }
 
 function probeBug(options: ProbeAddressOptions, error: unknown, startedAt: number): ProbeOutcome {
-  const { host, port, address, servername } = options;
+  const { host, port, address } = options;
   return {
     host,
     port,
     address,
-    servername,
+    servername: servernameFor(host, options),
     chainDer: [],
     protocol: null,
     cipher: null,

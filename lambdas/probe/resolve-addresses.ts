@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import type { ProbeError } from '../core/model';
-import { ipAddressBytes, isIpLiteral } from '../core/parse-target';
+import { ipAddressBytes, isIpLiteral } from '../core/ip-address';
 
 /** One resolved address. */
 export interface ResolvedAddress {

@@ -46,3 +46,45 @@ describe('mapWithConcurrency', () => {
     ).toEqual([2, 3]);
   });
 });
+
+describe('mapWithConcurrency lanes', () => {
+  it.each([
+    [0, 1],
+    [1, 1],
+    [2.7, 2],
+    [Number.NaN, 1],
+    [-3, 1],
+    [100, 5],
+  ])('a limit of %d runs at most %d at once', async (limit, expectedPeak) => {
+    // Prepare
+    let inFlight = 0;
+    let peak = 0;
+    const settled: [number, number][] = [];
+
+    // Act
+    const out = await mapWithConcurrency(
+      [0, 1, 2, 3, 4],
+      limit,
+      async (i) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        return i * 10;
+      },
+      () => -1,
+      (result, index) => settled.push([index, result]),
+    );
+
+    // Assess
+    expect(peak).toBe(expectedPeak);
+    expect(out).toEqual([0, 10, 20, 30, 40]);
+    expect([...settled].sort((a, b) => a[0] - b[0])).toEqual([
+      [0, 0],
+      [1, 10],
+      [2, 20],
+      [3, 30],
+      [4, 40],
+    ]);
+  });
+});

@@ -207,3 +207,56 @@ describe('a server that asked for a client certificate', () => {
     expect(timeoutError(500, mutual).code).toBe('TIMEOUT');
   });
 });
+
+describe('a failure during the protocol step before TLS', () => {
+  const step: FailureContext = { ...handshake, phase: 'protocol', protocol: 'smtp' };
+
+  it.each([
+    [
+      'a reset',
+      () => classifyProbeError(systemError('ECONNRESET', 'read ECONNRESET'), step),
+      '192.0.2.1:443 reset the connection during the smtp exchange before TLS',
+    ],
+    [
+      'a broken pipe',
+      () => classifyProbeError(systemError('EPIPE', 'write EPIPE'), step),
+      '192.0.2.1:443 closed the connection during the smtp exchange before TLS',
+    ],
+    [
+      'a close',
+      () => closedError(step),
+      '192.0.2.1:443 closed the connection during the smtp exchange before TLS',
+    ],
+    [
+      'any other error',
+      () => classifyProbeError(new Error('unexpected reply "554 go away"\nstack'), step),
+      'smtp exchange with 192.0.2.1:443 failed before TLS: unexpected reply "554 go away"',
+    ],
+    [
+      // Bytes that are not TLS are the protocol's business before TLS starts, not NOT_TLS.
+      'an OpenSSL-looking error with non-TLS bytes seen',
+      () =>
+        classifyProbeError(opensslError('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number'), {
+          ...step,
+          looksLikeTls: false,
+        }),
+      'smtp exchange with 192.0.2.1:443 failed before TLS: 80:error:0A000000:SSL routines:fn:wrong version number:file.c:1:',
+    ],
+    [
+      'an unnamed protocol',
+      () => closedError({ ...handshake, phase: 'protocol' }),
+      '192.0.2.1:443 closed the connection during the protocol exchange before TLS',
+    ],
+  ])('reports %s as HANDSHAKE_FAILED', (_, classify, message) => {
+    // Act / Assess
+    expect(classify()).toEqual({ code: 'HANDSHAKE_FAILED', message });
+  });
+
+  it('says which exchange the deadline interrupted', () => {
+    // Act / Assess
+    expect(timeoutError(500, step)).toEqual({
+      code: 'TIMEOUT',
+      message: 'smtp exchange before TLS not complete with 192.0.2.1:443 within 500 ms',
+    });
+  });
+});

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { parseTarget } from '../../lambdas/core/parse-target';
 import { probeAddress } from '../../lambdas/probe/probe-address';
 import { probeTarget } from '../../lambdas/probe/probe-target';
+import type { ProbeProtocol } from '../../lambdas/probe/protocol-step';
 import { makePki } from '../support/cert-factory';
 import {
   NOT_TLS_PAYLOADS,
   startClosingServer,
+  startPlainThenTlsServer,
   startEndlessServer,
   startGarbageServer,
   startRawCertificateServer,
@@ -120,6 +122,55 @@ describe('probe resource hygiene', () => {
     expect(leftWhileServing).toEqual({});
     // The servers themselves are counted, so the check above would see a client socket kept open.
     expect(serversStillOpen).toBe(serving.TCPServerWrap);
+    expect(leftAfter).toEqual({});
+  });
+  it('leaves nothing behind when a protocol step never finishes: the deadline ends it', async () => {
+    // Prepare
+    const pki = makePki();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const baseline = watchedHandles();
+    const servers: TestServer[] = await Promise.all([
+      startTarpit(),
+      startPlainThenTlsServer({
+        chainPem: pki.leaf.certPem,
+        keyPem: pki.leaf.key.privateKeyPem,
+        command: 'STARTTLS',
+        reply: '220 go ahead',
+        onCommand: 'hang',
+      }),
+    ]);
+    const stuck: ProbeProtocol = {
+      name: 'stuck',
+      startTls: (socket) => {
+        socket.write('STARTTLS\r\n');
+        socket.on('data', () => {});
+        return new Promise<void>(() => {});
+      },
+    };
+
+    // Act
+    const outcomes = await Promise.all(
+      servers.map((server) =>
+        probeAddress({
+          host: 'localhost',
+          port: server.port,
+          address: server.host,
+          timeoutMs: 300,
+          protocolImpl: stuck,
+        }),
+      ),
+    );
+    const serving = { ...baseline, TCPServerWrap: (baseline['TCPServerWrap'] ?? 0) + servers.length };
+    const leftWhileServing = await handlesAbove(serving);
+    await Promise.all(servers.map((s) => s.close()));
+    const leftAfter = await handlesAbove(baseline);
+
+    // Assess
+    expect(outcomes.map((o) => o.error?.code)).toEqual(['TIMEOUT', 'TIMEOUT']);
+    expect(outcomes.map((o) => o.error?.message)).toEqual(
+      servers.map((s) => `stuck exchange before TLS not complete with 127.0.0.1:${s.port} within 300 ms`),
+    );
+    expect(leftWhileServing).toEqual({});
     expect(leftAfter).toEqual({});
   });
 });

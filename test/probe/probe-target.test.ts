@@ -216,6 +216,102 @@ describe('probeTarget', () => {
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     expect(gaps.map((gap) => gap >= 250)).toEqual([false, false, true, false, false, true]);
   });
+
+  it('probes a pinned address instead of resolving the host, still naming the host in SNI', async () => {
+    // Prepare
+    const server = await startTlsServer({
+      host: '127.0.0.1',
+      chainPem: pki.leaf.certPem,
+      keyPem: pki.leaf.key.privateKeyPem,
+    });
+    servers.push(server);
+    const lookup = lookupAnswering('192.0.2.1');
+
+    // Act
+    const outcomes = await probeTarget(parseTarget(`pinned.certwatch.test:${server.port}`), {
+      timeoutMs: 5000,
+      address: '127.0.0.1',
+      lookup,
+    });
+
+    // Assess
+    expect(lookup.calls).toEqual([]);
+    expect(outcomes.map((o) => [o.host, o.address, o.servername, o.error])).toEqual([
+      ['pinned.certwatch.test', '127.0.0.1', 'pinned.certwatch.test', null],
+    ]);
+    expect(server.servernames).toEqual(['pinned.certwatch.test']);
+  });
+
+  it("resolves a pinned name in the host's place", async () => {
+    // Prepare
+    const server = await startTlsServer({
+      host: '127.0.0.1',
+      chainPem: pki.leaf.certPem,
+      keyPem: pki.leaf.key.privateKeyPem,
+    });
+    servers.push(server);
+    const lookup = lookupAnswering('127.0.0.1');
+
+    // Act
+    const outcomes = await probeTarget(parseTarget(`www.certwatch.test:${server.port}`), {
+      timeoutMs: 5000,
+      address: 'backend.certwatch.test',
+      lookup,
+    });
+
+    // Assess
+    expect(lookup.calls).toEqual(['backend.certwatch.test']);
+    expect(outcomes.map((o) => [o.host, o.address, o.servername, o.error])).toEqual([
+      ['www.certwatch.test', '127.0.0.1', 'www.certwatch.test', null],
+    ]);
+  });
+
+  it.each([
+    ['a configured SNI', 'sni.certwatch.test', ['sni.certwatch.test']],
+    ['no SNI at all', null, []],
+  ])('sends %s to every address', async (_case, servername, seen) => {
+    // Prepare
+    const server = await startTlsServer({
+      host: '127.0.0.1',
+      chainPem: pki.leaf.certPem,
+      keyPem: pki.leaf.key.privateKeyPem,
+    });
+    servers.push(server);
+
+    // Act
+    const outcomes = await probeTarget(parseTarget(`named.certwatch.test:${server.port}`), {
+      timeoutMs: 5000,
+      servername,
+      lookup: lookupAnswering('127.0.0.1'),
+    });
+
+    // Assess
+    expect(outcomes.map((o) => [o.servername, o.error])).toEqual([[servername, null]]);
+    expect(server.servernames).toEqual(seen);
+  });
+
+  it('hands the protocol to the probe of every address', async () => {
+    // Prepare
+    const server = await startTlsServer({
+      host: '127.0.0.1',
+      chainPem: pki.leaf.certPem,
+      keyPem: pki.leaf.key.privateKeyPem,
+    });
+    servers.push(server);
+
+    // Act
+    const outcomes = await probeTarget(parseTarget(`proto.certwatch.test:${server.port}`), {
+      timeoutMs: 5000,
+      protocol: 'gopher' as 'tls',
+      lookup: lookupAnswering('127.0.0.1', '127.0.0.2'),
+    });
+
+    // Assess
+    expect(outcomes.map((o) => [o.address, o.error?.message])).toEqual([
+      ['127.0.0.1', 'probe error: unknown protocol "gopher"'],
+      ['127.0.0.2', 'probe error: unknown protocol "gopher"'],
+    ]);
+  });
 });
 
 /**

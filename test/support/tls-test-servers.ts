@@ -21,7 +21,7 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { type Server, type Socket, createServer as createNetServer } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer, TLSSocket } from 'node:tls';
 import {
   hkdfExpandLabel,
   recordNonce,
@@ -172,6 +172,86 @@ export async function startTlsServer(options: TlsServerOptions): Promise<TlsTest
   server.on('tlsClientError', () => {});
   const base = await listen(server, tracker, options);
   return { ...base, servernames, connections: () => connections };
+}
+
+/** Options of {@link startPlainThenTlsServer}. */
+export interface PlainThenTlsServerOptions
+  extends ListenOptions,
+    Pick<TlsServerOptions, 'chainPem' | 'keyPem'> {
+  /** The line (without CRLF) a client sends to ask for TLS, e.g. 'STARTTLS'. */
+  readonly command: string;
+  /** The line answering it; TLS starts right after. */
+  readonly reply: string;
+  /** What the server does once it has read the command: reply and start TLS, never answer, or hang up. @default 'reply' */
+  readonly onCommand?: 'reply' | 'hang' | 'close';
+}
+
+/** A {@link startPlainThenTlsServer} server. */
+export interface PlainThenTlsTestServer extends TlsTestServer {
+  /** The first line of each connection, as received. */
+  readonly lines: readonly string[];
+}
+
+/**
+ * Speaks one plain line exchange, then TLS on the same connection: the shape of every STARTTLS
+ * protocol (SMTP, IMAP, ...) reduced to one command and one reply. Anything but `command`
+ * gets `500 unexpected` and a hang-up.
+ */
+export async function startPlainThenTlsServer(
+  options: PlainThenTlsServerOptions,
+): Promise<PlainThenTlsTestServer> {
+  const servernames: string[] = [];
+  const lines: string[] = [];
+  let connections = 0;
+  const secureContext = createSecureContext({
+    cert: typeof options.chainPem === 'string' ? options.chainPem : options.chainPem.join(''),
+    key: options.keyPem,
+  });
+  const server = createNetServer();
+  const tracker = track(server);
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    let buffered = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      buffered = Buffer.concat([buffered, chunk]);
+      const end = buffered.indexOf('\r\n');
+      if (end === -1) {
+        if (buffered.length > 4096) socket.destroy();
+        return;
+      }
+      socket.off('data', onData);
+      const line = buffered.subarray(0, end).toString('latin1');
+      lines.push(line);
+      // RFC 3207 §4: a client waits for the reply before it starts TLS; one that does not is dropped.
+      if (line !== options.command || buffered.length > end + 2) {
+        socket.end('500 unexpected\r\n');
+        return;
+      }
+      if (options.onCommand === 'close') {
+        socket.end();
+        return;
+      }
+      // Keep reading (and discarding) so the server notices when the client hangs up.
+      if (options.onCommand === 'hang') {
+        socket.resume();
+        return;
+      }
+      socket.write(`${options.reply}\r\n`);
+      const tls = new TLSSocket(socket, {
+        isServer: true,
+        secureContext,
+        SNICallback: (servername, callback) => {
+          servernames.push(servername);
+          callback(null, secureContext);
+        },
+      });
+      tls.on('error', () => {});
+      tls.on('secure', () => tls.end());
+    };
+    socket.on('data', onData);
+  });
+  const base = await listen(server, tracker, options);
+  return { ...base, servernames, lines, connections: () => connections };
 }
 
 // ---------------------------------------------------------------------------
