@@ -3,13 +3,16 @@
  * to the chat channels (Slack, Teams, signed webhooks). Channel URLs and
  * secrets come from Secrets Manager, resolved once per execution environment.
  */
+import type { SNSEvent } from 'aws-lambda';
+import * as d from '../core/decode';
 import { MetricNames } from '../core/metric-names';
 import type { Channel, Severity } from '../core/model';
+import { severity } from '../core/model-decoders';
 import { deliverAlerts } from '../notify/deliver-alerts';
 import { createNotifier, type Notifier } from '../notify/notifiers';
 import { parseSnsAlertEnvelope } from '../notify/parse-sns-envelope';
 import { jsonEnv } from './runtime/env';
-import { resolveSecret, type SecretReference } from './runtime/secrets';
+import { resolveSecret, type SecretReference, secretReference } from './runtime/secrets';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 /** A chat channel as the stack passes it: secret references instead of URLs. */
@@ -22,12 +25,18 @@ export interface ChannelEnv {
   readonly signatureHeader?: string;
 }
 
-interface SnsEvent {
-  readonly Records: readonly { readonly Sns: { readonly MessageId: string; readonly Message: string } }[];
-}
+const channelEnvDecoder = d.object({
+  name: d.string,
+  type: d.oneOf(['slack', 'teams', 'webhook']),
+  minSeverity: severity,
+  url: secretReference,
+  secret: d.optional(secretReference),
+  signatureHeader: d.optional(d.string),
+});
+export type ChannelEnvDecoderMatches = d.Assert<d.SameShape<d.Decoded<typeof channelEnvDecoder>, ChannelEnv>>;
 
 const log = createLogger('notifier');
-const channelEnv = jsonEnv<ChannelEnv[]>('CHANNELS', []);
+const channelEnv = jsonEnv('CHANNELS', d.array(channelEnvDecoder), []);
 let notifiers: Promise<Notifier[]> | undefined;
 
 async function resolveChannel(c: ChannelEnv): Promise<Channel> {
@@ -55,7 +64,7 @@ function getNotifiers(): Promise<Notifier[]> {
   return notifiers;
 }
 
-export async function handler(event: SnsEvent): Promise<void> {
+export async function handler(event: SNSEvent): Promise<void> {
   const targets = await getNotifiers();
   for (const record of event.Records) {
     const alert = parseSnsAlertEnvelope(record.Sns.Message);
