@@ -84,6 +84,27 @@ export const integer: Decoder<number> = (value) => {
   return value as number;
 };
 
+/** A non-negative integer (an index, a count). */
+export const index: Decoder<number> = (value) => {
+  if (!Number.isInteger(value) || (value as number) < 0) throw mismatch('non-negative integer', value);
+  return value as number;
+};
+
+/** A string with at least one character (an id). */
+export const nonEmptyString: Decoder<string> = (value) => {
+  if (typeof value !== 'string' || value === '') throw mismatch('non-empty string', value);
+  return value;
+};
+
+/** Exactly `expected` (a version tag). */
+export function literal<const T extends string | number | boolean>(expected: T): Decoder<T> {
+  return (value) => {
+    if (value !== expected)
+      throw new DecodeFailure(`expected ${JSON.stringify(expected)}, got ${describeValue(value)}`);
+    return expected;
+  };
+}
+
 export const boolean: Decoder<boolean> = (value) => {
   if (typeof value !== 'boolean') throw mismatch('boolean', value);
   return value;

@@ -50,18 +50,19 @@ export const finding = d.object({
   code: findingCode,
   severity,
   message: text,
-  certIndex: d.optional(d.number),
+  certIndex: d.optional(d.index),
 });
 
 export const alert = d.object({
-  id: text,
+  // The id is the delivery's idempotency key, and days left are whole days (floored).
+  id: d.nonEmptyString,
   kind: alertKind,
   severity,
   endpoint: text,
   endpointId: text,
   address: textOrNull,
   status,
-  daysLeft: numberOrNull,
+  daysLeft: d.nullable(d.integer),
   notAfter: textOrNull,
   issuer: textOrNull,
   findings: d.array(finding),

@@ -129,6 +129,25 @@ describe('decode', () => {
   });
 });
 
+describe('decoders of constrained values', () => {
+  it.each([
+    { name: 'index 0', decoder: d.index, input: 0, ok: true },
+    { name: 'index -1', decoder: d.index, input: -1, ok: false },
+    { name: 'index 1.5', decoder: d.index, input: 1.5, ok: false },
+    { name: 'a non-empty id', decoder: d.nonEmptyString, input: 'a', ok: true },
+    { name: 'an empty id', decoder: d.nonEmptyString, input: '', ok: false },
+    { name: 'the literal 1', decoder: d.literal(1), input: 1, ok: true },
+    { name: 'another number for the literal 1', decoder: d.literal(1), input: 2, ok: false },
+    { name: 'the string "1" for the literal 1', decoder: d.literal(1), input: '1', ok: false },
+  ])('$name: ok is $ok', ({ decoder, input, ok }) => {
+    // Act
+    const result = d.decode(decoder as d.Decoder<unknown>, input);
+
+    // Assess
+    expect(result.ok).toBe(ok);
+  });
+});
+
 describe('formatPath', () => {
   it.each([
     { path: [], expected: '(value)' },
