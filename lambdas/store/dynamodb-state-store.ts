@@ -39,6 +39,10 @@
  * overwrites its own entry instead of appending a duplicate. Items past
  * `expiresAt` are filtered on read, because DynamoDB deletes expired items
  * lazily (and dynalite / DynamoDB Local never do).
+ *
+ * Every item read back is decoded against its kind (`stored-items.ts`), so an
+ * item another version wrote, or a hand edit, fails here with a
+ * `MalformedItemError` naming the item and the field.
  */
 import { createHash } from 'node:crypto';
 import {
