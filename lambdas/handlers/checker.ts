@@ -4,10 +4,13 @@
  * receives, lands in the DLQ, which pages).
  */
 import { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadTrustStore } from '../cert/trust-store';
 import { mapWithConcurrency } from '../core/concurrency';
 import { MetricDimensions, MetricNames } from '../core/metric-names';
-import type { Alert, Severity, SnsChannel } from '../core/model';
+import * as d from '../core/decode';
+import type { Alert, SnsChannel } from '../core/model';
+import { severity } from '../core/model-decoders';
 import { createNotifier } from '../notify/notifiers';
 import { deliverAlerts } from '../notify/deliver-alerts';
 import { parseCheckMessage } from '../pipeline/check-message';
@@ -16,17 +19,6 @@ import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
 import { jsonEnv, numberEnv, optionalEnv, requiredEnv } from './runtime/env';
 import { createLogger, emitMetrics } from './runtime/telemetry';
-
-interface SqsRecord {
-  readonly messageId: string;
-  readonly body: string;
-}
-export interface SqsEvent {
-  readonly Records: readonly SqsRecord[];
-}
-export interface SqsBatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
 
 const log = createLogger('checker');
 const store = new DynamoDbStateStore({
@@ -44,10 +36,10 @@ const topicNotifier = createNotifier(
   { type: 'sns', name: ALERT_TOPIC, topicArn: requiredEnv('ALERT_TOPIC_ARN'), minSeverity: 'info' },
   { sns },
 );
-const extraNotifiers = jsonEnv<{ name: string; topicArn: string; minSeverity: Severity }[]>(
-  'SNS_CHANNELS',
-  [],
-).map((c) => createNotifier({ type: 'sns', ...c } satisfies SnsChannel, { sns }));
+const snsChannels = d.array(d.object({ name: d.string, topicArn: d.string, minSeverity: severity }));
+const extraNotifiers = jsonEnv('SNS_CHANNELS', snsChannels, []).map((c) =>
+  createNotifier({ type: 'sns', ...c } satisfies SnsChannel, { sns }),
+);
 
 const sink: AlertSink = {
   async deliver(alert: Alert, channels) {
@@ -62,8 +54,8 @@ const sink: AlertSink = {
   },
 };
 
-export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
-  const failures: { itemIdentifier: string }[] = [];
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const failures: SQSBatchItemFailure[] = [];
   await mapWithConcurrency(
     event.Records,
     10,

@@ -5,8 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import * as d from '../core/decode';
 import { MetricNames } from '../core/metric-names';
 import type { Endpoint } from '../core/model';
+import { endpoint } from '../core/model-decoders';
 import { dispatchRun } from '../pipeline/dispatch-run';
 import { SqsCheckQueue } from '../queue/sqs-check-queue';
 import { createDocumentClient } from '../store/dynamodb-client';
@@ -30,8 +32,12 @@ function loadEndpoints(file: string): Endpoint[] {
   } catch (error) {
     throw new ConfigurationError(`cannot read the bundled inventory ${path}: ${String(error)}`);
   }
-  if (!Array.isArray(parsed)) throw new ConfigurationError(`bundled inventory ${path} is not an array`);
-  return parsed as Endpoint[];
+  const decoded = d.decode(d.array(endpoint), parsed);
+  if (!decoded.ok) {
+    const { field, problem } = decoded.failure;
+    throw new ConfigurationError(`bundled inventory ${path}: ${field}: ${problem}`);
+  }
+  return decoded.value;
 }
 
 export async function handler(_event: unknown): Promise<{ runId: string; expected: number }> {

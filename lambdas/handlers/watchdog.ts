@@ -4,13 +4,14 @@
  * external heartbeat after each complete run.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
+import * as d from '../core/decode';
 import { MetricNames } from '../core/metric-names';
 import { createNotifier } from '../notify/notifiers';
 import { runWatchdog } from '../pipeline/watchdog';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
 import { jsonEnv, numberEnv, requiredEnv } from './runtime/env';
-import { resolveSecret, type SecretReference } from './runtime/secrets';
+import { resolveSecret, secretReference } from './runtime/secrets';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('watchdog');
@@ -24,7 +25,7 @@ const ops = createNotifier(
 );
 const intervalMs = numberEnv('SCHEDULE_INTERVAL_MS', 6 * 3_600_000);
 const graceMs = numberEnv('WATCHDOG_GRACE_MS', 15 * 60_000);
-const heartbeatRef = jsonEnv<SecretReference | null>('HEARTBEAT', null);
+const heartbeatRef = jsonEnv('HEARTBEAT', d.nullable(secretReference), null);
 
 async function pingHeartbeat(): Promise<void> {
   if (!heartbeatRef) return;

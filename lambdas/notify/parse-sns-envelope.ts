@@ -1,54 +1,15 @@
 /**
  * Recovers the structured Alert from the SNS envelope `renderSnsPublish`
  * writes. Kept apart from the renderer so the checker Lambda, which only
- * publishes, does not bundle the schema library.
+ * publishes, does not bundle the parser. The alert's shape is the model's
+ * one decoder (core/model-decoders), shared with the state store.
  */
-import { z } from 'zod';
-import {
-  type Alert,
-  type AlertKind,
-  FINDING_CODES,
-  SEVERITY_RANK,
-  STATUS_RANK,
-  type Severity,
-  type Status,
-} from '../core/model';
-import { KIND_LABEL } from './alert-view';
+import * as d from '../core/decode';
+import type { Alert } from '../core/model';
+import { alert } from '../core/model-decoders';
 import { SNS_ENVELOPE_VERSION } from './render-sns';
 
-// Enumerations come from the model's exhaustive records, so a new kind or status cannot be forgotten here.
-const severities = z.enum(Object.keys(SEVERITY_RANK) as [Severity, ...Severity[]]);
-const statuses = z.enum(Object.keys(STATUS_RANK) as [Status, ...Status[]]);
-const kinds = z.enum(Object.keys(KIND_LABEL) as [AlertKind, ...AlertKind[]]);
-
-const findingSchema = z.object({
-  code: z.enum(FINDING_CODES),
-  severity: severities,
-  message: z.string(),
-  certIndex: z.number().int().nonnegative().optional(),
-});
-
-const alertSchema = z.object({
-  id: z.string().min(1),
-  kind: kinds,
-  severity: severities,
-  endpoint: z.string(),
-  endpointId: z.string(),
-  address: z.string().nullable(),
-  status: statuses,
-  daysLeft: z.number().int().nullable(),
-  notAfter: z.string().nullable(),
-  issuer: z.string().nullable(),
-  findings: z.array(findingSchema),
-  summary: z.string(),
-  detail: z.string(),
-  action: z.string(),
-  occurredAt: z.string(),
-  owner: z.string().nullable(),
-  channels: z.array(z.string()),
-});
-
-const envelopeSchema = z.object({ certwatch: z.literal(SNS_ENVELOPE_VERSION), alert: alertSchema });
+const envelope = d.object({ certwatch: d.literal(SNS_ENVELOPE_VERSION), alert });
 
 /**
  * Recovers the Alert from the message the notifier Lambda receives
@@ -63,6 +24,6 @@ export function parseSnsAlertEnvelope(message: string): Alert | null {
   } catch {
     return null;
   }
-  const parsed = envelopeSchema.safeParse(json);
-  return parsed.success ? parsed.data.alert : null;
+  const parsed = d.decode(envelope, json);
+  return parsed.ok ? parsed.value.alert : null;
 }

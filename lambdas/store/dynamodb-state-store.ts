@@ -39,6 +39,10 @@
  * overwrites its own entry instead of appending a duplicate. Items past
  * `expiresAt` are filtered on read, because DynamoDB deletes expired items
  * lazily (and dynalite / DynamoDB Local never do).
+ *
+ * Every item read back is decoded against its kind (`stored-items.ts`), so an
+ * item another version wrote, or a hand edit, fails here with a
+ * `MalformedItemError` naming the item and the field.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -47,6 +51,7 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -54,10 +59,11 @@ import {
   GetCommand,
   PutCommand,
   type PutCommandInput,
-  QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
+  paginateQuery,
 } from '@aws-sdk/lib-dynamodb';
+import { mapWithConcurrency } from '../core/concurrency';
 import { type AddressState, addressKey, type CheckResult, type Endpoint } from '../core/model';
 import {
   type InventorySyncResult,
@@ -70,6 +76,7 @@ import {
   StateStoreError,
   type StoredAddressState,
 } from './state-store';
+import { decodeItem, storedItem } from './stored-items';
 
 /** Number of inventory / address-state partitions. Part of the stored format. */
 export const INVENTORY_SHARDS = 16;
@@ -139,24 +146,6 @@ export interface DynamoDbStateStoreProps {
 
 type Item = Record<string, unknown>;
 
-interface EndpointItem {
-  readonly endpointHash: string;
-  readonly endpoint: Endpoint;
-}
-
-interface AddressStateItem {
-  readonly version: number;
-  readonly state: AddressState;
-}
-
-interface RunItem {
-  readonly runId: string;
-  readonly startedAt: string;
-  readonly expected: number;
-  readonly completed: number;
-  readonly finishedAt?: string | null;
-}
-
 /** DynamoDB implementation of the `StateStore` port. */
 export class DynamoDbStateStore implements StateStore {
   readonly #client: DynamoDBDocumentClient;
@@ -196,11 +185,17 @@ export class DynamoDbStateStore implements StateStore {
       'syncInventory',
       (shard) => ({
         KeyConditionExpression: '#pk = :pk',
-        ProjectionExpression: '#sk, #h',
+        ProjectionExpression: '#pk, #sk, #h',
         ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#h': 'endpointHash' },
         ExpressionAttributeValues: { ':pk': itemKeys.inventoryPartition(shard) },
       }),
-      (item) => stored.set(String(item.sk), String(item.endpointHash)),
+      (item) => {
+        const { sk, endpointHash } = decodeItem(storedItem.endpointDigest, item, {
+          operation: 'syncInventory',
+          key: String(item.pk),
+        });
+        stored.set(sk, endpointHash);
+      },
     );
 
     let added = 0;
@@ -237,14 +232,20 @@ export class DynamoDbStateStore implements StateStore {
         ExpressionAttributeNames: { '#pk': 'pk' },
         ExpressionAttributeValues: { ':pk': itemKeys.inventoryPartition(shard) },
       }),
-      (item) => endpoints.push((item as unknown as EndpointItem).endpoint),
+      (item) =>
+        endpoints.push(
+          decodeItem(storedItem.endpoint, item, { operation: 'listEndpoints', key: String(item.pk) })
+            .endpoint,
+        ),
     );
     return endpoints.sort((a, b) => compareStrings(a.id, b.id));
   }
 
   async getEndpoint(id: string): Promise<Endpoint | null> {
     const item = await this.#get('getEndpoint', id, itemKeys.endpoint(id));
-    return item ? (item as unknown as EndpointItem).endpoint : null;
+    return item
+      ? decodeItem(storedItem.endpoint, item, { operation: 'getEndpoint', key: id }).endpoint
+      : null;
   }
 
   async #putEndpoint(endpoint: Endpoint, hash: string): Promise<void> {
@@ -279,7 +280,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async getAddressState(key: string): Promise<StoredAddressState | null> {
     const item = await this.#get('getAddressState', key, itemKeys.addressState(key));
-    return item ? toStoredState(item) : null;
+    return item ? toStoredState(item, 'getAddressState', key) : null;
   }
 
   async listAddressStates(endpointId: string): Promise<StoredAddressState[]> {
@@ -293,7 +294,7 @@ export class DynamoDbStateStore implements StateStore {
         ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
         ExpressionAttributeValues: { ':pk': pk, ':prefix': `${endpointId}|` },
       },
-      (item) => states.push(toStoredState(item)),
+      (item) => states.push(toStoredState(item, 'listAddressStates', endpointId)),
     );
     return states;
   }
@@ -307,7 +308,7 @@ export class DynamoDbStateStore implements StateStore {
         ExpressionAttributeNames: { '#pk': 'pk' },
         ExpressionAttributeValues: { ':pk': itemKeys.addressPartition(shard) },
       }),
-      (item) => states.push(toStoredState(item)),
+      (item) => states.push(toStoredState(item, 'listAllAddressStates', String(item.pk))),
     );
     return states.sort((a, b) => compareStrings(a.state.key, b.state.key));
   }
@@ -418,7 +419,9 @@ export class DynamoDbStateStore implements StateStore {
         Limit: Math.min(limit, this.#pageSize ?? limit),
       },
       (item) => {
-        if (results.length < limit) results.push(item.result as CheckResult);
+        if (results.length < limit) {
+          results.push(decodeItem(storedItem.history, item, { operation: 'listHistory', key }).result);
+        }
       },
       () => results.length >= limit,
     );
@@ -487,7 +490,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async getRun(runId: string): Promise<RunRecord | null> {
     const item = await this.#get('getRun', runId, itemKeys.run(runId));
-    return item ? toRunRecord(item) : null;
+    return item ? toRunRecord(item, runId) : null;
   }
 
   async listRuns(limit: number): Promise<RunRecord[]> {
@@ -505,7 +508,13 @@ export class DynamoDbStateStore implements StateStore {
         Limit: limit,
       },
       (item) => {
-        if (runIds.length < limit) runIds.push(String(item.runId));
+        if (runIds.length < limit) {
+          const pointer = decodeItem(storedItem.runPointer, item, {
+            operation: 'listRuns',
+            key: itemKeys.runsPartition,
+          });
+          runIds.push(pointer.runId);
+        }
       },
       () => runIds.length >= limit,
     );
@@ -579,7 +588,7 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   /**
-   * Follows LastEvaluatedKey until the partition is exhausted or `done()`.
+   * Reads the partition page by page (the SDK paginator) until it is exhausted or `done()`.
    * Bounded: a page must advance the key, else we stop with an error rather than loop.
    */
   async #queryAll(
@@ -589,27 +598,23 @@ export class DynamoDbStateStore implements StateStore {
     onItem: (item: Item) => void,
     done: () => boolean = () => false,
   ): Promise<void> {
-    let startKey: Record<string, unknown> | undefined;
+    const pages = paginateQuery(
+      { client: this.#client },
+      { ...input, TableName: this.#table, ConsistentRead: true },
+    );
     let previous = '';
-    for (;;) {
-      const page = await this.#send(operation, key, () =>
-        this.#client.send(
-          new QueryCommand({
-            ...input,
-            TableName: this.#table,
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) onItem(item as Item);
-      startKey = page.LastEvaluatedKey as Record<string, unknown> | undefined;
-      if (!startKey || done()) return;
-      const current = JSON.stringify(startKey);
-      if (current === previous) {
-        throw new StateStoreError(operation, key, `pagination did not advance past ${current}`);
+    try {
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) onItem(item);
+        if (!page.LastEvaluatedKey || done()) return;
+        const current = JSON.stringify(page.LastEvaluatedKey);
+        if (current === previous) {
+          throw new StateStoreError(operation, key, `pagination did not advance past ${current}`);
+        }
+        previous = current;
       }
-      previous = current;
+    } catch (error) {
+      throw wrap(operation, key, error);
     }
   }
 }
@@ -624,40 +629,47 @@ export async function ensureTable(
   tableName: string,
   options: { readonly timeoutMs?: number } = {},
 ): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let status = await describeStatus(client, tableName);
-  if (status === null) {
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-        }),
-      );
-    } catch (error) {
-      // Someone else created it meanwhile: fine, wait for it like for our own.
-      if (!(error instanceof ResourceInUseException)) throw wrap('ensureTable', tableName, error);
-    }
-    status = await describeStatus(client, tableName);
+  // Describing first fails fast on a real error (credentials, endpoint); the waiter below would retry those.
+  const status = await describeStatus(client, tableName);
+  if (status === 'ACTIVE') return;
+  if (status === null) await createTable(client, tableName);
+  // The SDK waiter's DynamoDB defaults poll every 20 s at first; dynalite and DynamoDB Local are ACTIVE at once
+  // or within a second, so poll from 50 ms, never slower than every 2 s.
+  const maxWaitTime = (options.timeoutMs ?? 30_000) / 1000;
+  try {
+    await waitUntilTableExists(
+      { client, maxWaitTime, minDelay: Math.min(0.05, maxWaitTime / 2), maxDelay: 2 },
+      { TableName: tableName },
+    );
+  } catch (error) {
+    throw new StateStoreError(
+      'ensureTable',
+      tableName,
+      `table not ACTIVE in time (status ${(await describeStatus(client, tableName)) ?? 'missing'})`,
+      { cause: error },
+    );
   }
-  while (status !== 'ACTIVE') {
-    if (Date.now() > deadline) {
-      throw new StateStoreError(
-        'ensureTable',
-        tableName,
-        `table not ACTIVE in time (status ${status ?? 'missing'})`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    status = await describeStatus(client, tableName);
+}
+
+async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  } catch (error) {
+    // Someone else created it meanwhile: fine, wait for it like for our own.
+    if (!(error instanceof ResourceInUseException)) throw wrap('ensureTable', tableName, error);
   }
 }
 
@@ -672,31 +684,29 @@ async function describeStatus(client: DynamoDBClient, tableName: string): Promis
   }
 }
 
-/** Runs tasks with at most `limit` in flight; stops starting new ones after the first failure, then rethrows it. */
+/** Runs tasks with at most `limit` in flight; starts no new one after the first failure, then rethrows it. */
 async function runBounded(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
   let failure: { error: unknown } | null = null;
-  async function lane(): Promise<void> {
-    while (failure === null && next < tasks.length) {
-      const task = tasks[next++] as () => Promise<void>;
-      try {
-        await task();
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  await mapWithConcurrency(
+    tasks,
+    limit,
+    async (task) => {
+      if (failure === null) await task();
+    },
+    (error) => {
+      failure ??= { error };
+    },
+  );
   if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
-function toStoredState(item: Item): StoredAddressState {
-  const { state, version } = item as unknown as AddressStateItem;
+function toStoredState(item: Item, operation: string, key: string): StoredAddressState {
+  const { state, version } = decodeItem(storedItem.address, item, { operation, key });
   return { state, version };
 }
 
-function toRunRecord(item: Item): RunRecord {
-  const run = item as unknown as RunItem;
+function toRunRecord(item: Item, runId: string): RunRecord {
+  const run = decodeItem(storedItem.run, item, { operation: 'getRun', key: runId });
   return {
     runId: run.runId,
     startedAt: run.startedAt,

@@ -101,6 +101,32 @@ export class StateStoreError extends Error {
   }
 }
 
+/**
+ * An item read back from the table does not fit its schema (written by another
+ * version, or edited by hand). Names the item and the first field that is wrong,
+ * so the fault is found at the store boundary rather than deep in the policy.
+ */
+export class MalformedItemError extends StateStoreError {
+  override name = 'MalformedItemError';
+  /** Partition key of the bad item. */
+  readonly pk: string;
+  /** Sort key of the bad item. */
+  readonly sk: string;
+  /** Path of the first bad field, e.g. `state.alerting.thresholdsSent[1]`; `(value)` for the item itself. */
+  readonly field: string;
+
+  constructor(
+    operation: string,
+    key: string,
+    item: { readonly pk: string; readonly sk: string; readonly field: string; readonly problem: string },
+  ) {
+    super(operation, key, `malformed item (pk ${item.pk}, sk ${item.sk}): ${item.field}: ${item.problem}`);
+    this.pk = item.pk;
+    this.sk = item.sk;
+    this.field = item.field;
+  }
+}
+
 /** `createRun` for a run id that already exists (a duplicated dispatch). */
 export class RunExistsError extends StateStoreError {
   override name = 'RunExistsError';

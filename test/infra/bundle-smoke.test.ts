@@ -18,6 +18,7 @@ import { createDocumentClient } from '../../lambdas/store/dynamodb-client';
 import { DynamoDbStateStore, ensureTable, itemKeys } from '../../lambdas/store/dynamodb-state-store';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { verifyWebhookSignature } from '../../lambdas/notify';
+import { BUNDLE_LIMIT_KIB } from '../../lib/certwatch-function';
 import { CertwatchStack } from '../../lib/certwatch-stack';
 import { settingsFromConfig } from '../../lib/deploy-settings';
 import { daysFromNow, makePki } from '../support/cert-factory';
@@ -313,6 +314,17 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       watchdog.lines.some((l) => l.includes('"RunCompleted":1') && l.includes('"UncheckedAddresses":0')),
     ).toBe(true);
     clients.destroy();
+
+    // Assess 5: the checker, which cold-starts for every scaled-out batch, stays within its limit and without zod
+    const checkerDir = assets.Checker ?? '';
+    expect(statSync(join(checkerDir, 'index.js')).size / 1024).toBeLessThanOrEqual(
+      BUNDLE_LIMIT_KIB.checker ?? 0,
+    );
+    const { sources } = JSON.parse(readFileSync(join(checkerDir, 'index.js.map'), 'utf8')) as {
+      sources: string[];
+    };
+    expect(sources.some((source) => source.includes('lambdas/handlers/checker.ts'))).toBe(true);
+    expect(sources.filter((source) => source.includes('node_modules/zod/'))).toEqual([]);
 
     const size = (name: string) => (statSync(join(assets[name] ?? '', 'index.js')).size / 1024).toFixed(0);
     console.log(

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addressKey } from '../../lambdas/core/model';
 import {
@@ -9,6 +11,8 @@ import {
   openEmbeddedStateStore,
   type EmbeddedDynamo,
 } from '../../lambdas/store/embedded-dynamodb';
+import { createDocumentClient } from '../../lambdas/store/dynamodb-client';
+import { ensureTable } from '../../lambdas/store/dynamodb-state-store';
 import { StateStoreError } from '../../lambdas/store/state-store';
 import { makeEndpoint, makeState } from '../support/dynamodb-store-fixtures';
 
@@ -113,5 +117,63 @@ describe('startEmbeddedDynamo', () => {
 
     // Assess
     expect(second.dataDir).toBe(join(stateDir, 'dynamodb'));
+  });
+});
+
+describe('ensureTable', () => {
+  /** dynalite that keeps a new table CREATING for `createTableMs`, as DynamoDB does for a few seconds. */
+  async function slowDynamo(createTableMs: number): Promise<{ endpoint: string; close(): Promise<void> }> {
+    const server = dynalite({ createTableMs });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    return {
+      endpoint: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise<void>((resolve, reject) => {
+          server.close((error?: Error) => (error ? reject(error) : resolve()));
+          server.closeAllConnections();
+        }),
+    };
+  }
+
+  it('creates a missing table and waits until it is ACTIVE', async () => {
+    // Prepare
+    const dynamo = await slowDynamo(300);
+    const clients = createDocumentClient(dynamo.endpoint);
+
+    try {
+      // Act
+      await ensureTable(clients.client, 'slow-table', { timeoutMs: 20_000 });
+
+      // Assess
+      const described = await clients.client.send(new DescribeTableCommand({ TableName: 'slow-table' }));
+      expect(described.Table?.TableStatus).toBe('ACTIVE');
+    } finally {
+      clients.destroy();
+      await dynamo.close();
+    }
+  });
+
+  it('gives up with a StateStoreError naming the table and its status when it stays CREATING', async () => {
+    // Prepare: the table needs far longer than the wait allows
+    const dynamo = await slowDynamo(1_500);
+    const clients = createDocumentClient(dynamo.endpoint);
+
+    try {
+      // Act
+      const error = await ensureTable(clients.client, 'stuck-table', { timeoutMs: 200 }).catch(
+        (e: unknown) => e,
+      );
+
+      // Assess
+      expect(error).toBeInstanceOf(StateStoreError);
+      expect(error).toMatchObject({ operation: 'ensureTable', key: 'stuck-table' });
+      expect((error as Error).message).toContain('table not ACTIVE in time (status CREATING)');
+    } finally {
+      // Let the pending creation finish before closing, so no dynalite timer outlives the test.
+      await ensureTable(clients.client, 'stuck-table').catch(() => undefined);
+      clients.destroy();
+      await dynamo.close();
+    }
   });
 });

@@ -4,7 +4,7 @@
  * per test file; every test gets a fresh table.
  */
 import { randomUUID } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addressKey, type Endpoint, type FindingCode } from '../../lambdas/core/model';
 import { createDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
@@ -14,7 +14,13 @@ import {
   ensureTable,
   itemKeys,
 } from '../../lambdas/store/dynamodb-state-store';
-import { RunExistsError, RunNotFoundError, StateStoreError } from '../../lambdas/store/state-store';
+import {
+  MalformedItemError,
+  RunExistsError,
+  RunNotFoundError,
+  type StateStore,
+  StateStoreError,
+} from '../../lambdas/store/state-store';
 import { FIXTURE_T0 as T0, makeEndpoint, makeResult, makeState } from '../support/dynamodb-store-fixtures';
 
 /** A running DynamoDB-compatible server. */
@@ -45,6 +51,175 @@ function hosts(count: number, prefix = 'host'): Endpoint[] {
 function byId(a: Endpoint, b: Endpoint): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
+
+/** One way an item can be corrupted in the table, and what reading it back must report. */
+interface MalformedCase {
+  readonly name: string;
+  /** Writes a valid item through the store; returns its key. */
+  seed(store: StateStore): Promise<{ pk: string; sk: string }>;
+  /** Damages the raw item (as DynamoDB returns it) in place. */
+  corrupt(item: Record<string, unknown>): void;
+  read(store: StateStore): Promise<unknown>;
+  readonly expected: { operation: string; key: string; field: string; problem: string };
+}
+
+const BAD_ENDPOINT = makeEndpoint('bad.example');
+const BAD_STATE = makeState(BAD_ENDPOINT, '192.0.2.66');
+const BAD_RESULT = makeResult(BAD_ENDPOINT, '192.0.2.66', T0);
+const BAD_RUN = { runId: 'run-bad', startedAt: '2030-03-01T10:00:00.000Z', expected: 2 };
+const stateSeed = async (store: StateStore) => {
+  await store.saveAddressState(BAD_STATE, null);
+  return itemKeys.addressState(BAD_STATE.key);
+};
+const record = (value: unknown) => value as Record<string, unknown>;
+
+const MALFORMED_CASES: readonly MalformedCase[] = [
+  {
+    name: 'a threshold that is text, deep in an address state',
+    seed: stateSeed,
+    corrupt: (item) => {
+      record(record(item.state).alerting).thresholdsSent = [30, '14'];
+    },
+    read: (store) => store.getAddressState(BAD_STATE.key),
+    expected: {
+      operation: 'getAddressState',
+      key: BAD_STATE.key,
+      field: 'state.alerting.thresholdsSent[1]',
+      problem: 'expected number, got string',
+    },
+  },
+  {
+    name: 'an unknown status, in a listing of one endpoint',
+    seed: stateSeed,
+    corrupt: (item) => {
+      record(item.state).status = 'fine';
+    },
+    read: (store) => store.listAddressStates(BAD_ENDPOINT.id),
+    expected: {
+      operation: 'listAddressStates',
+      key: BAD_ENDPOINT.id,
+      field: 'state.status',
+      problem: 'got string "fine"',
+    },
+  },
+  {
+    name: 'a missing version, in the listing of every state',
+    seed: stateSeed,
+    corrupt: (item) => {
+      delete item.version;
+    },
+    read: (store) => store.listAllAddressStates(),
+    expected: {
+      operation: 'listAllAddressStates',
+      key: itemKeys.addressPartitionOf(BAD_ENDPOINT.id),
+      field: 'version',
+      problem: 'expected integer, got nothing',
+    },
+  },
+  {
+    name: 'an endpoint without its policy',
+    seed: async (store) => {
+      await store.syncInventory([BAD_ENDPOINT]);
+      return itemKeys.endpoint(BAD_ENDPOINT.id);
+    },
+    corrupt: (item) => {
+      delete record(item.endpoint).policy;
+    },
+    read: (store) => store.getEndpoint(BAD_ENDPOINT.id),
+    expected: {
+      operation: 'getEndpoint',
+      key: BAD_ENDPOINT.id,
+      field: 'endpoint.policy',
+      problem: 'expected object, got nothing',
+    },
+  },
+  {
+    name: 'an endpoint whose tags are one string, in the inventory listing',
+    seed: async (store) => {
+      await store.syncInventory([BAD_ENDPOINT]);
+      return itemKeys.endpoint(BAD_ENDPOINT.id);
+    },
+    corrupt: (item) => {
+      record(item.endpoint).tags = 'prod';
+    },
+    read: (store) => store.listEndpoints(),
+    expected: {
+      operation: 'listEndpoints',
+      key: itemKeys.endpoint(BAD_ENDPOINT.id).pk,
+      field: 'endpoint.tags',
+      problem: 'expected array, got string',
+    },
+  },
+  {
+    name: 'an endpoint without its hash, when the inventory is synced',
+    seed: async (store) => {
+      await store.syncInventory([BAD_ENDPOINT]);
+      return itemKeys.endpoint(BAD_ENDPOINT.id);
+    },
+    corrupt: (item) => {
+      delete item.endpointHash;
+    },
+    read: (store) => store.syncInventory([BAD_ENDPOINT]),
+    expected: {
+      operation: 'syncInventory',
+      key: itemKeys.endpoint(BAD_ENDPOINT.id).pk,
+      field: 'endpointHash',
+      problem: 'expected string, got nothing',
+    },
+  },
+  {
+    name: 'a history entry whose certificate has no fingerprint',
+    seed: async (store) => {
+      await store.appendHistory(BAD_RESULT, BAD_ENDPOINT.id);
+      const pk = itemKeys.historyPartition(BAD_STATE.key);
+      return { pk, sk: '' };
+    },
+    corrupt: (item) => {
+      delete record((record(item.result).chain as unknown[])[0]).fingerprintSha256;
+    },
+    read: (store) => store.listHistory(BAD_STATE.key, 5),
+    expected: {
+      operation: 'listHistory',
+      key: BAD_STATE.key,
+      field: 'result.chain[0].fingerprintSha256',
+      problem: 'expected string, got nothing',
+    },
+  },
+  {
+    name: 'a run whose completed count is text',
+    seed: async (store) => {
+      await store.createRun(BAD_RUN);
+      return itemKeys.run(BAD_RUN.runId);
+    },
+    corrupt: (item) => {
+      item.completed = 'one';
+    },
+    read: (store) => store.getRun(BAD_RUN.runId),
+    expected: {
+      operation: 'getRun',
+      key: BAD_RUN.runId,
+      field: 'completed',
+      problem: 'expected number, got string',
+    },
+  },
+  {
+    name: 'a run pointer without its run id',
+    seed: async (store) => {
+      await store.createRun(BAD_RUN);
+      return { pk: itemKeys.runsPartition, sk: `${BAD_RUN.startedAt}#${BAD_RUN.runId}` };
+    },
+    corrupt: (item) => {
+      delete item.runId;
+    },
+    read: (store) => store.listRuns(5),
+    expected: {
+      operation: 'listRuns',
+      key: itemKeys.runsPartition,
+      field: 'runId',
+      problem: 'expected string, got nothing',
+    },
+  },
+];
 
 // ---------------------------------------------------------------------------
 // Contract
@@ -533,6 +708,59 @@ export function defineStateStoreContract(
           { runId: 'run-2', startedAt: starts[2], expected: 2, completed: 0, finishedAt: null },
         ]);
         expect(all.map((r) => r.runId)).toEqual(['run-1', 'run-2', 'run-0']);
+      });
+    });
+
+    describe('malformed items', () => {
+      it.each(MALFORMED_CASES)('reports $name, naming the item and the field', async (c) => {
+        // Prepare: a valid item, then damaged in the table behind the store's back
+        const store = newStore();
+        const seeded = await c.seed(store);
+        // History sort keys carry a digest: find the one item of the partition.
+        const key =
+          seeded.sk === ''
+            ? {
+                pk: seeded.pk,
+                sk: String(
+                  (
+                    await docClient().send(
+                      new QueryCommand({
+                        TableName: tableName,
+                        KeyConditionExpression: 'pk = :pk',
+                        ExpressionAttributeValues: { ':pk': seeded.pk },
+                      }),
+                    )
+                  ).Items?.[0]?.sk,
+                ),
+              }
+            : seeded;
+        const raw = await docClient().send(new GetCommand({ TableName: tableName, Key: key }));
+        const item = { ...raw.Item } as Record<string, unknown>;
+        c.corrupt(item);
+        await docClient().send(new PutCommand({ TableName: tableName, Item: item }));
+
+        // Act
+        const error = await c.read(store).then(
+          () => null,
+          (e: unknown) => e,
+        );
+
+        // Assess
+        expect(error).toBeInstanceOf(MalformedItemError);
+        expect(error).toBeInstanceOf(StateStoreError);
+        expect(error).toMatchObject({
+          name: 'MalformedItemError',
+          operation: c.expected.operation,
+          key: c.expected.key,
+          pk: key.pk,
+          sk: key.sk,
+          field: c.expected.field,
+        });
+        const message = (error as Error).message;
+        expect(message).toContain(`${c.expected.operation}(${c.expected.key})`);
+        expect(message).toContain(`pk ${key.pk}, sk ${key.sk}`);
+        expect(message).toContain(`${c.expected.field}: `);
+        expect(message).toContain(c.expected.problem);
       });
     });
 

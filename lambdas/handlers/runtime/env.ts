@@ -1,4 +1,11 @@
-/** Configuration read once at cold start; a missing variable fails the cold start loudly, not a later invocation. */
+/**
+ * The handlers' environment, read once when the module loads (cold start): a
+ * missing or malformed variable fails the cold start loudly, naming the
+ * variable, rather than a later invocation somewhere deep in the pipeline.
+ */
+import { type Decoder, decode } from '../../core/decode';
+
+/** A variable is missing or malformed. */
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
@@ -24,12 +31,22 @@ export function numberEnv(name: string, fallback: number): number {
   return n;
 }
 
-export function jsonEnv<T>(name: string, fallback: T): T {
+/**
+ * A JSON variable, decoded with `decoder` (the stack writes these; the decoder proves the shape).
+ * @throws ConfigurationError naming the variable and the first bad field
+ */
+export function jsonEnv<T>(name: string, decoder: Decoder<T>, fallback: T): T {
   const raw = optionalEnv(name);
   if (raw === null) return fallback;
+  let json: unknown;
   try {
-    return JSON.parse(raw) as T;
+    json = JSON.parse(raw);
   } catch {
     throw new ConfigurationError(`environment variable ${name} is not valid JSON`);
   }
+  const decoded = decode(decoder, json);
+  if (decoded.ok) return decoded.value;
+  throw new ConfigurationError(
+    `environment variable ${name}: ${decoded.failure.field}: ${decoded.failure.problem}`,
+  );
 }

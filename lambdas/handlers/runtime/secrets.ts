@@ -1,5 +1,6 @@
 /** Resolves Secrets Manager references at cold start; values are cached for the life of the execution environment. */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as d from '../../core/decode';
 import { ConfigurationError } from './env';
 
 /** A reference to a secret value, as the stack passes it in the environment: never the value itself. */
@@ -8,6 +9,12 @@ export interface SecretReference {
   /** Key inside a JSON secret; absent = the whole SecretString. */
   readonly jsonKey?: string;
 }
+
+/** Decodes a `SecretReference` from the environment (see `jsonEnv`). */
+export const secretReference = d.object({ secretArn: d.string, jsonKey: d.optional(d.string) });
+export type SecretReferenceDecoderMatches = d.Assert<
+  d.SameShape<d.Decoded<typeof secretReference>, SecretReference>
+>;
 
 let client: SecretsManagerClient | undefined;
 const cache = new Map<string, Promise<string>>();
@@ -30,7 +37,7 @@ export function resolveSecret(ref: SecretReference, what: string): Promise<strin
           `${what}: secret ${ref.secretArn} is not JSON, cannot read key '${ref.jsonKey}'`,
         );
       }
-      const v = (parsed as Record<string, unknown>)[ref.jsonKey];
+      const v = parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, ref.jsonKey) : undefined;
       if (typeof v !== 'string')
         throw new ConfigurationError(`${what}: key '${ref.jsonKey}' missing in secret ${ref.secretArn}`);
       return v.trim();

@@ -1,0 +1,50 @@
+/**
+ * The decoder of every item kind the state store reads back (the table layout
+ * is in `dynamodb-state-store.ts`), and `decodeItem`, which turns a bad item
+ * into a `MalformedItemError` naming the item and the field at the store
+ * boundary, instead of a crash deep in the alert policy.
+ */
+import * as d from '../core/decode';
+import { addressState, checkResult, endpoint } from '../core/model-decoders';
+import { MalformedItemError } from './state-store';
+
+/** Decoders of each item kind: only the attributes the store reads (keys and `kind` are not decoded). */
+export const storedItem = {
+  /** Inventory endpoint, as `listEndpoints` / `getEndpoint` read it. */
+  endpoint: d.object({ endpoint }),
+  /** Inventory endpoint projected to what `syncInventory` diffs. */
+  endpointDigest: d.object({ sk: d.string, endpointHash: d.string }),
+  address: d.object({ version: d.integer, state: addressState }),
+  history: d.object({ result: checkResult }),
+  run: d.object({
+    runId: d.string,
+    startedAt: d.string,
+    expected: d.number,
+    completed: d.number,
+    finishedAt: d.optional(d.nullable(d.string)),
+  }),
+  runPointer: d.object({ runId: d.string }),
+} as const;
+
+/** Where an item was read, for the error. */
+export interface ItemContext {
+  /** Store operation, e.g. `getAddressState`. */
+  readonly operation: string;
+  /** Key the operation was about (address key, endpoint id, run id, partition). */
+  readonly key: string;
+}
+
+/**
+ * Decodes one item read from the table.
+ * @throws MalformedItemError naming the item's `pk`/`sk` and the first field that does not fit
+ */
+export function decodeItem<T>(decoder: d.Decoder<T>, item: Record<string, unknown>, context: ItemContext): T {
+  const result = d.decode(decoder, item);
+  if (result.ok) return result.value;
+  throw new MalformedItemError(context.operation, context.key, {
+    pk: String(item.pk),
+    sk: String(item.sk),
+    field: result.failure.field,
+    problem: result.failure.problem,
+  });
+}
