@@ -91,3 +91,82 @@ describe('checker cold start', () => {
     });
   });
 });
+
+describe('notifier cold start', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  const secret = { secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hooks' };
+
+  it.each([
+    {
+      why: 'a type the notifier does not deliver',
+      channel: { name: 'ops', type: 'sns', minSeverity: 'info', topicArn: 'arn:t' },
+      message:
+        'environment variable CHANNELS: [0].type: expected one of "slack", "teams", "webhook", got string "sns"',
+    },
+    {
+      why: 'a secret field its channel module declares, missing',
+      channel: { name: 'chat', type: 'slack', minSeverity: 'info' },
+      message: 'environment variable CHANNELS: [0].url: expected object, got nothing',
+    },
+    {
+      why: 'a secret given as a plain value instead of a reference',
+      channel: { name: 'hook', type: 'webhook', minSeverity: 'info', url: secret, secret: 'hunter2' },
+      message: 'environment variable CHANNELS: [0].secret: expected object, got string "hunter2"',
+    },
+    {
+      why: 'a setting that is not a plain value',
+      channel: {
+        name: 'hook',
+        type: 'webhook',
+        minSeverity: 'info',
+        url: secret,
+        secret: null,
+        signatureHeader: [],
+      },
+      message:
+        'environment variable CHANNELS: [0].signatureHeader: expected a string, number, boolean or null, got object',
+    },
+  ])('fails when the module loads for $why', async ({ channel, message }) => {
+    // Prepare
+    vi.resetModules();
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('CHANNELS', JSON.stringify([channel]));
+
+    // Act
+    const load = import('../../lambdas/handlers/notifier');
+
+    // Assess
+    await expect(load).rejects.toMatchObject({ name: 'ConfigurationError', message });
+  });
+
+  it('loads a channel of every type it delivers, as the stack writes them', async () => {
+    // Prepare
+    vi.resetModules();
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv(
+      'CHANNELS',
+      JSON.stringify([
+        { name: 'chat', type: 'slack', minSeverity: 'warning', url: secret },
+        { name: 'team', type: 'teams', minSeverity: 'info', url: { ...secret, jsonKey: 'teams' } },
+        {
+          name: 'hook',
+          type: 'webhook',
+          minSeverity: 'info',
+          url: secret,
+          secret: null,
+          signatureHeader: 'X-Sig',
+        },
+      ]),
+    );
+
+    // Act
+    const module = await import('../../lambdas/handlers/notifier');
+
+    // Assess
+    expect(typeof module.handler).toBe('function');
+  });
+});
