@@ -106,6 +106,8 @@ describe('walkTbs', () => {
     ],
     // An invalid version is the news; what it would permit is not judged.
     ['version 5', [version('05'), ...positional(), extensions], ['version field 5 is invalid']],
+    ['version 3, one past v3', [version('03'), ...positional()], ['version field 3 is invalid']],
+    ['version -1', [version('ff'), ...positional()], ['version field -1 is invalid']],
     [
       'version too large to read',
       [version('0100000000'), ...positional()],
