@@ -339,83 +339,84 @@ function expiryFindings(path: CertPath, opts: AnalyzeOptions): Finding[] {
 }
 
 function trustFindings(path: CertPath, sent: readonly ParsedCertificate[]): Finding[] {
-  const last = path.nodes[path.nodes.length - 1]!;
-  const at = last.sentIndex;
-  switch (path.end) {
-    case 'anchor':
-    case 'unverifiable':
-      return [];
-    case 'root':
-      if (path.nodes.length === 1) {
-        return [
-          finding(
-            'SELF_SIGNED',
-            'critical',
-            `certificate is self-signed (${last.cert.info.subject}) and not issued by a trusted CA`,
-            0,
-          ),
-        ];
-      }
-      return [
-        finding(
-          'UNTRUSTED_CHAIN',
-          'critical',
-          `chain ends in root ${describe(last)} which is not a trusted root`,
-          at,
-        ),
-      ];
-    case 'badSignature': {
-      const issuer = path.failedIssuer ?? last;
-      const message =
-        issuer === last
-          ? `signature of self-issued ${describe(last)} does not verify`
-          : `signature of ${describe(last)} does not verify with the key of ${describe(issuer)}`;
-      return [finding('UNTRUSTED_CHAIN', 'critical', message, at)];
-    }
-    case 'issuerMismatch':
-      return [
-        finding(
-          'UNTRUSTED_CHAIN',
-          'critical',
-          `${describe(path.failedIssuer ?? last)} has the issuer name of ${describe(last)} but cannot have issued it (key identifier, key type or key usage mismatch)`,
-          at,
-        ),
-      ];
-    case 'unusableIssuer':
-      return [
-        finding(
-          'UNTRUSTED_CHAIN',
-          'critical',
-          `issuer ${describe(path.failedIssuer ?? last)} of ${describe(last)} could not be parsed, so the chain cannot be verified`,
-          at,
-        ),
-      ];
-    case 'incomplete': {
-      const aia = last.cert.caIssuers[0];
-      // A sent certificate whose subject cannot be read may be the issuer, garbled: say so.
-      const garbled = sent.findIndex(
-        (c, i) =>
-          i > 0 && c.malformed.length > 0 && (c.subjectKey === null || c.subjectKey === last.cert.issuerKey),
-      );
-      const sentAs =
-        garbled > 0
-          ? `was not sent in readable form (certificate ${garbled} is malformed)`
-          : 'was not sent by the server';
-      const hint = aia
-        ? `; the certificate names its issuer's certificate at ${aia} (authorityInfoAccess caIssuers)`
-        : '';
-      return [
-        finding(
-          'INCOMPLETE_CHAIN',
-          'critical',
-          `chain is incomplete: the issuer of ${describe(last)}, "${last.cert.info.issuer}", ${sentAs} and is not a trusted root${hint}`,
-          at,
-        ),
-      ];
-    }
-    case 'depth':
-      return [finding('UNTRUSTED_CHAIN', 'critical', `no trusted path within ${MAX_DEPTH} certificates`, at)];
+  const explained = EXPLAIN_PATH_END[path.end](path, path.nodes[path.nodes.length - 1]!, sent);
+  return explained ? [explained] : [];
+}
+
+/** Explains why a chain whose chosen path ends this way is not trusted; null when there is nothing to say. */
+type PathEndExplanation = (
+  path: CertPath,
+  last: PathNode,
+  sent: readonly ParsedCertificate[],
+) => Finding | null;
+
+/** One explanation per way a path can end: adding a PathEnd without one does not compile. */
+const EXPLAIN_PATH_END = {
+  anchor: () => null,
+  // OpenSSL could not read the certificate: it is reported as malformed, and there is nothing to verify.
+  unverifiable: () => null,
+  root: explainRoot,
+  badSignature: (path, last) => {
+    const issuer = path.failedIssuer ?? last;
+    return untrusted(
+      issuer === last
+        ? `signature of self-issued ${describe(last)} does not verify`
+        : `signature of ${describe(last)} does not verify with the key of ${describe(issuer)}`,
+      last,
+    );
+  },
+  issuerMismatch: (path, last) =>
+    untrusted(
+      `${describe(path.failedIssuer ?? last)} has the issuer name of ${describe(last)} but cannot have issued it (key identifier, key type or key usage mismatch)`,
+      last,
+    ),
+  unusableIssuer: (path, last) =>
+    untrusted(
+      `issuer ${describe(path.failedIssuer ?? last)} of ${describe(last)} could not be parsed, so the chain cannot be verified`,
+      last,
+    ),
+  incomplete: explainIncomplete,
+  depth: (_path, last) => untrusted(`no trusted path within ${MAX_DEPTH} certificates`, last),
+} satisfies Record<PathEnd, PathEndExplanation>;
+
+function untrusted(message: string, last: PathNode): Finding {
+  return finding('UNTRUSTED_CHAIN', 'critical', message, last.sentIndex);
+}
+
+/** The path ends in a self-signed root that is not an anchor: the leaf itself, or a root the server sent. */
+function explainRoot(path: CertPath, last: PathNode): Finding {
+  if (path.nodes.length === 1) {
+    return finding(
+      'SELF_SIGNED',
+      'critical',
+      `certificate is self-signed (${last.cert.info.subject}) and not issued by a trusted CA`,
+      0,
+    );
   }
+  return untrusted(`chain ends in root ${describe(last)} which is not a trusted root`, last);
+}
+
+/** No issuer was found: say whether it was sent unreadably or not at all, and where the certificate says it is. */
+function explainIncomplete(_path: CertPath, last: PathNode, sent: readonly ParsedCertificate[]): Finding {
+  const aia = last.cert.caIssuers[0];
+  // A sent certificate whose subject cannot be read may be the issuer, garbled: say so.
+  const garbled = sent.findIndex(
+    (c, i) =>
+      i > 0 && c.malformed.length > 0 && (c.subjectKey === null || c.subjectKey === last.cert.issuerKey),
+  );
+  const sentAs =
+    garbled > 0
+      ? `was not sent in readable form (certificate ${garbled} is malformed)`
+      : 'was not sent by the server';
+  const hint = aia
+    ? `; the certificate names its issuer's certificate at ${aia} (authorityInfoAccess caIssuers)`
+    : '';
+  return finding(
+    'INCOMPLETE_CHAIN',
+    'critical',
+    `chain is incomplete: the issuer of ${describe(last)}, "${last.cert.info.issuer}", ${sentAs} and is not a trusted root${hint}`,
+    last.sentIndex,
+  );
 }
 
 function hostnameFindings(leaf: ParsedCertificate, host: string): Finding[] {

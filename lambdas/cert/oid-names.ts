@@ -91,18 +91,18 @@ export const OID_CA_ISSUERS = '1.3.6.1.5.5.7.48.2';
  * Extensions a relying party understands, so they may be marked critical. An
  * unknown critical extension makes RFC 5280 clients reject the certificate.
  */
-export const KNOWN_CRITICAL_EXTENSIONS: ReadonlyMap<string, string> = new Map([
-  ['2.5.29.19', 'basicConstraints'],
-  ['2.5.29.15', 'keyUsage'],
-  ['2.5.29.37', 'extKeyUsage'],
-  ['2.5.29.17', 'subjectAltName'],
-  ['2.5.29.18', 'issuerAltName'],
-  ['2.5.29.30', 'nameConstraints'],
-  ['2.5.29.36', 'policyConstraints'],
-  ['2.5.29.32', 'certificatePolicies'],
-  ['2.5.29.54', 'inhibitAnyPolicy'],
-  ['2.5.29.33', 'policyMappings'],
-  ['1.3.6.1.4.1.11129.2.4.3', 'precertificatePoison'],
+export const KNOWN_CRITICAL_EXTENSIONS: ReadonlySet<string> = new Set([
+  '2.5.29.19', // basicConstraints
+  '2.5.29.15', // keyUsage
+  '2.5.29.37', // extKeyUsage
+  '2.5.29.17', // subjectAltName
+  '2.5.29.18', // issuerAltName
+  '2.5.29.30', // nameConstraints
+  '2.5.29.36', // policyConstraints
+  '2.5.29.32', // certificatePolicies
+  '2.5.29.54', // inhibitAnyPolicy
+  '2.5.29.33', // policyMappings
+  '1.3.6.1.4.1.11129.2.4.3', // precertificatePoison
 ]);
 
 /** Bit sizes of named curves as Node reports them (`asymmetricKeyDetails.namedCurve`). */

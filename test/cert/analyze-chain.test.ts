@@ -396,6 +396,88 @@ describe('analyzeChain', () => {
       expect(codes(result.findings)).toEqual(['INCOMPLETE_CHAIN']);
     });
 
+    describe('explains each way a path can end without an anchor', () => {
+      /** leaf ← c1 ← … ← c(n-1), each a CA issued by the next; the top one by the untrusted `top`. */
+      function linearChain(length: number): TestCert[] {
+        const top = makeCert({
+          cn: 'Top',
+          isCa: true,
+          key: freshEcKey(),
+          notBefore: at(-1),
+          notAfter: at(100),
+        });
+        const chain: TestCert[] = [];
+        let issuer = top;
+        for (let i = length - 1; i >= 1; i--) {
+          issuer = makeCert({
+            cn: `CA ${i}`,
+            isCa: true,
+            key: freshEcKey(),
+            issuer,
+            notBefore: at(-1),
+            notAfter: at(100),
+          });
+          chain.unshift(issuer);
+        }
+        return [leafOf({ issuer, key: freshEcKey() }), ...chain];
+      }
+      const leafName = 'certificate 0 (leaf) (CN=www.example.com)';
+      const cases: [string, () => TestCert[] | Uint8Array[], FindingCode, string, number | undefined][] = [
+        [
+          'root: the leaf signs itself',
+          () => [leafOf({ issuer: undefined })],
+          'SELF_SIGNED',
+          'certificate is self-signed (CN=www.example.com) and not issued by a trusted CA',
+          0,
+        ],
+        [
+          'badSignature: a self-issued leaf whose signature does not verify',
+          () => [leafOf({ issuer: leafOf({ issuer: undefined, key: freshEcKey() }) })],
+          'UNTRUSTED_CHAIN',
+          `signature of self-issued ${leafName} does not verify`,
+          0,
+        ],
+        [
+          'issuerMismatch: a named issuer that cannot have issued it',
+          () => {
+            const notCa = leafOf({ cn: 'Not A CA', dnsNames: [] });
+            return [leafOf({ issuer: notCa }), notCa];
+          },
+          'UNTRUSTED_CHAIN',
+          `certificate 1 (CN=Not A CA) has the issuer name of ${leafName} but cannot have issued it (key identifier, key type or key usage mismatch)`,
+          0,
+        ],
+        [
+          'unusableIssuer: the issuer was sent but OpenSSL cannot read it',
+          () => [pki.leaf.der, truncate(pki.intermediate.der, 400)],
+          'UNTRUSTED_CHAIN',
+          `issuer certificate 1 (CN=Fixture Intermediate) of ${leafName} could not be parsed, so the chain cannot be verified`,
+          0,
+        ],
+        [
+          'depth: no anchor within 10 certificates',
+          () => linearChain(10),
+          'UNTRUSTED_CHAIN',
+          'no trusted path within 10 certificates',
+          9,
+        ],
+      ];
+      it.each(cases)('%s', (_name, build, code, message, certIndex) => {
+        // Act
+        const result = analyze(build());
+        // Assess
+        const trust = result.findings.filter((f) => f.code !== 'MALFORMED_CERTIFICATE');
+        expect(trust).toEqual([{ code, severity: 'critical', message, certIndex }]);
+      });
+
+      it('one certificate short of the depth limit is merely incomplete', () => {
+        // Act
+        const result = analyze(linearChain(9));
+        // Assess
+        expect(codes(result.findings)).toEqual(['INCOMPLETE_CHAIN']);
+      });
+    });
+
     it('stays bounded on a hostile chain of 500 look-alike certificates', () => {
       // Prepare: 40 distinct certificates, all named like the leaf's issuer, none of them the real one.
       const lookAlikes = Array.from({ length: 40 }, () =>
