@@ -59,11 +59,13 @@ export function decodeString(node: Asn1): string | null {
   }
 }
 
-/** RFC 4514 escaping of one attribute value, after neutralising control characters. */
+/**
+ * RFC 4514 escaping of one attribute value, then control characters made visible. In that
+ * order, the escapes the rule set writes (`\x0a`) are not escaped again, and a literal
+ * backslash in the value (`\\`) stays distinguishable from them.
+ */
 export function escapeDnValue(value: string): string {
-  return displaySafe(value)
-    .replace(/[,+"\\<>;]/g, (c) => `\\${c}`)
-    .replace(/^[ #]|[ ]$/g, (c) => `\\${c}`);
+  return displaySafe(value.replace(/[,+"\\<>;]/g, (c) => `\\${c}`).replace(/^[ #]|[ ]$/g, (c) => `\\${c}`));
 }
 
 /** Reads a Name; null (with a reason naming `what`) when its structure is broken. */

@@ -36,7 +36,6 @@ import type { Asn1 } from './forge-asn1';
 
 export { fingerprintOf } from './certificate-fingerprint';
 /** Re-exported where it was always imported from; it lives in quote-untrusted.ts. */
-export { quoteUntrusted } from './quote-untrusted';
 
 /** Everything the chain analysis needs from one certificate. Immutable. */
 export interface ParsedCertificate {

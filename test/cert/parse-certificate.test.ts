@@ -212,7 +212,7 @@ describe('parseCertificate', () => {
       // Act
       const parsed = parseCertificate(cert.der);
       // Assess
-      expect(parsed.info.subject).toBe('CN=evil?Injected: yes?');
+      expect(parsed.info.subject).toBe('CN=evil\\x0aInjected: yes\\x07');
     });
   });
 
