@@ -35,7 +35,6 @@ import { addReason, decode, DerTag, type Walk } from './der-walk';
 import type { Asn1 } from './forge-asn1';
 
 export { fingerprintOf } from './certificate-fingerprint';
-/** Re-exported where it was always imported from; it lives in quote-untrusted.ts. */
 
 /** Everything the chain analysis needs from one certificate. Immutable. */
 export interface ParsedCertificate {
