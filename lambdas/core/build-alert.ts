@@ -7,7 +7,7 @@
  * Pure: the clock is passed in.
  */
 import type { AlertText } from './alert-text';
-import type { Alert, AlertKind, Finding, Severity, Status } from './model';
+import type { Alert, AlertKind, Severity } from './model';
 
 /** Who an alert is about and where it goes: an endpoint, or certwatch itself. `Endpoint` fits as is. */
 export interface AlertAudience {
@@ -21,14 +21,10 @@ export interface AlertAudience {
 }
 
 /** What the alert reports about the address or endpoint. */
-export interface AlertSubject {
-  readonly address: string | null;
-  readonly status: Status;
-  readonly daysLeft: number | null;
-  readonly notAfter: string | null;
-  readonly issuer: string | null;
-  readonly findings: readonly Finding[];
-}
+export type AlertSubject = Pick<
+  Alert,
+  'address' | 'status' | 'daysLeft' | 'notAfter' | 'issuer' | 'findings'
+>;
 
 /** A subject with nothing observed but a status: alerts about certwatch itself, tests, and the like. */
 export function bareSubject(status: Status): AlertSubject {
