@@ -7,7 +7,7 @@
  * Pure: the clock is passed in.
  */
 import type { AlertText } from './alert-text';
-import type { Alert, AlertKind, Severity } from './model';
+import type { Alert, AlertKind, Severity, Status } from './model';
 
 /** Who an alert is about and where it goes: an endpoint, or certwatch itself. `Endpoint` fits as is. */
 export interface AlertAudience {
