@@ -22,8 +22,17 @@ export const storedItem = {
     expected: d.number,
     completed: d.number,
     finishedAt: d.optional(d.nullable(d.string)),
+    deadline: d.optional(d.string),
   }),
   runPointer: d.object({ runId: d.string }),
+  /** The store's run lease (`acquireRunLease`). */
+  runLease: d.object({
+    runId: d.string,
+    host: d.string,
+    pid: d.integer,
+    acquiredAt: d.string,
+    until: d.string,
+  }),
 } as const;
 
 /** Where an item was read, for the error. */
