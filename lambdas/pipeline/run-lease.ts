@@ -33,8 +33,8 @@ export class RunLeaseLostError extends Error {
   }
 }
 
-/** Schedules `fn` after `ms`; returns a cancel function. */
-export type Scheduler = (fn: () => void, ms: number) => () => void;
+/** Schedules `fn` after `ms`; returns a cancel function. `fn` resolves when its renewal has settled. */
+export type Scheduler = (fn: () => Promise<void>, ms: number) => () => void;
 
 export interface RunLeaseOptions {
   /** How long the lease lasts without renewal; it is renewed every third of it. */
@@ -66,7 +66,7 @@ export interface HeldRunLease {
 }
 
 const defaultSchedule: Scheduler = (fn, ms) => {
-  const timer = setTimeout(fn, ms);
+  const timer = setTimeout(() => void fn(), ms);
   timer.unref();
   return () => clearTimeout(timer);
 };
@@ -119,11 +119,12 @@ export async function takeRunLease(
     }
   };
   // One renewal at a time, each scheduled after the previous one settled: the loop ends with the run.
-  const tick = () => {
-    if (stopped) return;
+  const tick = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
     inFlight = renew().finally(() => {
       if (!stopped && lost === null) cancel = schedule(tick, everyMs);
     });
+    return inFlight;
   };
   cancel = schedule(tick, everyMs);
 
