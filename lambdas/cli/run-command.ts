@@ -251,8 +251,10 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
     }
     const failedDeliveries = deliveries.filter((d) => !d.ok).length;
     const alertsSent = cycle.outcomes.reduce((n, o) => n + o.alerts.length, 0);
+    // No judgement here: another judge (the deployed watchdog, after this run's deadline) holds it.
+    const verdict = judgement === null ? 'judged elsewhere' : judgement.complete ? 'complete' : 'INCOMPLETE';
     log(
-      `run ${judgement?.complete ? 'complete' : 'INCOMPLETE'}: ${judgement?.completed ?? '?'} of ${dispatched.expected} checks; ` +
+      `run ${verdict}: ${judgement?.completed ?? '?'} of ${dispatched.expected} checks; ` +
         `${alertsSent} new alert${alertsSent === 1 ? '' : 's'}, ${failedDeliveries} failed deliver${failedDeliveries === 1 ? 'y' : 'ies'}`,
     );
     const worst = nagiosExitCode(worstStatus(results.map((r) => r.status)));

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadTrustStore } from '../../lambdas/cert/trust-store';
 import type { CheckResult, Endpoint } from '../../lambdas/core/model';
 import { type RunCycleDeps, runCycle } from '../../lambdas/pipeline/run-cycle';
-import { RunLeaseHeldError } from '../../lambdas/pipeline/run-lease';
+import { RunLeaseHeldError, RunLeaseLostError, type Scheduler } from '../../lambdas/pipeline/run-lease';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
 import { type StateStore, StateStoreError } from '../../lambdas/store/state-store';
 
@@ -126,6 +126,43 @@ describe('runCycle', () => {
     expect(checks).toBe(0);
     expect(await embedded.store.listEndpoints()).toEqual([]);
     expect(await embedded.store.listRuns(5)).toEqual([]);
+  });
+
+  it('stops checking once another run has taken its lapsed lease over, and says to whom', async () => {
+    // Prepare: the renewal timer is fired by hand, from inside the first check
+    let renew: (() => Promise<void>) | null = null;
+    const schedule: Scheduler = (fn) => {
+      renew = fn;
+      return () => undefined;
+    };
+    const thief = {
+      runId: 'thief-run',
+      host: 'other-host',
+      pid: 99,
+      acquiredAt: new Date(T0).toISOString(),
+      until: new Date(T0 + 60_000).toISOString(),
+    };
+    const base = deps(embedded.store);
+    const stalling: RunCycleDeps = {
+      ...base,
+      check: async (e, address, now) => {
+        // This run stalled past its lease; another run took the store over; then the renewal fires.
+        await embedded.store.acquireRunLease(thief, { now: thief.acquiredAt, takeOverLive: true });
+        await renew?.();
+        return (base.check ?? (() => Promise.reject(new Error('no check'))))(e, address, now);
+      },
+    };
+
+    // Act
+    const error = await runCycle(stalling, endpoints, { ...opts, lease: { ...opts.lease, schedule } }).catch(
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(RunLeaseLostError);
+    expect((error as RunLeaseLostError).holder).toStrictEqual(thief);
+    expect(checks).toBe(1);
+    expect(await embedded.store.getRunLease()).toStrictEqual(thief);
   });
 
   it('judges its own run, with its lease as deadline, and never another run', async () => {
