@@ -12,14 +12,11 @@
  * | address state | `ADDR#<shard>`      | `<addressKey>`             | endpointId, version, state (AddressState map) |
  * | history       | `HIST#<addressKey>` | `<checkedAt>#<digest>`     | result (CheckResult map), expiresAt           |
  * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, expiresAt |
+ * | run lease     | `LEASE`             | `RUN`                      | runId, host, pid, acquiredAt, until (kind run-lease) |
  * | run pointer   | `RUNS`              | `<startedAt>#<runId>`      | runId, expiresAt                              |
- * | run lease     | `LEASE`             | `RUN`                      | runId, host, pid, acquiredAt, until           |
  *
- * A run item may also carry `deadline` (the run's own deadline) and, while a
- * judge holds the claim to judge it, `judgingBy` and `judgingUntil`.
- *
- * Every item also carries `kind` (endpoint, address, history, run, run-pointer,
- * run-lease) so that a console Scan or an export is readable.
+ * Every item also carries `kind` (endpoint, address, history, run, run-pointer)
+ * so that a console Scan or an export is readable.
  *
  * `<shard>` is `00`..`15`, derived from a hash of the endpoint id, and an
  * endpoint's address states share its shard. Why shards rather than one
@@ -37,7 +34,10 @@
  * The shard count is part of the stored format: changing it needs a migration.
  *
  * The run counter is one item updated with `ADD`; DynamoDB allows ~1,000
- * writes/s on one item, far above the checkers' reserved concurrency.
+ * writes/s on one item, far above the checkers' reserved concurrency. A run
+ * item may also carry `deadline` (the run's own deadline) and, while a judge
+ * holds the claim to judge it, `judgingBy` and `judgingUntil`. The run lease is
+ * one item per table: whoever holds it may run (`acquireRunLease`).
  *
  * History sort keys end with a digest of the result, so a redelivered check
  * overwrites its own entry instead of appending a duplicate. Items past
@@ -119,8 +119,8 @@ export const itemKeys = {
   run(runId: string): { pk: string; sk: string } {
     return { pk: `RUN#${runId}`, sk: 'RUN' };
   },
-  runsPartition: 'RUNS',
   runLease: { pk: 'LEASE', sk: 'RUN' },
+  runsPartition: 'RUNS',
 } as const;
 
 /** The endpoint id part of an address key (`${endpointId}|${address ?? 'dns'}`); addresses never contain `|`. */

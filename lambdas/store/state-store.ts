@@ -110,21 +110,6 @@ export interface StateStore {
   getRun(runId: string): Promise<RunRecord | null>;
   /** Most recent runs, newest first. */
   listRuns(limit: number): Promise<RunRecord[]>;
-  /** Mark a run judged. The first `finishedAt` wins (a repeated call keeps it). Throws `RunNotFoundError` when the run does not exist. */
-  finishRun(runId: string, finishedAt: string): Promise<void>;
-  /** Move a run's deadline (a local run, with each renewal of its lease). Throws `RunNotFoundError` when the run does not exist. */
-  extendRunDeadline(runId: string, deadline: string): Promise<void>;
-  /**
-   * Conditional write that makes `claim.by` the one judge of an unfinished run until `claim.until`:
-   * two watchdogs at once get one 'claimed' and one 'busy', so the run is judged (and paged) once.
-   * A claim whose judge died (past its `until`) is taken over; the same judge may claim again.
-   * Throws `RunNotFoundError` when the run does not exist.
-   */
-  claimRunJudgement(
-    runId: string,
-    claim: { readonly by: string; readonly now: string; readonly until: string },
-  ): Promise<JudgementClaimOutcome>;
-
   /**
    * Take the store's run lease with a conditional write: succeeds when no one holds it, or the
    * holder let it lapse (`until` <= `now`), or `takeOverLive` (the caller holds the store
@@ -140,6 +125,21 @@ export interface StateStore {
   releaseRunLease(runId: string): Promise<void>;
   /** The current lease, lapsed or not; null when no one holds it. */
   getRunLease(): Promise<RunLease | null>;
+
+  /** Move a run's deadline (a local run, with each renewal of its lease). Throws `RunNotFoundError` when the run does not exist. */
+  extendRunDeadline(runId: string, deadline: string): Promise<void>;
+  /**
+   * Conditional write that makes `claim.by` the one judge of an unfinished run until `claim.until`:
+   * two watchdogs at once get one 'claimed' and one 'busy', so the run is judged (and paged) once.
+   * A claim whose judge died (past its `until`) is taken over; the same judge may claim again.
+   * Throws `RunNotFoundError` when the run does not exist.
+   */
+  claimRunJudgement(
+    runId: string,
+    claim: { readonly by: string; readonly now: string; readonly until: string },
+  ): Promise<JudgementClaimOutcome>;
+  /** Mark a run judged. The first `finishedAt` wins (a repeated call keeps it). Throws `RunNotFoundError` when the run does not exist. */
+  finishRun(runId: string, finishedAt: string): Promise<void>;
 }
 
 /**

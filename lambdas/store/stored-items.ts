@@ -24,7 +24,6 @@ export const storedItem = {
     finishedAt: d.optional(d.nullable(d.string)),
     deadline: d.optional(d.string),
   }),
-  runPointer: d.object({ runId: d.string }),
   /** The store's run lease (`acquireRunLease`). */
   runLease: d.object({
     runId: d.string,
@@ -33,6 +32,7 @@ export const storedItem = {
     acquiredAt: d.string,
     until: d.string,
   }),
+  runPointer: d.object({ runId: d.string }),
 } as const;
 
 /** Where an item was read, for the error. */
