@@ -12,8 +12,10 @@ import { type Alert, type DeliveryResult, nagiosExitCode, worstStatus } from '..
 import { DEFAULT_RUN_LEASE_MS, runCycle } from '../pipeline/run-cycle';
 import { RunLeaseHeldError, RunLeaseLostError } from '../pipeline/run-lease';
 import { scheduleIntervalMs } from '../core/schedule-interval';
+import { decode } from '../core/decode';
 import { StateDirInUseError } from '../store/embedded-dynamodb';
 import type { RunLease } from '../store/state-store';
+import { storedItem } from '../store/stored-items';
 import {
   type CliIo,
   MonitorFailure,
@@ -124,14 +126,16 @@ export function storeLabel(args: Pick<CommonStoreArgs, 'stateDir' | 'dynamodbEnd
 const LEASE_NOTE = 'run-lease.json';
 
 function leaseWords(l: RunLease): string {
-  return `run ${l.runId} on host ${l.host}, pid ${l.pid}, since ${l.acquiredAt}`;
+  return terminalSafe(`run ${l.runId} on host ${l.host}, pid ${l.pid}, since ${l.acquiredAt}`);
 }
 
 /** The run named in the embedded store's lease note, if the note is there and its process may still be alive. */
 function leaseNoteHolder(stateDir: string): RunLease | null {
   let note: RunLease;
   try {
-    note = JSON.parse(readFileSync(join(stateDir, LEASE_NOTE), 'utf8')) as RunLease;
+    const decoded = decode(storedItem.runLease, JSON.parse(readFileSync(join(stateDir, LEASE_NOTE), 'utf8')));
+    if (!decoded.ok) return null;
+    note = decoded.value;
   } catch {
     return null;
   }
