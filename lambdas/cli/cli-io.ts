@@ -1,4 +1,6 @@
 import { cleanUntrusted } from '../core/untrusted-text';
+import { StateDirInUseError } from '../store/embedded-dynamodb';
+import { StateStoreError } from '../store/state-store';
 
 /** What a CLI command may touch of its host process; injected so tests run commands in-process. */
 export interface CliIo {
@@ -12,6 +14,43 @@ export interface CliIo {
 /** A bad argument, target or input file: exit code 3 with one line naming what is wrong. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/**
+ * The monitor could not do its job (its state store failed, its run lease was taken over):
+ * exit code 2, like any other monitor failure, with one line naming what failed.
+ */
+export class MonitorFailure extends Error {
+  override readonly name = 'MonitorFailure';
+}
+
+/**
+ * This command did nothing because another certwatch process has the store (a run holds its
+ * run lease, or has the embedded state directory open): exit code 3 (UNKNOWN: nothing was
+ * checked; the other run reports its own result), with one line naming the holder.
+ */
+export class RunSkipped extends Error {
+  override readonly name = 'RunSkipped';
+}
+
+/**
+ * Turns a store error into the one line the user sees, naming the store (`location`), the
+ * operation and the cause; `then` is appended (what happens next). Other errors pass through.
+ */
+export function storeErrorForUser(error: unknown, location: string, then = ''): unknown {
+  if (error instanceof StateDirInUseError) {
+    return new RunSkipped(
+      `the state directory of ${location} is in use by another certwatch process (a run in progress?); try again when it has finished`,
+    );
+  }
+  if (!(error instanceof StateStoreError)) return error;
+  const prefix = `${error.operation}(${error.key}): `;
+  const cause = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  return new MonitorFailure(
+    terminalSafe(
+      `state store ${location} failed: ${error.operation}(${error.key}): ${cause || error.name}${then}`,
+    ),
+  );
 }
 
 /** Whether to colour output written to `stream`: only on a TTY, and never when NO_COLOR is set. */

@@ -1,5 +1,6 @@
 /** certwatch CLI entry: dispatches subcommands and maps errors to Nagios exit codes. */
-import { type CliIo, UsageError } from './cli-io';
+import { StateStoreError } from '../store/state-store';
+import { type CliIo, terminalSafe, UsageError } from './cli-io';
 import { runCheckCommand } from './check-command';
 import { runNotifyCommand } from './notify-command';
 import { runRunCommand } from './run-command';
@@ -41,15 +42,35 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (!command) throw new UsageError(`unknown command '${name}' (expected check, run, status or notify)`);
     return await command(rest, io);
   } catch (error) {
-    if (error instanceof UsageError || isUserFacing(error)) {
-      io.stderr.write(`certwatch: ${(error as Error).message}\n`);
-      return 3;
-    }
-    throw error;
+    const code = exitCodeOf(error);
+    if (code === null) throw error;
+    const message =
+      error instanceof StateStoreError
+        ? terminalSafe(`state store failed: ${error.message}`)
+        : (error as Error).message;
+    io.stderr.write(`certwatch: ${message}\n`);
+    return code;
   }
 }
 
-/** Errors that carry a complete message for the user (config errors, store errors): no stack trace. */
-function isUserFacing(error: unknown): boolean {
-  return error instanceof Error && ['ConfigError', 'CaFileError', 'TargetParseError'].includes(error.name);
+/**
+ * Errors that carry a complete message for the user (no stack trace), and the exit code each
+ * means. 3: usage or config error, or skipped because another run holds the store (UNKNOWN:
+ * nothing was checked); 2: a monitor failure.
+ */
+const USER_FACING_EXIT_CODES: Readonly<Record<string, 2 | 3>> = {
+  UsageError: 3,
+  ConfigError: 3,
+  CaFileError: 3,
+  TargetParseError: 3,
+  RunSkipped: 3,
+  MonitorFailure: 2,
+};
+
+/** The exit code of a user-facing error; null for a bug (the caller prints its stack). */
+function exitCodeOf(error: unknown): 2 | 3 | null {
+  if (!(error instanceof Error)) return null;
+  if (Object.hasOwn(USER_FACING_EXIT_CODES, error.name)) return USER_FACING_EXIT_CODES[error.name] ?? null;
+  // A store error a command did not put in its own words is still the store failing: the monitor failed.
+  return error instanceof StateStoreError ? 2 : null;
 }

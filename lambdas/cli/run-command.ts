@@ -3,12 +3,30 @@
  * functions the Lambdas run: dispatch → check every address → alert policy →
  * state → deliveries → watchdog judgement.
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadTrustStore } from '../cert/trust-store';
 import { type Alert, type DeliveryResult, nagiosExitCode, worstStatus } from '../core/model';
-import { runCycle } from '../pipeline/run-cycle';
+import { DEFAULT_RUN_LEASE_MS, runCycle } from '../pipeline/run-cycle';
+import { RunLeaseHeldError, RunLeaseLostError } from '../pipeline/run-lease';
 import { scheduleIntervalMs } from '../core/schedule-interval';
-import { type CliIo, parseIntOption, terminalSafe, UsageError, useColour } from './cli-io';
+import { decode } from '../core/decode';
+import { StateDirInUseError } from '../store/embedded-dynamodb';
+import type { RunLease } from '../store/state-store';
+import { storedItem } from '../store/stored-items';
+import {
+  type CliIo,
+  MonitorFailure,
+  parseDurationMs,
+  parseIntOption,
+  RunSkipped,
+  storeErrorForUser,
+  terminalSafe,
+  UsageError,
+  useColour,
+} from './cli-io';
 import {
   createLocalNotifiers,
   DEFAULT_CONFIG,
@@ -32,12 +50,19 @@ Options:
                                 'aws' uses the real service with your AWS credentials
       --table NAME              DynamoDB table (default ${DEFAULT_TABLE})
       --concurrency N           addresses checked at once (default 128)
+      --lease DURATION          run lease: how long another run is kept off this store if this one
+                                stops renewing it (e.g. crashes); default 2m, renewed every third
       --json                    print results as JSON Lines instead of the table
       --no-color                never colour the table
   -h, --help                    show this help
 
+One run at a time per store: a run takes the store's run lease first. While
+another run holds it, run prints one line naming that run and exits 3 without
+checking anything.
+
 Exit codes (Nagios): 0 ok, 1 warning, 2 critical/expired/error or a monitor failure
-(undelivered alert, incomplete run), 3 usage or config error.
+(undelivered alert, incomplete run, state store failure), 3 usage or config error,
+or not run because another run holds the store.
 `;
 
 export interface CommonStoreArgs {
@@ -88,10 +113,57 @@ export function storeArgs(v: Record<string, unknown>): CommonStoreArgs {
   };
 }
 
+/** Where the state lives, for messages (also when it could not be opened). */
+export function storeLabel(args: Pick<CommonStoreArgs, 'stateDir' | 'dynamodbEndpoint' | 'table'>): string {
+  if (args.dynamodbEndpoint === null) return `embedded DynamoDB in ${args.stateDir}`;
+  return `table ${args.table} at ${args.dynamodbEndpoint === 'aws' ? 'AWS' : args.dynamodbEndpoint}`;
+}
+
+/**
+ * The embedded store's directory lock keeps a second process out before it can read the lease
+ * inside, so the holder also leaves this note next to it, for the refusal line to name it.
+ */
+const LEASE_NOTE = 'run-lease.json';
+
+function leaseWords(l: RunLease): string {
+  return terminalSafe(`run ${l.runId} on host ${l.host}, pid ${l.pid}, since ${l.acquiredAt}`);
+}
+
+/** The run named in the embedded store's lease note, if the note is there and its process may still be alive. */
+function leaseNoteHolder(stateDir: string): RunLease | null {
+  let note: RunLease;
+  try {
+    const decoded = decode(storedItem.runLease, JSON.parse(readFileSync(join(stateDir, LEASE_NOTE), 'utf8')));
+    if (!decoded.ok) return null;
+    note = decoded.value;
+  } catch {
+    return null;
+  }
+  if (note.host !== hostname()) return note;
+  try {
+    process.kill(note.pid, 0);
+    return note;
+  } catch (error) {
+    // EPERM: alive, someone else's; ESRCH: the note is left over from a run that died.
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? note : null;
+  }
+}
+
+/**
+ * The one line for a store that could not be opened; an embedded state directory locked by a
+ * run names that run (from its lease note). `then` says what this command does about it.
+ */
+export function openStoreErrorForUser(error: unknown, args: CommonStoreArgs, then: string): unknown {
+  const holder = error instanceof StateDirInUseError ? leaseNoteHolder(args.stateDir) : null;
+  if (holder) return new RunSkipped(`another run holds ${storeLabel(args)}: ${leaseWords(holder)}; ${then}`);
+  return storeErrorForUser(error, storeLabel(args));
+}
+
 export async function runRunCommand(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, {
     ...STORE_OPTIONS,
     concurrency: { type: 'string' },
+    lease: { type: 'string' },
     json: { type: 'boolean' },
     'no-color': { type: 'boolean' },
   });
@@ -102,11 +174,21 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
   const args = storeArgs(v);
   const concurrency =
     v.concurrency === undefined ? 128 : parseIntOption(v.concurrency, '--concurrency', 1, 4096);
+  const leaseMs = v.lease === undefined ? DEFAULT_RUN_LEASE_MS : parseDurationMs(v.lease, '--lease');
+  if (leaseMs < 1_000) throw new UsageError(`--lease: must be at least 1s, got '${v.lease}'`);
   const colour = v['no-color'] === true ? false : useColour(io, io.stdout);
   const loaded = await loadLocalConfig(args.config, io);
-  const opened = await openStore({ ...args, historyTtlDays: loaded.config.defaults.historyTtlDays });
+  const label = storeLabel(args);
+  const embedded = args.dynamodbEndpoint === null;
+  let opened: Awaited<ReturnType<typeof openStore>>;
+  try {
+    opened = await openStore({ ...args, historyTtlDays: loaded.config.defaults.historyTtlDays });
+  } catch (error) {
+    throw openStoreErrorForUser(error, args, 'not running');
+  }
   const local = createLocalNotifiers(loaded.channels);
   const log = (line: string) => io.stderr.write(`${line}\n`);
+  let noteWritten = false;
   try {
     const now = () => new Date();
     const trust = loadTrustStore({});
@@ -132,6 +214,18 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
         now,
         onCheckError: (msg, error) =>
           log(`certwatch: check of ${msg.endpointId} [${msg.address ?? 'dns'}] failed: ${String(error)}`),
+        onLeaseTaken: (lease, previous) => {
+          if (embedded) {
+            writeFileSync(join(args.stateDir, LEASE_NOTE), `${JSON.stringify(lease)}\n`);
+            noteWritten = true;
+          }
+          if (previous) {
+            log(
+              `certwatch run ${lease.runId}: took over the run lease of ${leaseWords(previous)}, ` +
+                'which was never released (did that run crash?)',
+            );
+          }
+        },
         onDispatched: (d) =>
           log(
             `certwatch run ${d.runId}: ${d.endpoints} endpoints, ${d.expected} addresses ` +
@@ -139,8 +233,14 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
           ),
       },
       loaded.endpoints,
-      { concurrency, intervalMs: scheduleIntervalMs(loaded.config.schedule) },
-    );
+      {
+        concurrency,
+        intervalMs: scheduleIntervalMs(loaded.config.schedule),
+        lease: { leaseMs, holder: { host: hostname(), pid: process.pid }, exclusive: embedded },
+      },
+    ).catch((error: unknown) => {
+      throw runErrorForUser(error, label);
+    });
     const { dispatched, judgement, failedChecks } = cycle;
     const order = new Map(loaded.endpoints.map((e, i) => [e.id, i]));
     const results = [...cycle.results].sort(
@@ -155,15 +255,36 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
     }
     const failedDeliveries = deliveries.filter((d) => !d.ok).length;
     const alertsSent = cycle.outcomes.reduce((n, o) => n + o.alerts.length, 0);
+    // No judgement here: another judge (the deployed watchdog, after this run's deadline) holds it.
+    const verdict = judgement === null ? 'judged elsewhere' : judgement.complete ? 'complete' : 'INCOMPLETE';
     log(
-      `run ${judgement?.complete ? 'complete' : 'INCOMPLETE'}: ${judgement?.completed ?? '?'} of ${dispatched.expected} checks; ` +
+      `run ${verdict}: ${judgement?.completed ?? '?'} of ${dispatched.expected} checks; ` +
         `${alertsSent} new alert${alertsSent === 1 ? '' : 's'}, ${failedDeliveries} failed deliver${failedDeliveries === 1 ? 'y' : 'ies'}`,
     );
     const worst = nagiosExitCode(worstStatus(results.map((r) => r.status)));
     const monitorFailed = failedDeliveries > 0 || failedChecks > 0 || judgement?.complete === false;
     return monitorFailed ? 2 : worst;
   } finally {
+    if (noteWritten) rmSync(join(args.stateDir, LEASE_NOTE), { force: true });
     local.close();
     await opened.close();
   }
+}
+
+/** The one line a run that could not finish prints (see `RunSkipped`, `MonitorFailure`). */
+function runErrorForUser(error: unknown, label: string): unknown {
+  if (error instanceof RunLeaseHeldError) {
+    const h = error.holder;
+    return new RunSkipped(
+      `another run holds the run lease of ${label}: ${leaseWords(h)}; ` +
+        `the lease expires at ${h.until} unless renewed; not running`,
+    );
+  }
+  if (error instanceof RunLeaseLostError) {
+    return new MonitorFailure(
+      `${error.message} after it lapsed (this run stalled for longer than --lease?); ` +
+        'stopped before checking everything; the run that holds it now carries on',
+    );
+  }
+  return storeErrorForUser(error, label, '; run stopped, the next run resumes from the stored state');
 }

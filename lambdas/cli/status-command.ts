@@ -2,10 +2,10 @@
 import type { AddressState } from '../core/model';
 import { STATUS_RANK } from '../core/model';
 import { jsonLine } from '../core/untrusted-text';
-import { type CliIo, terminalSafe, useColour } from './cli-io';
+import { type CliIo, storeErrorForUser, terminalSafe, useColour } from './cli-io';
 import { openStore } from './local-runtime';
 import { renderColumns } from './render-results';
-import { parseCommandArgs, STORE_OPTIONS, storeArgs } from './run-command';
+import { openStoreErrorForUser, parseCommandArgs, STORE_OPTIONS, storeArgs, storeLabel } from './run-command';
 
 export const STATUS_USAGE = `Usage: certwatch status [options]
 
@@ -17,6 +17,9 @@ Options:
       --table NAME              DynamoDB table (default certwatch)
       --json                    JSON Lines, one stored state per line
   -h, --help                    show this help
+
+Exit codes: 0 shown, 2 the state store failed, 3 usage error, or the embedded
+state directory is in use by a run in progress.
 `;
 
 /** Soonest expiry first; unknown expiry (never obtained a certificate) after known ones, worst status first. */
@@ -42,9 +45,15 @@ export async function runStatusCommand(argv: string[], io: CliIo): Promise<numbe
     return 0;
   }
   const args = storeArgs(v);
-  const opened = await openStore(args);
+  const label = storeLabel(args);
+  const opened = await openStore(args).catch((error: unknown) => {
+    throw openStoreErrorForUser(error, args, 'try again when it has finished');
+  });
   try {
-    const states = (await opened.store.listAllAddressStates()).map((s) => s.state).sort(byUrgency);
+    const stored = await opened.store.listAllAddressStates().catch((error: unknown) => {
+      throw storeErrorForUser(error, label);
+    });
+    const states = stored.map((s) => s.state).sort(byUrgency);
     if (v.json) {
       for (const s of states) io.stdout.write(`${jsonLine(s)}\n`);
       return 0;

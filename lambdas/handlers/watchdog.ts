@@ -1,6 +1,7 @@
 /**
- * Watchdog Lambda (scheduled): judges finished runs, pages ops with the
- * endpoints that were not checked, reports stale endpoints, and pings the
+ * Watchdog Lambda (scheduled): judges each run once its deadline has passed
+ * (WATCHDOG_GRACE_MS after its start, unless the run recorded its own), pages
+ * ops with the endpoints that were not checked, reports stale endpoints, and pings the
  * external heartbeat after each complete run.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -35,11 +36,16 @@ async function pingHeartbeat(): Promise<void> {
   if (!res.ok) throw new Error(`heartbeat answered HTTP ${res.status}`);
 }
 
-export async function handler(_event: unknown): Promise<{ judged: number; stale: number }> {
+export async function handler(
+  _event: unknown,
+  context?: { readonly awsRequestId?: string },
+): Promise<{ judged: number; stale: number }> {
   const report = await runWatchdog(
     {
       store,
       now: () => new Date(),
+      // Names this invocation in the judgement claim: of two overlapping invocations one judges each run.
+      ...(context?.awsRequestId ? { judge: `watchdog-${context.awsRequestId}` } : {}),
       page: async (alert) => {
         const r = await ops.send(alert);
         if (!r.ok) throw new Error(`paging ops failed: ${r.error}`);

@@ -27,6 +27,11 @@ export interface DispatchOptions {
   /** Parallel DNS resolutions. */
   readonly dnsConcurrency?: number;
   readonly firstAddressOnly?: boolean;
+  /**
+   * The run's own deadline, read when the run is recorded (a local run: its lease's expiry).
+   * @default none: the watchdog judges the run its grace period after the start
+   */
+  readonly deadline?: () => string;
 }
 
 export interface DispatchResult {
@@ -97,7 +102,13 @@ export async function dispatchRun(
   );
   const messages = perEndpoint.flat();
   // The run is recorded before any message is sent, so every completion finds it.
-  await deps.store.createRun({ runId, startedAt: dispatchedAt, expected: messages.length });
+  const deadline = opts.deadline?.();
+  await deps.store.createRun({
+    runId,
+    startedAt: dispatchedAt,
+    expected: messages.length,
+    ...(deadline === undefined ? {} : { deadline }),
+  });
   await deps.queue.sendAll(messages);
   return {
     runId,

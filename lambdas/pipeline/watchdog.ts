@@ -1,9 +1,12 @@
 /**
- * The watchdog: makes the monitor's own failures loud. After each run it
- * compares the checks dispatched with those completed and names every
- * endpoint that was not checked; it also finds endpoints whose last successful
- * check is too old. The watchdog Lambda and `certwatch run` both call this.
+ * The watchdog: makes the monitor's own failures loud. After each run's
+ * deadline it compares the checks dispatched with those completed and names
+ * every endpoint that was not checked; it also finds endpoints whose last
+ * successful check is too old. The watchdog Lambda calls this on a schedule for
+ * every run past its deadline; `certwatch run` calls it at its end for its own
+ * run only. Either way a run is judged once, by whoever wins its judgement claim.
  */
+import { randomUUID } from 'node:crypto';
 import type { AlertText } from '../core/alert-text';
 import { type AlertAudience, bareSubject, buildAlert } from '../core/build-alert';
 import type { AddressState, Alert, Endpoint } from '../core/model';
@@ -127,13 +130,29 @@ export interface WatchdogDeps {
   readonly page: (alert: Alert) => Promise<void>;
   /** Pinged after each complete run (an external dead-man's switch). */
   readonly heartbeat?: () => Promise<void>;
+  /**
+   * Who judges (the Lambda's request id, the local run's id), written into the judgement claim.
+   * @default a random id per call
+   */
+  readonly judge?: string;
 }
 
 export interface WatchdogOptions {
   /** Schedule interval; stale = no success for two intervals. */
   readonly intervalMs: number;
-  /** How long after its start a run is judged. */
+  /** How long after its start a run without a deadline of its own is judged. */
   readonly graceMs: number;
+  /**
+   * Judge only this run, whatever its deadline: the local runner judges its own run at its
+   * end, and never another one. Absent: every unjudged run past its deadline.
+   */
+  readonly only?: string;
+  /**
+   * How long a judgement claim keeps other judges off while its judge pages; a judge that dies
+   * within it leaves the run to the next watchdog after it.
+   * @default 10 minutes (twice the watchdog Lambda's timeout)
+   */
+  readonly claimMs?: number;
 }
 
 export interface WatchdogReport {
@@ -141,17 +160,43 @@ export interface WatchdogReport {
   readonly stale: readonly StaleEndpoint[];
 }
 
-/** Judges every unjudged run older than the grace period, pages on gaps, and reports stale endpoints. */
+const DEFAULT_CLAIM_MS = 10 * 60_000;
+
+/** When the watchdog may judge `run`: its own deadline, else `graceMs` after its start. */
+export function runDeadlineMs(run: Pick<RunRecord, 'startedAt' | 'deadline'>, graceMs: number): number {
+  return run.deadline === undefined ? Date.parse(run.startedAt) + graceMs : Date.parse(run.deadline);
+}
+
+/**
+ * Judges every unjudged run past its deadline (or only `opts.only`), pages on gaps, and reports
+ * stale endpoints. Each run is judged once: a conditional write claims it first, so of two
+ * watchdogs at once one judges and pages and the other leaves it.
+ */
 export async function runWatchdog(deps: WatchdogDeps, opts: WatchdogOptions): Promise<WatchdogReport> {
   const now = deps.now();
-  const runs = await deps.store.listRuns(20);
+  const judge = deps.judge ?? `watchdog-${randomUUID()}`;
+  const claimUntil = new Date(now.getTime() + (opts.claimMs ?? DEFAULT_CLAIM_MS)).toISOString();
+  const runs =
+    opts.only === undefined
+      ? await deps.store.listRuns(20)
+      : [await deps.store.getRun(opts.only)].filter((r) => r !== null);
   const judged: RunJudgement[] = [];
   const due = runs
-    .filter((r) => r.finishedAt === null && Date.parse(r.startedAt) + opts.graceMs <= now.getTime())
+    .filter(
+      (r) =>
+        r.finishedAt === null && (opts.only !== undefined || runDeadlineMs(r, opts.graceMs) <= now.getTime()),
+    )
     .reverse();
   for (const run of due) {
+    const claim = await deps.store.claimRunJudgement(run.runId, {
+      by: judge,
+      now: now.toISOString(),
+      until: claimUntil,
+    });
+    if (claim !== 'claimed') continue;
     const j = await judgeRun(deps.store, run);
     judged.push(j);
+    // A failed page leaves the run claimed but unfinished: the next watchdog after the claim judges it again.
     if (!j.complete) await deps.page(incompleteRunAlert(j, now));
     else if (deps.heartbeat) await deps.heartbeat();
     await deps.store.finishRun(run.runId, now.toISOString());

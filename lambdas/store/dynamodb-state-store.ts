@@ -12,6 +12,7 @@
  * | address state | `ADDR#<shard>`      | `<addressKey>`             | endpointId, version, state (AddressState map) |
  * | history       | `HIST#<addressKey>` | `<checkedAt>#<digest>`     | result (CheckResult map), expiresAt           |
  * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, expiresAt |
+ * | run lease     | `LEASE`             | `RUN`                      | runId, host, pid, acquiredAt, until (kind run-lease) |
  * | run pointer   | `RUNS`              | `<startedAt>#<runId>`      | runId, expiresAt                              |
  *
  * Every item also carries `kind` (endpoint, address, history, run, run-pointer)
@@ -33,7 +34,10 @@
  * The shard count is part of the stored format: changing it needs a migration.
  *
  * The run counter is one item updated with `ADD`; DynamoDB allows ~1,000
- * writes/s on one item, far above the checkers' reserved concurrency.
+ * writes/s on one item, far above the checkers' reserved concurrency. A run
+ * item may also carry `deadline` (the run's own deadline) and, while a judge
+ * holds the claim to judge it, `judgingBy` and `judgingUntil`. The run lease is
+ * one item per table: whoever holds it may run (`acquireRunLease`).
  *
  * History sort keys end with a digest of the result, so a redelivered check
  * overwrites its own entry instead of appending a duplicate. Items past
@@ -66,7 +70,10 @@ import {
 import { mapWithConcurrency } from '../core/concurrency';
 import { type AddressState, addressKey, type CheckResult, type Endpoint } from '../core/model';
 import {
+  type AcquireRunLeaseOutcome,
   type InventorySyncResult,
+  type JudgementClaimOutcome,
+  type RunLease,
   type RunRecord,
   RunExistsError,
   RunNotFoundError,
@@ -112,6 +119,7 @@ export const itemKeys = {
   run(runId: string): { pk: string; sk: string } {
     return { pk: `RUN#${runId}`, sk: 'RUN' };
   },
+  runLease: { pk: 'LEASE', sk: 'RUN' },
   runsPartition: 'RUNS',
 } as const;
 
@@ -432,7 +440,12 @@ export class DynamoDbStateStore implements StateStore {
   // Runs
   // -------------------------------------------------------------------------
 
-  async createRun(run: { runId: string; startedAt: string; expected: number }): Promise<void> {
+  async createRun(run: {
+    runId: string;
+    startedAt: string;
+    expected: number;
+    deadline?: string;
+  }): Promise<void> {
     const expiresAt = this.#expiresAtFrom(run.startedAt);
     try {
       await this.#client.send(
@@ -445,6 +458,7 @@ export class DynamoDbStateStore implements StateStore {
             startedAt: run.startedAt,
             expected: run.expected,
             completed: 0,
+            ...(run.deadline === undefined ? {} : { deadline: run.deadline }),
             expiresAt,
           },
           ConditionExpression: 'attribute_not_exists(#pk)',
@@ -488,6 +502,46 @@ export class DynamoDbStateStore implements StateStore {
     });
   }
 
+  async extendRunDeadline(runId: string, deadline: string): Promise<void> {
+    await this.#updateRun('extendRunDeadline', runId, {
+      UpdateExpression: 'SET #d = :d',
+      ExpressionAttributeNames: { '#pk': 'pk', '#d': 'deadline' },
+      ExpressionAttributeValues: { ':d': deadline },
+    });
+  }
+
+  async claimRunJudgement(
+    runId: string,
+    claim: { readonly by: string; readonly now: string; readonly until: string },
+  ): Promise<JudgementClaimOutcome> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: itemKeys.run(runId),
+          UpdateExpression: 'SET #jb = :by, #ju = :until',
+          // ISO timestamps of one format compare as strings.
+          ConditionExpression:
+            'attribute_exists(#pk) AND attribute_not_exists(#f) AND ' +
+            '(attribute_not_exists(#ju) OR #ju <= :now OR #jb = :by)',
+          ExpressionAttributeNames: {
+            '#pk': 'pk',
+            '#f': 'finishedAt',
+            '#jb': 'judgingBy',
+            '#ju': 'judgingUntil',
+          },
+          ExpressionAttributeValues: { ':by': claim.by, ':until': claim.until, ':now': claim.now },
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw wrap('claimRunJudgement', runId, error);
+    }
+    const item = await this.#get('claimRunJudgement', runId, itemKeys.run(runId));
+    if (!item) throw new RunNotFoundError('claimRunJudgement', runId);
+    return item.finishedAt === undefined || item.finishedAt === null ? 'busy' : 'judged';
+  }
+
   async getRun(runId: string): Promise<RunRecord | null> {
     const item = await this.#get('getRun', runId, itemKeys.run(runId));
     return item ? toRunRecord(item, runId) : null;
@@ -522,6 +576,83 @@ export class DynamoDbStateStore implements StateStore {
     // A pointer can outlive its run item by a TTL sweep; skip those.
     for (const record of records) if (record) runs.push(record);
     return runs;
+  }
+
+  // -------------------------------------------------------------------------
+  // Run lease
+  // -------------------------------------------------------------------------
+
+  async acquireRunLease(
+    lease: RunLease,
+    opts: { readonly now: string; readonly takeOverLive?: boolean },
+  ): Promise<AcquireRunLeaseOutcome> {
+    // A holder that released between our failed write and our read leaves nothing to report: try again.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const output = await this.#client.send(
+          new PutCommand({
+            TableName: this.#table,
+            Item: { ...itemKeys.runLease, kind: 'run-lease', ...lease },
+            ReturnValues: 'ALL_OLD',
+            ...(opts.takeOverLive
+              ? {}
+              : {
+                  ConditionExpression: 'attribute_not_exists(#pk) OR #until <= :now',
+                  ExpressionAttributeNames: { '#pk': 'pk', '#until': 'until' },
+                  ExpressionAttributeValues: { ':now': opts.now },
+                }),
+          }),
+        );
+        const old = output.Attributes as Item | undefined;
+        return { acquired: true, previous: old ? toRunLease(old, 'acquireRunLease') : null };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw wrap('acquireRunLease', lease.runId, error);
+      }
+      const holder = await this.getRunLease();
+      if (holder) return { acquired: false, holder };
+    }
+    throw new StateStoreError('acquireRunLease', lease.runId, 'the run lease kept changing hands; try again');
+  }
+
+  async renewRunLease(runId: string, until: string): Promise<'renewed' | 'lost'> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: itemKeys.runLease,
+          UpdateExpression: 'SET #until = :until',
+          ConditionExpression: '#run = :run',
+          ExpressionAttributeNames: { '#until': 'until', '#run': 'runId' },
+          ExpressionAttributeValues: { ':until': until, ':run': runId },
+        }),
+      );
+      return 'renewed';
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return 'lost';
+      throw wrap('renewRunLease', runId, error);
+    }
+  }
+
+  async releaseRunLease(runId: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: itemKeys.runLease,
+          ConditionExpression: '#run = :run',
+          ExpressionAttributeNames: { '#run': 'runId' },
+          ExpressionAttributeValues: { ':run': runId },
+        }),
+      );
+    } catch (error) {
+      // Taken over (or already released): it is not ours to delete.
+      if (!isConditionalCheckFailed(error)) throw wrap('releaseRunLease', runId, error);
+    }
+  }
+
+  async getRunLease(): Promise<RunLease | null> {
+    const item = await this.#get('getRunLease', itemKeys.runLease.pk, itemKeys.runLease);
+    return item ? toRunLease(item, 'getRunLease') : null;
   }
 
   async #updateRun(
@@ -713,7 +844,16 @@ function toRunRecord(item: Item, runId: string): RunRecord {
     expected: run.expected,
     completed: run.completed,
     finishedAt: run.finishedAt ?? null,
+    ...(run.deadline === undefined ? {} : { deadline: run.deadline }),
   };
+}
+
+function toRunLease(item: Item, operation: string): RunLease {
+  const { runId, host, pid, acquiredAt, until } = decodeItem(storedItem.runLease, item, {
+    operation,
+    key: itemKeys.runLease.pk,
+  });
+  return { runId, host, pid, acquiredAt, until };
 }
 
 function endpointHash(endpoint: Endpoint): string {

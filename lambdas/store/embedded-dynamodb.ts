@@ -93,6 +93,7 @@ async function assertDataDirUsable(dataDir: string): Promise<void> {
     await db.open();
   } catch (error) {
     const reason = (error as { cause?: unknown }).cause ?? error;
+    if ((reason as { code?: unknown }).code === 'LEVEL_LOCKED') throw new StateDirInUseError(dataDir, reason);
     throw new StateStoreError(
       'startEmbeddedDynamo',
       dataDir,
@@ -101,6 +102,17 @@ async function assertDataDirUsable(dataDir: string): Promise<void> {
     );
   } finally {
     await db.close();
+  }
+}
+
+/** Another process (a `certwatch run` or `status` in progress) has the state directory open: LevelDB allows one. */
+export class StateDirInUseError extends StateStoreError {
+  override name = 'StateDirInUseError';
+
+  constructor(dataDir: string, cause: unknown) {
+    super('startEmbeddedDynamo', dataDir, 'the state directory is in use by another certwatch process', {
+      cause,
+    });
   }
 }
 

@@ -18,7 +18,40 @@ export interface RunRecord {
   readonly completed: number;
   /** Set once the watchdog (or the local runner) has judged the run. */
   readonly finishedAt: string | null;
+  /**
+   * The run's own deadline (ISO): the watchdog never judges it before. A local run records its
+   * run lease's expiry and moves it on with every renewal; absent (the dispatcher's runs), the
+   * watchdog's grace period after `startedAt` applies.
+   */
+  readonly deadline?: string;
 }
+
+/**
+ * The run lease: one item per store naming the run that may run now. A second
+ * `certwatch run` on the same store finds it and refuses; a lease whose holder
+ * stopped renewing it (a crash) is taken over after `until`.
+ */
+export interface RunLease {
+  /** The holder's run; also the lease's token (only this run renews or releases it). */
+  readonly runId: string;
+  /** Host name of the holder's machine. */
+  readonly host: string;
+  /** Process id of the holder on that host. */
+  readonly pid: number;
+  /** When the holder took the lease (ISO). */
+  readonly acquiredAt: string;
+  /** When the lease lapses unless renewed (ISO). */
+  readonly until: string;
+}
+
+/** Result of `acquireRunLease`. */
+export type AcquireRunLeaseOutcome =
+  /** `previous`: the lapsed lease of a holder that stopped renewing it (null when the store was free). */
+  | { readonly acquired: true; readonly previous: RunLease | null }
+  | { readonly acquired: false; readonly holder: RunLease };
+
+/** Result of `claimRunJudgement`: 'judged' = already finished; 'busy' = another judge's claim is live. */
+export type JudgementClaimOutcome = 'claimed' | 'judged' | 'busy';
 
 export interface StoredAddressState {
   readonly state: AddressState;
@@ -68,7 +101,7 @@ export interface StateStore {
   listHistory(key: string, limit: number): Promise<CheckResult[]>;
 
   /** Record a new run. A run id that already exists is a duplicated dispatch: throws `RunExistsError`. */
-  createRun(run: { runId: string; startedAt: string; expected: number }): Promise<void>;
+  createRun(run: { runId: string; startedAt: string; expected: number; deadline?: string }): Promise<void>;
   /**
    * Count one completed check of a run. Call once per address per run (the state write's lastRunId guards duplicates).
    * Throws `RunNotFoundError` when the run does not exist.
@@ -77,6 +110,34 @@ export interface StateStore {
   getRun(runId: string): Promise<RunRecord | null>;
   /** Most recent runs, newest first. */
   listRuns(limit: number): Promise<RunRecord[]>;
+  /**
+   * Take the store's run lease with a conditional write: succeeds when no one holds it, or the
+   * holder let it lapse (`until` <= `now`), or `takeOverLive` (the caller holds the store
+   * exclusively, so any lease in it was left by a process that died).
+   */
+  acquireRunLease(
+    lease: RunLease,
+    opts: { readonly now: string; readonly takeOverLive?: boolean },
+  ): Promise<AcquireRunLeaseOutcome>;
+  /** Move the lease's `until`, if `runId` still holds it: 'lost' when another run took it over. */
+  renewRunLease(runId: string, until: string): Promise<'renewed' | 'lost'>;
+  /** Give the lease back, if `runId` still holds it (otherwise nothing happens). */
+  releaseRunLease(runId: string): Promise<void>;
+  /** The current lease, lapsed or not; null when no one holds it. */
+  getRunLease(): Promise<RunLease | null>;
+
+  /** Move a run's deadline (a local run, with each renewal of its lease). Throws `RunNotFoundError` when the run does not exist. */
+  extendRunDeadline(runId: string, deadline: string): Promise<void>;
+  /**
+   * Conditional write that makes `claim.by` the one judge of an unfinished run until `claim.until`:
+   * two watchdogs at once get one 'claimed' and one 'busy', so the run is judged (and paged) once.
+   * A claim whose judge died (past its `until`) is taken over; the same judge may claim again.
+   * Throws `RunNotFoundError` when the run does not exist.
+   */
+  claimRunJudgement(
+    runId: string,
+    claim: { readonly by: string; readonly now: string; readonly until: string },
+  ): Promise<JudgementClaimOutcome>;
   /** Mark a run judged. The first `finishedAt` wins (a repeated call keeps it). Throws `RunNotFoundError` when the run does not exist. */
   finishRun(runId: string, finishedAt: string): Promise<void>;
 }

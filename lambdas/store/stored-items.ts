@@ -22,6 +22,15 @@ export const storedItem = {
     expected: d.number,
     completed: d.number,
     finishedAt: d.optional(d.nullable(d.string)),
+    deadline: d.optional(d.string),
+  }),
+  /** The store's run lease (`acquireRunLease`). */
+  runLease: d.object({
+    runId: d.string,
+    host: d.string,
+    pid: d.integer,
+    acquiredAt: d.string,
+    until: d.string,
   }),
   runPointer: d.object({ runId: d.string }),
 } as const;

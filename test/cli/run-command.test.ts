@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lambdas/cli/main';
+import { openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
 import { daysFromNow, makePki } from '../support/cert-factory';
 import { startTlsServer } from '../support/tls-test-servers';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -89,6 +91,7 @@ describe('certwatch run / status', () => {
     [['run', '--dynamodb-endpoint', 'localhost:8000'], /--dynamodb-endpoint: expected a URL/],
     [['run', '--table', 'x'], /--table: 'x' is not a valid DynamoDB table name/],
     [['notify'], /only --test is supported/],
+    [['run', '--lease', '500ms'], /--lease: must be at least 1s, got '500ms'/],
   ])('exits 3 with one clear line for %j', async (argv, message) => {
     const r = await cli(argv);
     expect(r.code).toBe(3);
@@ -103,4 +106,72 @@ describe('certwatch run / status', () => {
       /certwatch\.config\.yaml:2:\d+: channels\[0\]\.url: environment variable HOOK_URL is not set/,
     );
   });
+
+  it.each([
+    ['run', ['run', '--config', 'CONFIG'], /ensureTable\(certwatch\): .*ECONNREFUSED 127\.0\.0\.1:\d+$/],
+    ['status', ['status'], /ensureTable\(certwatch\): .*ECONNREFUSED/],
+    ['notify --test', ['notify', '--test', '--config', 'CONFIG'], /ensureTable\(certwatch\): .*ECONNREFUSED/],
+  ])(
+    '%s against a store that does not answer exits 2 with one line naming the store',
+    async (_name, argv, cause) => {
+      // Prepare: a loopback port nothing listens on
+      const port = await closedPort();
+      const endpoint = `http://127.0.0.1:${port}`;
+      const env = { HOOK_URL: receiver.url('/hook'), HOOK_SECRET: 'k' };
+      const args = argv.map((a) => (a === 'CONFIG' ? config : a));
+      // Act
+      const r = await cli([...args, '--dynamodb-endpoint', endpoint], env);
+      // Assess
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^certwatch: state store table certwatch at ${endpoint} failed: `));
+      expect(lines[0]).toMatch(cause);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    },
+  );
+
+  it('refuses to run, and status waits, while a run has the embedded state directory, naming that run', async () => {
+    // Prepare: a run in progress holds the directory (LevelDB allows one process) and left its lease note
+    const stateDir = join(dir, 'busy');
+    const holding = await openEmbeddedStateStore({ stateDir });
+    const note = { runId: '20261122T000000000Z-abcd1234', host: hostname(), pid: process.pid };
+    writeFileSync(
+      join(stateDir, 'run-lease.json'),
+      JSON.stringify({ ...note, acquiredAt: 'T1', until: 'T2' }),
+    );
+    const env = { HOOK_URL: receiver.url('/hook'), HOOK_SECRET: 'k' };
+    const before = receiver.requests.length;
+    try {
+      // Act
+      const run = await cli(['run', '--config', config, '--state-dir', stateDir], env);
+      const status = await cli(['status', '--state-dir', stateDir], env);
+      // Assess
+      const holder = `run ${note.runId} on host ${note.host}, pid ${note.pid}, since T1`;
+      expect(run).toMatchObject({
+        code: 3,
+        stderr: `certwatch: another run holds embedded DynamoDB in ${stateDir}: ${holder}; not running\n`,
+      });
+      expect(status).toMatchObject({
+        code: 3,
+        stderr: `certwatch: another run holds embedded DynamoDB in ${stateDir}: ${holder}; try again when it has finished\n`,
+      });
+      expect(receiver.requests).toHaveLength(before);
+    } finally {
+      await holding.close();
+    }
+  });
 });
+
+/** A loopback port that nothing listens on (bound once, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

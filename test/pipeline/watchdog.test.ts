@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadTrustStore } from '../../lambdas/cert/trust-store';
 import type { Alert, CheckResult, Endpoint } from '../../lambdas/core/model';
 import { processCheck } from '../../lambdas/pipeline/process-check';
-import { findStaleEndpoints, runWatchdog } from '../../lambdas/pipeline/watchdog';
+import { findStaleEndpoints, runDeadlineMs, runWatchdog } from '../../lambdas/pipeline/watchdog';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
 
 const HOUR = 3_600_000;
@@ -138,6 +138,130 @@ describe('runWatchdog', () => {
     expect(report.judged.map((j) => j.complete)).toEqual([true]);
     expect(pages).toEqual([]);
     expect(heartbeats).toBe(1);
+  });
+});
+
+describe('runDeadlineMs', () => {
+  it.each([
+    ['its own deadline, when it recorded one', { deadline: '2026-11-22T00:02:00.000Z' }, T0 + 2 * 60_000],
+    [
+      'its own deadline, even before the grace period ends',
+      { deadline: '2026-11-22T00:00:30.000Z' },
+      T0 + 30_000,
+    ],
+    ['the grace period after its start, without one', {}, T0 + HOUR],
+  ])('is %s', (_name, extra, expected) => {
+    // Prepare
+    const run = { startedAt: new Date(T0).toISOString(), ...extra };
+    // Act
+    const deadline = runDeadlineMs(run, HOUR);
+    // Assess
+    expect(deadline).toBe(expected);
+  });
+});
+
+describe('runWatchdog judging each run once', () => {
+  let embedded: EmbeddedStateStore;
+  const endpoints = ['a.example:443', 'b.example:443'].map(endpoint);
+  const opts = { intervalMs: 6 * HOUR, graceMs: HOUR };
+
+  beforeEach(async () => {
+    embedded = await openEmbeddedStateStore({});
+    await embedded.store.syncInventory(endpoints);
+  });
+  afterEach(async () => {
+    await embedded.close();
+  });
+
+  /** A run that checked nothing: judging it always pages. */
+  const unchecked = (runId: string, extra: { deadline?: string } = {}) =>
+    embedded.store.createRun({ runId, startedAt: new Date(T0).toISOString(), expected: 2, ...extra });
+  const watchdog = (at: number, pages: Alert[], judge?: string, claimMs?: number) =>
+    runWatchdog(
+      {
+        store: embedded.store,
+        now: () => new Date(at),
+        page: async (alert) => void pages.push(alert),
+        ...(judge ? { judge } : {}),
+      },
+      { ...opts, ...(claimMs ? { claimMs } : {}) },
+    );
+
+  it('pages once when two watchdogs judge the same run at once', async () => {
+    // Prepare
+    await unchecked('20261122T000000000Z-race');
+    const pages: Alert[] = [];
+    // Act
+    const reports = await Promise.all([
+      watchdog(T0 + 2 * HOUR, pages, 'judge-a'),
+      watchdog(T0 + 2 * HOUR, pages, 'judge-b'),
+      watchdog(T0 + 2 * HOUR, pages, 'judge-c'),
+    ]);
+    // Assess
+    expect(reports.flatMap((r) => r.judged.map((j) => j.runId))).toEqual(['20261122T000000000Z-race']);
+    expect(pages.map((p) => p.summary)).toEqual([
+      'certwatch run 20261122T000000000Z-race incomplete: 0 of 2 checks completed, 2 endpoints not checked',
+    ]);
+    expect((await embedded.store.getRun('20261122T000000000Z-race'))?.finishedAt).toBe(
+      new Date(T0 + 2 * HOUR).toISOString(),
+    );
+  });
+
+  it('never judges a run before its own deadline, even after the grace period', async () => {
+    // Prepare: a local run whose lease (and so its deadline) was renewed to T0 + 3 h
+    const deadline = new Date(T0 + 3 * HOUR).toISOString();
+    await unchecked('20261122T000000000Z-long', { deadline });
+    const pages: Alert[] = [];
+    // Act
+    const afterGrace = await watchdog(T0 + 2 * HOUR, pages);
+    const justBefore = await watchdog(T0 + 3 * HOUR - 1, pages);
+    const atDeadline = await watchdog(T0 + 3 * HOUR, pages);
+    // Assess
+    expect(afterGrace.judged).toEqual([]);
+    expect(justBefore.judged).toEqual([]);
+    expect(atDeadline.judged.map((j) => j.runId)).toEqual(['20261122T000000000Z-long']);
+    expect(pages).toHaveLength(1);
+  });
+
+  it('leaves a run whose page failed to the next watchdog after the claim, and then pages it', async () => {
+    // Prepare
+    await unchecked('20261122T000000000Z-pagefail');
+    const failing = runWatchdog(
+      {
+        store: embedded.store,
+        now: () => new Date(T0 + 2 * HOUR),
+        page: async () => {
+          throw new Error('ops topic unavailable');
+        },
+        judge: 'judge-a',
+      },
+      { ...opts, claimMs: 10 * 60_000 },
+    );
+    await expect(failing).rejects.toThrow('ops topic unavailable');
+    const pages: Alert[] = [];
+    // Act
+    const withinClaim = await watchdog(T0 + 2 * HOUR + 5 * 60_000, pages, 'judge-b');
+    const afterClaim = await watchdog(T0 + 2 * HOUR + 10 * 60_000, pages, 'judge-b');
+    // Assess
+    expect(withinClaim.judged).toEqual([]);
+    expect(afterClaim.judged.map((j) => j.runId)).toEqual(['20261122T000000000Z-pagefail']);
+    expect(pages).toHaveLength(1);
+  });
+
+  it('judges only the given run when asked to (a local run judges itself, never another)', async () => {
+    // Prepare: another run, long past its grace period and unjudged
+    await unchecked('20261121T000000000Z-other');
+    await unchecked('20261122T000000000Z-mine');
+    const pages: Alert[] = [];
+    // Act
+    const report = await runWatchdog(
+      { store: embedded.store, now: () => new Date(T0 + 1), page: async (a) => void pages.push(a) },
+      { ...opts, only: '20261122T000000000Z-mine' },
+    );
+    // Assess
+    expect(report.judged.map((j) => j.runId)).toEqual(['20261122T000000000Z-mine']);
+    expect((await embedded.store.getRun('20261121T000000000Z-other'))?.finishedAt).toBeNull();
+    expect(pages.map((p) => p.summary)).toEqual([expect.stringContaining('20261122T000000000Z-mine')]);
   });
 });
 

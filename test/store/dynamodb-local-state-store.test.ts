@@ -1,4 +1,5 @@
 import { dynamoDbLocalAvailability, startDynamoDbLocal } from '../support/dynamodb-local';
+import { defineRunLeaseContract } from './run-lease.contract';
 import { defineStateStoreContract } from './state-store.contract';
 
 // In CI a missing java or jar must fail the suite (startDynamoDbLocal throws in beforeAll);
@@ -10,3 +11,4 @@ if (!availability.available && skip) {
 }
 
 defineStateStoreContract('DynamoDbStateStore on DynamoDB Local', startDynamoDbLocal, { skip });
+defineRunLeaseContract('run lease on DynamoDB Local', startDynamoDbLocal, { skip });

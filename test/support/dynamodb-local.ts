@@ -41,6 +41,8 @@ export function dynamoDbLocalAvailability(): DynamoDbLocalAvailability {
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
+  /** Process id of the JVM (fault tests kill it by PID mid-run). */
+  readonly pid: number;
   /** Stops the JVM and waits for it to exit. Idempotent. */
   close(): Promise<void>;
 }
@@ -48,19 +50,34 @@ export interface DynamoDbLocal {
 const STARTUP_TIMEOUT_MS = 30_000;
 const START_ATTEMPTS = 3;
 
+/** Where a DynamoDB Local keeps its data, and on which port it listens. */
+export interface DynamoDbLocalOptions {
+  /**
+   * Keep the tables in this directory (`-dbPath`), so that a restarted instance has the data.
+   * @default in memory
+   */
+  readonly dbPath?: string;
+  /**
+   * Listen on this port (a restart on the port of a stopped instance); one attempt only.
+   * @default a free port
+   */
+  readonly port?: number;
+}
+
 /**
- * Starts DynamoDB Local with `-inMemory -sharedDb -disableTelemetry` and
+ * Starts DynamoDB Local with `-inMemory -sharedDb -disableTelemetry` (or `-dbPath`) and
  * resolves once it answers ListTables. Throws (with the reason) if java or the
  * jar is missing or it does not come up within 30 s.
  */
-export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const availability = dynamoDbLocalAvailability();
   if (!availability.available) throw new Error(availability.reason);
+  if (options.port !== undefined) return startOnce(options.port, options.dbPath);
   let lastError: unknown;
   // The free port is found before java binds it; another process can take it in between, so retry.
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     try {
-      return await startOnce(await freePort());
+      return await startOnce(await freePort(), options.dbPath);
     } catch (error) {
       lastError = error;
     }
@@ -68,7 +85,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   throw lastError;
 }
 
-async function startOnce(port: number): Promise<DynamoDbLocal> {
+async function startOnce(port: number, dbPath?: string): Promise<DynamoDbLocal> {
   const dir = dynamoDbLocalDir();
   const child = spawn(
     'java',
@@ -77,7 +94,7 @@ async function startOnce(port: number): Promise<DynamoDbLocal> {
       '-Xmx1g',
       '-jar',
       join(dir, 'DynamoDBLocal.jar'),
-      '-inMemory',
+      ...(dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath]),
       '-sharedDb',
       '-disableTelemetry',
       '-port',
@@ -119,7 +136,7 @@ async function startOnce(port: number): Promise<DynamoDbLocal> {
         await probe.client.send(new ListTablesCommand({ Limit: 1 }), {
           abortSignal: AbortSignal.timeout(2_000),
         });
-        return { endpoint, close };
+        return { endpoint, pid: child.pid ?? 0, close };
       } catch {
         if (Date.now() > deadline) {
           throw new Error(`DynamoDB Local did not answer within ${STARTUP_TIMEOUT_MS} ms: ${output.trim()}`);
