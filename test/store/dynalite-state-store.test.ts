@@ -1,4 +1,7 @@
 import { startEmbeddedDynamo } from '../../lambdas/store/embedded-dynamodb';
+import { defineDeliveryRecordsContract, sharedBackend } from './delivery-records.contract';
 import { defineStateStoreContract } from './state-store.contract';
 
-defineStateStoreContract('DynamoDbStateStore on dynalite (embedded)', () => startEmbeddedDynamo());
+const backend = sharedBackend(() => startEmbeddedDynamo());
+defineStateStoreContract('DynamoDbStateStore on dynalite (embedded)', backend);
+defineDeliveryRecordsContract('DynamoDbStateStore on dynalite (embedded)', backend);

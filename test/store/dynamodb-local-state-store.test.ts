@@ -1,4 +1,5 @@
 import { dynamoDbLocalAvailability, startDynamoDbLocal } from '../support/dynamodb-local';
+import { defineDeliveryRecordsContract, sharedBackend } from './delivery-records.contract';
 import { defineStateStoreContract } from './state-store.contract';
 
 // In CI a missing java or jar must fail the suite (startDynamoDbLocal throws in beforeAll);
@@ -9,4 +10,6 @@ if (!availability.available && skip) {
   console.warn(`DynamoDB Local suite skipped: ${availability.reason}`);
 }
 
-defineStateStoreContract('DynamoDbStateStore on DynamoDB Local', startDynamoDbLocal, { skip });
+const backend = sharedBackend(startDynamoDbLocal);
+defineStateStoreContract('DynamoDbStateStore on DynamoDB Local', backend, { skip });
+defineDeliveryRecordsContract('DynamoDbStateStore on DynamoDB Local', backend, { skip });
