@@ -11,7 +11,8 @@ import { MetricDimensions, MetricNames } from '../core/metric-names';
 import * as d from '../core/decode';
 import type { Alert, SnsChannel } from '../core/model';
 import { severity } from '../core/model-decoders';
-import { createNotifier, type Notifier } from '../notify/notifiers';
+import type { Notifier } from '../channels/channel-notifier';
+import { snsNotifier } from '../channels/sns-notifier';
 import { deliverAlerts, routesTo } from '../notify/deliver-alerts';
 import { parseCheckMessage } from '../pipeline/check-message';
 import { type AlertSink, processCheck } from '../pipeline/process-check';
@@ -31,14 +32,16 @@ const sns = new SNSClient({});
 const perEndpointMetrics = optionalEnv('PER_ENDPOINT_METRICS') !== 'false';
 const ALERT_TOPIC = 'alert-topic';
 // Every alert goes to the stack's topic (email, SMS and the chat notifier subscribe there);
-// extra SNS channels from the config get what routes to them.
-const topicNotifier = createNotifier(
+// extra SNS channels from the config get what routes to them. The SNS notifier is imported
+// directly, not through the channel registry: the checker publishes to topics only, and the chat
+// renderers and HTTP delivery would only weigh on the cold start of every scaled-out batch.
+const topicNotifier = snsNotifier(
   { type: 'sns', name: ALERT_TOPIC, topicArn: requiredEnv('ALERT_TOPIC_ARN'), minSeverity: 'info' },
   { sns },
 );
 const snsChannels = d.array(d.object({ name: d.string, topicArn: d.string, minSeverity: severity }));
 const extraNotifiers = jsonEnv('SNS_CHANNELS', snsChannels, []).map((c) =>
-  createNotifier({ type: 'sns', ...c } satisfies SnsChannel, { sns }),
+  snsNotifier({ type: 'sns', ...c } satisfies SnsChannel, { sns }),
 );
 
 // The checker publishes to SNS only (20 s per publish): a send deadline well inside the Lambda's timeout (≥ 60 s).

@@ -360,7 +360,7 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
     if (unknownAttempts >= maxUnknown) {
       return failed(
         attempt,
-        `no answer to ${unknownAttempts} of ${attempt} attempts: may have been delivered; not sent again`,
+        `no answer to ${unknownAttempts} of ${attempt} attempts: may have been delivered`,
       );
     }
     if (opts.signal?.aborted) return failed(attempt, 'delivery aborted');

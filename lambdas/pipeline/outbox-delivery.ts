@@ -63,6 +63,8 @@ export interface OutboxPass {
   readonly settled: ReadonlySet<string>;
   /** Alerts this pass sent and still owes, with the last error. */
   readonly failed: ReadonlyMap<string, string | null>;
+  /** Deliveries not attempted now: held by another sender, or waiting for their retry time. */
+  readonly pending: number;
 }
 
 interface Claimed {
@@ -79,9 +81,11 @@ export async function deliverOutbox(
   const deliveries: DeliveryResult[] = [];
   const settled = new Set<string>();
   const failed = new Map<string, string | null>();
+  let pending = 0;
   for (const entry of entries) {
     const pass = await deliverEntry(deps, entry);
     deliveries.push(...pass.deliveries);
+    pending += pass.pending;
     if (pass.open) {
       const error = pass.deliveries.find((d) => !d.ok)?.error;
       if (error !== undefined) failed.set(entry.alert.id, error);
@@ -89,20 +93,21 @@ export async function deliverOutbox(
       settled.add(entry.alert.id);
     }
   }
-  return { deliveries, settled, failed };
+  return { deliveries, settled, failed, pending };
 }
 
 async function deliverEntry(
   deps: OutboxDeliveryDeps,
   entry: OutboxEntry,
-): Promise<{ deliveries: DeliveryResult[]; open: boolean }> {
+): Promise<{ deliveries: DeliveryResult[]; open: boolean; pending: number }> {
   const { alert } = entry;
   const channels = [...new Set(deps.sink.channelsFor(alert, entry.channels))];
-  if (channels.length === 0) return { deliveries: [], open: false };
+  if (channels.length === 0) return { deliveries: [], open: false, pending: 0 };
   const stored = new Map((await deps.store.listDeliveries(alert.id)).map((s) => [s.record.channel, s]));
   const deliveries: DeliveryResult[] = [];
   const claimed = new Map<string, Claimed>();
   let open = false;
+  let pending = 0;
 
   await Promise.all(
     channels.map(async (channel) => {
@@ -115,12 +120,16 @@ async function deliverEntry(
         leaseMs: deps.leaseMs,
       });
       if (decision.action === 'skip') {
-        if (decision.reason !== 'settled') open = true;
+        if (decision.reason !== 'settled') {
+          open = true;
+          pending++;
+        }
         return;
       }
       if ((await deps.store.saveDelivery(decision.record, current?.version ?? null)) === 'conflict') {
         // Another sender wrote the record first: it owns this delivery now.
         open = true;
+        pending++;
         return;
       }
       if (decision.action === 'close') {
@@ -134,7 +143,7 @@ async function deliverEntry(
       });
     }),
   );
-  if (claimed.size === 0) return { deliveries, open };
+  if (claimed.size === 0) return { deliveries, open, pending };
 
   // Each channel's record is written once, from the sink's callback or, for a sink that has none, after it returns.
   const marks = new Map<string, Promise<DeliveryRecord | null>>();
@@ -185,7 +194,7 @@ async function deliverEntry(
     if (!isSettled(record)) open = true;
   }
   if (storeError !== null) throw (storeError as { error: unknown }).error;
-  return { deliveries, open };
+  return { deliveries, open, pending };
 }
 
 /** The result reported for a delivery closed without a send: its sender vanished after an earlier unknown outcome. */

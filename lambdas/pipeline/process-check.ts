@@ -73,6 +73,12 @@ export interface ProcessCheckOutcome {
    * channel): the checker has the message redelivered for them. Absent = none.
    */
   readonly owed?: readonly string[];
+  /**
+   * Deliveries of this address not attempted by this delivery: another sender holds them (a
+   * concurrent run, or one that died mid-send and whose lease has not passed), or they wait for
+   * their retry time. They are still owed and go out later. Absent = 0.
+   */
+  readonly pending?: number;
 }
 
 /** The state could not be written after repeated conflicts; the message should be retried. */
@@ -96,8 +102,8 @@ export async function processCheck(
   const key = addressKey(endpoint.id, msg.address);
   let stored = await deps.store.getAddressState(key);
   if (stored?.state.lastRunId === msg.runId) {
-    const { deliveries, owed } = await flushOutbox(deps, key, stored);
-    return { status: 'duplicate', result: null, state: stored.state, alerts: [], deliveries, owed };
+    const { deliveries, owed, pending } = await flushOutbox(deps, key, stored);
+    return { status: 'duplicate', result: null, state: stored.state, alerts: [], deliveries, owed, pending };
   }
 
   const result = await runCheck(deps, endpoint, msg);
@@ -146,6 +152,7 @@ export async function processCheck(
         alerts: [...alerts, ...retirement.alerts],
         deliveries: [...flushed.deliveries, ...retirement.deliveries],
         owed: [...flushed.owed, ...retirement.owed],
+        pending: flushed.pending + retirement.pending,
       };
     }
   }
@@ -199,11 +206,13 @@ async function retireObsoleteSiblings(
   const alerts: Alert[] = [];
   const deliveries: DeliveryResult[] = [];
   const owed: string[] = [];
+  let pending = 0;
   const add = (flushed: Flushed) => {
     deliveries.push(...flushed.deliveries);
     owed.push(...flushed.owed);
+    pending += flushed.pending;
   };
-  if (msg.address === null) return { alerts, deliveries, owed };
+  if (msg.address === null) return { alerts, deliveries, owed, pending };
   const now = deps.now();
   // The siblings were read just before this check's own write; a version that moved since only
   // makes the retirement's conditional write lose, and the next check retries.
@@ -234,7 +243,7 @@ async function retireObsoleteSiblings(
       await deps.store.deleteAddressState(siblingKey, after.version);
     }
   }
-  return { alerts, deliveries, owed };
+  return { alerts, deliveries, owed, pending };
 }
 
 /**
@@ -247,7 +256,7 @@ async function flushOutbox(
   stored: StoredAddressState,
 ): Promise<Flushed> {
   const outbox = stored.state.outbox;
-  if (!outbox || outbox.entries.length === 0) return { deliveries: [], owed: [] };
+  if (!outbox || outbox.entries.length === 0) return { deliveries: [], owed: [], pending: 0 };
   const leaseMs = deps.outboxLeaseMs ?? DEFAULT_OUTBOX_LEASE_MS;
   const pass = await deliverOutbox(
     {
@@ -260,7 +269,7 @@ async function flushOutbox(
     },
     outbox.entries,
   );
-  const flushed = { deliveries: pass.deliveries, owed: [...pass.failed.keys()] };
+  const flushed = { deliveries: pass.deliveries, owed: [...pass.failed.keys()], pending: pass.pending };
   if (pass.settled.size === 0 && pass.failed.size === 0) return flushed;
   // On a conflict someone else moved the state on (a newer check, another sender's write-back): re-read and re-apply.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -286,4 +295,5 @@ async function flushOutbox(
 interface Flushed {
   readonly deliveries: DeliveryResult[];
   readonly owed: string[];
+  readonly pending: number;
 }

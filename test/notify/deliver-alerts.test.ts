@@ -262,7 +262,7 @@ describe('deliverAlerts', () => {
         alertId: alert.id,
         ok: false,
         attempts: 2,
-        error: `POST ${hanging.url().slice(0, -1)} failed: timed out after 200 ms (no answer to 2 of 2 attempts: may have been delivered; not sent again)`,
+        error: `POST ${hanging.url().slice(0, -1)} failed: timed out after 200 ms (no answer to 2 of 2 attempts: may have been delivered)`,
         unknownAttempts: 2,
         maybeDelivered: true,
       },

@@ -219,7 +219,7 @@ describe('postJson', () => {
       ok: false,
       status: null,
       attempts: 2,
-      error: `POST ${rx.url().slice(0, -1)} failed: timed out after 200 ms (no answer to 2 of 2 attempts: may have been delivered; not sent again)`,
+      error: `POST ${rx.url().slice(0, -1)} failed: timed out after 200 ms (no answer to 2 of 2 attempts: may have been delivered)`,
       unknownAttempts: 2,
       retryAfterMs: null,
     });

@@ -192,6 +192,7 @@ describe('processCheck', () => {
     // Assess
     expect(first.deliveries.map((d) => d.ok)).toEqual([false]);
     expect(tooSoon.deliveries).toEqual([]);
+    expect(tooSoon.pending).toBe(1);
     expect(retried.deliveries.map((d) => d.ok)).toEqual([true]);
     expect(again.deliveries).toEqual([]);
     expect(sink.sent).toHaveLength(1);
@@ -306,6 +307,7 @@ describe('processCheck', () => {
       // Assess
       expect(alertId).not.toBe('');
       expect(inLease.deliveries).toEqual([]);
+      expect(inLease.pending).toBe(2);
       expect(after.deliveries.map((d) => [d.channel, d.ok])).toEqual([
         ['hook', true],
         ['chat', true],
@@ -395,6 +397,7 @@ describe('processCheck', () => {
       expect(second.status).toBe('checked');
       expect(second.alerts).toEqual([]);
       expect(second.deliveries).toEqual([]);
+      expect(second.pending).toBe(2);
       const alertId = firstOutcome.alerts[0]?.id ?? '';
       expect(sink.sent.sort()).toEqual([`${alertId} chat`, `${alertId} hook`]);
       expect((await embedded.store.getAddressState(key))?.state.outbox ?? null).toBeNull();
