@@ -152,7 +152,7 @@ async function deliverEntry(
     const existing = marks.get(result.channel);
     if (existing) return existing;
     const claim = claimed.get(result.channel);
-    const pending = claim
+    const writing = claim
       ? (async () => {
           const next = settleDelivery(claim.record, result, {
             now: deps.now(),
@@ -167,8 +167,8 @@ async function deliverEntry(
           }
         })()
       : Promise.resolve(null);
-    marks.set(result.channel, pending);
-    return pending;
+    marks.set(result.channel, writing);
+    return writing;
   };
   const results = [
     ...(await deps.sink.deliver(alert, [...claimed.keys()], {

@@ -92,7 +92,11 @@ export async function processCheck(
   callerDeps: ProcessCheckDeps,
   msg: CheckMessage,
 ): Promise<ProcessCheckOutcome> {
-  const deps: ProcessCheckDeps = { ...callerDeps, holder: callerDeps.holder ?? `checker-${randomUUID()}` };
+  // One holder per call: two concurrent deliveries in one process are two senders.
+  const deps: ProcessCheckDeps = {
+    ...callerDeps,
+    holder: callerDeps.holder ?? `sender-${randomUUID().slice(0, 13)}`,
+  };
   const endpoint = await deps.store.getEndpoint(msg.endpointId);
   if (!endpoint) {
     // Removed from the inventory after dispatch: nothing to check, but the run still counts it.

@@ -288,8 +288,9 @@ describe('processCheck', () => {
         check: async () => result(id),
       };
       await embedded.store.createRun({ runId: 'd2', startedAt: new Date(NOW).toISOString(), expected: 1 });
-      sink.gate = new Promise(() => undefined);
-      void processCheck({ ...deps, holder: 'dead' }, message('d2'));
+      // The dead sender's sink never returns: it claimed, and is gone.
+      const deadSink = { ...sink, deliver: () => new Promise<DeliveryResult[]>(() => undefined) };
+      void processCheck({ ...deps, sink: deadSink, holder: 'dead' }, message('d2'));
       const key = addressKey(id, '192.0.2.10');
       let alertId = '';
       for (let i = 0; i < 200 && alertId === ''; i++) {
@@ -298,7 +299,6 @@ describe('processCheck', () => {
         if (claims.length === 2) alertId = entry?.alert.id ?? '';
         else await new Promise((r) => setTimeout(r, 10));
       }
-      sink.gate = null;
       // Act: a redelivery inside the lease, then one after it
       const inLease = await processCheck(deps, message('d2'));
       clock.t += 120_000;
@@ -385,9 +385,13 @@ describe('processCheck', () => {
       // Act
       const first = processCheck(deps, message('e1'));
       const key = addressKey(id, '192.0.2.10');
-      for (let i = 0; i < 200 && (await embedded.store.getAddressState(key))?.state.lastRunId !== 'e1'; i++) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      // Until e1 has written its state and claimed both deliveries (it then waits on the gate).
+      const claimedByE1 = async () => {
+        const stored = await embedded.store.getAddressState(key);
+        const entry = stored?.state.lastRunId === 'e1' ? stored.state.outbox?.entries[0] : undefined;
+        return entry !== undefined && (await embedded.store.listDeliveries(entry.alert.id)).length === 2;
+      };
+      for (let i = 0; i < 500 && !(await claimedByE1()); i++) await new Promise((r) => setTimeout(r, 10));
       // e2 finishes while e1 still holds both deliveries: it must not need the sink at all.
       const second = await processCheck(deps, message('e2'));
       release();
