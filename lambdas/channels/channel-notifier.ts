@@ -7,12 +7,24 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Alert, DeliveryResult } from '../core/model';
 import { type PostJsonOptions, type PostResult, postJson } from '../notify/http-delivery';
+import { IDEMPOTENCY_KEY_HEADER } from '../notify/render-webhook';
 import type { Channel } from './registry';
+
+/** How one send may go, set by whoever records the delivery. */
+export interface SendOptions {
+  /** Aborts the send: an attempt in flight ends as an unknown outcome and nothing more is tried. */
+  readonly signal?: AbortSignal;
+  /**
+   * Attempts with an unknown outcome this send may make before it stops (see `postJson`);
+   * lower than the default for a delivery whose earlier send already had one. @default 2
+   */
+  readonly maxUnknownOutcomes?: number;
+}
 
 /** Delivers alerts to one channel. `send` resolves with the outcome and never rejects. */
 export interface Notifier {
   readonly channel: Channel;
-  send(alert: Alert): Promise<DeliveryResult>;
+  send(alert: Alert, opts?: SendOptions): Promise<DeliveryResult>;
 }
 
 /** What the notifiers need from the composition root. */
@@ -45,17 +57,25 @@ export function failedDelivery(
   return { channel: channel.name, alertId: alert.id, ok: false, attempts, error };
 }
 
-function fromPost(channel: Channel, alert: Alert, r: PostResult): DeliveryResult {
+/** The delivery result of a POST; the optional fields only where they say something. */
+export function fromPost(channel: Channel, alert: Alert, r: PostResult): DeliveryResult {
   return {
     channel: channel.name,
     alertId: alert.id,
     ok: r.ok,
     attempts: r.attempts,
     error: r.ok ? null : r.error,
+    ...(r.unknownAttempts > 0 ? { unknownAttempts: r.unknownAttempts } : {}),
+    ...(!r.ok && r.unknownAttempts > 0 ? { maybeDelivered: true } : {}),
+    ...(!r.ok && r.retryAfterMs !== null ? { retryAfterMs: r.retryAfterMs } : {}),
   };
 }
 
-/** A notifier that POSTs each alert, rendered by `render`, to `url` (with retries, see `postJson`). */
+/**
+ * A notifier that POSTs each alert, rendered by `render`, to `url` (with retries, see `postJson`).
+ * Every request carries `Idempotency-Key: <alert id>`, so a receiver can drop the extra copy an
+ * unknown outcome may cause; a renderer's own headers come on top.
+ */
 export function httpNotifier(
   channel: Channel,
   render: (alert: Alert) => { body: string; headers?: Record<string, string> },
@@ -64,12 +84,14 @@ export function httpNotifier(
 ): Notifier {
   return {
     channel,
-    async send(alert) {
+    async send(alert, opts = {}) {
       try {
         const { body, headers } = render(alert);
         const result = await postJson(url, body, {
           ...deps.http,
-          headers: { ...deps.http?.headers, ...headers },
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.maxUnknownOutcomes !== undefined ? { maxUnknownOutcomes: opts.maxUnknownOutcomes } : {}),
+          headers: { ...deps.http?.headers, [IDEMPOTENCY_KEY_HEADER]: alert.id, ...headers },
         });
         return fromPost(channel, alert, result);
       } catch (err) {

@@ -1,4 +1,7 @@
-/** Delivery of the `sns` channel type: one SNS Publish per alert, with the SDK's own retries. */
+/**
+ * Delivery of the `sns` channel type: one SNS Publish per alert, with the SDK's own retries.
+ * A publish that got no answer counts as one unknown outcome (the topic may have it).
+ */
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { renderSnsPublish } from '../notify/render-sns';
 import { failedDelivery, NotifierConfigError, type NotifierFactory } from './channel-notifier';
@@ -23,11 +26,12 @@ export const snsNotifier: NotifierFactory<SnsChannel> = (channel, deps) => {
   const timeoutMs = deps.snsTimeoutMs ?? DEFAULT_SNS_TIMEOUT_MS;
   return {
     channel,
-    async send(alert) {
+    async send(alert, opts = {}) {
       try {
         const input = renderSnsPublish(alert, channel.topicArn);
+        const deadline = AbortSignal.timeout(timeoutMs);
         const out = await client.send(new PublishCommand(input), {
-          abortSignal: AbortSignal.timeout(timeoutMs),
+          abortSignal: opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline,
         });
         return {
           channel: channel.name,
@@ -37,13 +41,21 @@ export const snsNotifier: NotifierFactory<SnsChannel> = (channel, deps) => {
           error: null,
         };
       } catch (err) {
-        const attempts = (err as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts ?? 1;
-        return failedDelivery(
+        const sdk = err as {
+          $fault?: string;
+          $metadata?: { attempts?: number; httpStatusCode?: number };
+        } | null;
+        const attempts = sdk?.$metadata?.attempts ?? 1;
+        const failed = failedDelivery(
           channel,
           alert,
           `SNS publish to ${channel.topicArn} failed: ${describeSdkError(err)}`,
           attempts,
         );
+        // SNS answered with an error: not published. No answer at all (a timeout, a dropped
+        // connection): the publish may have gone through, and a standard topic has no dedup.
+        const answered = sdk?.$fault !== undefined || sdk?.$metadata?.httpStatusCode !== undefined;
+        return !answered ? { ...failed, unknownAttempts: 1, maybeDelivered: true } : failed;
       }
     },
   };

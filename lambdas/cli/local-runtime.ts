@@ -13,7 +13,7 @@ import {
   resolveEndpoints,
 } from '../config';
 import type { Alert, Channel, DeliveryResult, Endpoint } from '../core/model';
-import { createNotifier, deliverAlerts, type Notifier } from '../notify';
+import { createNotifier, deliverAlerts, type Notifier, routesTo } from '../notify';
 import type { AlertSink } from '../pipeline/process-check';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore, ensureTable } from '../store/dynamodb-state-store';
@@ -83,16 +83,25 @@ export function createLocalNotifiers(channels: readonly Channel[]): { notifiers:
   return { notifiers, close: () => sns?.destroy() };
 }
 
-/** Delivers alerts straight to the channels (locally there is no SNS-to-notifier hop). */
+/**
+ * Delivers alerts straight to the channels (locally there is no SNS-to-notifier hop). Each
+ * configured channel is one delivery (one record) per alert; `onDelivered` hears every alert
+ * sent, with the results of the channels it went to.
+ */
 export function localSink(
   notifiers: readonly Notifier[],
   onDelivered?: (alert: Alert, r: DeliveryResult[]) => void,
 ): AlertSink {
   return {
-    async deliver(alert, channels) {
+    channelsFor(alert, only) {
+      return notifiers
+        .filter((n) => routesTo(alert, n) && (only === null || only.includes(n.channel.name)))
+        .map((n) => n.channel.name);
+    },
+    async deliver(alert, channels, opts = {}) {
       const targets =
         channels === null ? notifiers : notifiers.filter((n) => channels.includes(n.channel.name));
-      const results = await deliverAlerts([alert], targets);
+      const results = await deliverAlerts([alert], targets, opts);
       onDelivered?.(alert, results);
       return results;
     },

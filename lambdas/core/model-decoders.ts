@@ -15,6 +15,8 @@ import {
   type Alert,
   type AlertKind,
   type CheckResult,
+  type DeliveryRecord,
+  type DeliveryStatus,
   type Endpoint,
   FINDING_CODES,
   type Finding,
@@ -169,6 +171,27 @@ export const checkResult = d.object({
   checkedAt: text,
 });
 
+const DELIVERY_STATUSES = {
+  sending: true,
+  failed: true,
+  delivered: true,
+  'maybe-delivered': true,
+  'given-up': true,
+} satisfies Record<DeliveryStatus, true>;
+
+export const deliveryRecord = d.object({
+  alertId: d.nonEmptyString,
+  channel: d.nonEmptyString,
+  status: d.oneOf(Object.keys(DELIVERY_STATUSES) as DeliveryStatus[]),
+  holder: text,
+  leaseUntil: textOrNull,
+  retryAt: textOrNull,
+  sends: d.integer,
+  unknownOutcomes: d.integer,
+  lastError: textOrNull,
+  updatedAt: text,
+});
+
 /** Compile-time: every decoder above has exactly its model type's shape. */
 export type ModelDecodersMatchTheModel = [
   d.Assert<d.SameShape<d.Decoded<typeof finding>, Finding>>,
@@ -176,4 +199,5 @@ export type ModelDecodersMatchTheModel = [
   d.Assert<d.SameShape<d.Decoded<typeof addressState>, AddressState>>,
   d.Assert<d.SameShape<d.Decoded<typeof endpoint>, Endpoint>>,
   d.Assert<d.SameShape<d.Decoded<typeof checkResult>, CheckResult>>,
+  d.Assert<d.SameShape<d.Decoded<typeof deliveryRecord>, DeliveryRecord>>,
 ];

@@ -256,9 +256,10 @@ export interface AddressState {
   /** Run that produced this state; a redelivered check of the same run is a no-op. */
   readonly lastRunId: string | null;
   /**
-   * Alerts decided but not yet confirmed delivered (the outbox). The state write
-   * that records them is the claim to send them, so a duplicate delivery cannot
-   * send them twice, and a crash or failed channel cannot lose them.
+   * Alerts decided but not yet settled on every channel (the outbox). The state write that
+   * records them decides them, so a crash or a failed channel cannot lose them; each
+   * (alert, channel) send is claimed and recorded in its own {@link DeliveryRecord}, so no
+   * two senders and no rerun send the same alert to the same channel twice.
    */
   readonly outbox?: AlertOutbox | null;
   /**
@@ -269,17 +270,28 @@ export interface AddressState {
   readonly retiredAt?: string | null;
 }
 
-/** Pending alert deliveries of one address. */
+/**
+ * Pending alert deliveries of one address. An entry leaves the outbox once every channel it
+ * routes to is settled in its delivery record (delivered, maybe delivered, or given up).
+ */
 export interface AlertOutbox {
   readonly entries: readonly OutboxEntry[];
-  /** When a sender last claimed the outbox (ISO); another sender waits for the lease to pass. */
+  /**
+   * When the outbox was last written with new alerts (ISO). No longer a lease: each
+   * (alert, channel) delivery carries its own claim in its {@link DeliveryRecord}.
+   */
   readonly claimedAt: string;
 }
 
 export interface OutboxEntry {
   readonly alert: Alert;
-  /** Channels still owed this alert; null = every channel the alert routes to. */
+  /**
+   * Channels this alert is owed on; null = every channel the alert routes to. New entries
+   * are always null (each channel's progress lives in its delivery record); a list is only
+   * found in states written before delivery records existed, and is honoured.
+   */
   readonly channels: readonly string[] | null;
+  /** Flushes that attempted this alert and left it unsettled. */
   readonly attempts: number;
   readonly lastError: string | null;
 }
@@ -342,4 +354,51 @@ export interface DeliveryResult {
   readonly attempts: number;
   /** Error description when not ok. */
   readonly error: string | null;
+  /**
+   * Attempts whose outcome is unknown: timed out or cut off after the request may have
+   * reached the channel. Each may have delivered a copy. Absent = 0.
+   */
+  readonly unknownAttempts?: number;
+  /**
+   * Not confirmed, but an attempt's outcome is unknown, so the channel may have the alert
+   * ("maybe delivered"). Such a delivery is retried at most once more, with the same
+   * Idempotency-Key, never again after that. Absent = false.
+   */
+  readonly maybeDelivered?: boolean;
+  /**
+   * The channel asked to be retried later (`Retry-After`) than this send could wait: the
+   * delivery is left pending for at least this many ms. Absent = no such request.
+   */
+  readonly retryAfterMs?: number;
+}
+
+/**
+ * Where one (alert, channel) delivery stands:
+ * - `sending`: claimed by `holder` until `leaseUntil`; a claim whose lease passed was left by a
+ *   sender that stopped mid-send (its outcome is unknown) and may be taken over;
+ * - `failed`: the last send failed; retried from `retryAt`;
+ * - `delivered`: the channel accepted it; never sent again;
+ * - `maybe-delivered`: it stopped after two unknown outcomes; never sent again (a third copy could arrive);
+ * - `given-up`: failed too many times; reported every time, no longer retried.
+ */
+export type DeliveryStatus = 'sending' | 'failed' | 'delivered' | 'maybe-delivered' | 'given-up';
+
+/** The record of one (alert, channel) delivery, claimed before each send and written as soon as it ends. */
+export interface DeliveryRecord {
+  readonly alertId: string;
+  readonly channel: string;
+  readonly status: DeliveryStatus;
+  /** Who holds the claim while `sending`; the last holder otherwise. */
+  readonly holder: string;
+  /** While `sending`: when the claim may be taken over (ISO). */
+  readonly leaseUntil: string | null;
+  /** While `failed`: earliest next send (ISO): the retry hold, or later when the channel asked (`Retry-After`). */
+  readonly retryAt: string | null;
+  /** Sends started (claims taken), including the current one. */
+  readonly sends: number;
+  /** Attempts whose outcome is unknown, including sends whose sender vanished mid-send. */
+  readonly unknownOutcomes: number;
+  readonly lastError: string | null;
+  /** Last change (ISO); for `delivered`, when the channel accepted it. */
+  readonly updatedAt: string;
 }

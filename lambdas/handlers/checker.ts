@@ -11,8 +11,9 @@ import { MetricDimensions, MetricNames } from '../core/metric-names';
 import * as d from '../core/decode';
 import type { Alert, SnsChannel } from '../core/model';
 import { severity } from '../core/model-decoders';
-import { createNotifier } from '../notify/notifiers';
-import { deliverAlerts } from '../notify/deliver-alerts';
+import type { Notifier } from '../channels/channel-notifier';
+import { snsNotifier } from '../channels/sns-notifier';
+import { deliverAlerts, routesTo } from '../notify/deliver-alerts';
 import { parseCheckMessage } from '../pipeline/check-message';
 import { type AlertSink, processCheck } from '../pipeline/process-check';
 import { createDocumentClient } from '../store/dynamodb-client';
@@ -31,25 +32,47 @@ const sns = new SNSClient({});
 const perEndpointMetrics = optionalEnv('PER_ENDPOINT_METRICS') !== 'false';
 const ALERT_TOPIC = 'alert-topic';
 // Every alert goes to the stack's topic (email, SMS and the chat notifier subscribe there);
-// extra SNS channels from the config get what routes to them.
-const topicNotifier = createNotifier(
+// extra SNS channels from the config get what routes to them. The SNS notifier is imported
+// directly, not through the channel registry: the checker publishes to topics only, and the chat
+// renderers and HTTP delivery would only weigh on the cold start of every scaled-out batch.
+const topicNotifier = snsNotifier(
   { type: 'sns', name: ALERT_TOPIC, topicArn: requiredEnv('ALERT_TOPIC_ARN'), minSeverity: 'info' },
   { sns },
 );
 const snsChannels = d.array(d.object({ name: d.string, topicArn: d.string, minSeverity: severity }));
 const extraNotifiers = jsonEnv('SNS_CHANNELS', snsChannels, []).map((c) =>
-  createNotifier({ type: 'sns', ...c } satisfies SnsChannel, { sns }),
+  snsNotifier({ type: 'sns', ...c } satisfies SnsChannel, { sns }),
 );
 
+// The checker publishes to SNS only (20 s per publish): a send deadline well inside the Lambda's timeout (≥ 60 s).
+const SEND_TIMEOUT_MS = 25_000;
+const allNotifiers = [topicNotifier, ...extraNotifiers];
+/** Every alert goes to the topic, whatever its channel names; the extra topics by routing. */
+const routed = (alert: Alert, notifier: Notifier) => notifier === topicNotifier || routesTo(alert, notifier);
+
 const sink: AlertSink = {
-  async deliver(alert: Alert, channels) {
+  channelsFor(alert, only) {
+    return allNotifiers
+      .filter((n) => routed(alert, n) && (only === null || only.includes(n.channel.name)))
+      .map((n) => n.channel.name);
+  },
+  async deliver(alert: Alert, channels, opts = {}) {
+    const targets = allNotifiers.filter(
+      (n) => routed(alert, n) && (channels === null || channels.includes(n.channel.name)),
+    );
+    const options = { ...opts, sendTimeoutMs: SEND_TIMEOUT_MS };
     const results = [];
-    if (channels === null || channels.includes(ALERT_TOPIC)) {
-      results.push(...(await deliverAlerts([{ ...alert, channels: [] }], [topicNotifier])));
+    // The topic takes the alert with its channel names cleared (its subscribers filter by attributes).
+    if (targets.includes(topicNotifier)) {
+      results.push(...(await deliverAlerts([{ ...alert, channels: [] }], [topicNotifier], options)));
     }
-    const extras =
-      channels === null ? extraNotifiers : extraNotifiers.filter((n) => channels.includes(n.channel.name));
-    results.push(...(await deliverAlerts([alert], extras)));
+    results.push(
+      ...(await deliverAlerts(
+        [alert],
+        targets.filter((n) => n !== topicNotifier),
+        options,
+      )),
+    );
     return results;
   },
 };
@@ -93,8 +116,9 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
           [MetricDimensions.Endpoint]: msg.endpointId,
         });
       }
-      // Undelivered alerts stay in the state's outbox; a redelivery of this record sends them.
-      if (failed.length > 0) failures.push({ itemIdentifier: record.messageId });
+      // Alerts still owed stay in the state's outbox; a redelivery of this record retries them.
+      // A delivery settled as "maybe delivered" is reported (logged, counted) but never retried.
+      if ((outcome.owed?.length ?? 0) > 0) failures.push({ itemIdentifier: record.messageId });
     },
     (error, record) => {
       log.error('check failed', { messageId: record.messageId, error });

@@ -3,7 +3,8 @@
  * has its own deadline, so a slow or broken channel delays nobody else; within
  * one channel alerts go out in order, one at a time, which keeps chat
  * webhooks under their rate limits. Nothing is swallowed: every attempted
- * delivery — and every guard that fires — comes back as a DeliveryResult.
+ * delivery — and every guard that fires — comes back as a DeliveryResult,
+ * and a caller that records deliveries hears of each one as soon as it ends.
  */
 import { SEVERITY_RANK, type Alert, type DeliveryResult } from '../core/model';
 import type { Notifier } from './notifiers';
@@ -11,11 +12,12 @@ import type { Notifier } from './notifiers';
 /** Options of {@link deliverAlerts}. */
 export interface DeliverOptions {
   /**
-   * Deadline for one alert on one channel, including retries; a send still
-   * running then is reported as failed and left behind. It must exceed the
-   * notifiers' own worst case (HTTP defaults: 4 attempts × 5 s plus 3 waits
-   * of at most 30 s each = 110 s; SNS default 20 s).
-   * @default 120000
+   * Deadline for one alert on one channel, including retries. A send still running then is
+   * aborted and reported as an unknown outcome ("maybe delivered": the request in flight may
+   * have arrived). It must exceed the notifiers' own worst case (HTTP defaults: a 60 s budget
+   * for all attempts and waits; SNS default 20 s), and stay under the delivery lease of
+   * whoever records the deliveries (process-check: 2 min).
+   * @default 75000
    */
   readonly sendTimeoutMs?: number;
   /**
@@ -26,9 +28,21 @@ export interface DeliverOptions {
    * @default 'ignore'
    */
   readonly unknownChannels?: 'ignore' | 'fail';
+  /**
+   * Unknown outcomes the send of `alert` to `channel` may still have (a delivery record's
+   * allowance); see `SendOptions.maxUnknownOutcomes`. @default the notifier's own (2)
+   */
+  readonly maxUnknownOutcomes?: (channel: string, alert: Alert) => number;
+  /**
+   * Called with each result the moment its send ends, and awaited before that channel's next
+   * alert, so the caller can record a delivery as soon as the channel accepted it. It must not
+   * reject (a rejection is ignored here: the caller keeps its own errors).
+   */
+  readonly onResult?: (result: DeliveryResult, alert: Alert) => Promise<void> | void;
 }
 
-export const DEFAULT_SEND_TIMEOUT_MS = 120_000;
+/** The notifiers' worst case (a 60 s HTTP budget) plus room for rendering and a slow last answer. */
+export const DEFAULT_SEND_TIMEOUT_MS = 75_000;
 
 /** Whether `alert` goes to `notifier`: by name (empty list = all) and by severity (test alerts ignore severity). */
 export function routesTo(alert: Alert, notifier: Notifier): boolean {
@@ -42,6 +56,7 @@ async function sendWithDeadline(
   notifier: Notifier,
   alert: Alert,
   timeoutMs: number,
+  maxUnknownOutcomes: number | undefined,
 ): Promise<DeliveryResult> {
   const failed = (error: string): DeliveryResult => ({
     channel: notifier.channel.name,
@@ -50,13 +65,26 @@ async function sendWithDeadline(
     attempts: 0,
     error,
   });
+  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<DeliveryResult>((resolve) => {
-    timer = setTimeout(() => resolve(failed(`delivery did not finish within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => {
+      // Stop the send, so no copy leaves after it has been reported; what was in flight may have arrived.
+      abort.abort(new DOMException(`delivery did not finish within ${timeoutMs} ms`, 'TimeoutError'));
+      resolve({
+        ...failed(`delivery did not finish within ${timeoutMs} ms`),
+        unknownAttempts: 1,
+        maybeDelivered: true,
+      });
+    }, timeoutMs);
   });
   try {
+    const opts = {
+      signal: abort.signal,
+      ...(maxUnknownOutcomes !== undefined ? { maxUnknownOutcomes } : {}),
+    };
     const sending = Promise.resolve()
-      .then(() => notifier.send(alert))
+      .then(() => notifier.send(alert, opts))
       .catch((err: unknown) => failed(`notifier threw: ${err instanceof Error ? err.message : String(err)}`));
     return await Promise.race([sending, deadline]);
   } finally {
@@ -77,7 +105,15 @@ export async function deliverAlerts(
   const perChannel = notifiers.map(async (notifier) => {
     const results = new Map<number, DeliveryResult>();
     for (const [i, alert] of alerts.entries()) {
-      if (routesTo(alert, notifier)) results.set(i, await sendWithDeadline(notifier, alert, timeoutMs));
+      if (!routesTo(alert, notifier)) continue;
+      const unknownLeft = opts.maxUnknownOutcomes?.(notifier.channel.name, alert);
+      const result = await sendWithDeadline(notifier, alert, timeoutMs, unknownLeft);
+      results.set(i, result);
+      try {
+        await opts.onResult?.(result, alert);
+      } catch {
+        // The hook's owner keeps its own errors (see DeliverOptions.onResult).
+      }
     }
     return results;
   });

@@ -1,10 +1,20 @@
 /**
  * HTTP delivery for chat and webhook channels: POST a JSON body with a
- * per-attempt timeout, retrying only what can succeed on retry.
+ * per-attempt timeout, retrying only what can succeed on retry, and never
+ * more than one extra copy for an answer that did not come.
  *
- * - Retried: network errors, timeouts, 429 and 5xx — exponential backoff with
- *   jitter, or the server's `Retry-After` (seconds or HTTP date) when it sends
- *   one; every delay is capped by `maxDelayMs`.
+ * - Retried: refused connections, 429 and 5xx — exponential backoff with
+ *   jitter, or exactly the server's `Retry-After` (seconds or HTTP date).
+ * - Unknown outcomes: an attempt that timed out or was cut off after the
+ *   request may have left (a reset, a closed socket) may have been delivered.
+ *   It is retried once, with the same body and headers (so the same
+ *   Idempotency-Key); a second unknown outcome ends the delivery ("maybe
+ *   delivered"). The caller can lower that allowance (`maxUnknownOutcomes`),
+ *   for a delivery whose earlier send already had one.
+ * - Time: each attempt has `timeoutMs`, each wait at most `maxDelayMs`, and the
+ *   whole delivery `budgetMs`. A `Retry-After` longer than the wait allowed,
+ *   or one that would end past the budget, is not shortened: the delivery
+ *   stops and reports `retryAfterMs`, and the caller leaves it pending until then.
  * - Not retried: other 4xx (the request itself is wrong) and 3xx (redirects
  *   are not followed: a webhook URL is a secret and the body must not be
  *   replayed to wherever a redirect points).
@@ -23,21 +33,40 @@ import { cleanUntrusted } from '../core/untrusted-text';
 export interface PostJsonOptions {
   /** Extra request headers; `content-type` and `user-agent` have defaults. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Per-attempt budget covering connect, request and response body. @default 5000 */
+  /**
+   * Per-attempt budget covering connect, request and response body. Long enough that a slow but
+   * working receiver (8 s) is never cut off, which would cost it a second copy. @default 15000
+   */
   readonly timeoutMs?: number;
   /** Attempts in total, including the first. @default 4 */
   readonly maxAttempts?: number;
-  /** First backoff step; doubles per retry. @default 500 */
+  /** First backoff step; doubles per retry. @default 1000 */
   readonly baseDelayMs?: number;
-  /** Cap on any single delay, including one requested by `Retry-After`. @default 30000 */
+  /**
+   * Longest single wait, backoff or `Retry-After`. A longer `Retry-After` ends the delivery with
+   * `retryAfterMs` instead of being shortened. @default 30000
+   */
   readonly maxDelayMs?: number;
-  /** Waits between attempts. @default node:timers/promises setTimeout */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The whole delivery: no wait or attempt starts that could end after it, and a `Retry-After`
+   * that would is reported instead. @default 60000
+   */
+  readonly budgetMs?: number;
+  /**
+   * Attempts with an unknown outcome (timed out, cut off) this delivery may make; reaching it ends
+   * the delivery. 2 = the first unknown outcome and the one retry it allows; 1 for a delivery
+   * whose earlier send already had one. @default 2
+   */
+  readonly maxUnknownOutcomes?: number;
+  /** Aborts the delivery: an attempt in flight ends as an unknown outcome, and no further attempt starts. */
+  readonly signal?: AbortSignal;
+  /** Waits between attempts; rejects when `signal` aborts. @default node:timers/promises setTimeout */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** @default globalThis.fetch */
   readonly fetchImpl?: typeof fetch;
   /** Random source in [0, 1) for jitter. @default Math.random */
   readonly random?: () => number;
-  /** Clock for HTTP-date `Retry-After` values. @default Date.now */
+  /** Clock for HTTP-date `Retry-After` values and the budget. @default Date.now */
   readonly now?: () => number;
   /** Bytes of response body kept for error messages; the rest is discarded. @default 65536 */
   readonly maxResponseBytes?: number;
@@ -53,13 +82,19 @@ export interface PostResult {
   readonly attempts: number;
   /** What went wrong on the last attempt, with the URL redacted; null when ok. */
   readonly error: string | null;
+  /** Attempts whose outcome is unknown (no answer: timed out or cut off); each may have delivered a copy. */
+  readonly unknownAttempts: number;
+  /** The server asked to wait this long (`Retry-After`) and the delivery did not: retry no sooner. Null otherwise. */
+  readonly retryAfterMs: number | null;
 }
 
 export const POST_DEFAULTS = {
-  timeoutMs: 5000,
+  timeoutMs: 15_000,
   maxAttempts: 4,
-  baseDelayMs: 500,
+  baseDelayMs: 1_000,
   maxDelayMs: 30_000,
+  budgetMs: 60_000,
+  maxUnknownOutcomes: 2,
   maxResponseBytes: 65_536,
 } as const;
 
@@ -158,9 +193,80 @@ function isRetryableStatus(status: number): boolean {
 }
 
 /**
+ * Error codes that prove the request never reached the server: it could not connect (or the TLS
+ * handshake failed before any byte of the request was sent). Every other failure without an
+ * answer is an unknown outcome.
+ */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function errorCode(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : null;
+}
+
+/** Whether a failed attempt (no HTTP answer) may still have reached the server. */
+function isUnknownOutcome(err: unknown): boolean {
+  const cause = err instanceof Error ? (err as Error & { cause?: unknown }).cause : undefined;
+  const causes = [err, cause, ...(cause instanceof AggregateError ? cause.errors : [])];
+  for (const c of causes) {
+    const code = errorCode(c);
+    if (code === null) continue;
+    if (NOT_SENT_CODES.has(code)) return false;
+    if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) return false;
+  }
+  return true;
+}
+
+/** One attempt: a response (read, capped), or the error that stopped it. */
+type AttemptOutcome =
+  | { readonly kind: 'answer'; readonly response: Response; readonly body: string }
+  | { readonly kind: 'error'; readonly error: unknown };
+
+async function attemptOnce(
+  fetchImpl: typeof fetch,
+  target: URL,
+  init: { headers: Headers; body: string },
+  timeoutMs: number,
+  maxResponseBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<AttemptOutcome> {
+  // A timer of our own rather than AbortSignal.timeout, so injected clocks (fake timers) drive it too.
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
+  const forward = () => controller.abort(signal?.reason ?? new DOMException('aborted', 'AbortError'));
+  signal?.addEventListener('abort', forward, { once: true });
+  try {
+    const response = await fetchImpl(target, {
+      method: 'POST',
+      headers: init.headers,
+      body: init.body,
+      redirect: 'manual',
+      signal: controller.signal,
+    });
+    return { kind: 'answer', response, body: await readCapped(response, maxResponseBytes) };
+  } catch (error) {
+    return { kind: 'error', error };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', forward);
+  }
+}
+
+/**
  * POSTs `body` to `url` with retries as described in the module comment.
- * Resolves when a 2xx arrives, a non-retryable answer arrives, or attempts
- * run out; never rejects.
+ * Resolves when a 2xx arrives, a non-retryable answer arrives, attempts, unknown
+ * outcomes or time run out, or the server asks to wait longer than allowed; never rejects.
  */
 export async function postJson(url: string, body: string, opts: PostJsonOptions = {}): Promise<PostResult> {
   const timeoutMs = opts.timeoutMs ?? POST_DEFAULTS.timeoutMs;
@@ -170,23 +276,33 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
     : POST_DEFAULTS.maxAttempts;
   const baseDelayMs = opts.baseDelayMs ?? POST_DEFAULTS.baseDelayMs;
   const maxDelayMs = opts.maxDelayMs ?? POST_DEFAULTS.maxDelayMs;
+  const budgetMs = opts.budgetMs ?? POST_DEFAULTS.budgetMs;
+  const maxUnknown = Math.max(1, opts.maxUnknownOutcomes ?? POST_DEFAULTS.maxUnknownOutcomes);
   const maxResponseBytes = opts.maxResponseBytes ?? POST_DEFAULTS.maxResponseBytes;
-  const sleep = opts.sleep ?? ((ms: number) => delay(ms));
+  const sleep = opts.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, undefined, { signal }));
   const fetchImpl = opts.fetchImpl ?? globalThis.fetch;
   const random = opts.random ?? Math.random;
   const now = opts.now ?? Date.now;
+  const refused = (error: string): PostResult => ({
+    ok: false,
+    status: null,
+    attempts: 0,
+    error,
+    unknownAttempts: 0,
+    retryAfterMs: null,
+  });
 
   let target: URL;
   try {
     target = new URL(url);
   } catch {
-    return { ok: false, status: null, attempts: 0, error: 'invalid URL' };
+    return refused('invalid URL');
   }
   if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-    return { ok: false, status: null, attempts: 0, error: `unsupported URL scheme ${target.protocol}` };
+    return refused(`unsupported URL scheme ${target.protocol}`);
   }
   if (target.username || target.password) {
-    return { ok: false, status: null, attempts: 0, error: 'URL must not embed credentials' };
+    return refused('URL must not embed credentials');
   }
   const where = redactUrl(url);
   let headers: Headers;
@@ -195,56 +311,89 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
     for (const [name, value] of Object.entries(opts.headers ?? {})) headers.set(name, value);
   } catch {
     // The message would quote the value, which may be a signature.
-    return { ok: false, status: null, attempts: 0, error: 'invalid request header' };
+    return refused('invalid request header');
   }
 
+  const started = now();
   let status: number | null = null;
   let error = 'not attempted';
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    let retryAfterMs: number | null = null;
-    let retryable: boolean;
-    try {
-      const response = await fetchImpl(target, {
-        method: 'POST',
-        headers,
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      status = response.status;
-      const text = await readCapped(response, maxResponseBytes);
-      if (status >= 200 && status <= 299) return { ok: true, status, attempts: attempt, error: null };
-      retryable = isRetryableStatus(status);
-      if (retryable) retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
-      error = describeResponse(response, text, target, url);
-    } catch (err) {
-      status = null;
-      // Scrub before cleaning: cleaning may change the spelling of a secret the message quotes.
-      const why = cleanUntrusted(scrub(describeError(err, timeoutMs), target, url), { target: 'plain' });
-      error = `POST ${where} failed: ${why}`;
-      retryable = true;
-    }
-    if (!retryable) return { ok: false, status, attempts: attempt, error };
-    if (attempt === maxAttempts) break;
-    const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    // Equal jitter: keeps a floor under the wait while spreading retries from many senders.
-    const wait =
-      retryAfterMs !== null ? Math.min(maxDelayMs, retryAfterMs) : backoff / 2 + random() * (backoff / 2);
-    try {
-      await sleep(Math.max(0, Math.round(wait)));
-    } catch (err) {
-      return {
-        ok: false,
-        status,
-        attempts: attempt,
-        error: `${error} (retry wait failed: ${cleanUntrusted(describeError(err, 0), { target: 'plain' })})`,
-      };
-    }
-  }
-  return {
+  let unknownAttempts = 0;
+  const failed = (attempts: number, why: string, retryAfterMs: number | null = null): PostResult => ({
     ok: false,
     status,
-    attempts: maxAttempts,
-    error: `${error} (gave up after ${maxAttempts} attempts)`,
-  };
+    attempts,
+    error: `${error} (${why})`,
+    unknownAttempts,
+    retryAfterMs,
+  });
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (opts.signal?.aborted) return failed(attempt - 1, 'delivery aborted');
+    let retryAfterMs: number | null = null;
+    const outcome = await attemptOnce(
+      fetchImpl,
+      target,
+      { headers, body },
+      timeoutMs,
+      maxResponseBytes,
+      opts.signal,
+    );
+    if (outcome.kind === 'answer') {
+      const { response } = outcome;
+      status = response.status;
+      if (status >= 200 && status <= 299) {
+        return { ok: true, status, attempts: attempt, error: null, unknownAttempts, retryAfterMs: null };
+      }
+      error = describeResponse(response, outcome.body, target, url);
+      if (!isRetryableStatus(status)) {
+        return { ok: false, status, attempts: attempt, error, unknownAttempts, retryAfterMs: null };
+      }
+      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
+    } else {
+      status = null;
+      // Scrub before cleaning: cleaning may change the spelling of a secret the message quotes.
+      const why = cleanUntrusted(scrub(describeError(outcome.error, timeoutMs), target, url), {
+        target: 'plain',
+      });
+      error = `POST ${where} failed: ${why}`;
+      if (isUnknownOutcome(outcome.error)) unknownAttempts++;
+    }
+    if (unknownAttempts >= maxUnknown) {
+      return failed(
+        attempt,
+        `no answer to ${unknownAttempts} of ${attempt} attempts: may have been delivered`,
+      );
+    }
+    if (opts.signal?.aborted) return failed(attempt, 'delivery aborted');
+    if (attempt === maxAttempts) break;
+    const elapsed = now() - started;
+    let wait: number;
+    if (retryAfterMs !== null) {
+      // Honoured exactly or not at all: shortening it would only earn another 429.
+      if (retryAfterMs > maxDelayMs || elapsed + retryAfterMs + timeoutMs > budgetMs) {
+        return failed(
+          attempt,
+          `asked to retry after ${Math.ceil(retryAfterMs / 1000)} s: left pending`,
+          retryAfterMs,
+        );
+      }
+      wait = retryAfterMs;
+    } else {
+      const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+      // Equal jitter: keeps a floor under the wait while spreading retries from many senders.
+      wait = backoff / 2 + random() * (backoff / 2);
+      if (elapsed + wait + timeoutMs > budgetMs) {
+        return failed(attempt, `out of time after ${attempt} attempts`);
+      }
+    }
+    try {
+      await sleep(Math.max(0, Math.round(wait)), opts.signal);
+    } catch (err) {
+      if (opts.signal?.aborted) return failed(attempt, 'delivery aborted');
+      return failed(
+        attempt,
+        `retry wait failed: ${cleanUntrusted(describeError(err, 0), { target: 'plain' })}`,
+      );
+    }
+  }
+  return failed(maxAttempts, `gave up after ${maxAttempts} attempts`);
 }

@@ -4,11 +4,17 @@
  * deliver the alerts through the outbox. The checker Lambda runs this per SQS
  * record; `certwatch run` runs it per address locally.
  *
- * Why an outbox: the conditional state write is the claim to send the alerts
- * it decided. A duplicated or concurrent delivery of the same check loses the
- * race (or sees lastRunId already applied) and sends nothing; a crash or a
- * failing channel leaves the alert in the outbox, and the next delivery
- * (SQS redelivery in AWS, the next run locally) sends it again.
+ * Why an outbox: the conditional state write decides the alerts. A duplicated
+ * or concurrent delivery of the same check loses the race (or sees lastRunId
+ * already applied) and decides nothing; a crash or a failing channel leaves
+ * the alert in the outbox, and the next delivery (SQS redelivery in AWS, the
+ * next run locally) sends what is still owed.
+ *
+ * Who sends: each (alert, channel) delivery is claimed, and marked the moment
+ * it ends, in its own delivery record (`outbox-delivery.ts`). So a redelivered
+ * message, a concurrent run whose state write copied the outbox, or a rerun
+ * after a crash sends nothing the channel already accepted, and nothing
+ * another sender is still sending.
  */
 import { buildCheckResult } from '../cert/build-check-result';
 import type { TrustStore } from '../cert/trust-store';
@@ -23,16 +29,14 @@ import {
   type OutboxEntry,
   addressKey,
 } from '../core/model';
+import { randomUUID } from 'node:crypto';
 import { probeSettingsOf, servernameFor } from '../core/probe-settings';
 import type { StateStore, StoredAddressState } from '../store/state-store';
 import type { CheckMessage } from './check-message';
 import { checkAddress } from './check-target';
+import { type AlertSink, deliverOutbox } from './outbox-delivery';
 
-/** Port: delivers one alert to channels (SNS topic in the checker Lambda; every channel locally). */
-export interface AlertSink {
-  /** `channels` null = every channel the alert routes to. Never rejects; one result per channel attempted. */
-  deliver(alert: Alert, channels: readonly string[] | null): Promise<DeliveryResult[]>;
-}
+export type { AlertSink, SinkDeliverOptions } from './outbox-delivery';
 
 export interface ProcessCheckDeps {
   readonly store: StateStore;
@@ -41,9 +45,18 @@ export interface ProcessCheckDeps {
   readonly now: () => Date;
   /** Probe + analysis of one address; the real network check by default. */
   readonly check?: (endpoint: Endpoint, address: string, now: () => Date) => Promise<CheckResult>;
-  /** How long a claimed outbox is left to its sender before another delivery may take it over. Default 2 min. */
+  /**
+   * How long a claimed delivery is left to its sender before another may take it over (it must
+   * outlast the sink's longest send: `DEFAULT_SEND_TIMEOUT_MS`, 75 s), and how long a failed
+   * delivery waits before it is retried. Default 2 min.
+   */
   readonly outboxLeaseMs?: number;
+  /** Names the sender in the delivery records it claims. Default a random id per call. */
+  readonly holder?: string;
 }
+
+/** See `ProcessCheckDeps.outboxLeaseMs`. */
+export const DEFAULT_OUTBOX_LEASE_MS = 120_000;
 
 export type ProcessCheckStatus = 'checked' | 'duplicate' | 'unknown-endpoint';
 
@@ -55,6 +68,17 @@ export interface ProcessCheckOutcome {
   readonly alerts: readonly Alert[];
   /** Every delivery attempted (new alerts and any retried from the outbox). */
   readonly deliveries: readonly DeliveryResult[];
+  /**
+   * Alerts this delivery tried to send that are still owed and will be retried (a failed
+   * channel): the checker has the message redelivered for them. Absent = none.
+   */
+  readonly owed?: readonly string[];
+  /**
+   * Deliveries of this address not attempted by this delivery: another sender holds them (a
+   * concurrent run, or one that died mid-send and whose lease has not passed), or they wait for
+   * their retry time. They are still owed and go out later. Absent = 0.
+   */
+  readonly pending?: number;
 }
 
 /** The state could not be written after repeated conflicts; the message should be retried. */
@@ -63,10 +87,16 @@ export class StateConflictError extends Error {
 }
 
 const MAX_SAVE_ATTEMPTS = 5;
-/** After this many failed attempts an outbox entry is dropped; every failure was reported before. */
-const MAX_DELIVERY_ATTEMPTS = 10;
 
-export async function processCheck(deps: ProcessCheckDeps, msg: CheckMessage): Promise<ProcessCheckOutcome> {
+export async function processCheck(
+  callerDeps: ProcessCheckDeps,
+  msg: CheckMessage,
+): Promise<ProcessCheckOutcome> {
+  // One holder per call: two concurrent deliveries in one process are two senders.
+  const deps: ProcessCheckDeps = {
+    ...callerDeps,
+    holder: callerDeps.holder ?? `sender-${randomUUID().slice(0, 13)}`,
+  };
   const endpoint = await deps.store.getEndpoint(msg.endpointId);
   if (!endpoint) {
     // Removed from the inventory after dispatch: nothing to check, but the run still counts it.
@@ -76,8 +106,8 @@ export async function processCheck(deps: ProcessCheckDeps, msg: CheckMessage): P
   const key = addressKey(endpoint.id, msg.address);
   let stored = await deps.store.getAddressState(key);
   if (stored?.state.lastRunId === msg.runId) {
-    const deliveries = await flushOutbox(deps, key, stored, false);
-    return { status: 'duplicate', result: null, state: stored.state, alerts: [], deliveries };
+    const { deliveries, owed, pending } = await flushOutbox(deps, key, stored);
+    return { status: 'duplicate', result: null, state: stored.state, alerts: [], deliveries, owed, pending };
   }
 
   const result = await runCheck(deps, endpoint, msg);
@@ -117,14 +147,16 @@ export async function processCheck(deps: ProcessCheckDeps, msg: CheckMessage): P
       await deps.store.appendHistory(result, endpoint.id);
       await deps.store.recordCheckCompleted(msg.runId);
       const saved: StoredAddressState = { state: next, version: (expectedVersion ?? 0) + 1 };
-      const deliveries = await flushOutbox(deps, key, saved, true);
+      const flushed = await flushOutbox(deps, key, saved);
       const retirement = await retireObsoleteSiblings(deps, endpoint, msg, storedSiblings);
       return {
         status: 'checked',
         result,
         state: next,
         alerts: [...alerts, ...retirement.alerts],
-        deliveries: [...deliveries, ...retirement.deliveries],
+        deliveries: [...flushed.deliveries, ...retirement.deliveries],
+        owed: [...flushed.owed, ...retirement.owed],
+        pending: flushed.pending + retirement.pending,
       };
     }
   }
@@ -174,10 +206,17 @@ async function retireObsoleteSiblings(
   endpoint: Endpoint,
   msg: CheckMessage,
   siblings: readonly StoredAddressState[],
-): Promise<{ alerts: Alert[]; deliveries: DeliveryResult[] }> {
+): Promise<Flushed & { alerts: Alert[] }> {
   const alerts: Alert[] = [];
   const deliveries: DeliveryResult[] = [];
-  if (msg.address === null) return { alerts, deliveries };
+  const owed: string[] = [];
+  let pending = 0;
+  const add = (flushed: Flushed) => {
+    deliveries.push(...flushed.deliveries);
+    owed.push(...flushed.owed);
+    pending += flushed.pending;
+  };
+  if (msg.address === null) return { alerts, deliveries, owed, pending };
   const now = deps.now();
   // The siblings were read just before this check's own write; a version that moved since only
   // makes the retirement's conditional write lose, and the next check retries.
@@ -185,7 +224,7 @@ async function retireObsoleteSiblings(
   for (const sibling of obsolete) {
     const siblingKey = sibling.state.key;
     if (sibling.state.retiredAt) {
-      deliveries.push(...(await flushOutbox(deps, siblingKey, sibling, false)));
+      add(await flushOutbox(deps, siblingKey, sibling));
     } else {
       const closing = retirementAlerts(sibling.state, { endpoint, now });
       const entries: OutboxEntry[] = [
@@ -200,66 +239,65 @@ async function retireObsoleteSiblings(
       // Another checker of this host got there first, or the address was checked again: leave it.
       if ((await deps.store.saveAddressState(retired, sibling.version)) !== 'saved') continue;
       alerts.push(...closing);
-      const claimed = { state: retired, version: sibling.version + 1 };
-      deliveries.push(...(await flushOutbox(deps, siblingKey, claimed, true)));
+      const saved = { state: retired, version: sibling.version + 1 };
+      add(await flushOutbox(deps, siblingKey, saved));
     }
     const after = await deps.store.getAddressState(siblingKey);
     if (after?.state.retiredAt && (after.state.outbox?.entries.length ?? 0) === 0) {
       await deps.store.deleteAddressState(siblingKey, after.version);
     }
   }
-  return { alerts, deliveries };
+  return { alerts, deliveries, owed, pending };
 }
 
 /**
- * Sends what the outbox holds and writes back what is still owed.
- * `claimed`: the caller's own state write just claimed the outbox; otherwise
- * it is only taken over once the previous sender's lease has passed.
+ * Sends what the outbox still owes (each delivery claimed and recorded on its own, see
+ * `outbox-delivery.ts`) and writes back the outbox without the alerts now settled.
  */
 async function flushOutbox(
   deps: ProcessCheckDeps,
   key: string,
   stored: StoredAddressState,
-  claimed: boolean,
-): Promise<DeliveryResult[]> {
+): Promise<Flushed> {
   const outbox = stored.state.outbox;
-  if (!outbox || outbox.entries.length === 0) return [];
-  let version = stored.version;
-  if (!claimed) {
-    const leaseMs = deps.outboxLeaseMs ?? 120_000;
-    const now = deps.now();
-    if (now.getTime() - Date.parse(outbox.claimedAt) < leaseMs) return [];
-    const claim: AddressState = { ...stored.state, outbox: { ...outbox, claimedAt: now.toISOString() } };
-    if ((await deps.store.saveAddressState(claim, version)) !== 'saved') return [];
-    version++;
-  }
-  const deliveries: DeliveryResult[] = [];
-  const remaining: OutboxEntry[] = [];
-  for (const entry of outbox.entries) {
-    const results = await deps.sink.deliver(entry.alert, entry.channels);
-    deliveries.push(...results);
-    const failed = results.filter((r) => !r.ok);
-    if (failed.length > 0 && entry.attempts + 1 < MAX_DELIVERY_ATTEMPTS) {
-      remaining.push({
-        alert: entry.alert,
-        channels: failed.map((r) => r.channel),
-        attempts: entry.attempts + 1,
-        lastError: failed.map((r) => `${r.channel}: ${r.error}`).join('; '),
-      });
-    }
-  }
-  // Write back what is still owed; on a conflict someone else moved the state on, and the next flush retries.
+  if (!outbox || outbox.entries.length === 0) return { deliveries: [], owed: [], pending: 0 };
+  const leaseMs = deps.outboxLeaseMs ?? DEFAULT_OUTBOX_LEASE_MS;
+  const pass = await deliverOutbox(
+    {
+      store: deps.store,
+      sink: deps.sink,
+      now: deps.now,
+      holder: deps.holder ?? 'certwatch',
+      leaseMs,
+      retryHoldMs: leaseMs,
+    },
+    outbox.entries,
+  );
+  const flushed = { deliveries: pass.deliveries, owed: [...pass.failed.keys()], pending: pass.pending };
+  if (pass.settled.size === 0 && pass.failed.size === 0) return flushed;
+  // On a conflict someone else moved the state on (a newer check, another sender's write-back): re-read and re-apply.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const current = attempt === 0 ? { state: stored.state, version } : await deps.store.getAddressState(key);
-    if (!current) break;
-    const sentIds = new Set(outbox.entries.map((e) => e.alert.id));
-    const keep = (current.state.outbox?.entries ?? []).filter((e) => !sentIds.has(e.alert.id));
-    const entries = [...keep, ...remaining];
+    const current = attempt === 0 ? stored : await deps.store.getAddressState(key);
+    const entries = current?.state.outbox?.entries;
+    if (!current || !entries) break;
+    const kept = entries
+      .filter((e) => !pass.settled.has(e.alert.id))
+      .map((e): OutboxEntry => {
+        const error = pass.failed.get(e.alert.id);
+        return error === undefined ? e : { ...e, attempts: e.attempts + 1, lastError: error };
+      });
     const next: AddressState = {
       ...current.state,
-      outbox: entries.length > 0 ? { entries, claimedAt: current.state.outbox?.claimedAt ?? '' } : null,
+      outbox: kept.length > 0 ? { entries: kept, claimedAt: current.state.outbox?.claimedAt ?? '' } : null,
     };
     if ((await deps.store.saveAddressState(next, current.version)) === 'saved') break;
   }
-  return deliveries;
+  return flushed;
+}
+
+/** What a flush of one outbox sent, and which of its alerts are still owed. */
+interface Flushed {
+  readonly deliveries: DeliveryResult[];
+  readonly owed: string[];
+  readonly pending: number;
 }

@@ -14,9 +14,18 @@
  * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, expiresAt |
  * | run lease     | `LEASE`             | `RUN`                      | runId, host, pid, acquiredAt, until (kind run-lease) |
  * | run pointer   | `RUNS`              | `<startedAt>#<runId>`      | runId, expiresAt                              |
+ * | delivery      | `DELIVERY#<alertId>`| `<channel>`                | version, record (DeliveryRecord map), expiresAt |
  *
- * Every item also carries `kind` (endpoint, address, history, run, run-pointer)
- * so that a console Scan or an export is readable.
+ * Every item also carries `kind` (endpoint, address, history, run, run-pointer,
+ * delivery) so that a console Scan or an export is readable.
+ *
+ * Delivery records are items of their own, keyed by the alert id (ids are
+ * idempotency keys, the same event always has the same id), so claiming a
+ * send never contends with the address state's version, and an alert decided
+ * twice (a divergence seen by two addresses) still has one record per channel.
+ * They expire with the history TTL from their last change, and are not
+ * filtered on read: an expired record that DynamoDB has not swept yet still
+ * says "delivered", which can only prevent a duplicate.
  *
  * `<shard>` is `00`..`15`, derived from a hash of the endpoint id, and an
  * endpoint's address states share its shard. Why shards rather than one
@@ -68,7 +77,13 @@ import {
   paginateQuery,
 } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../core/concurrency';
-import { type AddressState, addressKey, type CheckResult, type Endpoint } from '../core/model';
+import {
+  type AddressState,
+  addressKey,
+  type CheckResult,
+  type DeliveryRecord,
+  type Endpoint,
+} from '../core/model';
 import {
   type AcquireRunLeaseOutcome,
   type InventorySyncResult,
@@ -82,6 +97,7 @@ import {
   type StateStore,
   StateStoreError,
   type StoredAddressState,
+  type StoredDelivery,
 } from './state-store';
 import { decodeItem, storedItem } from './stored-items';
 
@@ -121,6 +137,12 @@ export const itemKeys = {
   },
   runLease: { pk: 'LEASE', sk: 'RUN' },
   runsPartition: 'RUNS',
+  deliveryPartition(alertId: string): string {
+    return `DELIVERY#${alertId}`;
+  },
+  delivery(alertId: string, channel: string): { pk: string; sk: string } {
+    return { pk: itemKeys.deliveryPartition(alertId), sk: channel };
+  },
 } as const;
 
 /** The endpoint id part of an address key (`${endpointId}|${address ?? 'dns'}`); addresses never contain `|`. */
@@ -748,6 +770,70 @@ export class DynamoDbStateStore implements StateStore {
       throw wrap(operation, key, error);
     }
   }
+
+  // -------------------------------------------------------------------------
+  // Delivery records (per alert and channel)
+  // -------------------------------------------------------------------------
+
+  async getDelivery(alertId: string, channel: string): Promise<StoredDelivery | null> {
+    const key = `${alertId}#${channel}`;
+    const item = await this.#get('getDelivery', key, itemKeys.delivery(alertId, channel));
+    return item ? toStoredDelivery(item, 'getDelivery', key) : null;
+  }
+
+  async listDeliveries(alertId: string): Promise<StoredDelivery[]> {
+    const deliveries: StoredDelivery[] = [];
+    await this.#queryAll(
+      'listDeliveries',
+      alertId,
+      {
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': itemKeys.deliveryPartition(alertId) },
+      },
+      (item) => deliveries.push(toStoredDelivery(item, 'listDeliveries', alertId)),
+    );
+    return deliveries.sort((a, b) => compareStrings(a.record.channel, b.record.channel));
+  }
+
+  async saveDelivery(record: DeliveryRecord, expectedVersion: number | null): Promise<SaveOutcome> {
+    const key = `${record.alertId}#${record.channel}`;
+    const condition: Pick<
+      PutCommandInput,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    > =
+      expectedVersion === null
+        ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
+        : {
+            ConditionExpression: '#v = :expected',
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          };
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            ...itemKeys.delivery(record.alertId, record.channel),
+            kind: 'delivery',
+            version: (expectedVersion ?? 0) + 1,
+            expiresAt: this.#expiresAtFrom(record.updatedAt),
+            record,
+          },
+          ...condition,
+        }),
+      );
+      return 'saved';
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return 'conflict';
+      throw wrap('saveDelivery', key, error);
+    }
+  }
+}
+
+function toStoredDelivery(item: Item, operation: string, key: string): StoredDelivery {
+  const { record, version } = decodeItem(storedItem.delivery, item, { operation, key });
+  return { record, version };
 }
 
 /**

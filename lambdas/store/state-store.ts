@@ -6,7 +6,7 @@
  * Every write is a single-item (conditional) write: no transactions, so the
  * same code runs on dynalite, DynamoDB Local and AWS.
  */
-import type { AddressState, CheckResult, Endpoint } from '../core/model';
+import type { AddressState, CheckResult, DeliveryRecord, Endpoint } from '../core/model';
 
 /** One run of the monitor (a dispatch and the checks it fanned out). */
 export interface RunRecord {
@@ -140,6 +140,25 @@ export interface StateStore {
   ): Promise<JudgementClaimOutcome>;
   /** Mark a run judged. The first `finishedAt` wins (a repeated call keeps it). Throws `RunNotFoundError` when the run does not exist. */
   finishRun(runId: string, finishedAt: string): Promise<void>;
+
+  // Delivery records (per alert and channel)
+  /** The record of delivering `alertId` to `channel`, or null when none was ever claimed. */
+  getDelivery(alertId: string, channel: string): Promise<StoredDelivery | null>;
+  /** Every channel's record of one alert (one read per outbox entry). */
+  listDeliveries(alertId: string): Promise<StoredDelivery[]>;
+  /**
+   * Conditional write of a delivery record: succeeds only if the stored version still equals
+   * `expectedVersion` (null = no record may exist yet). This is the claim before a send and
+   * the mark after it: of two senders, exactly one gets 'saved'.
+   */
+  saveDelivery(record: DeliveryRecord, expectedVersion: number | null): Promise<SaveOutcome>;
+}
+
+/** A delivery record as stored, with its optimistic-concurrency version. */
+export interface StoredDelivery {
+  readonly record: DeliveryRecord;
+  /** Pass it back to `saveDelivery`. */
+  readonly version: number;
 }
 
 /**

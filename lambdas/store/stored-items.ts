@@ -5,7 +5,7 @@
  * boundary, instead of a crash deep in the alert policy.
  */
 import * as d from '../core/decode';
-import { addressState, checkResult, endpoint } from '../core/model-decoders';
+import { addressState, checkResult, deliveryRecord, endpoint } from '../core/model-decoders';
 import { MalformedItemError } from './state-store';
 
 /** Decoders of each item kind: only the attributes the store reads (keys and `kind` are not decoded). */
@@ -33,6 +33,8 @@ export const storedItem = {
     until: d.string,
   }),
   runPointer: d.object({ runId: d.string }),
+  /** Delivery record of one (alert, channel). */
+  delivery: d.object({ version: d.integer, record: deliveryRecord }),
 } as const;
 
 /** Where an item was read, for the error. */

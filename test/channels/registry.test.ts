@@ -178,7 +178,9 @@ describe('notifier-registry (the runtime half)', () => {
     });
     // Assess
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs).toContain('lambdas/channels/notifier-registry.ts');
+    // It publishes to SNS only: the chat renderers are not even read.
+    expect(inputs).toContain('lambdas/channels/sns-notifier.ts');
+    expect(inputs.filter((i) => /render-(slack|teams)/.test(i))).toEqual([]);
     expect(inputs.filter((i) => /node_modules\/(zod|yaml)\//.test(i))).toEqual([]);
     expect(
       inputs.filter((i) => i.startsWith('lambdas/config/') || i === 'lambdas/channels/registry.ts'),

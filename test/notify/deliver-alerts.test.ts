@@ -147,14 +147,20 @@ describe('deliverAlerts', () => {
     ]);
   });
 
-  it('gives up on a send that outlives its deadline, without holding back the others', async () => {
+  it('gives up on a send that outlives its deadline, aborts it, and reports it as maybe delivered', async () => {
     // Prepare
+    let signal: AbortSignal | undefined;
     const stuck = fakeNotifier('stuck', 'info', () => new Promise<DeliveryResult>(() => undefined));
+    const send = stuck.send.bind(stuck);
+    stuck.send = (alert, opts) => {
+      signal = opts?.signal;
+      return send(alert, opts);
+    };
     const healthy = fakeNotifier('healthy', 'info');
     const alert = makeAlert();
     // Act
     const results = await deliverAlerts([alert], [stuck, healthy], { sendTimeoutMs: 100 });
-    // Assess
+    // Assess: the request in flight may have arrived, so the outcome is unknown, and the send is stopped
     expect(results).toEqual([
       {
         channel: 'stuck',
@@ -162,9 +168,41 @@ describe('deliverAlerts', () => {
         ok: false,
         attempts: 0,
         error: 'delivery did not finish within 100 ms',
+        unknownAttempts: 1,
+        maybeDelivered: true,
       },
       { channel: 'healthy', alertId: alert.id, ok: true, attempts: 1, error: null },
     ]);
+    expect(signal?.aborted).toBe(true);
+  });
+
+  it('passes each channel its allowance of unknown outcomes, and reports each result as soon as it ends', async () => {
+    // Prepare
+    const seen: string[] = [];
+    const allowances: Record<string, number | undefined> = {};
+    const record = (name: string) =>
+      fakeNotifier(name, 'info', async (alert) => {
+        seen.push(`send ${name} ${alert.id}`);
+        return { channel: name, alertId: alert.id, ok: true, attempts: 1, error: null };
+      });
+    const a = record('a');
+    const b = record('b');
+    for (const n of [a, b]) {
+      const send = n.send.bind(n);
+      n.send = (alert, opts) => {
+        allowances[`${n.channel.name} ${alert.id}`] = opts?.maxUnknownOutcomes;
+        return send(alert, opts);
+      };
+    }
+    // Act
+    await deliverAlerts([makeAlert({ id: 'one' }), makeAlert({ id: 'two' })], [a], {
+      maxUnknownOutcomes: (_channel, alert) => (alert.id === 'one' ? 1 : 2),
+      onResult: async (result) => void seen.push(`recorded ${result.channel} ${result.alertId}`),
+    });
+    await deliverAlerts([makeAlert({ id: 'three' })], [b]);
+    // Assess: the record of "one" is written before "two" is sent on that channel
+    expect(seen).toEqual(['send a one', 'recorded a one', 'send a two', 'recorded a two', 'send b three']);
+    expect(allowances).toEqual({ 'a one': 1, 'a two': 2, 'b three': undefined });
   });
 
   it('delivers channels in parallel: a channel waiting on another channel still completes', async () => {
@@ -224,7 +262,9 @@ describe('deliverAlerts', () => {
         alertId: alert.id,
         ok: false,
         attempts: 2,
-        error: `POST ${hanging.url().slice(0, -1)} failed: timed out after 200 ms (gave up after 2 attempts)`,
+        error: `POST ${hanging.url().slice(0, -1)} failed: timed out after 200 ms (no answer to 2 of 2 attempts: may have been delivered)`,
+        unknownAttempts: 2,
+        maybeDelivered: true,
       },
       { channel: 'slack-ok', alertId: alert.id, ok: true, attempts: 1, error: null },
     ]);

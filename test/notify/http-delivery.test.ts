@@ -27,6 +27,12 @@ function recordingSleep(): { sleep: (ms: number) => Promise<void>; delays: numbe
 
 const BODY = JSON.stringify({ text: 'hello' });
 
+/** Polls `done` every 10 ms, at most 5 s. */
+async function waitFor(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!done()) throw new Error('condition not met within 5 s');
+}
+
 describe('postJson', () => {
   it('posts the body with JSON content type and extra headers, once, on 200', async () => {
     // Prepare
@@ -35,7 +41,14 @@ describe('postJson', () => {
     // Act
     const result = await postJson(rx.url('/hook'), BODY, { headers: { 'X-Extra': 'yes' }, sleep });
     // Assess
-    expect(result).toEqual({ ok: true, status: 200, attempts: 1, error: null });
+    expect(result).toEqual({
+      ok: true,
+      status: 200,
+      attempts: 1,
+      error: null,
+      unknownAttempts: 0,
+      retryAfterMs: null,
+    });
     expect(rx.requests).toHaveLength(1);
     expect(rx.requests[0]).toMatchObject({
       method: 'POST',
@@ -60,7 +73,14 @@ describe('postJson', () => {
     // Act
     const result = await postJson(rx.url(), BODY, { sleep, random: () => 0 });
     // Assess
-    expect(result).toEqual({ ok: true, status: 200, attempts: 2, error: null });
+    expect(result).toEqual({
+      ok: true,
+      status: 200,
+      attempts: 2,
+      error: null,
+      unknownAttempts: 0,
+      retryAfterMs: null,
+    });
     expect(delays).toEqual([1000]);
     expect(rx.requests.map((r) => r.body)).toEqual([BODY, BODY]);
   });
@@ -81,14 +101,60 @@ describe('postJson', () => {
     expect(delays).toEqual([7000]);
   });
 
-  it('caps a long Retry-After at maxDelayMs', async () => {
+  it('does not shorten a Retry-After longer than maxDelayMs: it stops and reports the wait', async () => {
+    // Prepare
     const rx = await receiver((_req, n) =>
       n === 1 ? { status: 429, headers: { 'Retry-After': '3600' } } : { status: 200 },
     );
     const { sleep, delays } = recordingSleep();
+    // Act
     const result = await postJson(rx.url(), BODY, { sleep, maxDelayMs: 30_000 });
-    expect(result.ok).toBe(true);
-    expect(delays).toEqual([30_000]);
+    // Assess: one request, no wait, the delivery left pending for the hour the server asked
+    expect(result).toEqual({
+      ok: false,
+      status: 429,
+      attempts: 1,
+      error: `HTTP 429 Too Many Requests from ${rx.url().slice(0, -1)} (asked to retry after 3600 s: left pending)`,
+      unknownAttempts: 0,
+      retryAfterMs: 3_600_000,
+    });
+    expect(delays).toEqual([]);
+    expect(rx.requests).toHaveLength(1);
+  });
+
+  it('stops rather than wait a Retry-After that would end past the budget', async () => {
+    // Prepare: 20 s is allowed as one wait, but 20 s plus a 15 s attempt does not fit 30 s.
+    const rx = await receiver(() => ({ status: 503, headers: { 'Retry-After': '20' } }));
+    const { sleep, delays } = recordingSleep();
+    // Act
+    const result = await postJson(rx.url(), BODY, { sleep, timeoutMs: 15_000, budgetMs: 30_000 });
+    // Assess
+    expect(result).toMatchObject({ ok: false, status: 503, attempts: 1, retryAfterMs: 20_000 });
+    expect(delays).toEqual([]);
+  });
+
+  it('starts no backoff wait that would end past the budget', async () => {
+    // Prepare: a clock the waits move, so the budget runs out after the second attempt.
+    const rx = await receiver(() => ({ status: 500 }));
+    const clock = { t: 0 };
+    const delays: number[] = [];
+    const sleep = async (ms: number) => {
+      delays.push(ms);
+      clock.t += ms;
+    };
+    // Act
+    const result = await postJson(rx.url(), BODY, {
+      sleep,
+      now: () => clock.t,
+      random: () => 0,
+      baseDelayMs: 4_000,
+      timeoutMs: 5_000,
+      budgetMs: 10_000,
+    });
+    // Assess: wait 2 s (0 + 2 + 5 ≤ 10), then a 4 s wait and an attempt would end at 2 + 4 + 5 > 10
+    expect(delays).toEqual([2_000]);
+    expect(result).toMatchObject({ ok: false, status: 500, attempts: 2, retryAfterMs: null });
+    expect(result.error).toMatch(/\(out of time after 2 attempts\)$/);
   });
 
   it.each([
@@ -108,6 +174,8 @@ describe('postJson', () => {
         status: 500,
         attempts: 4,
         error: `HTTP 500 Internal Server Error from ${rx.url().slice(0, -1)}: upstream exploded (gave up after 4 attempts)`,
+        unknownAttempts: 0,
+        retryAfterMs: null,
       });
       expect(rx.requests).toHaveLength(4);
       expect(delays).toEqual(expected);
@@ -140,20 +208,90 @@ describe('postJson', () => {
     expect(delays).toEqual([]);
   });
 
-  it('gives a hanging receiver a timeout result per attempt', async () => {
+  it('retries a hanging receiver once, then stops: at most one extra copy of an unknown outcome', async () => {
     // Prepare
     const rx = await receiver(() => hang());
     const { sleep } = recordingSleep();
     // Act
-    const result = await postJson(rx.url(), BODY, { sleep, timeoutMs: 200, maxAttempts: 2 });
-    // Assess
+    const result = await postJson(rx.url(), BODY, { sleep, timeoutMs: 200, maxAttempts: 4 });
+    // Assess: two requests, not four; both may have arrived
     expect(result).toEqual({
       ok: false,
       status: null,
       attempts: 2,
-      error: `POST ${rx.url().slice(0, -1)} failed: timed out after 200 ms (gave up after 2 attempts)`,
+      error: `POST ${rx.url().slice(0, -1)} failed: timed out after 200 ms (no answer to 2 of 2 attempts: may have been delivered)`,
+      unknownAttempts: 2,
+      retryAfterMs: null,
     });
     expect(rx.requests).toHaveLength(2);
+  });
+
+  it('retries a timed-out attempt with the same body and headers, and reports the unknown outcome', async () => {
+    // Prepare: the first answer comes after the client gave up, the second in time.
+    const rx = await receiver(async (_req, n) => {
+      if (n === 1) await new Promise((r) => setTimeout(r, 400));
+      return { status: 200 };
+    });
+    const { sleep } = recordingSleep();
+    // Act
+    const result = await postJson(rx.url(), BODY, {
+      sleep,
+      timeoutMs: 200,
+      headers: { 'Idempotency-Key': 'alert-1' },
+    });
+    // Assess
+    expect(result).toEqual({
+      ok: true,
+      status: 200,
+      attempts: 2,
+      error: null,
+      unknownAttempts: 1,
+      retryAfterMs: null,
+    });
+    expect(rx.requests.map((r) => [r.body, r.headers['idempotency-key']])).toEqual([
+      [BODY, 'alert-1'],
+      [BODY, 'alert-1'],
+    ]);
+  });
+
+  it('keeps retrying known failures after one unknown outcome, and stops at the second', async () => {
+    // Prepare: timeout, 500, 500, timeout
+    const rx = await receiver((_req, n) => (n === 1 || n === 4 ? hang() : { status: 500 }));
+    const { sleep } = recordingSleep();
+    // Act
+    const result = await postJson(rx.url(), BODY, { sleep, timeoutMs: 200, maxAttempts: 6 });
+    // Assess
+    expect(result).toMatchObject({ ok: false, attempts: 4, unknownAttempts: 2 });
+    expect(rx.requests).toHaveLength(4);
+  });
+
+  it('makes no retry after an unknown outcome when the caller allows only one', async () => {
+    // Prepare
+    const rx = await receiver(() => hang());
+    // Act
+    const result = await postJson(rx.url(), BODY, {
+      sleep: async () => undefined,
+      timeoutMs: 200,
+      maxUnknownOutcomes: 1,
+    });
+    // Assess
+    expect(result).toMatchObject({ ok: false, attempts: 1, unknownAttempts: 1 });
+    expect(rx.requests).toHaveLength(1);
+  });
+
+  it('ends at once when the caller aborts, counting the attempt in flight as unknown', async () => {
+    // Prepare
+    const rx = await receiver(() => hang());
+    const abort = new AbortController();
+    // Act
+    const sending = postJson(rx.url(), BODY, { timeoutMs: 10_000, signal: abort.signal });
+    await waitFor(() => rx.requests.length === 1);
+    abort.abort();
+    const result = await sending;
+    // Assess
+    expect(result).toMatchObject({ ok: false, attempts: 1, unknownAttempts: 1 });
+    expect(result.error).toMatch(/\(delivery aborted\)$/);
+    expect(rx.requests).toHaveLength(1);
   });
 
   it('retries a refused connection and reports it', async () => {
@@ -165,7 +303,7 @@ describe('postJson', () => {
     // Act
     const result = await postJson(url, BODY, { sleep, maxAttempts: 3 });
     // Assess
-    expect(result).toMatchObject({ ok: false, status: null, attempts: 3 });
+    expect(result).toMatchObject({ ok: false, status: null, attempts: 3, unknownAttempts: 0 });
     expect(result.error).toContain('ECONNREFUSED');
     expect(delays).toHaveLength(2);
   });
@@ -183,6 +321,8 @@ describe('postJson', () => {
       status: 307,
       attempts: 1,
       error: `HTTP 307 redirect from ${rx.url().slice(0, -1)} to ${rx.url().slice(0, -1)} not followed`,
+      unknownAttempts: 0,
+      retryAfterMs: null,
     });
     expect(rx.requests.map((r) => r.path)).toEqual(['/hook']);
   });
@@ -224,14 +364,28 @@ describe('postJson', () => {
     ['an unsupported scheme', 'ftp://127.0.0.1/x', 'unsupported URL scheme ftp:'],
     ['embedded credentials', 'http://user:pw@127.0.0.1/x', 'URL must not embed credentials'],
   ])('refuses %s without sending anything', async (_name, url, error) => {
-    expect(await postJson(url, BODY)).toEqual({ ok: false, status: null, attempts: 0, error });
+    expect(await postJson(url, BODY)).toEqual({
+      ok: false,
+      status: null,
+      attempts: 0,
+      error,
+      unknownAttempts: 0,
+      retryAfterMs: null,
+    });
   });
 
   it('refuses a header value that cannot be sent, without echoing it', async () => {
     const result = await postJson('http://127.0.0.1:9/x', BODY, {
       headers: { 'X-Sig': 'secret\r\nInjected: 1' },
     });
-    expect(result).toEqual({ ok: false, status: null, attempts: 0, error: 'invalid request header' });
+    expect(result).toEqual({
+      ok: false,
+      status: null,
+      attempts: 0,
+      error: 'invalid request header',
+      unknownAttempts: 0,
+      retryAfterMs: null,
+    });
   });
 
   it('does not reject when the injected sleep fails', async () => {

@@ -9,7 +9,7 @@ import { renderSnsPublish } from '../../lambdas/notify/render-sns';
 import { renderTeamsMessage } from '../../lambdas/notify/render-teams';
 import { verifyWebhookSignature } from '../../lambdas/notify/render-webhook';
 import { makeTestAlert } from '../../lambdas/notify/test-alert';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { hang, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { HOSTILE, makeAlert } from './alert-fixtures';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:certwatch-alerts';
@@ -77,13 +77,15 @@ describe('createNotifier (sns)', () => {
     });
   });
 
-  it('reports a plain network error too', async () => {
+  it('reports a plain network error too, as maybe delivered: SNS may have taken the publish', async () => {
     snsMock.on(PublishCommand).rejects(new Error('socket hang up'));
     const result = await createNotifier(channel, { sns: client }).send(makeAlert());
     expect(result).toMatchObject({
       ok: false,
       attempts: 1,
       error: `SNS publish to ${TOPIC} failed: Error: socket hang up`,
+      unknownAttempts: 1,
+      maybeDelivered: true,
     });
   });
 
@@ -118,6 +120,7 @@ describe('createNotifier (HTTP channels against a real receiver)', () => {
     expect(rx.requests).toHaveLength(1);
     expect(rx.requests[0]?.path).toBe('/services/T/B/x');
     expect(rx.requests[0]?.json).toEqual(JSON.parse(JSON.stringify(renderSlackMessage(alert))));
+    expect(rx.requests[0]?.headers['idempotency-key']).toBe(alert.id);
   });
 
   it('posts the Teams Workflows message', async () => {
@@ -135,6 +138,48 @@ describe('createNotifier (HTTP channels against a real receiver)', () => {
     expect(result.ok).toBe(true);
     expect(rx.requests[0]?.json).toEqual(JSON.parse(JSON.stringify(renderTeamsMessage(alert))));
     expect(rx.requests[0]?.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(rx.requests[0]?.headers['idempotency-key']).toBe(alert.id);
+  });
+
+  it('reports a timed-out Teams delivery as maybe delivered, after one retry with the same key', async () => {
+    // Prepare
+    await rx.close();
+    rx = await startWebhookReceiver({ responder: () => hang() });
+    const channel: Channel = { type: 'teams', name: 'teams-ops', minSeverity: 'info', url: rx.url('/wf') };
+    const alert = makeAlert();
+    // Act
+    const result = await createNotifier(channel, { http: { ...noWait, timeoutMs: 200 } }).send(alert);
+    // Assess
+    expect(result).toMatchObject({ ok: false, attempts: 2, unknownAttempts: 2, maybeDelivered: true });
+    expect(rx.requests.map((r) => r.headers['idempotency-key'])).toEqual([alert.id, alert.id]);
+  });
+
+  it("passes the caller's allowance of unknown outcomes to the HTTP delivery", async () => {
+    // Prepare
+    await rx.close();
+    rx = await startWebhookReceiver({ responder: () => hang() });
+    const channel: Channel = { type: 'slack', name: 'slack-ops', minSeverity: 'info', url: rx.url('/s') };
+    // Act
+    const result = await createNotifier(channel, { http: { ...noWait, timeoutMs: 200 } }).send(makeAlert(), {
+      maxUnknownOutcomes: 1,
+    });
+    // Assess
+    expect(result).toMatchObject({ ok: false, attempts: 1, unknownAttempts: 1, maybeDelivered: true });
+    expect(rx.requests).toHaveLength(1);
+  });
+
+  it('reports the wait a 429 asked for when it is longer than the delivery may wait', async () => {
+    // Prepare
+    await rx.close();
+    rx = await startWebhookReceiver({
+      responder: () => ({ status: 429, headers: { 'Retry-After': '120' } }),
+    });
+    const channel: Channel = { type: 'slack', name: 'slack-ops', minSeverity: 'info', url: rx.url('/s') };
+    // Act
+    const result = await createNotifier(channel, { http: noWait }).send(makeAlert());
+    // Assess
+    expect(result).toMatchObject({ ok: false, attempts: 1, retryAfterMs: 120_000 });
+    expect(result.maybeDelivered).toBeUndefined();
   });
 
   it('posts a signed generic webhook whose signature verifies over the received bytes', async () => {

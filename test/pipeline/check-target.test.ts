@@ -153,7 +153,7 @@ describe("an endpoint's probe settings through dispatch, the inventory and the c
     const cycle = await runCycle(
       {
         store: embedded.store,
-        sink: { deliver: async () => [] },
+        sink: { channelsFor: () => [], deliver: async () => [] },
         trust,
         now: () => new Date(),
         resolve: async (host) => {

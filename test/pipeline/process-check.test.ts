@@ -73,6 +73,7 @@ function recordingSink(): AlertSink & { sent: Alert[]; failNext: number } {
   const sink = {
     sent: [] as Alert[],
     failNext: 0,
+    channelsFor: () => ['hook'],
     async deliver(alert: Alert): Promise<DeliveryResult[]> {
       if (sink.failNext > 0) {
         sink.failNext--;
@@ -191,12 +192,220 @@ describe('processCheck', () => {
     // Assess
     expect(first.deliveries.map((d) => d.ok)).toEqual([false]);
     expect(tooSoon.deliveries).toEqual([]);
+    expect(tooSoon.pending).toBe(1);
     expect(retried.deliveries.map((d) => d.ok)).toEqual([true]);
     expect(again.deliveries).toEqual([]);
     expect(sink.sent).toHaveLength(1);
     expect(sink.sent[0]?.id).toBe(first.alerts[0]?.id);
     const stored = await embedded.store.getAddressState(addressKey(id, '192.0.2.10'));
     expect(stored?.state.outbox ?? null).toBeNull();
+  });
+
+  describe('delivery records', () => {
+    /** A sink with two channels: `fail` names a channel that refuses, `slow` holds every send until released. */
+    function twoChannelSink() {
+      const sent: string[] = [];
+      const sink = {
+        sent,
+        fail: new Set<string>(),
+        unknown: new Set<string>(),
+        gate: null as Promise<void> | null,
+        channelsFor: (_alert: Alert, only: readonly string[] | null) =>
+          ['hook', 'chat'].filter((c) => only === null || only.includes(c)),
+        async deliver(alert: Alert, channels: readonly string[] | null): Promise<DeliveryResult[]> {
+          await sink.gate;
+          return (channels ?? ['hook', 'chat']).map((channel) => {
+            if (sink.unknown.has(channel)) {
+              sent.push(`${alert.id} ${channel}`);
+              return {
+                channel,
+                alertId: alert.id,
+                ok: false,
+                attempts: 2,
+                error: 'timed out',
+                unknownAttempts: 2,
+                maybeDelivered: true,
+              };
+            }
+            if (sink.fail.has(channel)) {
+              return { channel, alertId: alert.id, ok: false, attempts: 4, error: 'HTTP 500' };
+            }
+            sent.push(`${alert.id} ${channel}`);
+            return { channel, alertId: alert.id, ok: true, attempts: 1, error: null };
+          });
+        },
+      };
+      return sink;
+    }
+
+    it('retries only the channel that failed, never the one that accepted', async () => {
+      // Prepare
+      const clock = { t: NOW };
+      const sink = twoChannelSink();
+      sink.fail.add('chat');
+      const deps = {
+        store: embedded.store,
+        sink,
+        trust,
+        now: () => new Date(clock.t),
+        check: async () => result(id),
+      };
+      await embedded.store.createRun({ runId: 'd1', startedAt: new Date(NOW).toISOString(), expected: 1 });
+      // Act
+      const first = await processCheck(deps, message('d1'));
+      sink.fail.clear();
+      clock.t += 121_000;
+      const retried = await processCheck(deps, message('d1'));
+      // Assess
+      const alertId = first.alerts[0]?.id ?? '';
+      expect(first.deliveries.map((d) => [d.channel, d.ok])).toEqual([
+        ['hook', true],
+        ['chat', false],
+      ]);
+      expect(first.owed).toEqual([alertId]);
+      expect(retried.deliveries.map((d) => [d.channel, d.ok])).toEqual([['chat', true]]);
+      expect(sink.sent).toEqual([`${alertId} hook`, `${alertId} chat`]);
+      expect(
+        (await embedded.store.listDeliveries(alertId)).map((d) => [d.record.channel, d.record.status]),
+      ).toEqual([
+        ['chat', 'delivered'],
+        ['hook', 'delivered'],
+      ]);
+      expect(
+        (await embedded.store.getAddressState(addressKey(id, '192.0.2.10')))?.state.outbox ?? null,
+      ).toBeNull();
+    });
+
+    it('leaves a delivery claimed by a vanished sender alone for its lease, then takes it over once', async () => {
+      // Prepare: the first run decided the alert, claimed the delivery to 'hook' and died mid-send.
+      const clock = { t: NOW };
+      const sink = twoChannelSink();
+      const deps = {
+        store: embedded.store,
+        sink,
+        trust,
+        now: () => new Date(clock.t),
+        check: async () => result(id),
+      };
+      await embedded.store.createRun({ runId: 'd2', startedAt: new Date(NOW).toISOString(), expected: 1 });
+      // The dead sender's sink never returns: it claimed, and is gone.
+      const deadSink = { ...sink, deliver: () => new Promise<DeliveryResult[]>(() => undefined) };
+      void processCheck({ ...deps, sink: deadSink, holder: 'dead' }, message('d2'));
+      const key = addressKey(id, '192.0.2.10');
+      let alertId = '';
+      for (let i = 0; i < 200 && alertId === ''; i++) {
+        const entry = (await embedded.store.getAddressState(key))?.state.outbox?.entries[0];
+        const claims = entry ? await embedded.store.listDeliveries(entry.alert.id) : [];
+        if (claims.length === 2) alertId = entry?.alert.id ?? '';
+        else await new Promise((r) => setTimeout(r, 10));
+      }
+      // Act: a redelivery inside the lease, then one after it
+      const inLease = await processCheck(deps, message('d2'));
+      clock.t += 120_000;
+      const after = await processCheck(deps, message('d2'));
+      const again = await processCheck(deps, message('d2'));
+      // Assess
+      expect(alertId).not.toBe('');
+      expect(inLease.deliveries).toEqual([]);
+      expect(inLease.pending).toBe(2);
+      expect(after.deliveries.map((d) => [d.channel, d.ok])).toEqual([
+        ['hook', true],
+        ['chat', true],
+      ]);
+      expect(again.deliveries).toEqual([]);
+      expect(sink.sent).toEqual([`${alertId} hook`, `${alertId} chat`]);
+      expect((await embedded.store.getDelivery(alertId, 'hook'))?.record).toMatchObject({
+        status: 'delivered',
+        sends: 2,
+        unknownOutcomes: 1,
+      });
+    });
+
+    it('never sends a maybe-delivered alert again, and says so', async () => {
+      // Prepare
+      const clock = { t: NOW };
+      const sink = twoChannelSink();
+      sink.unknown.add('hook');
+      const deps = {
+        store: embedded.store,
+        sink,
+        trust,
+        now: () => new Date(clock.t),
+        check: async () => result(id),
+      };
+      await embedded.store.createRun({ runId: 'd3', startedAt: new Date(NOW).toISOString(), expected: 1 });
+      // Act
+      const first = await processCheck(deps, message('d3'));
+      sink.unknown.clear();
+      clock.t += 10 * 120_000;
+      const later = await processCheck(deps, message('d3'));
+      // Assess
+      expect(first.deliveries[0]).toMatchObject({
+        channel: 'hook',
+        ok: false,
+        maybeDelivered: true,
+        error: 'timed out (maybe delivered; not sent again)',
+      });
+      expect(first.owed).toEqual([]);
+      expect(later.deliveries).toEqual([]);
+      expect(sink.sent.filter((s) => s.endsWith(' hook'))).toHaveLength(1);
+      expect(
+        (await embedded.store.getAddressState(addressKey(id, '192.0.2.10')))?.state.outbox ?? null,
+      ).toBeNull();
+    });
+
+    it('sends each alert once when a second run copies an outbox the first run is still sending', async () => {
+      // Prepare: run e1 decides an error alert and is slow to send it; run e2 decides nothing new
+      // but its state write carries e1's outbox.
+      const refused = result(id, {
+        status: 'error',
+        daysLeft: null,
+        notAfter: null,
+        chain: [],
+        findings: [{ code: 'CONNECTION_REFUSED', severity: 'critical', message: 'connection refused' }],
+      });
+      const clock = { t: NOW };
+      const sink = twoChannelSink();
+      let release!: () => void;
+      sink.gate = new Promise((r) => {
+        release = r;
+      });
+      let checks = 0;
+      const deps = {
+        store: embedded.store,
+        sink,
+        trust,
+        now: () => new Date(clock.t),
+        check: async () => ({ ...refused, checkedAt: new Date(NOW + ++checks * 1000).toISOString() }),
+      };
+      for (const runId of ['e0', 'e1', 'e2']) {
+        await embedded.store.createRun({ runId, startedAt: new Date(NOW).toISOString(), expected: 1 });
+      }
+      await processCheck({ ...deps, sink: { ...sink, deliver: async () => [] } }, message('e0'));
+      // Act
+      const first = processCheck(deps, message('e1'));
+      const key = addressKey(id, '192.0.2.10');
+      // Until e1 has written its state and claimed both deliveries (it then waits on the gate).
+      const claimedByE1 = async () => {
+        const stored = await embedded.store.getAddressState(key);
+        const entry = stored?.state.lastRunId === 'e1' ? stored.state.outbox?.entries[0] : undefined;
+        return entry !== undefined && (await embedded.store.listDeliveries(entry.alert.id)).length === 2;
+      };
+      for (let i = 0; i < 500 && !(await claimedByE1()); i++) await new Promise((r) => setTimeout(r, 10));
+      // e2 finishes while e1 still holds both deliveries: it must not need the sink at all.
+      const second = await processCheck(deps, message('e2'));
+      release();
+      const firstOutcome = await first;
+      // Assess
+      expect(firstOutcome.alerts.map((a) => a.kind)).toEqual(['error']);
+      expect(second.status).toBe('checked');
+      expect(second.alerts).toEqual([]);
+      expect(second.deliveries).toEqual([]);
+      expect(second.pending).toBe(2);
+      const alertId = firstOutcome.alerts[0]?.id ?? '';
+      expect(sink.sent.sort()).toEqual([`${alertId} chat`, `${alertId} hook`]);
+      expect((await embedded.store.getAddressState(key))?.state.outbox ?? null).toBeNull();
+    });
   });
 
   it('counts a check of an endpoint removed after dispatch without failing', async () => {

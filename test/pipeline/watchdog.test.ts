@@ -51,7 +51,7 @@ describe('runWatchdog', () => {
   let embedded: EmbeddedStateStore;
   const trust = loadTrustStore({ includeSystemRoots: false });
   const endpoints = ['a.example:443', 'b.example:443', 'c.example:443'].map(endpoint);
-  const sink = { deliver: async () => [] };
+  const sink = { channelsFor: () => [], deliver: async () => [] };
 
   beforeAll(async () => {
     embedded = await openEmbeddedStateStore({});

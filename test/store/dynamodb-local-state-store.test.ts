@@ -1,4 +1,5 @@
 import { dynamoDbLocalAvailability, startDynamoDbLocal } from '../support/dynamodb-local';
+import { defineDeliveryRecordsContract, sharedBackend } from './delivery-records.contract';
 import { defineRunLeaseContract } from './run-lease.contract';
 import { defineStateStoreContract } from './state-store.contract';
 
@@ -10,5 +11,7 @@ if (!availability.available && skip) {
   console.warn(`DynamoDB Local suite skipped: ${availability.reason}`);
 }
 
-defineStateStoreContract('DynamoDbStateStore on DynamoDB Local', startDynamoDbLocal, { skip });
-defineRunLeaseContract('run lease on DynamoDB Local', startDynamoDbLocal, { skip });
+const backend = sharedBackend(startDynamoDbLocal);
+defineStateStoreContract('DynamoDbStateStore on DynamoDB Local', backend, { skip });
+defineDeliveryRecordsContract('DynamoDbStateStore on DynamoDB Local', backend, { skip });
+defineRunLeaseContract('run lease on DynamoDB Local', backend, { skip });
