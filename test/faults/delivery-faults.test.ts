@@ -58,6 +58,8 @@ const CYCLES = Array.from(
 );
 const T0 = Date.parse('2030-03-01T10:00:00.000Z');
 const LEASE_MS = 120_000;
+/** `certwatch run --lease` for the child runs: a killed run's lease lapses this long after its last renewal. */
+const RUN_LEASE_MS = 1_000;
 const CHANNELS = ['hook', 'chat'] as const;
 /** Scaled-down HTTP timings: a 300 ms attempt stands for the 15 s one. */
 const FAST_HTTP: Partial<PostJsonOptions> = {
@@ -502,6 +504,9 @@ describe.skipIf(skip)('delivery under faults (DynamoDB Local, loopback receiver)
               '--concurrency',
               '1',
               '--no-color',
+              // A short run lease, so the rerun may take over the killed run's lease soon after the kill.
+              '--lease',
+              `${RUN_LEASE_MS}ms`,
             ],
             {
               cwd: dir,
@@ -551,8 +556,9 @@ describe.skipIf(skip)('delivery under faults (DynamoDB Local, loopback receiver)
           .map((c) => c.alertId);
         const inFlight = rx.requests[1]?.headers['idempotency-key'] as string;
 
-        // Act 2: rerun (the receiver is healthy again)
+        // Act 2: rerun (the receiver is healthy again) once the killed run's lease has lapsed
         rx.script(() => ({ kind: 'ok' }));
+        await new Promise((resolve) => setTimeout(resolve, RUN_LEASE_MS + 200));
         const second = run();
         const rerun = await second.done;
 
