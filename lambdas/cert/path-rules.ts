@@ -74,9 +74,14 @@ export function describeNode(node: PathNode): string {
   return `${nodeLabel(node)} (${node.cert.info.subject})`;
 }
 
-export function roleOf(node: PathNode, index: number): NodeRole {
+/**
+ * The role of the certificate at `index`. A self-signed root that ends an untrusted path
+ * is judged as the root it claims to be (a v1 root is fine), not as an intermediate.
+ */
+export function roleOf(node: PathNode, index: number, path: CertPath): NodeRole {
   if (index === 0) return 'leaf';
-  return node.anchor ? 'anchor' : 'intermediate';
+  if (node.anchor || (path.end === 'root' && index === path.nodes.length - 1)) return 'anchor';
+  return 'intermediate';
 }
 
 function plural(n: number, unit: string): string {
@@ -175,9 +180,9 @@ const PATH_RULES: readonly PathRule[] = [
   {
     code: 'INVALID_CA_CERTIFICATE',
     roles: ['intermediate', 'anchor'],
-    check: ({ node, index }) => {
+    check: ({ node, index, path }) => {
       const usage = node.cert.keyUsage;
-      if (usage === null || usage.includes('keyCertSign') || isV1Anchor(roleOf(node, index), node.cert))
+      if (usage === null || usage.includes('keyCertSign') || isV1Anchor(roleOf(node, index, path), node.cert))
         return [];
       return [
         `${describeNode(node)} may not sign certificates: its keyUsage (${list(usage)}) lacks keyCertSign`,
@@ -231,7 +236,7 @@ const PATH_RULES: readonly PathRule[] = [
     check: ({ node, index, path }) => {
       const eku = node.cert.extKeyUsage;
       if (eku === null || eku.includes(OID_EKU_SERVER_AUTH)) return [];
-      if (roleOf(node, index) === 'anchor' && eku.includes(OID_EKU_ANY)) return [];
+      if (roleOf(node, index, path) === 'anchor' && eku.includes(OID_EKU_ANY)) return [];
       const leaf = path.nodes[0]!;
       return [
         `${describeNode(node)} has extendedKeyUsage (${ekuNames(eku)}) without serverAuth, so the certificates it issues, such as ${describeNode(leaf)}, are not valid for TLS servers`,
@@ -267,8 +272,10 @@ const PATH_RULES: readonly PathRule[] = [
   },
   {
     code: 'WEAK_KEY',
-    roles: ['leaf', 'intermediate'],
+    // An untrusted root is judged too (it is no anchor); a trust anchor's own key is not.
+    roles: ['leaf', 'intermediate', 'anchor'],
     check: ({ node }) => {
+      if (node.anchor && node.sentIndex !== 0) return [];
       const { keyType, keyBits } = node.cert.info;
       const who = describeNode(node);
       if (keyType === 'DSA') return [`${who} has a DSA key (no longer accepted for TLS)`];
@@ -288,7 +295,7 @@ const PATH_RULES: readonly PathRule[] = [
   },
   {
     code: 'WEAK_SIGNATURE',
-    roles: ['leaf', 'intermediate'],
+    roles: ['leaf', 'intermediate', 'anchor'],
     check: ({ node }) => {
       const { info, signatureHash } = node.cert;
       // A self-signature (anchor or self-signed certificate) is never what trust rests on.
@@ -308,9 +315,6 @@ const PATH_RULES: readonly PathRule[] = [
   },
 ];
 
-/** The codes the rule table raises, for callers that order findings by kind. */
-export const PATH_RULE_CODES: ReadonlySet<FindingCode> = new Set(PATH_RULES.map((r) => r.code));
-
 /**
  * Every rule `path` breaks, in table order, each as a critical finding on the
  * certificate concerned (`certIndex` is its position as sent, when it was sent).
@@ -319,7 +323,7 @@ export function judgePath(path: CertPath, context: RuleContext): Finding[] {
   const out: Finding[] = [];
   for (const rule of PATH_RULES) {
     path.nodes.forEach((node, index) => {
-      if (!rule.roles.includes(roleOf(node, index))) return;
+      if (!rule.roles.includes(roleOf(node, index, path))) return;
       for (const breach of rule.check({ node, index, path, context })) {
         const { message, concerns = node } = typeof breach === 'string' ? { message: breach } : breach;
         const finding: Finding = { code: rule.code, severity: 'critical', message };

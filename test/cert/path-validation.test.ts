@@ -152,6 +152,15 @@ describe('path validation: basicConstraints and version (INVALID_CA_CERTIFICATE)
     ],
   ]);
 
+  it('judges an untrusted root the server sends as the root it claims to be (a v1 root is no fault)', () => {
+    // Prepare
+    const { root, int, leaf } = pki({ root: { version: 1 } });
+    // Act
+    const result = analyze([leaf, int, root], { trust: trustStoreFromDer([]) });
+    // Assess
+    expect(codes(result.findings)).toEqual(['UNTRUSTED_CHAIN']);
+  });
+
   it('counts every intermediate below a CA against its pathLenConstraint', () => {
     // Prepare: root → upper (pathLen 0) → lower → leaf.
     const { root, trust } = pki();
