@@ -23,9 +23,10 @@ export type HandlerName = keyof typeof HANDLER_ENTRIES;
 /**
  * Size limits of the bundled handlers (index.js, KiB), where one is held to a limit. The checker cold-starts
  * for every scaled-out batch, so its bundle stays small; `npm run bench:bundle` reports against this and the
- * bundle smoke test fails beyond it.
+ * bundle smoke test fails beyond it. Issue 8 raised it from 150: path validation (own rules, ~14 KiB; a
+ * validation library would have added ~400 KiB) and the AIA fetcher; issue 8 allows up to 300 with a library.
  */
-export const BUNDLE_LIMIT_KIB: Partial<Record<HandlerName, number>> = { checker: 150 };
+export const BUNDLE_LIMIT_KIB: Partial<Record<HandlerName, number>> = { checker: 200 };
 
 /** Log level handed to the handlers (LOG_LEVEL) and to Lambda's JSON log filter. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';

@@ -1,12 +1,17 @@
 /**
  * Whole-chain analysis: turns the DER chain a server sent into findings
- * (expiry, trust, host name, weak crypto, malformed), the way a client would
- * judge it. Pure (no I/O, no clock: `now` is injected) and never throws.
+ * (expiry, trust, path rules, host name, weak crypto, malformed), the way a
+ * client would judge it. Pure (no I/O, no clock: `now` is injected) and never throws.
+ *
+ * Candidate paths come from build-paths.ts, each is judged by the rule table
+ * of path-rules.ts, and the path a client would accept (or, when none would,
+ * the one that explains the failure best) decides the findings.
  */
 import type { ChainCertificate, ExpiryThresholds, Finding, FindingCode, Severity } from '../core/model';
+import { buildPaths, type CertPath, END_RANK, MAX_DEPTH, type PathEnd, type PathNode } from './build-paths';
 import { certificateMatchesHost, describeCoverage } from './hostname-match';
-import { WEAK_HASHES } from './oid-names';
 import { type ParsedCertificate, parseCertificateCached } from './parse-certificate';
+import { describeNode, judgePath, newRuleContext, type RuleContext } from './path-rules';
 import type { TrustStore } from './trust-store';
 
 /** Inputs of {@link analyzeChain}. */
@@ -16,6 +21,23 @@ export interface AnalyzeOptions {
   readonly now: Date;
   readonly thresholds: ExpiryThresholds;
   readonly trust: TrustStore;
+  /**
+   * Certificates (DER) fetched from the AIA caIssuers URL of the chain's last
+   * certificate (see {@link ChainAnalysis.missingIssuer}). When they complete a
+   * path to a trusted anchor, the server omitted an intermediate: INCOMPLETE_CHAIN.
+   * Without them an unanchored chain is UNTRUSTED_CHAIN (an unknown root).
+   */
+  readonly aiaIssuers?: readonly Uint8Array[];
+}
+
+/** The issuer a chain lacks, and where its certificate says it can be fetched. */
+export interface MissingIssuer {
+  /** The plain `http://` caIssuers URLs of the certificate whose issuer is missing, as sent. */
+  readonly caIssuersUrls: readonly string[];
+  /** That certificate's issuer name (display form). */
+  readonly issuer: string;
+  /** That certificate's position as sent. */
+  readonly certIndex: number;
 }
 
 /** Result of {@link analyzeChain}. */
@@ -27,92 +49,29 @@ export interface ChainAnalysis {
   readonly daysLeft: number | null;
   /** ISO-8601 of that earliest expiry. */
   readonly notAfter: string | null;
+  /**
+   * Set when the sent certificates reach no trust anchor and the last one on
+   * the best path is not self-signed: its issuer is missing. The AIA fetcher
+   * fetches from `caIssuersUrls` and analyses again with `aiaIssuers`.
+   */
+  readonly missingIssuer: MissingIssuer | null;
 }
 
 const DAY_MS = 86_400_000;
-/** Longest path considered; real chains are 2-4 certificates. */
-const MAX_DEPTH = 10;
-/** Issuer candidates tried per certificate; more only happens with hostile or broken chains. */
-const MAX_CANDIDATES = 8;
-/** Signature checks per analysis: bounds the path search on a chain of hundreds of look-alikes. */
-const MAX_EDGE_CHECKS = 64;
-const MAX_PATHS = 32;
 const MAX_REASONS_PER_CERT = 5;
 const MAX_MALFORMED_FINDINGS = 10;
-
-type PathEnd =
-  | 'anchor'
-  | 'root'
-  | 'badSignature'
-  | 'issuerMismatch'
-  | 'unusableIssuer'
-  | 'incomplete'
-  | 'depth'
-  | 'unverifiable';
-/** Which dead end explains an untrusted chain best when no path reaches an anchor. */
-const END_RANK: Record<PathEnd, number> = {
-  anchor: 0,
-  root: 1,
-  badSignature: 2,
-  issuerMismatch: 3,
-  unusableIssuer: 4,
-  incomplete: 5,
-  depth: 6,
-  unverifiable: 7,
-};
-
-interface PathNode {
-  readonly cert: ParsedCertificate;
-  /** Position in the chain as sent; null for an anchor taken from the store. */
-  readonly sentIndex: number | null;
-  readonly anchor: boolean;
-}
-
-interface CertPath {
-  readonly nodes: readonly PathNode[];
-  readonly end: PathEnd;
-  /** For badSignature / unusableIssuer: the issuer candidate that failed. */
-  readonly failedIssuer?: PathNode;
-}
-
-/** How a candidate issuer relates to a certificate. */
-type EdgeResult = 'issued' | 'mismatch' | 'badSignature';
-
-// Verification outcomes depend only on the exact bytes of both certificates.
-const VERIFY_CACHE_LIMIT = 4096;
-const verifyCache = new Map<string, EdgeResult>();
-
-function checkEdge(child: ParsedCertificate, parent: ParsedCertificate): EdgeResult {
-  const key = `${child.info.fingerprintSha256}>${parent.info.fingerprintSha256}`;
-  const cached = verifyCache.get(key);
-  if (cached !== undefined) return cached;
-  let result: EdgeResult;
-  try {
-    if (!child.x509 || !parent.x509 || !parent.publicKey) result = 'mismatch';
-    // checkIssued: names, key identifiers and the issuer's keyCertSign usage (OpenSSL X509_check_issued).
-    else if (!child.x509.checkIssued(parent.x509)) result = 'mismatch';
-    else result = child.x509.verify(parent.publicKey) ? 'issued' : 'badSignature';
-  } catch {
-    result = 'badSignature';
-  }
-  if (verifyCache.size >= VERIFY_CACHE_LIMIT) verifyCache.clear();
-  verifyCache.set(key, result);
-  return result;
-}
-
-function label(index: number | null): string {
-  if (index === null) return 'trust anchor';
-  return index === 0 ? 'certificate 0 (leaf)' : `certificate ${index}`;
-}
-
-function describe(node: PathNode): string {
-  return `${label(node.sentIndex)} (${node.cert.info.subject})`;
-}
+/** How a user trusts a private CA, for the messages that name an unknown root. */
+const TRUST_PRIVATE_CA = 'trust.caFiles in the config, or check --ca-file';
 
 function finding(code: FindingCode, severity: Severity, message: string, certIndex?: number | null): Finding {
   return certIndex === undefined || certIndex === null
     ? { code, severity, message }
     : { code, severity, message, certIndex };
+}
+
+function label(index: number | null): string {
+  if (index === null) return 'trust anchor';
+  return index === 0 ? 'certificate 0 (leaf)' : `certificate ${index}`;
 }
 
 function isValidAt(cert: ParsedCertificate, now: number): boolean {
@@ -133,156 +92,91 @@ function plural(n: number, unit: string): string {
 }
 
 // ---------------------------------------------------------------------------
-// Path building
+// Choosing the path a client would accept
 // ---------------------------------------------------------------------------
 
-interface SearchState {
-  readonly sent: readonly ParsedCertificate[];
-  readonly sentBySubject: ReadonlyMap<string, number[]>;
-  readonly sentIsAnchor: readonly boolean[];
-  readonly trust: TrustStore;
-  readonly paths: CertPath[];
-  edgeChecks: number;
+/**
+ * Certificates whose expiry matters: the leaf, every non-anchor on the path, and an
+ * anchor only once it is outside its validity: then clients (Go) refuse the path.
+ */ function expiryNodes(path: CertPath, now: number): PathNode[] {
+  return path.nodes.filter((n, i) => i === 0 || !n.anchor || !isValidAt(n.cert, now));
 }
 
-function issuerCandidates(state: SearchState, path: readonly PathNode[]): PathNode[] {
-  const current = path[path.length - 1]!.cert;
-  const inPath = new Set(path.map((n) => n.cert.info.fingerprintSha256));
-  const seen = new Set<string>();
-  const out: PathNode[] = [];
-  const add = (node: PathNode) => {
-    const fp = node.cert.info.fingerprintSha256;
-    if (inPath.has(fp) || seen.has(fp) || out.length >= MAX_CANDIDATES) return;
-    seen.add(fp);
-    out.push(node);
-  };
-  // Anchors first: a client with the root installed uses it rather than a sent (possibly cross-signed) copy.
-  for (const anchor of state.trust.findBySubject(current.issuerKey))
-    add({ cert: anchor, sentIndex: null, anchor: true });
-  for (const i of state.sentBySubject.get(current.issuerKey ?? '') ?? []) {
-    add({ cert: state.sent[i]!, sentIndex: i, anchor: state.sentIsAnchor[i]! });
-  }
-  return out;
-}
-
-function search(state: SearchState, path: PathNode[]): void {
-  if (state.paths.length >= MAX_PATHS) return;
-  const last = path[path.length - 1]!;
-  const cert = last.cert;
-  if (last.anchor) {
-    state.paths.push({ nodes: [...path], end: 'anchor' });
-    return;
-  }
-  if (!cert.x509 || !cert.publicKey) {
-    state.paths.push({ nodes: [...path], end: 'unverifiable' });
-    return;
-  }
-  if (path.length >= MAX_DEPTH) {
-    state.paths.push({ nodes: [...path], end: 'depth' });
-    return;
-  }
-  const candidates = issuerCandidates(state, path);
-  let extended = false;
-  let failed: PathNode | undefined;
-  let unusable: PathNode | undefined;
-  let mismatched: PathNode | undefined;
-  for (const candidate of candidates) {
-    if (!candidate.cert.x509 || !candidate.cert.publicKey) {
-      unusable ??= candidate;
-      continue;
-    }
-    if (state.edgeChecks >= MAX_EDGE_CHECKS) break;
-    state.edgeChecks++;
-    const edge = checkEdge(cert, candidate.cert);
-    if (edge === 'issued') {
-      extended = true;
-      path.push(candidate);
-      search(state, path);
-      path.pop();
-    } else if (edge === 'badSignature') {
-      failed ??= candidate;
-    } else {
-      mismatched ??= candidate;
-    }
-  }
-  if (extended) return;
-  const selfIssued = cert.subjectKey !== null && cert.subjectKey === cert.issuerKey;
-  if (failed) state.paths.push({ nodes: [...path], end: 'badSignature', failedIssuer: failed });
-  else if (unusable) state.paths.push({ nodes: [...path], end: 'unusableIssuer', failedIssuer: unusable });
-  else if (mismatched)
-    state.paths.push({ nodes: [...path], end: 'issuerMismatch', failedIssuer: mismatched });
-  else if (selfIssued && cert.info.selfSigned) state.paths.push({ nodes: [...path], end: 'root' });
-  else if (selfIssued) state.paths.push({ nodes: [...path], end: 'badSignature', failedIssuer: last });
-  else state.paths.push({ nodes: [...path], end: 'incomplete' });
-}
-
-/** Certificates whose expiry and crypto matter: the leaf always, then every non-anchor on the path. */
-function countedNodes(path: CertPath): PathNode[] {
-  return path.nodes.filter((n, i) => i === 0 || !n.anchor);
-}
-
-function earliestExpiry(path: CertPath): number {
+function earliestExpiry(path: CertPath, now: number): number {
   let earliest = Number.POSITIVE_INFINITY;
-  for (const n of countedNodes(path)) {
+  for (const n of expiryNodes(path, now)) {
     const t = n.cert.notAfter?.getTime() ?? Number.NEGATIVE_INFINITY;
     if (t < earliest) earliest = t;
   }
   return earliest;
 }
 
-function choosePath(paths: readonly CertPath[], now: number): CertPath {
-  const scored = paths.map((path) => ({
-    path,
-    rank: END_RANK[path.end],
-    allValid: path.nodes.every((n) => isValidAt(n.cert, now)),
-    earliest: earliestExpiry(path),
-  }));
+/** A path and what it breaks. */
+interface JudgedPath {
+  readonly path: CertPath;
+  readonly ruleFindings: Finding[];
+}
+
+/**
+ * The path to report: one that reaches an anchor before one that does not;
+ * then the fewest broken rules (a client takes a path that holds when there
+ * is one); then sent before fetched certificates; then all certificates valid
+ * now; then the latest earliest expiry; then the shortest.
+ */
+function choosePath(paths: readonly CertPath[], now: number, context: RuleContext): JudgedPath {
+  const scored = paths.map((path) => {
+    const ruleFindings = judgePath(path, context);
+    const invalid = path.nodes.filter((n) => !isValidAt(n.cert, now)).length;
+    return {
+      judged: { path, ruleFindings },
+      rank: END_RANK[path.end],
+      broken: ruleFindings.length + invalid + unknownCriticalCount(path),
+      fetched: path.nodes.filter((n) => n.fetched).length,
+      allValid: invalid === 0,
+      earliest: earliestExpiry(path, now),
+    };
+  });
   scored.sort(
     (a, b) =>
       a.rank - b.rank ||
+      a.broken - b.broken ||
+      a.fetched - b.fetched ||
       Number(b.allValid) - Number(a.allValid) ||
       b.earliest - a.earliest ||
-      a.path.nodes.length - b.path.nodes.length,
+      a.judged.path.nodes.length - b.judged.path.nodes.length,
   );
-  return scored[0]!.path;
+  return scored[0]!.judged;
 }
 
-function buildPath(sent: readonly ParsedCertificate[], trust: TrustStore, now: number): CertPath {
-  const sentBySubject = new Map<string, number[]>();
-  sent.forEach((cert, i) => {
-    if (i === 0 || cert.subjectKey === null) return;
-    const list = sentBySubject.get(cert.subjectKey);
-    if (list) list.push(i);
-    else sentBySubject.set(cert.subjectKey, [i]);
-  });
-  const state: SearchState = {
-    sent,
-    sentBySubject,
-    sentIsAnchor: sent.map((c) => trust.isAnchor(c)),
-    trust,
-    paths: [],
-    edgeChecks: 0,
-  };
-  search(state, [{ cert: sent[0]!, sentIndex: 0, anchor: state.sentIsAnchor[0]! }]);
-  return choosePath(state.paths, now);
+function unknownCriticalCount(path: CertPath): number {
+  return path.nodes.reduce((n, node) => n + node.cert.unknownCriticalExtensions.length, 0);
 }
 
 // ---------------------------------------------------------------------------
 // Findings
 // ---------------------------------------------------------------------------
 
-function malformedFindings(sent: readonly ParsedCertificate[]): Finding[] {
+/**
+ * Structural problems of every sent certificate, plus the unknown critical
+ * extensions of those on the path: a stray certificate's are no client's concern.
+ */
+function malformedFindings(sent: readonly ParsedCertificate[], path: CertPath): Finding[] {
+  const onPath = new Set(path.nodes.map((n) => n.sentIndex));
   const out: Finding[] = [];
   let unreported = 0;
   sent.forEach((cert, i) => {
-    if (cert.malformed.length === 0) return;
+    const unknown = onPath.has(i)
+      ? cert.unknownCriticalExtensions.map((oid) => `unknown critical extension ${oid}`)
+      : [];
+    const reasons = [...cert.malformed, ...unknown];
+    if (reasons.length === 0) return;
     // A hostile server can send hundreds of broken certificates; results must stay small enough to store.
     if (out.length >= MAX_MALFORMED_FINDINGS) {
       unreported++;
       return;
     }
-    const shown = cert.malformed.slice(0, MAX_REASONS_PER_CERT);
-    const more = cert.malformed.length - shown.length;
+    const shown = reasons.slice(0, MAX_REASONS_PER_CERT);
+    const more = reasons.length - shown.length;
     const subject = cert.subjectKey === null ? '' : ` (${cert.info.subject})`;
     const message = `${label(i)}${subject} is malformed: ${shown.join('; ')}${more > 0 ? `; +${more} more` : ''}`;
     out.push(finding('MALFORMED_CERTIFICATE', 'critical', message, i));
@@ -292,16 +186,28 @@ function malformedFindings(sent: readonly ParsedCertificate[]): Finding[] {
       finding('MALFORMED_CERTIFICATE', 'critical', `${unreported} more malformed certificates in the chain`),
     );
   }
+  // A fetched issuer on the path is judged like a sent one.
+  for (const node of path.nodes) {
+    if (!node.fetched || node.cert.unknownCriticalExtensions.length === 0) continue;
+    const oids = node.cert.unknownCriticalExtensions.slice(0, MAX_REASONS_PER_CERT);
+    out.push(
+      finding(
+        'MALFORMED_CERTIFICATE',
+        'critical',
+        `${describeNode(node)} is malformed: ${oids.map((oid) => `unknown critical extension ${oid}`).join('; ')}`,
+      ),
+    );
+  }
   return out;
 }
 
 function expiryFindings(path: CertPath, opts: AnalyzeOptions): Finding[] {
   const out: Finding[] = [];
   const { now, thresholds } = opts;
-  for (const node of countedNodes(path)) {
+  for (const node of expiryNodes(path, now.getTime())) {
     const { notBefore, notAfter } = node.cert;
     const isLeaf = node.sentIndex === 0;
-    const who = isLeaf ? 'certificate' : `chain ${describe(node)}`;
+    const who = isLeaf ? 'certificate' : `chain ${describeNode(node)}`;
     if (notAfter && now.getTime() > notAfter.getTime()) {
       const ago = -daysUntil(notAfter, now);
       out.push(
@@ -352,7 +258,7 @@ type PathEndExplanation = (
 
 /** One explanation per way a path can end: adding a PathEnd without one does not compile. */
 const EXPLAIN_PATH_END = {
-  anchor: () => null,
+  anchor: explainAnchor,
   // OpenSSL could not read the certificate: it is reported as malformed, and there is nothing to verify.
   unverifiable: () => null,
   root: explainRoot,
@@ -360,19 +266,19 @@ const EXPLAIN_PATH_END = {
     const issuer = path.failedIssuer ?? last;
     return untrusted(
       issuer === last
-        ? `signature of self-issued ${describe(last)} does not verify`
-        : `signature of ${describe(last)} does not verify with the key of ${describe(issuer)}`,
+        ? `signature of self-issued ${describeNode(last)} does not verify`
+        : `signature of ${describeNode(last)} does not verify with the key of ${describeNode(issuer)}`,
       last,
     );
   },
   issuerMismatch: (path, last) =>
     untrusted(
-      `${describe(path.failedIssuer ?? last)} has the issuer name of ${describe(last)} but cannot have issued it (key identifier, key type or key usage mismatch)`,
+      `${describeNode(path.failedIssuer ?? last)} has the issuer name of ${describeNode(last)} but cannot have issued it (key identifier, key type or key usage mismatch)`,
       last,
     ),
   unusableIssuer: (path, last) =>
     untrusted(
-      `issuer ${describe(path.failedIssuer ?? last)} of ${describe(last)} could not be parsed, so the chain cannot be verified`,
+      `issuer ${describeNode(path.failedIssuer ?? last)} of ${describeNode(last)} could not be parsed, so the chain cannot be verified`,
       last,
     ),
   incomplete: explainIncomplete,
@@ -383,7 +289,34 @@ function untrusted(message: string, last: PathNode): Finding {
   return finding('UNTRUSTED_CHAIN', 'critical', message, last.sentIndex);
 }
 
-/** The path ends in a self-signed root that is not an anchor: the leaf itself, or a root the server sent. */
+/** The last sent certificate before the first fetched one, when the path needed fetched issuers. */
+function lastSentBeforeFetched(path: CertPath): PathNode | null {
+  const firstFetched = path.nodes.findIndex((n) => n.fetched);
+  return firstFetched > 0 ? path.nodes[firstFetched - 1]! : null;
+}
+
+/**
+ * A trusted path. When it needed certificates fetched from AIA, that is the
+ * evidence that the server omitted an intermediate: browsers that fetch it
+ * cope, most other clients (curl, Go, Java, rustls, mobile apps) fail.
+ */
+function explainAnchor(path: CertPath, last: PathNode): Finding | null {
+  const sentEnd = lastSentBeforeFetched(path);
+  if (!sentEnd) return null;
+  const fetched = path.nodes.filter((n) => n.fetched && !n.anchor).map((n) => `"${n.cert.info.subject}"`);
+  if (fetched.length === 0) return null;
+  const url = sentEnd.cert.caIssuers[0];
+  const from = url ? ` from ${url} (authorityInfoAccess caIssuers)` : ' from authorityInfoAccess caIssuers';
+  const names = fetched.join(' and ');
+  return finding(
+    'INCOMPLETE_CHAIN',
+    'critical',
+    `chain is incomplete: the server does not send the intermediate ${names}, issuer of ${describeNode(sentEnd)}; fetched${from}, it leads to trusted root "${last.cert.info.subject}". Install the missing intermediate ${names} on the server: browsers may fetch it, most other clients fail`,
+    sentEnd.sentIndex,
+  );
+}
+
+/** The path ends in a self-signed root that is not an anchor: the leaf itself, or a root the server sent (or AIA gave). */
 function explainRoot(path: CertPath, last: PathNode): Finding {
   if (path.nodes.length === 1) {
     return finding(
@@ -393,30 +326,58 @@ function explainRoot(path: CertPath, last: PathNode): Finding {
       0,
     );
   }
-  return untrusted(`chain ends in root ${describe(last)} which is not a trusted root`, last);
+  const root = last.fetched ? `${describeNode(last)}, fetched from caIssuers,` : describeNode(last);
+  const sentEnd = lastSentBeforeFetched(path) ?? last;
+  return finding(
+    'UNTRUSTED_CHAIN',
+    'critical',
+    `chain ends in root ${root} which is not a trusted root; if "${last.cert.info.subject}" is your private CA, trust it (${TRUST_PRIVATE_CA})`,
+    sentEnd.sentIndex,
+  );
 }
 
-/** No issuer was found: say whether it was sent unreadably or not at all, and where the certificate says it is. */
+/**
+ * No issuer was found. Only evidence makes that an omitted intermediate: a
+ * sent certificate in the issuer's place that cannot be read (or an AIA
+ * fetch, see explainAnchor). Without it, the issuer is an unknown root: say
+ * so, name it, and say how to trust a private CA.
+ */
 function explainIncomplete(_path: CertPath, last: PathNode, sent: readonly ParsedCertificate[]): Finding {
   const aia = last.cert.caIssuers[0];
+  const hint = aia
+    ? `; the certificate names its issuer's certificate at ${aia} (authorityInfoAccess caIssuers)`
+    : '';
+  const issuer = last.cert.info.issuer;
   // A sent certificate whose subject cannot be read may be the issuer, garbled: say so.
   const garbled = sent.findIndex(
     (c, i) =>
       i > 0 && c.malformed.length > 0 && (c.subjectKey === null || c.subjectKey === last.cert.issuerKey),
   );
-  const sentAs =
-    garbled > 0
-      ? `was not sent in readable form (certificate ${garbled} is malformed)`
-      : 'was not sent by the server';
-  const hint = aia
-    ? `; the certificate names its issuer's certificate at ${aia} (authorityInfoAccess caIssuers)`
-    : '';
+  if (garbled > 0) {
+    return finding(
+      'INCOMPLETE_CHAIN',
+      'critical',
+      `chain is incomplete: the issuer of ${describeNode(last)}, "${issuer}", was not sent in readable form (certificate ${garbled} is malformed) and is not a trusted root${hint}`,
+      last.sentIndex,
+    );
+  }
   return finding(
-    'INCOMPLETE_CHAIN',
+    'UNTRUSTED_CHAIN',
     'critical',
-    `chain is incomplete: the issuer of ${describe(last)}, "${last.cert.info.issuer}", ${sentAs} and is not a trusted root${hint}`,
+    `chain is not trusted: the issuer of ${describeNode(last)}, "${issuer}", was not sent by the server and is not a trusted root${hint}. If "${issuer}" is your private CA, trust its root certificate (${TRUST_PRIVATE_CA}); if it is an intermediate, the server must send it`,
     last.sentIndex,
   );
+}
+
+/** What the AIA fetcher needs: set when the best path as sent stops at a certificate whose issuer is missing. */
+function missingIssuerOf(path: CertPath): MissingIssuer | null {
+  const sentEnd = lastSentBeforeFetched(path) ?? (path.end === 'incomplete' ? path.nodes.at(-1)! : null);
+  if (!sentEnd || sentEnd.sentIndex === null) return null;
+  return {
+    caIssuersUrls: sentEnd.cert.caIssuersFetchable,
+    issuer: sentEnd.cert.info.issuer,
+    certIndex: sentEnd.sentIndex,
+  };
 }
 
 function hostnameFindings(leaf: ParsedCertificate, host: string): Finding[] {
@@ -433,45 +394,6 @@ function hostnameFindings(leaf: ParsedCertificate, host: string): Finding[] {
   ];
 }
 
-function weakCryptoFindings(path: CertPath): Finding[] {
-  const out: Finding[] = [];
-  for (const node of countedNodes(path)) {
-    const { info, signatureHash } = node.cert;
-    const who = describe(node);
-    const bits = info.keyBits;
-    if (info.keyType === 'DSA') {
-      out.push(
-        finding('WEAK_KEY', 'critical', `${who} has a DSA key (no longer accepted for TLS)`, node.sentIndex),
-      );
-    } else if (info.keyType === 'RSA' && bits !== null && bits < 2048) {
-      out.push(
-        finding(
-          'WEAK_KEY',
-          'critical',
-          `${who} has a weak ${bits}-bit RSA key (minimum 2048)`,
-          node.sentIndex,
-        ),
-      );
-    } else if (info.keyType === 'EC' && bits !== null && bits < 256) {
-      out.push(
-        finding('WEAK_KEY', 'critical', `${who} has a weak ${bits}-bit EC key (minimum 256)`, node.sentIndex),
-      );
-    }
-    // A self-signature (anchor or self-signed cert) is never what trust rests on.
-    if (signatureHash && WEAK_HASHES.has(signatureHash) && !node.anchor && !info.selfSigned) {
-      out.push(
-        finding(
-          'WEAK_SIGNATURE',
-          'critical',
-          `${who} is signed with ${info.signatureAlgorithm} (${signatureHash.toUpperCase()} is broken)`,
-          node.sentIndex,
-        ),
-      );
-    }
-  }
-  return out;
-}
-
 function analyzeUnsafe(chainDer: readonly Uint8Array[], opts: AnalyzeOptions): ChainAnalysis {
   if (chainDer.length === 0) {
     return {
@@ -479,20 +401,26 @@ function analyzeUnsafe(chainDer: readonly Uint8Array[], opts: AnalyzeOptions): C
       findings: [finding('MALFORMED_CERTIFICATE', 'critical', 'the server sent no certificate')],
       daysLeft: null,
       notAfter: null,
+      missingIssuer: null,
     };
   }
+  const now = opts.now.getTime();
   const sent = chainDer.map((der) => parseCertificateCached(der));
-  const path = buildPath(sent, opts.trust, opts.now.getTime());
+  const fetched = (opts.aiaIssuers ?? []).map((der) => parseCertificateCached(der));
+  const { paths } = buildPaths(sent, opts.trust, fetched);
+  const { path, ruleFindings } = choosePath(paths, now, newRuleContext());
+  const weak = new Set<FindingCode>(['WEAK_KEY', 'WEAK_SIGNATURE']);
   const findings = [
-    ...malformedFindings(sent),
+    ...malformedFindings(sent, path),
     ...expiryFindings(path, opts),
     ...trustFindings(path, sent),
+    ...ruleFindings.filter((f) => !weak.has(f.code)),
     ...hostnameFindings(sent[0]!, opts.host),
-    ...weakCryptoFindings(path),
+    ...ruleFindings.filter((f) => weak.has(f.code)),
   ];
   let earliest: Date | null = null;
   if (sent[0]!.notAfter) {
-    for (const node of countedNodes(path)) {
+    for (const node of expiryNodes(path, now)) {
       const t = node.cert.notAfter;
       if (t && (earliest === null || t < earliest)) earliest = t;
     }
@@ -502,6 +430,7 @@ function analyzeUnsafe(chainDer: readonly Uint8Array[], opts: AnalyzeOptions): C
     findings,
     daysLeft: earliest ? daysUntil(earliest, opts.now) : null,
     notAfter: earliest ? earliest.toISOString() : null,
+    missingIssuer: missingIssuerOf(path),
   };
 }
 
@@ -526,6 +455,7 @@ export function analyzeChain(chainDer: readonly Uint8Array[], opts: AnalyzeOptio
       ],
       daysLeft: null,
       notAfter: null,
+      missingIssuer: null,
     };
   }
 }

@@ -3,7 +3,7 @@
  * CheckResult the CLI prints and the alert policy consumes.
  */
 import type { CheckResult, ExpiryThresholds, Finding, ProbeOutcome } from '../core/model';
-import { analyzeChain } from './analyze-chain';
+import { analyzeChain, type MissingIssuer } from './analyze-chain';
 import { classifyStatus } from './classify-status';
 import type { TrustStore } from './trust-store';
 
@@ -15,6 +15,15 @@ export interface BuildCheckResultOptions {
   readonly now: Date;
   readonly thresholds: ExpiryThresholds;
   readonly trust: TrustStore;
+  /** Issuer certificates (DER) fetched from the AIA caIssuers URL; see `AnalyzeOptions.aiaIssuers`. */
+  readonly aiaIssuers?: readonly Uint8Array[];
+}
+
+/** A check result and what the AIA fetcher needs to know about it. */
+export interface CheckResultWithEvidence {
+  readonly result: CheckResult;
+  /** The chain's missing issuer and where to fetch it; null when nothing is missing (see `ChainAnalysis.missingIssuer`). */
+  readonly missingIssuer: MissingIssuer | null;
 }
 
 /**
@@ -24,10 +33,22 @@ export interface BuildCheckResultOptions {
  * the error.
  */
 export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOptions): CheckResult {
+  return buildCheckResultWithEvidence(outcome, opts).result;
+}
+
+/**
+ * {@link buildCheckResult}, plus the chain's missing issuer: a caller with an
+ * AIA fetcher fetches from its `caIssuersUrls` and builds again with `aiaIssuers`.
+ */
+export function buildCheckResultWithEvidence(
+  outcome: ProbeOutcome,
+  opts: BuildCheckResultOptions,
+): CheckResultWithEvidence {
   const findings: Finding[] = [];
   let chain: CheckResult['chain'] = [];
   let daysLeft: number | null = null;
   let notAfter: string | null = null;
+  let missingIssuer: MissingIssuer | null = null;
   const hasCertificate = outcome.chainDer.length > 0;
 
   if (hasCertificate) {
@@ -36,9 +57,10 @@ export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOp
       now: opts.now,
       thresholds: opts.thresholds,
       trust: opts.trust,
+      ...(opts.aiaIssuers ? { aiaIssuers: opts.aiaIssuers } : {}),
     });
     findings.push(...analysis.findings);
-    ({ chain, daysLeft, notAfter } = analysis);
+    ({ chain, daysLeft, notAfter, missingIssuer } = analysis);
   }
   if (outcome.error?.code === 'CLIENT_CERT_REQUIRED' && hasCertificate) {
     // Mutual TLS: not a failure of the server; its certificate alone decides the status.
@@ -53,7 +75,7 @@ export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOp
     });
   }
 
-  return {
+  const result: CheckResult = {
     target: opts.target,
     host: outcome.host,
     port: outcome.port,
@@ -69,4 +91,5 @@ export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOp
     durationMs: outcome.durationMs,
     checkedAt: opts.now.toISOString(),
   };
+  return { result, missingIssuer };
 }

@@ -17,7 +17,7 @@ import {
   type Walk,
 } from './der-walk';
 import { type Asn1, forge } from './forge-asn1';
-import { CURVE_OIDS, curveBits, KEY_ALGORITHMS } from './oid-names';
+import { CURVE_OIDS, curveBits, KEY_ALGORITHMS, OID_EC_PUBLIC_KEY } from './oid-names';
 
 /** Key type and size as ChainCertificate reports them. */
 export interface KeyFacts {
@@ -100,4 +100,15 @@ function rsaModulusBits(bitString: string): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether an EC subjectPublicKeyInfo spells its curve out (specifiedCurve)
+ * instead of naming it: RFC 5480 forbids it, and every major TLS client
+ * rejects such keys (they were the vector of CVE-2020-0601).
+ */
+export function hasExplicitCurve(spki: Asn1 | null): boolean {
+  const [algId] = children(spki ?? undefined);
+  const [algOid, params] = children(algId);
+  return oidOf(algOid) === OID_EC_PUBLIC_KEY && params !== undefined && isUniversal(params, SEQUENCE_TYPE);
 }

@@ -86,6 +86,28 @@ export const OID_SUBJECT_ALT_NAME = '2.5.29.17';
 export const OID_BASIC_CONSTRAINTS = '2.5.29.19';
 export const OID_AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
 export const OID_CA_ISSUERS = '1.3.6.1.5.5.7.48.2';
+export const OID_KEY_USAGE = '2.5.29.15';
+export const OID_EXT_KEY_USAGE = '2.5.29.37';
+export const OID_NAME_CONSTRAINTS = '2.5.29.30';
+export const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
+export const OID_AUTHORITY_KEY_IDENTIFIER = '2.5.29.35';
+/** id-kp-serverAuth: the extendedKeyUsage a TLS server certificate needs. */
+export const OID_EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+/** anyExtendedKeyUsage. */
+export const OID_EKU_ANY = '2.5.29.37.0';
+/** id-ecPublicKey: its parameters name the curve, or (forbidden in TLS) spell it out. */
+export const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+
+/** Names of the extendedKeyUsage purposes messages mention; others are shown in dotted form. */
+export const EKU_NAMES: ReadonlyMap<string, string> = new Map([
+  ['1.3.6.1.5.5.7.3.1', 'serverAuth'],
+  ['1.3.6.1.5.5.7.3.2', 'clientAuth'],
+  ['1.3.6.1.5.5.7.3.3', 'codeSigning'],
+  ['1.3.6.1.5.5.7.3.4', 'emailProtection'],
+  ['1.3.6.1.5.5.7.3.8', 'timeStamping'],
+  ['1.3.6.1.5.5.7.3.9', 'OCSPSigning'],
+  ['2.5.29.37.0', 'anyExtendedKeyUsage'],
+]);
 
 /**
  * Extensions a relying party understands, so they may be marked critical. An

@@ -18,8 +18,13 @@
 import { type KeyObject, X509Certificate } from 'node:crypto';
 import type { ChainCertificate } from '../core/model';
 import { fingerprintOf } from './certificate-fingerprint';
-import { type ExtensionFacts, emptyExtensionFacts } from './certificate-extensions';
-import { keyFactsOf, loadPublicKey } from './certificate-keys';
+import {
+  type ExtensionFacts,
+  emptyExtensionFacts,
+  type KeyUsageBit,
+  type NameConstraints,
+} from './certificate-extensions';
+import { hasExplicitCurve, keyFactsOf, loadPublicKey } from './certificate-keys';
 import { fallbackName, parseName } from './certificate-names';
 import {
   type AlgorithmFacts,
@@ -56,8 +61,29 @@ export interface ParsedCertificate {
   /** Subject commonName values, most significant last. */
   readonly commonNames: readonly string[];
   readonly isCa: boolean;
+  /** X.509 version: 1, 2 or 3 (an invalid version field is reported as malformed and read as 1). */
+  readonly version: number;
+  /** A basicConstraints extension is present. */
+  readonly hasBasicConstraints: boolean;
+  /** basicConstraints pathLenConstraint; null when absent. */
+  readonly pathLen: number | null;
+  /** keyUsage bits; null when the extension is absent (or unreadable, which is reported as malformed). */
+  readonly keyUsage: readonly KeyUsageBit[] | null;
+  /** extendedKeyUsage purposes (dotted OIDs); null when absent. */
+  readonly extKeyUsage: readonly string[] | null;
+  /** nameConstraints (DNS and IP subtrees); null when absent. */
+  readonly nameConstraints: NameConstraints | null;
+  /** subjectKeyIdentifier and authorityKeyIdentifier keyIdentifier, hex; null when absent. */
+  readonly subjectKeyId: string | null;
+  readonly authorityKeyId: string | null;
+  /** Critical extensions not understood: a path through this certificate fails (RFC 5280 §4.2). */
+  readonly unknownCriticalExtensions: readonly string[];
+  /** An EC key whose curve is spelled out rather than named. */
+  readonly explicitCurve: boolean;
   /** authorityInfoAccess caIssuers URLs (sanitised). */
   readonly caIssuers: readonly string[];
+  /** The caIssuers URLs that are plain `http://` URLs, as sent, for the AIA fetcher. */
+  readonly caIssuersFetchable: readonly string[];
   /** Normalised subject/issuer names for issuer lookup; null when unreadable. */
   readonly subjectKey: string | null;
   readonly issuerKey: string | null;
@@ -65,7 +91,10 @@ export interface ParsedCertificate {
   readonly spkiKey: string | null;
   /** Digest behind the signature (sha256, sha1, md5 …); null when intrinsic or unknown. */
   readonly signatureHash: string | null;
-  /** Precise reasons the certificate is malformed; empty when it is well-formed. */
+  /**
+   * Precise reasons the certificate is malformed; empty when it is well-formed.
+   * Unknown critical extensions are not among them (see `unknownCriticalExtensions`).
+   */
   readonly malformed: readonly string[];
 }
 
@@ -250,7 +279,18 @@ function assemble(
     hasSubjectAltName: extensions.hasSubjectAltName,
     commonNames: Object.freeze(tbs.subject?.commonNames ?? []),
     isCa: extensions.isCa,
+    version: tbs.version !== null && tbs.version >= 0 && tbs.version <= 2 ? tbs.version + 1 : 1,
+    hasBasicConstraints: extensions.hasBasicConstraints,
+    pathLen: extensions.pathLen,
+    keyUsage: extensions.keyUsage && Object.freeze(extensions.keyUsage),
+    extKeyUsage: extensions.extKeyUsage && Object.freeze(extensions.extKeyUsage),
+    nameConstraints: extensions.nameConstraints,
+    subjectKeyId: extensions.subjectKeyId,
+    authorityKeyId: extensions.authorityKeyId,
+    unknownCriticalExtensions: Object.freeze(extensions.unknownCritical),
+    explicitCurve: hasExplicitCurve(tbs.spki),
     caIssuers: Object.freeze(extensions.caIssuers),
+    caIssuersFetchable: Object.freeze(extensions.caIssuersFetchable),
     subjectKey: tbs.subject?.key ?? null,
     issuerKey: tbs.issuer?.key ?? null,
     spkiKey: tbs.spkiKey,

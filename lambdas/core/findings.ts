@@ -152,7 +152,8 @@ const REGISTRY = {
     fromProbe: false,
     expired: false,
     label: 'untrusted chain',
-    action: () => 'Serve a certificate chain that leads to a publicly trusted root CA',
+    action: () =>
+      'Serve a certificate chain that leads to a trusted root CA; for a private CA, trust its root (trust.caFiles in the config, or check --ca-file)',
   },
   INCOMPLETE_CHAIN: {
     category: 'trust',
@@ -161,7 +162,7 @@ const REGISTRY = {
     fromProbe: false,
     expired: false,
     label: 'incomplete chain',
-    action: () => 'Install the missing intermediate certificate on the server',
+    action: () => 'Install the missing intermediate certificate named in the finding on the server',
   },
   MALFORMED_CERTIFICATE: {
     category: 'malformed',
@@ -265,6 +266,37 @@ const REGISTRY = {
     expired: false,
     label: 'client cert required',
     action: () => 'No action needed',
+  },
+  // Path validation (issue 8): what RFC 5280 clients (Chromium, NSS, Go, rustls) reject besides trust and names.
+  NAME_CONSTRAINTS_VIOLATED: {
+    category: 'trust',
+    defaultSeverity: 'critical',
+    alerts: 'problem',
+    fromProbe: false,
+    expired: false,
+    label: 'name constraints violated',
+    action: ({ host }) =>
+      `Reissue the certificate for ${host} with only names its CA's name constraints permit, or from a CA that may issue for them`,
+  },
+  INVALID_KEY_USAGE: {
+    category: 'trust',
+    defaultSeverity: 'critical',
+    alerts: 'problem',
+    fromProbe: false,
+    expired: false,
+    label: 'invalid key usage',
+    action: ({ host }) =>
+      `Reissue the certificate for ${host} with extendedKeyUsage serverAuth and keyUsage digitalSignature, from a CA allowed to issue TLS server certificates`,
+  },
+  INVALID_CA_CERTIFICATE: {
+    category: 'trust',
+    defaultSeverity: 'critical',
+    alerts: 'problem',
+    fromProbe: false,
+    expired: false,
+    label: 'invalid CA certificate',
+    action: () =>
+      'Serve the chain your CA publishes: every issuer must be a v3 CA certificate (basicConstraints cA, keyCertSign) within its pathLenConstraint',
   },
 } as const satisfies Record<string, FindingFacts>;
 

@@ -214,12 +214,14 @@ describe('analyzeChain', () => {
       expect(result.findings).toEqual([]);
     });
 
-    it('reports the expired cross-signed certificate when the old root is the only way to trust', () => {
+    it('reports the expired cross-signed certificate, and the expired old root, when that root is the only way to trust', () => {
       // Act
       const result = analyze([leaf, int, crossSigned], { trust: trustStoreFromDer([oldRoot.der]) });
-      // Assess
-      expect(codes(result.findings)).toEqual(['CHAIN_CERT_EXPIRED']);
+      // Assess: every certificate on the path counts, the anchor included (issue 8).
+      expect(codes(result.findings)).toEqual(['CHAIN_CERT_EXPIRED', 'CHAIN_CERT_EXPIRED']);
       expect(result.findings[0]!.certIndex).toBe(2);
+      expect(result.findings[1]!.certIndex).toBeUndefined();
+      expect(result.findings[1]!.message).toContain('chain trust anchor (CN=Old Root) expired on');
       expect(result.daysLeft).toBe(-30);
     });
   });
@@ -297,7 +299,8 @@ describe('analyzeChain', () => {
       expect(codes(result.findings)).toEqual(['UNTRUSTED_CHAIN']);
       expect(result.findings[0]!.certIndex).toBe(2);
       expect(result.findings[0]!.message).toBe(
-        'chain ends in root certificate 2 (CN=Fixture Root, O=certwatch tests) which is not a trusted root',
+        'chain ends in root certificate 2 (CN=Fixture Root, O=certwatch tests) which is not a trusted root; ' +
+          'if "CN=Fixture Root, O=certwatch tests" is your private CA, trust it (trust.caFiles in the config, or check --ca-file)',
       );
     });
 
@@ -305,18 +308,49 @@ describe('analyzeChain', () => {
       expect(analyze([pki.leaf, pki.intermediate, pki.root]).findings).toEqual([]);
     });
 
-    it('reports INCOMPLETE_CHAIN when an intermediate is missing, naming the AIA location', () => {
+    it('reports INCOMPLETE_CHAIN when the intermediate fetched from AIA completes the path', () => {
+      // Prepare
+      const leaf = leafOf({ caIssuersUrl: 'http://ca.example.com/int.der' });
+      // Act
+      const result = analyze([leaf], { aiaIssuers: [pki.intermediate.der] });
+      // Assess
+      expect(result.findings).toEqual([
+        {
+          code: 'INCOMPLETE_CHAIN',
+          severity: 'critical',
+          message:
+            'chain is incomplete: the server does not send the intermediate "CN=Fixture Intermediate", issuer of ' +
+            'certificate 0 (leaf) (CN=www.example.com); fetched from http://ca.example.com/int.der (authorityInfoAccess ' +
+            'caIssuers), it leads to trusted root "CN=Fixture Root, O=certwatch tests". Install the missing intermediate ' +
+            '"CN=Fixture Intermediate" on the server: browsers may fetch it, most other clients fail',
+          certIndex: 0,
+        },
+      ]);
+      expect(result.missingIssuer).toEqual({
+        caIssuersUrls: ['http://ca.example.com/int.der'],
+        issuer: 'CN=Fixture Intermediate',
+        certIndex: 0,
+      });
+    });
+
+    it('without that evidence, reports an unknown issuer as UNTRUSTED_CHAIN and says where to fetch it', () => {
       // Prepare
       const leaf = leafOf({ caIssuersUrl: 'http://ca.example.com/int.der' });
       // Act
       const result = analyze([leaf]);
       // Assess
-      expect(codes(result.findings)).toEqual(['INCOMPLETE_CHAIN']);
+      expect(codes(result.findings)).toEqual(['UNTRUSTED_CHAIN']);
       expect(result.findings[0]!.message).toBe(
-        'chain is incomplete: the issuer of certificate 0 (leaf) (CN=www.example.com), "CN=Fixture Intermediate", ' +
+        'chain is not trusted: the issuer of certificate 0 (leaf) (CN=www.example.com), "CN=Fixture Intermediate", ' +
           "was not sent by the server and is not a trusted root; the certificate names its issuer's certificate at " +
-          'http://ca.example.com/int.der (authorityInfoAccess caIssuers)',
+          'http://ca.example.com/int.der (authorityInfoAccess caIssuers). If "CN=Fixture Intermediate" is your private CA, ' +
+          'trust its root certificate (trust.caFiles in the config, or check --ca-file); if it is an intermediate, the server must send it',
       );
+      expect(result.missingIssuer).toEqual({
+        caIssuersUrls: ['http://ca.example.com/int.der'],
+        issuer: 'CN=Fixture Intermediate',
+        certIndex: 0,
+      });
     });
 
     it('says the issuer was sent unreadable when the intermediate is garbled', () => {
@@ -330,12 +364,49 @@ describe('analyzeChain', () => {
       );
     });
 
-    it('reports INCOMPLETE_CHAIN at the last sent certificate when the root is unknown', () => {
+    it('reports UNTRUSTED_CHAIN naming the root when a private CA sends leaf + intermediate and its root is not trusted', () => {
       // Act
       const result = analyze([pki.leaf, pki.intermediate], { trust: trustStoreFromDer([]) });
-      // Assess
-      expect(codes(result.findings)).toEqual(['INCOMPLETE_CHAIN']);
+      // Assess: an unknown root, not a missing intermediate (issue 8).
+      expect(codes(result.findings)).toEqual(['UNTRUSTED_CHAIN']);
       expect(result.findings[0]!.certIndex).toBe(1);
+      expect(result.findings[0]!.message).toBe(
+        'chain is not trusted: the issuer of certificate 1 (CN=Fixture Intermediate), "CN=Fixture Root, O=certwatch tests", ' +
+          'was not sent by the server and is not a trusted root. If "CN=Fixture Root, O=certwatch tests" is your private CA, ' +
+          'trust its root certificate (trust.caFiles in the config, or check --ca-file); if it is an intermediate, the server must send it',
+      );
+      expect(result.missingIssuer).toEqual({
+        caIssuersUrls: [],
+        issuer: 'CN=Fixture Root, O=certwatch tests',
+        certIndex: 1,
+      });
+    });
+
+    it('reports UNTRUSTED_CHAIN naming the root that AIA gave, when it is self-signed and not trusted', () => {
+      // Act
+      const result = analyze([pki.leaf, pki.intermediate], {
+        trust: trustStoreFromDer([]),
+        aiaIssuers: [pki.root.der],
+      });
+      // Assess
+      expect(codes(result.findings)).toEqual(['UNTRUSTED_CHAIN']);
+      expect(result.findings[0]).toMatchObject({
+        certIndex: 1,
+        message:
+          'chain ends in root fetched issuer (CN=Fixture Root, O=certwatch tests), fetched from caIssuers, which is not a trusted root; ' +
+          'if "CN=Fixture Root, O=certwatch tests" is your private CA, trust it (trust.caFiles in the config, or check --ca-file)',
+      });
+    });
+
+    it('ignores fetched certificates that do not issue the last one', () => {
+      // Act
+      const result = analyze([leafOf({})], { aiaIssuers: [pki.root.der, Buffer.from('not a certificate')] });
+      // Assess
+      expect(codes(result.findings)).toEqual(['UNTRUSTED_CHAIN']);
+    });
+
+    it('sets no missing issuer for a trusted chain', () => {
+      expect(analyze([pki.leaf, pki.intermediate]).missingIssuer).toBeNull();
     });
 
     it('reports UNTRUSTED_CHAIN when a signature does not verify', () => {
@@ -357,15 +428,28 @@ describe('analyzeChain', () => {
       );
     });
 
-    it('reports UNTRUSTED_CHAIN when the issuer may not sign certificates', () => {
-      // Prepare: "issued" by a non-CA leaf key (keyUsage without keyCertSign).
+    it('reports INVALID_CA_CERTIFICATE when the issuer is no CA and may not sign certificates', () => {
+      // Prepare: issued by a non-CA leaf (cA=FALSE, keyUsage without keyCertSign), itself issued by the intermediate.
       const notCa = leafOf({ cn: 'Not A CA', dnsNames: [] });
       const leaf = leafOf({ issuer: notCa });
       // Act
-      const result = analyze([leaf, notCa]);
-      // Assess
-      expect(codes(result.findings)).toEqual(['UNTRUSTED_CHAIN']);
-      expect(result.findings[0]!.message).toContain('cannot have issued it');
+      const result = analyze([leaf, notCa, pki.intermediate]);
+      // Assess: the issuer is found and its signature verifies; it is the CA rules it breaks (issue 8).
+      expect(result.findings).toEqual([
+        {
+          code: 'INVALID_CA_CERTIFICATE',
+          severity: 'critical',
+          message: 'certificate 1 (CN=Not A CA) may not act as a CA: its basicConstraints has cA=FALSE',
+          certIndex: 1,
+        },
+        {
+          code: 'INVALID_CA_CERTIFICATE',
+          severity: 'critical',
+          message:
+            'certificate 1 (CN=Not A CA) may not sign certificates: its keyUsage (digitalSignature, keyEncipherment) lacks keyCertSign',
+          certIndex: 1,
+        },
+      ]);
     });
 
     it('does not loop on certificates that issue each other', () => {
@@ -392,8 +476,8 @@ describe('analyzeChain', () => {
       const leaf = leafOf({ issuer: a });
       // Act
       const result = analyze([leaf, a, b]);
-      // Assess
-      expect(codes(result.findings)).toEqual(['INCOMPLETE_CHAIN']);
+      // Assess: no evidence of an omitted intermediate, so an unknown root (issue 8).
+      expect(codes(result.findings)).toEqual(['UNTRUSTED_CHAIN']);
     });
 
     describe('explains each way a path can end without an anchor', () => {
@@ -438,13 +522,20 @@ describe('analyzeChain', () => {
           0,
         ],
         [
-          'issuerMismatch: a named issuer that cannot have issued it',
+          'issuerMismatch: a named issuer whose key identifier rules it out',
           () => {
-            const notCa = leafOf({ cn: 'Not A CA', dnsNames: [] });
-            return [leafOf({ issuer: notCa }), notCa];
+            const impostor = makeCert({
+              cn: 'Fixture Intermediate',
+              isCa: true,
+              key: freshEcKey(),
+              issuer: pki.root,
+              notBefore: at(-1),
+              notAfter: at(100),
+            });
+            return [leafOf({ authorityKeyId: true }), impostor];
           },
           'UNTRUSTED_CHAIN',
-          `certificate 1 (CN=Not A CA) has the issuer name of ${leafName} but cannot have issued it (key identifier, key type or key usage mismatch)`,
+          `certificate 1 (CN=Fixture Intermediate) has the issuer name of ${leafName} but cannot have issued it (key identifier, key type or key usage mismatch)`,
           0,
         ],
         [
@@ -470,11 +561,12 @@ describe('analyzeChain', () => {
         expect(trust).toEqual([{ code, severity: 'critical', message, certIndex }]);
       });
 
-      it('one certificate short of the depth limit is merely incomplete', () => {
+      it('one certificate short of the depth limit ends at an unknown root', () => {
         // Act
         const result = analyze(linearChain(9));
-        // Assess
-        expect(codes(result.findings)).toEqual(['INCOMPLETE_CHAIN']);
+        // Assess: the top CA was not sent and nothing shows it is an intermediate (issue 8).
+        expect(codes(result.findings)).toEqual(['UNTRUSTED_CHAIN']);
+        expect(result.findings[0]!.message).toContain('"CN=Top", was not sent by the server');
       });
     });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildCheckResult } from '../../lambdas/cert/build-check-result';
+import { buildCheckResult, buildCheckResultWithEvidence } from '../../lambdas/cert/build-check-result';
 import type { ProbeOutcome } from '../../lambdas/core/model';
+import { makeCert } from '../support/cert-factory';
 import { truncate } from '../support/der-mutations';
 import { at, makeTestPki, NOW, THRESHOLDS } from './chain-fixtures';
 
@@ -143,5 +144,53 @@ describe('buildCheckResult', () => {
     // Assess
     expect(result.status).toBe('error');
     expect(result.findings.map((f) => f.code)).toEqual(['HANDSHAKE_FAILED']);
+  });
+
+  describe('missing issuer and AIA evidence (the two-pass contract with the AIA fetcher)', () => {
+    const leafWithAia = makeCert({
+      cn: 'www.example.com',
+      dnsNames: ['www.example.com'],
+      issuer: pki.intermediate,
+      caIssuersUrl: 'http://ca.example.com/int.der',
+      notBefore: at(-10),
+      notAfter: at(80),
+    });
+
+    it('first pass: an unanchored leaf is UNTRUSTED_CHAIN and says where to fetch its issuer', () => {
+      // Act
+      const { result, missingIssuer } = buildCheckResultWithEvidence(
+        outcome({ chainDer: [leafWithAia.der] }),
+        opts,
+      );
+      // Assess
+      expect(result.findings.map((f) => f.code)).toEqual(['UNTRUSTED_CHAIN']);
+      expect(missingIssuer).toEqual({
+        caIssuersUrls: ['http://ca.example.com/int.der'],
+        issuer: 'CN=Fixture Intermediate',
+        certIndex: 0,
+      });
+    });
+
+    it('second pass: with the fetched intermediate it is INCOMPLETE_CHAIN', () => {
+      // Act
+      const result = buildCheckResult(outcome({ chainDer: [leafWithAia.der] }), {
+        ...opts,
+        aiaIssuers: [pki.intermediate.der],
+      });
+      // Assess
+      expect(result.status).toBe('critical');
+      expect(result.findings.map((f) => f.code)).toEqual(['INCOMPLETE_CHAIN']);
+      expect(result.findings[0]!.message).toContain(
+        'Install the missing intermediate "CN=Fixture Intermediate"',
+      );
+    });
+
+    it('nothing is missing from a complete chain', () => {
+      // Act
+      const { result, missingIssuer } = buildCheckResultWithEvidence(outcome({}), opts);
+      // Assess
+      expect(result.status).toBe('ok');
+      expect(missingIssuer).toBeNull();
+    });
   });
 });

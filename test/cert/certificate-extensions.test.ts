@@ -5,9 +5,14 @@ import {
   parseExtension,
   parseExtensions,
   readAuthorityInfoAccess,
+  readAuthorityKeyIdentifier,
   readBasicConstraints,
   readExtensionFields,
+  readExtKeyUsage,
+  readKeyUsage,
+  readNameConstraints,
   readSubjectAltName,
+  readSubjectKeyIdentifier,
 } from '../../lambdas/cert/certificate-extensions';
 import { readTlv, type Tlv } from '../../lambdas/cert/der-reader';
 import type { Asn1 } from '../../lambdas/cert/forge-asn1';
@@ -117,14 +122,18 @@ describe('parseExtension', () => {
     ['a known critical extension is fine', [ext(KEY_USAGE, octets('\x03\x02\x05\xa0'), true)], {}, []],
     ['an unknown non-critical extension is not decoded', [ext('1.2.3.4', octets('\xff\xff'))], {}, []],
     [
-      'an unknown critical extension',
+      'an unknown critical extension is noted, not malformed (a stray certificate must raise nothing)',
       [ext('1.2.3.4', octets(''), true)],
-      {},
-      ['unknown critical extension 1.2.3.4'],
+      { unknownCritical: ['1.2.3.4'] },
+      [],
     ],
     [
       'a duplicate, reported once however often it repeats',
-      [ext(KEY_USAGE, octets('a')), ext(KEY_USAGE, octets('b')), ext(KEY_USAGE, octets('c'))],
+      [
+        ext(KEY_USAGE, octets('\x03\x02\x05\xa0')),
+        ext(KEY_USAGE, octets('\x03\x02\x05\xa0')),
+        ext(KEY_USAGE, octets('\x03\x02\x05\xa0')),
+      ],
       {},
       [`duplicate extension ${KEY_USAGE}`],
     ],
@@ -230,6 +239,184 @@ describe('readBasicConstraints', () => {
     // Assess
     expect(facts.isCa).toBe(isCa);
     expect(walk.reasons).toEqual(reasons);
+  });
+});
+
+describe('readBasicConstraints: pathLenConstraint', () => {
+  const cases: [string, Asn1, boolean, number | null, string[]][] = [
+    ['cA TRUE, pathLen 0', seq(bool(true), int('00')), true, 0, []],
+    ['cA TRUE, pathLen 3', seq(bool(true), int('03')), true, 3, []],
+    ['cA absent, pathLen first', seq(int('01')), false, 1, []],
+    ['no pathLen', seq(bool(true)), true, null, []],
+    [
+      'a negative pathLen',
+      seq(bool(true), int('ff')),
+      true,
+      null,
+      ['basicConstraints pathLenConstraint is not a small non-negative INTEGER'],
+    ],
+    [
+      'a pathLen that is not an INTEGER',
+      seq(bool(true), bool(true)),
+      true,
+      null,
+      ['basicConstraints pathLenConstraint is not a small non-negative INTEGER'],
+    ],
+  ];
+  it.each(cases)('%s', (_name, value, isCa, pathLen, reasons) => {
+    // Prepare
+    const walk = newWalk();
+    const facts = emptyExtensionFacts();
+    // Act
+    readBasicConstraints(walk, decoded(value), facts);
+    // Assess
+    expect({ isCa: facts.isCa, pathLen: facts.pathLen }).toEqual({ isCa, pathLen });
+    expect(walk.reasons).toEqual(reasons);
+  });
+});
+
+describe('readKeyUsage', () => {
+  const bits = (unused: number, ...bytes: number[]) => prim(3, String.fromCharCode(unused, ...bytes));
+  const cases: [string, Asn1, string[] | null, string[]][] = [
+    ['digitalSignature and keyEncipherment', bits(5, 0xa0), ['digitalSignature', 'keyEncipherment'], []],
+    ['keyCertSign and cRLSign', bits(1, 0x06), ['keyCertSign', 'cRLSign'], []],
+    ['decipherOnly, in the second byte', bits(7, 0x00, 0x80), ['decipherOnly'], []],
+    ['no bits', bits(0), [], []],
+    ['not a BIT STRING', octets(''), null, ['keyUsage extension is not a valid BIT STRING']],
+    ['more than 7 unused bits', bits(8, 0x80), null, ['keyUsage extension is not a valid BIT STRING']],
+  ];
+  it.each(cases)('%s', (_name, value, expected, reasons) => {
+    // Prepare
+    const walk = newWalk();
+    const facts = emptyExtensionFacts();
+    // Act
+    readKeyUsage(walk, decoded(value), facts);
+    // Assess
+    expect(facts.keyUsage).toEqual(expected);
+    expect(walk.reasons).toEqual(reasons);
+  });
+});
+
+describe('readExtKeyUsage', () => {
+  const cases: [string, Asn1, string[] | null, string[]][] = [
+    ['serverAuth', seq(oid('1.3.6.1.5.5.7.3.1')), ['1.3.6.1.5.5.7.3.1'], []],
+    [
+      'several, in order',
+      seq(oid('1.3.6.1.5.5.7.3.2'), oid('2.5.29.37.0')),
+      ['1.3.6.1.5.5.7.3.2', '2.5.29.37.0'],
+      [],
+    ],
+    ['not OIDs', seq(int('01')), null, ['extendedKeyUsage extension is not a SEQUENCE of OIDs']],
+    [
+      'not a SEQUENCE',
+      oid('1.3.6.1.5.5.7.3.1'),
+      null,
+      ['extendedKeyUsage extension is not a SEQUENCE of OIDs'],
+    ],
+  ];
+  it.each(cases)('%s', (_name, value, expected, reasons) => {
+    // Prepare
+    const walk = newWalk();
+    const facts = emptyExtensionFacts();
+    // Act
+    readExtKeyUsage(walk, decoded(value), facts);
+    // Assess
+    expect(facts.extKeyUsage).toEqual(expected);
+    expect(walk.reasons).toEqual(reasons);
+  });
+});
+
+describe('readNameConstraints', () => {
+  const subtree = (base: Asn1) => seq(base);
+  const ipBase = (...bytes: number[]) => ctx(7, Buffer.from(bytes).toString('latin1'));
+  it('reads DNS and IP subtrees of both lists, lower-cased, IP ranges in CIDR form', () => {
+    // Prepare
+    const value = seq(
+      ctx(0, [
+        subtree(dns('Example.COM')),
+        subtree(ipBase(10, 0, 0, 0, 255, 0, 0, 0)),
+        subtree(ctx(1, 'mail.example')),
+      ]),
+      ctx(1, [subtree(dns('.secret.example.com'))]),
+    );
+    const walk = newWalk();
+    const facts = emptyExtensionFacts();
+    // Act
+    readNameConstraints(walk, decoded(value), facts);
+    // Assess
+    expect(facts.nameConstraints).toEqual({
+      permitted: {
+        dns: ['example.com'],
+        ip: [
+          {
+            address: Uint8Array.from([10, 0, 0, 0]),
+            mask: Uint8Array.from([255, 0, 0, 0]),
+            text: '10.0.0.0/8',
+          },
+        ],
+      },
+      excluded: { dns: ['.secret.example.com'], ip: [] },
+    });
+    expect(walk.reasons).toEqual([]);
+  });
+
+  const broken: [string, Asn1, string][] = [
+    ['neither list', seq(), 'nameConstraints has neither permittedSubtrees nor excludedSubtrees'],
+    ['not a SEQUENCE', set(), 'nameConstraints extension is not a SEQUENCE'],
+    [
+      'an iPAddress of the wrong length',
+      seq(ctx(0, [subtree(ipBase(10, 0, 0, 0, 255))])),
+      'nameConstraints permitted iPAddress has 5 bytes (expected 8 or 32)',
+    ],
+  ];
+  it.each(broken)('%s', (_name, value, reason) => {
+    // Prepare
+    const walk = newWalk();
+    // Act
+    readNameConstraints(walk, decoded(value), emptyExtensionFacts());
+    // Assess
+    expect(walk.reasons).toEqual([reason]);
+  });
+});
+
+describe('key identifiers', () => {
+  it('reads the subjectKeyIdentifier and the authorityKeyIdentifier keyIdentifier as hex', () => {
+    // Prepare
+    const walk = newWalk();
+    const facts = emptyExtensionFacts();
+    // Act
+    readSubjectKeyIdentifier(walk, decoded(octets('\x01\xab')), facts);
+    readAuthorityKeyIdentifier(walk, decoded(seq(ctx(0, '\x02\xcd'), ctx(2, '\x05'))), facts);
+    // Assess
+    expect({ ski: facts.subjectKeyId, aki: facts.authorityKeyId }).toEqual({ ski: '01ab', aki: '02cd' });
+  });
+
+  it('leaves an authorityKeyIdentifier without keyIdentifier unset', () => {
+    // Prepare
+    const facts = emptyExtensionFacts();
+    // Act
+    readAuthorityKeyIdentifier(newWalk(), decoded(seq(ctx(2, '\x05'))), facts);
+    // Assess
+    expect(facts.authorityKeyId).toBeNull();
+  });
+});
+
+describe('readAuthorityInfoAccess: URLs for the fetcher', () => {
+  const cases: [string, string, string[]][] = [
+    ['a plain http URL', 'http://ca.example/int.der', ['http://ca.example/int.der']],
+    ['HTTP in capitals', 'HTTP://ca.example/int.der', ['HTTP://ca.example/int.der']],
+    ['https is not fetched (no TLS inside validation)', 'https://ca.example/int.der', []],
+    ['ldap is not fetched', 'ldap://ca.example/cn=int', []],
+    ['control characters are not fetched', 'http://ca.example/\nint.der', []],
+    ['spaces are not fetched', 'http://ca.example/int der', []],
+  ];
+  it.each(cases)('%s', (_name, url, expected) => {
+    // Prepare
+    const facts = emptyExtensionFacts();
+    // Act
+    readAuthorityInfoAccess(newWalk(), decoded(seq(caIssuers(uri(url)))), facts);
+    // Assess
+    expect(facts.caIssuersFetchable).toEqual(expected);
   });
 });
 

@@ -331,7 +331,7 @@ describe('evaluateCheck: certificate problems', () => {
     ]);
     expect(alertsPerStep[1]?.[0]).toMatchObject({
       id: `${KEY}:problem:INCOMPLETE_CHAIN:run-2`,
-      action: 'Install the missing intermediate certificate on the server',
+      action: 'Install the missing intermediate certificate named in the finding on the server',
     });
     expect(states[2]?.alerting.openProblems).toEqual(['INCOMPLETE_CHAIN']);
     expect(states[3]?.alerting.openProblems).toEqual([]);
@@ -361,7 +361,8 @@ describe('evaluateCheck: certificate problems', () => {
       name: 'an untrusted chain names the fix',
       findings: [finding('UNTRUSTED_CHAIN')],
       expected: ['problem/critical: certificate problem: untrusted chain'],
-      action: 'Serve a certificate chain that leads to a publicly trusted root CA',
+      action:
+        'Serve a certificate chain that leads to a trusted root CA; for a private CA, trust its root (trust.caFiles in the config, or check --ca-file)',
     },
   ])('$name', ({ findings, expected, action }) => {
     // Prepare

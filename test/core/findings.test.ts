@@ -64,6 +64,9 @@ describe('finding registry: derived lists', () => {
       'DIVERGENT_CERTIFICATES',
       'CHECK_FAILED',
       'CLIENT_CERT_REQUIRED',
+      'NAME_CONSTRAINTS_VIOLATED',
+      'INVALID_KEY_USAGE',
+      'INVALID_CA_CERTIFICATE',
     ]);
   });
 
@@ -97,6 +100,9 @@ describe('finding registry: derived lists', () => {
         'MALFORMED_CERTIFICATE',
         'WEAK_KEY',
         'WEAK_SIGNATURE',
+        'NAME_CONSTRAINTS_VIOLATED',
+        'INVALID_KEY_USAGE',
+        'INVALID_CA_CERTIFICATE',
       ],
     },
     {
@@ -132,7 +138,17 @@ describe('finding registry: derived lists', () => {
   it.each([
     ['expiry', ['EXPIRED', 'EXPIRES_SOON', 'NOT_YET_VALID', 'CHAIN_CERT_EXPIRED', 'CHAIN_CERT_EXPIRES_SOON']],
     ['hostname', ['HOSTNAME_MISMATCH']],
-    ['trust', ['SELF_SIGNED', 'UNTRUSTED_CHAIN', 'INCOMPLETE_CHAIN']],
+    [
+      'trust',
+      [
+        'SELF_SIGNED',
+        'UNTRUSTED_CHAIN',
+        'INCOMPLETE_CHAIN',
+        'NAME_CONSTRAINTS_VIOLATED',
+        'INVALID_KEY_USAGE',
+        'INVALID_CA_CERTIFICATE',
+      ],
+    ],
     ['malformed', ['MALFORMED_CERTIFICATE']],
     ['crypto', ['WEAK_KEY', 'WEAK_SIGNATURE']],
     ['connectivity', ['CONNECTION_REFUSED', 'TIMEOUT', 'HANDSHAKE_FAILED', 'DNS_ERROR', 'NOT_TLS']],
@@ -188,9 +204,13 @@ describe('finding registry: texts', () => {
     [
       'UNTRUSTED_CHAIN',
       'untrusted chain',
-      'Serve a certificate chain that leads to a publicly trusted root CA',
+      'Serve a certificate chain that leads to a trusted root CA; for a private CA, trust its root (trust.caFiles in the config, or check --ca-file)',
     ],
-    ['INCOMPLETE_CHAIN', 'incomplete chain', 'Install the missing intermediate certificate on the server'],
+    [
+      'INCOMPLETE_CHAIN',
+      'incomplete chain',
+      'Install the missing intermediate certificate named in the finding on the server',
+    ],
     [
       'MALFORMED_CERTIFICATE',
       'malformed certificate',
@@ -222,6 +242,21 @@ describe('finding registry: texts', () => {
     ],
     ['CHECK_FAILED', 'check failed', 'certwatch itself failed: check the checker logs and report the bug'],
     ['CLIENT_CERT_REQUIRED', 'client cert required', 'No action needed'],
+    [
+      'NAME_CONSTRAINTS_VIOLATED',
+      'name constraints violated',
+      "Reissue the certificate for shop.example with only names its CA's name constraints permit, or from a CA that may issue for them",
+    ],
+    [
+      'INVALID_KEY_USAGE',
+      'invalid key usage',
+      'Reissue the certificate for shop.example with extendedKeyUsage serverAuth and keyUsage digitalSignature, from a CA allowed to issue TLS server certificates',
+    ],
+    [
+      'INVALID_CA_CERTIFICATE',
+      'invalid CA certificate',
+      'Serve the chain your CA publishes: every issuer must be a v3 CA certificate (basicConstraints cA, keyCertSign) within its pathLenConstraint',
+    ],
   ] satisfies [FindingCode, string, string][])('%s reads "%s"', (code, label, action) => {
     // Act & Assess
     expect(problemLabel(code)).toBe(label);

@@ -73,6 +73,18 @@ export function ecKey(curve: TestCurve = 'P-256', fresh = false): TestKey {
   );
 }
 
+/** A DSA key (1024-bit, fast to generate), for WEAK_KEY and DSA-signature tests. Cached unless `fresh`. */
+export function dsaKey(fresh = false): TestKey {
+  return generate('dsa', fresh, () =>
+    generateKeyPairSync('dsa', {
+      modulusLength: 1024,
+      divisorLength: 160,
+      privateKeyEncoding: PRIVATE_PEM,
+      publicKeyEncoding: PUBLIC_PEM,
+    }),
+  );
+}
+
 /** An Ed25519 key. Cached unless `fresh`. */
 export function ed25519Key(fresh = false): TestKey {
   return generate('ed25519', fresh, () =>
@@ -95,6 +107,33 @@ export interface SubjectAttribute {
   readonly value: string;
   /** ASN.1 string type (forge.asn1.Type), e.g. 12 UTF8String (default PrintableString). */
   readonly valueTagClass?: number;
+}
+
+/** keyUsage bits, by their RFC 5280 names. */
+export type KeyUsageName =
+  | 'digitalSignature'
+  | 'nonRepudiation'
+  | 'keyEncipherment'
+  | 'dataEncipherment'
+  | 'keyAgreement'
+  | 'keyCertSign'
+  | 'cRLSign'
+  | 'encipherOnly'
+  | 'decipherOnly';
+
+/** extendedKeyUsage purposes by name, or any dotted OID. */
+export type ExtKeyUsageName =
+  | 'serverAuth'
+  | 'clientAuth'
+  | 'codeSigning'
+  | 'emailProtection'
+  | 'any'
+  | string;
+
+/** Subtrees of a nameConstraints list: DNS names and IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`). */
+export interface TestSubtrees {
+  readonly dns?: readonly string[];
+  readonly ip?: readonly string[];
 }
 
 export interface CertOptions {
@@ -121,6 +160,132 @@ export interface CertOptions {
   readonly caIssuersUrl?: string;
   /** Edits the TBSCertificate (forge ASN.1) just before signing, so deliberate defects are still validly signed. */
   readonly mutateTbs?: (tbs: forge.asn1.Asn1) => void;
+  /**
+   * basicConstraints instead of the default (CA: critical cA=TRUE; otherwise cA=FALSE);
+   * `'omit'` leaves the extension out.
+   */
+  readonly basicConstraints?: { readonly ca: boolean; readonly pathLen?: number } | 'omit';
+  /** keyUsage bits instead of the default (CA: keyCertSign, cRLSign; otherwise digitalSignature, keyEncipherment). */
+  readonly keyUsage?: readonly KeyUsageName[] | 'omit';
+  /** extendedKeyUsage purposes instead of the default (CA: none; otherwise serverAuth); `'omit'` leaves it out. */
+  readonly extKeyUsage?: readonly ExtKeyUsageName[] | 'omit';
+  /** A critical nameConstraints extension. */
+  readonly nameConstraints?: { readonly permitted?: TestSubtrees; readonly excluded?: TestSubtrees };
+  /** X.509 version: 1 writes no version field and no extensions at all. @default 3 */
+  readonly version?: 1 | 3;
+  /**
+   * authorityKeyIdentifier: `true` for the issuer's real key identifier, or a hex string to
+   * claim another one. Omitted by default (as before).
+   */
+  readonly authorityKeyId?: true | string;
+  /** Spell the (P-256) EC key's curve out as explicit parameters instead of naming it. */
+  readonly explicitCurve?: boolean;
+}
+
+const EKU_OIDS: Record<string, string> = {
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  any: '2.5.29.37.0',
+};
+
+/** Explicit ECParameters of P-256 (SEC 1), as `openssl ecparam -param_enc explicit` writes them. */
+const P256_EXPLICIT_PARAMETERS =
+  '3081f7020101302c06072a8648ce3d0101022100ffffffff00000001000000000000000000000000ffffffffffffffffffffffff' +
+  '305b0420ffffffff00000001000000000000000000000000fffffffffffffffffffffffc04205ac635d8aa3a93e7b3ebbd557698' +
+  '86bc651d06b0cc53b0f63bce3c3e27d2604b031500c49d360886e704936a6678e1139d26b7819f7e900441046b17d1f2e12c4247' +
+  'f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837' +
+  'bf51f5022100ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551020101';
+
+/** `10.0.0.0/8` as the 8 (or 32) bytes of a nameConstraints iPAddress: address then mask. */
+function cidrBytes(cidr: string): string {
+  const [address = '', prefixText = ''] = cidr.split('/');
+  const bytes = address.includes(':') ? ipv6Bytes(address) : address.split('.').map(Number);
+  const prefix = Number(prefixText);
+  const mask = bytes.map((_, i) => {
+    const bits = Math.max(0, Math.min(8, prefix - i * 8));
+    return (0xff << (8 - bits)) & 0xff;
+  });
+  return Buffer.from([...bytes, ...mask]).toString('latin1');
+}
+
+function ipv6Bytes(text: string): number[] {
+  const [head = '', tail = ''] = text.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':').map((g) => Number.parseInt(g, 16)));
+  const h = groups(head);
+  const t = groups(tail);
+  const all = [...h, ...Array<number>(8 - h.length - t.length).fill(0), ...t];
+  return all.flatMap((g) => [g >> 8, g & 0xff]);
+}
+
+function subtrees(tag: number, list: TestSubtrees): forge.asn1.Asn1 {
+  const bases = [
+    ...(list.dns ?? []).map((d) => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, d)),
+    ...(list.ip ?? []).map((c) => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, cidrBytes(c))),
+  ];
+  return asn1.create(
+    asn1.Class.CONTEXT_SPECIFIC,
+    tag,
+    true,
+    bases.map((b) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [b])),
+  );
+}
+
+/** A critical nameConstraints extension (RFC 5280 §4.2.1.10). */
+export function nameConstraintsExtension(permitted?: TestSubtrees, excluded?: TestSubtrees): object {
+  const parts = [
+    ...(permitted ? [subtrees(0, permitted)] : []),
+    ...(excluded ? [subtrees(1, excluded)] : []),
+  ];
+  return {
+    id: '2.5.29.30',
+    critical: true,
+    value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, parts),
+  };
+}
+
+/** The RFC 5280 method-1 key identifier (SHA-1 of the subjectPublicKey bits) of a PEM public key. */
+export function keyIdentifier(publicKeyPem: string): string {
+  const spkiDer = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
+  const spki = asn1.fromDer(spkiDer.toString('latin1'));
+  return createHash('sha1')
+    .update(Buffer.from(bytesOf(children(spki)[1]).slice(1), 'latin1'))
+    .digest('hex');
+}
+
+/** The extensions a certificate gets by default, with the options' overrides. */
+function profileExtensions(opts: CertOptions): object[] {
+  const out: object[] = [];
+  const bc = opts.basicConstraints ?? { ca: opts.isCa === true };
+  if (bc !== 'omit') {
+    const pathLen = bc.pathLen === undefined ? {} : { pathLenConstraint: bc.pathLen };
+    out.push({ name: 'basicConstraints', cA: bc.ca, ...(bc.ca ? { critical: true } : {}), ...pathLen });
+  }
+  const defaultUsage: KeyUsageName[] = opts.isCa
+    ? ['keyCertSign', 'cRLSign']
+    : ['digitalSignature', 'keyEncipherment'];
+  const usage = opts.keyUsage ?? defaultUsage;
+  if (usage !== 'omit') {
+    out.push({ name: 'keyUsage', critical: true, ...Object.fromEntries(usage.map((u) => [u, true])) });
+  }
+  const eku = opts.extKeyUsage ?? (opts.isCa ? 'omit' : ['serverAuth']);
+  if (eku !== 'omit') {
+    const oids = eku.map((e) => oidNode(EKU_OIDS[e] ?? e));
+    out.push({ id: '2.5.29.37', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, oids) });
+  }
+  if (opts.nameConstraints) {
+    out.push(nameConstraintsExtension(opts.nameConstraints.permitted, opts.nameConstraints.excluded));
+  }
+  return out;
+}
+
+/** The SPKI with its named-curve OID replaced by the curve's explicit parameters. */
+function withExplicitCurve(spki: forge.asn1.Asn1): forge.asn1.Asn1 {
+  const algId = children(spki)[0];
+  const params = asn1.fromDer(Buffer.from(P256_EXPLICIT_PARAMETERS, 'hex').toString('latin1'));
+  if (algId && Array.isArray(algId.value)) algId.value[1] = params;
+  return spki;
 }
 
 let serialCounter = 1;
@@ -136,6 +301,10 @@ const SIGNATURE_OIDS: Record<string, Record<string, string>> = {
     sha256: '1.2.840.10045.4.3.2',
     sha384: '1.2.840.10045.4.3.3',
     sha1: '1.2.840.10045.4.1',
+  },
+  dsa: {
+    sha256: '2.16.840.1.101.3.4.3.2',
+    sha1: '1.2.840.10040.4.3',
   },
 };
 const ED25519_OID = '1.3.101.112';
@@ -177,7 +346,7 @@ function signatureAlgorithm(
       hash: null,
     };
   }
-  const family = type === 'ec' ? 'ec' : 'rsa';
+  const family = type === 'ec' || type === 'dsa' ? type : 'rsa';
   const oid = SIGNATURE_OIDS[family]?.[digest];
   if (!oid) throw new Error(`cert-factory: cannot sign ${digest} with a ${type} key`);
   const params = family === 'rsa' ? [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')] : [];
@@ -227,7 +396,8 @@ export function makeCert(opts: CertOptions): TestCert {
   const issuerKeyPem = opts.issuer?.key.privateKeyPem ?? key.privateKeyPem;
   const issuerKey = privateKeyObject(issuerKeyPem);
   const spkiDer = createPublicKey(key.publicKeyPem).export({ type: 'spki', format: 'der' });
-  const spki = asn1.fromDer(spkiDer.toString('latin1'));
+  const decodedSpki = asn1.fromDer(spkiDer.toString('latin1'));
+  const spki = opts.explicitCurve ? withExplicitCurve(decodedSpki) : decodedSpki;
 
   const cert = forge.pki.createCertificate();
   cert.publicKey = placeholderPublicKey();
@@ -240,15 +410,7 @@ export function makeCert(opts: CertOptions): TestCert {
   ] as forge.pki.CertificateField[];
   cert.setSubject(subject);
   cert.setIssuer(subject);
-  const extensions: object[] = [];
-  if (opts.isCa) {
-    extensions.push({ name: 'basicConstraints', cA: true, critical: true });
-    extensions.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true });
-  } else {
-    extensions.push({ name: 'basicConstraints', cA: false });
-    extensions.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true });
-    extensions.push({ name: 'extKeyUsage', serverAuth: true });
-  }
+  const extensions: object[] = profileExtensions(opts);
   const altNames = [
     ...(opts.dnsNames ?? []).map((value) => ({ type: 2, value })),
     ...(opts.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
@@ -261,9 +423,23 @@ export function makeCert(opts: CertOptions): TestCert {
     name: 'subjectKeyIdentifier',
     value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, ski),
   });
+  if (opts.authorityKeyId !== undefined && opts.issuer) {
+    const id =
+      opts.authorityKeyId === true ? keyIdentifier(opts.issuer.key.publicKeyPem) : opts.authorityKeyId;
+    const keyId = asn1.create(
+      asn1.Class.CONTEXT_SPECIFIC,
+      0,
+      false,
+      Buffer.from(id, 'hex').toString('latin1'),
+    );
+    extensions.push({
+      id: '2.5.29.35',
+      value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [keyId]),
+    });
+  }
   if (opts.caIssuersUrl) extensions.push(caIssuersExtension(opts.caIssuersUrl));
   extensions.push(...(opts.extraExtensions ?? []));
-  cert.setExtensions(extensions);
+  cert.setExtensions(opts.version === 1 ? [] : extensions);
 
   const alg = signatureAlgorithm(issuerKey, opts.digest ?? 'sha256');
   cert.siginfo.algorithmOid = '1.2.840.113549.1.1.11';
@@ -272,6 +448,8 @@ export function makeCert(opts: CertOptions): TestCert {
   fields[2] = alg.algId();
   if (opts.issuer) fields[3] = subjectNameOf(opts.issuer.der);
   fields[6] = spki;
+  // Version 1: the version field is DEFAULT v1, so DER leaves it out.
+  if (opts.version === 1) fields.shift();
   opts.mutateTbs?.(tbs);
 
   const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'latin1');
