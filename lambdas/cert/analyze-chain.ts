@@ -4,7 +4,7 @@
  * judge it. Pure (no I/O, no clock: `now` is injected) and never throws.
  */
 import type { ChainCertificate, ExpiryThresholds, Finding, FindingCode, Severity } from '../core/model';
-import { certificateMatchesHost, describeCoverage } from './hostname-match';
+import { hostnameMismatch } from './hostname-match';
 import { WEAK_HASHES } from './oid-names';
 import { type ParsedCertificate, parseCertificateCached } from './parse-certificate';
 import type { TrustStore } from './trust-store';
@@ -422,15 +422,8 @@ function explainIncomplete(_path: CertPath, last: PathNode, sent: readonly Parse
 function hostnameFindings(leaf: ParsedCertificate, host: string): Finding[] {
   // An unreadable leaf is reported as malformed; guessing at its names would only add noise.
   if (!leaf.x509 && leaf.malformed.length > 0) return [];
-  if (certificateMatchesHost(leaf, host)) return [];
-  return [
-    finding(
-      'HOSTNAME_MISMATCH',
-      'critical',
-      `certificate does not cover "${host.slice(0, 255)}"; it covers: ${describeCoverage(leaf)}`,
-      0,
-    ),
-  ];
+  const mismatch = hostnameMismatch(leaf, host);
+  return mismatch === null ? [] : [finding('HOSTNAME_MISMATCH', 'critical', mismatch, 0)];
 }
 
 function weakCryptoFindings(path: CertPath): Finding[] {
