@@ -16,6 +16,8 @@ export interface AnalyzeOptions {
   readonly now: Date;
   readonly thresholds: ExpiryThresholds;
   readonly trust: TrustStore;
+  /** Certificates fetched from the AIA caIssuers URL of the chain's last certificate. (STAND-IN: declared, unused) */
+  readonly aiaIssuers?: readonly Uint8Array[];
 }
 
 /** Result of {@link analyzeChain}. */
@@ -27,6 +29,8 @@ export interface ChainAnalysis {
   readonly daysLeft: number | null;
   /** ISO-8601 of that earliest expiry. */
   readonly notAfter: string | null;
+  /** Set when no trusted path exists and the last certificate is not self-signed. (STAND-IN declaration) */
+  readonly missingIssuer?: { readonly caIssuersUrls: readonly string[] } | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -495,6 +499,8 @@ function analyzeUnsafe(chainDer: readonly Uint8Array[], opts: AnalyzeOptions): C
     findings,
     daysLeft: earliest ? daysUntil(earliest, opts.now) : null,
     notAfter: earliest ? earliest.toISOString() : null,
+    // STAND-IN until the path-validation branch lands: where the issuer of an incomplete path's end is.
+    missingIssuer: path.end === 'incomplete' ? { caIssuersUrls: path.nodes.at(-1)!.cert.caIssuers } : null,
   };
 }
 

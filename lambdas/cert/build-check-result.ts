@@ -3,7 +3,7 @@
  * CheckResult the CLI prints and the alert policy consumes.
  */
 import type { CheckResult, ExpiryThresholds, Finding, ProbeOutcome } from '../core/model';
-import { analyzeChain } from './analyze-chain';
+import { analyzeChain, type ChainAnalysis } from './analyze-chain';
 import { classifyStatus } from './classify-status';
 import type { TrustStore } from './trust-store';
 
@@ -15,6 +15,14 @@ export interface BuildCheckResultOptions {
   readonly now: Date;
   readonly thresholds: ExpiryThresholds;
   readonly trust: TrustStore;
+  /** Certificates fetched from the AIA caIssuers URL of the chain's last certificate. */
+  readonly aiaIssuers?: readonly Uint8Array[];
+}
+
+/** A CheckResult and what its analysis found missing: where the pipeline may fetch the issuer from. */
+export interface CheckVerdict {
+  readonly result: CheckResult;
+  readonly missingIssuer: NonNullable<ChainAnalysis['missingIssuer']> | null;
 }
 
 /**
@@ -24,6 +32,12 @@ export interface BuildCheckResultOptions {
  * the error.
  */
 export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOptions): CheckResult {
+  return judgeOutcome(outcome, opts).result;
+}
+
+/** {@link buildCheckResult}, plus the analysis's `missingIssuer` (AIA chain completion). Never throws. */
+export function judgeOutcome(outcome: ProbeOutcome, opts: BuildCheckResultOptions): CheckVerdict {
+  let missingIssuer: CheckVerdict['missingIssuer'] = null;
   const findings: Finding[] = [];
   let chain: CheckResult['chain'] = [];
   let daysLeft: number | null = null;
@@ -36,7 +50,9 @@ export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOp
       now: opts.now,
       thresholds: opts.thresholds,
       trust: opts.trust,
+      ...(opts.aiaIssuers ? { aiaIssuers: opts.aiaIssuers } : {}),
     });
+    missingIssuer = analysis.missingIssuer ?? null;
     findings.push(...analysis.findings);
     ({ chain, daysLeft, notAfter } = analysis);
   }
@@ -53,7 +69,7 @@ export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOp
     });
   }
 
-  return {
+  const result: CheckResult = {
     target: opts.target,
     host: outcome.host,
     port: outcome.port,
@@ -69,4 +85,5 @@ export function buildCheckResult(outcome: ProbeOutcome, opts: BuildCheckResultOp
     durationMs: outcome.durationMs,
     checkedAt: opts.now.toISOString(),
   };
+  return { result, missingIssuer };
 }

@@ -4,7 +4,7 @@
  *
  * Implemented here rather than with X509Certificate.checkHost so the rules are
  * explicit and tested:
- * - only subjectAltName counts: no CN fallback (Chrome 58 and Firefox 48 dropped it in 2017);
+ * - only subjectAltName counts: no CN fallback (deprecated by RFC 2818, dropped by Chrome 58 in 2017);
  * - a wildcard only as the whole left-most label, covering exactly one label, never directly
  *   over a public suffix (`*.com`, `*.co.uk`);
  * - names compared as lower-case A-labels: the host is converted, a Unicode dNSName never matches;
