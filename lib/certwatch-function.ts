@@ -25,7 +25,7 @@ export type HandlerName = keyof typeof HANDLER_ENTRIES;
  * for every scaled-out batch, so its bundle stays small; `npm run bench:bundle` reports against this and the
  * bundle smoke test fails beyond it.
  */
-export const BUNDLE_LIMIT_KIB: Partial<Record<HandlerName, number>> = { checker: 150 };
+export const BUNDLE_LIMIT_KIB: Partial<Record<HandlerName, number>> = { checker: 160 };
 
 /** Log level handed to the handlers (LOG_LEVEL) and to Lambda's JSON log filter. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
