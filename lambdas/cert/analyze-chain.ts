@@ -9,7 +9,7 @@
  */
 import type { ChainCertificate, ExpiryThresholds, Finding, FindingCode, Severity } from '../core/model';
 import { buildPaths, type CertPath, END_RANK, MAX_DEPTH, type PathEnd, type PathNode } from './build-paths';
-import { certificateMatchesHost, describeCoverage } from './hostname-match';
+import { hostnameMismatch } from './hostname-match';
 import { type ParsedCertificate, parseCertificateCached } from './parse-certificate';
 import { describeNode, judgePath, newRuleContext, type RuleContext } from './path-rules';
 import type { TrustStore } from './trust-store';
@@ -383,15 +383,8 @@ function missingIssuerOf(path: CertPath): MissingIssuer | null {
 function hostnameFindings(leaf: ParsedCertificate, host: string): Finding[] {
   // An unreadable leaf is reported as malformed; guessing at its names would only add noise.
   if (!leaf.x509 && leaf.malformed.length > 0) return [];
-  if (certificateMatchesHost(leaf, host)) return [];
-  return [
-    finding(
-      'HOSTNAME_MISMATCH',
-      'critical',
-      `certificate does not cover "${host.slice(0, 255)}"; it covers: ${describeCoverage(leaf)}`,
-      0,
-    ),
-  ];
+  const mismatch = hostnameMismatch(leaf, host);
+  return mismatch === null ? [] : [finding('HOSTNAME_MISMATCH', 'critical', mismatch, 0)];
 }
 
 function analyzeUnsafe(chainDer: readonly Uint8Array[], opts: AnalyzeOptions): ChainAnalysis {

@@ -59,6 +59,7 @@ export function buildCheckResultWithEvidence(
       trust: opts.trust,
       ...(opts.aiaIssuers ? { aiaIssuers: opts.aiaIssuers } : {}),
     });
+    missingIssuer = analysis.missingIssuer ?? null;
     findings.push(...analysis.findings);
     ({ chain, daysLeft, notAfter, missingIssuer } = analysis);
   }

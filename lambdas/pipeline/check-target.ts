@@ -1,13 +1,14 @@
 /**
  * The check pipeline for one target: resolve, probe every address in
- * isolation, analyse each chain. `certwatch check`, `certwatch run`, the
- * checker Lambda and the bench all go through here.
+ * isolation, analyse each chain (completing it from AIA as browsers do).
+ * `certwatch check`, `certwatch run`, the checker Lambda and the bench all go through here.
  */
+import { type CheckResultWithEvidence, buildCheckResultWithEvidence } from '../cert/build-check-result';
 import type { TrustStore } from '../cert/trust-store';
-import { buildCheckResult } from '../cert/build-check-result';
 import type { CheckResult, ExpiryThresholds, ProbeOutcome, ProbeSettings, Target } from '../core/model';
 import { mapWithConcurrency } from '../core/concurrency';
 import { probeSettingsOf, servernameFor } from '../core/probe-settings';
+import { type CaIssuersFetcher, fetchCaIssuers } from '../probe/fetch-ca-issuers';
 import { probeAddress } from '../probe/probe-address';
 import { probeTarget } from '../probe/probe-target';
 
@@ -23,7 +24,19 @@ export interface CheckOptions extends ProbeSettings {
   readonly trust: TrustStore;
   /** Clock of `checkedAt` and every expiry judgement. @default the system clock */
   readonly now?: () => Date;
+  /**
+   * Fetches a missing issuer from the caIssuers URL a certificate names (AIA), within what is
+   * left of the address's deadline (`timeoutMs`); null never fetches.
+   * @default fetchCaIssuers, the process-wide cached HTTP fetcher
+   */
+  readonly fetchCaIssuers?: CaIssuersFetcher | null;
 }
+
+/**
+ * caIssuers URLs fetched per address at most: the leaf's issuer, its issuer, and so on, each URL
+ * once. Real chains need one; a hostile certificate cannot make the check chase URLs forever.
+ */
+export const MAX_AIA_FETCHES = 4;
 
 const systemClock = (): Date => new Date();
 
@@ -35,7 +48,7 @@ export async function checkTarget(target: Target, opts: CheckOptions): Promise<C
       ...probeSettingsOf(opts),
       firstAddressOnly: opts.firstAddressOnly,
     });
-    return outcomes.map((outcome) => analyse(target, outcome, startedAt, opts));
+    return await Promise.all(outcomes.map((outcome) => analyse(target, outcome, startedAt, opts)));
   } catch (error) {
     return [internalFailure(target, null, startedAt, error, opts)];
   }
@@ -55,7 +68,7 @@ export async function checkAddress(
       port: target.port,
       address,
     });
-    return analyse(target, outcome, startedAt, opts);
+    return await analyse(target, outcome, startedAt, opts);
   } catch (error) {
     return internalFailure(target, address, startedAt, error, opts);
   }
@@ -80,17 +93,60 @@ export async function checkTargets(
   );
 }
 
-function analyse(target: Target, outcome: ProbeOutcome, startedAt: Date, opts: CheckOptions): CheckResult {
+async function analyse(
+  target: Target,
+  outcome: ProbeOutcome,
+  startedAt: Date,
+  opts: CheckOptions,
+): Promise<CheckResult> {
   try {
-    return buildCheckResult(outcome, {
-      target: target.id,
-      now: startedAt,
-      thresholds: opts.thresholds,
-      trust: opts.trust,
-    });
+    const judge = (aiaIssuers: readonly Uint8Array[]) =>
+      buildCheckResultWithEvidence(outcome, {
+        target: target.id,
+        now: startedAt,
+        thresholds: opts.thresholds,
+        trust: opts.trust,
+        ...(aiaIssuers.length > 0 ? { aiaIssuers } : {}),
+      });
+    const fetcher = opts.fetchCaIssuers === undefined ? fetchCaIssuers : opts.fetchCaIssuers;
+    const first = judge([]);
+    if (fetcher === null || !first.missingIssuer?.caIssuersUrls.length) return first.result;
+    // The address's deadline covers the probe and the AIA fetch alike.
+    const started = performance.now();
+    const result = await completeFromAia(first, judge, fetcher, opts.timeoutMs - outcome.durationMs);
+    return { ...result, durationMs: outcome.durationMs + Math.round(performance.now() - started) };
   } catch (error) {
     return internalFailure(target, outcome.address, startedAt, error, opts, outcome.durationMs);
   }
+}
+
+/**
+ * While the analysis says an issuer is missing and names where it is published, fetch it and
+ * judge again with everything fetched so far, as browsers complete a chain: the analysis then
+ * tells an omitted intermediate (the fetched issuer chains to a trusted root) from an unknown
+ * root. A URL that fails is data: the next one named is tried, and the verdict stands without it.
+ */
+export async function completeFromAia(
+  first: CheckResultWithEvidence,
+  judge: (aiaIssuers: readonly Uint8Array[]) => CheckResultWithEvidence,
+  fetcher: CaIssuersFetcher,
+  budgetMs: number,
+): Promise<CheckResult> {
+  const deadline = performance.now() + budgetMs;
+  const fetched: Uint8Array[] = [];
+  const tried = new Set<string>();
+  let verdict = first;
+  while (tried.size < MAX_AIA_FETCHES) {
+    const url = verdict.missingIssuer?.caIssuersUrls.find((u) => !tried.has(u));
+    const timeoutMs = Math.floor(deadline - performance.now());
+    if (url === undefined || timeoutMs <= 0) break;
+    tried.add(url);
+    const { certificates } = await fetcher(url, { timeoutMs });
+    if (certificates.length === 0) continue;
+    fetched.push(...certificates);
+    verdict = judge(fetched);
+  }
+  return verdict.result;
 }
 
 function internalFailure(

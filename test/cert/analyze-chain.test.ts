@@ -604,7 +604,7 @@ describe('analyzeChain', () => {
       ['IPv4 SAN', { dnsNames: [], ipAddresses: ['127.0.0.1'] }, '127.0.0.1', true],
       ['IPv6 SAN', { dnsNames: [], ipAddresses: ['::1'] }, '::1', true],
       ['IPv6 SAN, other address', { dnsNames: [], ipAddresses: ['::1'] }, '::2', false],
-      ['CN fallback without SAN', { cn: 'legacy.example.com', dnsNames: [] }, 'legacy.example.com', true],
+      ['no CN fallback without SAN', { cn: 'legacy.example.com', dnsNames: [] }, 'legacy.example.com', false],
       [
         'no CN fallback with SAN',
         { cn: 'legacy.example.com', dnsNames: ['other.example.com'] },
