@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct, IConstruct } from 'constructs';
-import type { Endpoint } from '../lambdas/core/model';
+import type { Endpoint, TrustProfile } from '../lambdas/core/model';
 import { Alerting, type AlertSubscription, type ChatChannelSpec } from './alerting';
 import type { FunctionDefaults } from './certwatch-function';
 import { CertwatchMetrics } from './certwatch-metrics';
@@ -31,6 +31,11 @@ export interface CertwatchSettings {
   readonly timeZone?: string;
   /** The resolved endpoint inventory (defaults merged), bundled with the dispatcher. */
   readonly endpoints: readonly Endpoint[];
+  /**
+   * The trust profiles the endpoints name (`trust:` in the config), bundled with the checker.
+   * @default - none: every endpoint is judged against the system roots
+   */
+  readonly trustProfiles?: readonly TrustProfile[];
   /**
    * Most checker invocations at once.
    * @default 10
@@ -148,6 +153,7 @@ export class CertwatchStack extends Stack {
       alertTopicKey: this.alerting.topicKey,
       snsChannels: settings.snsChannels,
       endpoints: settings.endpoints,
+      trustProfiles: settings.trustProfiles ?? [],
       scheduleExpression: settings.schedule,
       timeZone: settings.timeZone,
       scheduleInterval: this.scheduleInterval,

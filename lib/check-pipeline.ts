@@ -11,6 +11,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { Endpoint, TrustProfile } from '../lambdas/core/model';
 import { scheduleInvokeRole } from './schedule-role';
 import type { AlertSeverity } from './alerting';
 import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
@@ -20,6 +21,9 @@ import type { StateTable } from './state-table';
 
 /** File name of the endpoint inventory bundled next to the dispatcher's index.js (env CONFIG_FILE). */
 export const ENDPOINTS_FILE_NAME = 'certwatch.endpoints.json';
+
+/** File name of the trust profiles bundled next to the checker's index.js (env TRUST_FILE), when there are any. */
+export const TRUST_FILE_NAME = 'certwatch.trust.json';
 
 /** Resolving and enqueueing 100k endpoints takes minutes; the run is judged by the watchdog either way. */
 export const DISPATCHER_TIMEOUT = Duration.minutes(15);
@@ -107,7 +111,13 @@ export interface CheckPipelineProps {
    */
   readonly snsChannels?: readonly SnsChannelSpec[];
   /** The resolved endpoint inventory; serialized into the dispatcher's bundle. */
-  readonly endpoints: readonly unknown[];
+  readonly endpoints: readonly Endpoint[];
+  /**
+   * The trust profiles the endpoints name; serialized into the checker's bundle (CA certificates
+   * are public; a file, because the environment holds 4 KB in all).
+   * @default - none: every endpoint is judged against the system roots
+   */
+  readonly trustProfiles?: readonly TrustProfile[];
   /** Scheduler expression of the runs, `rate(...)` or `cron(...)`. */
   readonly scheduleExpression: string;
   /**
@@ -169,6 +179,8 @@ export class CheckPipeline extends Construct {
   readonly timing: CheckerTiming;
   /** Path of the inventory file copied into the dispatcher bundle. */
   readonly endpointsFile: string;
+  /** Path of the trust profiles copied into the checker bundle; null when no endpoint names one. */
+  readonly trustFile: string | null;
 
   constructor(scope: Construct, id: string, props: CheckPipelineProps) {
     super(scope, id);
@@ -181,7 +193,17 @@ export class CheckPipeline extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: CHECK_MAX_RECEIVE_COUNT },
     });
 
-    this.endpointsFile = writeEndpointsFile(this, props.endpoints);
+    const trustProfiles = props.trustProfiles ?? [];
+    const known = new Set(trustProfiles.map((p) => p.id));
+    const orphan = props.endpoints.find((e) => e.trust !== undefined && !known.has(e.trust));
+    if (orphan) {
+      throw new DeploymentConfigError(
+        `endpoints: ${orphan.id} names trust profile ${orphan.trust}, which is not among the trust profiles given`,
+      );
+    }
+    this.endpointsFile = writeAssemblyFile(this, 'certwatch-endpoints', props.endpoints);
+    this.trustFile =
+      trustProfiles.length > 0 ? writeAssemblyFile(this, 'certwatch-trust', trustProfiles) : null;
     this.dispatcher = new CertwatchFunction(this, 'Dispatcher', {
       ...props.functionDefaults,
       handler: 'dispatcher',
@@ -248,7 +270,9 @@ export class CheckPipeline extends Construct {
         SNS_CHANNELS: stack.toJsonString(
           snsChannels.map((c) => ({ name: c.name, topicArn: c.topicArn, minSeverity: c.minSeverity })),
         ),
+        ...(this.trustFile ? { TRUST_FILE: TRUST_FILE_NAME } : {}),
       },
+      ...(this.trustFile ? { bundledFiles: { [this.trustFile]: TRUST_FILE_NAME } } : {}),
     });
     props.stateTable.grantStoreAccess(this.checker.role, 'checker');
     this.checker.role.addToPrincipalPolicy(
@@ -279,15 +303,15 @@ export class CheckPipeline extends Construct {
 }
 
 /**
- * Writes the inventory into the cloud assembly directory under a content-addressed
- * name (repeated synths reuse it; `cdk.out` is where build output belongs) and
- * returns its path, for the dispatcher bundle to copy.
+ * Writes data for a bundle (the inventory, the trust profiles) into the cloud assembly
+ * directory under a content-addressed name (repeated synths reuse it; `cdk.out` is where
+ * build output belongs) and returns its path, for the function's bundle to copy.
  */
-function writeEndpointsFile(scope: Construct, endpoints: readonly unknown[]): string {
-  const json = JSON.stringify(endpoints);
+function writeAssemblyFile(scope: Construct, prefix: string, data: unknown): string {
+  const json = JSON.stringify(data);
   const digest = createHash('sha256').update(json).digest('hex').slice(0, 16);
   const outdir = Stage.of(scope)?.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'certwatch-'));
-  const file = path.join(outdir, `certwatch-endpoints-${digest}.json`);
+  const file = path.join(outdir, `${prefix}-${digest}.json`);
   fs.mkdirSync(outdir, { recursive: true });
   if (!fs.existsSync(file)) fs.writeFileSync(file, json);
   return file;

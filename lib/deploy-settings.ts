@@ -3,6 +3,7 @@ import {
   ConfigError,
   type ConfigIssue,
   resolveEndpoints,
+  resolveTrustProfiles,
   type SecretRef,
 } from '../lambdas/config';
 import { checkerTopicArn, deliveredByNotifier, secretFields } from '../lambdas/channels/registry';
@@ -16,7 +17,9 @@ import { ScheduleExpressionError, scheduleIntervalMs } from '../lambdas/core/sch
  * in the CLI's `file:line:col: field: problem` form, what the CLI accepts but
  * AWS must not get: plain-text secrets (they would be stored in the
  * CloudFormation template; use `env:` or `secretsmanager:`) and schedules
- * whose run interval cannot be derived.
+ * whose run interval cannot be derived. A CA file `loadConfig` could not use
+ * was refused before this (the same line `run` prints); the trust profiles the
+ * endpoints name are bundled with the checker.
  */
 export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
   const issues: ConfigIssue[] = [];
@@ -60,6 +63,7 @@ export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
     schedule: config.schedule,
     timeZone: config.timezone,
     endpoints: resolveEndpoints(config),
+    trustProfiles: resolveTrustProfiles(config),
     checkerConcurrency: config.checker.concurrency,
     historyTtlDays: config.defaults.historyTtlDays,
     perEndpointMetrics: config.checker.perEndpointMetrics,

@@ -17,6 +17,11 @@ export interface BuildCheckResultOptions {
   readonly trust: TrustStore;
   /** Issuer certificates (DER) fetched from the AIA caIssuers URL; see `AnalyzeOptions.aiaIssuers`. */
   readonly aiaIssuers?: readonly Uint8Array[];
+  /**
+   * The name the leaf must cover; null judges none (`certwatch inspect` without `--host`).
+   * @default the probed host (`outcome.host`)
+   */
+  readonly hostname?: string | null;
 }
 
 /** A check result and what the AIA fetcher needs to know about it. */
@@ -53,7 +58,7 @@ export function buildCheckResultWithEvidence(
 
   if (hasCertificate) {
     const analysis = analyzeChain(outcome.chainDer, {
-      host: outcome.host,
+      host: opts.hostname === undefined ? outcome.host : opts.hostname,
       now: opts.now,
       thresholds: opts.thresholds,
       trust: opts.trust,

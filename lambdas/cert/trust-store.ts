@@ -1,8 +1,12 @@
 /**
  * Trust anchors for chain analysis: Node's bundled Mozilla roots plus any
- * extra CA certificates (`--ca-file`), indexed by subject for issuer lookup.
+ * extra CA certificates (`trust.caFiles`, `--ca-file`), indexed by subject for
+ * issuer lookup; and the trust profiles that say which anchors judge which endpoint.
  */
+import { createHash } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
+import { type Endpoint, SYSTEM_TRUST_PROFILE, type TrustProfile } from '../core/model';
+import { isCertificateLabel, isPrivateKeyLabel, PRIVATE_KEY_REFUSAL, pemBlocks } from './certificate-file';
 import { fingerprintOf, type ParsedCertificate, parseCertificate, subjectKeyOf } from './parse-certificate';
 
 /** An extra CA file could not be used. The message names the source and the block. */
@@ -79,12 +83,21 @@ function usable(anchor: ParsedCertificate): boolean {
   return anchor.x509 !== null && anchor.subjectKey !== null;
 }
 
+/** One extra CA file: its text and where it came from (a path, for messages). */
+export interface CaFile {
+  readonly pem: string;
+  /** Names the file in messages. */
+  readonly source: string;
+}
+
 /** Options for {@link loadTrustStore}. */
 export interface TrustStoreOptions {
   /** PEM text with one or more CA certificates to trust in addition to (or instead of) the system roots. */
   readonly extraCaPem?: string;
   /** Where `extraCaPem` came from (a path), for error messages. @default 'extra CA PEM' */
   readonly extraCaSource?: string;
+  /** Further CA files (`--ca-file`, repeatable), after `extraCaPem`. @default none */
+  readonly caFiles?: readonly CaFile[];
   /** Include Node's bundled root certificates. @default true */
   readonly includeSystemRoots?: boolean;
 }
@@ -106,68 +119,129 @@ function loadSystemAnchors(): readonly Uint8Array[] {
   return systemAnchors;
 }
 
-interface PemBlock {
-  readonly index: number;
-  readonly der: Buffer | null;
-  readonly problem: string | null;
-}
-
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
-
-function pemBlocks(text: string): PemBlock[] {
-  const blocks: PemBlock[] = [];
-  let index = 0;
-  for (const match of text.matchAll(PEM_BLOCK)) {
-    index++;
-    const body = (match[1] ?? '').replace(/\s+/g, '');
-    if (body.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(body) || body.length % 4 !== 0) {
-      blocks.push({ index, der: null, problem: 'is not valid base64' });
-    } else {
-      blocks.push({ index, der: Buffer.from(body, 'base64'), problem: null });
-    }
-  }
-  return blocks;
-}
-
-function parseExtraCas(pem: string, source: string): ParsedCertificate[] {
+/**
+ * The CA certificates of a PEM file, in file order, each parsed and usable as an anchor.
+ * @throws CaFileError naming `source`, and the certificate by its position and line: a block
+ *   that is not base64, has no END line or does not parse; a file without any certificate; a
+ *   private key in the file (refused: a CA file holds certificates only, and the key is never echoed).
+ */
+export function readCaPem(pem: string, source: string): ParsedCertificate[] {
   const blocks = pemBlocks(pem);
-  const begins = pem.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
-  if (begins > blocks.length) {
-    throw new CaFileError(`${source}: a "BEGIN CERTIFICATE" block has no matching "END CERTIFICATE" line`);
+  const key = blocks.find((b) => isPrivateKeyLabel(b.label));
+  if (key) {
+    throw new CaFileError(
+      `${source}: holds a private key ("BEGIN ${key.label}" at line ${key.line}), not only CA certificates; ${PRIVATE_KEY_REFUSAL}`,
+    );
   }
-  if (blocks.length === 0) throw new CaFileError(`${source}: no PEM certificate ("BEGIN CERTIFICATE") found`);
   const parsed: ParsedCertificate[] = [];
+  let index = 0;
   for (const block of blocks) {
-    if (!block.der) throw new CaFileError(`${source}: certificate ${block.index} ${block.problem}`);
+    if (!isCertificateLabel(block.label)) continue;
+    index++;
+    const where = `${source}: certificate ${index} (line ${block.line})`;
+    if (block.der === null) throw new CaFileError(`${where} ${block.problem}`);
     const cert = parseCertificate(block.der, { checkSelfSignature: false });
     if (!cert.x509 || cert.subjectKey === null || !cert.publicKey) {
       const reason = cert.malformed.slice(0, 3).join('; ') || 'unparseable';
-      throw new CaFileError(`${source}: certificate ${block.index} could not be parsed: ${reason}`);
+      throw new CaFileError(`${where} could not be parsed: ${reason}`);
     }
     parsed.push(cert);
   }
+  if (parsed.length === 0) throw new CaFileError(`${source}: no PEM certificate ("BEGIN CERTIFICATE") found`);
   return parsed;
 }
 
 /**
  * Builds a trust store. Without options it returns the shared default store
- * (system roots only). Throws {@link CaFileError} when the extra PEM holds no
+ * (system roots only). Throws {@link CaFileError} when an extra PEM holds no
  * certificate or a block cannot be parsed.
  */
 export function loadTrustStore(options: TrustStoreOptions = {}): TrustStore {
   const includeSystem = options.includeSystemRoots ?? true;
-  if (options.extraCaPem === undefined && includeSystem) {
+  const files: CaFile[] = [
+    ...(options.extraCaPem === undefined
+      ? []
+      : [{ pem: options.extraCaPem, source: options.extraCaSource ?? 'extra CA PEM' }]),
+    ...(options.caFiles ?? []),
+  ];
+  if (files.length === 0 && includeSystem) {
     defaultStore ??= new TrustStore(loadSystemAnchors());
     return defaultStore;
   }
-  const extra =
-    options.extraCaPem === undefined
-      ? []
-      : parseExtraCas(options.extraCaPem, options.extraCaSource ?? 'extra CA PEM');
+  const extra = files.flatMap((file) => readCaPem(file.pem, file.source));
   return new TrustStore([...(includeSystem ? loadSystemAnchors() : []), ...extra]);
 }
 
 /** A store of exactly these certificates (DER), for tests and pinned deployments. */
 export function trustStoreFromDer(ders: readonly Uint8Array[]): TrustStore {
   return new TrustStore(ders.map((der) => parseCertificate(der, { checkSelfSignature: false })));
+}
+
+// ---------------------------------------------------------------------------
+// Trust profiles: which anchors an endpoint is judged against
+// ---------------------------------------------------------------------------
+
+/**
+ * The profile of `systemRoots` plus these CA certificates, addressed by content: the same
+ * certificates (in any order, from any files) and the same `systemRoots` give the same id.
+ */
+export function trustProfileOf(systemRoots: boolean, caCertificates: readonly Uint8Array[]): TrustProfile {
+  const byFingerprint = new Map<string, string>();
+  for (const der of caCertificates)
+    byFingerprint.set(fingerprintOf(der), Buffer.from(der).toString('base64'));
+  if (systemRoots && byFingerprint.size === 0) return SYSTEM_TRUST_PROFILE;
+  const fingerprints = [...byFingerprint.keys()].sort();
+  const id = createHash('sha256')
+    .update(`certwatch trust v1\nsystemRoots=${systemRoots}\n${fingerprints.join('\n')}`)
+    .digest('hex')
+    .slice(0, 16);
+  return { id, systemRoots, caCertificates: fingerprints.map((fp) => byFingerprint.get(fp) as string) };
+}
+
+/** An endpoint names a trust profile this process was not given (a checker deployed from another config). */
+export class UnknownTrustProfileError extends Error {
+  override readonly name = 'UnknownTrustProfileError';
+}
+
+/**
+ * The trust store of each profile, built on first use and then shared: one per profile per
+ * process, however many endpoints use it. Parsing is lazy within a store too (see {@link TrustStore}).
+ */
+export class TrustStores {
+  private readonly profiles = new Map<string, TrustProfile>();
+  private readonly stores = new Map<string, TrustStore>();
+
+  constructor(profiles: readonly TrustProfile[] = []) {
+    for (const profile of [SYSTEM_TRUST_PROFILE, ...profiles]) this.profiles.set(profile.id, profile);
+  }
+
+  /**
+   * The store of profile `id`; undefined means the system roots.
+   * @throws UnknownTrustProfileError when this process has no such profile
+   */
+  get(id: string | undefined): TrustStore {
+    const key = id ?? SYSTEM_TRUST_PROFILE.id;
+    const cached = this.stores.get(key);
+    if (cached) return cached;
+    const profile = this.profiles.get(key);
+    if (!profile) {
+      throw new UnknownTrustProfileError(
+        `trust profile ${key} is unknown here (known: ${[...this.profiles.keys()].join(', ')}); was this checker deployed from another config?`,
+      );
+    }
+    const store =
+      profile.id === SYSTEM_TRUST_PROFILE.id
+        ? loadTrustStore()
+        : new TrustStore([
+            ...(profile.systemRoots ? loadSystemAnchors() : []),
+            ...profile.caCertificates.map((b64) => new Uint8Array(Buffer.from(b64, 'base64'))),
+          ]);
+    this.stores.set(key, store);
+    return store;
+  }
+
+  /** The store an endpoint's chains are judged against ({@link Endpoint.trust}). */
+  forEndpoint(endpoint: Pick<Endpoint, 'trust'>): TrustStore {
+    return this.get(endpoint.trust);
+  }
 }

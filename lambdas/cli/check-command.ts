@@ -2,19 +2,27 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CaFileError, loadTrustStore } from '../cert/trust-store';
-import { loadConfig, resolveEndpoints } from '../config';
+import { TrustStores, type TrustStore } from '../cert/trust-store';
+import { loadConfig, resolveEndpoints, resolveTrustProfiles } from '../config';
 import {
   type CheckResult,
   nagiosExitCode,
   type ProbeSettings,
   type Target,
+  type TrustProfile,
   worstStatus,
 } from '../core/model';
 import { parseTarget, TargetParseError } from '../core/parse-target';
 import { checkTargets } from '../pipeline/check-target';
 import { type CliIo, parseDurationMs, parseIntOption, UsageError, useColour } from './cli-io';
 import { renderSummary, renderTable, toJsonLine } from './render-results';
+import {
+  cliTrustStore,
+  givesTrust,
+  JUDGEMENT_OPTIONS,
+  type JudgementArgs,
+  judgementArgs,
+} from './trust-options';
 
 /**
  * Default parallelism. Waiting on a dead endpoint costs no CPU, so the pool is
@@ -34,12 +42,18 @@ Options:
   -t, --timeout DURATION  deadline per address, covering DNS, connect and handshake (default 10s)
   -w, --warn-days N       warning when the earliest expiry is within N days (default 30)
   -c, --critical-days N   critical when within N days (default 7)
-      --ca-file PEM       also trust the CA certificates in PEM (added to Node's bundled roots)
+      --ca-file PEM       also trust the CA certificates in PEM (added to Node's bundled roots); repeatable
+      --no-system-roots   trust only the --ca-file certificates, not Node's bundled roots
+      --at ISO-8601       judge expiry and validity as of this instant (2027-01-15, 2027-01-15T09:00:00Z);
+                          the servers are still probed now
       --first-address     check only the first resolved address of each target
       --concurrency N     addresses checked at once (default ${DEFAULT_CONCURRENCY})
       --json              print JSON Lines, one object per address checked
       --no-color          never colour the table
   -h, --help              show this help
+
+--config endpoints are judged against their own trust (trust: in the config) unless
+--ca-file or --no-system-roots is given, which then applies to every target.
 
 Exit codes (Nagios): 0 ok, 1 warning, 2 critical/expired/error, 3 usage error.
 `;
@@ -50,7 +64,10 @@ export interface CheckCommandOptions {
   readonly probe: ProbeSettings;
   readonly warnDays: number;
   readonly criticalDays: number;
-  readonly caFile: string | null;
+  /** `--ca-file`, `--no-system-roots`, `--at`. */
+  readonly judgement: JudgementArgs;
+  /** The trust profiles of `--config` endpoints, by target id (endpoints on the system roots are absent). */
+  readonly configTrust: ReadonlyMap<string, TrustProfile>;
   readonly firstAddress: boolean;
   readonly concurrency: number;
   readonly json: boolean;
@@ -73,11 +90,15 @@ export function parseCheckArgs(argv: string[], io: CliIo): CheckCommandOptions |
     where: `argument ${i + 1}`,
   }));
   for (const file of v.file ?? []) raw.push(...readTargetFile(resolve(cwd, file), file));
+  const configTrust = new Map<string, TrustProfile>();
   if (v.config !== undefined) {
     const config = loadConfig(resolve(cwd, v.config));
-    raw.push(
-      ...resolveEndpoints(config).map((e) => ({ text: e.id, where: `${v.config}: endpoint ${e.id}` })),
-    );
+    const profiles = new Map(resolveTrustProfiles(config).map((p) => [p.id, p]));
+    for (const e of resolveEndpoints(config)) {
+      raw.push({ text: e.id, where: `${v.config}: endpoint ${e.id}` });
+      const profile = e.trust === undefined ? undefined : profiles.get(e.trust);
+      if (profile) configTrust.set(e.id, profile);
+    }
   }
   if (raw.length === 0)
     throw new UsageError('no targets: give host[:port] arguments, --file FILE or --config FILE');
@@ -109,7 +130,8 @@ export function parseCheckArgs(argv: string[], io: CliIo): CheckCommandOptions |
     },
     warnDays,
     criticalDays,
-    caFile: v['ca-file'] === undefined ? null : resolve(cwd, v['ca-file']),
+    judgement: judgementArgs(v, cwd),
+    configTrust,
     firstAddress: v['first-address'] === true,
     concurrency:
       v.concurrency === undefined
@@ -131,7 +153,7 @@ function parseCheckArgsRaw(argv: string[]) {
       timeout: { type: 'string', short: 't' },
       'warn-days': { type: 'string', short: 'w' },
       'critical-days': { type: 'string', short: 'c' },
-      'ca-file': { type: 'string' },
+      ...JUDGEMENT_OPTIONS,
       'first-address': { type: 'boolean' },
       concurrency: { type: 'string' },
       json: { type: 'boolean' },
@@ -167,9 +189,11 @@ export async function runCheckCommand(argv: string[], io: CliIo): Promise<number
     io.stdout.write(CHECK_USAGE);
     return 0;
   }
-  const trust = loadTrustFromFile(opts.caFile);
-  const now = () => new Date();
-  const started = now().getTime();
+  const trustFor = checkTrust(opts);
+  const at = opts.judgement.at;
+  // --at moves the analysis clock only; the elapsed time is still the wall clock's.
+  const now = at === null ? () => new Date() : () => at;
+  const started = Date.now();
   const progress = createProgress(io, opts.targets.length, opts.json);
   const perTarget = await checkTargets(
     opts.targets,
@@ -177,7 +201,7 @@ export async function runCheckCommand(argv: string[], io: CliIo): Promise<number
       ...opts.probe,
       thresholds: { warnDays: opts.warnDays, criticalDays: opts.criticalDays },
       firstAddressOnly: opts.firstAddress,
-      trust,
+      trustFor,
       now,
       concurrency: opts.concurrency,
     },
@@ -191,27 +215,22 @@ export async function runCheckCommand(argv: string[], io: CliIo): Promise<number
   const results: CheckResult[] = perTarget.flat();
   if (!opts.json) {
     io.stdout.write(renderTable(results, { colour: opts.colour }));
-    io.stdout.write(`\n${renderSummary(results, now().getTime() - started)}`);
+    io.stdout.write(`\n${renderSummary(results, Date.now() - started)}`);
   }
   return nagiosExitCode(worstStatus(results.map((r) => r.status)));
 }
 
-function loadTrustFromFile(caFile: string | null) {
-  if (caFile === null) return loadTrustStore({});
-  let pem: string;
-  try {
-    pem = readFileSync(caFile, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `--ca-file ${caFile}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+/**
+ * What each target is judged against: the command line's trust for every target when it gives
+ * any; otherwise a `--config` endpoint's own profile, and the system roots for the rest.
+ */
+function checkTrust(opts: CheckCommandOptions): (target: Target) => TrustStore {
+  if (givesTrust(opts.judgement)) {
+    const store = cliTrustStore(opts.judgement);
+    return () => store;
   }
-  try {
-    return loadTrustStore({ extraCaPem: pem, extraCaSource: caFile });
-  } catch (error) {
-    if (error instanceof CaFileError) throw new UsageError(`--ca-file ${error.message}`);
-    throw error;
-  }
+  const stores = new TrustStores([...opts.configTrust.values()]);
+  return (target) => stores.get(opts.configTrust.get(target.id)?.id);
 }
 
 /** Progress on stderr, only for long lists on a TTY, and never mixed into JSON on stdout. */

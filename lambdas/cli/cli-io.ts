@@ -9,6 +9,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Working directory for relative paths; defaults to process.cwd(). */
   readonly cwd?: string;
+  /** Standard input (`certwatch inspect -`); defaults to process.stdin. */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 /** A bad argument, target or input file: exit code 3 with one line naming what is wrong. */

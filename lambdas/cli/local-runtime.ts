@@ -11,8 +11,9 @@ import {
   loadConfig,
   resolveChannels,
   resolveEndpoints,
+  resolveTrustProfiles,
 } from '../config';
-import type { Alert, Channel, DeliveryResult, Endpoint } from '../core/model';
+import type { Alert, Channel, DeliveryResult, Endpoint, TrustProfile } from '../core/model';
 import { createNotifier, deliverAlerts, type Notifier, routesTo } from '../notify';
 import type { AlertSink } from '../pipeline/process-check';
 import { createDocumentClient } from '../store/dynamodb-client';
@@ -65,6 +66,8 @@ export interface LoadedConfig {
   readonly path: string;
   readonly config: CertwatchConfig;
   readonly endpoints: Endpoint[];
+  /** The trust profiles the endpoints name (their CA files read and checked by `loadConfig`). */
+  readonly trustProfiles: TrustProfile[];
   readonly channels: Channel[];
 }
 
@@ -73,7 +76,13 @@ export async function loadLocalConfig(path: string, io: CliIo): Promise<LoadedCo
   const full = resolve(io.cwd ?? process.cwd(), path);
   const config = loadConfig(full);
   const channels = await resolveChannels(config, envSecretResolver(io.env));
-  return { path: full, config, endpoints: resolveEndpoints(config), channels };
+  return {
+    path: full,
+    config,
+    endpoints: resolveEndpoints(config),
+    trustProfiles: resolveTrustProfiles(config),
+    channels,
+  };
 }
 
 /** Notifiers for every configured channel; SNS uses the default AWS credential chain. */

@@ -2,6 +2,7 @@
 import { StateStoreError } from '../store/state-store';
 import { type CliIo, terminalSafe, UsageError } from './cli-io';
 import { runCheckCommand } from './check-command';
+import { runInspectCommand } from './inspect-command';
 import { runNotifyCommand } from './notify-command';
 import { runRunCommand } from './run-command';
 import { runStatusCommand } from './status-command';
@@ -10,6 +11,7 @@ export const USAGE = `certwatch — TLS certificate monitor
 
 Usage:
   certwatch check [options] host[:port] ...   check certificates now (see certwatch check --help)
+  certwatch inspect [options] FILE...         judge a certificate chain file offline (PEM or DER, - for stdin)
   certwatch run [--config FILE]               one full monitoring cycle: check, store state, alert
   certwatch status [--config FILE]            stored state of every endpoint, soonest expiry first
   certwatch notify --test [--config FILE]     send a test alert through every configured channel
@@ -21,6 +23,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   check: runCheckCommand,
+  inspect: runInspectCommand,
   run: runRunCommand,
   status: runStatusCommand,
   notify: runNotifyCommand,
@@ -39,7 +42,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   try {
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-    if (!command) throw new UsageError(`unknown command '${name}' (expected check, run, status or notify)`);
+    if (!command) {
+      throw new UsageError(`unknown command '${name}' (expected ${Object.keys(COMMANDS).join(', ')})`);
+    }
     return await command(rest, io);
   } catch (error) {
     const code = exitCodeOf(error);

@@ -14,7 +14,12 @@ const RESET = '\x1b[0m';
 
 /** One JSON Lines record per checked address, in the documented public shape. */
 export function toJsonLine(r: CheckResult): string {
-  return jsonLine({
+  return jsonLine(toJsonRecord(r));
+}
+
+/** The documented public shape of a result, every field present (`inspect` nulls the network ones). */
+export function toJsonRecord(r: CheckResult) {
+  return {
     target: r.target,
     host: r.host,
     port: r.port,
@@ -29,7 +34,7 @@ export function toJsonLine(r: CheckResult): string {
     cipher: r.cipher,
     checkedAt: r.checkedAt,
     durationMs: r.durationMs,
-  });
+  };
 }
 
 /** The most readable part of a DN: its CN, else its O, else the whole DN. */
@@ -44,12 +49,28 @@ function ymd(iso: string | null): string {
   return iso ? iso.slice(0, 10) : '-';
 }
 
+/** How {@link renderTable} lays results out. */
+export interface TableOptions {
+  readonly colour: boolean;
+  /** Whether results come from the network (an ADDRESS column); false for `inspect`'s files. @default true */
+  readonly network?: boolean;
+}
+
 /** A fixed-width table, one row per address, followed by one line per finding of every non-ok row. */
-export function renderTable(results: readonly CheckResult[], opts: { colour: boolean }): string {
-  const header = ['TARGET', 'ADDRESS', 'STATUS', 'DAYS', 'EXPIRES', 'ISSUER', 'FINDINGS'];
+export function renderTable(results: readonly CheckResult[], opts: TableOptions): string {
+  const network = opts.network ?? true;
+  const header = [
+    'TARGET',
+    ...(network ? ['ADDRESS'] : []),
+    'STATUS',
+    'DAYS',
+    'EXPIRES',
+    'ISSUER',
+    'FINDINGS',
+  ];
   const rows = results.map((r) => [
     terminalSafe(r.target),
-    terminalSafe(r.address ?? '-'),
+    ...(network ? [terminalSafe(r.address ?? '-')] : []),
     r.status,
     r.daysLeft === null ? '-' : String(r.daysLeft),
     ymd(r.notAfter),
@@ -62,13 +83,13 @@ export function renderTable(results: readonly CheckResult[], opts: { colour: boo
       rows,
       results.map((r) => r.status),
       opts.colour,
-      2,
+      network ? 2 : 1,
     ),
   ];
   const details = results.flatMap((r) =>
     r.findings.map(
       (f) =>
-        `  ${terminalSafe(r.target)} [${terminalSafe(r.address ?? 'dns')}] ${f.code}: ${terminalSafe(f.message)}`,
+        `  ${terminalSafe(r.target)}${network ? ` [${terminalSafe(r.address ?? 'dns')}]` : ''} ${f.code}: ${terminalSafe(f.message)}`,
     ),
   );
   if (details.length > 0) out.push('', ...details);
@@ -95,13 +116,26 @@ export function renderColumns(
   return [line(header), ...rows.map((row, i) => line(row, statuses[i]))].join('\n');
 }
 
+/** What a summary counts: `{ one: 'address', many: 'addresses', done: 'checked' }` for `check` and `run`. */
+export interface SummaryNoun {
+  readonly one: string;
+  readonly many: string;
+  readonly done: string;
+}
+
+const ADDRESSES: SummaryNoun = { one: 'address', many: 'addresses', done: 'checked' };
+
 /** "9 addresses: 2 ok, 1 warning, 3 critical, 1 expired, 2 error (4.1 s)" */
-export function renderSummary(results: readonly CheckResult[], elapsedMs: number): string {
+export function renderSummary(
+  results: readonly CheckResult[],
+  elapsedMs: number,
+  noun: SummaryNoun = ADDRESSES,
+): string {
   const counts = new Map<Status, number>();
   for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   const parts = (['ok', 'warning', 'critical', 'expired', 'error'] as const)
     .filter((s) => counts.has(s))
     .map((s) => `${counts.get(s)} ${s}`);
-  const noun = results.length === 1 ? 'address' : 'addresses';
-  return `${results.length} ${noun} checked: ${parts.join(', ') || 'none'} (${(elapsedMs / 1000).toFixed(1)} s)\n`;
+  const what = results.length === 1 ? noun.one : noun.many;
+  return `${results.length} ${what} ${noun.done}: ${parts.join(', ') || 'none'} (${(elapsedMs / 1000).toFixed(1)} s)\n`;
 }

@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { loadTrustStore } from '../cert/trust-store';
+import { TrustStores } from '../cert/trust-store';
 import { type Alert, type DeliveryResult, nagiosExitCode, worstStatus } from '../core/model';
 import { DEFAULT_RUN_LEASE_MS, runCycle } from '../pipeline/run-cycle';
 import { RunLeaseHeldError, RunLeaseLostError } from '../pipeline/run-lease';
@@ -191,7 +191,7 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
   let noteWritten = false;
   try {
     const now = () => new Date();
-    const trust = loadTrustStore({});
+    const trust = new TrustStores(loaded.trustProfiles);
     const deliveries: DeliveryResult[] = [];
     const printAlert = (alert: Alert, results: readonly DeliveryResult[]) => {
       const where =
@@ -210,7 +210,7 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
       {
         store: opened.store,
         sink,
-        trust,
+        trustFor: (endpoint) => trust.forEndpoint(endpoint),
         now,
         onCheckError: (msg, error) =>
           log(`certwatch: check of ${msg.endpointId} [${msg.address ?? 'dns'}] failed: ${String(error)}`),

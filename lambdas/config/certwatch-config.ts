@@ -4,7 +4,7 @@
  * secret values are still references (see `secret-ref.ts`).
  */
 import type { ChannelConfig } from '../channels/registry';
-import type { Severity } from '../core/model';
+import { type Severity, SYSTEM_TRUST_PROFILE, type TrustProfile } from '../core/model';
 import type { SecretRef } from './secret-ref';
 
 /** Alert policy and probe settings; `defaults` holds them all, an endpoint may override any. */
@@ -21,6 +21,12 @@ export interface PolicySettings {
   readonly failuresBeforeAlert: number;
   /** Reminder interval while critical, expired or unreachable, ms. */
   readonly renotifyIntervalMs: number;
+  /**
+   * The anchors chains are judged against (`trust:`), with the CA files read. An endpoint's
+   * `trust` replaces `defaults.trust` as a whole: keys it leaves out take the built-in
+   * defaults (no CA files, system roots trusted), not those of `defaults.trust`.
+   */
+  readonly trust: TrustProfile;
 }
 
 /** The `defaults` section. */
@@ -103,6 +109,7 @@ export const BUILTIN_DEFAULTS = {
     timeoutMs: 10_000,
     failuresBeforeAlert: 2,
     renotifyIntervalMs: 86_400_000,
+    trust: SYSTEM_TRUST_PROFILE,
     historyTtlDays: 90,
   } satisfies ConfigDefaults,
   concurrency: 10,

@@ -114,6 +114,15 @@ const thresholds = z
   .array(days(1), { error: shapeError('a list of whole numbers of days, like [30, 14, 7, 3, 1]') })
   .optional();
 
+const trustShape = {
+  caFiles: z
+    .array(text('a path to a PEM file of CA certificates'), {
+      error: shapeError('a list of PEM file paths, like [ca/corp-root.pem]'),
+    })
+    .optional(),
+  systemRoots: z.boolean({ error: shapeError('true or false') }).optional(),
+};
+
 /** Alert policy settings an endpoint may override; the same keys as `defaults` (minus historyTtlDays). */
 const policyShape = {
   thresholdsDays: thresholds,
@@ -122,6 +131,7 @@ const policyShape = {
   timeout: duration(1, 120_000).optional(),
   failuresBeforeAlert: int(1, 100, 'an integer 1-100').optional(),
   renotifyInterval: duration(60_000, 365 * 86_400_000).optional(),
+  trust: mapping(trustShape, 'a mapping with caFiles and systemRoots').optional(),
 };
 
 const defaultsShape = { ...policyShape, historyTtlDays: days(1).optional() };
@@ -204,5 +214,6 @@ export const ALLOWED_KEYS = {
   checker: Object.keys(checkerShape),
   subscription: Object.keys(subscriptionShape),
   endpoint: Object.keys(endpointShape),
+  trust: Object.keys(trustShape),
   channel: Object.fromEntries(channelShapes.map((shape) => [shape.type.value, Object.keys(shape)])),
 } as const;

@@ -12,8 +12,13 @@ export {
 export { ConfigError, type ConfigIssue, formatConfigIssue } from './config-error';
 export { checkAlertUrl } from './schema-fields';
 export { formatDuration, parseDuration } from './duration';
-export { loadConfig, parseConfig } from './parse-config';
-export { resolveChannels, resolveEndpoints, resolveHeartbeatUrl } from './resolve-config';
+export { loadConfig, type ParseConfigOptions, parseConfig } from './parse-config';
+export {
+  resolveChannels,
+  resolveEndpoints,
+  resolveHeartbeatUrl,
+  resolveTrustProfiles,
+} from './resolve-config';
 export {
   envSecretResolver,
   formatSecretRef,

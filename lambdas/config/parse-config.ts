@@ -4,9 +4,12 @@
  * `file:line:col: path: message`, so one edit-and-retry fixes them all.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { CaFileError, readCaPem, trustProfileOf } from '../cert/trust-store';
 import type { ChannelBase, ChannelModule } from '../channels/channel-module';
 import { CHANNEL_TYPES, channelModule, secretFields } from '../channels/registry';
+import type { TrustProfile } from '../core/model';
 import { parseTarget } from '../core/parse-target';
 import {
   BUILTIN_DEFAULTS,
@@ -37,11 +40,21 @@ interface PathIssue {
   readonly atKey?: boolean;
 }
 
+/** How {@link parseConfig} reads the files a config names (`trust.caFiles`). */
+export interface ParseConfigOptions {
+  /** Directory relative paths are resolved against. @default the directory of `source` (the config file's) */
+  readonly baseDir?: string;
+  /** Reads a file as text. @default readFileSync(path, 'utf8') */
+  readonly readFile?: (path: string) => string;
+}
+
 /**
- * Parse and validate a config file's text. `source` names the file in messages.
+ * Parse and validate a config file's text. `source` names the file in messages. The CA files
+ * that `trust.caFiles` lists are read (relative to the config file's directory) and checked here,
+ * so every host (`check --config`, `run`, `cdk synth`) refuses a bad one the same way.
  * @throws ConfigError listing every problem.
  */
-export function parseConfig(text: string, source: string): CertwatchConfig {
+export function parseConfig(text: string, source: string, options: ParseConfigOptions = {}): CertwatchConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -74,19 +87,66 @@ export function parseConfig(text: string, source: string): CertwatchConfig {
     message: issue.message,
   });
 
+  const caFiles = caFileLoader(options.baseDir ?? dirname(source), options.readFile ?? readUtf8);
   const parsed = configFileSchema.safeParse(raw);
   const problems: PathIssue[] = [
     ...(parsed.success ? [] : parsed.error.issues.flatMap((issue) => fromZodIssue(issue, raw))),
-    ...crossFieldIssues(raw),
+    ...crossFieldIssues(raw, caFiles),
   ];
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(dedupe(problems.map(locate)).sort(byPosition));
   }
 
-  return build(parsed.data, source, (path) => {
+  return build(parsed.data, source, caFiles, (path) => {
     const at = position(doc, lineCounter, path, false);
     return at.line === null || at.column === null ? null : { line: at.line, column: at.column };
   });
+}
+
+function readUtf8(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+/** A CA file's certificates (DER), or the one line that says why it cannot be used. */
+type CaFileResult = { readonly ders: readonly Uint8Array[] } | { readonly problem: string };
+
+/** Reads each CA file once (several endpoints may name the same file). */
+function caFileLoader(baseDir: string, readFile: (path: string) => string): (file: string) => CaFileResult {
+  const cache = new Map<string, CaFileResult>();
+  return (file) => {
+    const path = resolve(baseDir, file);
+    let result = cache.get(path);
+    if (result === undefined) {
+      result = loadCaFile(file, path, readFile);
+      cache.set(path, result);
+    }
+    return result;
+  };
+}
+
+function loadCaFile(file: string, path: string, readFile: (path: string) => string): CaFileResult {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : error instanceof Error
+            ? error.message
+            : String(error);
+    const shown = path === file ? file : `${file} (${path})`;
+    return { problem: `cannot read the CA file ${shown}: ${reason}` };
+  }
+  try {
+    return { ders: readCaPem(text, file).map((cert) => cert.der) };
+  } catch (error) {
+    if (error instanceof CaFileError) return { problem: error.message };
+    throw error;
+  }
 }
 
 /**
@@ -111,9 +171,25 @@ export function loadConfig(path: string): CertwatchConfig {
   return parseConfig(text, path);
 }
 
+type TrustFile = NonNullable<EndpointFile['trust']>;
+
+/** The profile of a `trust:` mapping; undefined when there is none. Only called once every CA file has loaded. */
+function trustOf(
+  trust: TrustFile | undefined,
+  caFiles: (file: string) => CaFileResult,
+): TrustProfile | undefined {
+  if (trust === undefined) return undefined;
+  const ders = (trust.caFiles ?? []).flatMap((file) => {
+    const loaded = caFiles(file);
+    return 'ders' in loaded ? loaded.ders : [];
+  });
+  return trustProfileOf(trust.systemRoots ?? true, ders);
+}
+
 function build(
   file: ConfigFile,
   source: string,
+  caFiles: (file: string) => CaFileResult,
   positionOf: (path: Path) => SourcePosition | null,
 ): CertwatchConfig {
   const locations: Record<string, SourcePosition> = {};
@@ -130,6 +206,7 @@ function build(
     timeoutMs: fd.timeout ?? d.timeoutMs,
     failuresBeforeAlert: fd.failuresBeforeAlert ?? d.failuresBeforeAlert,
     renotifyIntervalMs: fd.renotifyInterval ?? d.renotifyIntervalMs,
+    trust: trustOf(fd.trust, caFiles) ?? d.trust,
     historyTtlDays: fd.historyTtlDays ?? d.historyTtlDays,
   };
   if (file.heartbeatUrl !== undefined) remember(['heartbeatUrl']);
@@ -151,7 +228,7 @@ function build(
     heartbeatUrl: file.heartbeatUrl ?? null,
     channels,
     subscriptions,
-    endpoints: file.endpoints.map(buildEndpoint),
+    endpoints: file.endpoints.map((endpoint) => buildEndpoint(endpoint, caFiles)),
     locations,
   };
 }
@@ -171,7 +248,7 @@ function buildChannel(file: ChannelFile, index: number, remember: (path: Path) =
   return channel;
 }
 
-function buildEndpoint(endpoint: EndpointFile): EndpointConfig {
+function buildEndpoint(endpoint: EndpointFile, caFiles: (file: string) => CaFileResult): EndpointConfig {
   const target = parseTarget(endpoint.host, endpoint.port ?? 443);
   const overrides: { -readonly [K in keyof PolicySettings]?: PolicySettings[K] } = {};
   if (endpoint.thresholdsDays !== undefined) overrides.thresholdsDays = descending(endpoint.thresholdsDays);
@@ -181,6 +258,8 @@ function buildEndpoint(endpoint: EndpointFile): EndpointConfig {
   if (endpoint.failuresBeforeAlert !== undefined)
     overrides.failuresBeforeAlert = endpoint.failuresBeforeAlert;
   if (endpoint.renotifyInterval !== undefined) overrides.renotifyIntervalMs = endpoint.renotifyInterval;
+  const trust = trustOf(endpoint.trust, caFiles);
+  if (trust !== undefined) overrides.trust = trust;
   return {
     id: target.id,
     host: target.host,
@@ -216,11 +295,12 @@ function wholeNumber(value: unknown): number | null {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null;
 }
 
-function crossFieldIssues(raw: unknown): PathIssue[] {
+function crossFieldIssues(raw: unknown, caFiles: (file: string) => CaFileResult): PathIssue[] {
   const root = record(raw);
   if (root === null) return [];
   const issues: PathIssue[] = [];
   const defaults = record(root['defaults']) ?? {};
+  issues.push(...trustIssues(defaults, ['defaults'], caFiles));
   issues.push(...duplicateThresholds(defaults['thresholdsDays'], ['defaults', 'thresholdsDays']));
   const defaultWarn = wholeNumber(defaults['warnDays']) ?? BUILTIN_DEFAULTS.defaults.warnDays;
   const defaultCritical = wholeNumber(defaults['criticalDays']) ?? BUILTIN_DEFAULTS.defaults.criticalDays;
@@ -263,6 +343,7 @@ function crossFieldIssues(raw: unknown): PathIssue[] {
     const critical = wholeNumber(endpoint['criticalDays']) ?? defaultCritical;
     issues.push(...criticalAboveWarn(endpoint, ['endpoints', i], warn, critical));
     issues.push(...unknownChannels(endpoint['channels'], ['endpoints', i, 'channels'], channelNames));
+    issues.push(...trustIssues(endpoint, ['endpoints', i], caFiles));
 
     const id = endpointId(endpoint, i, issues);
     if (id === null) return;
@@ -304,6 +385,26 @@ function endpointId(endpoint: Raw, index: number, issues: PathIssue[]): string |
   } catch {
     return null;
   }
+}
+
+/** Each CA file of a `trust:` mapping that cannot be used, and a mapping that trusts nothing. */
+function trustIssues(section: Raw, path: Path, caFiles: (file: string) => CaFileResult): PathIssue[] {
+  const trust = record(section['trust']);
+  if (trust === null) return [];
+  const issues: PathIssue[] = [];
+  const files = list(trust['caFiles']);
+  files.forEach((file, i) => {
+    if (typeof file !== 'string' || file.trim() === '') return;
+    const loaded = caFiles(file);
+    if ('problem' in loaded) issues.push({ path: [...path, 'trust', 'caFiles', i], message: loaded.problem });
+  });
+  if (trust['systemRoots'] === false && files.length === 0) {
+    issues.push({
+      path: [...path, 'trust', 'systemRoots'],
+      message: 'false without caFiles trusts no certificate at all: list your CA files in caFiles',
+    });
+  }
+  return issues;
 }
 
 function duplicateThresholds(value: unknown, path: Path): PathIssue[] {
@@ -376,6 +477,7 @@ function fromZodIssue(
 function allowedKeys(path: Path, raw: unknown): readonly string[] {
   const [section] = path;
   if (path.length === 0) return ALLOWED_KEYS.root;
+  if (path.at(-1) === 'trust') return ALLOWED_KEYS.trust;
   if (section === 'defaults') return ALLOWED_KEYS.defaults;
   if (section === 'checker') return ALLOWED_KEYS.checker;
   if (section === 'subscriptions') return ALLOWED_KEYS.subscription;

@@ -4,17 +4,22 @@
  * resolved (from the environment locally, from Secrets Manager in AWS).
  */
 import { secretFields, withSecretValues } from '../channels/registry';
-import type { Channel, Endpoint } from '../core/model';
+import { type Channel, type Endpoint, SYSTEM_TRUST_PROFILE, type TrustProfile } from '../core/model';
 import type { CertwatchConfig } from './certwatch-config';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { checkAlertUrl } from './schema-fields';
 import { formatSecretRef, type SecretRef, type SecretResolver } from './secret-ref';
 
-/** The inventory: each endpoint with the defaults merged into its policy; the name defaults to the id. */
+/**
+ * The inventory: each endpoint with the defaults merged into its policy; the name defaults to the
+ * id. An endpoint judged against other anchors than the system roots names its trust profile
+ * (see {@link resolveTrustProfiles}); one trusting the system roots alone carries no `trust` key.
+ */
 export function resolveEndpoints(config: CertwatchConfig): Endpoint[] {
   const d = config.defaults;
   return config.endpoints.map((e) => {
     const o = e.overrides;
+    const trust = o.trust ?? d.trust;
     return {
       id: e.id,
       host: e.host,
@@ -30,8 +35,22 @@ export function resolveEndpoints(config: CertwatchConfig): Endpoint[] {
         renotifyIntervalMs: o.renotifyIntervalMs ?? d.renotifyIntervalMs,
       },
       timeoutMs: o.timeoutMs ?? d.timeoutMs,
+      ...(trust.id === SYSTEM_TRUST_PROFILE.id ? {} : { trust: trust.id }),
     };
   });
+}
+
+/**
+ * The trust profiles the endpoints name (each once, in endpoint order): what a checker must be
+ * given for the inventory of {@link resolveEndpoints}. The system roots need no profile.
+ */
+export function resolveTrustProfiles(config: CertwatchConfig): TrustProfile[] {
+  const profiles = new Map<string, TrustProfile>();
+  for (const e of config.endpoints) {
+    const trust = e.overrides.trust ?? config.defaults.trust;
+    if (trust.id !== SYSTEM_TRUST_PROFILE.id) profiles.set(trust.id, trust);
+  }
+  return [...profiles.values()];
 }
 
 /**

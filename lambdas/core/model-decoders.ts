@@ -26,6 +26,7 @@ import {
   STATUS_RANK,
   type Severity,
   type Status,
+  type TrustProfile,
 } from './model';
 
 // Enumerations come from the model's exhaustive records, so a new value cannot be forgotten here.
@@ -139,6 +140,13 @@ export const endpoint = d.object({
   protocol: d.optional(d.oneOf(Object.keys(PROBE_PROTOCOLS) as ProbeProtocolName[])),
   servername: d.optional(textOrNull),
   address: d.optional(text),
+  trust: d.optional(text),
+});
+
+export const trustProfile = d.object({
+  id: text,
+  systemRoots: d.boolean,
+  caCertificates: texts,
 });
 
 export const checkResult = d.object({
@@ -198,6 +206,7 @@ export type ModelDecodersMatchTheModel = [
   d.Assert<d.SameShape<d.Decoded<typeof alert>, Alert>>,
   d.Assert<d.SameShape<d.Decoded<typeof addressState>, AddressState>>,
   d.Assert<d.SameShape<d.Decoded<typeof endpoint>, Endpoint>>,
+  d.Assert<d.SameShape<d.Decoded<typeof trustProfile>, TrustProfile>>,
   d.Assert<d.SameShape<d.Decoded<typeof checkResult>, CheckResult>>,
   d.Assert<d.SameShape<d.Decoded<typeof deliveryRecord>, DeliveryRecord>>,
 ];

@@ -182,6 +182,27 @@ export interface ProbeSettings {
   readonly address?: string;
 }
 
+/**
+ * The trust anchors chains are judged against (`trust:` in the config), by content. An endpoint
+ * names its profile by id ({@link Endpoint.trust}), so the inventory and the check messages carry
+ * only the reference; the CA certificates travel once per process (the checker's bundle, the CLI's config).
+ */
+export interface TrustProfile {
+  /** Content address of `systemRoots` and `caCertificates`; {@link SYSTEM_TRUST_PROFILE}'s id for the system roots alone. */
+  readonly id: string;
+  /** Whether Node's bundled (Mozilla) root certificates are trusted. */
+  readonly systemRoots: boolean;
+  /** Further trusted CA certificates: DER in base64, each once, ordered by content. */
+  readonly caCertificates: readonly string[];
+}
+
+/** The trust of an endpoint that configures none: Node's bundled roots, nothing else. */
+export const SYSTEM_TRUST_PROFILE: TrustProfile = Object.freeze({
+  id: 'system',
+  systemRoots: true,
+  caCertificates: Object.freeze([]),
+});
+
 /** One monitored endpoint as configured (the inventory); its probe settings are its own fields. */
 export interface Endpoint extends ProbeSettings {
   /** Canonical target id, `host:port`. The inventory key. */
@@ -197,6 +218,11 @@ export interface Endpoint extends ProbeSettings {
   readonly policy: AlertPolicyConfig;
   /** Probe timeout for this endpoint in ms (see {@link ProbeSettings.timeoutMs}). */
   readonly timeoutMs: number;
+  /**
+   * Id of the {@link TrustProfile} its chains are judged against.
+   * @default - absent: the system roots alone ({@link SYSTEM_TRUST_PROFILE})
+   */
+  readonly trust?: string;
 }
 
 /** Key of one address of one endpoint: `${endpointId}|${address ?? 'dns'}`. */

@@ -3,14 +3,16 @@
  * batch failures so only a failing record is retried (and, after three
  * receives, lands in the DLQ, which pages).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { loadTrustStore } from '../cert/trust-store';
+import { TrustStores } from '../cert/trust-store';
 import { mapWithConcurrency } from '../core/concurrency';
 import { MetricDimensions, MetricNames } from '../core/metric-names';
 import * as d from '../core/decode';
-import type { Alert, SnsChannel } from '../core/model';
-import { severity } from '../core/model-decoders';
+import type { Alert, SnsChannel, TrustProfile } from '../core/model';
+import { severity, trustProfile } from '../core/model-decoders';
 import type { Notifier } from '../channels/channel-notifier';
 import { snsNotifier } from '../channels/sns-notifier';
 import { deliverAlerts, routesTo } from '../notify/deliver-alerts';
@@ -18,7 +20,7 @@ import { parseCheckMessage } from '../pipeline/check-message';
 import { type AlertSink, processCheck } from '../pipeline/process-check';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
-import { jsonEnv, numberEnv, optionalEnv, requiredEnv } from './runtime/env';
+import { ConfigurationError, jsonEnv, numberEnv, optionalEnv, requiredEnv } from './runtime/env';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('checker');
@@ -27,7 +29,8 @@ const store = new DynamoDbStateStore({
   tableName: requiredEnv('TABLE_NAME'),
   historyTtlDays: numberEnv('HISTORY_TTL_DAYS', 90),
 });
-const trust = loadTrustStore({});
+// Each profile's store is built when a check first needs it; endpoints without one use the system roots.
+const trustStores = new TrustStores(loadTrustProfiles(optionalEnv('TRUST_FILE')));
 const sns = new SNSClient({});
 const perEndpointMetrics = optionalEnv('PER_ENDPOINT_METRICS') !== 'false';
 const ALERT_TOPIC = 'alert-topic';
@@ -77,6 +80,27 @@ const sink: AlertSink = {
   },
 };
 
+/**
+ * The trust profiles bundled beside the handler at synth time (CA certificates are public, and a
+ * file has no 4 KB limit as the environment has); none when the config trusts the system roots only.
+ */
+function loadTrustProfiles(file: string | null): TrustProfile[] {
+  if (file === null) return [];
+  const path = join(__dirname, file);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigurationError(`cannot read the bundled trust profiles ${path}: ${String(error)}`);
+  }
+  const decoded = d.decode(d.array(trustProfile), parsed);
+  if (!decoded.ok) {
+    const { field, problem } = decoded.failure;
+    throw new ConfigurationError(`bundled trust profiles ${path}: ${field}: ${problem}`);
+  }
+  return decoded.value;
+}
+
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const failures: SQSBatchItemFailure[] = [];
   await mapWithConcurrency(
@@ -90,7 +114,10 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
         failures.push({ itemIdentifier: record.messageId });
         return;
       }
-      const outcome = await processCheck({ store, sink, trust, now: () => new Date() }, msg);
+      const outcome = await processCheck(
+        { store, sink, trustFor: (endpoint) => trustStores.forEndpoint(endpoint), now: () => new Date() },
+        msg,
+      );
       const failed = outcome.deliveries.filter((d) => !d.ok);
       log.info('check processed', {
         runId: msg.runId,

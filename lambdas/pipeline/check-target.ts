@@ -74,20 +74,27 @@ export async function checkAddress(
   }
 }
 
+/** Options of {@link checkTargets}: those of one check, with the anchors chosen per target. */
+export interface CheckManyOptions extends Omit<CheckOptions, 'trust'> {
+  readonly concurrency: number;
+  /** The anchors each target's chains are judged against (targets from a config bring their own). */
+  readonly trustFor: (target: Target) => TrustStore;
+}
+
 /**
  * Check many targets with bounded concurrency. Each target is isolated: a
  * target that times out occupies one slot for at most its deadline.
  */
 export async function checkTargets(
   targets: readonly Target[],
-  opts: CheckOptions & { readonly concurrency: number },
+  opts: CheckManyOptions,
   onTargetDone?: (results: readonly CheckResult[], index: number) => void,
 ): Promise<CheckResult[][]> {
   const now = opts.now ?? systemClock;
   return mapWithConcurrency(
     targets,
     opts.concurrency,
-    (target) => checkTarget(target, opts),
+    (target) => checkTarget(target, { ...opts, trust: opts.trustFor(target) }),
     (error, target) => [internalFailure(target, null, now(), error, opts)],
     onTargetDone,
   );

@@ -41,7 +41,11 @@ export type { AlertSink, SinkDeliverOptions } from './outbox-delivery';
 export interface ProcessCheckDeps {
   readonly store: StateStore;
   readonly sink: AlertSink;
-  readonly trust: TrustStore;
+  /**
+   * The anchors an endpoint's chains are judged against (its trust profile, `Endpoint.trust`);
+   * hosts pass `TrustStores.forEndpoint`, which builds each profile's store once per process.
+   */
+  readonly trustFor: (endpoint: Endpoint) => TrustStore;
   readonly now: () => Date;
   /** Probe + analysis of one address; the real network check by default. */
   readonly check?: (endpoint: Endpoint, address: string, now: () => Date) => Promise<CheckResult>;
@@ -181,7 +185,7 @@ async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMe
         error: { code: 'DNS_ERROR', message: msg.dnsError ?? `cannot resolve ${endpoint.host}` },
         durationMs: 0,
       },
-      { target: endpoint.id, now, thresholds: endpoint.policy.expiry, trust: deps.trust },
+      { target: endpoint.id, now, thresholds: endpoint.policy.expiry, trust: deps.trustFor(endpoint) },
     );
   }
   if (deps.check) return deps.check(endpoint, msg.address, deps.now);
@@ -189,7 +193,7 @@ async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMe
     ...probeSettingsOf(endpoint),
     thresholds: endpoint.policy.expiry,
     firstAddressOnly: false,
-    trust: deps.trust,
+    trust: deps.trustFor(endpoint),
     now: deps.now,
   });
 }

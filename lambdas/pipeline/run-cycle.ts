@@ -36,7 +36,8 @@ export class InMemoryQueue implements CheckQueue {
 export interface RunCycleDeps {
   readonly store: StateStore;
   readonly sink: AlertSink;
-  readonly trust: TrustStore;
+  /** See `ProcessCheckDeps.trustFor`. */
+  readonly trustFor: (endpoint: Endpoint) => TrustStore;
   readonly now: () => Date;
   readonly resolve?: DispatchDeps['resolve'];
   readonly check?: ProcessCheckDeps['check'];
@@ -104,7 +105,7 @@ export async function runCycle(
     const processDeps: ProcessCheckDeps = {
       store: deps.store,
       sink: deps.sink,
-      trust: deps.trust,
+      trustFor: deps.trustFor,
       now: deps.now,
       ...(deps.check ? { check: deps.check } : {}),
     };

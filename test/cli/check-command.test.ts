@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,6 +191,14 @@ describe('certwatch check', () => {
       /--file \/nonexistent\/targets.txt: cannot read target list \(no such file\)/,
     ],
     [['check', '--ca-file', '/nonexistent/ca.pem', 'example.com'], /--ca-file .*cannot read/],
+    [
+      ['check', '--no-system-roots', 'example.com'],
+      /--no-system-roots without --ca-file would trust no certificate/,
+    ],
+    [
+      ['check', '--at', 'next friday', 'example.com'],
+      /--at: expected an ISO-8601 date or date-time with a zone/,
+    ],
     [['check', '--bogus', 'example.com'], /bogus/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('exits 3 with one line naming the problem for %j', async (argv, message) => {
@@ -209,6 +217,113 @@ describe('certwatch check', () => {
     const r = await cli(['check', '--file', list]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`${list}:3: `);
+  });
+
+  it('names the unknown private root without --ca-file, and says how to trust it', async () => {
+    // Act
+    const r = await cli(['check', `127.0.0.1:${ports.ok}`]);
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/critical\s+\d+\s.*UNTRUSTED_CHAIN$/m);
+    expect(r.stdout).toMatch(
+      /UNTRUSTED_CHAIN: .*"CN=certwatch Test Root".*trust its root certificate \(trust\.caFiles in the config, or check --ca-file\)/,
+    );
+  });
+
+  it('trusts every --ca-file given, and only them with --no-system-roots', async () => {
+    // Prepare
+    const other = join(dir, 'other-root.pem');
+    writeFileSync(other, makeCert({ cn: 'Other Root', isCa: true }).certPem);
+    const target = `127.0.0.1:${ports.ok}`;
+    // Act
+    const both = await cli(['check', '--no-system-roots', '--ca-file', other, '--ca-file', caFile, target]);
+    const otherOnly = await cli(['check', '--no-system-roots', '--ca-file', other, target]);
+    // Assess
+    expect(both.code).toBe(0);
+    expect(otherOnly.code).toBe(2);
+    expect(otherOnly.stdout).toMatch(/UNTRUSTED_CHAIN: .*"CN=certwatch Test Root"/);
+  });
+
+  it('judges as of --at while probing now', async () => {
+    // Prepare: the leaf expires in 90 days; 85 days from now it has 5 left
+    const at = daysFromNow(85).toISOString();
+    // Act
+    const r = await cli(['check', '--json', '--ca-file', caFile, '--at', at, `127.0.0.1:${ports.ok}`]);
+    // Assess
+    const obj = JSON.parse(r.stdout);
+    expect(r.code).toBe(2);
+    expect(obj).toMatchObject({ status: 'critical', daysLeft: 4, checkedAt: at, address: '127.0.0.1' });
+    expect(obj.findings.map((f: { code: string }) => f.code)).toEqual(['EXPIRES_SOON']);
+  });
+
+  it("judges --config endpoints against the config's trust, unless the command line gives trust", async () => {
+    // Prepare: the CA file sits beside the config and is named relative to it
+    const configDir = join(dir, 'with-trust');
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(join(configDir, 'corp-root.pem'), pki.root.certPem);
+    const other = join(dir, 'other-root-2.pem');
+    writeFileSync(other, makeCert({ cn: 'Other Root', isCa: true }).certPem);
+    const config = join(configDir, 'certwatch.config.yaml');
+    writeFileSync(
+      config,
+      [
+        'endpoints:',
+        `  - host: 127.0.0.1:${ports.ok}`,
+        '    trust: { caFiles: [corp-root.pem], systemRoots: false }',
+        `  - host: 127.0.0.1:${ports.soon}`,
+        '',
+      ].join('\n'),
+    );
+    // Act
+    const own = await cli(['check', '--json', '--config', config]);
+    const overridden = await cli([
+      'check',
+      '--json',
+      '--config',
+      config,
+      '--no-system-roots',
+      '--ca-file',
+      other,
+    ]);
+    // Assess: the endpoint with trust is ok; the other one has the system roots only
+    const codes = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { target: string; findings: { code: string }[] })
+        .sort((a, b) => a.target.localeCompare(b.target))
+        .map((o) => [o.target, o.findings.map((f) => f.code)]);
+    expect(codes(own.stdout)).toEqual(
+      [
+        [`127.0.0.1:${ports.ok}`, []],
+        [`127.0.0.1:${ports.soon}`, ['EXPIRES_SOON', 'UNTRUSTED_CHAIN']],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    expect(codes(overridden.stdout).map(([, c]) => c)).toEqual([
+      expect.arrayContaining(['UNTRUSTED_CHAIN']),
+      expect.arrayContaining(['UNTRUSTED_CHAIN']),
+    ]);
+  });
+
+  it('refuses a config whose CA file is bad, naming the config position, the file and the certificate', async () => {
+    // Prepare
+    const configDir = join(dir, 'bad-trust');
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(
+      join(configDir, 'ca.pem'),
+      `${pki.root.certPem}-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n`,
+    );
+    const config = join(configDir, 'c.yaml');
+    writeFileSync(config, 'defaults:\n  trust: { caFiles: [ca.pem] }\nendpoints: [{ host: example.com }]\n');
+    // Act
+    const r = await cli(['check', '--config', config]);
+    // Assess
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /c\.yaml:2:22: defaults\.trust\.caFiles\[0\]: ca\.pem: certificate 2 \(line \d+\) is not valid base64/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('rejects a CA file without certificates', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +160,73 @@ describe('certwatch run / status', () => {
     } finally {
       await holding.close();
     }
+  });
+});
+
+describe('certwatch run with a private CA (trust: in the config)', () => {
+  let dir: string;
+  let tls: { port: number; close(): Promise<void> };
+  const pki = makePki({ notAfter: daysFromNow(60.5) });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'certwatch-run-trust-'));
+    // The server sends leaf + intermediate, as it should; the root is the private CA's.
+    tls = await startTlsServer({
+      chainPem: pki.leaf.certPem + pki.intermediate.certPem,
+      keyPem: pki.leaf.key.privateKeyPem,
+    });
+    mkdirSync(join(dir, 'ca'));
+    writeFileSync(join(dir, 'ca', 'corp-root.pem'), pki.root.certPem);
+  });
+
+  afterAll(async () => {
+    await tls.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Writes a config with one endpoint (and `trust` lines, when given) and runs it on its own state. */
+  async function runWith(name: string, trust: string[]) {
+    const config = join(dir, `${name}.yaml`);
+    writeFileSync(
+      config,
+      [...trust, 'endpoints:', `  - { host: "127.0.0.1:${tls.port}", name: intranet }`, ''].join('\n'),
+    );
+    return cli(['run', '--config', config, '--state-dir', join(dir, `state-${name}`)], { NO_COLOR: '1' });
+  }
+
+  it('judges the chain ok when the root is in caFiles (relative to the config file)', async () => {
+    // Act
+    const r = await runWith('trusted', ['defaults:', '  trust: { caFiles: [ca/corp-root.pem] }']);
+    // Assess
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${tls.port}\\s+127\\.0\\.0\\.1\\s+ok\\s+60\\s`));
+    expect(r.stderr).toMatch(/run complete: 1 of 1 checks; 0 new alerts, 0 failed deliveries/);
+  });
+
+  it('without trust, says UNTRUSTED_CHAIN and names the root, not INCOMPLETE_CHAIN', async () => {
+    // Act
+    const r = await runWith('untrusted', []);
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/critical\s+60\s.*UNTRUSTED_CHAIN$/m);
+    expect(r.stdout).toMatch(/UNTRUSTED_CHAIN: .*"CN=certwatch Test Root".*trust\.caFiles in the config/);
+    expect(r.stdout).not.toContain('INCOMPLETE_CHAIN');
+    expect(r.stderr).toMatch(/run complete: 1 of 1 checks; 1 new alert, 0 failed deliveries/);
+  });
+
+  it('refuses a bad CA file with one line naming it, before checking anything', async () => {
+    // Prepare
+    writeFileSync(join(dir, 'ca', 'broken.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n');
+    // Act
+    const r = await runWith('broken', ['defaults:', '  trust: { caFiles: [ca/broken.pem] }']);
+    // Assess
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /broken\.yaml:2:22: defaults\.trust\.caFiles\[0\]: ca\/broken\.pem: certificate 1 \(line 1\) has no matching "END CERTIFICATE" line$/m,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
 

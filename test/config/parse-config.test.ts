@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CertwatchConfig, ConfigError, loadConfig, parseConfig } from '../../lambdas/config';
+import { SYSTEM_TRUST_PROFILE } from '../../lambdas/core/model';
 
 const FULL_EXAMPLE = `# every section, every field
 schedule: cron(0 */6 * * ? *)
@@ -73,6 +74,7 @@ describe('parseConfig: valid files', () => {
         timeoutMs: 500,
         failuresBeforeAlert: 3,
         renotifyIntervalMs: 12 * 3_600_000,
+        trust: SYSTEM_TRUST_PROFILE,
         historyTtlDays: 30,
       },
       checker: { concurrency: 4, perEndpointMetrics: true },

@@ -218,7 +218,7 @@ describe.skipIf(skip)('delivery under faults (DynamoDB Local, loopback receiver)
     const deps: ProcessCheckDeps = {
       store,
       sink: localSink(notifiers),
-      trust,
+      trustFor: () => trust,
       now: () => new Date(clock.t),
       check: async (e, address) => criticalResult(e, address, clock.t),
       outboxLeaseMs: LEASE_MS,
@@ -578,7 +578,7 @@ describe.skipIf(skip)('delivery under faults (DynamoDB Local, loopback receiver)
         const deps: ProcessCheckDeps = {
           store,
           sink: localSink([notifier]),
-          trust,
+          trustFor: () => trust,
           now: () => new Date(later.t),
         };
         const retried: DeliveryResult[] = [];

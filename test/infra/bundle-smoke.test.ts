@@ -4,11 +4,13 @@
  * and drives the deployed flow end to end with realistic events:
  * Scheduler → dispatcher → (SQS) → checker → (SNS) → notifier → webhook, and
  * the watchdog judging the run. DynamoDB is DynamoDB Local; SQS, SNS and
- * Secrets Manager are a loopback stand-in that records calls; the endpoint is
- * a TLS server on 127.0.0.1. This proves the artifacts work, not just the sources.
+ * Secrets Manager are a loopback stand-in that records calls; the endpoints are
+ * TLS servers on 127.0.0.1, one of them under a private CA whose root the config
+ * trusts (bundled with the checker at synth time). This proves the artifacts
+ * work, not just the sources.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -103,6 +105,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
   let aws: FakeAws;
   let receiver: WebhookReceiver;
   let tls: { port: number; close(): Promise<void> };
+  let privateTls: { port: number; close(): Promise<void> };
   let outdir: string;
   const assets: Record<string, string> = {};
   const templateEnv: Record<string, string[]> = {};
@@ -118,6 +121,12 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       chainPem: pki.leaf.certPem + pki.intermediate.certPem,
       keyPem: pki.leaf.key.privateKeyPem,
     });
+    // A private CA: the server sends leaf + intermediate, the root is only in the config's caFiles.
+    const privatePki = makePki({ notAfter: daysFromNow(200.5) });
+    privateTls = await startTlsServer({
+      chainPem: privatePki.leaf.certPem + privatePki.intermediate.certPem,
+      keyPem: privatePki.leaf.key.privateKeyPem,
+    });
     aws.secrets.set(HOOK_SECRET_ARN, JSON.stringify({ url: receiver.url('/hook'), secret: SIGNING_KEY }));
     const clients = createDocumentClient(dynamo.endpoint);
     await ensureTable(clients.client, tableName);
@@ -125,6 +134,8 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
 
     // Synthesize with real bundling, exactly as `cdk synth` does.
     outdir = mkdtempSync(join(tmpdir(), 'certwatch-smoke-'));
+    const rootFile = join(outdir, 'corp-root.pem');
+    writeFileSync(rootFile, privatePki.root.certPem);
     const yaml = [
       'schedule: rate(6 hours)',
       'channels:',
@@ -135,6 +146,9 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       'endpoints:',
       `  - host: 127.0.0.1:${tls.port}`,
       '    name: smoke shop',
+      `  - host: 127.0.0.1:${privateTls.port}`,
+      '    name: intranet',
+      `    trust: { caFiles: [${JSON.stringify(rootFile)}], systemRoots: false }`,
       '',
     ].join('\n');
     const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
@@ -170,6 +184,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
 
   afterAll(async () => {
     await tls?.close();
+    await privateTls?.close();
     await receiver?.close();
     await aws?.close();
     await dynamo?.close();
@@ -192,6 +207,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
         SNS_CHANNELS: '[]',
         HISTORY_TTL_DAYS: '30',
         PER_ENDPOINT_METRICS: 'true',
+        TRUST_FILE: 'certwatch.trust.json',
       },
       Notifier: {
         ...baseEnv,
@@ -225,6 +241,10 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     expect(readFileSync(join(assets.Dispatcher ?? '', 'certwatch.endpoints.json'), 'utf8')).toContain(
       `127.0.0.1:${tls.port}`,
     );
+    // The private root travels with the checker, as data beside its index.js.
+    expect(readFileSync(join(assets.Checker ?? '', 'certwatch.trust.json'), 'utf8')).toContain(
+      '"systemRoots":false',
+    );
 
     // Act 1: the EventBridge Scheduler invocation
     const dispatch = await invoke(assets.Dispatcher ?? '', envs.Dispatcher ?? {}, {
@@ -232,8 +252,8 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       executionId: 'smoke-execution-1',
     });
     // Assess 1
-    expect(dispatch.result).toMatchObject({ expected: 1 });
-    expect(aws.sent).toHaveLength(1);
+    expect(dispatch.result).toMatchObject({ expected: 2 });
+    expect(aws.sent).toHaveLength(2);
     expect(dispatch.lines.some((l) => l.includes('"DispatchSucceeded":1'))).toBe(true);
 
     // Act 2: SQS delivers the message to the checker — twice, as at-least-once delivery may
@@ -262,16 +282,21 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     const clients = createDocumentClient(dynamo.endpoint);
     const store = new DynamoDbStateStore({ client: clients.documentClient, tableName });
     const states = await store.listAllAddressStates();
-    expect(states.map((s) => s.state.endpointName)).toEqual(['smoke shop']);
-    expect(states[0]?.state.daysLeft).toBe(5);
+    expect(states.map((s) => s.state.endpointName).sort()).toEqual(['intranet', 'smoke shop']);
+    const shop = states.find((s) => s.state.endpointName === 'smoke shop');
+    expect(shop?.state.daysLeft).toBe(5);
+    // The private CA's endpoint is judged against the bundled root: ok, no UNTRUSTED_CHAIN, no alert.
+    const intranet = states.find((s) => s.state.endpointName === 'intranet');
+    expect(intranet?.state).toMatchObject({ status: 'ok', daysLeft: 200, findings: [] });
+    expect(published.map((p) => p.attributes.endpoint)).not.toContain('intranet');
     const runs = await store.listRuns(5);
-    expect(runs[0]).toMatchObject({ expected: 1, completed: 1 });
+    expect(runs[0]).toMatchObject({ expected: 2, completed: 2 });
     // The history TTL from the environment reaches the items DynamoDB expires.
     const history = await clients.documentClient.send(
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': itemKeys.historyPartition(states[0]?.state.key ?? '') },
+        ExpressionAttributeValues: { ':pk': itemKeys.historyPartition(shop?.state.key ?? '') },
       }),
     );
     const expiresAt = Number(history.Items?.[0]?.expiresAt);
@@ -311,7 +336,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     expect(watchdog.result).toMatchObject({ judged: 1, stale: 0 });
     expect(aws.published.filter((p) => p.topicArn === OPS_TOPIC)).toEqual([]);
     expect(
-      watchdog.lines.some((l) => l.includes('"RunCompleted":1') && l.includes('"UncheckedAddresses":0')),
+      watchdog.lines.some((l) => l.includes('"RunCompleted":2') && l.includes('"UncheckedAddresses":0')),
     ).toBe(true);
     clients.destroy();
 

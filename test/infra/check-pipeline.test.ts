@@ -1,11 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECK_MAX_RECEIVE_COUNT, checkerTiming, ENDPOINTS_FILE_NAME } from '../../lib/check-pipeline';
-import { DeploymentConfigError } from '../../lib/deployment-config-error';
+import { trustProfileOf } from '../../lambdas/cert/trust-store';
+import { loadConfig } from '../../lambdas/config';
+import { CertwatchStack } from '../../lib/certwatch-stack';
 import {
+  CHECK_MAX_RECEIVE_COUNT,
+  checkerTiming,
+  ENDPOINTS_FILE_NAME,
+  TRUST_FILE_NAME,
+} from '../../lib/check-pipeline';
+import { settingsFromConfig } from '../../lib/deploy-settings';
+import { DeploymentConfigError } from '../../lib/deployment-config-error';
+import { makePki } from '../support/cert-factory';
+import {
+  appWithoutBundling,
   EXTRA_TOPIC_ARN,
   FULL_CONFIG_YAML,
+  MINIMAL_CONFIG_YAML,
   logicalIdOf,
   policyStatementsOfRole,
   type SynthesizedStack,
@@ -260,5 +273,79 @@ describe('CheckPipeline', () => {
         Resource: { 'Fn::GetAtt': [queueId('PipelineQueue'), 'Arn'] },
       },
     ]);
+  });
+});
+
+describe('CheckPipeline trust profiles', () => {
+  const tmp = tempDir('certwatch-pipeline-trust-');
+  const pki = makePki();
+  let withTrust: SynthesizedStack;
+  let without: SynthesizedStack;
+
+  beforeAll(() => {
+    mkdirSync(join(tmp.dir, 'ca'));
+    writeFileSync(join(tmp.dir, 'ca', 'corp-root.pem'), pki.root.certPem);
+    const config = writeConfig(
+      tmp.dir,
+      'trust.yaml',
+      [
+        'defaults:',
+        '  trust: { caFiles: [ca/corp-root.pem], systemRoots: false }',
+        'endpoints:',
+        '  - host: intranet.example',
+        '  - host: example.com',
+        '    trust: {}',
+        '',
+      ].join('\n'),
+    );
+    withTrust = synthFromConfig(config, join(tmp.dir, 'out-trust'));
+    without = synthFromConfig(
+      writeConfig(tmp.dir, 'min.yaml', MINIMAL_CONFIG_YAML),
+      join(tmp.dir, 'out-min'),
+    );
+  });
+  afterAll(() => tmp.cleanup());
+
+  const checkerVariables = (s: SynthesizedStack): Record<string, unknown> => {
+    const id = logicalIdOf(s.template, 'AWS::Lambda::Function', 'PipelineCheckerFunction');
+    return s.template.toJSON().Resources[id].Properties.Environment.Variables;
+  };
+
+  it('bundles the profiles the endpoints name beside the checker, and names only their ids in the inventory', () => {
+    // Act
+    const profiles = JSON.parse(readFileSync(withTrust.stack.pipeline.trustFile ?? '', 'utf8'));
+    const endpoints = JSON.parse(readFileSync(withTrust.stack.pipeline.endpointsFile, 'utf8'));
+    // Assess
+    const expected = trustProfileOf(false, [pki.root.der]);
+    expect(profiles).toEqual([expected]);
+    expect(endpoints.map((e: { id: string; trust?: string }) => [e.id, e.trust])).toEqual([
+      ['intranet.example:443', expected.id],
+      ['example.com:443', undefined],
+    ]);
+    expect(checkerVariables(withTrust).TRUST_FILE).toBe(TRUST_FILE_NAME);
+    // The CA certificates travel as a bundled file, never through the 4 KB environment.
+    expect(JSON.stringify(checkerVariables(withTrust))).not.toContain(
+      expected.caCertificates[0]?.slice(0, 40),
+    );
+  });
+
+  it('bundles nothing and sets no TRUST_FILE when every endpoint trusts the system roots', () => {
+    expect(without.stack.pipeline.trustFile).toBeNull();
+    expect(checkerVariables(without)).not.toHaveProperty('TRUST_FILE');
+  });
+
+  it('refuses an inventory that names a profile it was not given', () => {
+    // Prepare
+    const settings = settingsFromConfig(loadConfig(join(tmp.dir, 'trust.yaml')));
+    // Act
+    const act = () =>
+      new CertwatchStack(appWithoutBundling(join(tmp.dir, 'out-orphan')), 'Certwatch', {
+        settings: { ...settings, trustProfiles: [] },
+      });
+    // Assess
+    expect(act).toThrow(DeploymentConfigError);
+    expect(act).toThrow(
+      /endpoints: intranet\.example:443 names trust profile [0-9a-f]{16}, which is not among/,
+    );
   });
 });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENDPOINTS_FILE_NAME } from '../../lib/check-pipeline';
 import { PROJECT_ROOT } from '../../lib/certwatch-function';
+import { makePki } from '../support/cert-factory';
 import { FULL_CONFIG_YAML, tempDir, writeConfig } from './infra-fixtures';
 
 const SYNTH_TIMEOUT_MS = 240_000;
@@ -148,6 +149,34 @@ describe('cdk synth (offline, real bundles)', () => {
       // Assess
       expect(run.code).not.toBe(0);
       expect(run.stderr).toMatch(/broken\.yaml:4:11: endpoints\[0\]\.port: expected an integer 1-65535/);
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+      expect(proxied).toEqual([]);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'fails on a bad CA file with the same one line as run: config position, file and certificate',
+    async () => {
+      // Prepare: the CA file's second certificate is cut off; caFiles is relative to the config
+      const root = makePki().root.certPem;
+      writeConfig(tmp.dir, 'private-root.pem', `${root}-----BEGIN CERTIFICATE-----\nMIIB\n`);
+      const line = root.split('\n').length;
+      const config = writeConfig(
+        tmp.dir,
+        'trust.yaml',
+        'defaults:\n  trust:\n    caFiles: [private-root.pem]\nendpoints:\n  - host: example.com\n',
+      );
+      // Act
+      const run = await cdkSynth(['-q', '-c', `config=${config}`, '-o', join(tmp.dir, 'trust.out')]);
+      // Assess
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain(
+        `trust.yaml:3:15: defaults.trust.caFiles[0]: private-root.pem: certificate 2 (line ${line}) has no matching "END CERTIFICATE" line`,
+      );
+      // One line from certwatch; the cdk CLI adds its own "Subprocess exited with error 1".
+      const ours = run.stderr.split('\n').filter((l) => l !== '' && !/Subprocess exited with error/.test(l));
+      expect(ours).toHaveLength(1);
       expect(run.stderr).not.toMatch(/^\s+at /m);
       expect(proxied).toEqual([]);
     },

@@ -113,6 +113,7 @@ describe('checkTarget and checkTargets', () => {
     const single = await checkTarget(targets[0]!, options({ address: '127.0.0.1', now: clockAt(now) }));
     const many = await checkTargets(targets, {
       ...options({ address: '127.0.0.1', now: clockAt(now) }),
+      trustFor: () => trust,
       concurrency: 2,
     });
 
@@ -168,7 +169,7 @@ describe("an endpoint's probe settings through dispatch, the inventory and the c
       {
         store: embedded.store,
         sink: { channelsFor: () => [], deliver: async () => [] },
-        trust,
+        trustFor: () => trust,
         now: () => new Date(),
         resolve: async (host) => {
           resolved.push(host);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadTrustStore } from '../../lambdas/cert/trust-store';
+import { loadTrustStore, TrustStores, UnknownTrustProfileError } from '../../lambdas/cert/trust-store';
 import {
   type Alert,
   type CheckResult,
@@ -118,9 +118,59 @@ describe('processCheck', () => {
     extra: Partial<ProcessCheckDeps> = {},
   ) {
     const sink = recordingSink();
-    const deps = { store: embedded.store, sink, trust, now: () => new Date(clock.t), check, ...extra };
+    const deps = {
+      store: embedded.store,
+      sink,
+      trustFor: () => trust,
+      now: () => new Date(clock.t),
+      check,
+      ...extra,
+    };
     return { sink, deps };
   }
+
+  it('judges each endpoint against its own trust profile, as stored in the inventory', async () => {
+    // Prepare: the stored endpoint names a profile; the message carries only the endpoint id
+    const withTrust = `private${n}.example:443`;
+    await embedded.store.syncInventory([{ ...endpoint(withTrust), trust: 'feedc0de00000001' }]);
+    const asked: (string | undefined)[] = [];
+    const { deps } = makeDeps(
+      async () => result(withTrust),
+      { t: NOW },
+      {
+        trustFor: (e) => {
+          asked.push(e.trust);
+          return trust;
+        },
+      },
+    );
+    await embedded.store.createRun({ runId: 'rt', startedAt: new Date(NOW).toISOString(), expected: 1 });
+    const dnsFailure: CheckMessage = {
+      v: 1,
+      runId: 'rt',
+      endpointId: withTrust,
+      address: null,
+      dnsError: 'no such host',
+      dispatchedAt: new Date(NOW).toISOString(),
+    };
+    // Act
+    await processCheck(deps, dnsFailure);
+    // Assess
+    expect(asked).toEqual(['feedc0de00000001']);
+  });
+
+  it('fails the message, to be retried, when the endpoint names a trust profile this process lacks', async () => {
+    // Prepare
+    const stores = new TrustStores([]);
+    await embedded.store.syncInventory([{ ...endpoint(id), trust: 'feedc0de00000002' }]);
+    const { deps } = makeDeps(async () => result(id), { t: NOW }, { trustFor: (e) => stores.forEndpoint(e) });
+    await embedded.store.createRun({ runId: 'ru', startedAt: new Date(NOW).toISOString(), expected: 1 });
+    // Act
+    const act = processCheck(deps, { ...message('ru'), address: null, dnsError: 'no such host' });
+    // Assess: nothing judged against the wrong anchors, nothing stored
+    await expect(act).rejects.toThrow(UnknownTrustProfileError);
+    expect(await embedded.store.getAddressState(`${id}|dns`)).toBeNull();
+  });
 
   it('sends nothing again when the same check is delivered twice', async () => {
     // Prepare
@@ -246,7 +296,7 @@ describe('processCheck', () => {
       const deps = {
         store: embedded.store,
         sink,
-        trust,
+        trustFor: () => trust,
         now: () => new Date(clock.t),
         check: async () => result(id),
       };
@@ -283,7 +333,7 @@ describe('processCheck', () => {
       const deps = {
         store: embedded.store,
         sink,
-        trust,
+        trustFor: () => trust,
         now: () => new Date(clock.t),
         check: async () => result(id),
       };
@@ -329,7 +379,7 @@ describe('processCheck', () => {
       const deps = {
         store: embedded.store,
         sink,
-        trust,
+        trustFor: () => trust,
         now: () => new Date(clock.t),
         check: async () => result(id),
       };
@@ -374,7 +424,7 @@ describe('processCheck', () => {
       const deps = {
         store: embedded.store,
         sink,
-        trust,
+        trustFor: () => trust,
         now: () => new Date(clock.t),
         check: async () => ({ ...refused, checkedAt: new Date(NOW + ++checks * 1000).toISOString() }),
       };

@@ -73,7 +73,7 @@ describe('runCycle', () => {
   const deps = (store: StateStore): RunCycleDeps => ({
     store,
     sink,
-    trust,
+    trustFor: () => trust,
     now: () => new Date(T0),
     check: async (e, address, now) => {
       checks++;

@@ -95,7 +95,7 @@ describe('runCycle across runs (faked clock)', () => {
       extraCaSource: 'test root',
       includeSystemRoots: false,
     });
-    const deps = { store: embedded.store, sink: localSink([notifier]), trust, now };
+    const deps = { store: embedded.store, sink: localSink([notifier]), trustFor: () => trust, now };
     const run = async (atMs: number) => {
       t = atMs;
       const cycle = await runCycle(deps, [endpoint], { concurrency: 4, intervalMs: 7 * DAY });

@@ -72,7 +72,7 @@ describe('runWatchdog', () => {
         {
           store: embedded.store,
           sink,
-          trust,
+          trustFor: () => trust,
           now: () => new Date(at),
           check: async () => okResult(e.id, at),
         },
