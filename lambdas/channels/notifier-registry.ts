@@ -5,6 +5,8 @@
  * without a notifier here, or a notifier for an unknown type, a compile error.
  */
 import type { NotifierFactory } from './channel-notifier';
+import { opsgenieNotifier } from './opsgenie-notifier';
+import { pagerDutyNotifier } from './pagerduty-notifier';
 import type { Channel, ChannelType } from './registry';
 import { slackNotifier } from './slack-notifier';
 import { snsNotifier } from './sns-notifier';
@@ -17,4 +19,6 @@ export const NOTIFIER_FACTORIES = {
   slack: slackNotifier,
   teams: teamsNotifier,
   webhook: webhookNotifier,
+  pagerduty: pagerDutyNotifier,
+  opsgenie: opsgenieNotifier,
 } as const satisfies { readonly [T in ChannelType]: NotifierFactory<Extract<Channel, { readonly type: T }>> };

@@ -14,6 +14,8 @@ import type {
   SecretUse,
   WithSecrets,
 } from './channel-module';
+import { opsgenieChannel } from './opsgenie-channel';
+import { pagerDutyChannel } from './pagerduty-channel';
 import { slackChannel } from './slack-channel';
 import { snsChannel } from './sns-channel';
 import { teamsChannel } from './teams-channel';
@@ -30,6 +32,8 @@ export const CHANNEL_TYPES = registry({
   slack: slackChannel,
   teams: teamsChannel,
   webhook: webhookChannel,
+  pagerduty: pagerDutyChannel,
+  opsgenie: opsgenieChannel,
 });
 
 /** A channel `type:` value. */

@@ -40,6 +40,14 @@ const SAMPLES = {
     yaml: '{ name: a-webhook, type: webhook, url: env:A_HOOK_URL, secret: env:A_HOOK_KEY }',
     env: { A_HOOK_URL: `${receiverUrl}hook`, A_HOOK_KEY: 'k3y' },
   }),
+  pagerduty: (receiverUrl) => ({
+    yaml: `{ name: a-pagerduty, type: pagerduty, routingKey: env:A_PD_KEY, url: '${receiverUrl}pd' }`,
+    env: { A_PD_KEY: 'R0UT1NGKEY' },
+  }),
+  opsgenie: (receiverUrl) => ({
+    yaml: `{ name: a-opsgenie, type: opsgenie, apiKey: env:A_OG_KEY, url: '${receiverUrl}og' }`,
+    env: { A_OG_KEY: 'gen1e-key' },
+  }),
 } satisfies Record<ChannelType, (receiverUrl: string) => { yaml: string; env: Record<string, string> }>;
 
 const TYPES = Object.keys(CHANNEL_TYPES) as ChannelType[];
@@ -69,7 +77,7 @@ describe('CHANNEL_TYPES (the channel registry)', () => {
   });
 
   it('lists every descriptor under its own type, with a notifier factory for each', () => {
-    expect(TYPES).toEqual(['sns', 'slack', 'teams', 'webhook']);
+    expect(TYPES).toEqual(['sns', 'slack', 'teams', 'webhook', 'pagerduty', 'opsgenie']);
     for (const type of TYPES) expect(CHANNEL_TYPES[type].type).toBe(type);
     expect(Object.keys(NOTIFIER_FACTORIES)).toEqual(TYPES);
   });
@@ -126,7 +134,16 @@ describe('CHANNEL_TYPES (the channel registry)', () => {
     // Assess
     expect(results.map((r) => [r.channel, r.ok])).toEqual(channels.map((c) => [c.name, true]));
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { TopicArn: TOPIC });
-    expect(rx.requests.map((r) => r.path).sort()).toEqual(['/hook', '/slack', '/teams']);
+    // The incident channels open and close a test incident: two requests each.
+    expect(rx.requests.map((r) => r.path).sort()).toEqual([
+      '/hook',
+      '/og/v2/alerts',
+      '/og/v2/alerts/certwatch%3Atest/close?identifierType=alias',
+      '/pd',
+      '/pd',
+      '/slack',
+      '/teams',
+    ]);
   });
 
   it('gives the stack every type: the notifier delivers the types with secrets, the checker publishes the rest', () => {
@@ -146,7 +163,7 @@ describe('CHANNEL_TYPES (the channel registry)', () => {
 
 describe('notifier-registry (the runtime half)', () => {
   it.each([
-    ['a type no module declares', 'pagerduty'],
+    ['a type no module declares', 'carrier-pigeon'],
     ['a name on Object.prototype', 'constructor'],
   ])('refuses %s, which only untyped input can hold', (_, type) => {
     // Prepare

@@ -226,6 +226,27 @@ describe('CertwatchStack secrets', () => {
         secret: { secretArn: HOOK_SECRET_ARN },
         signatureHeader: 'X-Hook-Signature',
       },
+      {
+        name: 'oncall',
+        type: 'pagerduty',
+        minSeverity: 'info',
+        routingKey: {
+          secretArn:
+            'arn:{{Ref:AWS::Partition}}:secretsmanager:{{Ref:AWS::Region}}:{{Ref:AWS::AccountId}}:secret:certwatch/pagerduty',
+          jsonKey: 'routingKey',
+        },
+        url: 'https://events.eu.pagerduty.com/v2/enqueue',
+      },
+      {
+        name: 'genie',
+        type: 'opsgenie',
+        minSeverity: 'info',
+        apiKey: {
+          secretArn:
+            'arn:{{Ref:AWS::Partition}}:secretsmanager:{{Ref:AWS::Region}}:{{Ref:AWS::AccountId}}:secret:certwatch/opsgenie',
+        },
+        url: 'https://api.opsgenie.com',
+      },
     ]);
   });
 
@@ -267,6 +288,34 @@ describe('CertwatchStack secrets', () => {
           ],
         },
         HOOK_SECRET_ARN,
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':secretsmanager:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':secret:certwatch/pagerduty-??????',
+            ],
+          ],
+        },
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':secretsmanager:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':secret:certwatch/opsgenie-??????',
+            ],
+          ],
+        },
       ],
     });
     expect(policyStatementsOfRole(full.template, 'WatchdogFunctionRole')).toContainEqual({

@@ -42,6 +42,8 @@ describe('settingsFromConfig', () => {
       ['ops-slack', 'slack'],
       ['ops-teams', 'teams'],
       ['hook', 'webhook'],
+      ['oncall', 'pagerduty'],
+      ['genie', 'opsgenie'],
     ]);
     expect(settings.endpoints.map((e) => e.id)).toEqual([
       'example.com:443',

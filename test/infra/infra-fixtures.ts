@@ -50,6 +50,13 @@ channels:
     type: sns
     topicArn: ${EXTRA_TOPIC_ARN}
     minSeverity: critical
+  - name: oncall
+    type: pagerduty
+    routingKey: secretsmanager:certwatch/pagerduty#routingKey
+    region: eu
+  - name: genie
+    type: opsgenie
+    apiKey: secretsmanager:certwatch/opsgenie
 subscriptions:
   - email: ops@example.com
   - sms: "+15551234567"
