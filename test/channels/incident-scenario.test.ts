@@ -105,7 +105,12 @@ describe('incident channels across runs (faked clock)', () => {
       extraCaSource: 'test root',
       includeSystemRoots: false,
     });
-    const deps = { store: embedded.store, sink: localSink([pagerduty, opsgenie]), trust, now };
+    const deps = {
+      store: embedded.store,
+      sink: localSink([pagerduty, opsgenie]),
+      trustFor: () => trust,
+      now,
+    };
     const run = async (atMs: number) => {
       t = atMs;
       const cycle = await runCycle(deps, [endpoint], { concurrency: 4, intervalMs: 7 * DAY });
