@@ -24,6 +24,12 @@ export interface SendOptions {
 /** Delivers alerts to one channel. `send` resolves with the outcome and never rejects. */
 export interface Notifier {
   readonly channel: Channel;
+  /**
+   * The channel keeps incidents open until told to close them (PagerDuty, Opsgenie): alerts that
+   * close an incident reach it whatever its `minSeverity`, since they are info and its incidents
+   * would otherwise never close. Closing one it never opened changes nothing at the vendor.
+   */
+  readonly keepsIncidents?: boolean;
   send(alert: Alert, opts?: SendOptions): Promise<DeliveryResult>;
 }
 

@@ -41,6 +41,7 @@ export function incidentNotifier(
   const budgetMs = deps.http?.budgetMs ?? POST_DEFAULTS.budgetMs;
   return {
     channel,
+    keepsIncidents: true,
     async send(alert, opts = {}) {
       let requests: IncidentRequest[];
       try {

@@ -6,6 +6,7 @@
  * delivery — and every guard that fires — comes back as a DeliveryResult,
  * and a caller that records deliveries hears of each one as soon as it ends.
  */
+import { incidentChanges } from '../core/incident-lifecycle';
 import { SEVERITY_RANK, type Alert, type DeliveryResult } from '../core/model';
 import type { Notifier } from './notifiers';
 
@@ -44,11 +45,15 @@ export interface DeliverOptions {
 /** The notifiers' worst case (a 60 s HTTP budget) plus room for rendering and a slow last answer. */
 export const DEFAULT_SEND_TIMEOUT_MS = 75_000;
 
-/** Whether `alert` goes to `notifier`: by name (empty list = all) and by severity (test alerts ignore severity). */
+/**
+ * Whether `alert` goes to `notifier`: by name (empty list = all) and by severity. Test alerts
+ * ignore severity, and so do alerts that close an incident on a channel that keeps incidents.
+ */
 export function routesTo(alert: Alert, notifier: Notifier): boolean {
   const { channel } = notifier;
   if (alert.channels.length > 0 && !alert.channels.includes(channel.name)) return false;
   if (alert.kind === 'test') return true;
+  if (notifier.keepsIncidents && incidentChanges(alert).some((c) => c.action === 'close')) return true;
   return SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[channel.minSeverity];
 }
 

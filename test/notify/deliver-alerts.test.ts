@@ -64,6 +64,31 @@ describe('routesTo', () => {
     expect(routesTo(makeAlert(overrides), notifier('chat', minSeverity as Severity))).toBe(expected);
   });
 
+  it.each([
+    ['renewed', { kind: 'renewed' as const, id: 'shop.example.com:443|192.0.2.10:renewed:AB12' }, true],
+    [
+      'reachable again',
+      { kind: 'resolved' as const, id: 'shop.example.com:443|192.0.2.10:resolved:error:run-2' },
+      true,
+    ],
+    [
+      'a threshold (opens)',
+      { kind: 'threshold' as const, id: 'shop.example.com:443|192.0.2.10:threshold:AB12:30' },
+      false,
+    ],
+  ])(
+    'an info alert that closes an incident reaches a critical channel that keeps incidents: %s',
+    (_name, overrides, expected) => {
+      // Prepare: a PagerDuty-like channel that pages only for critical
+      const pager = { ...notifier('pager', 'critical'), keepsIncidents: true };
+      const plain = notifier('chat', 'critical');
+      const alert = makeAlert({ severity: 'info', ...overrides });
+      // Act / Assess: its incident must close, while a plain chat channel stays quiet
+      expect(routesTo(alert, pager)).toBe(expected);
+      expect(routesTo(alert, plain)).toBe(false);
+    },
+  );
+
   it('sends test alerts to every channel whatever its minimum severity', () => {
     const alert = makeTestAlert(new Date());
     expect(routesTo(alert, notifier('pager', 'critical'))).toBe(true);
