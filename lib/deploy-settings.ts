@@ -5,7 +5,12 @@ import {
   resolveEndpoints,
   type SecretRef,
 } from '../lambdas/config';
-import { checkerTopicArn, deliveredByNotifier, secretFields } from '../lambdas/channels/registry';
+import {
+  checkerTopicArn,
+  deliveredByNotifier,
+  localOnlyReason,
+  secretFields,
+} from '../lambdas/channels/registry';
 import type { ChatChannelSpec } from './alerting';
 import type { CertwatchSettings } from './certwatch-stack';
 import type { SnsChannelSpec } from './check-pipeline';
@@ -15,8 +20,9 @@ import { ScheduleExpressionError, scheduleIntervalMs } from '../lambdas/core/sch
  * The deployable settings of a validated config. Refuses, as a `ConfigError`
  * in the CLI's `file:line:col: field: problem` form, what the CLI accepts but
  * AWS must not get: plain-text secrets (they would be stored in the
- * CloudFormation template; use `env:` or `secretsmanager:`) and schedules
- * whose run interval cannot be derived.
+ * CloudFormation template; use `env:` or `secretsmanager:`), channels only the
+ * local CLI delivers (see `localOnlyReason`) and schedules whose run interval
+ * cannot be derived.
  */
 export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
   const issues: ConfigIssue[] = [];
@@ -42,6 +48,11 @@ export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
   const snsChannels: SnsChannelSpec[] = [];
   const chatChannels: ChatChannelSpec[] = [];
   for (const [i, channel] of config.channels.entries()) {
+    const localOnly = localOnlyReason(channel);
+    if (localOnly !== null) {
+      issue(`channels[${i}].type`, localOnly);
+      continue;
+    }
     if (!deliveredByNotifier(channel)) {
       snsChannels.push({
         name: channel.name,

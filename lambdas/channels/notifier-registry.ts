@@ -5,8 +5,12 @@
  * without a notifier here, or a notifier for an unknown type, a compile error.
  */
 import type { NotifierFactory } from './channel-notifier';
+import { discordNotifier } from './discord-notifier';
+import { googleChatNotifier } from './google-chat-notifier';
+import { mattermostNotifier } from './mattermost-notifier';
 import type { Channel, ChannelType } from './registry';
 import { slackNotifier } from './slack-notifier';
+import { smtpNotifier } from './smtp-notifier';
 import { snsNotifier } from './sns-notifier';
 import { teamsNotifier } from './teams-notifier';
 import { webhookNotifier } from './webhook-notifier';
@@ -17,4 +21,8 @@ export const NOTIFIER_FACTORIES = {
   slack: slackNotifier,
   teams: teamsNotifier,
   webhook: webhookNotifier,
+  discord: discordNotifier,
+  googlechat: googleChatNotifier,
+  mattermost: mattermostNotifier,
+  smtp: smtpNotifier,
 } as const satisfies { readonly [T in ChannelType]: NotifierFactory<Extract<Channel, { readonly type: T }>> };
