@@ -6,7 +6,12 @@ import {
   resolveTrustProfiles,
   type SecretRef,
 } from '../lambdas/config';
-import { checkerTopicArn, deliveredByNotifier, secretFields } from '../lambdas/channels/registry';
+import {
+  checkerTopicArn,
+  deliveredByNotifier,
+  localOnlyReason,
+  secretFields,
+} from '../lambdas/channels/registry';
 import type { ChatChannelSpec } from './alerting';
 import type { CertwatchSettings } from './certwatch-stack';
 import type { SnsChannelSpec } from './check-pipeline';
@@ -16,10 +21,11 @@ import { ScheduleExpressionError, scheduleIntervalMs } from '../lambdas/core/sch
  * The deployable settings of a validated config. Refuses, as a `ConfigError`
  * in the CLI's `file:line:col: field: problem` form, what the CLI accepts but
  * AWS must not get: plain-text secrets (they would be stored in the
- * CloudFormation template; use `env:` or `secretsmanager:`) and schedules
- * whose run interval cannot be derived. A CA file `loadConfig` could not use
- * was refused before this (the same line `run` prints); the trust profiles the
- * endpoints name are bundled with the checker.
+ * CloudFormation template; use `env:` or `secretsmanager:`), channels only the
+ * local CLI delivers (see `localOnlyReason`) and schedules whose run interval
+ * cannot be derived. A CA file `loadConfig` could not use was refused before
+ * this (the same line `run` prints); the trust profiles the endpoints name are
+ * bundled with the checker.
  */
 export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
   const issues: ConfigIssue[] = [];
@@ -45,6 +51,11 @@ export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
   const snsChannels: SnsChannelSpec[] = [];
   const chatChannels: ChatChannelSpec[] = [];
   for (const [i, channel] of config.channels.entries()) {
+    const localOnly = localOnlyReason(channel);
+    if (localOnly !== null) {
+      issue(`channels[${i}].type`, localOnly);
+      continue;
+    }
     if (!deliveredByNotifier(channel)) {
       snsChannels.push({
         name: channel.name,

@@ -52,16 +52,20 @@ export type SecretUse = 'url' | 'key';
  *   (it is allowed sns:Publish on `topicArn(channel)`); no notifier, no secrets;
  * - `notifier`: the notifier Lambda, subscribed to the alert topic, delivers
  *   it; each secret field becomes a Secrets Manager reference in the
- *   notifier's environment, which the notifier is allowed to read.
+ *   notifier's environment, which the notifier is allowed to read;
+ * - `local`: only the local CLI delivers it. The stack refuses a config with
+ *   such a channel (`cdk synth` fails with `inAws`, one line saying what to
+ *   use in AWS instead), so none of its secrets is ever granted.
  */
 export type ChannelStackNeeds<C> =
   | { readonly deliveredBy: 'checker'; readonly topicArn: (channel: C) => string }
-  | { readonly deliveredBy: 'notifier' };
+  | { readonly deliveredBy: 'notifier' }
+  | { readonly deliveredBy: 'local'; readonly inAws: string };
 
-/** A type with secrets can only be delivered by the notifier: the checker reads no secrets. */
+/** A type with secrets is never delivered by the checker: the checker reads no secrets. */
 export type StackNeedsOf<C> = [SecretKey<C>] extends [never]
   ? ChannelStackNeeds<C>
-  : { readonly deliveredBy: 'notifier' };
+  : Exclude<ChannelStackNeeds<C>, { readonly deliveredBy: 'checker' }>;
 
 declare const configured: unique symbol;
 

@@ -9,6 +9,7 @@ import type { Alert, DeliveryResult } from '../core/model';
 import { type PostJsonOptions, type PostResult, postJson } from '../notify/http-delivery';
 import { IDEMPOTENCY_KEY_HEADER } from '../notify/render-webhook';
 import type { Channel } from './registry';
+import type { SmtpTransport } from './smtp-notifier';
 
 /** How one send may go, set by whoever records the delivery. */
 export interface SendOptions {
@@ -37,6 +38,8 @@ export interface Notifier {
 export interface NotifierDeps {
   /** Required for `sns` channels. The SDK retries by itself, so the notifier does not. */
   readonly sns?: SNSClient;
+  /** Required for `smtp` channels (the CLI's `nodemailerTransport`); no Lambda has any. */
+  readonly smtp?: SmtpTransport;
   /** Overrides for HTTP delivery (timeouts, retries, injected sleep/fetch in tests). */
   readonly http?: Partial<PostJsonOptions>;
   /** Upper bound on one SNS Publish including the SDK's own retries. @default 20000 */

@@ -7,8 +7,12 @@
 import type { NotifierFactory } from './channel-notifier';
 import { opsgenieNotifier } from './opsgenie-notifier';
 import { pagerDutyNotifier } from './pagerduty-notifier';
+import { discordNotifier } from './discord-notifier';
+import { googleChatNotifier } from './google-chat-notifier';
+import { mattermostNotifier } from './mattermost-notifier';
 import type { Channel, ChannelType } from './registry';
 import { slackNotifier } from './slack-notifier';
+import { smtpNotifier } from './smtp-notifier';
 import { snsNotifier } from './sns-notifier';
 import { teamsNotifier } from './teams-notifier';
 import { webhookNotifier } from './webhook-notifier';
@@ -21,4 +25,8 @@ export const NOTIFIER_FACTORIES = {
   webhook: webhookNotifier,
   pagerduty: pagerDutyNotifier,
   opsgenie: opsgenieNotifier,
+  discord: discordNotifier,
+  googlechat: googleChatNotifier,
+  mattermost: mattermostNotifier,
+  smtp: smtpNotifier,
 } as const satisfies { readonly [T in ChannelType]: NotifierFactory<Extract<Channel, { readonly type: T }>> };

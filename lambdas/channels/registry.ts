@@ -16,7 +16,11 @@ import type {
 } from './channel-module';
 import { opsgenieChannel } from './opsgenie-channel';
 import { pagerDutyChannel } from './pagerduty-channel';
+import { discordChannel } from './discord-channel';
+import { googleChatChannel } from './google-chat-channel';
+import { mattermostChannel } from './mattermost-channel';
 import { slackChannel } from './slack-channel';
+import { smtpChannel } from './smtp-channel';
 import { snsChannel } from './sns-channel';
 import { teamsChannel } from './teams-channel';
 import { webhookChannel } from './webhook-channel';
@@ -34,6 +38,10 @@ export const CHANNEL_TYPES = registry({
   webhook: webhookChannel,
   pagerduty: pagerDutyChannel,
   opsgenie: opsgenieChannel,
+  discord: discordChannel,
+  googlechat: googleChatChannel,
+  mattermost: mattermostChannel,
+  smtp: smtpChannel,
 });
 
 /** A channel `type:` value. */
@@ -113,6 +121,16 @@ export function withSecretValues<C extends ChannelWith<unknown>, S>(
 /** Whether the notifier Lambda delivers the channel in AWS (see {@link ChannelStackNeeds}). */
 export function deliveredByNotifier<S>(channel: ChannelWith<S>): channel is NotifierChannelWith<S> {
   return channelModule(channel.type)?.stack.deliveredBy === 'notifier';
+}
+
+/**
+ * Why the AWS stack cannot deliver the channel, in one line with what to use there instead:
+ * its type is delivered by the local CLI only (see {@link ChannelStackNeeds}). Null when the
+ * stack delivers it.
+ */
+export function localOnlyReason<S>(channel: ChannelWith<S>): string | null {
+  const stack = channelModule(channel.type)?.stack as ChannelStackNeeds<unknown> | undefined;
+  return stack?.deliveredBy === 'local' ? stack.inAws : null;
 }
 
 /** The SNS topic the checker Lambda publishes a channel to that the notifier does not deliver. */

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { nodemailerTransport } from '../channels/smtp-transport';
 import {
   type CertwatchConfig,
   envSecretResolver,
@@ -85,10 +86,12 @@ export async function loadLocalConfig(path: string, io: CliIo): Promise<LoadedCo
   };
 }
 
-/** Notifiers for every configured channel; SNS uses the default AWS credential chain. */
+/** Notifiers for every configured channel; SNS uses the default AWS credential chain, e-mail nodemailer. */
 export function createLocalNotifiers(channels: readonly Channel[]): { notifiers: Notifier[]; close(): void } {
   const sns = channels.some((c) => c.type === 'sns') ? new SNSClient({}) : undefined;
-  const notifiers = channels.map((channel) => createNotifier(channel, sns ? { sns } : {}));
+  const notifiers = channels.map((channel) =>
+    createNotifier(channel, { ...(sns ? { sns } : {}), smtp: nodemailerTransport }),
+  );
   return { notifiers, close: () => sns?.destroy() };
 }
 

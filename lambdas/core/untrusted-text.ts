@@ -149,6 +149,63 @@ export function escapeTeamsMarkdown(text: string): string {
     .replace(/^([ \t]*)(\d{1,9})([.)])(?=[ \t]|$)/gm, '$1$2\\$3');
 }
 
+/**
+ * Backslash-escapes Discord Markdown (embed titles, descriptions, field names and values; Discord
+ * reads a backslash before any ASCII punctuation as that character): emphasis, strike, spoiler and
+ * code marks, masked links, headings and quotes; the `<…>` forms Discord reads as mentions,
+ * channels, emoji and timestamps; `@`, so `@everyone` reads as text; the `:` of `://`, so a URL
+ * stays text instead of becoming a link; and the list markers that only count at the start of a
+ * line (`-`, `-#`, `+`, `1.`).
+ */
+export function escapeDiscordMarkdown(text: string): string {
+  return text
+    .replace(/[\\`*_~|#[\]()<>@]/g, '\\$&')
+    .replace(/:(?=\/\/)/g, '\\:')
+    .replace(/^([ \t]*)([-+])/gm, '$1\\$2')
+    .replace(/^([ \t]*)(\d{1,9})([.)])(?=[ \t]|$)/gm, '$1$2\\$3');
+}
+
+/**
+ * Escapes text for Mattermost, which renders Markdown in a message, an attachment's pretext, text,
+ * title and field values:
+ * - Markdown syntax is backslash-escaped as for Teams, plus `|` (tables), `!` and `$` (inline
+ *   LaTeX); the `:` of `://` and the `.` of `www.`, so a URL stays text instead of becoming a link.
+ *   Escaping `<`, `>` and `!` also means the Slack forms Mattermost converts on arrival
+ *   (`<!channel>`, `<!here>`, `<!all>`, `<@user>`) never appear.
+ * - `@` becomes the fullwidth `＠` (U+FF20): Mattermost finds `@channel`, `@all`, `@here` and
+ *   `@user` in the parsed text, after Markdown has removed the backslashes, so an escaped `\@all`
+ *   would still notify everyone. The fullwidth sign is visible and reads the same, but starts no
+ *   mention (and no e-mail link). A backslash cannot do it and an invisible joiner would be shown
+ *   as an escape by the `invisible` rule.
+ */
+export function escapeMattermostMarkdown(text: string): string {
+  return text
+    .replace(/[\\`*_~|#[\]()<>!&$]/g, '\\$&')
+    .replace(/:(?=\/\/)/g, '\\:')
+    .replace(/(www)\./gi, '$1\\.')
+    .replace(/@/g, '\uFF20')
+    .replace(/^([ \t]*)([-+=])/gm, '$1\\$2')
+    .replace(/^([ \t]*)(\d{1,9})([.)])(?=[ \t]|$)/gm, '$1$2\\$3');
+}
+
+/**
+ * Entity-escapes text for the HTML subset Google Chat renders in card widgets (`textParagraph`,
+ * `decoratedText`): `<b>`, `<a href>`, `<font>` in a certificate name show as typed.
+ */
+export function escapeGoogleChatHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Text for a Google Chat message's `text` field. Its syntax has no escape character, so `<` and
+ * `>` become the single guillemets ‹ › (U+2039, U+203A): no `<users/all>` mention and no
+ * `<url|label>` link can form. `*`, `_`, `~` and backticks can at most set a word in bold, italics
+ * or monospace.
+ */
+export function googleChatPlainText(text: string): string {
+  return text.replace(/</g, '\u2039').replace(/>/g, '\u203A');
+}
+
 function noMarkup(text: string): string {
   return text;
 }
@@ -161,6 +218,10 @@ function noMarkup(text: string): string {
  * - `slack`: a Block Kit `plain_text` object (Slack parses `&<>` even there).
  * - `slackCode`: a value inside a mrkdwn code span.
  * - `teams`: an Adaptive Card TextBlock or FactSet value (a Markdown subset).
+ * - `discord`: Discord embed titles, descriptions, field names and values (Markdown).
+ * - `googleChat`: Google Chat card widgets (`textParagraph`, `decoratedText`: an HTML subset).
+ * - `googleChatText`: a Google Chat message's `text` (Chat syntax, which has no escape).
+ * - `mattermost`: a Mattermost message, attachment text, title or field value (Markdown and mentions).
  * - `ascii`: SNS subjects and SMS: printable ASCII, folded.
  * - `quote`: a certificate field quoted in a message, escaped to printable
  *   ASCII so the exact bytes can be read back.
@@ -171,6 +232,10 @@ export const UNTRUSTED_TARGETS = {
   slack: { charset: 'unicode', layout: 'line', markup: escapeSlack, ellipsis: '\u2026' },
   slackCode: { charset: 'unicode', layout: 'line', markup: slackCode, ellipsis: '\u2026' },
   teams: { charset: 'unicode', layout: 'line', markup: escapeTeamsMarkdown, ellipsis: '\u2026' },
+  discord: { charset: 'unicode', layout: 'line', markup: escapeDiscordMarkdown, ellipsis: '\u2026' },
+  googleChat: { charset: 'unicode', layout: 'line', markup: escapeGoogleChatHtml, ellipsis: '\u2026' },
+  googleChatText: { charset: 'unicode', layout: 'line', markup: googleChatPlainText, ellipsis: '\u2026' },
+  mattermost: { charset: 'unicode', layout: 'line', markup: escapeMattermostMarkdown, ellipsis: '\u2026' },
   ascii: { charset: 'ascii-fold', layout: 'line', markup: noMarkup, ellipsis: '...' },
   quote: { charset: 'ascii-escape', layout: 'verbatim', markup: noMarkup, ellipsis: '\u2026' },
 } as const satisfies Record<string, TargetRules>;

@@ -9,51 +9,95 @@ import {
   CHANNEL_TYPES,
   type ChannelType,
   deliveredByNotifier,
+  localOnlyReason,
   secretFields,
   withSecretValues,
 } from '../../lambdas/channels/registry';
-import { envSecretResolver, parseConfig, resolveChannels } from '../../lambdas/config';
+import { ConfigError, envSecretResolver, parseConfig, resolveChannels } from '../../lambdas/config';
 import type { Channel } from '../../lambdas/core/model';
 import { createNotifier, NotifierConfigError } from '../../lambdas/notify/notifiers';
 import { makeTestAlert } from '../../lambdas/notify/test-alert';
 import { settingsFromConfig } from '../../lib/deploy-settings';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { type SmtpReceiver, startSmtpReceiver } from './smtp-receiver';
+import { SMTP_IN_AWS } from '../../lambdas/channels/smtp-channel';
+import { nodemailerTransport } from '../../lambdas/channels/smtp-transport';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:registry-pager';
 
+/** Where the samples' receivers listen. */
+interface Receivers {
+  /** The HTTP receiver's base URL, ending in `/`. */
+  readonly http: string;
+  /** The SMTP receiver's port on 127.0.0.1. */
+  readonly smtpPort: number;
+}
+
 /**
  * One channel entry per registered type, with the environment its `env:`
- * references read (pointing at `receiverUrl`). Keyed by type, so a type added
- * to the registry without a sample here does not compile.
+ * references read (pointing at the local receivers). Keyed by type, so a type
+ * added to the registry without a sample here does not compile.
  */
 const SAMPLES = {
   sns: () => ({ yaml: `{ name: a-sns, type: sns, topicArn: ${TOPIC} }`, env: {} }),
-  slack: (receiverUrl) => ({
+  slack: (rx) => ({
     yaml: '{ name: a-slack, type: slack, url: env:A_SLACK_URL }',
-    env: { A_SLACK_URL: `${receiverUrl}slack` },
+    env: { A_SLACK_URL: `${rx.http}slack` },
   }),
-  teams: (receiverUrl) => ({
+  teams: (rx) => ({
     yaml: '{ name: a-teams, type: teams, url: env:A_TEAMS_URL, minSeverity: critical }',
-    env: { A_TEAMS_URL: `${receiverUrl}teams` },
+    env: { A_TEAMS_URL: `${rx.http}teams` },
   }),
-  webhook: (receiverUrl) => ({
+  webhook: (rx) => ({
     yaml: '{ name: a-webhook, type: webhook, url: env:A_HOOK_URL, secret: env:A_HOOK_KEY }',
-    env: { A_HOOK_URL: `${receiverUrl}hook`, A_HOOK_KEY: 'k3y' },
+    env: { A_HOOK_URL: `${rx.http}hook`, A_HOOK_KEY: 'k3y' },
   }),
-  pagerduty: (receiverUrl) => ({
-    yaml: `{ name: a-pagerduty, type: pagerduty, routingKey: env:A_PD_KEY, url: '${receiverUrl}pd' }`,
+  pagerduty: (rx) => ({
+    yaml: `{ name: a-pagerduty, type: pagerduty, routingKey: env:A_PD_KEY, url: '${rx.http}pd' }`,
     env: { A_PD_KEY: 'R0UT1NGKEY' },
   }),
-  opsgenie: (receiverUrl) => ({
-    yaml: `{ name: a-opsgenie, type: opsgenie, apiKey: env:A_OG_KEY, url: '${receiverUrl}og' }`,
+  opsgenie: (rx) => ({
+    yaml: `{ name: a-opsgenie, type: opsgenie, apiKey: env:A_OG_KEY, url: '${rx.http}og' }`,
     env: { A_OG_KEY: 'gen1e-key' },
   }),
-} satisfies Record<ChannelType, (receiverUrl: string) => { yaml: string; env: Record<string, string> }>;
+  discord: (rx) => ({
+    yaml: '{ name: a-discord, type: discord, url: env:A_DISCORD_URL }',
+    env: { A_DISCORD_URL: `${rx.http}api/webhooks/1/t0k3n` },
+  }),
+  googlechat: (rx) => ({
+    yaml: '{ name: a-googlechat, type: googlechat, url: env:A_GCHAT_URL }',
+    env: { A_GCHAT_URL: `${rx.http}v1/spaces/S/messages?key=k&token=t` },
+  }),
+  mattermost: (rx) => ({
+    yaml: '{ name: a-mattermost, type: mattermost, url: env:A_MATTERMOST_URL, minSeverity: warning }',
+    env: { A_MATTERMOST_URL: `${rx.http}hooks/xyz` },
+  }),
+  smtp: (rx) => ({
+    yaml:
+      `{ name: a-smtp, type: smtp, host: 127.0.0.1, port: ${rx.smtpPort}, tls: none, ` +
+      'username: env:A_SMTP_USER, password: env:A_SMTP_PASSWORD, from: certwatch@example.com, to: [ops@example.com] }',
+    env: { A_SMTP_USER: 'certwatch', A_SMTP_PASSWORD: 'pa55' },
+  }),
+} satisfies Record<ChannelType, (rx: Receivers) => { yaml: string; env: Record<string, string> }>;
 
 const TYPES = Object.keys(CHANNEL_TYPES) as ChannelType[];
 
+/** A config with one channel of each of `types`, and the environment their references read. */
+function configOf(
+  types: readonly ChannelType[],
+  rx: Receivers,
+): { yaml: string; env: Record<string, string> } {
+  const samples = types.map((type) => SAMPLES[type](rx));
+  return {
+    env: Object.assign({}, ...samples.map((s) => s.env)),
+    yaml: `channels:\n${samples.map((s) => `  - ${s.yaml}\n`).join('')}endpoints:\n  - host: example.com\n`,
+  };
+}
+
 describe('CHANNEL_TYPES (the channel registry)', () => {
   let rx: WebhookReceiver;
+  let smtp: SmtpReceiver;
+  let receivers: Receivers;
   let env: Record<string, string>;
   let yaml: string;
   const sns = new SNSClient({
@@ -65,19 +109,31 @@ describe('CHANNEL_TYPES (the channel registry)', () => {
   beforeAll(async () => {
     // Prepare: a config with one channel of every registered type, its secrets in the environment
     rx = await startWebhookReceiver();
-    const samples = TYPES.map((type) => SAMPLES[type](rx.url()));
-    env = Object.assign({}, ...samples.map((s) => s.env));
-    yaml = `channels:\n${samples.map((s) => `  - ${s.yaml}\n`).join('')}endpoints:\n  - host: example.com\n`;
+    smtp = await startSmtpReceiver({ users: { certwatch: 'pa55' } });
+    receivers = { http: rx.url(), smtpPort: smtp.port };
+    ({ env, yaml } = configOf(TYPES, receivers));
     snsMock.on(PublishCommand).resolves({ MessageId: 'm-1', $metadata: { attempts: 1 } });
   });
   afterAll(async () => {
     await rx.close();
+    await smtp.close();
     snsMock.restore();
     sns.destroy();
   });
 
   it('lists every descriptor under its own type, with a notifier factory for each', () => {
-    expect(TYPES).toEqual(['sns', 'slack', 'teams', 'webhook', 'pagerduty', 'opsgenie']);
+    expect(TYPES).toEqual([
+      'sns',
+      'slack',
+      'teams',
+      'webhook',
+      'pagerduty',
+      'opsgenie',
+      'discord',
+      'googlechat',
+      'mattermost',
+      'smtp',
+    ]);
     for (const type of TYPES) expect(CHANNEL_TYPES[type].type).toBe(type);
     expect(Object.keys(NOTIFIER_FACTORIES)).toEqual(TYPES);
   });
@@ -128,7 +184,11 @@ describe('CHANNEL_TYPES (the channel registry)', () => {
     // Act
     const results = await Promise.all(
       channels.map((channel) =>
-        createNotifier(channel, { sns, http: { sleep: async () => undefined } }).send(alert),
+        createNotifier(channel, {
+          sns,
+          smtp: nodemailerTransport,
+          http: { sleep: async () => undefined },
+        }).send(alert),
       ),
     );
     // Assess
@@ -136,28 +196,60 @@ describe('CHANNEL_TYPES (the channel registry)', () => {
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { TopicArn: TOPIC });
     // The incident channels open and close a test incident: two requests each.
     expect(rx.requests.map((r) => r.path).sort()).toEqual([
+      '/api/webhooks/1/t0k3n?wait=true',
       '/hook',
+      '/hooks/xyz',
       '/og/v2/alerts',
       '/og/v2/alerts/certwatch%3Atest/close?identifierType=alias',
       '/pd',
       '/pd',
       '/slack',
       '/teams',
+      '/v1/spaces/S/messages?key=k&token=t',
+    ]);
+    expect(smtp.mails.map((m) => [m.from, m.to, m.user])).toEqual([
+      ['certwatch@example.com', ['ops@example.com'], 'certwatch'],
     ]);
   });
 
-  it('gives the stack every type: the notifier delivers the types with secrets, the checker publishes the rest', () => {
+  it('gives the stack every type it delivers: the notifier those with secrets, the checker the rest', () => {
+    // Prepare
+    const deployable = TYPES.filter((type) => CHANNEL_TYPES[type].stack.deliveredBy !== 'local');
     // Act
-    const settings = settingsFromConfig(parseConfig(yaml, 'registry.yaml'));
+    const settings = settingsFromConfig(parseConfig(configOf(deployable, receivers).yaml, 'registry.yaml'));
     // Assess
     const notifierTypes = TYPES.filter((type) => CHANNEL_TYPES[type].stack.deliveredBy === 'notifier');
     expect(settings.chatChannels?.map((c) => c.type)).toEqual(notifierTypes);
     expect(settings.snsChannels).toEqual([{ name: 'a-sns', topicArn: TOPIC, minSeverity: 'info' }]);
-    expect([...(settings.chatChannels ?? []), ...(settings.snsChannels ?? [])]).toHaveLength(TYPES.length);
+    expect([...(settings.chatChannels ?? []), ...(settings.snsChannels ?? [])]).toHaveLength(
+      deployable.length,
+    );
     for (const type of TYPES) {
-      if (Object.keys(CHANNEL_TYPES[type].secrets).length > 0) expect(notifierTypes).toContain(type);
+      if (Object.keys(CHANNEL_TYPES[type].secrets).length > 0) {
+        expect(CHANNEL_TYPES[type].stack.deliveredBy).not.toBe('checker');
+      }
     }
     expect(settings.chatChannels?.every((c) => deliveredByNotifier(c))).toBe(true);
+  });
+
+  it('refuses, in one line, a type only the local CLI delivers (smtp)', () => {
+    // Prepare
+    expect(TYPES.filter((type) => CHANNEL_TYPES[type].stack.deliveredBy === 'local')).toEqual(['smtp']);
+    const config = parseConfig(configOf(['slack', 'smtp'], receivers).yaml, 'registry.yaml');
+    // Act
+    let error: unknown;
+    try {
+      settingsFromConfig(config);
+    } catch (e) {
+      error = e;
+    }
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(`registry.yaml: channels[1].type: ${SMTP_IN_AWS}`);
+    expect(SMTP_IN_AWS).toBe(
+      'smtp channels are for the local CLI; in AWS use e-mail subscriptions (subscriptions: - email: ADDRESS) or an sns channel',
+    );
+    expect(config.channels.map((c) => localOnlyReason(c))).toEqual([null, SMTP_IN_AWS]);
   });
 });
 
@@ -195,12 +287,36 @@ describe('notifier-registry (the runtime half)', () => {
     });
     // Assess
     const inputs = Object.keys(result.metafile.inputs);
-    // It publishes to SNS only: the chat renderers are not even read.
+    // It publishes to SNS only: the chat renderers and the mail library are not even read.
     expect(inputs).toContain('lambdas/channels/sns-notifier.ts');
-    expect(inputs.filter((i) => /render-(slack|teams)/.test(i))).toEqual([]);
+    expect(inputs.filter((i) => /render-(slack|teams|discord|google-chat|mattermost)/.test(i))).toEqual([]);
+    expect(inputs.filter((i) => /node_modules\/nodemailer\/|smtp-/.test(i))).toEqual([]);
     expect(inputs.filter((i) => /node_modules\/(zod|yaml)\//.test(i))).toEqual([]);
     expect(
       inputs.filter((i) => i.startsWith('lambdas/config/') || i === 'lambdas/channels/registry.ts'),
     ).toEqual([]);
+  });
+
+  it('keeps nodemailer out of the Lambdas that create notifiers: only the CLI hands smtp a transport', () => {
+    for (const handler of ['notifier', 'watchdog']) {
+      // Act: bundle the handler as the stack does
+      const result = buildSync({
+        entryPoints: [join(__dirname, `../../lambdas/handlers/${handler}.ts`)],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        external: ['@aws-sdk/*'],
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+        outfile: `${handler}.js`,
+      });
+      // Assess: the smtp notifier is there (the registry lists it), the mail library is not
+      const inputs = Object.keys(result.metafile.inputs);
+      expect(inputs).toContain('lambdas/channels/smtp-notifier.ts');
+      expect(
+        inputs.filter((i) => /node_modules\/nodemailer\/|smtp-(transport|delivery|message)/.test(i)),
+      ).toEqual([]);
+    }
   });
 });

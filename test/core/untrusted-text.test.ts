@@ -5,7 +5,11 @@ import {
   cleanUntrusted,
   displaySafe,
   escapeCodePoint,
+  escapeDiscordMarkdown,
+  escapeGoogleChatHtml,
+  escapeMattermostMarkdown,
   escapeTeamsMarkdown,
+  googleChatPlainText,
   fitRendered,
   graphemes,
   jsonLine,
@@ -191,6 +195,44 @@ describe('cleanUntrusted targets', () => {
       '\\[click\\]\\(https://evil.example\\) \\*b\\*',
     ],
     ['teams escapes the backslash of an escape', 'teams', 'a\u001bb', 'a\\\\x1bb'],
+    [
+      'discord escapes Markdown, mentions and the scheme of a URL',
+      'discord',
+      '[click](https://evil.example) <@123> @everyone ||s||',
+      '\\[click\\]\\(https\\://evil.example\\) \\<\\@123\\> \\@everyone \\|\\|s\\|\\|',
+    ],
+    [
+      'discord keeps a DN and a time as typed',
+      'discord',
+      'CN=Example CA, 12:00 UTC',
+      'CN=Example CA, 12:00 UTC',
+    ],
+    ['discord escapes a leading list marker', 'discord', '- item', '\\- item'],
+    [
+      'googleChat entity-escapes the HTML subset',
+      'googleChat',
+      '<a href="https://evil.example">x</a> &amp;',
+      '&lt;a href="https://evil.example"&gt;x&lt;/a&gt; &amp;amp;',
+    ],
+    [
+      'googleChatText turns angle brackets into guillemets',
+      'googleChatText',
+      '<users/all> <https://evil.example|x>',
+      '\u2039users/all\u203A \u2039https://evil.example|x\u203A',
+    ],
+    [
+      'mattermost escapes the Slack forms it would convert to mentions',
+      'mattermost',
+      '<!channel> <!here> <@U1>',
+      '\\<\\!channel\\> \\<\\!here\\> \\<\uFF20U1\\>',
+    ],
+    ['mattermost makes @ fullwidth', 'mattermost', '@all ops@example.com', '\uFF20all ops\uFF20example.com'],
+    [
+      'mattermost breaks autolinks',
+      'mattermost',
+      'https://evil.example www.evil.example',
+      'https\\://evil.example www\\.evil.example',
+    ],
     ['ascii: ASCII is unchanged', 'ascii', 'Hello, World! [x] ~', 'Hello, World! [x] ~'],
     ['ascii: accents fold', 'ascii', 'café naïve Ångström', 'cafe naive Angstrom'],
     ['ascii: combining sequence folds', 'ascii', 'e\u0301', 'e'],
@@ -245,6 +287,74 @@ describe('escapeTeamsMarkdown', () => {
   });
 });
 
+describe('escapeDiscordMarkdown', () => {
+  it.each([
+    ['a masked link shows literally', HOSTILE.markdownLink, '\\[click\\]\\(https\\://evil.example\\)'],
+    [
+      'emphasis, strike, spoiler and code',
+      '*b* _i_ ~~s~~ ||x|| `c`',
+      '\\*b\\* \\_i\\_ \\~\\~s\\~\\~ \\|\\|x\\|\\| \\`c\\`',
+    ],
+    ['a user, role and channel mention', '<@1> <@&2> <#3>', '\\<\\@1\\> \\<\\@&2\\> \\<\\#3\\>'],
+    ['a timestamp and a custom emoji', '<t:0:R> <:x:1>', '\\<t:0:R\\> \\<:x:1\\>'],
+    ['@everyone and @here', '@everyone @here', '\\@everyone \\@here'],
+    ['a heading, a quote and subtext', '# h\n> q\n-# s', '\\# h\n\\> q\n\\-\\# s'],
+    ['a numbered list at line start', '1. first', '1\\. first'],
+    ['a backslash', 'a\\*', 'a\\\\\\*'],
+    ['a URL stays text', 'http://ca.example/x.crt', 'http\\://ca.example/x.crt'],
+    ['plain punctuation is left alone', 'CN=a, O=b; 1.2.3 (not a link)', 'CN=a, O=b; 1.2.3 \\(not a link\\)'],
+  ])('%s', (_name, input, expected) => {
+    expect(escapeDiscordMarkdown(input)).toBe(expected);
+  });
+});
+
+describe('escapeMattermostMarkdown', () => {
+  it.each([
+    ['a Markdown link', HOSTILE.markdownLink, '\\[click\\]\\(https\\://evil.example\\)'],
+    ['the Slack broadcast Mattermost converts', HOSTILE.slackBroadcast, '\\<\\!channel\\>'],
+    ['the Slack user mention Mattermost converts', HOSTILE.slackMention, '\\<\uFF20U123\\>'],
+    [
+      '@channel, @all, @here and a user',
+      '@channel @all @here @alice',
+      '\uFF20channel \uFF20all \uFF20here \uFF20alice',
+    ],
+    ['an e-mail address is no mailto link', 'admin@example.com', 'admin\uFF20example.com'],
+    ['emphasis, strike, code and a table pipe', '*b* _i_ ~s~ `c` |', '\\*b\\* \\_i\\_ \\~s\\~ \\`c\\` \\|'],
+    ['an image, an entity and inline LaTeX', '![x](y) &lt; $x$', '\\!\\[x\\]\\(y\\) \\&lt; \\$x\\$'],
+    ['www. and :// links', 'WWW.evil.example ftp://x', 'WWW\\.evil.example ftp\\://x'],
+    [
+      'a heading and list markers at line start',
+      '# h\n- a\n+ b\n= c\n2) d',
+      '\\# h\n\\- a\n\\+ b\n\\= c\n2\\) d',
+    ],
+    ['a version number is not a list', 'v1.2 and 192.0.2.10', 'v1.2 and 192.0.2.10'],
+  ])('%s', (_name, input, expected) => {
+    expect(escapeMattermostMarkdown(input)).toBe(expected);
+  });
+});
+
+describe('escapeGoogleChatHtml and googleChatPlainText', () => {
+  it.each([
+    ['a link', '<a href="https://evil.example">x</a>', '&lt;a href="https://evil.example"&gt;x&lt;/a&gt;'],
+    ['formatting and a line break', '<b>x</b><br>', '&lt;b&gt;x&lt;/b&gt;&lt;br&gt;'],
+    ['an entity shows as typed', '&amp; &#60;', '&amp;amp; &amp;#60;'],
+  ])('escapeGoogleChatHtml: %s', (_name, input, expected) => {
+    expect(escapeGoogleChatHtml(input)).toBe(expected);
+  });
+
+  it.each([
+    ['a mention of everyone', '<users/all>', '\u2039users/all\u203A'],
+    ['a link', '<https://evil.example|click>', '\u2039https://evil.example|click\u203A'],
+    [
+      'text without brackets is unchanged',
+      'example.com: expires in 3 days',
+      'example.com: expires in 3 days',
+    ],
+  ])('googleChatPlainText: %s', (_name, input, expected) => {
+    expect(googleChatPlainText(input)).toBe(expected);
+  });
+});
+
 describe('cleanUntrusted length limit', () => {
   it.each([
     ['fits: unchanged', 'abcdef', 6, 'abcdef'],
@@ -277,6 +387,9 @@ describe('cleanUntrusted length limit', () => {
     ['teams never splits an escaped escape', 'teams', 'a\u001b', 5, 'a\u2026'],
     ['slack never splits an entity', 'slack', '&&&&&&&&&&', 12, '&amp;&amp;\u2026'],
     ['slackCode keeps the span closed', 'slackCode', 'abcdefghij', 8, '`abcde\u2026`'],
+    ['discord counts its backslashes', 'discord', '<<<', 5, '\\<\\<\u2026'],
+    ['mattermost never splits an escape', 'mattermost', '[[[[', 6, '\\[\\[\u2026'],
+    ['googleChat never splits an entity', 'googleChat', '<<<<', 8, '&lt;\u2026'],
     ['ascii cuts with three dots', 'ascii', 'abcdefghij', 6, 'abc...'],
     ['ascii cuts after folding', 'ascii', '\u{1F600}\u{1F600}\u{1F600}\u{1F600}x', 4, '?...'],
     ['quote never splits an escape', 'quote', '\u00E9'.repeat(10), 9, '\\xe9\\xe9\u2026'],
@@ -417,7 +530,8 @@ describe('every target is safe for the same hostile string', () => {
   // ANSI (CSI and OSC), a bidi override, an isolate, a zero-width space, a line break, a lone surrogate, and markup.
   const hostile =
     '\u001b[2J\u001b]0;owned\u0007 <!channel> [click](https://evil.example) *b* `c` #h\r\n' +
-    `- invoice\u202Egnp.exe \u2066x\u2069 pay\u200Bpal \uD800 & \u009b31m ${HOSTILE.slackLink}`;
+    `- invoice\u202Egnp.exe \u2066x\u2069 pay\u200Bpal \uD800 & \u009b31m ${HOSTILE.slackLink}\n` +
+    '@everyone <@123> ||spoiler|| www.evil.example <users/all> $x$ ![i](https://evil.example/i.png)';
 
   // One check per target: adding a target without deciding what "safe" means for it fails to compile.
   const markupIsInert: Record<UntrustedTarget, (out: string) => void> = {
@@ -435,6 +549,25 @@ describe('every target is safe for the same hostile string', () => {
       // Every Markdown character is preceded by an odd run of backslashes, i.e. escaped.
       expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\])[[\]()<>*_`#&~]/);
       expect(out).not.toMatch(/^\s*[-+]/m);
+    },
+    discord: (out) => {
+      // Every Markdown character is escaped, no URL can autolink and no line starts a list or quote.
+      expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\])[[\]()<>*_`#~|@]/);
+      expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\]):\/\//);
+      expect(out).not.toMatch(/^\s*[-+]/m);
+    },
+    googleChat: (out) => {
+      expect(out).not.toMatch(/[<>]/);
+      expect(out).not.toMatch(/&(?!amp;|lt;|gt;)/);
+    },
+    googleChatText: (out) => expect(out).not.toMatch(/[<>]/),
+    mattermost: (out) => {
+      // No @ at all (mentions are found after Markdown), no Slack form it converts, no autolink.
+      expect(out).not.toContain('@');
+      expect(out).not.toMatch(/<[!@]/);
+      expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\])[[\]()<>*_`#~|!&$]/);
+      expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\]):\/\/|www\./i);
+      expect(out).not.toMatch(/^\s*[-+=]/m);
     },
     ascii: (out) => expect(out).toMatch(/^[\x20-\x7E]*$/),
     quote: (out) => expect(out).toMatch(/^[\x20-\x7E]*$/),

@@ -105,7 +105,7 @@ describe('notifier cold start', () => {
       why: 'a type the notifier does not deliver',
       channel: { name: 'ops', type: 'sns', minSeverity: 'info', topicArn: 'arn:t' },
       message:
-        'environment variable CHANNELS: [0].type: expected one of "slack", "teams", "webhook", "pagerduty", "opsgenie", got string "sns"',
+        'environment variable CHANNELS: [0].type: expected one of "slack", "teams", "webhook", "pagerduty", "opsgenie", "discord", "googlechat", "mattermost", got string "sns"',
     },
     {
       why: 'a secret field its channel module declares, missing',

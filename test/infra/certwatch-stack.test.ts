@@ -178,7 +178,8 @@ describe('CertwatchStack secrets', () => {
   });
 
   it('creates one placeholder secret per env: reference and exports its ARN for ops to fill', () => {
-    full.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    const placeholders = Object.keys(LOCAL_SECRET_VALUES).length;
+    full.template.resourceCountIs('AWS::SecretsManager::Secret', placeholders);
     for (const name of Object.keys(LOCAL_SECRET_VALUES)) {
       full.template.hasResourceProperties('AWS::SecretsManager::Secret', {
         Description: Match.stringLikeRegexp(`env:${name} .*put-secret-value`),
@@ -188,7 +189,7 @@ describe('CertwatchStack secrets', () => {
     const outputs = full.template.findOutputs('*', {
       Description: Match.stringLikeRegexp('^Secret to fill'),
     });
-    expect(Object.keys(outputs)).toHaveLength(3);
+    expect(Object.keys(outputs)).toHaveLength(placeholders);
   });
 
   it('hands the notifier secret references, never values', () => {
@@ -225,6 +226,31 @@ describe('CertwatchStack secrets', () => {
         },
         secret: { secretArn: HOOK_SECRET_ARN },
         signatureHeader: 'X-Hook-Signature',
+      },
+      {
+        name: 'ops-discord',
+        type: 'discord',
+        minSeverity: 'info',
+        url: {
+          secretArn: `{{Ref:${logicalIdOf(full.template, 'AWS::SecretsManager::Secret', 'SecretsEnvDISCORDWEBHOOKURL')}}}`,
+        },
+      },
+      {
+        name: 'ops-googlechat',
+        type: 'googlechat',
+        minSeverity: 'critical',
+        url: {
+          secretArn:
+            'arn:{{Ref:AWS::Partition}}:secretsmanager:{{Ref:AWS::Region}}:{{Ref:AWS::AccountId}}:secret:certwatch/googlechat',
+        },
+      },
+      {
+        name: 'ops-mattermost',
+        type: 'mattermost',
+        minSeverity: 'info',
+        url: {
+          secretArn: `{{Ref:${logicalIdOf(full.template, 'AWS::SecretsManager::Secret', 'SecretsEnvMATTERMOSTWEBHOOKURL')}}}`,
+        },
       },
       {
         name: 'oncall',
@@ -288,6 +314,22 @@ describe('CertwatchStack secrets', () => {
           ],
         },
         HOOK_SECRET_ARN,
+        { Ref: logicalIdOf(full.template, 'AWS::SecretsManager::Secret', 'SecretsEnvDISCORDWEBHOOKURL') },
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':secretsmanager:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':secret:certwatch/googlechat-??????',
+            ],
+          ],
+        },
+        { Ref: logicalIdOf(full.template, 'AWS::SecretsManager::Secret', 'SecretsEnvMATTERMOSTWEBHOOKURL') },
         {
           'Fn::Join': [
             '',
@@ -329,9 +371,10 @@ describe('CertwatchStack secrets', () => {
 
 describe('CertwatchStack channels (wired from the channel registry)', () => {
   it('delivers every registered type: the notifier gets those it delivers, the checker publishes the rest', () => {
-    // Prepare: the full config has one channel of every registered type
+    // Prepare: the full config has one channel of every type the stack delivers (it refuses the local-only ones)
     const channels = parseConfig(FULL_CONFIG_YAML, 'full.yaml').channels;
-    expect(new Set(channels.map((c) => c.type))).toEqual(new Set(Object.keys(CHANNEL_TYPES)));
+    const deployable = Object.values(CHANNEL_TYPES).filter((m) => m.stack.deliveredBy !== 'local');
+    expect(new Set(channels.map((c) => c.type))).toEqual(new Set(deployable.map((m) => m.type)));
     // Act: the channel lists the template hands the notifier and the checker
     const envOf = (variable: string): Record<string, unknown>[] => {
       const fns = Object.values(full.template.findResources('AWS::Lambda::Function')).filter(

@@ -42,6 +42,9 @@ describe('settingsFromConfig', () => {
       ['ops-slack', 'slack'],
       ['ops-teams', 'teams'],
       ['hook', 'webhook'],
+      ['ops-discord', 'discord'],
+      ['ops-googlechat', 'googlechat'],
+      ['ops-mattermost', 'mattermost'],
       ['oncall', 'pagerduty'],
       ['genie', 'opsgenie'],
     ]);

@@ -17,6 +17,8 @@ import { settingsFromConfig } from '../../lib/deploy-settings';
 export const LOCAL_SECRET_VALUES = {
   SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0CERTWATCH/B0CERTWATCH/slacksecret1234567890',
   TEAMS_WEBHOOK_URL: 'https://example.webhook.office.com/webhookb2/teamssecret0987654321',
+  DISCORD_WEBHOOK_URL: 'https://discord.example.com/api/webhooks/123/discordsecret-4f2a',
+  MATTERMOST_WEBHOOK_URL: 'https://mattermost.example.com/hooks/mattermostsecret7c1d',
   CERTWATCH_HEARTBEAT_URL: 'https://hc-ping.example.com/heartbeatsecret-5a1b',
 } as const;
 
@@ -24,7 +26,10 @@ export const EXTRA_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:pager';
 export const HOOK_SECRET_ARN =
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:certwatch/hook-signing-AbCdEf';
 
-/** A config exercising every deployable feature: cron + time zone, every channel type, both subscription kinds. */
+/**
+ * A config exercising every deployable feature: cron + time zone, every channel type the stack
+ * delivers (smtp is for the local CLI; the stack refuses it), both subscription kinds.
+ */
 export const FULL_CONFIG_YAML = `# certwatch infra test config
 schedule: cron(0 */6 * * ? *)
 timezone: Europe/Berlin
@@ -46,6 +51,16 @@ channels:
     url: secretsmanager:certwatch/hook#url
     secret: secretsmanager:${HOOK_SECRET_ARN}
     signatureHeader: X-Hook-Signature
+  - name: ops-discord
+    type: discord
+    url: env:DISCORD_WEBHOOK_URL
+  - name: ops-googlechat
+    type: googlechat
+    minSeverity: critical
+    url: secretsmanager:certwatch/googlechat
+  - name: ops-mattermost
+    type: mattermost
+    url: env:MATTERMOST_WEBHOOK_URL
   - name: pager
     type: sns
     topicArn: ${EXTRA_TOPIC_ARN}
