@@ -19,7 +19,7 @@ const HANDLERS: Record<HandlerName, { env: Record<string, string>; sdk: string[]
     sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sns'],
   },
   dispatcher: { env: { TABLE_NAME: 't', QUEUE_URL: 'https://sqs/q', CONFIG_FILE: 'none.json' }, sdk: [] },
-  notifier: { env: { CHANNELS: '[]' }, sdk: [] },
+  notifier: { env: { CHANNELS: '[]', TABLE_NAME: 't' }, sdk: [] },
   watchdog: { env: { TABLE_NAME: 't', OPS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:o' }, sdk: [] },
 };
 

@@ -10,6 +10,7 @@ import type { Severity } from '../lambdas/core/model';
 import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
 import { encryptedQueue } from './queues';
 import { type ResolvedSecret, type SecretEnvRef, type SecretRef, SecretReferences } from './secret-refs';
+import type { StateTable } from './state-table';
 
 /** Alert severities (the domain model's). */
 export type AlertSeverity = Severity;
@@ -48,6 +49,13 @@ export interface AlertingProps {
   readonly chatChannels?: readonly ChatChannelSpec[];
   /** Where secret references are resolved (shared with the watchdog's heartbeat). */
   readonly secrets: SecretReferences;
+  /** Where the notifier claims and records each (alert, chat channel) delivery. */
+  readonly stateTable: StateTable;
+  /**
+   * Days the notifier's delivery records are kept (DynamoDB TTL), as the checker keeps its own.
+   * @default 90
+   */
+  readonly historyTtlDays?: number;
   /**
    * Notifier timeout: covers every channel's delivery with retries.
    * @default Duration.seconds(180)
@@ -176,12 +184,17 @@ export class Alerting extends Construct {
       // Worst-case HTTP delivery (4 attempts of 5 s plus Retry-After waits up to 30 s) is about 110 s.
       timeout: props.notifierTimeout ?? Duration.seconds(180),
       memorySize: props.notifierMemorySize ?? 256,
-      environment: { CHANNELS: stack.toJsonString(envChannels) },
+      environment: {
+        CHANNELS: stack.toJsonString(envChannels),
+        TABLE_NAME: props.stateTable.table.tableName,
+        HISTORY_TTL_DAYS: String(props.historyTtlDays ?? 90),
+      },
       // Failed asynchronous invocations (after Lambda's own retries) are kept, not dropped.
       deadLetterQueue: this.notifierDeadLetterQueue,
     });
     const fn = this.notifier.function;
     SecretReferences.grantRead(this.notifier.role, used, 'ReadChannelSecrets');
+    props.stateTable.grantStoreAccess(this.notifier.role, 'notifier');
     this.topic.addSubscription(
       new subs.LambdaSubscription(fn, {
         deadLetterQueue: this.notifierDeadLetterQueue,

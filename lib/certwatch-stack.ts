@@ -135,6 +135,8 @@ export class CertwatchStack extends Stack {
       subscriptions: settings.subscriptions,
       chatChannels: settings.chatChannels,
       secrets,
+      stateTable: this.stateTable,
+      ...(settings.historyTtlDays === undefined ? {} : { historyTtlDays: settings.historyTtlDays }),
       functionDefaults,
     });
     const opsTopic = props.opsTopic ?? this.alerting.topic;

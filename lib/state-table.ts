@@ -11,7 +11,9 @@ import { Construct } from 'constructs';
  * - checker: `getEndpoint`/`getAddressState` (GetItem), `listAddressStates` (Query),
  *   `saveAddressState`/`appendHistory` (PutItem), `recordCheckCompleted` (UpdateItem),
  *   `deleteAddressState` (DeleteItem, retiring addresses that left DNS);
- * - watchdog: `listRuns`/`listAllAddressStates` (Query), `getRun` (GetItem), `finishRun` (UpdateItem).
+ * - watchdog: `listRuns`/`listAllAddressStates` (Query), `getRun` (GetItem), `finishRun` (UpdateItem);
+ * - notifier: `listDeliveries` (Query) and `saveDelivery` (conditional PutItem), on delivery
+ *   records only (see `STATE_TABLE_PARTITIONS`).
  */
 export const STATE_TABLE_ACCESS = {
   dispatcher: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
@@ -23,9 +25,19 @@ export const STATE_TABLE_ACCESS = {
     'dynamodb:DeleteItem',
   ],
   watchdog: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  notifier: ['dynamodb:Query', 'dynamodb:PutItem'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type StateTableUser = keyof typeof STATE_TABLE_ACCESS;
+
+/**
+ * Partition keys a user is held to (`dynamodb:LeadingKeys`), for a user that touches one kind of
+ * item only: the notifier, which reads and writes delivery records (`DELIVERY#<alertId>`, see
+ * `itemKeys.deliveryPartition`) and nothing else. Absent: the whole table.
+ */
+export const STATE_TABLE_PARTITIONS: Partial<Record<StateTableUser, readonly string[]>> = {
+  notifier: ['DELIVERY#*'],
+};
 
 /** Props of the state table. */
 export interface StateTableProps {
@@ -68,13 +80,20 @@ export class StateTable extends Construct {
     });
   }
 
-  /** Grants `user` exactly the item actions its handler performs, on the table only (no indexes exist). */
+  /**
+   * Grants `user` exactly the item actions its handler performs, on the table only (no indexes
+   * exist), and on its partitions only when `STATE_TABLE_PARTITIONS` names them.
+   */
   grantStoreAccess(grantee: iam.IGrantable, user: StateTableUser): void {
+    const partitions = STATE_TABLE_PARTITIONS[user];
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'StateTable',
         actions: [...STATE_TABLE_ACCESS[user]],
         resources: [this.table.tableArn],
+        ...(partitions
+          ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } } }
+          : {}),
       }),
     );
   }

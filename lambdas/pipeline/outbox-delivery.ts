@@ -15,10 +15,22 @@
  * the takeover retries it, with the same Idempotency-Key, at most once.
  * The outbox entry stays until every channel's record is settled, so nothing
  * decided is ever lost.
+ *
+ * Every sender of an alert goes through the same three steps in
+ * `deliverAlert`: `deliverOutbox` (the checker and `certwatch run`, over an
+ * address's outbox) and `deliverAlertAwaitingHolders` (the notifier Lambda,
+ * over one SNS message).
  */
 import { decideClaim, isSettled, reportedResult, settleDelivery } from '../core/delivery-ledger';
 import type { Alert, DeliveryRecord, DeliveryResult, OutboxEntry } from '../core/model';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { StateStore } from '../store/state-store';
+
+/**
+ * How long a claimed delivery is left to its sender before another may take it over. It must
+ * outlast the sink's longest send (`DEFAULT_SEND_TIMEOUT_MS`, 75 s) and the mark after it.
+ */
+export const DEFAULT_OUTBOX_LEASE_MS = 120_000;
 
 /** How a sink may be asked to send (what a delivery record allows, and where its results go). */
 export interface SinkDeliverOptions {
@@ -67,6 +79,25 @@ export interface OutboxPass {
   readonly pending: number;
 }
 
+/** Why a channel of an alert is still owed after a pass. */
+export type OwedReason =
+  /** Another sender holds the claim: its lease has not passed, or it won the claim's write just now. */
+  | 'held'
+  /** An earlier send failed, and the delivery waits for its retry time. */
+  | 'waiting'
+  /** This pass sent it and the send failed; its record says when it is retried. */
+  | 'failed'
+  /** This pass sent it but outlived its lease: the sender that took the claim over owns the record. */
+  | 'taken-over';
+
+/** What one pass over one alert's deliveries did. */
+export interface AlertPass {
+  /** Every send attempted (and every delivery closed without a send), as reported. */
+  readonly deliveries: DeliveryResult[];
+  /** The channels still owed after this pass, and why; empty when every channel is settled. */
+  readonly owed: ReadonlyMap<string, OwedReason>;
+}
+
 interface Claimed {
   readonly record: DeliveryRecord;
   readonly version: number;
@@ -100,14 +131,30 @@ async function deliverEntry(
   deps: OutboxDeliveryDeps,
   entry: OutboxEntry,
 ): Promise<{ deliveries: DeliveryResult[]; open: boolean; pending: number }> {
-  const { alert } = entry;
-  const channels = [...new Set(deps.sink.channelsFor(alert, entry.channels))];
-  if (channels.length === 0) return { deliveries: [], open: false, pending: 0 };
+  const pass = await deliverAlert(deps, entry.alert, deps.sink.channelsFor(entry.alert, entry.channels));
+  const pending = [...pass.owed.values()].filter((why) => why === 'held' || why === 'waiting').length;
+  return { deliveries: pass.deliveries, open: pass.owed.size > 0, pending };
+}
+
+/**
+ * Claims, sends and marks the deliveries of `alert` to `channels` (names the sink knows), each on
+ * its own record: what is settled or held by another sender is skipped, the rest is claimed with a
+ * conditional write, sent in one call to the sink, and marked as each channel's send ends.
+ * @throws the store's error when a record could not be read or written (after the sends that were
+ *   claimed have ended and every mark was tried): the caller retries later, and a delivery whose
+ *   mark was lost is taken over after its lease.
+ */
+export async function deliverAlert(
+  deps: OutboxDeliveryDeps,
+  alert: Alert,
+  requested: readonly string[],
+): Promise<AlertPass> {
+  const channels = [...new Set(requested)];
+  const owed = new Map<string, OwedReason>();
+  if (channels.length === 0) return { deliveries: [], owed };
   const stored = new Map((await deps.store.listDeliveries(alert.id)).map((s) => [s.record.channel, s]));
   const deliveries: DeliveryResult[] = [];
   const claimed = new Map<string, Claimed>();
-  let open = false;
-  let pending = 0;
 
   await Promise.all(
     channels.map(async (channel) => {
@@ -120,16 +167,12 @@ async function deliverEntry(
         leaseMs: deps.leaseMs,
       });
       if (decision.action === 'skip') {
-        if (decision.reason !== 'settled') {
-          open = true;
-          pending++;
-        }
+        if (decision.reason !== 'settled') owed.set(channel, decision.reason);
         return;
       }
       if ((await deps.store.saveDelivery(decision.record, current?.version ?? null)) === 'conflict') {
         // Another sender wrote the record first: it owns this delivery now.
-        open = true;
-        pending++;
+        owed.set(channel, 'held');
         return;
       }
       if (decision.action === 'close') {
@@ -143,7 +186,7 @@ async function deliverEntry(
       });
     }),
   );
-  if (claimed.size === 0) return { deliveries, open, pending };
+  if (claimed.size === 0) return { deliveries, owed };
 
   // Each channel's record is written once, from the sink's callback or, for a sink that has none, after it returns.
   const marks = new Map<string, Promise<DeliveryRecord | null>>();
@@ -191,10 +234,57 @@ async function deliverEntry(
   for (const result of results) {
     const record = await mark(result);
     deliveries.push(record ? reportedResult(result, record) : result);
-    if (!isSettled(record)) open = true;
+    if (isSettled(record)) continue;
+    owed.set(result.channel, record === null && claimed.has(result.channel) ? 'taken-over' : 'failed');
   }
   if (storeError !== null) throw (storeError as { error: unknown }).error;
-  return { deliveries, open, pending };
+  return { deliveries, owed };
+}
+
+/** How long a sender waits for the deliveries another sender holds. */
+export interface AwaitHoldersOptions {
+  /** Stop waiting once `deps.now()` would pass this; what is still held then stays owed (`held`). */
+  readonly waitUntil: Date;
+  /** Pause between two looks at a held delivery. */
+  readonly pollMs: number;
+  /** @default node:timers/promises setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * {@link deliverAlert}, for a sender with no later pass of its own to leave a held delivery to
+ * (the notifier Lambda: an invocation holding a claim may have died with it, and a retried
+ * invocation must finish the job). Every `pollMs` it looks again at each delivery another sender
+ * holds, until that sender settles it (nothing left to do), its send fails (owed: `waiting` or,
+ * when its retry time has come, sent by this sender), or its lease passes (taken over and sent
+ * here, as the ledger allows), or until `waitUntil`.
+ */
+export async function deliverAlertAwaitingHolders(
+  deps: OutboxDeliveryDeps,
+  alert: Alert,
+  channels: readonly string[],
+  opts: AwaitHoldersOptions,
+): Promise<AlertPass> {
+  const first = await deliverAlert(deps, alert, channels);
+  const deliveries = [...first.deliveries];
+  const owed = new Map(first.owed);
+  const sleep = opts.sleep ?? ((ms: number) => delay(ms));
+  const pollMs = Math.max(1, opts.pollMs);
+  const deadline = opts.waitUntil.getTime();
+  const maxLooks = Math.max(0, Math.ceil((deadline - deps.now().getTime()) / pollMs));
+  for (let look = 0; look < maxLooks; look++) {
+    const held = [...owed].filter(([, why]) => why === 'held' || why === 'taken-over').map(([c]) => c);
+    if (held.length === 0 || deps.now().getTime() + pollMs > deadline) break;
+    await sleep(pollMs);
+    const again = await deliverAlert(deps, alert, held);
+    deliveries.push(...again.deliveries);
+    for (const channel of held) {
+      const why = again.owed.get(channel);
+      if (why === undefined) owed.delete(channel);
+      else owed.set(channel, why);
+    }
+  }
+  return { deliveries, owed };
 }
 
 /** The result reported for a delivery closed without a send: its sender vanished after an earlier unknown outcome. */

@@ -34,7 +34,7 @@ import { probeSettingsOf, servernameFor } from '../core/probe-settings';
 import type { StateStore, StoredAddressState } from '../store/state-store';
 import type { CheckMessage } from './check-message';
 import { checkAddress } from './check-target';
-import { type AlertSink, deliverOutbox } from './outbox-delivery';
+import { type AlertSink, DEFAULT_OUTBOX_LEASE_MS, deliverOutbox } from './outbox-delivery';
 
 export type { AlertSink, SinkDeliverOptions } from './outbox-delivery';
 
@@ -60,7 +60,7 @@ export interface ProcessCheckDeps {
 }
 
 /** See `ProcessCheckDeps.outboxLeaseMs`. */
-export const DEFAULT_OUTBOX_LEASE_MS = 120_000;
+export { DEFAULT_OUTBOX_LEASE_MS } from './outbox-delivery';
 
 export type ProcessCheckStatus = 'checked' | 'duplicate' | 'unknown-endpoint';
 

@@ -143,10 +143,31 @@ describe('notifier cold start', () => {
     await expect(load).rejects.toMatchObject({ name: 'ConfigurationError', message });
   });
 
+  it('fails when the module loads without the table its delivery records live in', async () => {
+    // Prepare
+    vi.resetModules();
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('TABLE_NAME', undefined);
+    vi.stubEnv(
+      'CHANNELS',
+      JSON.stringify([{ name: 'chat', type: 'slack', minSeverity: 'info', url: secret }]),
+    );
+
+    // Act
+    const load = import('../../lambdas/handlers/notifier');
+
+    // Assess
+    await expect(load).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message: 'environment variable TABLE_NAME is required',
+    });
+  });
+
   it('loads a channel of every type it delivers, as the stack writes them', async () => {
     // Prepare
     vi.resetModules();
     vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('TABLE_NAME', 'certwatch-test');
     vi.stubEnv(
       'CHANNELS',
       JSON.stringify([

@@ -211,6 +211,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       },
       Notifier: {
         ...baseEnv,
+        HISTORY_TTL_DAYS: '30',
         CHANNELS: JSON.stringify([
           {
             name: 'hook',
@@ -229,7 +230,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
         WATCHDOG_GRACE_MS: '1',
       },
     };
-    for (const name of ['Dispatcher', 'Checker', 'Watchdog']) {
+    for (const name of ['Dispatcher', 'Checker', 'Notifier', 'Watchdog']) {
       // The handler contract: the smoke test sets exactly the variables the template sets (minus the table, which it names).
       expect(
         Object.keys(envs[name] ?? {})
@@ -322,13 +323,28 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       })),
     };
     await invoke(assets.Notifier ?? '', envs.Notifier ?? {}, snsEvent);
-    // Assess 3: the webhook got every alert, signed
+    // Assess 3: the webhook got every alert, signed, and each delivery is recorded under the chat channel's name
     expect(receiver.requests).toHaveLength(published.length);
     for (const r of receiver.requests) {
       expect(verifyWebhookSignature(r.body, r.headers, SIGNING_KEY, Date.now()).ok).toBe(true);
     }
     const kinds = receiver.requests.map((r) => (r.json as { alert: { kind: string } }).alert.kind);
     expect(kinds).toContain('threshold');
+    const alertIds = receiver.requests.map((r) => (r.json as { alert: { id: string } }).alert.id);
+    for (const alertId of alertIds) {
+      const records = (await store.listDeliveries(alertId)).map((d) => [d.record.channel, d.record.status]);
+      // The checker's record of the topic publish, and the notifier's own of the webhook.
+      expect(records).toEqual([
+        ['alert-topic', 'delivered'],
+        ['hook', 'delivered'],
+      ]);
+    }
+
+    // Act 3b: SNS delivers the same event again (at least once)
+    const redelivery = await invoke(assets.Notifier ?? '', envs.Notifier ?? {}, snsEvent);
+    // Assess 3b: nothing is sent twice
+    expect(redelivery.result).toBeNull();
+    expect(receiver.requests).toHaveLength(published.length);
 
     // Act 4: the watchdog judges the run
     const watchdog = await invoke(assets.Watchdog ?? '', envs.Watchdog ?? {}, {});

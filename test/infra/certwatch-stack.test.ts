@@ -9,7 +9,9 @@ import {
   secretFields,
 } from '../../lambdas/channels/registry';
 import { loadConfig, parseConfig } from '../../lambdas/config';
+import { itemKeys } from '../../lambdas/store/dynamodb-state-store';
 import { CertwatchStack } from '../../lib/certwatch-stack';
+import { STATE_TABLE_PARTITIONS } from '../../lib/state-table';
 import { settingsFromConfig } from '../../lib/deploy-settings';
 import {
   FULL_CONFIG_YAML,
@@ -166,6 +168,67 @@ describe('CertwatchStack alert topic', () => {
     full.template.hasResourceProperties('AWS::Lambda::Function', {
       DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
     });
+  });
+
+  it("hands the notifier the state table for its delivery records, with the checker's history TTL", () => {
+    const tableId = logicalIdOf(full.template, 'AWS::DynamoDB::Table', 'State');
+    full.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          CHANNELS: Match.anyValue(),
+          TABLE_NAME: { Ref: tableId },
+          HISTORY_TTL_DAYS: '90',
+          LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      },
+    });
+  });
+
+  it("passes a configured history TTL to the notifier too, so its delivery records expire with the checker's", () => {
+    // Prepare
+    const yaml = [
+      'defaults:',
+      '  historyTtlDays: 30',
+      'channels:',
+      '  - name: hook',
+      '    type: webhook',
+      '    url: secretsmanager:certwatch/hook#url',
+      'endpoints:',
+      '  - host: example.com',
+      '',
+    ].join('\n');
+
+    // Act
+    const s = synthFromConfig(writeConfig(tmp.dir, 'ttl.yaml', yaml), `${tmp.dir}/ttl.out`);
+
+    // Assess
+    for (const prefix of ['AlertingNotifier', 'PipelineChecker']) {
+      const id = logicalIdOf(s.template, 'AWS::Lambda::Function', prefix);
+      const variables = s.template.toJSON().Resources[id].Properties.Environment.Variables;
+      expect(variables.HISTORY_TTL_DAYS).toBe('30');
+    }
+  });
+
+  it('lets the notifier query and put delivery records only (DELIVERY# partitions), nothing else in the table', () => {
+    const statements = policyStatementsOfRole(full.template, 'AlertingNotifierRole');
+    expect(statements.filter((st) => st.Sid === 'StateTable')).toEqual([
+      {
+        Sid: 'StateTable',
+        Effect: 'Allow',
+        Action: ['dynamodb:Query', 'dynamodb:PutItem'],
+        Resource: { 'Fn::GetAtt': [logicalIdOf(full.template, 'AWS::DynamoDB::Table', 'State'), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY#*'] } },
+      },
+    ]);
+  });
+
+  it('holds the notifier to the partition key the store gives delivery records', () => {
+    // The stack may not import the store (an adapter); this ties its partition pattern to the store's keys.
+    const [pattern] = STATE_TABLE_PARTITIONS.notifier ?? [];
+    const prefix = itemKeys.deliveryPartition('');
+    expect(pattern).toBe(`${prefix}*`);
+    expect(itemKeys.delivery('threshold|a:443|1.2.3.4|3', 'hook').pk.startsWith(prefix)).toBe(true);
   });
 });
 
