@@ -33,7 +33,9 @@ const store = new DynamoDbStateStore({
 const trustStores = new TrustStores(loadTrustProfiles(optionalEnv('TRUST_FILE')));
 const sns = new SNSClient({});
 const perEndpointMetrics = optionalEnv('PER_ENDPOINT_METRICS') !== 'false';
-const ALERT_TOPIC = 'alert-topic';
+// The topic's name in delivery records: a ':' no configured channel name may hold, so a chat
+// channel (whose records the notifier keys by its own name) can never share this record.
+const ALERT_TOPIC = 'stack:alert-topic';
 // Every alert goes to the stack's topic (email, SMS and the chat notifier subscribe there);
 // extra SNS channels from the config get what routes to them. The SNS notifier is imported
 // directly, not through the channel registry: the checker publishes to topics only, and the chat

@@ -9,6 +9,9 @@ import type { SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { renderSnsPublish } from '../../lambdas/notify/render-sns';
+import { createDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
+import { ensureTable } from '../../lambdas/store/dynamodb-state-store';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../lambdas/store/embedded-dynamodb';
 import { makeAlert } from '../notify/alert-fixtures';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
@@ -17,16 +20,26 @@ const OG_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:certwatc
 
 describe('notifier Lambda (pagerduty, opsgenie)', () => {
   let rx: WebhookReceiver;
+  let dynamo: EmbeddedDynamo;
+  let clients: DynamoDbClients;
   const secrets = mockClient(SecretsManagerClient);
 
   beforeAll(async () => {
     rx = await startWebhookReceiver({ responder: () => ({ status: 202, body: '{}' }) });
+    // The notifier records each channel's delivery in the state table.
+    dynamo = await startEmbeddedDynamo();
+    clients = createDocumentClient(dynamo.endpoint);
+    await ensureTable(clients.client, 'certwatch-incidents');
     secrets
       .on(GetSecretValueCommand, { SecretId: PD_SECRET })
       .resolves({ SecretString: '{"routingKey":"R0UT1NGKEY"}' });
     secrets.on(GetSecretValueCommand, { SecretId: OG_SECRET }).resolves({ SecretString: 'gen1e-key\n' });
     vi.resetModules();
     vi.stubEnv('AWS_REGION', 'eu-west-1');
+    vi.stubEnv('TABLE_NAME', 'certwatch-incidents');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'certwatch');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'certwatch-local');
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
     vi.stubEnv(
       'CHANNELS',
       JSON.stringify([
@@ -51,6 +64,8 @@ describe('notifier Lambda (pagerduty, opsgenie)', () => {
     vi.unstubAllEnvs();
     vi.resetModules();
     secrets.restore();
+    clients?.destroy();
+    await dynamo?.close();
     await rx.close();
   });
 
