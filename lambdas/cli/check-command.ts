@@ -18,6 +18,7 @@ import { type CliIo, parseDurationMs, parseIntOption, UsageError, useColour } fr
 import { renderSummary, renderTable, toJsonLine } from './render-results';
 import {
   cliTrustStore,
+  expiryDayArgs,
   givesTrust,
   JUDGEMENT_OPTIONS,
   type JudgementArgs,
@@ -117,12 +118,7 @@ export function parseCheckArgs(argv: string[], io: CliIo): CheckCommandOptions |
       targets.push(target);
     }
   }
-  const warnDays = v['warn-days'] === undefined ? 30 : parseIntOption(v['warn-days'], '--warn-days', 0, 3650);
-  const criticalDays =
-    v['critical-days'] === undefined ? 7 : parseIntOption(v['critical-days'], '--critical-days', 0, 3650);
-  if (criticalDays > warnDays) {
-    throw new UsageError(`--critical-days (${criticalDays}) must not exceed --warn-days (${warnDays})`);
-  }
+  const { warnDays, criticalDays } = expiryDayArgs(v);
   return {
     targets,
     probe: {

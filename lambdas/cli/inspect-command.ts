@@ -14,10 +14,16 @@ import { parseTarget, TargetParseError } from '../core/parse-target';
 import { completeFromAia } from '../pipeline/check-target';
 import { type CaIssuersFetcher, fetchCaIssuers } from '../probe/fetch-ca-issuers';
 import { DEFAULT_TIMEOUT_MS } from './check-command';
-import { type CliIo, parseIntOption, terminalSafe, UsageError, useColour } from './cli-io';
+import { type CliIo, terminalSafe, UsageError, useColour } from './cli-io';
 import { renderSummary, renderTable, toJsonRecord } from './render-results';
 import { jsonLine } from '../core/untrusted-text';
-import { cliTrustStore, JUDGEMENT_OPTIONS, type JudgementArgs, judgementArgs } from './trust-options';
+import {
+  cliTrustStore,
+  expiryDayArgs,
+  JUDGEMENT_OPTIONS,
+  type JudgementArgs,
+  judgementArgs,
+} from './trust-options';
 
 export const INSPECT_USAGE = `Usage: certwatch inspect [options] FILE...
 
@@ -76,12 +82,7 @@ export function parseInspectArgs(argv: string[], io: CliIo): InspectCommandOptio
   if (parsed.positionals.filter((f) => f === '-').length > 1) {
     throw new UsageError('- (standard input) can be given once');
   }
-  const warnDays = v['warn-days'] === undefined ? 30 : parseIntOption(v['warn-days'], '--warn-days', 0, 3650);
-  const criticalDays =
-    v['critical-days'] === undefined ? 7 : parseIntOption(v['critical-days'], '--critical-days', 0, 3650);
-  if (criticalDays > warnDays) {
-    throw new UsageError(`--critical-days (${criticalDays}) must not exceed --warn-days (${warnDays})`);
-  }
+  const { warnDays, criticalDays } = expiryDayArgs(v);
   return {
     files: parsed.positionals,
     host: v.host === undefined ? null : hostName(v.host),

@@ -1,11 +1,12 @@
 /**
- * The options `check` and `inspect` share for what a chain is judged against:
- * `--ca-file` (repeatable), `--no-system-roots` and `--at`.
+ * The options `check` and `inspect` share for how a chain is judged: what it is
+ * judged against (`--ca-file`, repeatable, `--no-system-roots`), when (`--at`),
+ * and the expiry thresholds (`--warn-days`, `--critical-days`).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CaFileError, loadTrustStore, type TrustStore } from '../cert/trust-store';
-import { UsageError } from './cli-io';
+import { parseIntOption, UsageError } from './cli-io';
 
 /** parseArgs declarations of the shared options. */
 export const JUDGEMENT_OPTIONS = {
@@ -32,6 +33,20 @@ export function judgementArgs(values: Record<string, unknown>, cwd: string): Jud
     throw new UsageError('--no-system-roots without --ca-file would trust no certificate at all');
   }
   return { caFiles, systemRoots, at: parseAt(values['at'] as string | undefined) };
+}
+
+/** `--warn-days` and `--critical-days` (defaults 30 and 7); throws UsageError naming a bad one. */
+export function expiryDayArgs(values: Record<string, unknown>): { warnDays: number; criticalDays: number } {
+  const days = (name: 'warn-days' | 'critical-days', fallback: number) => {
+    const value = values[name] as string | undefined;
+    return value === undefined ? fallback : parseIntOption(value, `--${name}`, 0, 3650);
+  };
+  const warnDays = days('warn-days', 30);
+  const criticalDays = days('critical-days', 7);
+  if (criticalDays > warnDays) {
+    throw new UsageError(`--critical-days (${criticalDays}) must not exceed --warn-days (${warnDays})`);
+  }
+  return { warnDays, criticalDays };
 }
 
 /** Whether the command line says what to trust (then it applies to every target, config endpoints too). */
