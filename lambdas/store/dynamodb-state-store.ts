@@ -353,20 +353,7 @@ export class DynamoDbStateStore implements StateStore {
       );
     }
     const version = (expectedVersion ?? 0) + 1;
-    const condition: Pick<
-      PutCommandInput,
-      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
-    > =
-      expectedVersion === null
-        ? {
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': 'pk' },
-          }
-        : {
-            ConditionExpression: '#v = :expected',
-            ExpressionAttributeNames: { '#v': 'version' },
-            ExpressionAttributeValues: { ':expected': expectedVersion },
-          };
+    const condition = versionCondition(expectedVersion);
     try {
       await this.#client.send(
         new PutCommand({
@@ -798,17 +785,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async saveDelivery(record: DeliveryRecord, expectedVersion: number | null): Promise<SaveOutcome> {
     const key = `${record.alertId}#${record.channel}`;
-    const condition: Pick<
-      PutCommandInput,
-      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
-    > =
-      expectedVersion === null
-        ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
-        : {
-            ConditionExpression: '#v = :expected',
-            ExpressionAttributeNames: { '#v': 'version' },
-            ExpressionAttributeValues: { ':expected': expectedVersion },
-          };
+    const condition = versionCondition(expectedVersion);
     try {
       await this.#client.send(
         new PutCommand({
@@ -974,4 +951,20 @@ function wrap(operation: string, key: string, error: unknown): StateStoreError {
   if (error instanceof StateStoreError) return error;
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new StateStoreError(operation, key, detail, { cause: error });
+}
+
+/**
+ * The condition of an optimistic-concurrency put: the item must not exist yet (`expectedVersion`
+ * null), or its stored version must still be `expectedVersion`.
+ */
+function versionCondition(
+  expectedVersion: number | null,
+): Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
+  return expectedVersion === null
+    ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
+    : {
+        ConditionExpression: '#v = :expected',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':expected': expectedVersion },
+      };
 }
