@@ -5,8 +5,6 @@
  * both vendors. Proves that the policy's open → remind → resolve sequences
  * reach each vendor under one incident key.
  */
-import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustStore } from '../../lambdas/cert/trust-store';
 import { localSink } from '../../lambdas/cli/local-runtime';
@@ -14,44 +12,22 @@ import type { Endpoint } from '../../lambdas/core/model';
 import { createNotifier } from '../../lambdas/notify';
 import { runCycle } from '../../lambdas/pipeline/run-cycle';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
-import { makeCert, makePki } from '../support/cert-factory';
+import { DAY, HOUR, type RenewalServer, startRenewalServer } from '../support/renewal-server';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
-
 describe('incident channels across runs (faked clock)', () => {
-  const realNow = Date.now();
-  const pki = makePki({ notAfter: new Date(realNow + 40.5 * DAY) });
-  const renewed = makeCert({
-    cn: 'localhost',
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-    issuer: pki.intermediate,
-    notAfter: new Date(realNow + 130.5 * DAY),
-  });
-  let server: Server;
+  let tls: RenewalServer;
+  let realNow: number;
   let port: number;
   let embedded: EmbeddedStateStore;
   let receiver: WebhookReceiver;
-  let t = realNow;
+  let t = 0;
   const now = () => new Date(t);
 
-  const chainOf = (leaf: typeof renewed) => ({
-    cert: leaf.certPem + pki.intermediate.certPem,
-    key: leaf.key.privateKeyPem,
-  });
-  const listen = (p: number) =>
-    new Promise<void>((resolve) => server.listen(p, '127.0.0.1', () => resolve()));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-    });
-
   beforeAll(async () => {
-    server = createServer(chainOf(pki.leaf));
-    await listen(0);
-    port = (server.address() as AddressInfo).port;
+    tls = await startRenewalServer();
+    ({ realNow, port } = tls);
+    t = realNow;
     embedded = await openEmbeddedStateStore({});
     receiver = await startWebhookReceiver({
       responder: (req) =>
@@ -62,7 +38,7 @@ describe('incident channels across runs (faked clock)', () => {
   });
 
   afterAll(async () => {
-    if (server.listening) await stop();
+    await tls.close();
     await receiver.close();
     await embedded.close();
   });
@@ -101,7 +77,7 @@ describe('incident channels across runs (faked clock)', () => {
       { http },
     );
     const trust = loadTrustStore({
-      extraCaPem: pki.root.certPem,
+      extraCaPem: tls.pki.root.certPem,
       extraCaSource: 'test root',
       includeSystemRoots: false,
     });
@@ -123,13 +99,13 @@ describe('incident channels across runs (faked clock)', () => {
     await run(realNow + 11 * DAY); // crosses 30: opens expiry
     await run(realNow + 34 * DAY); // crosses 7 (and 14): critical, same incident
     await run(realNow + 35 * DAY + 2 * HOUR); // 24 h later: reminder
-    server.setSecureContext(chainOf(renewed));
+    tls.renew();
     expect((await run(realNow + 35 * DAY + 3 * HOUR))?.status).toBe('ok'); // renewed: resolves expiry
-    await stop();
+    await tls.stop();
     await run(realNow + 35 * DAY + 9 * HOUR); // 1st failure: nothing yet
     await run(realNow + 35 * DAY + 15 * HOUR); // 2nd failure: opens unreachable
     await run(realNow + 36 * DAY + 16 * HOUR); // still failing 25 h later: reminder
-    await listen(port);
+    await tls.start();
     expect((await run(realNow + 36 * DAY + 18 * HOUR))?.status).toBe('ok'); // answers: resolves unreachable
 
     // Assess: PagerDuty got one trigger per alert and a resolve per closing one, each condition under one dedup_key

@@ -3,8 +3,6 @@
  * with a faked clock: a real TLS server on loopback, the embedded DynamoDB,
  * and a real HTTP server receiving the signed webhook.
  */
-import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustStore } from '../../lambdas/cert/trust-store';
 import type { Endpoint } from '../../lambdas/core/model';
@@ -12,50 +10,28 @@ import { createNotifier, verifyWebhookSignature } from '../../lambdas/notify';
 import { runCycle } from '../../lambdas/pipeline/run-cycle';
 import { localSink } from '../../lambdas/cli/local-runtime';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
-import { makeCert, makePki } from '../support/cert-factory';
+import { DAY, HOUR, type RenewalServer, startRenewalServer } from '../support/renewal-server';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
-
 describe('runCycle across runs (faked clock)', () => {
-  const realNow = Date.now();
-  const pki = makePki({ notAfter: new Date(realNow + 40.5 * DAY) });
-  const renewed = makeCert({
-    cn: 'localhost',
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-    issuer: pki.intermediate,
-    notAfter: new Date(realNow + 130.5 * DAY),
-  });
-  let server: Server;
+  let tls: RenewalServer;
+  let realNow: number;
   let port: number;
   let embedded: EmbeddedStateStore;
   let receiver: WebhookReceiver;
-  let t = realNow;
+  let t = 0;
   const now = () => new Date(t);
 
-  const chainOf = (leaf: typeof renewed) => ({
-    cert: leaf.certPem + pki.intermediate.certPem,
-    key: leaf.key.privateKeyPem,
-  });
-  const listen = (p: number) =>
-    new Promise<void>((resolve) => server.listen(p, '127.0.0.1', () => resolve()));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-    });
-
   beforeAll(async () => {
-    server = createServer(chainOf(pki.leaf));
-    await listen(0);
-    port = (server.address() as AddressInfo).port;
+    tls = await startRenewalServer();
+    ({ realNow, port } = tls);
+    t = realNow;
     embedded = await openEmbeddedStateStore({});
     receiver = await startWebhookReceiver();
   });
 
   afterAll(async () => {
-    if (server.listening) await stop();
+    await tls.close();
     await receiver.close();
     await embedded.close();
   });
@@ -91,7 +67,7 @@ describe('runCycle across runs (faked clock)', () => {
       { now },
     );
     const trust = loadTrustStore({
-      extraCaPem: pki.root.certPem,
+      extraCaPem: tls.pki.root.certPem,
       extraCaSource: 'test root',
       includeSystemRoots: false,
     });
@@ -112,15 +88,15 @@ describe('runCycle across runs (faked clock)', () => {
     await run(realNow + 34 * DAY + HOUR); // critical, but the re-notify interval has not passed
     await run(realNow + 35 * DAY + 2 * HOUR); // 24 h later: re-notify
     // ... is renewed
-    server.setSecureContext(chainOf(renewed));
+    tls.renew();
     expect((await run(realNow + 35 * DAY + 3 * HOUR))?.status).toBe('ok');
     // ... goes unreachable
-    await stop();
+    await tls.stop();
     expect((await run(realNow + 35 * DAY + 9 * HOUR))?.status).toBe('error'); // 1st failure: below the threshold
     await run(realNow + 35 * DAY + 15 * HOUR); // 2nd failure: alert
     await run(realNow + 35 * DAY + 21 * HOUR); // 3rd: already alerted, interval not passed
     // ... and comes back
-    await listen(port);
+    await tls.start();
     expect((await run(realNow + 36 * DAY + 3 * HOUR))?.status).toBe('ok');
     await run(realNow + 36 * DAY + 9 * HOUR); // steady: nothing
 
