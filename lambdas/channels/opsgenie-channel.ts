@@ -3,7 +3,7 @@
  * `alias` (the incident key of core/incident-lifecycle.ts). The API key is a
  * secret, so in AWS the notifier delivers it.
  */
-import { checkAlertUrl, describeValue, field, Invalid, invalid, secretRef } from '../config/schema-fields';
+import { apiUrlField, regionField, secretRef } from '../config/schema-fields';
 import type { SecretRef } from '../config/secret-ref';
 import { type ChannelBase, defineChannel, type Resolved } from './channel-module';
 
@@ -27,18 +27,8 @@ export interface OpsgenieChannelConfig extends ChannelBase<'opsgenie'> {
 /** An Opsgenie channel ready to deliver. */
 export type OpsgenieChannel = Resolved<OpsgenieChannelConfig>;
 
-const region = field((v) =>
-  typeof v === 'string' && Object.hasOwn(OPSGENIE_API_URLS, v)
-    ? (v as OpsgenieRegion)
-    : invalid('one of us, eu', v),
-);
-
-const apiUrl = field((v) => {
-  if (typeof v !== 'string') return invalid('an https URL', v);
-  const problem = checkAlertUrl(v);
-  // The paths are appended: a trailing slash would double it.
-  return problem === null ? v.replace(/\/+$/, '') : new Invalid(`${problem}, got ${describeValue(v)}`);
-});
+const region = regionField(OPSGENIE_API_URLS);
+const apiUrl = apiUrlField({ base: true });
 
 /** The `opsgenie` channel type. */
 export const opsgenieChannel = defineChannel<OpsgenieChannelConfig>()({

@@ -5,7 +5,7 @@
  * (core/incident-lifecycle.ts decides which). The routing key is a secret, so
  * in AWS the notifier delivers it.
  */
-import { checkAlertUrl, describeValue, field, Invalid, invalid, secretRef } from '../config/schema-fields';
+import { apiUrlField, regionField, secretRef } from '../config/schema-fields';
 import type { SecretRef } from '../config/secret-ref';
 import { type ChannelBase, defineChannel, type Resolved } from './channel-module';
 
@@ -29,17 +29,8 @@ export interface PagerDutyChannelConfig extends ChannelBase<'pagerduty'> {
 /** A PagerDuty channel ready to deliver. */
 export type PagerDutyChannel = Resolved<PagerDutyChannelConfig>;
 
-const region = field((v) =>
-  typeof v === 'string' && Object.hasOwn(PAGERDUTY_EVENTS_URLS, v)
-    ? (v as PagerDutyRegion)
-    : invalid('one of us, eu', v),
-);
-
-const eventsUrl = field((v) => {
-  if (typeof v !== 'string') return invalid('an https URL', v);
-  const problem = checkAlertUrl(v);
-  return problem === null ? v : new Invalid(`${problem}, got ${describeValue(v)}`);
-});
+const region = regionField(PAGERDUTY_EVENTS_URLS);
+const eventsUrl = apiUrlField();
 
 /** The `pagerduty` channel type. */
 export const pagerDutyChannel = defineChannel<PagerDutyChannelConfig>()({

@@ -95,3 +95,24 @@ export const secretRef = (expected: string, checkLiteral?: (value: string) => st
 
 /** An alert URL (https, or http on loopback), possibly a secret reference. */
 export const alertUrl = secretRef('an https URL', checkAlertUrl);
+
+/** A vendor region: one of the keys of `urls`, the region's API URL. */
+export function regionField<R extends string>(urls: Readonly<Record<R, string>>) {
+  const names = Object.keys(urls).join(', ');
+  return field((v) =>
+    typeof v === 'string' && Object.hasOwn(urls, v) ? (v as R) : invalid(`one of ${names}`, v),
+  );
+}
+
+/**
+ * A vendor API URL given instead of a region's (tests and proxies reach another receiver this
+ * way): https, or http on loopback. `base`: paths are appended to it, so a trailing slash goes.
+ */
+export function apiUrlField(options: { readonly base?: boolean } = {}) {
+  return field((v) => {
+    if (typeof v !== 'string') return invalid('an https URL', v);
+    const problem = checkAlertUrl(v);
+    if (problem !== null) return new Invalid(`${problem}, got ${describeValue(v)}`);
+    return options.base ? v.replace(/\/+$/, '') : v;
+  });
+}
