@@ -2,31 +2,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../lambdas/cli/main';
 import { openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
 import { daysFromNow, makePki } from '../support/cert-factory';
 import { startTlsServer } from '../support/tls-test-servers';
+import { runCli } from '../support/run-cli';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
-async function cli(argv: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _e, cb) {
-        append(String(chunk));
-        cb();
-      },
-    });
-  const code = await main(argv, {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    env,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env });
 
 describe('certwatch run / status', () => {
   let dir: string;
