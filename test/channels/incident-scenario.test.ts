@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustStore } from '../../lambdas/cert/trust-store';
 import { localSink } from '../../lambdas/cli/local-runtime';
-import type { Endpoint } from '../../lambdas/core/model';
 import { createNotifier } from '../../lambdas/notify';
 import { runCycle } from '../../lambdas/pipeline/run-cycle';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
@@ -45,22 +44,7 @@ describe('incident channels across runs (faked clock)', () => {
 
   it('triggers, re-triggers and resolves one PagerDuty incident (and one Opsgenie alias) per condition', async () => {
     // Prepare
-    const endpoint: Endpoint = {
-      id: `127.0.0.1:${port}`,
-      host: '127.0.0.1',
-      port,
-      name: 'shop',
-      owner: 'web-team',
-      tags: [],
-      channels: [],
-      timeoutMs: 2000,
-      policy: {
-        thresholdsDays: [30, 14, 7, 3, 1],
-        expiry: { warnDays: 30, criticalDays: 7 },
-        failuresBeforeAlert: 2,
-        renotifyIntervalMs: 24 * HOUR,
-      },
-    };
+    const { endpoint } = tls;
     const http = { sleep: async () => undefined };
     const pagerduty = createNotifier(
       {

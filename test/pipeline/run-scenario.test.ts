@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustStore } from '../../lambdas/cert/trust-store';
-import type { Endpoint } from '../../lambdas/core/model';
 import { createNotifier, verifyWebhookSignature } from '../../lambdas/notify';
 import { runCycle } from '../../lambdas/pipeline/run-cycle';
 import { localSink } from '../../lambdas/cli/local-runtime';
@@ -38,22 +37,7 @@ describe('runCycle across runs (faked clock)', () => {
 
   it('alerts once per threshold, re-notifies, announces renewal, and reports an outage and its recovery', async () => {
     // Prepare
-    const endpoint: Endpoint = {
-      id: `127.0.0.1:${port}`,
-      host: '127.0.0.1',
-      port,
-      name: 'shop',
-      owner: 'web-team',
-      tags: [],
-      channels: [],
-      timeoutMs: 2000,
-      policy: {
-        thresholdsDays: [30, 14, 7, 3, 1],
-        expiry: { warnDays: 30, criticalDays: 7 },
-        failuresBeforeAlert: 2,
-        renotifyIntervalMs: 24 * HOUR,
-      },
-    };
+    const { endpoint } = tls;
     const secret = 'scenario-secret';
     const notifier = createNotifier(
       {

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:tls';
+import type { Endpoint } from '../../lambdas/core/model';
 import { makeCert, makePki, type TestCert, type TestPki } from './cert-factory';
 
 export const DAY = 86_400_000;
@@ -16,6 +17,8 @@ export interface RenewalServer {
   readonly realNow: number;
   readonly pki: TestPki;
   readonly port: number;
+  /** The server as an endpoint named `shop`: default thresholds, 2 failures before an alert, 24 h reminders. */
+  readonly endpoint: Endpoint;
   /** Serve the renewed certificate from now on. */
   renew(): void;
   /** Stop listening (an outage); `start` listens again on the same port. */
@@ -52,6 +55,22 @@ export async function startRenewalServer(): Promise<RenewalServer> {
     realNow,
     pki,
     port,
+    endpoint: {
+      id: `127.0.0.1:${port}`,
+      host: '127.0.0.1',
+      port,
+      name: 'shop',
+      owner: 'web-team',
+      tags: [],
+      channels: [],
+      timeoutMs: 2000,
+      policy: {
+        thresholdsDays: [30, 14, 7, 3, 1],
+        expiry: { warnDays: 30, criticalDays: 7 },
+        failuresBeforeAlert: 2,
+        renotifyIntervalMs: 24 * HOUR,
+      },
+    },
     renew: () => server.setSecureContext(chainOf(renewed)),
     stop,
     start: () => listen(port),
