@@ -53,13 +53,16 @@ export type SecretUse = 'url' | 'key';
  * - `notifier`: the notifier Lambda, subscribed to the alert topic, delivers
  *   it; each secret field becomes a Secrets Manager reference in the
  *   notifier's environment, which the notifier is allowed to read;
+ *   A notifier channel that `keepsTickets` (GitHub, Jira) keeps its incident →
+ *   ticket mapping in the state table, which the notifier may then read and
+ *   write (`TICKET#` items; without one, it may touch delivery records only);
  * - `local`: only the local CLI delivers it. The stack refuses a config with
  *   such a channel (`cdk synth` fails with `inAws`, one line saying what to
  *   use in AWS instead), so none of its secrets is ever granted.
  */
 export type ChannelStackNeeds<C> =
   | { readonly deliveredBy: 'checker'; readonly topicArn: (channel: C) => string }
-  | { readonly deliveredBy: 'notifier' }
+  | { readonly deliveredBy: 'notifier'; readonly keepsTickets?: true }
   | { readonly deliveredBy: 'local'; readonly inAws: string };
 
 /** A type with secrets is never delivered by the checker: the checker reads no secrets. */

@@ -5,6 +5,7 @@
  * bundling it.
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { TicketStore } from '../core/incident-lifecycle';
 import type { Alert, DeliveryResult } from '../core/model';
 import { type PostJsonOptions, type PostResult, postJson } from '../notify/http-delivery';
 import { IDEMPOTENCY_KEY_HEADER } from '../notify/render-webhook';
@@ -40,6 +41,11 @@ export interface NotifierDeps {
   readonly sns?: SNSClient;
   /** Required for `smtp` channels (the CLI's `nodemailerTransport`); no Lambda has any. */
   readonly smtp?: SmtpTransport;
+  /**
+   * Where ticket channels (GitHub, Jira) keep the ticket of each incident: the state store, in the
+   * CLI and the notifier Lambda. Without it the markers in the tickets alone find them.
+   */
+  readonly tickets?: TicketStore;
   /** Overrides for HTTP delivery (timeouts, retries, injected sleep/fetch in tests). */
   readonly http?: Partial<PostJsonOptions>;
   /** Upper bound on one SNS Publish including the SDK's own retries. @default 20000 */

@@ -8,6 +8,8 @@ import type { NotifierFactory } from './channel-notifier';
 import { opsgenieNotifier } from './opsgenie-notifier';
 import { pagerDutyNotifier } from './pagerduty-notifier';
 import { discordNotifier } from './discord-notifier';
+import { gitHubNotifier } from './github-notifier';
+import { jiraNotifier } from './jira-notifier';
 import { googleChatNotifier } from './google-chat-notifier';
 import { mattermostNotifier } from './mattermost-notifier';
 import type { Channel, ChannelType } from './registry';
@@ -29,4 +31,6 @@ export const NOTIFIER_FACTORIES = {
   googlechat: googleChatNotifier,
   mattermost: mattermostNotifier,
   smtp: smtpNotifier,
+  github: gitHubNotifier,
+  jira: jiraNotifier,
 } as const satisfies { readonly [T in ChannelType]: NotifierFactory<Extract<Channel, { readonly type: T }>> };

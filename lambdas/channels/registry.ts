@@ -17,6 +17,8 @@ import type {
 import { opsgenieChannel } from './opsgenie-channel';
 import { pagerDutyChannel } from './pagerduty-channel';
 import { discordChannel } from './discord-channel';
+import { gitHubChannel } from './github-channel';
+import { jiraChannel } from './jira-channel';
 import { googleChatChannel } from './google-chat-channel';
 import { mattermostChannel } from './mattermost-channel';
 import { slackChannel } from './slack-channel';
@@ -42,6 +44,8 @@ export const CHANNEL_TYPES = registry({
   googlechat: googleChatChannel,
   mattermost: mattermostChannel,
   smtp: smtpChannel,
+  github: gitHubChannel,
+  jira: jiraChannel,
 });
 
 /** A channel `type:` value. */
@@ -121,6 +125,12 @@ export function withSecretValues<C extends ChannelWith<unknown>, S>(
 /** Whether the notifier Lambda delivers the channel in AWS (see {@link ChannelStackNeeds}). */
 export function deliveredByNotifier<S>(channel: ChannelWith<S>): channel is NotifierChannelWith<S> {
   return channelModule(channel.type)?.stack.deliveredBy === 'notifier';
+}
+
+/** Whether the channel keeps tickets in the state table (see {@link ChannelStackNeeds}). */
+export function keepsTickets<S>(channel: ChannelWith<S>): boolean {
+  const stack = channelModule(channel.type)?.stack as ChannelStackNeeds<unknown> | undefined;
+  return stack?.deliveredBy === 'notifier' && stack.keepsTickets === true;
 }
 
 /**

@@ -244,7 +244,7 @@ export function incidentSeverity(alert: Pick<Alert, 'severity' | 'status'>): Sev
 }
 
 /** FNV-1a, 64 bits, as 16 hex digits: a stable fingerprint of a key for `fitIncidentKey`. */
-function fnv1a64(text: string): string {
+export function fnv1a64(text: string): string {
   let hash = 0xcbf29ce484222325n;
   for (const byte of new TextEncoder().encode(text)) {
     hash ^= BigInt(byte);
@@ -262,4 +262,53 @@ export function fitIncidentKey(key: string, max: number): string {
   if (key.length <= max) return key;
   const hash = fnv1a64(key);
   return `${key.slice(0, Math.max(0, max - hash.length - 1))}~${hash}`;
+}
+
+/**
+ * A short stable tag of an incident key, `certwatch-<16 hex digits>`: what a ticket carries where
+ * the whole key does not fit or is not allowed (a Jira label: no spaces, at most 255 characters).
+ */
+export function incidentTag(key: string): string {
+  return `${INCIDENT_KEY_PREFIX}-${fnv1a64(key)}`;
+}
+
+/** Whether a ticket channel's ticket for an incident is open or was closed by certwatch. */
+export type TicketState = 'open' | 'closed';
+
+/**
+ * The ticket a ticket channel (GitHub Issues, Jira) keeps for one incident: which ticket it
+ * opened, so that reminders comment on it and the closing alert closes it.
+ */
+export interface TicketRecord {
+  /** The channel's name (two channels on one repository keep their own tickets). */
+  readonly channel: string;
+  /** The incident's key ({@link incidentKey}). */
+  readonly incidentKey: string;
+  /** The vendor's id of the ticket: a GitHub issue number, a Jira issue key (`OPS-42`). */
+  readonly ticketId: string;
+  readonly state: TicketState;
+  /** When certwatch last changed the record (ISO). */
+  readonly updatedAt: string;
+}
+
+/** A ticket record as stored, with its optimistic-concurrency version. */
+export interface StoredTicket {
+  readonly record: TicketRecord;
+  /** Pass it back to `saveTicket`. */
+  readonly version: number;
+}
+
+/**
+ * Port: where ticket channels keep their incident → ticket mapping (the state store). Single-item
+ * conditional writes only. The mapping is a shortcut, not the truth: every ticket also carries a
+ * marker of its incident, so a lost record costs a search, never a duplicate ticket.
+ */
+export interface TicketStore {
+  /** The record of `channel`'s ticket for the incident `incidentKey`, or null when none was kept. */
+  getTicket(channel: string, incidentKey: string): Promise<StoredTicket | null>;
+  /**
+   * Conditional write: succeeds only if the stored version still equals `expectedVersion`
+   * (null = no record may exist yet); 'conflict' otherwise.
+   */
+  saveTicket(record: TicketRecord, expectedVersion: number | null): Promise<'saved' | 'conflict'>;
 }

@@ -189,6 +189,27 @@ export function escapeMattermostMarkdown(text: string): string {
 }
 
 /**
+ * Escapes text for GitHub-flavoured Markdown (issue bodies and comments):
+ * - Markdown syntax is backslash-escaped as for Mattermost, including `|` (tables), `!` (images)
+ *   and `$` (GitHub renders `$…$` as math); the `:` of `://` and the `.` of `www.`, so a URL stays
+ *   text instead of becoming a link; HTML (`<img>`, `<details>`, comments) by escaping `<` and `>`.
+ * - `@` becomes the fullwidth `＠` (U+FF20) and `#` the fullwidth `＃` (U+FF03): GitHub finds
+ *   mentions (`@org/team` notifies a whole team) and issue references (`#1`, `owner/repo#1`, which
+ *   post a back-reference into that issue) in the rendered text, after Markdown has removed the
+ *   backslashes, so only a character that is not `@` or `#` starts neither. Both stay visible.
+ */
+export function escapeGitHubMarkdown(text: string): string {
+  return text
+    .replace(/[\\`*_~|[\]()<>!&$]/g, '\\$&')
+    .replace(/:(?=\/\/)/g, '\\:')
+    .replace(/(www)\./gi, '$1\\.')
+    .replace(/@/g, '\uFF20')
+    .replace(/#/g, '\uFF03')
+    .replace(/^([ \t]*)([-+=])/gm, '$1\\$2')
+    .replace(/^([ \t]*)(\d{1,9})([.)])(?=[ \t]|$)/gm, '$1$2\\$3');
+}
+
+/**
  * Entity-escapes text for the HTML subset Google Chat renders in card widgets (`textParagraph`,
  * `decoratedText`): `<b>`, `<a href>`, `<font>` in a certificate name show as typed.
  */
@@ -222,6 +243,7 @@ function noMarkup(text: string): string {
  * - `googleChat`: Google Chat card widgets (`textParagraph`, `decoratedText`: an HTML subset).
  * - `googleChatText`: a Google Chat message's `text` (Chat syntax, which has no escape).
  * - `mattermost`: a Mattermost message, attachment text, title or field value (Markdown and mentions).
+ * - `github`: a GitHub issue body or comment (GitHub-flavoured Markdown, mentions and references).
  * - `ascii`: SNS subjects and SMS: printable ASCII, folded.
  * - `quote`: a certificate field quoted in a message, escaped to printable
  *   ASCII so the exact bytes can be read back.
@@ -236,6 +258,7 @@ export const UNTRUSTED_TARGETS = {
   googleChat: { charset: 'unicode', layout: 'line', markup: escapeGoogleChatHtml, ellipsis: '\u2026' },
   googleChatText: { charset: 'unicode', layout: 'line', markup: googleChatPlainText, ellipsis: '\u2026' },
   mattermost: { charset: 'unicode', layout: 'line', markup: escapeMattermostMarkdown, ellipsis: '\u2026' },
+  github: { charset: 'unicode', layout: 'line', markup: escapeGitHubMarkdown, ellipsis: '\u2026' },
   ascii: { charset: 'ascii-fold', layout: 'line', markup: noMarkup, ellipsis: '...' },
   quote: { charset: 'ascii-escape', layout: 'verbatim', markup: noMarkup, ellipsis: '\u2026' },
 } as const satisfies Record<string, TargetRules>;

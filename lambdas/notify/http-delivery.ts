@@ -31,6 +31,11 @@ import { cleanUntrusted } from '../core/untrusted-text';
 
 /** Options of {@link postJson}. */
 export interface PostJsonOptions {
+  /**
+   * The request method. Ticket channels read (`GET`, no body and no `content-type`) and update
+   * (`PATCH`) as well as create; every method gets the same retries. @default 'POST'
+   */
+  readonly method?: 'POST' | 'PATCH' | 'GET';
   /** Extra request headers; `content-type` and `user-agent` have defaults. */
   readonly headers?: Readonly<Record<string, string>>;
   /**
@@ -86,6 +91,12 @@ export interface PostResult {
   readonly unknownAttempts: number;
   /** The server asked to wait this long (`Retry-After`) and the delivery did not: retry no sooner. Null otherwise. */
   readonly retryAfterMs: number | null;
+}
+
+/** Outcome of {@link exchangeJson}: a {@link PostResult} and the answer's body. */
+export interface ExchangeResult extends PostResult {
+  /** The body of the 2xx answer, read up to `maxResponseBytes`; null when none came. */
+  readonly responseBody: string | null;
 }
 
 export const POST_DEFAULTS = {
@@ -233,7 +244,7 @@ type AttemptOutcome =
 async function attemptOnce(
   fetchImpl: typeof fetch,
   target: URL,
-  init: { headers: Headers; body: string },
+  init: { method: string; headers: Headers; body: string | undefined },
   timeoutMs: number,
   maxResponseBytes: number,
   signal: AbortSignal | undefined,
@@ -248,7 +259,7 @@ async function attemptOnce(
   signal?.addEventListener('abort', forward, { once: true });
   try {
     const response = await fetchImpl(target, {
-      method: 'POST',
+      method: init.method,
       headers: init.headers,
       body: init.body,
       redirect: 'manual',
@@ -269,6 +280,19 @@ async function attemptOnce(
  * outcomes or time run out, or the server asks to wait longer than allowed; never rejects.
  */
 export async function postJson(url: string, body: string, opts: PostJsonOptions = {}): Promise<PostResult> {
+  const { responseBody: _, ...result } = await exchangeJson(url, body, opts);
+  return result;
+}
+
+/**
+ * {@link postJson} that also returns the body of the 2xx answer (ticket channels read the ids
+ * and lists they are given), for any of its methods.
+ */
+export async function exchangeJson(
+  url: string,
+  body: string,
+  opts: PostJsonOptions = {},
+): Promise<ExchangeResult> {
   const timeoutMs = opts.timeoutMs ?? POST_DEFAULTS.timeoutMs;
   const attemptsOpt = opts.maxAttempts ?? POST_DEFAULTS.maxAttempts;
   const maxAttempts = Number.isFinite(attemptsOpt)
@@ -283,13 +307,14 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
   const fetchImpl = opts.fetchImpl ?? globalThis.fetch;
   const random = opts.random ?? Math.random;
   const now = opts.now ?? Date.now;
-  const refused = (error: string): PostResult => ({
+  const refused = (error: string): ExchangeResult => ({
     ok: false,
     status: null,
     attempts: 0,
     error,
     unknownAttempts: 0,
     retryAfterMs: null,
+    responseBody: null,
   });
 
   let target: URL;
@@ -305,9 +330,14 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
     return refused('URL must not embed credentials');
   }
   const where = redactUrl(url);
+  const method = opts.method ?? 'POST';
   let headers: Headers;
   try {
-    headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'user-agent': USER_AGENT });
+    headers = new Headers(
+      method === 'GET'
+        ? { 'user-agent': USER_AGENT }
+        : { 'content-type': 'application/json; charset=utf-8', 'user-agent': USER_AGENT },
+    );
     for (const [name, value] of Object.entries(opts.headers ?? {})) headers.set(name, value);
   } catch {
     // The message would quote the value, which may be a signature.
@@ -318,13 +348,14 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
   let status: number | null = null;
   let error = 'not attempted';
   let unknownAttempts = 0;
-  const failed = (attempts: number, why: string, retryAfterMs: number | null = null): PostResult => ({
+  const failed = (attempts: number, why: string, retryAfterMs: number | null = null): ExchangeResult => ({
     ok: false,
     status,
     attempts,
     error: `${error} (${why})`,
     unknownAttempts,
     retryAfterMs,
+    responseBody: null,
   });
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (opts.signal?.aborted) return failed(attempt - 1, 'delivery aborted');
@@ -332,7 +363,7 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
     const outcome = await attemptOnce(
       fetchImpl,
       target,
-      { headers, body },
+      { method, headers, body: method === 'GET' ? undefined : body },
       timeoutMs,
       maxResponseBytes,
       opts.signal,
@@ -341,11 +372,27 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
       const { response } = outcome;
       status = response.status;
       if (status >= 200 && status <= 299) {
-        return { ok: true, status, attempts: attempt, error: null, unknownAttempts, retryAfterMs: null };
+        return {
+          ok: true,
+          status,
+          attempts: attempt,
+          error: null,
+          unknownAttempts,
+          retryAfterMs: null,
+          responseBody: outcome.body,
+        };
       }
       error = describeResponse(response, outcome.body, target, url);
       if (!isRetryableStatus(status)) {
-        return { ok: false, status, attempts: attempt, error, unknownAttempts, retryAfterMs: null };
+        return {
+          ok: false,
+          status,
+          attempts: attempt,
+          error,
+          unknownAttempts,
+          retryAfterMs: null,
+          responseBody: null,
+        };
       }
       retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
     } else {
@@ -354,7 +401,7 @@ export async function postJson(url: string, body: string, opts: PostJsonOptions 
       const why = cleanUntrusted(scrub(describeError(outcome.error, timeoutMs), target, url), {
         target: 'plain',
       });
-      error = `POST ${where} failed: ${why}`;
+      error = `${method} ${where} failed: ${why}`;
       if (isUnknownOutcome(outcome.error)) unknownAttempts++;
     }
     if (unknownAttempts >= maxUnknown) {

@@ -15,6 +15,7 @@
  * | run lease     | `LEASE`             | `RUN`                      | runId, host, pid, acquiredAt, until (kind run-lease) |
  * | run pointer   | `RUNS`              | `<startedAt>#<runId>`      | runId, expiresAt                              |
  * | delivery      | `DELIVERY#<alertId>`| `<channel>`                | version, record (DeliveryRecord map), expiresAt |
+ * | ticket        | `TICKET#<channel>`  | `<incident key>`           | version, record (TicketRecord map), expiresAt once closed |
  *
  * Every item also carries `kind` (endpoint, address, history, run, run-pointer,
  * delivery) so that a console Scan or an export is readable.
@@ -26,6 +27,11 @@
  * They expire with the history TTL from their last change, and are not
  * filtered on read: an expired record that DynamoDB has not swept yet still
  * says "delivered", which can only prevent a duplicate.
+ *
+ * Ticket records (`TicketStore`) map a ticket channel's incident to the ticket
+ * it opened (GitHub issue, Jira issue). An open one never expires; a closed one
+ * expires with the history TTL. They are read by Query, not GetItem, so the
+ * notifier keeps exactly the two actions it has on delivery records.
  *
  * `<shard>` is `00`..`15`, derived from a hash of the endpoint id, and an
  * endpoint's address states share its shard. Why shards rather than one
@@ -84,6 +90,7 @@ import {
   type DeliveryRecord,
   type Endpoint,
 } from '../core/model';
+import type { StoredTicket, TicketRecord, TicketStore } from '../core/incident-lifecycle';
 import {
   type AcquireRunLeaseOutcome,
   type InventorySyncResult,
@@ -143,6 +150,12 @@ export const itemKeys = {
   delivery(alertId: string, channel: string): { pk: string; sk: string } {
     return { pk: itemKeys.deliveryPartition(alertId), sk: channel };
   },
+  ticketPartition(channel: string): string {
+    return `TICKET#${channel}`;
+  },
+  ticket(channel: string, incidentKey: string): { pk: string; sk: string } {
+    return { pk: itemKeys.ticketPartition(channel), sk: incidentKey };
+  },
 } as const;
 
 /** The endpoint id part of an address key (`${endpointId}|${address ?? 'dns'}`); addresses never contain `|`. */
@@ -177,7 +190,7 @@ export interface DynamoDbStateStoreProps {
 type Item = Record<string, unknown>;
 
 /** DynamoDB implementation of the `StateStore` port. */
-export class DynamoDbStateStore implements StateStore {
+export class DynamoDbStateStore implements StateStore, TicketStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #ttlSeconds: number;
@@ -804,6 +817,54 @@ export class DynamoDbStateStore implements StateStore {
     } catch (error) {
       if (isConditionalCheckFailed(error)) return 'conflict';
       throw wrap('saveDelivery', key, error);
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Ticket records (per ticket channel and incident)
+  // -------------------------------------------------------------------------
+
+  async getTicket(channel: string, incidentKey: string): Promise<StoredTicket | null> {
+    const key = `${channel}#${incidentKey}`;
+    const { pk, sk } = itemKeys.ticket(channel, incidentKey);
+    let found: StoredTicket | null = null;
+    // A Query on the full key rather than a GetItem: the notifier is allowed Query and PutItem only.
+    await this.#queryAll(
+      'getTicket',
+      key,
+      {
+        KeyConditionExpression: '#pk = :pk AND #sk = :sk',
+        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+        ExpressionAttributeValues: { ':pk': pk, ':sk': sk },
+      },
+      (item) => {
+        const { record, version } = decodeItem(storedItem.ticket, item, { operation: 'getTicket', key });
+        found = { record, version };
+      },
+    );
+    return found;
+  }
+
+  async saveTicket(record: TicketRecord, expectedVersion: number | null): Promise<SaveOutcome> {
+    const key = `${record.channel}#${record.incidentKey}`;
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            ...itemKeys.ticket(record.channel, record.incidentKey),
+            kind: 'ticket',
+            version: (expectedVersion ?? 0) + 1,
+            ...(record.state === 'closed' ? { expiresAt: this.#expiresAtFrom(record.updatedAt) } : {}),
+            record,
+          },
+          ...versionCondition(expectedVersion),
+        }),
+      );
+      return 'saved';
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return 'conflict';
+      throw wrap('saveTicket', key, error);
     }
   }
 }

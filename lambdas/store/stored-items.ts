@@ -35,6 +35,17 @@ export const storedItem = {
   runPointer: d.object({ runId: d.string }),
   /** Delivery record of one (alert, channel). */
   delivery: d.object({ version: d.integer, record: deliveryRecord }),
+  /** Ticket record of one (ticket channel, incident). */
+  ticket: d.object({
+    version: d.integer,
+    record: d.object({
+      channel: d.string,
+      incidentKey: d.string,
+      ticketId: d.string,
+      state: d.oneOf(['open', 'closed'] as const),
+      updatedAt: d.string,
+    }),
+  }),
 } as const;
 
 /** Where an item was read, for the error. */

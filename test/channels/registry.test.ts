@@ -18,6 +18,7 @@ import type { Channel } from '../../lambdas/core/model';
 import { createNotifier, NotifierConfigError } from '../../lambdas/notify/notifiers';
 import { makeTestAlert } from '../../lambdas/notify/test-alert';
 import { settingsFromConfig } from '../../lib/deploy-settings';
+import { fakeGitHub, fakeJira } from '../support/ticket-vendors';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { type SmtpReceiver, startSmtpReceiver } from './smtp-receiver';
 import { SMTP_IN_AWS } from '../../lambdas/channels/smtp-channel';
@@ -78,6 +79,16 @@ const SAMPLES = {
       'username: env:A_SMTP_USER, password: env:A_SMTP_PASSWORD, from: certwatch@example.com, to: [ops@example.com] }',
     env: { A_SMTP_USER: 'certwatch', A_SMTP_PASSWORD: 'pa55' },
   }),
+  github: (rx) => ({
+    yaml: `{ name: a-github, type: github, repo: acme/certs, token: env:A_GH_TOKEN, labels: [tls], apiUrl: '${rx.http}gh' }`,
+    env: { A_GH_TOKEN: 'ghp_t0k3n' },
+  }),
+  jira: (rx) => ({
+    yaml:
+      `{ name: a-jira, type: jira, baseUrl: '${rx.http}jira', project: OPS, email: certwatch@example.com, ` +
+      'apiToken: env:A_JIRA_TOKEN }',
+    env: { A_JIRA_TOKEN: 'j1ra-t0k3n' },
+  }),
 } satisfies Record<ChannelType, (rx: Receivers) => { yaml: string; env: Record<string, string> }>;
 
 const TYPES = Object.keys(CHANNEL_TYPES) as ChannelType[];
@@ -108,7 +119,17 @@ describe('CHANNEL_TYPES (the channel registry)', () => {
 
   beforeAll(async () => {
     // Prepare: a config with one channel of every registered type, its secrets in the environment
-    rx = await startWebhookReceiver();
+    // The ticket vendors answer with what they keep; every other receiver says 200.
+    const github = fakeGitHub({ prefix: '/gh', repo: 'acme/certs', token: 'ghp_t0k3n' });
+    const jira = fakeJira({
+      prefix: '/jira',
+      project: 'OPS',
+      email: 'certwatch@example.com',
+      token: 'j1ra-t0k3n',
+    });
+    rx = await startWebhookReceiver({
+      responder: (req) => github.respond(req) ?? jira.respond(req) ?? { status: 200, body: 'ok' },
+    });
     smtp = await startSmtpReceiver({ users: { certwatch: 'pa55' } });
     receivers = { http: rx.url(), smtpPort: smtp.port };
     ({ env, yaml } = configOf(TYPES, receivers));
@@ -133,6 +154,8 @@ describe('CHANNEL_TYPES (the channel registry)', () => {
       'googlechat',
       'mattermost',
       'smtp',
+      'github',
+      'jira',
     ]);
     for (const type of TYPES) expect(CHANNEL_TYPES[type].type).toBe(type);
     expect(Object.keys(NOTIFIER_FACTORIES)).toEqual(TYPES);
@@ -194,11 +217,21 @@ describe('CHANNEL_TYPES (the channel registry)', () => {
     // Assess
     expect(results.map((r) => [r.channel, r.ok])).toEqual(channels.map((c) => [c.name, true]));
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { TopicArn: TOPIC });
-    // The incident channels open and close a test incident: two requests each.
+    // The incident channels open and close a test incident: two requests each; the ticket
+    // channels look for an open one, open it, comment and close it.
     expect(rx.requests.map((r) => r.path).sort()).toEqual([
       '/api/webhooks/1/t0k3n?wait=true',
+      '/gh/repos/acme/certs/issues',
+      '/gh/repos/acme/certs/issues/1',
+      '/gh/repos/acme/certs/issues/1/comments',
+      '/gh/repos/acme/certs/issues?state=open&labels=certwatch&per_page=50&page=1',
       '/hook',
       '/hooks/xyz',
+      '/jira/rest/api/3/issue',
+      '/jira/rest/api/3/issue/OPS-1/comment',
+      '/jira/rest/api/3/issue/OPS-1/transitions',
+      '/jira/rest/api/3/issue/OPS-1/transitions',
+      '/jira/rest/api/3/search/jql',
       '/og/v2/alerts',
       '/og/v2/alerts/certwatch%3Atest/close?identifierType=alias',
       '/pd',

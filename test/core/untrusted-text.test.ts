@@ -569,6 +569,13 @@ describe('every target is safe for the same hostile string', () => {
       expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\]):\/\/|www\./i);
       expect(out).not.toMatch(/^\s*[-+=]/m);
     },
+    github: (out) => {
+      // No @ or # at all (mentions and issue references are found after Markdown), no HTML, no autolink.
+      expect(out).not.toMatch(/[@#]/);
+      expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\])[[\]()<>*_`~|!&$]/);
+      expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\]):\/\/|www\./i);
+      expect(out).not.toMatch(/^\s*[-+=]/m);
+    },
     ascii: (out) => expect(out).toMatch(/^[\x20-\x7E]*$/),
     quote: (out) => expect(out).toMatch(/^[\x20-\x7E]*$/),
   };
