@@ -5,12 +5,17 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type NotifierChannelWith, secretFields, withSecretValues } from '../lambdas/channels/registry';
+import {
+  keepsTickets,
+  type NotifierChannelWith,
+  secretFields,
+  withSecretValues,
+} from '../lambdas/channels/registry';
 import type { Severity } from '../lambdas/core/model';
 import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
 import { encryptedQueue } from './queues';
 import { type ResolvedSecret, type SecretEnvRef, type SecretRef, SecretReferences } from './secret-refs';
-import type { StateTable } from './state-table';
+import { type StateTable, TICKET_PARTITIONS } from './state-table';
 
 /** Alert severities (the domain model's). */
 export type AlertSeverity = Severity;
@@ -194,7 +199,10 @@ export class Alerting extends Construct {
     });
     const fn = this.notifier.function;
     SecretReferences.grantRead(this.notifier.role, used, 'ReadChannelSecrets');
-    props.stateTable.grantStoreAccess(this.notifier.role, 'notifier');
+    // Ticket channels keep their incident → ticket mapping in TICKET# items; without one, delivery records only.
+    props.stateTable.grantStoreAccess(this.notifier.role, 'notifier', {
+      alsoPartitions: channels.some((c) => keepsTickets(c)) ? TICKET_PARTITIONS : [],
+    });
     this.topic.addSubscription(
       new subs.LambdaSubscription(fn, {
         deadLetterQueue: this.notifierDeadLetterQueue,

@@ -39,6 +39,12 @@ export const STATE_TABLE_PARTITIONS: Partial<Record<StateTableUser, readonly str
   notifier: ['DELIVERY#*'],
 };
 
+/**
+ * The ticket records (`TICKET#<channel>`, see `itemKeys.ticketPartition`): the notifier's partitions
+ * also include them when a channel keeps tickets (GitHub, Jira), and only then.
+ */
+export const TICKET_PARTITIONS: readonly string[] = ['TICKET#*'];
+
 /** Props of the state table. */
 export interface StateTableProps {
   /**
@@ -82,10 +88,16 @@ export class StateTable extends Construct {
 
   /**
    * Grants `user` exactly the item actions its handler performs, on the table only (no indexes
-   * exist), and on its partitions only when `STATE_TABLE_PARTITIONS` names them.
+   * exist), and on its partitions only when `STATE_TABLE_PARTITIONS` names them (plus
+   * `alsoPartitions`: the notifier's ticket records, when a channel keeps tickets).
    */
-  grantStoreAccess(grantee: iam.IGrantable, user: StateTableUser): void {
-    const partitions = STATE_TABLE_PARTITIONS[user];
+  grantStoreAccess(
+    grantee: iam.IGrantable,
+    user: StateTableUser,
+    opts: { readonly alsoPartitions?: readonly string[] } = {},
+  ): void {
+    const held = STATE_TABLE_PARTITIONS[user];
+    const partitions = held ? [...held, ...(opts.alsoPartitions ?? [])] : undefined;
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'StateTable',

@@ -14,6 +14,7 @@ import {
   resolveEndpoints,
   resolveTrustProfiles,
 } from '../config';
+import type { TicketStore } from '../core/incident-lifecycle';
 import type { Alert, Channel, DeliveryResult, Endpoint, TrustProfile } from '../core/model';
 import { createNotifier, deliverAlerts, type Notifier, routesTo } from '../notify';
 import type { AlertSink } from '../pipeline/process-check';
@@ -36,6 +37,8 @@ export interface StoreOptions {
 
 export interface OpenedStore {
   readonly store: StateStore;
+  /** The same store, as the ticket channels' port. */
+  readonly tickets: TicketStore;
   /** Where the state lives, for messages. */
   readonly location: string;
   close(): Promise<void>;
@@ -48,6 +51,7 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
     const embedded = await openEmbeddedStateStore({ stateDir: opts.stateDir, tableName: opts.table, ...ttl });
     return {
       store: embedded.store,
+      tickets: embedded.store,
       location: `embedded DynamoDB in ${opts.stateDir}`,
       close: embedded.close,
     };
@@ -58,6 +62,7 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
   const store = new DynamoDbStateStore({ client: clients.documentClient, tableName: opts.table, ...ttl });
   return {
     store,
+    tickets: store,
     location: `table ${opts.table} at ${endpoint ?? 'AWS'}`,
     close: async () => clients.destroy(),
   };
@@ -86,11 +91,22 @@ export async function loadLocalConfig(path: string, io: CliIo): Promise<LoadedCo
   };
 }
 
-/** Notifiers for every configured channel; SNS uses the default AWS credential chain, e-mail nodemailer. */
-export function createLocalNotifiers(channels: readonly Channel[]): { notifiers: Notifier[]; close(): void } {
+/**
+ * Notifiers for every configured channel; SNS uses the default AWS credential chain, e-mail
+ * nodemailer. `tickets` keeps the ticket channels' incident → ticket mapping (the run's state
+ * store); without it (`notify --test`) they find their tickets by marker alone.
+ */
+export function createLocalNotifiers(
+  channels: readonly Channel[],
+  tickets?: TicketStore,
+): { notifiers: Notifier[]; close(): void } {
   const sns = channels.some((c) => c.type === 'sns') ? new SNSClient({}) : undefined;
   const notifiers = channels.map((channel) =>
-    createNotifier(channel, { ...(sns ? { sns } : {}), smtp: nodemailerTransport }),
+    createNotifier(channel, {
+      ...(sns ? { sns } : {}),
+      smtp: nodemailerTransport,
+      ...(tickets ? { tickets } : {}),
+    }),
   );
   return { notifiers, close: () => sns?.destroy() };
 }

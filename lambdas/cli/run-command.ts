@@ -186,7 +186,7 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
   } catch (error) {
     throw openStoreErrorForUser(error, args, 'not running');
   }
-  const local = createLocalNotifiers(loaded.channels);
+  const local = createLocalNotifiers(loaded.channels, opened.tickets);
   const log = (line: string) => io.stderr.write(`${line}\n`);
   let noteWritten = false;
   try {

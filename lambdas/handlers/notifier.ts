@@ -1,6 +1,8 @@
 /**
  * Notifier Lambda (SNS subscription on the alert topic): delivers each alert
- * to the chat channels (Slack, Teams, signed webhooks). Channel URLs and
+ * to the channels with secrets (chat, signed webhooks, PagerDuty, Opsgenie,
+ * and the ticket channels, whose incident → ticket mapping it keeps in the
+ * state table). Channel URLs and
  * secrets come from Secrets Manager, resolved once per execution environment.
  *
  * SNS hands a message to Lambda at least once, and Lambda may run an event
@@ -55,7 +57,11 @@ const NOTIFIER_TYPES = (Object.keys(CHANNEL_TYPES) as ChannelType[]).filter(
 const channelBase = { name: d.string, type: d.oneOf(NOTIFIER_TYPES), minSeverity: severity };
 const settingValue = d.optional((value: unknown) => {
   if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return value;
-  throw new d.DecodeFailure(`expected a string, number, boolean or null, got ${typeof value}`);
+  // A list of strings: a ticket channel's labels.
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+  throw new d.DecodeFailure(
+    `expected a string, number, boolean, list of strings or null, got ${typeof value}`,
+  );
 });
 
 /**
@@ -115,7 +121,8 @@ async function resolveChannel(c: ChannelEnv): Promise<Channel> {
 
 function getNotifiers(): Promise<Notifier[]> {
   notifiers ??= Promise.all(channelEnv.map(resolveChannel)).then((channels) =>
-    channels.map((c) => createNotifier(c, {})),
+    // The store keeps the ticket channels' incident → ticket mapping (TICKET# items, which the role may use).
+    channels.map((c) => createNotifier(c, { tickets: store })),
   );
   notifiers.catch(() => {
     notifiers = undefined;

@@ -105,7 +105,7 @@ describe('notifier cold start', () => {
       why: 'a type the notifier does not deliver',
       channel: { name: 'ops', type: 'sns', minSeverity: 'info', topicArn: 'arn:t' },
       message:
-        'environment variable CHANNELS: [0].type: expected one of "slack", "teams", "webhook", "pagerduty", "opsgenie", "discord", "googlechat", "mattermost", got string "sns"',
+        'environment variable CHANNELS: [0].type: expected one of "slack", "teams", "webhook", "pagerduty", "opsgenie", "discord", "googlechat", "mattermost", "github", "jira", got string "sns"',
     },
     {
       why: 'a secret field its channel module declares, missing',
@@ -125,10 +125,10 @@ describe('notifier cold start', () => {
         minSeverity: 'info',
         url: secret,
         secret: null,
-        signatureHeader: [],
+        signatureHeader: { name: 'X-Sig' },
       },
       message:
-        'environment variable CHANNELS: [0].signatureHeader: expected a string, number, boolean or null, got object',
+        'environment variable CHANNELS: [0].signatureHeader: expected a string, number, boolean, list of strings or null, got object',
     },
   ])('fails when the module loads for $why', async ({ channel, message }) => {
     // Prepare

@@ -210,7 +210,7 @@ describe('CertwatchStack alert topic', () => {
     }
   });
 
-  it('lets the notifier query and put delivery records only (DELIVERY# partitions), nothing else in the table', () => {
+  it('lets the notifier query and put delivery and ticket records only (DELIVERY#, TICKET#), nothing else in the table', () => {
     const statements = policyStatementsOfRole(full.template, 'AlertingNotifierRole');
     expect(statements.filter((st) => st.Sid === 'StateTable')).toEqual([
       {
@@ -218,7 +218,7 @@ describe('CertwatchStack alert topic', () => {
         Effect: 'Allow',
         Action: ['dynamodb:Query', 'dynamodb:PutItem'],
         Resource: { 'Fn::GetAtt': [logicalIdOf(full.template, 'AWS::DynamoDB::Table', 'State'), 'Arn'] },
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY#*'] } },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY#*', 'TICKET#*'] } },
       },
     ]);
   });
@@ -336,6 +336,34 @@ describe('CertwatchStack secrets', () => {
         },
         url: 'https://api.opsgenie.com',
       },
+      {
+        name: 'renewals',
+        type: 'github',
+        minSeverity: 'info',
+        repo: 'acme/certificates',
+        token: {
+          secretArn:
+            'arn:{{Ref:AWS::Partition}}:secretsmanager:{{Ref:AWS::Region}}:{{Ref:AWS::AccountId}}:secret:certwatch/github',
+          jsonKey: 'token',
+        },
+        labels: ['tls'],
+        apiUrl: 'https://api.github.com',
+      },
+      {
+        name: 'jira',
+        type: 'jira',
+        minSeverity: 'info',
+        baseUrl: 'https://acme.atlassian.net',
+        project: 'OPS',
+        issueType: 'Task',
+        email: 'certwatch@example.com',
+        apiToken: {
+          secretArn:
+            'arn:{{Ref:AWS::Partition}}:secretsmanager:{{Ref:AWS::Region}}:{{Ref:AWS::AccountId}}:secret:certwatch/jira',
+        },
+        resolveTransition: 'Done',
+        labels: [],
+      },
     ]);
   });
 
@@ -418,6 +446,34 @@ describe('CertwatchStack secrets', () => {
               ':',
               { Ref: 'AWS::AccountId' },
               ':secret:certwatch/opsgenie-??????',
+            ],
+          ],
+        },
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':secretsmanager:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':secret:certwatch/github-??????',
+            ],
+          ],
+        },
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':secretsmanager:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':secret:certwatch/jira-??????',
             ],
           ],
         },

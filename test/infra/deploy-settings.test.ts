@@ -47,6 +47,8 @@ describe('settingsFromConfig', () => {
       ['ops-mattermost', 'mattermost'],
       ['oncall', 'pagerduty'],
       ['genie', 'opsgenie'],
+      ['renewals', 'github'],
+      ['jira', 'jira'],
     ]);
     expect(settings.endpoints.map((e) => e.id)).toEqual([
       'example.com:443',

@@ -72,6 +72,17 @@ channels:
   - name: genie
     type: opsgenie
     apiKey: secretsmanager:certwatch/opsgenie
+  - name: renewals
+    type: github
+    repo: acme/certificates
+    token: secretsmanager:certwatch/github#token
+    labels: [tls]
+  - name: jira
+    type: jira
+    baseUrl: https://acme.atlassian.net
+    project: OPS
+    email: certwatch@example.com
+    apiToken: secretsmanager:certwatch/jira
 subscriptions:
   - email: ops@example.com
   - sms: "+15551234567"

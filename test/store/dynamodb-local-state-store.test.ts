@@ -2,6 +2,7 @@ import { dynamoDbLocalAvailability, startDynamoDbLocal } from '../support/dynamo
 import { defineDeliveryRecordsContract, sharedBackend } from './delivery-records.contract';
 import { defineRunLeaseContract } from './run-lease.contract';
 import { defineStateStoreContract } from './state-store.contract';
+import { defineTicketRecordsContract } from './ticket-records.contract';
 
 // In CI a missing java or jar must fail the suite (startDynamoDbLocal throws in beforeAll);
 // on a developer machine the suite is skipped, loudly.
@@ -15,3 +16,4 @@ const backend = sharedBackend(startDynamoDbLocal);
 defineStateStoreContract('DynamoDbStateStore on DynamoDB Local', backend, { skip });
 defineDeliveryRecordsContract('DynamoDbStateStore on DynamoDB Local', backend, { skip });
 defineRunLeaseContract('run lease on DynamoDB Local', backend, { skip });
+defineTicketRecordsContract('DynamoDbStateStore on DynamoDB Local', backend, { skip });
