@@ -28,6 +28,10 @@ import { type DynamoDbLocal, dynamoDbLocalAvailability, startDynamoDbLocal } fro
 import { type FakeAws, startFakeAws } from '../support/fake-aws';
 import { startTlsServer } from '../support/tls-test-servers';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { fakeGitHub, fakeJira } from '../support/ticket-vendors';
+import { makeAlert } from '../notify/alert-fixtures';
+import { renderSnsPublish } from '../../lambdas/notify/render-sns';
+import type { Alert } from '../../lambdas/core/model';
 
 const ROOT = resolve(__dirname, '../..');
 const REGION = 'us-east-1';
@@ -373,4 +377,183 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
         `watchdog ${size('Watchdog')} KiB; checker cold require ${check.requireMs.toFixed(0)} ms`,
     );
   }, 180_000);
+  it('delivers PagerDuty, Opsgenie, Discord, GitHub and Jira through the deployed notifier, secrets from Secrets Manager', async () => {
+    // Prepare: loopback vendors, their secrets in the Secrets Manager stand-in, and the CHANNELS the stack would pass
+    const arn = (name: string) =>
+      `arn:aws:secretsmanager:${REGION}:123456789012:secret:certwatch/${name}-AbCdEf`;
+    const github = fakeGitHub({ prefix: '/gh', repo: 'acme/certs', token: 'ghp_sm0ke' });
+    const jira = fakeJira({
+      prefix: '/jira',
+      project: 'OPS',
+      email: 'certwatch@example.com',
+      token: 'j1ra-sm0ke',
+    });
+    const vendors = await startWebhookReceiver({
+      responder: (req) =>
+        github.respond(req) ??
+        jira.respond(req) ??
+        (req.path.startsWith('/api/webhooks/')
+          ? { status: 200, body: '{"id":"1"}' }
+          : { status: 202, body: '{}' }),
+    });
+    aws.secrets.set(arn('pagerduty'), JSON.stringify({ routingKey: 'R0UT1NG-sm0ke' }));
+    aws.secrets.set(arn('opsgenie'), 'gen1e-sm0ke');
+    aws.secrets.set(arn('discord'), vendors.url('/api/webhooks/42/t0k3n'));
+    aws.secrets.set(arn('github'), JSON.stringify({ token: 'ghp_sm0ke' }));
+    aws.secrets.set(arn('jira'), 'j1ra-sm0ke');
+    const env = {
+      ...baseEnv,
+      HISTORY_TTL_DAYS: '30',
+      CHANNELS: JSON.stringify([
+        {
+          name: 'oncall',
+          type: 'pagerduty',
+          minSeverity: 'info',
+          routingKey: { secretArn: arn('pagerduty'), jsonKey: 'routingKey' },
+          url: vendors.url('/pd/v2/enqueue'),
+        },
+        {
+          name: 'genie',
+          type: 'opsgenie',
+          minSeverity: 'info',
+          apiKey: { secretArn: arn('opsgenie') },
+          url: vendors.url('/og'),
+        },
+        { name: 'chat', type: 'discord', minSeverity: 'info', url: { secretArn: arn('discord') } },
+        {
+          name: 'renewals',
+          type: 'github',
+          minSeverity: 'info',
+          repo: 'acme/certs',
+          token: { secretArn: arn('github'), jsonKey: 'token' },
+          labels: ['tls'],
+          apiUrl: vendors.url('/gh'),
+        },
+        {
+          name: 'ops-jira',
+          type: 'jira',
+          minSeverity: 'info',
+          baseUrl: vendors.url('/jira'),
+          project: 'OPS',
+          issueType: 'Task',
+          email: 'certwatch@example.com',
+          apiToken: { secretArn: arn('jira') },
+          resolveTransition: 'Done',
+          labels: [],
+        },
+      ]),
+    };
+    const endpointId = `smoke-tickets.example:443`;
+    const threshold = makeAlert({
+      id: `${endpointId}|192.0.2.10:threshold:7`,
+      endpoint: 'smoke-tickets.example',
+      endpointId,
+    });
+    const renewed = makeAlert({
+      id: `${endpointId}|192.0.2.10:renewed:2026-11-24`,
+      kind: 'renewed',
+      severity: 'info',
+      status: 'ok',
+      summary: 'renewed',
+      findings: [],
+      endpoint: 'smoke-tickets.example',
+      endpointId,
+    });
+    const snsEventOf = (alert: Alert) => {
+      const publish = renderSnsPublish(alert, ALERT_TOPIC);
+      return {
+        Records: [
+          {
+            EventSource: 'aws:sns',
+            EventVersion: '1.0',
+            EventSubscriptionArn: `${ALERT_TOPIC}:sub`,
+            Sns: {
+              Type: 'Notification',
+              MessageId: `m-${alert.kind}`,
+              TopicArn: ALERT_TOPIC,
+              Subject: publish.Subject,
+              Message: (JSON.parse(publish.Message ?? '{}') as { lambda: string }).lambda,
+              Timestamp: new Date().toISOString(),
+              MessageAttributes: {},
+            },
+          },
+        ],
+      };
+    };
+    const clients = createDocumentClient(dynamo.endpoint);
+    const store = new DynamoDbStateStore({ client: clients.documentClient, tableName });
+    const key = `certwatch:${endpointId}|192.0.2.10:expiry`;
+    const seen = (from: number, to?: number) =>
+      vendors.requests
+        .slice(from, to)
+        .map((r) => `${r.method} ${r.path} ${r.headers.authorization ?? '-'}`)
+        .sort();
+    try {
+      // Act 1: the threshold alert opens the incident everywhere
+      const open = await invoke(assets.Notifier ?? '', env, snsEventOf(threshold));
+      const opened = vendors.requests.length;
+      // Act 2: the renewed alert closes it
+      const close = await invoke(assets.Notifier ?? '', env, snsEventOf(renewed));
+
+      // Assess
+      expect([open.result, close.result]).toEqual([null, null]);
+      const basic = `Basic ${Buffer.from('certwatch@example.com:j1ra-sm0ke').toString('base64')}`;
+      expect(seen(0, opened)).toEqual(
+        [
+          'POST /api/webhooks/42/t0k3n?wait=true -',
+          'GET /gh/repos/acme/certs/issues?state=open&labels=certwatch&per_page=50&page=1 Bearer ghp_sm0ke',
+          'POST /gh/repos/acme/certs/issues Bearer ghp_sm0ke',
+          `POST /jira/rest/api/3/issue ${basic}`,
+          `POST /jira/rest/api/3/search/jql ${basic}`,
+          'POST /og/v2/alerts GenieKey gen1e-sm0ke',
+          'POST /pd/v2/enqueue -',
+        ].sort(),
+      );
+      expect(seen(opened)).toEqual(
+        [
+          'POST /api/webhooks/42/t0k3n?wait=true -',
+          // The ticket channels find their tickets in the state table: no search.
+          'POST /gh/repos/acme/certs/issues/1/comments Bearer ghp_sm0ke',
+          'PATCH /gh/repos/acme/certs/issues/1 Bearer ghp_sm0ke',
+          `POST /jira/rest/api/3/issue/OPS-1/comment ${basic}`,
+          `GET /jira/rest/api/3/issue/OPS-1/transitions ${basic}`,
+          `POST /jira/rest/api/3/issue/OPS-1/transitions ${basic}`,
+          `POST /og/v2/alerts/${encodeURIComponent(key)}/close?identifierType=alias GenieKey gen1e-sm0ke`,
+          'POST /pd/v2/enqueue -',
+        ].sort(),
+      );
+      const pd = vendors.requests
+        .filter((r) => r.path === '/pd/v2/enqueue')
+        .map((r) => r.json as { routing_key: string; event_action: string; dedup_key: string });
+      expect(pd.map((e) => [e.event_action, e.routing_key, e.dedup_key])).toEqual([
+        ['trigger', 'R0UT1NG-sm0ke', key],
+        ['resolve', 'R0UT1NG-sm0ke', key],
+      ]);
+      expect(github.issues.get(1)).toMatchObject({ state: 'closed', labels: ['certwatch', 'tls'] });
+      expect(jira.issues.get('OPS-1')?.status).toBe('Done');
+      // Each delivery is recorded under its channel, and each ticket under its channel and incident.
+      for (const alert of [threshold, renewed]) {
+        expect(
+          (await store.listDeliveries(alert.id)).map((d) => [d.record.channel, d.record.status]),
+        ).toEqual([
+          ['chat', 'delivered'],
+          ['genie', 'delivered'],
+          ['oncall', 'delivered'],
+          ['ops-jira', 'delivered'],
+          ['renewals', 'delivered'],
+        ]);
+      }
+      expect((await store.getTicket('renewals', key))?.record).toMatchObject({
+        ticketId: '1',
+        state: 'closed',
+      });
+      expect((await store.getTicket('ops-jira', key))?.record).toMatchObject({
+        ticketId: 'OPS-1',
+        state: 'closed',
+      });
+    } finally {
+      clients.destroy();
+      await vendors.close();
+    }
+  }, 120_000);
 });
