@@ -355,7 +355,7 @@ describe('parseConfig: errors name file, line, column and field', () => {
       name: 'an unknown channel type',
       yaml: 'channels:\n  - { name: x, type: email }\nendpoints: [{ host: a.example }]\n',
       expected: [
-        'c.yaml:2:22: channels[0].type: expected a channel type, one of sns, slack, teams, webhook, pagerduty, opsgenie, discord, googlechat, mattermost, smtp, got "email"',
+        'c.yaml:2:22: channels[0].type: expected a channel type, one of sns, slack, teams, webhook, pagerduty, opsgenie, discord, googlechat, mattermost, smtp, github, jira, got "email"',
       ],
     },
     {
