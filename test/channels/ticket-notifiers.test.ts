@@ -419,4 +419,45 @@ describe('github and jira notifiers (loopback vendors)', () => {
     });
     expect(renderJiraSearch('OPS', incidentChanges(hostile)[0]!).jql).toContain(incidentTag(EXPIRY_KEY));
   });
+  it('jira: an issue a person resolved counts as closed; a transition the issue does not offer is one clear error', async () => {
+    // Prepare: two incidents opened; a person resolves the first, the second's channel names a transition Jira lacks
+    const notifier = createNotifier(jiraAt(rx), { http: noWait, tickets: embedded.store });
+    await notifier.send(threshold);
+    const jira1 = jira.issues.get('OPS-1');
+    if (jira1) jira1.status = 'Done';
+    const other = makeAlert({
+      id: 'other.example:443|192.0.2.11:threshold:3',
+      endpoint: 'other',
+      endpointId: 'other.example:443',
+      address: '192.0.2.11',
+    });
+    const otherRenewed = {
+      ...renewed,
+      id: 'other.example:443|192.0.2.11:renewed:x',
+      endpoint: 'other',
+      endpointId: 'other.example:443',
+      address: '192.0.2.11',
+    };
+    const wrong = createNotifier(
+      { ...jiraAt(rx), resolveTransition: 'Close' },
+      { http: noWait, tickets: embedded.store },
+    );
+    await wrong.send(other);
+    rx.requests.length = 0;
+    // Act
+    const resolved = await notifier.send(renewed);
+    const refused = await wrong.send(otherRenewed);
+    // Assess
+    expect(resolved).toMatchObject({ ok: true, error: null });
+    expect(lines(rx.requests.slice(0, 3))).toEqual([
+      'POST /jira/rest/api/3/issue/OPS-1/comment',
+      'GET /jira/rest/api/3/issue/OPS-1/transitions',
+      'GET /jira/rest/api/3/issue/OPS-1?fields=status',
+    ]);
+    expect(refused).toMatchObject({
+      ok: false,
+      error: 'resolve OPS-2: no transition "Close" (offered: "Done")',
+    });
+    expect(jira.issues.get('OPS-2')?.status).toBe('To Do');
+  });
 });
