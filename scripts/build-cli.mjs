@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Builds the CLI that bin/certwatch.js runs: lambdas/cli/main.ts bundled by esbuild into
+// dist/cli/ as ES modules split at each command's import(), so `certwatch --help` loads one
+// small file and `certwatch check` only what checking needs. Run by `npm run build` and by
+// the `prepare` script (so `npm ci` and `npm pack` build it).
+//
+// External: dynalite, which loads `level` (native bindings via node-gyp-build, cannot be
+// bundled); installed as a dependency. Everything else (AWS SDK, yaml, zod, node-forge,
+// nodemailer) is bundled: nothing else is needed at run time.
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = process.argv[2] ?? join(root, 'dist', 'cli');
+
+export const EXTERNAL = ['dynalite', 'level'];
+
+rmSync(outdir, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { main: 'lambdas/cli/main.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  external: EXTERNAL,
+  minify: process.env['CERTWATCH_BUILD_MINIFY'] !== '0',
+  legalComments: 'linked',
+  sourcemap: 'linked',
+  // Bundled CommonJS (the AWS SDK, nodemailer) calls require() for Node's own modules.
+  banner: {
+    js: "import { createRequire as __cwCreateRequire } from 'node:module'; const require = __cwCreateRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+if (result.errors.length > 0) process.exit(1);
