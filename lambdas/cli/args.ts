@@ -5,7 +5,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration';
-import { UsageError } from './cli-io';
+import { terminalSafe, UsageError } from './cli-io';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -19,9 +19,9 @@ export function parseCliArgs<O extends Options, P extends boolean>(
   try {
     return parseArgs({ args: argv, options, strict: true as const, allowPositionals });
   } catch {
-    throw new UsageError(
-      `${argumentProblem(argv, options, allowPositionals)} (see certwatch ${command} --help)`,
-    );
+    // The problem echoes what was typed: kept to one short, terminal-safe line.
+    const problem = terminalSafe(argumentProblem(argv, options, allowPositionals), 120);
+    throw new UsageError(`${problem} (see certwatch ${command} --help)`);
   }
 }
 

@@ -88,6 +88,10 @@ export interface CheckCommandOptions {
 
 /** Parses argv (after `check`) into options; throws UsageError naming the bad argument. */
 export async function parseCheckArgs(argv: string[], io: CliIo): Promise<CheckCommandOptions | 'help'> {
+  // PEM text starts with dashes, so it would read as an option: recognised before parsing.
+  const pemAt = argv.findIndex((arg) => PEM_BEGIN.test(arg));
+  if (pemAt >= 0)
+    throw new UsageError(pemArgumentHint(argv[pemAt] as string, `argument ${pemAt + 1}`, '') ?? '');
   const parsed = parseCliArgs('check', argv, CHECK_OPTIONS, true);
   const v = parsed.values;
   if (v.help) return 'help';
