@@ -7,7 +7,9 @@
 // External: dynalite, which loads `level` (native bindings via node-gyp-build, cannot be
 // bundled); installed as a dependency. Everything else (AWS SDK, yaml, zod, node-forge,
 // nodemailer) is bundled: nothing else is needed at run time.
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -17,6 +19,37 @@ const outdir = process.argv[2] ?? join(root, 'dist', 'cli');
 
 export const EXTERNAL = ['dynalite', 'level'];
 
+/**
+ * The subject keys of Node's roots (lambdas/cli/root-subject-keys.ts), computed now by the very
+ * code being bundled, so the bundle's trust store need not compute them at every start.
+ */
+async function rootSubjectKeys() {
+  const generator = await build({
+    absWorkingDir: root,
+    stdin: {
+      contents:
+        "import { computeRootSubjectKeys } from './lambdas/cli/root-subject-keys';\n" +
+        'process.stdout.write(JSON.stringify(computeRootSubjectKeys()));\n',
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    write: false,
+    logLevel: 'warning',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'certwatch-build-'));
+  try {
+    const file = join(dir, 'root-subject-keys.cjs');
+    writeFileSync(file, generator.outputFiles[0].contents);
+    return execFileSync(process.execPath, [file], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const hints = await rootSubjectKeys();
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
@@ -30,6 +63,7 @@ const result = await build({
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',
   external: EXTERNAL,
+  define: { CERTWATCH_ROOT_SUBJECT_KEYS: hints },
   minify: process.env['CERTWATCH_BUILD_MINIFY'] !== '0',
   legalComments: 'linked',
   sourcemap: 'linked',

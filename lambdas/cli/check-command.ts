@@ -31,6 +31,7 @@ import {
   type JudgementArgs,
   judgementArgs,
 } from './trust-options';
+import { primeRootSubjectKeys } from './root-subject-keys';
 
 /**
  * Default parallelism. Waiting on a dead endpoint costs no CPU, so the pool is
@@ -235,6 +236,7 @@ export async function runCheckCommand(argv: string[], io: CliIo): Promise<number
     io.stdout.write(CHECK_USAGE);
     return 0;
   }
+  primeRootSubjectKeys();
   const trustFor = checkTrust(opts);
   const at = opts.judgement.at;
   // --at moves the analysis clock only; the elapsed time is still the wall clock's.

@@ -31,6 +31,7 @@ import {
   type JudgementArgs,
   judgementArgs,
 } from './trust-options';
+import { primeRootSubjectKeys } from './root-subject-keys';
 
 export const INSPECT_USAGE = `Usage: certwatch inspect [options] FILE...
 
@@ -143,6 +144,7 @@ export async function runInspectCommand(argv: string[], io: CliIo, deps: Inspect
   // Every file is read first: one bad input is one line and exit 3, before any result is printed.
   const chains: ChainFile[] = [];
   for (const file of opts.files) chains.push(await readChainFile(file, io));
+  primeRootSubjectKeys();
   const trust = cliTrustStore(opts.judgement);
   const now = opts.judgement.at ?? new Date();
   const started = Date.now();

@@ -46,6 +46,7 @@ import {
   toJsonRecord,
 } from './render-results';
 import { storeErrorForUser } from './store-errors';
+import { primeRootSubjectKeys } from './root-subject-keys';
 
 export const RUN_USAGE = `Usage: certwatch run [options]
 
@@ -197,6 +198,7 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
   } catch (error) {
     throw openStoreErrorForUser(error, args, 'not running');
   }
+  primeRootSubjectKeys();
   const local = createLocalNotifiers(loaded.channels);
   const log = (line: string) => io.stderr.write(`${line}\n`);
   let noteWritten = false;
