@@ -4,11 +4,12 @@
 // small file and `certwatch check` only what checking needs. Run by `npm run build` and by
 // the `prepare` script (so `npm ci` and `npm pack` build it).
 //
-// External: dynalite, which loads `level` (native bindings via node-gyp-build, cannot be
-// bundled); installed as a dependency. Everything else (AWS SDK, yaml, zod, node-forge,
-// nodemailer) is bundled: nothing else is needed at run time.
+// External: exactly package.json's `dependencies` (dynalite and level: level's native
+// bindings, loaded by node-gyp-build, cannot be bundled), which are what an installed
+// certwatch needs at run time. Everything else (AWS SDK, yaml, zod, node-forge, nodemailer)
+// is bundled, so it is a devDependency: one list says both what is external and what installs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,8 @@ import { build } from 'esbuild';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = process.argv[2] ?? join(root, 'dist', 'cli');
 
-export const EXTERNAL = ['dynalite', 'level'];
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const EXTERNAL = Object.keys(pkg.dependencies ?? {});
 
 /**
  * The subject keys of Node's roots (lambdas/cli/root-subject-keys.ts), computed now by the very
