@@ -9,6 +9,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
+// A reader that stops early (`certwatch status | head -1`) closes the pipe: stop quietly, as
+// other command-line tools do, instead of dying on an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err?.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const bundle = join(__dirname, '..', 'dist', 'cli', 'main.mjs');
 import(pathToFileURL(bundle).href)
   .then(
