@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AWS_ADVICE, classifyAwsError } from '../../lambdas/cli/aws-errors';
+import { storeErrorForUser } from '../../lambdas/cli/store-errors';
+import { StateStoreError } from '../../lambdas/store/state-store';
 import { daysFromNow, makePki } from '../support/cert-factory';
 import { runCli } from '../support/run-cli';
 import { startTlsServer, type TlsTestServer } from '../support/tls-test-servers';
@@ -223,5 +225,26 @@ describe('classifyAwsError', () => {
     expect(AWS_ADVICE.region).toContain('AWS_REGION');
     expect(AWS_ADVICE.credentials).toMatch(/AWS_PROFILE.*AWS_ACCESS_KEY_ID/);
     for (const line of Object.values(AWS_ADVICE)) expect(line).not.toContain('\n');
+  });
+});
+
+describe('storeErrorForUser', () => {
+  it.each([
+    { cause: new Error('Region is missing'), says: AWS_ADVICE.region },
+    {
+      cause: Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+      says: AWS_ADVICE.credentials,
+    },
+    { cause: new Error('connect ECONNREFUSED 127.0.0.1:8000'), says: 'connect ECONNREFUSED 127.0.0.1:8000' },
+  ])('an AWS store failure says what to set: $says', ({ cause, says }) => {
+    // Prepare
+    const error = new StateStoreError('getRunLease', 'lease', cause.message, { cause });
+    // Act
+    const shown = storeErrorForUser(error, 'table certwatch at AWS') as Error;
+    // Assess
+    expect(shown.name).toBe('MonitorFailure');
+    expect(shown.message).toBe(`state store table certwatch at AWS failed: getRunLease(lease): ${says}`);
   });
 });
