@@ -4,7 +4,7 @@
  * (`certwatch check --json`, in-process) and prints wall time, handshakes per
  * second, p50/p99 per address, peak RSS and the theoretical bound.
  *
- * Usage: npm run bench -- [--endpoints 1000] [--timeout 5000] [--concurrency 32,default]
+ * Usage: npm run bench -- [--endpoints 1000] [--timeout 5000] (milliseconds) [--concurrency 32,default]
  * Talks only to 127.0.0.1; the farm child process is always stopped.
  */
 import { fork, spawn } from 'node:child_process';
@@ -176,7 +176,7 @@ async function bench(): Promise<void> {
     const healthy = join(dir, 'healthy.txt');
     const healthyEndpoints = farm.endpoints.filter((e) => e.kind === 'valid' || e.kind === 'expiring');
     writeFileSync(healthy, healthyEndpoints.map((e) => `127.0.0.1:${e.port}`).join('\n'));
-    const common = ['--ca-file', join(dir, 'ca.pem'), '--timeout', String(TIMEOUT), '--json'];
+    const common = ['--ca-file', join(dir, 'ca.pem'), '--timeout', `${TIMEOUT}ms`, '--json'];
 
     // Warm-up (JIT, root store parsing), then the handshake rate on the healthy endpoints alone.
     await runCli([...common, '--file', healthy]);

@@ -17,6 +17,21 @@ export class CaFileError extends Error {
   }
 }
 
+/**
+ * Subject keys computed ahead of time, by certificate fingerprint (see {@link primeSubjectKeys}).
+ * Keyed by the SHA-256 of the DER, so a hint can only ever name the certificate it was computed from.
+ */
+const subjectKeyHints = new Map<string, string>();
+
+/**
+ * Supplies subject keys computed ahead of time (the built CLI carries those of Node's roots,
+ * computed when it was built), so a short-lived process does not normalise ~150 subject names
+ * at start-up. A certificate without a hint gets its key computed as before.
+ */
+export function primeSubjectKeys(hints: Iterable<readonly [fingerprint: string, subjectKey: string]>): void {
+  for (const [fingerprint, key] of hints) subjectKeyHints.set(fingerprint, key);
+}
+
 /** An anchor known by its bytes and subject key; fully parsed only when a chain names its subject. */
 interface AnchorEntry {
   readonly der: Uint8Array;
@@ -40,7 +55,7 @@ export class TrustStore {
       const parsed = anchor instanceof Uint8Array ? null : anchor;
       const der = parsed ? parsed.der : (anchor as Uint8Array);
       const fp = parsed ? parsed.info.fingerprintSha256 : fingerprintOf(der);
-      const subjectKey = parsed ? parsed.subjectKey : subjectKeyOf(der);
+      const subjectKey = parsed ? parsed.subjectKey : (subjectKeyHints.get(fp) ?? subjectKeyOf(der));
       if (this.fingerprints.has(fp) || subjectKey === null || (parsed && !parsed.x509)) continue;
       this.fingerprints.add(fp);
       const entry: AnchorEntry = { der, parsed };

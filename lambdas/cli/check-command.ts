@@ -1,9 +1,7 @@
 /** `certwatch check`: probe targets now and report, like check_ssl_cert but for many targets at once. */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { TrustStores, type TrustStore } from '../cert/trust-store';
-import { loadConfig, resolveEndpoints, resolveTrustProfiles } from '../config';
 import {
   type CheckResult,
   nagiosExitCode,
@@ -14,8 +12,17 @@ import {
 } from '../core/model';
 import { parseTarget, TargetParseError } from '../core/parse-target';
 import { checkTargets } from '../pipeline/check-target';
-import { type CliIo, parseDurationMs, parseIntOption, UsageError, useColour } from './cli-io';
-import { renderSummary, renderTable, toJsonLine } from './render-results';
+import { parseCliArgs, parseDurationArg } from './args';
+import { type CliIo, parseIntOption, terminalSafe, UsageError, useColour } from './cli-io';
+import { type OutputArgs, OUTPUT_OPTIONS, outputUsage, outputArgs } from './output-format';
+import {
+  renderResultsCsv,
+  renderResultsNagios,
+  renderSummary,
+  renderTable,
+  toJsonLine,
+  toJsonRecord,
+} from './render-results';
 import {
   cliTrustStore,
   expiryDayArgs,
@@ -24,6 +31,7 @@ import {
   type JudgementArgs,
   judgementArgs,
 } from './trust-options';
+import { primeRootSubjectKeys } from './root-subject-keys';
 
 /**
  * Default parallelism. Waiting on a dead endpoint costs no CPU, so the pool is
@@ -40,7 +48,8 @@ Checks the TLS certificate of every address of each target, now.
 Options:
   -f, --file FILE         read targets from FILE (one per line, # starts a comment); repeatable
       --config FILE       validate a certwatch config and check all of its endpoints
-  -t, --timeout DURATION  deadline per address, covering DNS, connect and handshake (default 10s)
+  -t, --timeout DURATION  deadline per address, covering DNS, connect and handshake: 500ms, 10s, 2m;
+                          a bare number is seconds (default 10s)
   -w, --warn-days N       warning when the earliest expiry is within N days (default 30)
   -c, --critical-days N   critical when within N days (default 7)
       --ca-file PEM       also trust the CA certificates in PEM (added to Node's bundled roots); repeatable
@@ -49,12 +58,14 @@ Options:
                           the servers are still probed now
       --first-address     check only the first resolved address of each target
       --concurrency N     addresses checked at once (default ${DEFAULT_CONCURRENCY})
-      --json              print JSON Lines, one object per address checked
+${outputUsage(26)}
       --no-color          never colour the table
   -h, --help              show this help
 
 --config endpoints are judged against their own trust (trust: in the config) unless
 --ca-file or --no-system-roots is given, which then applies to every target.
+
+To judge a certificate file rather than a server, use certwatch inspect FILE.
 
 Exit codes (Nagios): 0 ok, 1 warning, 2 critical/expired/error, 3 usage error.
 `;
@@ -71,28 +82,33 @@ export interface CheckCommandOptions {
   readonly configTrust: ReadonlyMap<string, TrustProfile>;
   readonly firstAddress: boolean;
   readonly concurrency: number;
-  readonly json: boolean;
+  /** `--format`/`--json` and `--tz`. */
+  readonly output: OutputArgs;
   readonly colour: boolean;
 }
 
 /** Parses argv (after `check`) into options; throws UsageError naming the bad argument. */
-export function parseCheckArgs(argv: string[], io: CliIo): CheckCommandOptions | 'help' {
-  let parsed: ReturnType<typeof parseCheckArgsRaw>;
-  try {
-    parsed = parseCheckArgsRaw(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message.replace(/^.*?: /s, '').split('\n')[0] ?? 'bad arguments');
-  }
+export async function parseCheckArgs(argv: string[], io: CliIo): Promise<CheckCommandOptions | 'help'> {
+  // PEM text starts with dashes, so it would read as an option: recognised before parsing.
+  const pemAt = argv.findIndex((arg) => PEM_BEGIN.test(arg));
+  if (pemAt >= 0)
+    throw new UsageError(pemArgumentHint(argv[pemAt] as string, `argument ${pemAt + 1}`, '') ?? '');
+  const parsed = parseCliArgs('check', argv, CHECK_OPTIONS, true);
   const v = parsed.values;
   if (v.help) return 'help';
   const cwd = io.cwd ?? process.cwd();
-  const raw: { text: string; where: string }[] = parsed.positionals.map((text, i) => ({
-    text,
-    where: `argument ${i + 1}`,
-  }));
+  const raw: { text: string; where: string }[] = parsed.positionals.map((text, i) => {
+    const where = `argument ${i + 1}`;
+    // A certificate where a host belongs (check_ssl_cert's -f habit): point at inspect.
+    const pem = pemArgumentHint(text, where, cwd);
+    if (pem !== null) throw new UsageError(pem);
+    return { text, where };
+  });
   for (const file of v.file ?? []) raw.push(...readTargetFile(resolve(cwd, file), file));
   const configTrust = new Map<string, TrustProfile>();
   if (v.config !== undefined) {
+    // Loaded only for --config: the config's parser and schema are most of check's code.
+    const { loadConfig, resolveEndpoints, resolveTrustProfiles } = await import('../config');
     const config = loadConfig(resolve(cwd, v.config));
     const profiles = new Map(resolveTrustProfiles(config).map((p) => [p.id, p]));
     for (const e of resolveEndpoints(config)) {
@@ -122,7 +138,10 @@ export function parseCheckArgs(argv: string[], io: CliIo): CheckCommandOptions |
   return {
     targets,
     probe: {
-      timeoutMs: v.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDurationMs(v.timeout, '--timeout'),
+      timeoutMs:
+        v.timeout === undefined
+          ? DEFAULT_TIMEOUT_MS
+          : parseDurationArg(v.timeout, '--timeout', { minMs: 1, maxMs: 600_000 }),
     },
     warnDays,
     criticalDays,
@@ -133,30 +152,56 @@ export function parseCheckArgs(argv: string[], io: CliIo): CheckCommandOptions |
       v.concurrency === undefined
         ? DEFAULT_CONCURRENCY
         : parseIntOption(v.concurrency, '--concurrency', 1, 4096),
-    json: v.json === true,
+    output: outputArgs(v, io.env),
     colour: v['no-color'] === true ? false : useColour(io, io.stdout),
   };
 }
 
-function parseCheckArgsRaw(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      file: { type: 'string', short: 'f', multiple: true },
-      config: { type: 'string' },
-      timeout: { type: 'string', short: 't' },
-      'warn-days': { type: 'string', short: 'w' },
-      'critical-days': { type: 'string', short: 'c' },
-      ...JUDGEMENT_OPTIONS,
-      'first-address': { type: 'boolean' },
-      concurrency: { type: 'string' },
-      json: { type: 'boolean' },
-      'no-color': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+const CHECK_OPTIONS = {
+  file: { type: 'string', short: 'f', multiple: true },
+  config: { type: 'string' },
+  timeout: { type: 'string', short: 't' },
+  'warn-days': { type: 'string', short: 'w' },
+  'critical-days': { type: 'string', short: 'c' },
+  ...JUDGEMENT_OPTIONS,
+  'first-address': { type: 'boolean' },
+  concurrency: { type: 'string' },
+  ...OUTPUT_OPTIONS,
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]+-----/;
+
+/**
+ * The line for a target that is a certificate, not a server: PEM text itself, or the path of
+ * a PEM file (what check_ssl_cert's `-f` takes). Null when `text` is neither.
+ */
+export function pemArgumentHint(text: string, where: string, cwd: string): string | null {
+  if (PEM_BEGIN.test(text)) {
+    return `${where} is a PEM certificate, not a host: save it to a file and run certwatch inspect FILE`;
+  }
+  if (startsWithPem(resolve(cwd, text))) {
+    const file = terminalSafe(text);
+    return `${where} is the certificate file ${file}, not a host: to judge it, run certwatch inspect ${file}`;
+  }
+  return null;
+}
+
+/** Whether the file at `path` exists and starts (within its first 4 KiB) with a PEM block. */
+function startsWithPem(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(4096);
+      const n = readSync(fd, head, 0, head.length, 0);
+      return PEM_BEGIN.test(head.subarray(0, n).toString('latin1'));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 /** Reads a target list: one target per line, `#` starts a comment, blank lines ignored. */
@@ -170,6 +215,12 @@ export function readTargetFile(path: string, shown: string): { text: string; whe
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable');
     throw new UsageError(`--file ${shown}: cannot read target list (${why})`);
   }
+  if (PEM_BEGIN.test(content)) {
+    const file = terminalSafe(shown);
+    throw new UsageError(
+      `--file ${file} is a certificate, not a list of targets: to judge it, run certwatch inspect ${file}`,
+    );
+  }
   const out: { text: string; where: string }[] = [];
   content.split(/\r?\n/).forEach((line, i) => {
     const text = line.replace(/#.*$/, '').trim();
@@ -180,17 +231,19 @@ export function readTargetFile(path: string, shown: string): { text: string; whe
 
 /** Runs `certwatch check`; returns the exit code. */
 export async function runCheckCommand(argv: string[], io: CliIo): Promise<number> {
-  const opts = parseCheckArgs(argv, io);
+  const opts = await parseCheckArgs(argv, io);
   if (opts === 'help') {
     io.stdout.write(CHECK_USAGE);
     return 0;
   }
+  primeRootSubjectKeys();
   const trustFor = checkTrust(opts);
   const at = opts.judgement.at;
   // --at moves the analysis clock only; the elapsed time is still the wall clock's.
   const now = at === null ? () => new Date() : () => at;
   const started = Date.now();
-  const progress = createProgress(io, opts.targets.length, opts.json);
+  const format = opts.output.format;
+  const progress = createProgress(io, opts.targets.length, format !== 'table');
   const perTarget = await checkTargets(
     opts.targets,
     {
@@ -204,14 +257,24 @@ export async function runCheckCommand(argv: string[], io: CliIo): Promise<number
     (results) => {
       progress.tick();
       // JSON Lines stream as they complete, so a pipeline sees results before the slowest target ends.
-      if (opts.json) for (const r of results) io.stdout.write(`${toJsonLine(r)}\n`);
+      if (format === 'json') for (const r of results) io.stdout.write(`${toJsonLine(r)}\n`);
     },
   );
   progress.done();
   const results: CheckResult[] = perTarget.flat();
-  if (!opts.json) {
-    io.stdout.write(renderTable(results, { colour: opts.colour }));
+  if (format === 'table') {
+    io.stdout.write(renderTable(results, { colour: opts.colour, timeZone: opts.output.timeZone }));
     io.stdout.write(`\n${renderSummary(results, Date.now() - started)}`);
+  } else if (format === 'csv') io.stdout.write(renderResultsCsv(results.map(toJsonRecord)));
+  else if (format === 'nagios') {
+    io.stdout.write(
+      renderResultsNagios(results, {
+        network: true,
+        warnDays: opts.warnDays,
+        criticalDays: opts.criticalDays,
+        timeZone: opts.output.timeZone,
+      }),
+    );
   }
   return nagiosExitCode(worstStatus(results.map((r) => r.status)));
 }
@@ -229,9 +292,9 @@ function checkTrust(opts: CheckCommandOptions): (target: Target) => TrustStore {
   return (target) => stores.get(opts.configTrust.get(target.id)?.id);
 }
 
-/** Progress on stderr, only for long lists on a TTY, and never mixed into JSON on stdout. */
-function createProgress(io: CliIo, total: number, json: boolean) {
-  const enabled = io.stderr.isTTY === true && total > 10 && !json;
+/** Progress on stderr, only for long lists on a TTY, and only with the table (never beside machine output). */
+function createProgress(io: CliIo, total: number, machine: boolean) {
+  const enabled = io.stderr.isTTY === true && total > 10 && !machine;
   let done = 0;
   return {
     tick() {

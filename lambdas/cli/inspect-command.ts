@@ -5,7 +5,6 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildCheckResultWithEvidence } from '../cert/build-check-result';
 import { readCertificateFile } from '../cert/certificate-file';
 import type { TrustStore } from '../cert/trust-store';
@@ -15,7 +14,15 @@ import { completeFromAia } from '../pipeline/check-target';
 import { type CaIssuersFetcher, fetchCaIssuers } from '../probe/fetch-ca-issuers';
 import { DEFAULT_TIMEOUT_MS } from './check-command';
 import { type CliIo, terminalSafe, UsageError, useColour } from './cli-io';
-import { renderSummary, renderTable, toJsonRecord } from './render-results';
+import { parseCliArgs } from './args';
+import { OUTPUT_OPTIONS, type OutputArgs, outputArgs, outputUsage } from './output-format';
+import {
+  renderResultsCsv,
+  renderResultsNagios,
+  renderSummary,
+  renderTable,
+  toJsonRecord,
+} from './render-results';
 import { jsonLine } from '../core/untrusted-text';
 import {
   cliTrustStore,
@@ -24,6 +31,7 @@ import {
   type JudgementArgs,
   judgementArgs,
 } from './trust-options';
+import { primeRootSubjectKeys } from './root-subject-keys';
 
 export const INSPECT_USAGE = `Usage: certwatch inspect [options] FILE...
 
@@ -42,7 +50,8 @@ Options:
       --fetch-issuers     fetch a missing issuer from the URL the certificate names (AIA caIssuers,
                           over the network); without it a chain that lacks its intermediate is
                           judged on what the file holds (UNTRUSTED_CHAIN)
-      --json              print JSON Lines, one object per file (as check does; network fields null)
+${outputUsage(26)}
+                          (json and csv as check prints them, the network fields empty)
       --no-color          never colour the table
   -h, --help              show this help
 
@@ -63,18 +72,14 @@ export interface InspectCommandOptions {
   readonly warnDays: number;
   readonly criticalDays: number;
   readonly fetchIssuers: boolean;
-  readonly json: boolean;
+  /** `--format`/`--json` and `--tz`. */
+  readonly output: OutputArgs;
   readonly colour: boolean;
 }
 
 /** Parses argv (after `inspect`); throws UsageError naming the bad argument. */
 export function parseInspectArgs(argv: string[], io: CliIo): InspectCommandOptions | 'help' {
-  let parsed: ReturnType<typeof parseInspectArgsRaw>;
-  try {
-    parsed = parseInspectArgsRaw(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message.replace(/^.*?: /s, '').split('\n')[0] ?? 'bad arguments');
-  }
+  const parsed = parseCliArgs('inspect', argv, INSPECT_OPTIONS, true);
   const v = parsed.values;
   if (v.help) return 'help';
   if (parsed.positionals.length === 0)
@@ -90,28 +95,21 @@ export function parseInspectArgs(argv: string[], io: CliIo): InspectCommandOptio
     warnDays,
     criticalDays,
     fetchIssuers: v['fetch-issuers'] === true,
-    json: v.json === true,
+    output: outputArgs(v, io.env),
     colour: v['no-color'] === true ? false : useColour(io, io.stdout),
   };
 }
 
-function parseInspectArgsRaw(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      host: { type: 'string' },
-      ...JUDGEMENT_OPTIONS,
-      'warn-days': { type: 'string', short: 'w' },
-      'critical-days': { type: 'string', short: 'c' },
-      'fetch-issuers': { type: 'boolean' },
-      json: { type: 'boolean' },
-      'no-color': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const INSPECT_OPTIONS = {
+  host: { type: 'string' },
+  ...JUDGEMENT_OPTIONS,
+  'warn-days': { type: 'string', short: 'w' },
+  'critical-days': { type: 'string', short: 'c' },
+  'fetch-issuers': { type: 'boolean' },
+  ...OUTPUT_OPTIONS,
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** `--host`: a host name or IP literal in the canonical form `check` compares (a port is allowed and ignored). */
 function hostName(value: string): string {
@@ -146,6 +144,7 @@ export async function runInspectCommand(argv: string[], io: CliIo, deps: Inspect
   // Every file is read first: one bad input is one line and exit 3, before any result is printed.
   const chains: ChainFile[] = [];
   for (const file of opts.files) chains.push(await readChainFile(file, io));
+  primeRootSubjectKeys();
   const trust = cliTrustStore(opts.judgement);
   const now = opts.judgement.at ?? new Date();
   const started = Date.now();
@@ -153,10 +152,24 @@ export async function runInspectCommand(argv: string[], io: CliIo, deps: Inspect
   const fetcher = opts.fetchIssuers ? (deps.fetchCaIssuers ?? fetchCaIssuers) : null;
   for (const chain of chains) results.push(await inspectChain(chain, opts, trust, now, fetcher));
 
-  if (opts.json) {
+  const format = opts.output.format;
+  if (format === 'json') {
     for (const r of results) io.stdout.write(`${inspectJsonLine(r, opts.host)}\n`);
+  } else if (format === 'csv') {
+    io.stdout.write(renderResultsCsv(results.map((r) => inspectJsonRecord(r, opts.host))));
+  } else if (format === 'nagios') {
+    io.stdout.write(
+      renderResultsNagios(results, {
+        network: false,
+        warnDays: opts.warnDays,
+        criticalDays: opts.criticalDays,
+        timeZone: opts.output.timeZone,
+      }),
+    );
   } else {
-    io.stdout.write(renderTable(results, { colour: opts.colour, network: false }));
+    io.stdout.write(
+      renderTable(results, { colour: opts.colour, network: false, timeZone: opts.output.timeZone }),
+    );
     io.stdout.write(
       `\n${renderSummary(results, Date.now() - started, { one: 'file', many: 'files', done: 'inspected' })}`,
     );
@@ -250,7 +263,11 @@ async function inspectChain(
 
 /** `check`'s JSON object, every field present: the network fields are null, `host` is `--host` or null. */
 export function inspectJsonLine(r: CheckResult, host: string | null): string {
-  return jsonLine({
+  return jsonLine(inspectJsonRecord(r, host));
+}
+
+function inspectJsonRecord(r: CheckResult, host: string | null) {
+  return {
     ...toJsonRecord(r),
     host,
     port: null,
@@ -258,5 +275,5 @@ export function inspectJsonLine(r: CheckResult, host: string | null): string {
     servername: null,
     protocol: null,
     cipher: null,
-  });
+  };
 }

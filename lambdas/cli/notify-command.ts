@@ -1,14 +1,22 @@
 /** `certwatch notify --test`: proves every configured channel works, before a real alert depends on it. */
 import { makeTestAlert } from '../notify';
 import { StateDirInUseError } from '../store/embedded-dynamodb';
-import { type CliIo, storeErrorForUser, terminalSafe, UsageError } from './cli-io';
+import { type CliIo, terminalSafe, UsageError } from './cli-io';
 import { createLocalNotifiers, DEFAULT_CONFIG, loadLocalConfig, localSink, openStore } from './local-runtime';
-import { type CommonStoreArgs, parseCommandArgs, STORE_OPTIONS, storeArgs, storeLabel } from './run-command';
+import {
+  type CommonStoreArgs,
+  deliveryError,
+  parseCommandArgs,
+  STORE_OPTIONS,
+  storeArgs,
+  storeLabel,
+} from './run-command';
+import { storeErrorForUser } from './store-errors';
 
 export const NOTIFY_USAGE = `Usage: certwatch notify --test [options]
 
 Sends a clearly marked test alert through every channel in the config and
-reports success or failure per channel. Exit 0 when all succeed, 2 otherwise.
+reports success or failure per channel.
 
 Options:
       --config FILE             config file (default ${DEFAULT_CONFIG})
@@ -20,10 +28,13 @@ Options:
 Alerts wait in the state store until every channel has them, so a run needs
 the store as much as the channels: with a store option, a store that does not
 answer is reported in one line and the exit code is 2.
+
+Exit codes: 0 every channel (and the store) answered, 2 a channel or the store
+failed, 3 nothing to test (no channel configured), usage or config error.
 `;
 
 export async function runNotifyCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values: v } = parseCommandArgs(argv, { ...STORE_OPTIONS, test: { type: 'boolean' } });
+  const { values: v } = parseCommandArgs('notify', argv, { ...STORE_OPTIONS, test: { type: 'boolean' } });
   if (v.help) {
     io.stdout.write(NOTIFY_USAGE);
     return 0;
@@ -37,7 +48,8 @@ export async function runNotifyCommand(argv: string[], io: CliIo): Promise<numbe
   if (loaded.channels.length === 0) {
     io.stdout.write(`No channels configured in ${loaded.path}; nothing to test.\n`);
     if (store) await checkStore(store, io);
-    return 0;
+    // UNKNOWN: a check that tested nothing must not read as "alerts work".
+    return 3;
   }
   const local = createLocalNotifiers(loaded.channels);
   try {
@@ -46,7 +58,7 @@ export async function runNotifyCommand(argv: string[], io: CliIo): Promise<numbe
       io.stdout.write(
         r.ok
           ? `ok      ${r.channel} (${r.attempts} attempt${r.attempts === 1 ? '' : 's'})\n`
-          : `FAILED  ${r.channel}: ${terminalSafe(r.error ?? 'unknown error')}\n`,
+          : `FAILED  ${r.channel}: ${terminalSafe(deliveryError(r.error))}\n`,
       );
     }
     if (store) await checkStore(store, io);

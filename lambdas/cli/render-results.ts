@@ -2,6 +2,7 @@
 import type { CheckResult, Status } from '../core/model';
 import { jsonLine } from '../core/untrusted-text';
 import { terminalSafe } from './cli-io';
+import { displayDate, type NagiosRow, renderCsv, renderNagios } from './output-format';
 
 const STATUS_COLOUR: Record<Status, string> = {
   ok: '\x1b[32m',
@@ -45,15 +46,13 @@ export function shortName(dn: string | null | undefined): string {
   return (cn ?? o ?? dn).trim() || dn;
 }
 
-function ymd(iso: string | null): string {
-  return iso ? iso.slice(0, 10) : '-';
-}
-
 /** How {@link renderTable} lays results out. */
 export interface TableOptions {
   readonly colour: boolean;
   /** Whether results come from the network (an ADDRESS column); false for `inspect`'s files. @default true */
   readonly network?: boolean;
+  /** The zone of the EXPIRES dates (`--tz`). @default 'UTC' */
+  readonly timeZone?: string;
 }
 
 /** A fixed-width table, one row per address, followed by one line per finding of every non-ok row. */
@@ -73,7 +72,7 @@ export function renderTable(results: readonly CheckResult[], opts: TableOptions)
     ...(network ? [terminalSafe(r.address ?? '-')] : []),
     r.status,
     r.daysLeft === null ? '-' : String(r.daysLeft),
-    ymd(r.notAfter),
+    displayDate(r.notAfter, opts.timeZone ?? 'UTC'),
     terminalSafe(shortName(r.chain[0]?.issuer), 32),
     r.findings.length === 0 ? '-' : [...new Set(r.findings.map((f) => f.code))].join(','),
   ]);
@@ -138,4 +137,73 @@ export function renderSummary(
     .map((s) => `${counts.get(s)} ${s}`);
   const what = results.length === 1 ? noun.one : noun.many;
   return `${results.length} ${what} ${noun.done}: ${parts.join(', ') || 'none'} (${(elapsedMs / 1000).toFixed(1)} s)\n`;
+}
+
+/** The columns of `--format csv`: the JSON field names, the chain's leaf as subject and issuer. */
+export const RESULT_CSV_HEADER = [
+  'target',
+  'host',
+  'port',
+  'address',
+  'servername',
+  'status',
+  'daysLeft',
+  'notAfter',
+  'subject',
+  'issuer',
+  'findings',
+  'protocol',
+  'cipher',
+  'checkedAt',
+  'durationMs',
+] as const;
+
+/** What a CSV row reads of a result's JSON record (`inspect` nulls the network fields). */
+type ResultCsvRecord = Omit<ReturnType<typeof toJsonRecord>, 'host' | 'port'> & {
+  readonly host: string | null;
+  readonly port: number | null;
+};
+
+/** `--format csv` of results in their JSON shape (`inspect` nulls the network fields there). */
+export function renderResultsCsv(records: readonly ResultCsvRecord[]): string {
+  return renderCsv(
+    RESULT_CSV_HEADER,
+    records.map((r) => [
+      r.target,
+      r.host,
+      r.port,
+      r.address,
+      r.servername,
+      r.status,
+      r.daysLeft,
+      r.notAfter,
+      r.chain[0]?.subject ?? null,
+      r.chain[0]?.issuer ?? null,
+      [...new Set(r.findings.map((f) => f.code))].join(' '),
+      r.protocol,
+      r.cipher,
+      r.checkedAt,
+      r.durationMs,
+    ]),
+  );
+}
+
+/** `--format nagios` of results: one plugin line; `network` labels each by its address too. */
+export function renderResultsNagios(
+  results: readonly CheckResult[],
+  opts: {
+    readonly network: boolean;
+    readonly warnDays: number;
+    readonly criticalDays: number;
+    readonly timeZone: string;
+  },
+): string {
+  const rows: NagiosRow[] = results.map((r) => ({
+    label: opts.network ? `${r.target} [${r.address ?? 'dns'}]` : r.target,
+    status: r.status,
+    daysLeft: r.daysLeft,
+    notAfter: r.notAfter,
+    findings: r.findings,
+  }));
+  return renderNagios(rows, opts);
 }

@@ -6,7 +6,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { TrustStores } from '../cert/trust-store';
 import { type Alert, type DeliveryResult, nagiosExitCode, worstStatus } from '../core/model';
 import { DEFAULT_RUN_LEASE_MS, runCycle } from '../pipeline/run-cycle';
@@ -16,13 +16,13 @@ import { decode } from '../core/decode';
 import { StateDirInUseError } from '../store/embedded-dynamodb';
 import type { RunLease } from '../store/state-store';
 import { storedItem } from '../store/stored-items';
+import { parseCliArgs, parseDurationArg } from './args';
+import { awsErrorAdvice } from './aws-errors';
 import {
   type CliIo,
   MonitorFailure,
-  parseDurationMs,
   parseIntOption,
   RunSkipped,
-  storeErrorForUser,
   terminalSafe,
   UsageError,
   useColour,
@@ -36,7 +36,17 @@ import {
   localSink,
   openStore,
 } from './local-runtime';
-import { renderSummary, renderTable, toJsonLine } from './render-results';
+import { OUTPUT_OPTIONS, outputUsage, outputArgs } from './output-format';
+import {
+  renderResultsCsv,
+  renderResultsNagios,
+  renderSummary,
+  renderTable,
+  toJsonLine,
+  toJsonRecord,
+} from './render-results';
+import { storeErrorForUser } from './store-errors';
+import { primeRootSubjectKeys } from './root-subject-keys';
 
 export const RUN_USAGE = `Usage: certwatch run [options]
 
@@ -51,8 +61,9 @@ Options:
       --table NAME              DynamoDB table (default ${DEFAULT_TABLE})
       --concurrency N           addresses checked at once (default 128)
       --lease DURATION          run lease: how long another run is kept off this store if this one
-                                stops renewing it (e.g. crashes); default 2m, renewed every third
-      --json                    print results as JSON Lines instead of the table
+                                stops renewing it (e.g. crashes): 90s, 2m; a bare number is seconds;
+                                default 2m, renewed every third
+${outputUsage(32)}
       --no-color                never colour the table
   -h, --help                    show this help
 
@@ -80,16 +91,13 @@ export const STORE_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** parseArgs with errors turned into one-line usage errors. */
+/** parseArgs for a command without positional arguments, errors in certwatch's words. */
 export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
   argv: string[],
   options: O,
 ) {
-  try {
-    return parseArgs({ args: argv, options, strict: true as const, allowPositionals: false as const });
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
+  return parseCliArgs(command, argv, options, false);
 }
 
 export function storeArgs(v: Record<string, unknown>): CommonStoreArgs {
@@ -160,11 +168,11 @@ export function openStoreErrorForUser(error: unknown, args: CommonStoreArgs, the
 }
 
 export async function runRunCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values: v } = parseCommandArgs(argv, {
+  const { values: v } = parseCommandArgs('run', argv, {
     ...STORE_OPTIONS,
     concurrency: { type: 'string' },
     lease: { type: 'string' },
-    json: { type: 'boolean' },
+    ...OUTPUT_OPTIONS,
     'no-color': { type: 'boolean' },
   });
   if (v.help) {
@@ -174,9 +182,13 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
   const args = storeArgs(v);
   const concurrency =
     v.concurrency === undefined ? 128 : parseIntOption(v.concurrency, '--concurrency', 1, 4096);
-  const leaseMs = v.lease === undefined ? DEFAULT_RUN_LEASE_MS : parseDurationMs(v.lease, '--lease');
+  const leaseMs =
+    v.lease === undefined
+      ? DEFAULT_RUN_LEASE_MS
+      : parseDurationArg(v.lease, '--lease', { minMs: 1, maxMs: 600_000 });
   if (leaseMs < 1_000) throw new UsageError(`--lease: must be at least 1s, got '${v.lease}'`);
   const colour = v['no-color'] === true ? false : useColour(io, io.stdout);
+  const output = outputArgs(v, io.env);
   const loaded = await loadLocalConfig(args.config, io);
   const label = storeLabel(args);
   const embedded = args.dynamodbEndpoint === null;
@@ -186,6 +198,7 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
   } catch (error) {
     throw openStoreErrorForUser(error, args, 'not running');
   }
+  primeRootSubjectKeys();
   const local = createLocalNotifiers(loaded.channels, opened.tickets);
   const log = (line: string) => io.stderr.write(`${line}\n`);
   let noteWritten = false;
@@ -197,7 +210,9 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
       const where =
         results.length === 0
           ? 'no channel configured'
-          : results.map((r) => (r.ok ? `${r.channel} ok` : `${r.channel} FAILED: ${r.error}`)).join(', ');
+          : results
+              .map((r) => (r.ok ? `${r.channel} ok` : `${r.channel} FAILED: ${deliveryError(r.error)}`))
+              .join(', ');
       log(
         `ALERT ${alert.severity.toUpperCase()} ${terminalSafe(alert.endpoint)}${alert.address ? ` [${alert.address}]` : ''}: ${terminalSafe(alert.summary)} -> ${terminalSafe(where)}`,
       );
@@ -248,9 +263,15 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
         (order.get(a.target) ?? 0) - (order.get(b.target) ?? 0) ||
         (a.address ?? '').localeCompare(b.address ?? ''),
     );
-    if (v.json) for (const r of results) io.stdout.write(`${toJsonLine(r)}\n`);
-    else {
-      io.stdout.write(renderTable(results, { colour }));
+    if (output.format === 'json') for (const r of results) io.stdout.write(`${toJsonLine(r)}\n`);
+    else if (output.format === 'csv') io.stdout.write(renderResultsCsv(results.map(toJsonRecord)));
+    else if (output.format === 'nagios') {
+      const { warnDays, criticalDays } = loaded.config.defaults;
+      io.stdout.write(
+        renderResultsNagios(results, { network: true, warnDays, criticalDays, timeZone: output.timeZone }),
+      );
+    } else {
+      io.stdout.write(renderTable(results, { colour, timeZone: output.timeZone }));
       io.stdout.write(`\n${renderSummary(results, now().getTime() - Date.parse(dispatched.startedAt))}`);
     }
     const failedDeliveries = deliveries.filter((d) => !d.ok).length;
@@ -287,4 +308,9 @@ function runErrorForUser(error: unknown, label: string): unknown {
     );
   }
   return storeErrorForUser(error, label, '; run stopped, the next run resumes from the stored state');
+}
+
+/** A failed delivery's error as the user reads it: an AWS failure says what to set. */
+export function deliveryError(error: string | null | undefined): string {
+  return awsErrorAdvice(error) ?? error ?? 'unknown error';
 }

@@ -1,9 +1,19 @@
 /** `certwatch status`: the stored state of every endpoint address, soonest expiry first. */
-import type { AddressState } from '../core/model';
-import { STATUS_RANK } from '../core/model';
+import { resolve } from 'node:path';
+import { BUILTIN_DEFAULTS, loadConfig, resolveEndpoints } from '../config';
+import { type AddressState, nagiosExitCode, STATUS_RANK, worstStatus } from '../core/model';
 import { jsonLine } from '../core/untrusted-text';
-import { type CliIo, storeErrorForUser, terminalSafe, useColour } from './cli-io';
+import { type CliIo, terminalSafe, useColour } from './cli-io';
+import { storeErrorForUser } from './store-errors';
 import { openStore } from './local-runtime';
+import {
+  displayDate,
+  OUTPUT_OPTIONS,
+  outputUsage,
+  outputArgs,
+  renderCsv,
+  renderNagios,
+} from './output-format';
 import { renderColumns } from './render-results';
 import { openStoreErrorForUser, parseCommandArgs, STORE_OPTIONS, storeArgs, storeLabel } from './run-command';
 
@@ -12,14 +22,19 @@ export const STATUS_USAGE = `Usage: certwatch status [options]
 Shows the stored state of every endpoint address, soonest expiry first.
 
 Options:
+      --config FILE             show only the endpoints of this config, judged by its warnDays and
+                                criticalDays (nagios perfdata); without it, every stored endpoint
       --state-dir DIR           embedded DynamoDB data directory (default .certwatch)
       --dynamodb-endpoint URL   read from this DynamoDB instead ('aws' for the real service)
       --table NAME              DynamoDB table (default certwatch)
-      --json                    JSON Lines, one stored state per line
+${outputUsage(32)}
+      --no-color                never colour the table
   -h, --help                    show this help
 
-Exit codes: 0 shown, 2 the state store failed, 3 usage error, or the embedded
-state directory is in use by a run in progress.
+Exit codes (Nagios), from the worst stored status: 0 ok, 1 warning,
+2 critical, expired or error (or the state store failed), 3 unknown: no stored
+state, usage or config error, or the embedded state directory is in use by a
+run in progress.
 `;
 
 /** Soonest expiry first; unknown expiry (never obtained a certificate) after known ones, worst status first. */
@@ -39,11 +54,20 @@ function ago(iso: string | null, now: number): string {
 }
 
 export async function runStatusCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values: v } = parseCommandArgs(argv, { ...STORE_OPTIONS, json: { type: 'boolean' } });
+  const { values: v } = parseCommandArgs('status', argv, {
+    ...STORE_OPTIONS,
+    ...OUTPUT_OPTIONS,
+    'no-color': { type: 'boolean' },
+  });
   if (v.help) {
     io.stdout.write(STATUS_USAGE);
     return 0;
   }
+  const output = outputArgs(v, io.env);
+  // An explicit --config must exist and be valid (one line, exit 3, before the store is opened).
+  const config = v.config === undefined ? null : loadConfig(resolve(io.cwd ?? process.cwd(), v.config));
+  const only = config === null ? null : new Set(resolveEndpoints(config).map((e) => e.id));
+  const { warnDays, criticalDays } = config?.defaults ?? BUILTIN_DEFAULTS.defaults;
   const args = storeArgs(v);
   const label = storeLabel(args);
   const opened = await openStore(args).catch((error: unknown) => {
@@ -53,50 +77,123 @@ export async function runStatusCommand(argv: string[], io: CliIo): Promise<numbe
     const stored = await opened.store.listAllAddressStates().catch((error: unknown) => {
       throw storeErrorForUser(error, label);
     });
-    const states = stored.map((s) => s.state).sort(byUrgency);
-    if (v.json) {
-      for (const s of states) io.stdout.write(`${jsonLine(s)}\n`);
-      return 0;
-    }
+    const states = stored
+      .map((s) => s.state)
+      .filter((s) => only === null || only.has(s.endpointId))
+      .sort(byUrgency);
     if (states.length === 0) {
-      io.stdout.write(`No stored state in ${opened.location}. Run 'certwatch run' first.\n`);
-      return 0;
+      // UNKNOWN: nothing is known yet, which is not "all is well".
+      const which = only === null ? '' : ` for the endpoints of ${v.config}`;
+      if (output.format === 'nagios') io.stdout.write(`CERTWATCH UNKNOWN - no stored state${which}\n`);
+      else if (output.format === 'table') {
+        io.stdout.write(`No stored state in ${opened.location}${which}. Run 'certwatch run' first.\n`);
+      } else if (output.format === 'csv') io.stdout.write(renderCsv(STATE_CSV_HEADER, []));
+      return 3;
     }
-    const now = Date.now();
-    const colour = useColour(io, io.stdout);
-    const header = [
-      'ENDPOINT',
-      'ADDRESS',
-      'STATUS',
-      'DAYS',
-      'EXPIRES',
-      'LAST CHECK',
-      'LAST OK',
-      'FAILS',
-      'FINDINGS',
-    ];
-    const rows = states.map((s) => [
-      terminalSafe(s.endpointName === s.endpointId ? s.endpointId : `${s.endpointName} (${s.endpointId})`),
-      terminalSafe(s.address ?? '-'),
-      s.status,
-      s.daysLeft === null ? '-' : String(s.daysLeft),
-      s.notAfter ? s.notAfter.slice(0, 10) : '-',
-      ago(s.lastCheckedAt, now),
-      ago(s.lastSuccessAt, now),
-      String(s.consecutiveFailures),
-      s.findings.length === 0 ? '-' : [...new Set(s.findings.map((f) => f.code))].join(','),
-    ]);
-    io.stdout.write(
-      `${renderColumns(
-        header,
-        rows,
-        states.map((st) => st.status),
-        colour,
-        2,
-      )}\n`,
-    );
-    return 0;
+    const code = nagiosExitCode(worstStatus(states.map((s) => s.status)));
+    const write = (text: string) => io.stdout.write(text);
+    switch (output.format) {
+      case 'json':
+        for (const s of states) write(`${jsonLine(s)}\n`);
+        return code;
+      case 'csv':
+        write(renderCsv(STATE_CSV_HEADER, states.map(stateCsvRow)));
+        return code;
+      case 'nagios':
+        write(
+          renderNagios(
+            states.map((s) => ({ ...s, label: `${endpointLabel(s)} [${s.address ?? 'dns'}]` })),
+            { warnDays, criticalDays, timeZone: output.timeZone },
+          ),
+        );
+        return code;
+      case 'table':
+        write(
+          renderStateTable(
+            states,
+            output.timeZone,
+            v['no-color'] === true ? false : useColour(io, io.stdout),
+          ),
+        );
+        return code;
+      default:
+        return output.format satisfies never;
+    }
   } finally {
     await opened.close();
   }
+}
+
+function endpointLabel(s: AddressState): string {
+  return s.endpointName === s.endpointId ? s.endpointId : `${s.endpointName} (${s.endpointId})`;
+}
+
+function renderStateTable(states: readonly AddressState[], timeZone: string, colour: boolean): string {
+  const now = Date.now();
+  const header = [
+    'ENDPOINT',
+    'ADDRESS',
+    'STATUS',
+    'DAYS',
+    'EXPIRES',
+    'LAST CHECK',
+    'LAST OK',
+    'FAILS',
+    'FINDINGS',
+  ];
+  const rows = states.map((s) => [
+    terminalSafe(endpointLabel(s)),
+    terminalSafe(s.address ?? '-'),
+    s.status,
+    s.daysLeft === null ? '-' : String(s.daysLeft),
+    displayDate(s.notAfter, timeZone),
+    ago(s.lastCheckedAt, now),
+    ago(s.lastSuccessAt, now),
+    String(s.consecutiveFailures),
+    s.findings.length === 0 ? '-' : [...new Set(s.findings.map((f) => f.code))].join(','),
+  ]);
+  return `${renderColumns(
+    header,
+    rows,
+    states.map((st) => st.status),
+    colour,
+    2,
+  )}\n`;
+}
+
+/** The columns of `status --format csv`: the stored state's JSON field names. */
+export const STATE_CSV_HEADER = [
+  'endpointId',
+  'endpointName',
+  'host',
+  'port',
+  'address',
+  'status',
+  'daysLeft',
+  'notAfter',
+  'issuer',
+  'findings',
+  'lastCheckedAt',
+  'lastSuccessAt',
+  'consecutiveFailures',
+  'failingSince',
+] as const;
+
+function stateCsvRow(s: AddressState) {
+  return [
+    s.endpointId,
+    s.endpointName,
+    s.host,
+    s.port,
+    s.address,
+    s.status,
+    s.daysLeft,
+    s.notAfter,
+    s.issuer,
+    [...new Set(s.findings.map((f) => f.code))].join(' '),
+    s.lastCheckedAt,
+    s.lastSuccessAt,
+    s.consecutiveFailures,
+    s.failingSince,
+  ];
 }

@@ -1,18 +1,31 @@
 /**
- * Durations in the config: a number of milliseconds, or a string of one or
- * more `<number><unit>` parts with units ms, s, m, h, d ("10s", "500ms",
- * "1h30m", "24h").
+ * Durations, one parser for the config and the command line: a string of one
+ * or more `<number><unit>` parts with units ms, s, m, h, d ("10s", "500ms",
+ * "1h30m", "24h"). In the config a YAML number is milliseconds and a bare
+ * number in a string is refused; on the command line (`bareNumber: 's'`) a
+ * bare number means seconds, as in check_ssl_cert (`-t 10`).
  */
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
 
-/** Milliseconds of a duration, or null when `value` is not one. */
-export function parseDuration(value: unknown): number | null {
+/** How a duration string without a unit is read. */
+export interface DurationSyntax {
+  /** The unit of a bare number in a string (`"10"`); absent: a bare number string is not a duration. */
+  readonly bareNumber?: 'ms' | 's';
+}
+
+const BARE_NUMBER = /^\d+(?:\.\d+)?$/;
+
+/** Milliseconds of a duration, or null when `value` is not one. A `number` is milliseconds. */
+export function parseDuration(value: unknown, syntax: DurationSyntax = {}): number | null {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
   if (typeof value !== 'string') return null;
   const text = value.trim();
   if (text === '') return null;
+  if (syntax.bareNumber !== undefined && BARE_NUMBER.test(text)) {
+    return Math.round(Number(text) * (UNIT_MS[syntax.bareNumber] as number));
+  }
   let total = 0;
   PART.lastIndex = 0;
   while (PART.lastIndex < text.length) {

@@ -371,13 +371,18 @@ function prepare(text: string, layout: TextLayout, charset: Charset): string {
   return TIDY[layout](CHARSETS[charset](applyRules(text, layout)));
 }
 
-const graphemeSegmenter =
-  typeof Intl !== 'undefined' && 'Segmenter' in Intl
-    ? new Intl.Segmenter(undefined, { granularity: 'grapheme' })
-    : null;
+/**
+ * Made on first use: creating a Segmenter loads ICU's break rules (~7 ms), which a process
+ * that never cuts text (`certwatch --help`, most checks) should not pay at start-up.
+ */
+let graphemeSegmenter: Intl.Segmenter | null | undefined;
 
 /** User-perceived characters of `text` (code points when the runtime lacks Intl.Segmenter). */
 export function graphemes(text: string): string[] {
+  graphemeSegmenter ??=
+    typeof Intl !== 'undefined' && 'Segmenter' in Intl
+      ? new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+      : null;
   if (graphemeSegmenter) return Array.from(graphemeSegmenter.segment(text), (s) => s.segment);
   return Array.from(text);
 }

@@ -333,4 +333,103 @@ describe('certwatch check', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/--ca-file .*bad-ca\.pem/);
   });
+  it.each([
+    {
+      name: 'PEM text as a target',
+      arg: () => pki.leaf.certPem,
+      line: /^certwatch: argument 1 is a PEM certificate, not a host: save it to a file and run certwatch inspect FILE$/,
+    },
+    {
+      name: 'a PEM file as a target',
+      arg: () => join(dir, 'leaf.pem'),
+      line: /^certwatch: argument 1 is the certificate file .*leaf\.pem, not a host: to judge it, run certwatch inspect .*leaf\.pem$/,
+    },
+  ])('recognises $name and points at inspect', async ({ arg, line }) => {
+    // Prepare
+    writeFileSync(join(dir, 'leaf.pem'), pki.leaf.certPem);
+    // Act
+    const r = await cli(['check', arg()]);
+    // Assess
+    expect(r.code).toBe(3);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr.trimEnd()).toMatch(line);
+  });
+
+  it('recognises a certificate given as -f (check_ssl_cert habit) and points at inspect', async () => {
+    // Prepare
+    const pem = join(dir, 'cert.pem');
+    writeFileSync(pem, pki.leaf.certPem);
+    // Act
+    const r = await cli(['check', '-f', pem]);
+    // Assess
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      `certwatch: --file ${pem} is a certificate, not a list of targets: to judge it, run certwatch inspect ${pem}\n`,
+    );
+  });
+
+  it('prints one Nagios plugin line with perfdata, and the plugin exit code', async () => {
+    // Act
+    const r = await cli(['check', '--format', 'nagios', '--ca-file', caFile, `127.0.0.1:${ports.soon}`]);
+    // Assess
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^CERTWATCH WARNING - 127\\.0\\.0\\.1:${ports.soon} \\[127\\.0\\.0\\.1\\]: expires \\d{4}-\\d\\d-\\d\\d \\(20 days\\)[^|]* \\| days=20;30;7\\n$`,
+      ),
+    );
+  });
+
+  it('prints RFC 4180 CSV with a header, one row per address', async () => {
+    // Act
+    const r = await cli([
+      'check',
+      '--format',
+      'csv',
+      '--ca-file',
+      caFile,
+      `127.0.0.1:${ports.ok}`,
+      `127.0.0.1:${ports.expired}`,
+    ]);
+    // Assess
+    const lines = r.stdout.split('\r\n');
+    expect(r.code).toBe(2);
+    expect(lines[0]).toBe(
+      'target,host,port,address,servername,status,daysLeft,notAfter,subject,issuer,findings,protocol,cipher,checkedAt,durationMs',
+    );
+    expect(
+      lines
+        .slice(1, 3)
+        .map((l) => l.split(',')[5])
+        .sort(),
+    ).toEqual(['expired', 'ok']);
+    expect(lines[3]).toBe('');
+  });
+
+  it('shows EXPIRES in the --tz zone', async () => {
+    // Act
+    const utc = await cli(['check', '--ca-file', caFile, '--format', 'json', `127.0.0.1:${ports.ok}`]);
+    const east = await cli([
+      'check',
+      '--ca-file',
+      caFile,
+      '--tz',
+      'Pacific/Kiritimati',
+      `127.0.0.1:${ports.ok}`,
+    ]);
+    // Assess: UTC+14 shows the local calendar date of the same instant
+    const notAfter = JSON.parse(utc.stdout).notAfter as string;
+    const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Kiritimati' }).format(
+      new Date(notAfter),
+    );
+    expect(east.stdout).toMatch(new RegExp(`\\s${local}\\s`));
+  });
+
+  it('reads a bare --timeout number as seconds', async () => {
+    // Act: read as milliseconds, 5 would be far too short for a handshake
+    const r = await cli(['check', '-t', '5', '--json', '--ca-file', caFile, `127.0.0.1:${ports.ok}`]);
+    // Assess
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).status).toBe('ok');
+  });
 });

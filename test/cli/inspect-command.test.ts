@@ -156,6 +156,32 @@ describe('certwatch inspect', () => {
     expect(r.stdout).toMatch(row);
   });
 
+  it.each([
+    {
+      format: 'nagios',
+      output: /^CERTWATCH OK - chain\.pem: expires \d{4}-\d\d-\d\d \(40 days\) \| days=40;30;7\n$/,
+    },
+    {
+      format: 'csv',
+      output:
+        /^target,host,port,address,servername,status,daysLeft,notAfter,subject,issuer,findings,protocol,cipher,checkedAt,durationMs\r\nchain\.pem,localhost,,,,ok,40,[^,]+,CN=localhost,CN=certwatch Test Intermediate,,,,[^,]+,\d+\r\n$/,
+    },
+  ])('prints --format $format with the network fields empty', async ({ format, output }) => {
+    // Act
+    const r = await inspect([
+      '--format',
+      format,
+      '--ca-file',
+      'root.pem',
+      '--host',
+      'localhost',
+      'chain.pem',
+    ]);
+    // Assess
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(output);
+  });
+
   it("prints check's JSON object with the file as target and the network fields null", async () => {
     // Act
     const at = '2030-01-01T00:00:00Z';

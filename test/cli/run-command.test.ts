@@ -63,7 +63,8 @@ describe('certwatch run / status', () => {
     expect(firstCount).toBeGreaterThanOrEqual(1);
     expect(second.stderr).toMatch(/run complete: 1 of 1 checks; 0 new alerts, 0 failed deliveries/);
     expect(receiver.requests.length).toBe(firstCount);
-    expect(status.code).toBe(0);
+    // status exits with the Nagios code of the worst stored result: the critical row makes it 2
+    expect(status.code).toBe(2);
     expect(status.stdout).toMatch(
       new RegExp(`shop \\(127\\.0\\.0\\.1:${tls.port}\\)\\s+127\\.0\\.0\\.1\\s+critical\\s+20\\s`),
     );

@@ -1,0 +1,114 @@
+/**
+ * The built CLI, as a user runs it: bin/certwatch.js over the esbuild bundle, each in a child
+ * process. Every other CLI test runs the sources in-process; this one fails when the bundle
+ * is broken (a module left out, an external that does not resolve, a lazy import that fails).
+ * The bundle is built fresh from the sources into a private directory inside the checkout
+ * (so `node_modules` resolves for the externals), with the real bin script beside it.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pkg from '../../package.json';
+import { makePki } from '../support/cert-factory';
+import { startTlsServer, type TlsTestServer } from '../support/tls-test-servers';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+
+interface Exit {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+describe('built certwatch (bin/certwatch.js over dist/cli)', () => {
+  let build: string;
+  let work: string;
+  let server: TlsTestServer;
+  let caFile: string;
+
+  /** `node <build>/bin/certwatch.js ...args` from a directory outside the checkout. */
+  async function certwatch(...args: string[]): Promise<Exit> {
+    try {
+      const r = await run(process.execPath, [join(build, 'bin', 'certwatch.js'), ...args], {
+        cwd: work,
+        env: { ...process.env, NO_COLOR: '1' },
+        timeout: 60_000,
+      });
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    } catch (error) {
+      const e = error as { code?: unknown; stdout?: string; stderr?: string };
+      if (typeof e.code !== 'number') throw error;
+      return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  }
+
+  beforeAll(async () => {
+    build = join(ROOT, '.cache', `built-cli-test-${process.pid}`);
+    await run(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs'), join(build, 'dist', 'cli')], {
+      cwd: ROOT,
+      timeout: 120_000,
+    });
+    mkdirSync(join(build, 'bin'), { recursive: true });
+    copyFileSync(join(ROOT, 'bin', 'certwatch.js'), join(build, 'bin', 'certwatch.js'));
+    work = mkdtempSync(join(tmpdir(), 'certwatch-built-'));
+    const pki = makePki();
+    server = await startTlsServer({
+      chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
+      keyPem: pki.leaf.key.privateKeyPem,
+    });
+    caFile = join(work, 'root.pem');
+    writeFileSync(caFile, pki.root.certPem);
+  }, 180_000);
+
+  afterAll(async () => {
+    await server?.close();
+    rmSync(build, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it.each([['--version'], ['-V'], ['version']])('%s prints the version', async (flag) => {
+    // Act
+    const r = await certwatch(flag);
+    // Assess
+    expect(r).toEqual({ code: 0, stdout: `certwatch ${pkg.version}\n`, stderr: '' });
+  });
+
+  it('checks a loopback TLS server and prints the Nagios line', async () => {
+    // Act
+    const r = await certwatch('check', '--format', 'nagios', '--ca-file', caFile, `127.0.0.1:${server.port}`);
+    // Assess
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^CERTWATCH OK - 127\\.0\\.0\\.1:${server.port} \\[127\\.0\\.0\\.1\\]: expires .* \\| days=\\d+;30;7\\n$`,
+      ),
+    );
+  });
+
+  it('opens the embedded store (dynalite and level, external to the bundle)', async () => {
+    // Act
+    const r = await certwatch('status', '--state-dir', join(work, 'state'));
+    // Assess: an empty store is UNKNOWN
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(
+      /^No stored state in embedded DynamoDB in .*state\. Run 'certwatch run' first\.\n$/,
+    );
+  });
+
+  it('puts an argument error in one line', async () => {
+    // Act
+    const r = await certwatch('check', '--bogus');
+    // Assess
+    expect(r).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'certwatch: unknown option --bogus (see certwatch check --help)\n',
+    });
+  });
+});
