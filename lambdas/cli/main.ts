@@ -4,6 +4,7 @@ import { type CliIo, terminalSafe, UsageError } from './cli-io';
 import { runCheckCommand } from './check-command';
 import { runInspectCommand } from './inspect-command';
 import { runNotifyCommand } from './notify-command';
+import { runReportCommand } from './report-command';
 import { runRunCommand } from './run-command';
 import { runStatusCommand } from './status-command';
 
@@ -15,6 +16,7 @@ Usage:
   certwatch run [--config FILE]               one full monitoring cycle: check, store state, alert
   certwatch status [--config FILE]            stored state of every endpoint, soonest expiry first
   certwatch notify --test [--config FILE]     send a test alert through every configured channel
+  certwatch report --html FILE | --aws        the stored state as an HTML page, or the deployed page's link
 
 Run 'certwatch <command> --help' for the options of a command.
 `;
@@ -27,6 +29,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   run: runRunCommand,
   status: runStatusCommand,
   notify: runNotifyCommand,
+  report: runReportCommand,
 };
 
 /** Runs the CLI; resolves to the process exit code. Never throws for bad input. */
