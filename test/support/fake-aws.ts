@@ -1,11 +1,12 @@
 /**
  * A loopback stand-in for the AWS APIs the handlers call besides DynamoDB:
- * SQS SendMessageBatch (JSON protocol), SNS Publish (query protocol) and
- * Secrets Manager GetSecretValue (JSON protocol). It records every call, so a
+ * SQS SendMessageBatch (JSON protocol), SNS Publish (query protocol),
+ * Secrets Manager GetSecretValue (JSON protocol) and S3 PutObject (REST,
+ * path-style, as the SDK addresses an IP endpoint). It records every call, so a
  * test can feed what the dispatcher queued to the checker, and what the
  * checker published to the notifier, exactly as AWS would deliver it.
  *
- * Point a process at it with AWS_ENDPOINT_URL_SQS / _SNS / _SECRETS_MANAGER.
+ * Point a process at it with AWS_ENDPOINT_URL_SQS / _SNS / _SECRETS_MANAGER / _S3.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -26,10 +27,20 @@ export interface PublishedMessage {
   readonly attributes: Record<string, string>;
 }
 
+export interface PutObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly contentType: string | null;
+  readonly cacheControl: string | null;
+  readonly body: string;
+}
+
 export interface FakeAws {
   readonly url: string;
   readonly sent: SentMessage[];
   readonly published: PublishedMessage[];
+  /** S3 objects written, in order. */
+  readonly putObjects: PutObject[];
   /** Secret values by ARN or name. */
   readonly secrets: Map<string, string>;
   close(): Promise<void>;
@@ -51,12 +62,26 @@ function json(res: ServerResponse, status: number, body: unknown, type = 'applic
 export async function startFakeAws(): Promise<FakeAws> {
   const sent: SentMessage[] = [];
   const published: PublishedMessage[] = [];
+  const putObjects: PutObject[] = [];
   const secrets = new Map<string, string>();
   const sockets = new Set<Socket>();
 
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
+    const path = /^\/([^/?]+)\/([^?]+)/.exec(req.url ?? '');
+    if (req.method === 'PUT' && path) {
+      putObjects.push({
+        bucket: decodeURIComponent(path[1] ?? ''),
+        key: decodeURIComponent(path[2] ?? ''),
+        contentType: req.headers['content-type'] ?? null,
+        cacheControl: req.headers['cache-control'] ?? null,
+        body,
+      });
+      res.writeHead(200, { etag: `"${md5(body)}"`, 'x-amz-request-id': randomUUID() });
+      res.end();
+      return;
+    }
     if (target === 'AmazonSQS.SendMessageBatch') {
       const input = JSON.parse(body) as { QueueUrl: string; Entries: { Id: string; MessageBody: string }[] };
       const successful = input.Entries.map((e) => {
@@ -114,6 +139,7 @@ export async function startFakeAws(): Promise<FakeAws> {
     url: `http://127.0.0.1:${port}`,
     sent,
     published,
+    putObjects,
     secrets,
     close: () =>
       new Promise<void>((resolve) => {
