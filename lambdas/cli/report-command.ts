@@ -5,8 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { parseDuration } from '../config/duration';
 import { gatherReport } from '../report/report-data';
 import { REPORT_OBJECT_KEY } from '../report/report-object';
@@ -57,6 +56,11 @@ export interface PresignOptions {
 
 /** A presigned GET of the report object. Signing is local: no request is sent. */
 export async function presignReportLink(opts: PresignOptions): Promise<string> {
+  // Loaded here, not with the CLI: every other command would pay for the S3 client at start-up.
+  const [{ GetObjectCommand, S3Client }, { getSignedUrl }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/s3-request-presigner'),
+  ]);
   const client = new S3Client({
     ...(opts.region === undefined ? {} : { region: opts.region }),
     ...(opts.credentials === undefined ? {} : { credentials: opts.credentials }),
