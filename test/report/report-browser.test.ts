@@ -1,23 +1,25 @@
 /**
  * The HTML report in headless Chromium (Debian's `chromium`), driven by
  * playwright-core: the page `certwatch report --html` writes from a store of
- * real check results loads nothing, logs no error, shows the rows in the
+ * real check results, served from 127.0.0.1 the way S3 serves the deployed
+ * one (same key, same content type), loads nothing else, logs no error, shows the rows in the
  * order and colours of the data, filters work, and the hostile subject stays
  * text. A screenshot is taken into a temp dir (and into
  * $CERTWATCH_SCREENSHOT_DIR when that is set).
  *
  * Without Chromium the suite is skipped with a warning, except in CI, where it fails.
  */
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressState, Status } from '../../lambdas/core/model';
 import { displaySafe } from '../../lambdas/core/untrusted-text';
 import { byReportUrgency } from '../../lambdas/report/report-data';
 import { STATUS_COLOURS } from '../../lambdas/report/render-report';
+import { REPORT_CONTENT_TYPE, REPORT_OBJECT_KEY } from '../../lambdas/report/report-object';
 import { openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
+import { type HttpFileServer, startHttpFileServer } from '../support/http-file-server';
 import { runCli } from '../support/run-cli';
 import { HOSTILE_CN, HOSTILE_ORG, makeReportFixture, type ReportFixture } from './report-fixtures';
 
@@ -45,6 +47,8 @@ describe.skipIf(!available && !process.env.CI)('report page in headless Chromium
   const failedRequests: string[] = [];
   const dialogs: string[] = [];
   let reportFile: string;
+  let server: HttpFileServer;
+  let pageUrl: string;
   /** The leaf subject of each address's newest stored check, as stored. */
   const leafSubjects = new Map<string, string>();
 
@@ -65,6 +69,13 @@ describe.skipIf(!available && !process.env.CI)('report page in headless Chromium
       if (newest?.chain[0]) leafSubjects.set(s.key, newest.chain[0].subject);
     }
     await embedded.close();
+    server = await startHttpFileServer({
+      [`/${REPORT_OBJECT_KEY}`]: {
+        headers: { 'content-type': REPORT_CONTENT_TYPE },
+        body: readFileSync(reportFile),
+      },
+    });
+    pageUrl = server.url(`/${REPORT_OBJECT_KEY}`);
 
     context = await chromium.launchPersistentContext(join(fixture.dir, 'chromium-profile'), {
       executablePath: CHROMIUM,
@@ -92,11 +103,12 @@ describe.skipIf(!available && !process.env.CI)('report page in headless Chromium
       dialogs.push(d.message());
       void d.dismiss();
     });
-    await page.goto(pathToFileURL(reportFile).href, { waitUntil: 'load' });
+    await page.goto(pageUrl, { waitUntil: 'load' });
   }, 120_000);
 
   afterAll(async () => {
     await context?.close();
+    await server?.close();
     await fixture?.close();
   });
 
@@ -104,7 +116,8 @@ describe.skipIf(!available && !process.env.CI)('report page in headless Chromium
     // Act: open every details element, so all the content is rendered
     await inPage("for (const d of document.querySelectorAll('details')) d.open = true");
     // Assess
-    expect(requests).toEqual([pathToFileURL(reportFile).href]);
+    expect(requests).toEqual([pageUrl]);
+    expect(server.requests.map((r) => r.path)).toEqual([`/${REPORT_OBJECT_KEY}`]);
     expect(failedRequests).toEqual([]);
     expect(consoleErrors).toEqual([]);
     expect(await page.title()).toBe('certwatch report');
