@@ -17,6 +17,7 @@ import { MonitorAlarms, type MonitorThresholds, notifySns } from './monitor-alar
 import { encryptedQueue } from './queues';
 import { ReportBucket } from './report-bucket';
 import { scheduleIntervalMs } from '../lambdas/core/schedule-interval';
+import { REPORT_BUCKET_OUTPUT } from '../lambdas/report/report-object';
 import { type SecretRef, SecretReferences } from './secret-refs';
 import { StateTable } from './state-table';
 import { RunWatchdog } from './watchdog';
@@ -218,7 +219,7 @@ export class CertwatchStack extends Stack {
 
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn, description: 'Alert topic' });
     new CfnOutput(this, 'TableName', { value: this.stateTable.table.tableName, description: 'State table' });
-    new CfnOutput(this, 'ReportBucketName', {
+    new CfnOutput(this, REPORT_BUCKET_OUTPUT, {
       value: this.reportBucket.bucket.bucketName,
       description:
         'HTML report bucket: certwatch report --aws --bucket <this> prints a presigned link to the page',

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { parseDuration } from '../config/duration';
 import { gatherReport } from '../report/report-data';
-import { REPORT_OBJECT_KEY } from '../report/report-object';
+import { DEFAULT_STACK_NAME, REPORT_BUCKET_OUTPUT, REPORT_OBJECT_KEY } from '../report/report-object';
 import { renderReport } from '../report/render-report';
 import { type CliIo, storeErrorForUser, terminalSafe, UsageError } from './cli-io';
 import { openStore } from './local-runtime';
@@ -21,7 +21,7 @@ const DEFAULT_LINK_SECONDS = 3600;
 const MAX_LINK_SECONDS = 7 * 86_400;
 
 export const REPORT_USAGE = `Usage: certwatch report --html FILE [options]
-       certwatch report --aws [--bucket NAME] [--region REGION] [--expires DURATION]
+       certwatch report --aws [--stack NAME | --bucket NAME] [--region REGION] [--expires DURATION]
 
 Writes the stored state as one self-contained HTML page: an expiry timeline
 for the next 90 days, every address sorted by days left with filters by
@@ -35,8 +35,9 @@ Options:
       --table NAME              DynamoDB table (default certwatch)
       --aws                     print a presigned link to the page the deployed watchdog
                                 writes after every complete run
-      --bucket NAME             report bucket (default $${CLI_REPORT_BUCKET_ENV}; the stack
-                                output ReportBucketName)
+      --stack NAME              read the report bucket from this stack's output
+                                ${REPORT_BUCKET_OUTPUT} (default ${DEFAULT_STACK_NAME})
+      --bucket NAME             the report bucket itself (default $${CLI_REPORT_BUCKET_ENV})
       --region REGION           the bucket's region (default $AWS_REGION, then the AWS config)
       --expires DURATION        how long the link works, e.g. 15m, 12h, 7d (default 1h, at most 7d)
   -h, --help                    show this help
@@ -45,13 +46,45 @@ Exit codes: 0 written, 2 the state store failed, 3 usage error, or the embedded
 state directory is in use by a run in progress.
 `;
 
-export interface PresignOptions {
-  readonly bucket: string;
-  /** The bucket's region; absent: the SDK's (AWS_REGION, then the shared config file). */
+/** Where the link's AWS calls go: region and credentials; absent fields use the SDK's default chains. */
+export interface AwsAccess {
+  /** Absent: the SDK's (AWS_REGION, then the shared config file). */
   readonly region?: string;
-  readonly expiresInSeconds: number;
   /** Absent: the SDK's default chain (environment, shared files, SSO, instance roles). */
   readonly credentials?: S3ClientConfig['credentials'];
+}
+
+export interface PresignOptions extends AwsAccess {
+  readonly bucket: string;
+  readonly expiresInSeconds: number;
+}
+
+const NO_REGION =
+  'report --aws: no AWS region: pass --region or set AWS_REGION to the region of the report bucket';
+const NO_CREDENTIALS =
+  'report --aws: no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or sign in with aws sso login';
+
+function clientConfig(access: AwsAccess) {
+  return {
+    ...(access.region === undefined ? {} : { region: access.region }),
+    ...(access.credentials === undefined ? {} : { credentials: access.credentials }),
+  };
+}
+
+/** An SDK failure as the one line the user reads: what to set, or what failed (`doing`). */
+function awsErrorLine(error: unknown, doing: string): UsageError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  if (e.name === 'CredentialsProviderError' || /credential/i.test(e.message))
+    return new UsageError(NO_CREDENTIALS);
+  if (/region is missing/i.test(e.message)) return new UsageError(NO_REGION);
+  return new UsageError(`report --aws: ${doing}: ${terminalSafe(`${e.name}: ${e.message}`, 200)}`);
+}
+
+/** The client's region, or the one line saying to set one. */
+async function requireRegion(client: { config: { region: () => Promise<string> } }): Promise<string> {
+  return client.config.region().catch(() => {
+    throw new UsageError(NO_REGION);
+  });
 }
 
 /** A presigned GET of the report object. Signing is local: no request is sent. */
@@ -61,29 +94,42 @@ export async function presignReportLink(opts: PresignOptions): Promise<string> {
     import('@aws-sdk/client-s3'),
     import('@aws-sdk/s3-request-presigner'),
   ]);
-  const client = new S3Client({
-    ...(opts.region === undefined ? {} : { region: opts.region }),
-    ...(opts.credentials === undefined ? {} : { credentials: opts.credentials }),
-  });
+  const client = new S3Client(clientConfig(opts));
   try {
-    await client.config.region().catch(() => {
-      throw new UsageError(
-        'report --aws: no AWS region: pass --region or set AWS_REGION to the region of the report bucket',
-      );
-    });
+    await requireRegion(client);
     return await getSignedUrl(client, new GetObjectCommand({ Bucket: opts.bucket, Key: REPORT_OBJECT_KEY }), {
       expiresIn: opts.expiresInSeconds,
     }).catch((error: unknown) => {
-      const name = (error as Error).name;
-      if (name === 'CredentialsProviderError' || /credential/i.test((error as Error).message)) {
-        throw new UsageError(
-          'report --aws: no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or sign in with aws sso login',
-        );
-      }
-      throw new UsageError(
-        `report --aws: could not sign the link: ${terminalSafe(String((error as Error).message), 200)}`,
-      );
+      throw awsErrorLine(error, 'could not sign the link');
     });
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The report bucket named by the deployed stack's output (one DescribeStacks call). */
+export async function reportBucketOfStack(stackName: string, access: AwsAccess): Promise<string> {
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  const client = new CloudFormationClient({ ...clientConfig(access), maxAttempts: 2 });
+  try {
+    const region = await requireRegion(client);
+    const answer = await client
+      .send(new DescribeStacksCommand({ StackName: stackName }))
+      .catch((error: unknown) => {
+        if (/does not exist/i.test((error as Error).message ?? ''))
+          throw new UsageError(
+            `report --aws: no stack ${stackName} in ${region}: pass --stack NAME (the name cdk deploy used), --region, or --bucket NAME`,
+          );
+        throw awsErrorLine(error, `could not read stack ${stackName}`);
+      });
+    const bucket = answer.Stacks?.[0]?.Outputs?.find(
+      (o) => o.OutputKey === REPORT_BUCKET_OUTPUT,
+    )?.OutputValue;
+    if (!bucket)
+      throw new UsageError(
+        `report --aws: stack ${stackName} has no output ${REPORT_BUCKET_OUTPUT}: deploy this version of certwatch, or pass --bucket NAME`,
+      );
+    return bucket;
   } finally {
     client.destroy();
   }
@@ -109,24 +155,27 @@ function linkSeconds(value: string | undefined): number {
 }
 
 async function printLink(v: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
-  const bucket = (v.bucket as string | undefined) ?? io.env[CLI_REPORT_BUCKET_ENV];
-  if (!bucket)
-    throw new UsageError(
-      `report --aws: no bucket: pass --bucket NAME or set ${CLI_REPORT_BUCKET_ENV} (the stack output ReportBucketName)`,
-    );
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
-    throw new UsageError(`--bucket: '${terminalSafe(bucket, 80)}' is not an S3 bucket name`);
   const region = (v.region as string | undefined) ?? io.env['AWS_REGION'] ?? io.env['AWS_DEFAULT_REGION'];
   if (region !== undefined && !/^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(region))
     throw new UsageError(`--region: '${terminalSafe(region, 40)}' is not an AWS region like eu-west-1`);
+  const stack = (v.stack as string | undefined) ?? DEFAULT_STACK_NAME;
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stack))
+    throw new UsageError(`--stack: '${terminalSafe(stack, 80)}' is not a CloudFormation stack name`);
+  const expiresInSeconds = linkSeconds(v.expires as string | undefined);
   const credentials = envCredentials(io.env);
-  const url = await presignReportLink({
-    bucket,
-    expiresInSeconds: linkSeconds(v.expires as string | undefined),
+  const access: AwsAccess = {
     ...(region === undefined ? {} : { region }),
     ...(credentials === undefined ? {} : { credentials }),
-  });
-  io.stdout.write(`${url}\n`);
+  };
+  if (v.bucket !== undefined && v.stack !== undefined)
+    throw new UsageError('report --aws: give either --bucket NAME or --stack NAME, not both');
+  // --stack asks the stack even when the environment names a bucket.
+  const given =
+    v.stack === undefined ? ((v.bucket as string | undefined) ?? io.env[CLI_REPORT_BUCKET_ENV]) : undefined;
+  const bucket = given || (await reportBucketOfStack(stack, access));
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new UsageError(`--bucket: '${terminalSafe(bucket, 80)}' is not an S3 bucket name`);
+  io.stdout.write(`${await presignReportLink({ bucket, expiresInSeconds, ...access })}\n`);
   return 0;
 }
 
@@ -137,6 +186,7 @@ export async function runReportCommand(argv: string[], io: CliIo): Promise<numbe
     html: { type: 'string' },
     aws: { type: 'boolean' },
     bucket: { type: 'string' },
+    stack: { type: 'string' },
     region: { type: 'string' },
     expires: { type: 'string' },
   });
@@ -149,8 +199,8 @@ export async function runReportCommand(argv: string[], io: CliIo): Promise<numbe
   if (v.aws) return printLink(v, io);
   if (v.html === undefined || v.html === '')
     throw new UsageError("report: --html FILE is required (or --aws for the deployed report's link)");
-  if (v.bucket !== undefined || v.region !== undefined || v.expires !== undefined)
-    throw new UsageError('report: --bucket, --region and --expires go with --aws');
+  if (v.bucket !== undefined || v.stack !== undefined || v.region !== undefined || v.expires !== undefined)
+    throw new UsageError('report: --bucket, --stack, --region and --expires go with --aws');
 
   const args = storeArgs(v);
   const label = storeLabel(args);

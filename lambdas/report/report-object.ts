@@ -12,3 +12,9 @@ export const REPORT_CONTENT_TYPE = 'text/html; charset=utf-8';
 
 /** Environment variable naming the report bucket (the watchdog's, and the CLI's default for `--aws`). */
 export const REPORT_BUCKET_ENV = 'REPORT_BUCKET';
+
+/** The stack output naming the report bucket (`certwatch report --aws` reads it when given no bucket). */
+export const REPORT_BUCKET_OUTPUT = 'ReportBucketName';
+
+/** The stack `certwatch report --aws` looks in when told none (bin/app.ts's construct id). */
+export const DEFAULT_STACK_NAME = 'Certwatch';

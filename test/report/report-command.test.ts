@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { presignReportLink, REPORT_USAGE } from '../../lambdas/cli/report-command';
 import { REPORT_OBJECT_KEY } from '../../lambdas/report/report-object';
+import { type FakeAws, startFakeAws } from '../support/fake-aws';
 import { runCli } from '../support/run-cli';
 
 /** Fake credentials: signing is local arithmetic, so a presigned URL needs no network and no account. */
@@ -32,6 +33,7 @@ describe('certwatch report', () => {
       '--dynamodb-endpoint',
       '--table',
       '--aws',
+      '--stack',
       '--bucket',
       '--region',
       '--expires',
@@ -62,12 +64,17 @@ describe('certwatch report', () => {
     [
       'a link option without --aws',
       ['--html', 'x.html', '--bucket', 'b-b-b'],
-      'report: --bucket, --region and --expires go with --aws',
+      'report: --bucket, --stack, --region and --expires go with --aws',
     ],
     [
-      'no bucket',
-      ['--aws'],
-      'report --aws: no bucket: pass --bucket NAME or set CERTWATCH_REPORT_BUCKET (the stack output ReportBucketName)',
+      'both a bucket and a stack',
+      ['--aws', '--bucket', 'b-b-b', '--stack', 'Certwatch'],
+      'report --aws: give either --bucket NAME or --stack NAME, not both',
+    ],
+    [
+      'a bad stack name',
+      ['--aws', '--stack', 'no_such/stack'],
+      "--stack: 'no_such/stack' is not a CloudFormation stack name",
     ],
     [
       'a bad bucket name',
@@ -141,6 +148,50 @@ describe('certwatch report', () => {
     expect(url.host).toBe('env-report-bucket.s3.us-east-2.amazonaws.com');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('3600');
     expect(url.searchParams.get('X-Amz-Security-Token')).toBe('session-token-123');
+  });
+});
+
+describe('certwatch report --aws reading the bucket from the stack', () => {
+  let aws: FakeAws;
+  const env = { ...CREDENTIALS, AWS_REGION: 'eu-west-1' };
+
+  beforeAll(async () => {
+    aws = await startFakeAws();
+    aws.stacks.set('Certwatch', { ReportBucketName: 'certwatch-report-default', TableName: 't' });
+    aws.stacks.set('CertwatchStaging', { ReportBucketName: 'certwatch-report-staging' });
+    aws.stacks.set('CertwatchOld', { TableName: 't' });
+    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDFORMATION', aws.url);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await aws?.close();
+  });
+
+  it.each([
+    ['the default stack', [], 'certwatch-report-default'],
+    ['the stack named', ['--stack', 'CertwatchStaging'], 'certwatch-report-staging'],
+  ])('signs a link to the bucket of %s', async (_name, args, bucket) => {
+    // Act
+    const run = await runCli(['report', '--aws', ...args], { env });
+    // Assess
+    expect(run.stderr).toBe('');
+    expect(new URL(run.stdout.trim()).host).toBe(`${bucket}.s3.eu-west-1.amazonaws.com`);
+  });
+
+  it.each([
+    [
+      'a stack that does not exist',
+      ['--stack', 'Nowhere'],
+      'report --aws: no stack Nowhere in eu-west-1: pass --stack NAME (the name cdk deploy used), --region, or --bucket NAME',
+    ],
+    [
+      'a stack deployed before the report existed',
+      ['--stack', 'CertwatchOld'],
+      'report --aws: stack CertwatchOld has no output ReportBucketName: deploy this version of certwatch, or pass --bucket NAME',
+    ],
+  ])('refuses %s with one line and exit 3', async (_name, args, line) => {
+    const run = await runCli(['report', '--aws', ...args], { env });
+    expect(run).toEqual({ code: 3, stdout: '', stderr: `certwatch: ${line}\n` });
   });
 });
 

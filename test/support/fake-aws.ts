@@ -1,12 +1,13 @@
 /**
  * A loopback stand-in for the AWS APIs the handlers call besides DynamoDB:
  * SQS SendMessageBatch (JSON protocol), SNS Publish (query protocol),
- * Secrets Manager GetSecretValue (JSON protocol) and S3 PutObject (REST,
- * path-style, as the SDK addresses an IP endpoint). It records every call, so a
+ * Secrets Manager GetSecretValue (JSON protocol), S3 PutObject (REST,
+ * path-style, as the SDK addresses an IP endpoint) and CloudFormation
+ * DescribeStacks (query protocol; outputs only). It records every call, so a
  * test can feed what the dispatcher queued to the checker, and what the
  * checker published to the notifier, exactly as AWS would deliver it.
  *
- * Point a process at it with AWS_ENDPOINT_URL_SQS / _SNS / _SECRETS_MANAGER / _S3.
+ * Point a process at it with AWS_ENDPOINT_URL_SQS / _SNS / _SECRETS_MANAGER / _S3 / _CLOUDFORMATION.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -43,6 +44,8 @@ export interface FakeAws {
   readonly putObjects: PutObject[];
   /** Secret values by ARN or name. */
   readonly secrets: Map<string, string>;
+  /** Stack outputs (key to value) by stack name; DescribeStacks of any other stack fails as CloudFormation does. */
+  readonly stacks: Map<string, Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,7 @@ export async function startFakeAws(): Promise<FakeAws> {
   const published: PublishedMessage[] = [];
   const putObjects: PutObject[] = [];
   const secrets = new Map<string, string>();
+  const stacks = new Map<string, Record<string, string>>();
   const sockets = new Set<Socket>();
 
   const server = createServer(async (req, res) => {
@@ -103,6 +107,24 @@ export async function startFakeAws(): Promise<FakeAws> {
       return;
     }
     const form = new URLSearchParams(body);
+    if (form.get('Action') === 'DescribeStacks') {
+      const name = form.get('StackName') ?? '';
+      const outputs = stacks.get(name);
+      const xmlns = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+      res.writeHead(outputs ? 200 : 400, { 'content-type': 'text/xml' });
+      res.end(
+        outputs
+          ? `<DescribeStacksResponse xmlns="${xmlns}"><DescribeStacksResult><Stacks><member><StackName>${name}</StackName><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/${name}/1</StackId><CreationTime>2026-01-01T00:00:00Z</CreationTime><StackStatus>UPDATE_COMPLETE</StackStatus><Outputs>${Object.entries(
+              outputs,
+            )
+              .map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`)
+              .join(
+                '',
+              )}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DescribeStacksResponse>`
+          : `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id ${name} does not exist</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+      );
+      return;
+    }
     if (form.get('Action') === 'Publish') {
       const attributes: Record<string, string> = {};
       for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
@@ -141,6 +163,7 @@ export async function startFakeAws(): Promise<FakeAws> {
     published,
     putObjects,
     secrets,
+    stacks,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
