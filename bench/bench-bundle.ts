@@ -20,7 +20,10 @@ const HANDLERS: Record<HandlerName, { env: Record<string, string>; sdk: string[]
   },
   dispatcher: { env: { TABLE_NAME: 't', QUEUE_URL: 'https://sqs/q', CONFIG_FILE: 'none.json' }, sdk: [] },
   notifier: { env: { CHANNELS: '[]', TABLE_NAME: 't' }, sdk: [] },
-  watchdog: { env: { TABLE_NAME: 't', OPS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:o' }, sdk: [] },
+  watchdog: {
+    env: { TABLE_NAME: 't', OPS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:o', REPORT_BUCKET: 'r' },
+    sdk: [],
+  },
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;

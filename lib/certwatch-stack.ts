@@ -15,7 +15,9 @@ import { CertwatchDashboard } from './dashboard';
 import { DeploymentConfigError } from './deployment-config-error';
 import { MonitorAlarms, type MonitorThresholds, notifySns } from './monitor-alarms';
 import { encryptedQueue } from './queues';
+import { ReportBucket } from './report-bucket';
 import { scheduleIntervalMs } from '../lambdas/core/schedule-interval';
+import { REPORT_BUCKET_OUTPUT } from '../lambdas/report/report-object';
 import { type SecretRef, SecretReferences } from './secret-refs';
 import { StateTable } from './state-table';
 import { RunWatchdog } from './watchdog';
@@ -116,6 +118,8 @@ export class CertwatchStack extends Stack {
   readonly pipeline: CheckPipeline;
   readonly alerting: Alerting;
   readonly watchdog: RunWatchdog;
+  /** The private bucket the watchdog writes the HTML report to. */
+  readonly reportBucket: ReportBucket;
   readonly monitorAlarms: MonitorAlarms;
   readonly dashboard: CertwatchDashboard;
   /** Longest gap between two runs, derived from the schedule. */
@@ -174,7 +178,9 @@ export class CertwatchStack extends Stack {
           CHECK_MAX_RECEIVE_COUNT * this.pipeline.timing.visibilityTimeout.toSeconds() +
           15 * 60,
       );
+    this.reportBucket = new ReportBucket(this, 'Report');
     this.watchdog = new RunWatchdog(this, 'Watchdog', {
+      reportBucket: this.reportBucket.bucket,
       stateTable: this.stateTable,
       opsTopic,
       opsTopicKey,
@@ -213,6 +219,11 @@ export class CertwatchStack extends Stack {
 
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn, description: 'Alert topic' });
     new CfnOutput(this, 'TableName', { value: this.stateTable.table.tableName, description: 'State table' });
+    new CfnOutput(this, REPORT_BUCKET_OUTPUT, {
+      value: this.reportBucket.bucket.bucketName,
+      description:
+        'HTML report bucket: certwatch report --aws --bucket <this> prints a presigned link to the page',
+    });
     new CfnOutput(this, 'DispatcherName', {
       value: this.pipeline.dispatcher.function.functionName,
       description: 'Invoke once after the first deploy to start monitoring without waiting for the schedule',

@@ -1,11 +1,13 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { REPORT_BUCKET_ENV, REPORT_OBJECT_KEY } from '../lambdas/report/report-object';
 import { scheduleInvokeRole } from './schedule-role';
 import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
 import { type ResolvedSecret, SecretReferences } from './secret-refs';
@@ -36,6 +38,8 @@ export interface RunWatchdogProps {
    * @default - no heartbeat
    */
   readonly heartbeat?: ResolvedSecret;
+  /** Where the watchdog writes the HTML report after every complete run (the one key it may write). */
+  readonly reportBucket: s3.IBucket;
   /** Receives schedule invocations the scheduler could not deliver. */
   readonly scheduleDeadLetterQueue: sqs.IQueue;
   /**
@@ -49,8 +53,9 @@ export interface RunWatchdogProps {
  * The monitor of the monitor: every 15 minutes it judges the runs older than
  * the grace period (expected vs completed checks), pages the ops topic with the
  * addresses a run did not check, counts stale addresses, emits the run
- * metrics the alarms watch, and pings an external heartbeat so that a dead
- * AWS account is noticed from outside too.
+ * metrics the alarms watch, pings an external heartbeat so that a dead
+ * AWS account is noticed from outside too, and writes the HTML report after
+ * every complete run.
  */
 export class RunWatchdog extends Construct {
   readonly function: CertwatchFunction;
@@ -63,6 +68,7 @@ export class RunWatchdog extends Construct {
       OPS_TOPIC_ARN: props.opsTopic.topicArn,
       SCHEDULE_INTERVAL_MS: String(props.scheduleInterval.toMilliseconds()),
       WATCHDOG_GRACE_MS: String(props.grace.toMilliseconds()),
+      [REPORT_BUCKET_ENV]: props.reportBucket.bucketName,
     };
     if (props.heartbeat) environment.HEARTBEAT = Stack.of(this).toJsonString(props.heartbeat.envRef);
 
@@ -94,6 +100,13 @@ export class RunWatchdog extends Construct {
         }),
       );
     }
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteReport',
+        actions: ['s3:PutObject'],
+        resources: [props.reportBucket.arnForObjects(REPORT_OBJECT_KEY)],
+      }),
+    );
     if (props.heartbeat) SecretReferences.grantRead(role, [props.heartbeat], 'ReadHeartbeat');
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {

@@ -19,6 +19,7 @@ Usage:
   certwatch run [--config FILE]               one full monitoring cycle: check, store state, alert
   certwatch status [--config FILE]            stored state of every endpoint, soonest expiry first
   certwatch notify --test [--config FILE]     send a test alert through every configured channel
+  certwatch report --html FILE | --aws        the stored state as an HTML page, or the deployed page's link
   certwatch version                           print the version (also -V, --version)
 
 Run 'certwatch <command> --help' for the options of a command.

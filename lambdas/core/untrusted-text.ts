@@ -227,6 +227,19 @@ export function googleChatPlainText(text: string): string {
   return text.replace(/</g, '\u2039').replace(/>/g, '\u203A');
 }
 
+/**
+ * Entity-escapes text for HTML text and quoted attribute values (the HTML report): `&`, `<`, `>`,
+ * `"` and `'`, so a certificate name can neither open a tag nor leave an attribute.
+ */
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
 function noMarkup(text: string): string {
   return text;
 }
@@ -244,6 +257,7 @@ function noMarkup(text: string): string {
  * - `googleChatText`: a Google Chat message's `text` (Chat syntax, which has no escape).
  * - `mattermost`: a Mattermost message, attachment text, title or field value (Markdown and mentions).
  * - `github`: a GitHub issue body or comment (GitHub-flavoured Markdown, mentions and references).
+ * - `html`: the HTML report's text and quoted attribute values (never script or style).
  * - `ascii`: SNS subjects and SMS: printable ASCII, folded.
  * - `quote`: a certificate field quoted in a message, escaped to printable
  *   ASCII so the exact bytes can be read back.
@@ -259,6 +273,7 @@ export const UNTRUSTED_TARGETS = {
   googleChatText: { charset: 'unicode', layout: 'line', markup: googleChatPlainText, ellipsis: '\u2026' },
   mattermost: { charset: 'unicode', layout: 'line', markup: escapeMattermostMarkdown, ellipsis: '\u2026' },
   github: { charset: 'unicode', layout: 'line', markup: escapeGitHubMarkdown, ellipsis: '\u2026' },
+  html: { charset: 'unicode', layout: 'line', markup: escapeHtml, ellipsis: '\u2026' },
   ascii: { charset: 'ascii-fold', layout: 'line', markup: noMarkup, ellipsis: '...' },
   quote: { charset: 'ascii-escape', layout: 'verbatim', markup: noMarkup, ellipsis: '\u2026' },
 } as const satisfies Record<string, TargetRules>;

@@ -2,13 +2,17 @@
  * Watchdog Lambda (scheduled): judges each run once its deadline has passed
  * (WATCHDOG_GRACE_MS after its start, unless the run recorded its own), pages
  * ops with the endpoints that were not checked, reports stale endpoints, and pings the
- * external heartbeat after each complete run.
+ * external heartbeat and writes the HTML report to the report bucket after each complete run.
  */
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as d from '../core/decode';
 import { MetricNames } from '../core/metric-names';
 import { createNotifier } from '../notify/notifiers';
 import { runWatchdog } from '../pipeline/watchdog';
+import { renderReport } from '../report/render-report';
+import { gatherReport } from '../report/report-data';
+import { REPORT_BUCKET_ENV, REPORT_CONTENT_TYPE, REPORT_OBJECT_KEY } from '../report/report-object';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
 import { jsonEnv, numberEnv, requiredEnv } from './runtime/env';
@@ -16,10 +20,10 @@ import { resolveSecret, secretReference } from './runtime/secrets';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('watchdog');
-const store = new DynamoDbStateStore({
-  client: createDocumentClient().documentClient,
-  tableName: requiredEnv('TABLE_NAME'),
-});
+const tableName = requiredEnv('TABLE_NAME');
+const store = new DynamoDbStateStore({ client: createDocumentClient().documentClient, tableName });
+const reportBucket = requiredEnv(REPORT_BUCKET_ENV);
+const s3 = new S3Client({});
 const ops = createNotifier(
   { type: 'sns', name: 'ops-topic', topicArn: requiredEnv('OPS_TOPIC_ARN'), minSeverity: 'info' },
   { sns: new SNSClient({}) },
@@ -36,10 +40,25 @@ async function pingHeartbeat(): Promise<void> {
   if (!res.ok) throw new Error(`heartbeat answered HTTP ${res.status}`);
 }
 
+/** Writes the report page over the previous one (the bucket keeps old versions for a while). */
+async function publishReport(now: Date): Promise<void> {
+  const data = await gatherReport(store, { source: `DynamoDB table ${tableName}`, now });
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: reportBucket,
+      Key: REPORT_OBJECT_KEY,
+      Body: renderReport(data),
+      ContentType: REPORT_CONTENT_TYPE,
+      CacheControl: 'no-store',
+    }),
+  );
+  log.info('report written', { bucket: reportBucket, key: REPORT_OBJECT_KEY, rows: data.rows.length });
+}
+
 export async function handler(
   _event: unknown,
   context?: { readonly awsRequestId?: string },
-): Promise<{ judged: number; stale: number }> {
+): Promise<{ judged: number; stale: number; report: boolean }> {
   const report = await runWatchdog(
     {
       store,
@@ -51,6 +70,7 @@ export async function handler(
         if (!r.ok) throw new Error(`paging ops failed: ${r.error}`);
       },
       heartbeat: pingHeartbeat,
+      publishReport,
     },
     { intervalMs, graceMs },
   );
@@ -76,5 +96,10 @@ export async function handler(
       ? [{ name: MetricNames.SoonestDaysToExpiry, value: soonest, unit: 'None' as const }]
       : []),
   ]);
-  return { judged: report.judged.length, stale: report.stale.length };
+  // After the metrics: a failed report write fails the invocation (the watchdog-errors alarm), not the judgements.
+  if (report.reportError !== null) {
+    log.error('report not written', { bucket: reportBucket, error: report.reportError });
+    throw new Error(`report not written to s3://${reportBucket}/${REPORT_OBJECT_KEY}: ${report.reportError}`);
+  }
+  return { judged: report.judged.length, stale: report.stale.length, report: report.reportPublished };
 }

@@ -131,6 +131,13 @@ export interface WatchdogDeps {
   /** Pinged after each complete run (an external dead-man's switch). */
   readonly heartbeat?: () => Promise<void>;
   /**
+   * Writes the HTML report, once per watchdog pass that judged a run complete (the deployed
+   * stack's S3 page). Its failure is reported in {@link WatchdogReport.reportError}, not thrown,
+   * so the judgements and their metrics still count.
+   * @default - no report
+   */
+  readonly publishReport?: (now: Date) => Promise<void>;
+  /**
    * Who judges (the Lambda's request id, the local run's id), written into the judgement claim.
    * @default a random id per call
    */
@@ -158,6 +165,10 @@ export interface WatchdogOptions {
 export interface WatchdogReport {
   readonly judged: readonly RunJudgement[];
   readonly stale: readonly StaleEndpoint[];
+  /** Whether `publishReport` wrote the report in this pass. */
+  readonly reportPublished: boolean;
+  /** Why `publishReport` failed, when it did; null otherwise. */
+  readonly reportError: string | null;
 }
 
 const DEFAULT_CLAIM_MS = 10 * 60_000;
@@ -214,5 +225,15 @@ export async function runWatchdog(deps: WatchdogDeps, opts: WatchdogOptions): Pr
   );
   // Paged once per judged run, not on every watchdog tick; the StaleEndpoints alarm covers the rest.
   if (stale.length > 0 && judged.length > 0) await deps.page(staleEndpointsAlert(stale, now, maxAgeMs));
-  return { judged, stale };
+  let reportPublished = false;
+  let reportError: string | null = null;
+  if (deps.publishReport && judged.some((j) => j.complete)) {
+    try {
+      await deps.publishReport(now);
+      reportPublished = true;
+    } catch (error) {
+      reportError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  }
+  return { judged, stale, reportPublished, reportError };
 }

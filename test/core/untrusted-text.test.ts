@@ -576,6 +576,11 @@ describe('every target is safe for the same hostile string', () => {
       expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\]):\/\/|www\./i);
       expect(out).not.toMatch(/^\s*[-+=]/m);
     },
+    html: (out) => {
+      // No tag can open and no quoted attribute can end; every & starts one of the five entities.
+      expect(out).not.toMatch(/[<>"']/);
+      expect(out).not.toMatch(/&(?!amp;|lt;|gt;|quot;|#39;)/);
+    },
     ascii: (out) => expect(out).toMatch(/^[\x20-\x7E]*$/),
     quote: (out) => expect(out).toMatch(/^[\x20-\x7E]*$/),
   };

@@ -20,6 +20,7 @@ import { createDocumentClient } from '../../lambdas/store/dynamodb-client';
 import { DynamoDbStateStore, ensureTable, itemKeys } from '../../lambdas/store/dynamodb-state-store';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { verifyWebhookSignature } from '../../lambdas/notify';
+import { REPORT_CONTENT_TYPE, REPORT_OBJECT_KEY } from '../../lambdas/report/report-object';
 import { BUNDLE_LIMIT_KIB } from '../../lib/certwatch-function';
 import { CertwatchStack } from '../../lib/certwatch-stack';
 import { settingsFromConfig } from '../../lib/deploy-settings';
@@ -180,6 +181,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       AWS_ENDPOINT_URL_SQS: aws.url,
       AWS_ENDPOINT_URL_SNS: aws.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+      AWS_ENDPOINT_URL_S3: aws.url,
       LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
       TABLE_NAME: tableName,
@@ -232,6 +234,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
         OPS_TOPIC_ARN: OPS_TOPIC,
         SCHEDULE_INTERVAL_MS: String(6 * 3_600_000),
         WATCHDOG_GRACE_MS: '1',
+        REPORT_BUCKET: 'certwatch-report-smoke',
       },
     };
     for (const name of ['Dispatcher', 'Checker', 'Notifier', 'Watchdog']) {
@@ -352,8 +355,12 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
 
     // Act 4: the watchdog judges the run
     const watchdog = await invoke(assets.Watchdog ?? '', envs.Watchdog ?? {}, {});
-    // Assess 4: complete, so nobody is paged, and the completeness metrics are emitted
-    expect(watchdog.result).toMatchObject({ judged: 1, stale: 0 });
+    // Assess 4: complete, so nobody is paged, the completeness metrics are emitted and the report page is written
+    expect(watchdog.result).toMatchObject({ judged: 1, stale: 0, report: true });
+    expect(aws.putObjects.map((o) => [o.bucket, o.key, o.contentType])).toEqual([
+      ['certwatch-report-smoke', REPORT_OBJECT_KEY, REPORT_CONTENT_TYPE],
+    ]);
+    expect(aws.putObjects[0]?.body).toContain(`127.0.0.1:${tls.port}`);
     expect(aws.published.filter((p) => p.topicArn === OPS_TOPIC)).toEqual([]);
     expect(
       watchdog.lines.some((l) => l.includes('"RunCompleted":2') && l.includes('"UncheckedAddresses":0')),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPORT_OBJECT_KEY } from '../../lambdas/report/report-object';
 import {
   FULL_CONFIG_YAML,
   logicalIdOf,
@@ -52,6 +53,7 @@ describe('RunWatchdog', () => {
           OPS_TOPIC_ARN: { Ref: logicalIdOf(s.template, 'AWS::SNS::Topic', 'AlertingTopic') },
           SCHEDULE_INTERVAL_MS: String(6 * 3_600_000),
           WATCHDOG_GRACE_MS: String((dispatcherTimeout + 3 * visibilityTimeout + 900) * 1000),
+          REPORT_BUCKET: { Ref: logicalIdOf(s.template, 'AWS::S3::Bucket', 'ReportBucket') },
           HEARTBEAT: {
             'Fn::Join': [
               '',
@@ -75,7 +77,7 @@ describe('RunWatchdog', () => {
     });
   });
 
-  it('may read the table, update runs and page the ops topic, nothing more', () => {
+  it('may read the table, update runs, page the ops topic and write the report page, nothing more', () => {
     const statements = policyStatementsOfRole(s.template, 'WatchdogFunctionRole').filter(
       (st) => st.Sid !== 'WriteOwnLogs' && st.Sid !== 'ReadHeartbeat',
     );
@@ -97,6 +99,20 @@ describe('RunWatchdog', () => {
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Resource: { 'Fn::GetAtt': [logicalIdOf(s.template, 'AWS::KMS::Key', 'AlertingTopicKey'), 'Arn'] },
+      },
+      {
+        Sid: 'WriteReport',
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              { 'Fn::GetAtt': [logicalIdOf(s.template, 'AWS::S3::Bucket', 'ReportBucket'), 'Arn'] },
+              `/${REPORT_OBJECT_KEY}`,
+            ],
+          ],
+        },
       },
     ]);
   });

@@ -4,6 +4,7 @@ import type { Alert, CheckResult, Endpoint } from '../../lambdas/core/model';
 import { processCheck } from '../../lambdas/pipeline/process-check';
 import { findStaleEndpoints, runDeadlineMs, runWatchdog } from '../../lambdas/pipeline/watchdog';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
+import { makeState } from '../support/dynamodb-store-fixtures';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-11-22T00:00:00Z');
@@ -332,5 +333,71 @@ describe('findStaleEndpoints', () => {
     // Assess: a is fine (one address succeeded recently); d has no state yet (the run judgement covers it)
     expect(stale.map((s) => s.id)).toEqual(['b', 'c']);
     expect(stale.find((s) => s.id === 'c')?.lastSuccessAt).toBeNull();
+  });
+});
+
+describe('runWatchdog publishing the report', () => {
+  let embedded: EmbeddedStateStore;
+  const endpoints = ['a.example:443', 'b.example:443'].map(endpoint);
+  const opts = { intervalMs: 6 * HOUR, graceMs: HOUR };
+  const RUN = '20261122T000000000Z-report';
+
+  beforeEach(async () => {
+    embedded = await openEmbeddedStateStore({});
+    await embedded.store.syncInventory(endpoints);
+  });
+  afterEach(async () => {
+    await embedded.close();
+  });
+
+  /** A run past its grace period that checked `checked` of the two endpoints (none: no run at all). */
+  async function runThatChecked(checked: number | null): Promise<void> {
+    if (checked === null) return;
+    await embedded.store.createRun({ runId: RUN, startedAt: new Date(T0).toISOString(), expected: 2 });
+    for (const e of endpoints.slice(0, checked)) {
+      await embedded.store.saveAddressState(makeState(e, '192.0.2.1', { lastRunId: RUN }), null);
+      await embedded.store.recordCheckCompleted(RUN);
+    }
+  }
+
+  it.each([
+    ['a complete run', 2, null, { calls: 1, reportPublished: true, reportError: null }],
+    ['an incomplete run', 1, null, { calls: 0, reportPublished: false, reportError: null }],
+    ['no run due', null, null, { calls: 0, reportPublished: false, reportError: null }],
+    [
+      'a complete run whose report write fails',
+      2,
+      new Error('bucket gone'),
+      { calls: 1, reportPublished: false, reportError: 'Error: bucket gone' },
+    ],
+  ] as const)('after %s', async (_name, checked, failure, expected) => {
+    // Prepare
+    await runThatChecked(checked);
+    const at = new Date(T0 + 2 * HOUR);
+    const calls: Date[] = [];
+    let heartbeats = 0;
+    // Act
+    const report = await runWatchdog(
+      {
+        store: embedded.store,
+        now: () => at,
+        page: async () => {},
+        heartbeat: async () => void heartbeats++,
+        publishReport: async (now) => {
+          calls.push(now);
+          if (failure) throw failure;
+        },
+      },
+      opts,
+    );
+    // Assess: the report never stands in the way of the judgement, the heartbeat or finishing the run
+    expect({
+      calls: calls.length,
+      reportPublished: report.reportPublished,
+      reportError: report.reportError,
+    }).toEqual(expected);
+    expect(calls.every((c) => c.getTime() === at.getTime())).toBe(true);
+    expect(heartbeats).toBe(checked === 2 ? 1 : 0);
+    if (checked !== null) expect((await embedded.store.getRun(RUN))?.finishedAt).toBe(at.toISOString());
   });
 });

@@ -1,11 +1,13 @@
 /**
  * A loopback stand-in for the AWS APIs the handlers call besides DynamoDB:
- * SQS SendMessageBatch (JSON protocol), SNS Publish (query protocol) and
- * Secrets Manager GetSecretValue (JSON protocol). It records every call, so a
+ * SQS SendMessageBatch (JSON protocol), SNS Publish (query protocol),
+ * Secrets Manager GetSecretValue (JSON protocol), S3 PutObject (REST,
+ * path-style, as the SDK addresses an IP endpoint) and CloudFormation
+ * DescribeStacks (query protocol; outputs only). It records every call, so a
  * test can feed what the dispatcher queued to the checker, and what the
  * checker published to the notifier, exactly as AWS would deliver it.
  *
- * Point a process at it with AWS_ENDPOINT_URL_SQS / _SNS / _SECRETS_MANAGER.
+ * Point a process at it with AWS_ENDPOINT_URL_SQS / _SNS / _SECRETS_MANAGER / _S3 / _CLOUDFORMATION.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -26,12 +28,24 @@ export interface PublishedMessage {
   readonly attributes: Record<string, string>;
 }
 
+export interface PutObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly contentType: string | null;
+  readonly cacheControl: string | null;
+  readonly body: string;
+}
+
 export interface FakeAws {
   readonly url: string;
   readonly sent: SentMessage[];
   readonly published: PublishedMessage[];
+  /** S3 objects written, in order. */
+  readonly putObjects: PutObject[];
   /** Secret values by ARN or name. */
   readonly secrets: Map<string, string>;
+  /** Stack outputs (key to value) by stack name; DescribeStacks of any other stack fails as CloudFormation does. */
+  readonly stacks: Map<string, Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -51,12 +65,27 @@ function json(res: ServerResponse, status: number, body: unknown, type = 'applic
 export async function startFakeAws(): Promise<FakeAws> {
   const sent: SentMessage[] = [];
   const published: PublishedMessage[] = [];
+  const putObjects: PutObject[] = [];
   const secrets = new Map<string, string>();
+  const stacks = new Map<string, Record<string, string>>();
   const sockets = new Set<Socket>();
 
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
+    const path = /^\/([^/?]+)\/([^?]+)/.exec(req.url ?? '');
+    if (req.method === 'PUT' && path) {
+      putObjects.push({
+        bucket: decodeURIComponent(path[1] ?? ''),
+        key: decodeURIComponent(path[2] ?? ''),
+        contentType: req.headers['content-type'] ?? null,
+        cacheControl: req.headers['cache-control'] ?? null,
+        body,
+      });
+      res.writeHead(200, { etag: `"${md5(body)}"`, 'x-amz-request-id': randomUUID() });
+      res.end();
+      return;
+    }
     if (target === 'AmazonSQS.SendMessageBatch') {
       const input = JSON.parse(body) as { QueueUrl: string; Entries: { Id: string; MessageBody: string }[] };
       const successful = input.Entries.map((e) => {
@@ -78,6 +107,24 @@ export async function startFakeAws(): Promise<FakeAws> {
       return;
     }
     const form = new URLSearchParams(body);
+    if (form.get('Action') === 'DescribeStacks') {
+      const name = form.get('StackName') ?? '';
+      const outputs = stacks.get(name);
+      const xmlns = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+      res.writeHead(outputs ? 200 : 400, { 'content-type': 'text/xml' });
+      res.end(
+        outputs
+          ? `<DescribeStacksResponse xmlns="${xmlns}"><DescribeStacksResult><Stacks><member><StackName>${name}</StackName><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/${name}/1</StackId><CreationTime>2026-01-01T00:00:00Z</CreationTime><StackStatus>UPDATE_COMPLETE</StackStatus><Outputs>${Object.entries(
+              outputs,
+            )
+              .map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`)
+              .join(
+                '',
+              )}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DescribeStacksResponse>`
+          : `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id ${name} does not exist</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+      );
+      return;
+    }
     if (form.get('Action') === 'Publish') {
       const attributes: Record<string, string> = {};
       for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
@@ -114,7 +161,9 @@ export async function startFakeAws(): Promise<FakeAws> {
     url: `http://127.0.0.1:${port}`,
     sent,
     published,
+    putObjects,
     secrets,
+    stacks,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
