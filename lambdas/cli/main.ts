@@ -37,6 +37,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   run: async () => (await import('./run-command')).runRunCommand,
   status: async () => (await import('./status-command')).runStatusCommand,
   notify: async () => (await import('./notify-command')).runNotifyCommand,
+  report: async () => (await import('./report-command')).runReportCommand,
 };
 
 const HELP = new Set(['-h', '--help', 'help']);
