@@ -4,6 +4,7 @@
  * capture the chain, and always come back with a {@link ProbeOutcome} before the
  * deadline, whatever the server does.
  */
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { type Socket, connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
 import {
@@ -95,6 +96,10 @@ function probeContext(): SecureContext {
  */
 function identityContext(identity: ClientIdentity): SecureContext {
   try {
+    // OpenSSL silently drops a key that does not match the certificate, and no certificate is sent.
+    const certified = new X509Certificate(identity.certPem).publicKey.export({ type: 'spki', format: 'der' });
+    const own = createPublicKey(createPrivateKey(identity.keyPem)).export({ type: 'spki', format: 'der' });
+    if (!certified.equals(own)) throw new Error('the private key does not belong to the certificate');
     return createSecureContext({
       ca: [],
       ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0`,
