@@ -63,6 +63,8 @@ export interface ProbeTargetParseOptions {
   readonly protocol?: ProbeProtocolName;
   /** Port of a bare host. @default the protocol's default port (443 without one) */
   readonly defaultPort?: number;
+  /** Port of a target that names none, URLs included (the config's `port:` beside a URL `host`). */
+  readonly port?: number;
 }
 
 /** A target and the protocol it is probed with. */
@@ -92,9 +94,11 @@ export function parseProbeTarget(input: string, options: ProbeTargetParseOptions
   }
   const protocol = scheme ?? options.protocol;
   const impliedPort =
-    scheme !== undefined
-      ? PROBE_PROTOCOLS[scheme].defaultPort
-      : (options.defaultPort ?? PROBE_PROTOCOLS[protocol ?? DEFAULT_PROBE_PROTOCOL].defaultPort);
+    options.port !== undefined
+      ? options.port
+      : scheme !== undefined
+        ? PROBE_PROTOCOLS[scheme].defaultPort
+        : (options.defaultPort ?? PROBE_PROTOCOLS[protocol ?? DEFAULT_PROBE_PROTOCOL].defaultPort);
   const { rawHost, portText } = splitHostPort(hostPort, fail);
   const port = portText === null ? impliedPort : parsePort(portText, fail);
   const host = normaliseHost(rawHost, portText !== null, fail);
