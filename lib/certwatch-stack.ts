@@ -10,12 +10,14 @@ import {
   CheckPipeline,
   DISPATCHER_TIMEOUT,
   type SnsChannelSpec,
+  type VpcPlacement,
 } from './check-pipeline';
 import { CertwatchDashboard } from './dashboard';
 import { DeploymentConfigError } from './deployment-config-error';
 import { MonitorAlarms, type MonitorThresholds, notifySns } from './monitor-alarms';
 import { encryptedQueue } from './queues';
 import { scheduleIntervalMs } from '../lambdas/core/schedule-interval';
+import { parseSecretRef } from '../lambdas/config/secret-ref';
 import { type SecretRef, SecretReferences } from './secret-refs';
 import { StateTable } from './state-table';
 import { RunWatchdog } from './watchdog';
@@ -76,6 +78,11 @@ export interface CertwatchSettings {
    * @default - no heartbeat
    */
   readonly heartbeatUrl?: SecretRef;
+  /**
+   * Subnets and security groups the checker and the dispatcher run in (`vpc:` in the config).
+   * @default - outside any VPC
+   */
+  readonly vpc?: VpcPlacement;
 }
 
 /** Props of the certwatch stack. */
@@ -165,6 +172,12 @@ export class CertwatchStack extends Stack {
       perEndpointMetrics: settings.perEndpointMetrics ?? true,
       scheduleDeadLetterQueue,
       functionDefaults,
+      ...(settings.vpc ? { vpc: settings.vpc } : {}),
+      clientKeySecrets: settings.endpoints.flatMap((e) =>
+        e.clientCertificate
+          ? [secrets.resolve(parseSecretRef(e.clientCertificate.keyRef), `endpoint ${e.id} clientKey`)]
+          : [],
+      ),
     });
 
     const grace =
