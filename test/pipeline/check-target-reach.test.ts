@@ -1,12 +1,16 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustStore, type TrustStore } from '../../lambdas/cert/trust-store';
+import type { Endpoint } from '../../lambdas/core/model';
 import { parseProbeTarget, parseTarget } from '../../lambdas/core/parse-target';
+import type { CheckMessage, CheckQueue } from '../../lambdas/pipeline/check-message';
 import {
   type CheckOptions,
   checkAddress,
   checkTarget,
   checkTargets,
 } from '../../lambdas/pipeline/check-target';
+import { dispatchRun } from '../../lambdas/pipeline/dispatch-run';
+import type { StateStore } from '../../lambdas/store/state-store';
 import { makeCert, makePki, type TestPki } from '../support/cert-factory';
 import { protocolScript, startMutualTlsServer, startScriptServer } from '../support/starttls-servers';
 
@@ -171,5 +175,59 @@ describe('checkTarget with a client certificate', () => {
         message: `certwatch failed internally: Error: ${reason}`,
       },
     ]);
+  });
+});
+
+describe('dispatchRun for proxied and pinned endpoints', () => {
+  it('sends one check by name for a proxied endpoint (the proxy resolves it) and none to DNS', async () => {
+    // Prepare
+    const asked: string[] = [];
+    const sent: CheckMessage[] = [];
+    const endpoint = (host: string, extra: Partial<Endpoint> = {}): Endpoint => ({
+      id: `${host}:443`,
+      host,
+      port: 443,
+      name: host,
+      owner: null,
+      tags: [],
+      channels: [],
+      policy: {
+        thresholdsDays: [30],
+        expiry: { warnDays: 30, criticalDays: 7 },
+        failuresBeforeAlert: 2,
+        renotifyIntervalMs: 86_400_000,
+      },
+      timeoutMs: 1_000,
+      ...extra,
+    });
+    const deps = {
+      store: {
+        syncInventory: async () => ({ added: 0, removed: 0, updated: 0 }),
+        createRun: async () => undefined,
+      } as unknown as StateStore,
+      queue: {
+        sendAll: async (messages: readonly CheckMessage[]) => void sent.push(...messages),
+      } as CheckQueue,
+      now: () => new Date('2026-12-02T12:00:00Z'),
+      resolve: async (host: string) => {
+        asked.push(host);
+        return { addresses: ['192.0.2.1'] };
+      },
+    };
+
+    // Act
+    await dispatchRun(deps, [
+      endpoint('intranet.corp.internal', { proxy: 'http://proxy.corp:3128' }),
+      endpoint('pinned.example', { address: '10.0.0.5' }),
+      endpoint('public.example'),
+    ]);
+
+    // Assess
+    expect(sent.map((m) => [m.endpointId, m.address])).toEqual([
+      ['intranet.corp.internal:443', 'intranet.corp.internal'],
+      ['pinned.example:443', '10.0.0.5'],
+      ['public.example:443', '192.0.2.1'],
+    ]);
+    expect(asked).toEqual(['public.example']);
   });
 });
