@@ -135,6 +135,11 @@ function identityContext(identity: ClientIdentity): SecureContext {
  * - HANDSHAKE_FAILED: TCP was up but no handshake completed: alert, reset or close (even before
  *   any byte), or an OpenSSL error, whose reason is in the message; or the protocol step before
  *   TLS failed (unless the step reported its own code with a ProtocolStepError).
+ * - STARTTLS_FAILED: the protocol step's server refused the upgrade, does not offer it, answered
+ *   in another protocol or sent more than a greeting has (the step's ProtocolStepError).
+ * - Through a proxy (`proxy`): its failures before the tunnel is up are CONNECTION_REFUSED (the
+ *   target was never reached) and TIMEOUT, each naming the proxy; the tunnel counts against the
+ *   same deadline.
  */
 export function probeAddress(options: ProbeAddressOptions): Promise<ProbeOutcome> {
   return new Promise((resolve) => new AddressProbe(options, resolve).start());
