@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustStore, type TrustStore } from '../../lambdas/cert/trust-store';
+import { parseConfig, resolveEndpoints } from '../../lambdas/config';
 import type { Endpoint } from '../../lambdas/core/model';
 import { parseProbeTarget, parseTarget } from '../../lambdas/core/parse-target';
 import type { CheckMessage, CheckQueue } from '../../lambdas/pipeline/check-message';
@@ -10,6 +11,8 @@ import {
   checkTargets,
 } from '../../lambdas/pipeline/check-target';
 import { dispatchRun } from '../../lambdas/pipeline/dispatch-run';
+import { runCycle } from '../../lambdas/pipeline/run-cycle';
+import { openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
 import type { StateStore } from '../../lambdas/store/state-store';
 import { makeCert, makePki, type TestPki } from '../support/cert-factory';
 import { protocolScript, startMutualTlsServer, startScriptServer } from '../support/starttls-servers';
@@ -229,5 +232,41 @@ describe('dispatchRun for proxied and pinned endpoints', () => {
       ['public.example:443', '192.0.2.1'],
     ]);
     expect(asked).toEqual(['public.example']);
+  });
+});
+
+describe('runCycle over STARTTLS endpoints from a config', () => {
+  it('checks smtp:// and imap:// endpoints end to end, state and history included', async () => {
+    // Prepare
+    const smtp = await smtpServer();
+    const imap = await startScriptServer(
+      { chainPem: pki.leaf.certPem + pki.intermediate.certPem, keyPem: pki.leaf.key.privateKeyPem },
+      protocolScript('imap'),
+    );
+    running.push(imap);
+    const config = parseConfig(
+      `endpoints:\n  - { host: "smtp://127.0.0.1:${smtp.port}", sni: localhost }\n  - { host: 127.0.0.1, port: ${imap.port}, protocol: imap, sni: localhost }\n`,
+      'c.yaml',
+    );
+    const store = await openEmbeddedStateStore();
+    running.push({ close: () => store.close() });
+
+    // Act
+    const run = await runCycle(
+      {
+        store: store.store,
+        sink: { channelsFor: () => [], deliver: async () => [] },
+        trustFor: () => trust,
+        now: () => new Date(),
+      },
+      resolveEndpoints(config),
+      { concurrency: 2, intervalMs: 3_600_000 },
+    );
+
+    // Assess
+    expect(run.results.map((r) => [r.target, r.scheme, r.status])).toEqual([
+      [`127.0.0.1:${smtp.port}`, 'smtp', 'ok'],
+      [`127.0.0.1:${imap.port}`, 'imap', 'ok'],
+    ]);
   });
 });
