@@ -10,6 +10,7 @@ import {
   CheckPipeline,
   DISPATCHER_TIMEOUT,
   type SnsChannelSpec,
+  type VpcPlacement,
 } from './check-pipeline';
 import { CertwatchDashboard } from './dashboard';
 import { DeploymentConfigError } from './deployment-config-error';
@@ -18,6 +19,7 @@ import { encryptedQueue } from './queues';
 import { ReportBucket } from './report-bucket';
 import { scheduleIntervalMs } from '../lambdas/core/schedule-interval';
 import { REPORT_BUCKET_OUTPUT } from '../lambdas/report/report-object';
+import { parseSecretRef } from '../lambdas/config/secret-ref';
 import { type SecretRef, SecretReferences } from './secret-refs';
 import { StateTable } from './state-table';
 import { RunWatchdog } from './watchdog';
@@ -78,6 +80,11 @@ export interface CertwatchSettings {
    * @default - no heartbeat
    */
   readonly heartbeatUrl?: SecretRef;
+  /**
+   * Subnets and security groups the checker and the dispatcher run in (`vpc:` in the config).
+   * @default - outside any VPC
+   */
+  readonly vpc?: VpcPlacement;
 }
 
 /** Props of the certwatch stack. */
@@ -169,6 +176,12 @@ export class CertwatchStack extends Stack {
       perEndpointMetrics: settings.perEndpointMetrics ?? true,
       scheduleDeadLetterQueue,
       functionDefaults,
+      ...(settings.vpc ? { vpc: settings.vpc } : {}),
+      clientKeySecrets: settings.endpoints.flatMap((e) =>
+        e.clientCertificate
+          ? [secrets.resolve(parseSecretRef(e.clientCertificate.keyRef), `endpoint ${e.id} clientKey`)]
+          : [],
+      ),
     });
 
     const grace =

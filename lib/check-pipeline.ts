@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Duration, Stack, Stage, TimeZone } from 'aws-cdk-lib';
+import { Duration, Stack, Stage, TimeZone, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -17,6 +19,7 @@ import type { AlertSeverity } from './alerting';
 import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
 import { DeploymentConfigError } from './deployment-config-error';
 import { encryptedQueue } from './queues';
+import { type ResolvedSecret, SecretReferences } from './secret-refs';
 import type { StateTable } from './state-table';
 
 /** File name of the endpoint inventory bundled next to the dispatcher's index.js (env CONFIG_FILE). */
@@ -42,6 +45,15 @@ export interface SnsChannelSpec {
   readonly name: string;
   readonly topicArn: string;
   readonly minSeverity: AlertSeverity;
+}
+
+/**
+ * Subnets and security groups the checker and the dispatcher run in (`vpc:` in the config), by id:
+ * nothing is looked up, so the synth works offline.
+ */
+export interface VpcPlacement {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
 }
 
 /** How long the checker may run and how many records it takes at once. */
@@ -161,6 +173,20 @@ export interface CheckPipelineProps {
    * @default - the `FunctionDefaults` defaults
    */
   readonly functionDefaults?: FunctionDefaults;
+  /**
+   * Run the checker (which probes) and the dispatcher (which resolves names) in these subnets, so
+   * private addresses and names in private hosted zones are checked. The subnets need a route to
+   * the AWS APIs: a NAT gateway, or VPC endpoints for DynamoDB, SQS, SNS, Secrets Manager and
+   * CloudWatch Logs.
+   * @default - outside any VPC: public endpoints only
+   */
+  readonly vpc?: VpcPlacement;
+  /**
+   * The Secrets Manager secrets holding the endpoints' client keys (`clientKey:`), which the
+   * checker reads when it probes those endpoints.
+   * @default - none
+   */
+  readonly clientKeySecrets?: readonly ResolvedSecret[];
 }
 
 /**
@@ -275,6 +301,8 @@ export class CheckPipeline extends Construct {
       ...(this.trustFile ? { bundledFiles: { [this.trustFile]: TRUST_FILE_NAME } } : {}),
     });
     props.stateTable.grantStoreAccess(this.checker.role, 'checker');
+    if (props.vpc) placeInVpc(this, props.vpc, [this.dispatcher, this.checker]);
+    SecretReferences.grantRead(this.checker.role, props.clientKeySecrets ?? [], 'ReadClientKeys');
     this.checker.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'PublishAlerts',
@@ -299,6 +327,59 @@ export class CheckPipeline extends Construct {
         maxBatchingWindow: Duration.seconds(1),
       }),
     );
+  }
+}
+
+/**
+ * Attaches `functions` to the subnets and security groups of `placement`, by id (Subnet.fromSubnetId,
+ * SecurityGroup.fromSecurityGroupId: no lookup, no VPC id needed), and lets their roles manage the
+ * network interfaces Lambda creates there. Written on the CloudFormation resource because the
+ * function construct is shared by every handler and only these two run in the VPC.
+ */
+function placeInVpc(
+  scope: Construct,
+  placement: VpcPlacement,
+  functions: readonly CertwatchFunction[],
+): void {
+  if (placement.subnetIds.length === 0 || placement.securityGroupIds.length === 0) {
+    throw new DeploymentConfigError('vpc: give at least one subnet id and one security group id');
+  }
+  const subnets = placement.subnetIds.map((id, i) => ec2.Subnet.fromSubnetId(scope, `VpcSubnet${i}`, id));
+  const groups = placement.securityGroupIds.map((id, i) =>
+    ec2.SecurityGroup.fromSecurityGroupId(scope, `VpcSecurityGroup${i}`, id, { mutable: false }),
+  );
+  const access = new iam.Policy(scope, 'VpcAccess', {
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'ManageVpcNetworkInterfaces',
+        // Lambda's own list (AWSLambdaVPCAccessExecutionRole), written inline: the Describe actions
+        // have no resource-level permissions, so their resource is "*".
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    ],
+  });
+  Validations.of(access).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Lambda needs ec2:Describe*/Create/DeleteNetworkInterface to place the function in the configured subnets; the Describe actions support no resource-level permissions.',
+  });
+  for (const fn of functions) {
+    access.attachToRole(fn.role);
+    const cfn = fn.function.node.defaultChild as lambda.CfnFunction;
+    cfn.vpcConfig = {
+      subnetIds: subnets.map((s) => s.subnetId),
+      securityGroupIds: groups.map((g) => g.securityGroupId),
+    };
+    // The interfaces must be creatable before the function is.
+    cfn.node.addDependency(access);
   }
 }
 

@@ -68,6 +68,15 @@ export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
     chatChannels.push(channel);
   }
   deployable(config.heartbeatUrl, 'heartbeatUrl');
+  for (const [i, endpoint] of config.endpoints.entries()) {
+    const keyRef = endpoint.probe.clientCertificate?.keyRef;
+    if (keyRef !== undefined && !keyRef.startsWith('secretsmanager:')) {
+      issue(
+        `endpoints[${i}].clientKey`,
+        `${keyRef} cannot be read by the deployed checker; keep the key in Secrets Manager and write secretsmanager:NAME_OR_ARN[#jsonKey]`,
+      );
+    }
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   return {
@@ -83,5 +92,6 @@ export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
     snsChannels,
     chatChannels,
     heartbeatUrl: config.heartbeatUrl ?? undefined,
+    ...(config.vpc === null ? {} : { vpc: config.vpc }),
   };
 }

@@ -4,7 +4,7 @@
  * secret values are still references (see `secret-ref.ts`).
  */
 import type { ChannelConfig } from '../channels/registry';
-import { type Severity, SYSTEM_TRUST_PROFILE, type TrustProfile } from '../core/model';
+import { type ProbeSettings, type Severity, SYSTEM_TRUST_PROFILE, type TrustProfile } from '../core/model';
 import type { SecretRef } from './secret-ref';
 
 /** Alert policy and probe settings; `defaults` holds them all, an endpoint may override any. */
@@ -27,6 +27,26 @@ export interface PolicySettings {
    * defaults (no CA files, system roots trusted), not those of `defaults.trust`.
    */
   readonly trust: TrustProfile;
+  /**
+   * HTTP CONNECT proxy the probe tunnels through (`proxy:`, as `http://host:port`); null connects
+   * directly. An endpoint's `proxy: false` turns a default proxy off.
+   */
+  readonly proxy: string | null;
+}
+
+/**
+ * How one endpoint is reached, as configured: its protocol (`protocol:` or the scheme of a URL
+ * `host`), the address it is checked at (`address:`), the SNI (`sni:`) and its client certificate.
+ */
+export type EndpointProbeConfig = Pick<
+  ProbeSettings,
+  'protocol' | 'address' | 'connectPort' | 'servername' | 'clientCertificate'
+>;
+
+/** The `vpc:` section: the subnets and security groups the checker and the dispatcher run in. */
+export interface VpcConfig {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
 }
 
 /** The `defaults` section. */
@@ -49,6 +69,8 @@ export interface EndpointConfig {
   readonly channels: readonly string[];
   /** Only the settings this endpoint overrides. */
   readonly overrides: Partial<PolicySettings>;
+  /** How it is reached; fields it does not configure are absent. */
+  readonly probe: EndpointProbeConfig;
 }
 
 /** A channel as configured; secrets are references until `resolveChannels` (each type's shape: lambdas/channels). */
@@ -89,6 +111,11 @@ export interface CertwatchConfig {
      */
     readonly perEndpointMetrics: boolean;
   };
+  /**
+   * Run the checker and the dispatcher in these subnets (`vpc:`), to reach private addresses and
+   * names; null runs them outside any VPC.
+   */
+  readonly vpc: VpcConfig | null;
   /** Dead man's switch pinged after each complete run; null when not configured. */
   readonly heartbeatUrl: SecretRef | null;
   readonly channels: readonly ChannelConfig[];
@@ -110,6 +137,7 @@ export const BUILTIN_DEFAULTS = {
     failuresBeforeAlert: 2,
     renotifyIntervalMs: 86_400_000,
     trust: SYSTEM_TRUST_PROFILE,
+    proxy: null,
     historyTtlDays: 90,
   } satisfies ConfigDefaults,
   concurrency: 10,

@@ -9,11 +9,14 @@
  */
 import { z } from 'zod';
 import { CHANNEL_TYPES, type ChannelType } from '../channels/registry';
+import { ConnectRouteError, formatProxy, parseProxyUrl } from '../core/connect-route';
+import { isProbeProtocolName, PROBE_PROTOCOL_NAMES, type ProbeProtocolName } from '../core/model';
 import { parseTarget } from '../core/parse-target';
 import { ScheduleExpressionError, scheduleIntervalMs } from '../core/schedule-interval';
 import type { Severity } from '../core/model';
 import { formatDuration, parseDuration } from './duration';
 import { alertUrl, describeValue, field, Invalid, invalid, mapping, shapeError } from './schema-fields';
+import { parseSecretRef, type SecretRef, SecretRefError } from './secret-ref';
 
 export { checkAlertUrl, describeValue } from './schema-fields';
 
@@ -69,12 +72,93 @@ const host = field((v) => {
     parseTarget(v);
     return v;
   } catch (error) {
-    if (error instanceof Error && error.name === 'TargetParseError') {
+    return targetProblem(error);
+  }
+});
+
+/** The part of a target message after `Invalid target "…": `, lower-cased, for a field's own message. */
+function targetProblem(error: unknown): Invalid {
+  if (error instanceof Error && error.name === 'TargetParseError') {
+    return new Invalid(error.message.charAt(0).toLowerCase() + error.message.slice(1));
+  }
+  throw error;
+}
+
+const protocol = field((v) =>
+  typeof v === 'string' && isProbeProtocolName(v)
+    ? (v as ProbeProtocolName)
+    : invalid(`a protocol, one of ${PROBE_PROTOCOL_NAMES.join(', ')}`, v),
+);
+
+/** `address:` an IP literal or host name to connect to instead of the host's addresses, with an optional port. */
+const connectAddress = field((v) => {
+  if (typeof v !== 'string' || v.trim() === '') {
+    return invalid('an IP address or host name to connect to, like "10.0.0.5" or "10.0.0.5:8443"', v);
+  }
+  try {
+    const { host, port } = parseTarget(v, 0);
+    return port === 0 ? { address: host } : { address: host, connectPort: port };
+  } catch (error) {
+    return targetProblem(error);
+  }
+});
+
+/** `sni:` the name to send, or false to send none. */
+const sni = field((v) => {
+  if (v === false) return null;
+  if (typeof v !== 'string' || v.trim() === '')
+    return invalid('a host name to send as SNI, or false for none', v);
+  try {
+    const { host } = parseTarget(v);
+    return host;
+  } catch (error) {
+    return targetProblem(error);
+  }
+});
+
+/** `proxy:` an HTTP CONNECT proxy URL, or false for a direct connection. */
+const proxy = field((v) => {
+  if (v === false) return null;
+  if (typeof v !== 'string')
+    return invalid('an HTTP proxy URL like "http://proxy.internal:3128", or false', v);
+  try {
+    return formatProxy(parseProxyUrl(v.trim()));
+  } catch (error) {
+    if (error instanceof ConnectRouteError)
       return new Invalid(error.message.charAt(0).toLowerCase() + error.message.slice(1));
-    }
     throw error;
   }
 });
+
+/** `clientKey:` a reference to the client certificate's private key; the key itself never goes in the config. */
+const clientKey = field((v): SecretRef | Invalid => {
+  const expected =
+    'a reference to the private key, env:NAME or secretsmanager:NAME_OR_ARN[#jsonKey] (never the key itself)';
+  if (typeof v !== 'string') return invalid(expected, v);
+  let ref: SecretRef;
+  try {
+    ref = parseSecretRef(v.trim());
+  } catch (error) {
+    if (error instanceof SecretRefError) return new Invalid(error.message);
+    throw error;
+  }
+  return ref.kind === 'literal' ? invalid(expected, v.startsWith('-----BEGIN') ? '(a PEM key)' : v) : ref;
+});
+
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
+const awsIds = (pattern: RegExp, expected: string) =>
+  z
+    .array(
+      field((v) => (typeof v === 'string' && pattern.test(v) ? v : invalid(expected, v))),
+      { error: shapeError(`a list of ${expected}s`) },
+    )
+    .min(1, { error: `expected at least one ${expected}` });
+
+const vpcShape = {
+  subnetIds: awsIds(SUBNET_ID, 'subnet id like "subnet-0123456789abcdef0"'),
+  securityGroupIds: awsIds(SECURITY_GROUP_ID, 'security group id like "sg-0123456789abcdef0"'),
+};
 
 const RATE_OR_CRON = 'rate(N minutes|hours|days) or cron(minutes hours day-of-month month day-of-week year)';
 const schedule = field((v) => {
@@ -132,6 +216,7 @@ const policyShape = {
   failuresBeforeAlert: int(1, 100, 'an integer 1-100').optional(),
   renotifyInterval: duration(60_000, 365 * 86_400_000).optional(),
   trust: mapping(trustShape, 'a mapping with caFiles and systemRoots').optional(),
+  proxy: proxy.optional(),
 };
 
 const defaultsShape = { ...policyShape, historyTtlDays: days(1).optional() };
@@ -159,6 +244,11 @@ const subscriptionShape = {
 const endpointShape = {
   host,
   port: int(1, 65535, 'an integer 1-65535').optional(),
+  protocol: protocol.optional(),
+  address: connectAddress.optional(),
+  sni: sni.optional(),
+  clientCert: text('a path to a PEM file with the client certificate chain').optional(),
+  clientKey: clientKey.optional(),
   name: text('a display name').optional(),
   owner: text('an owner (team or person)').optional(),
   tags: z.array(text('a tag'), { error: shapeError('a list of tags') }).optional(),
@@ -179,6 +269,7 @@ const rootShape = {
   timezone: timezone.optional(),
   defaults: mapping(defaultsShape, 'a mapping of default settings').optional(),
   checker: mapping(checkerShape, 'a mapping of checker settings').optional(),
+  vpc: mapping(vpcShape, 'a mapping with subnetIds and securityGroupIds').optional(),
   heartbeatUrl: alertUrl.optional(),
   channels: z.array(channelSchema, { error: shapeError('a list of channels') }).optional(),
   subscriptions: z
@@ -215,5 +306,6 @@ export const ALLOWED_KEYS = {
   subscription: Object.keys(subscriptionShape),
   endpoint: Object.keys(endpointShape),
   trust: Object.keys(trustShape),
+  vpc: Object.keys(vpcShape),
   channel: Object.fromEntries(channelShapes.map((shape) => [shape.type.value, Object.keys(shape)])),
 } as const;

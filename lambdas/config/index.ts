@@ -5,15 +5,18 @@ export {
   type ChannelConfig,
   type ConfigDefaults,
   type EndpointConfig,
+  type EndpointProbeConfig,
   type PolicySettings,
   type SourcePosition,
   type SubscriptionConfig,
+  type VpcConfig,
 } from './certwatch-config';
 export { ConfigError, type ConfigIssue, formatConfigIssue } from './config-error';
 export { checkAlertUrl } from './schema-fields';
 export { formatDuration, parseDuration } from './duration';
 export { loadConfig, type ParseConfigOptions, parseConfig } from './parse-config';
 export {
+  clientKeyReader,
   resolveChannels,
   resolveEndpoints,
   resolveHeartbeatUrl,

@@ -10,17 +10,20 @@ import { CaFileError, readCaPem, trustProfileOf } from '../cert/trust-store';
 import type { ChannelBase, ChannelModule } from '../channels/channel-module';
 import { CHANNEL_TYPES, channelModule, secretFields } from '../channels/registry';
 import type { TrustProfile } from '../core/model';
-import { parseTarget } from '../core/parse-target';
+import { isProbeProtocolName, type ProbeProtocolName } from '../core/model';
+import { parseProbeTarget, parseTarget } from '../core/parse-target';
 import {
   BUILTIN_DEFAULTS,
   type CertwatchConfig,
   type ChannelConfig,
   type EndpointConfig,
+  type EndpointProbeConfig,
   type PolicySettings,
   type SourcePosition,
   type SubscriptionConfig,
 } from './certwatch-config';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error';
+import { formatSecretRef } from './secret-ref';
 import {
   ALLOWED_KEYS,
   type ChannelFile,
@@ -207,6 +210,7 @@ function build(
     failuresBeforeAlert: fd.failuresBeforeAlert ?? d.failuresBeforeAlert,
     renotifyIntervalMs: fd.renotifyInterval ?? d.renotifyIntervalMs,
     trust: trustOf(fd.trust, caFiles) ?? d.trust,
+    proxy: fd.proxy === undefined ? d.proxy : fd.proxy,
     historyTtlDays: fd.historyTtlDays ?? d.historyTtlDays,
   };
   if (file.heartbeatUrl !== undefined) remember(['heartbeatUrl']);
@@ -225,6 +229,10 @@ function build(
       concurrency: file.checker?.concurrency ?? BUILTIN_DEFAULTS.concurrency,
       perEndpointMetrics: file.checker?.perEndpointMetrics ?? true,
     },
+    vpc:
+      file.vpc === undefined
+        ? null
+        : { subnetIds: file.vpc.subnetIds, securityGroupIds: file.vpc.securityGroupIds },
     heartbeatUrl: file.heartbeatUrl ?? null,
     channels,
     subscriptions,
@@ -249,7 +257,10 @@ function buildChannel(file: ChannelFile, index: number, remember: (path: Path) =
 }
 
 function buildEndpoint(endpoint: EndpointFile, caFiles: (file: string) => CaFileResult): EndpointConfig {
-  const target = parseTarget(endpoint.host, endpoint.port ?? 443);
+  const { target, protocol } = parseProbeTarget(endpoint.host, {
+    ...(endpoint.protocol === undefined ? {} : { protocol: endpoint.protocol }),
+    ...(endpoint.port === undefined ? {} : { port: endpoint.port }),
+  });
   const overrides: { -readonly [K in keyof PolicySettings]?: PolicySettings[K] } = {};
   if (endpoint.thresholdsDays !== undefined) overrides.thresholdsDays = descending(endpoint.thresholdsDays);
   if (endpoint.warnDays !== undefined) overrides.warnDays = endpoint.warnDays;
@@ -260,6 +271,21 @@ function buildEndpoint(endpoint: EndpointFile, caFiles: (file: string) => CaFile
   if (endpoint.renotifyInterval !== undefined) overrides.renotifyIntervalMs = endpoint.renotifyInterval;
   const trust = trustOf(endpoint.trust, caFiles);
   if (trust !== undefined) overrides.trust = trust;
+  if (endpoint.proxy !== undefined) overrides.proxy = endpoint.proxy;
+  const probe: { -readonly [K in keyof EndpointProbeConfig]: EndpointProbeConfig[K] } = {};
+  if (protocol !== undefined) probe.protocol = protocol;
+  if (endpoint.address !== undefined) Object.assign(probe, endpoint.address);
+  if (endpoint.sni !== undefined) probe.servername = endpoint.sni;
+  if (endpoint.clientCert !== undefined && endpoint.clientKey !== undefined) {
+    const loaded = caFiles(endpoint.clientCert);
+    // A file that failed to load was reported by crossFieldIssues, so this only runs for good ones.
+    if ('ders' in loaded) {
+      probe.clientCertificate = {
+        certPem: loaded.ders.map(pem).join(''),
+        keyRef: formatSecretRef(endpoint.clientKey),
+      };
+    }
+  }
   return {
     id: target.id,
     host: target.host,
@@ -269,7 +295,13 @@ function buildEndpoint(endpoint: EndpointFile, caFiles: (file: string) => CaFile
     tags: endpoint.tags ?? [],
     channels: endpoint.channels ?? [],
     overrides,
+    probe,
   };
+}
+
+function pem(der: Uint8Array): string {
+  const base64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`;
 }
 
 function descending(values: readonly number[]): number[] {
@@ -344,6 +376,7 @@ function crossFieldIssues(raw: unknown, caFiles: (file: string) => CaFileResult)
     issues.push(...criticalAboveWarn(endpoint, ['endpoints', i], warn, critical));
     issues.push(...unknownChannels(endpoint['channels'], ['endpoints', i, 'channels'], channelNames));
     issues.push(...trustIssues(endpoint, ['endpoints', i], caFiles));
+    issues.push(...clientCertificateIssues(endpoint, ['endpoints', i], caFiles));
 
     const id = endpointId(endpoint, i, issues);
     if (id === null) return;
@@ -360,10 +393,11 @@ function crossFieldIssues(raw: unknown, caFiles: (file: string) => CaFileResult)
   return issues;
 }
 
-/** The endpoint's canonical id, or null when host/port are invalid (zod reports those). */
+/** The endpoint's canonical id, or null when host/port/protocol are invalid (zod reports those). */
 function endpointId(endpoint: Raw, index: number, issues: PathIssue[]): string | null {
   const host = endpoint['host'];
   const port = endpoint['port'];
+  const protocol = endpoint['protocol'];
   if (typeof host !== 'string') return null;
   if (
     port !== undefined &&
@@ -371,20 +405,69 @@ function endpointId(endpoint: Raw, index: number, issues: PathIssue[]): string |
   ) {
     return null;
   }
+  if (protocol !== undefined && !(typeof protocol === 'string' && isProbeProtocolName(protocol))) return null;
   try {
-    // Default port 0 never survives parsing, so a non-zero port means the host named one itself.
+    // Default port 0 never survives parsing of a bare host, so a non-zero port means the host named one itself.
     const own = parseTarget(host, 0).port;
-    if (own !== 0 && port !== undefined && port !== own) {
+    const scheme = parseProbeTarget(host, { defaultPort: 0 }).protocol;
+    const explicit = own !== 0 && (scheme === undefined || hasPort(host));
+    if (explicit && port !== undefined && port !== own) {
       issues.push({
         path: ['endpoints', index, 'port'],
         message: `${port} conflicts with port ${own} in host ${JSON.stringify(host)}`,
       });
       return null;
     }
-    return parseTarget(host, (port as number | undefined) ?? 443).id;
+    if (scheme !== undefined && protocol !== undefined && scheme !== protocol) {
+      issues.push({
+        path: ['endpoints', index, 'protocol'],
+        message: `${protocol} conflicts with the scheme ${scheme}:// of host ${JSON.stringify(host)}`,
+      });
+      return null;
+    }
+    return parseProbeTarget(host, {
+      ...(protocol === undefined ? {} : { protocol: protocol as ProbeProtocolName }),
+      ...(typeof port === 'number' ? { port } : {}),
+    }).target.id;
   } catch {
     return null;
   }
+}
+
+/** Whether a URL host names its port (`smtp://mail.example.com:2525`), as opposed to taking its scheme's. */
+function hasPort(url: string): boolean {
+  const authority = url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/?#]/)[0] ?? '';
+  return /:\d*$/.test(authority.replace(/^\[[^\]]*\]/, ''));
+}
+
+/** `clientCert` and `clientKey` come together, and the certificate file must be usable. */
+function clientCertificateIssues(
+  endpoint: Raw,
+  path: Path,
+  caFiles: (file: string) => CaFileResult,
+): PathIssue[] {
+  const cert = endpoint['clientCert'];
+  const key = endpoint['clientKey'];
+  if (cert === undefined && key === undefined) return [];
+  if (cert === undefined)
+    return [
+      {
+        path: [...path, 'clientKey'],
+        message: 'clientKey needs clientCert (the certificate chain it belongs to)',
+      },
+    ];
+  if (key === undefined)
+    return [
+      {
+        path: [...path, 'clientCert'],
+        message: 'clientCert needs clientKey (env:NAME or secretsmanager:NAME_OR_ARN[#jsonKey])',
+      },
+    ];
+  if (typeof cert !== 'string' || cert.trim() === '') return [];
+  const loaded = caFiles(cert);
+  return 'problem' in loaded
+    ? [{ path: [...path, 'clientCert'], message: loaded.problem.replace('CA file', 'certificate file') }]
+    : [];
 }
 
 /** Each CA file of a `trust:` mapping that cannot be used, and a mapping that trusts nothing. */
@@ -478,6 +561,7 @@ function allowedKeys(path: Path, raw: unknown): readonly string[] {
   const [section] = path;
   if (path.length === 0) return ALLOWED_KEYS.root;
   if (path.at(-1) === 'trust') return ALLOWED_KEYS.trust;
+  if (section === 'vpc') return ALLOWED_KEYS.vpc;
   if (section === 'defaults') return ALLOWED_KEYS.defaults;
   if (section === 'checker') return ALLOWED_KEYS.checker;
   if (section === 'subscriptions') return ALLOWED_KEYS.subscription;

@@ -8,18 +8,21 @@ import { type Channel, type Endpoint, SYSTEM_TRUST_PROFILE, type TrustProfile } 
 import type { CertwatchConfig } from './certwatch-config';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { checkAlertUrl } from './schema-fields';
-import { formatSecretRef, type SecretRef, type SecretResolver } from './secret-ref';
+import { formatSecretRef, parseSecretRef, type SecretRef, type SecretResolver } from './secret-ref';
 
 /**
  * The inventory: each endpoint with the defaults merged into its policy; the name defaults to the
  * id. An endpoint judged against other anchors than the system roots names its trust profile
  * (see {@link resolveTrustProfiles}); one trusting the system roots alone carries no `trust` key.
+ * How it is reached (protocol, address, SNI, proxy, client certificate) are its probe settings,
+ * present only when configured.
  */
 export function resolveEndpoints(config: CertwatchConfig): Endpoint[] {
   const d = config.defaults;
   return config.endpoints.map((e) => {
     const o = e.overrides;
     const trust = o.trust ?? d.trust;
+    const proxy = o.proxy === undefined ? d.proxy : o.proxy;
     return {
       id: e.id,
       host: e.host,
@@ -36,6 +39,8 @@ export function resolveEndpoints(config: CertwatchConfig): Endpoint[] {
       },
       timeoutMs: o.timeoutMs ?? d.timeoutMs,
       ...(trust.id === SYSTEM_TRUST_PROFILE.id ? {} : { trust: trust.id }),
+      ...e.probe,
+      ...(proxy === null ? {} : { proxy }),
     };
   });
 }
@@ -128,5 +133,23 @@ function resolving(config: CertwatchConfig, resolver: SecretResolver, issues: Co
       }
     }
     return isUrl ? value.trim() : value;
+  };
+}
+
+/**
+ * The `clientKey` reader a host hands to the check (`CheckOptions.clientKey`): `env:` and
+ * `secretsmanager:` references go through the host's `resolver`; a plain value is a file path
+ * (`check --client-key FILE`), read with `readFile`, which the deployed checker does not offer.
+ */
+export function clientKeyReader(
+  resolver: SecretResolver,
+  readFile?: (path: string) => string,
+): (keyRef: string) => Promise<string> {
+  return async (keyRef) => {
+    const ref = parseSecretRef(keyRef);
+    if (ref.kind !== 'literal') return resolver(ref, 'clientKey');
+    if (readFile === undefined)
+      throw new Error('a client key must be an env: or secretsmanager: reference here');
+    return readFile(ref.value);
   };
 }

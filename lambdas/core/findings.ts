@@ -298,6 +298,17 @@ const REGISTRY = {
     action: () =>
       'Serve the chain your CA publishes: every issuer must be a v3 CA certificate (basicConstraints cA, keyCertSign) within its pathLenConstraint',
   },
+  // Issue 11: the plaintext exchange before TLS (SMTP STARTTLS, LDAP StartTLS, SSLRequest, ...) did not lead to TLS.
+  STARTTLS_FAILED: {
+    category: 'connectivity',
+    defaultSeverity: 'critical',
+    alerts: 'failure',
+    fromProbe: true,
+    expired: false,
+    label: 'starttls failed',
+    action: ({ host, port }) =>
+      `Check that ${host}:${port} speaks the configured protocol and offers TLS (STARTTLS enabled, a certificate installed), or configure the protocol it does speak`,
+  },
 } as const satisfies Record<string, FindingFacts>;
 
 /**

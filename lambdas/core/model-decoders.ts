@@ -20,8 +20,7 @@ import {
   type Endpoint,
   FINDING_CODES,
   type Finding,
-  PROBE_PROTOCOLS,
-  type ProbeProtocolName,
+  PROBE_PROTOCOL_NAMES,
   SEVERITY_RANK,
   STATUS_RANK,
   type Severity,
@@ -45,6 +44,7 @@ const ALERT_KINDS = {
 } satisfies Record<AlertKind, true>;
 export const alertKind = d.oneOf(Object.keys(ALERT_KINDS) as AlertKind[]);
 export const findingCode = d.oneOf(FINDING_CODES);
+const probeProtocol = d.oneOf(PROBE_PROTOCOL_NAMES);
 
 const text = d.string;
 const textOrNull = d.nullable(d.string);
@@ -137,9 +137,12 @@ export const endpoint = d.object({
   }),
   // ProbeSettings: an Endpoint is one (see core/probe-settings.ts).
   timeoutMs: d.number,
-  protocol: d.optional(d.oneOf(Object.keys(PROBE_PROTOCOLS) as ProbeProtocolName[])),
+  protocol: d.optional(probeProtocol),
   servername: d.optional(textOrNull),
   address: d.optional(text),
+  connectPort: d.optional(d.number),
+  proxy: d.optional(text),
+  clientCertificate: d.optional(d.object({ certPem: text, keyRef: text })),
   trust: d.optional(text),
 });
 
@@ -175,6 +178,7 @@ export const checkResult = d.object({
   ),
   protocol: textOrNull,
   cipher: textOrNull,
+  scheme: d.optional(probeProtocol),
   durationMs: d.number,
   checkedAt: text,
 });

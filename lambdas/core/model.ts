@@ -112,6 +112,11 @@ export interface CheckResult {
   readonly chain: readonly ChainCertificate[];
   readonly protocol: string | null;
   readonly cipher: string | null;
+  /**
+   * How the connection reached TLS: the target's scheme or configured protocol (`smtp`, `ldap`,
+   * `tls` for a plain `host:port`, see {@link PROBE_PROTOCOLS}). Absent in results written before it existed.
+   */
+  readonly scheme?: ProbeProtocolName;
   readonly durationMs: number;
   /** ISO-8601 time the check started. */
   readonly checkedAt: string;
@@ -148,16 +153,43 @@ export interface AlertPolicyConfig {
 }
 
 /**
- * What the probe can speak before the TLS handshake, by name, with the port each implies when a
- * target gives none. The probe's implementations (lambdas/probe/protocol-registry.ts) are keyed
- * by these names, so a name without an implementation does not compile.
+ * What the probe can speak before the TLS handshake, by name (the scheme of a target URL and the
+ * `protocol:` of an endpoint), with the port each implies when a target gives none and how TLS
+ * starts. The probe's implementations (lambdas/probe/protocol-registry.ts) are keyed by these
+ * names, so a name without an implementation does not compile.
  */
 export const PROBE_PROTOCOLS = {
-  /** Implicit TLS (HTTPS and the like): the handshake starts as soon as TCP is up. */
-  tls: { defaultPort: 443 },
-} as const satisfies Record<string, { readonly defaultPort: number }>;
+  /** Implicit TLS on any port: the handshake starts as soon as TCP is up. The protocol of a plain `host[:port]`. */
+  tls: { defaultPort: 443, startsTls: 'implicit TLS' },
+  https: { defaultPort: 443, startsTls: 'implicit TLS' },
+  smtps: { defaultPort: 465, startsTls: 'implicit TLS' },
+  smtp: { defaultPort: 25, startsTls: 'EHLO, then STARTTLS' },
+  submission: { defaultPort: 587, startsTls: 'EHLO, then STARTTLS' },
+  imaps: { defaultPort: 993, startsTls: 'implicit TLS' },
+  imap: { defaultPort: 143, startsTls: 'STARTTLS' },
+  pop3s: { defaultPort: 995, startsTls: 'implicit TLS' },
+  pop3: { defaultPort: 110, startsTls: 'STLS' },
+  ftp: { defaultPort: 21, startsTls: 'AUTH TLS' },
+  ldaps: { defaultPort: 636, startsTls: 'implicit TLS' },
+  ldap: { defaultPort: 389, startsTls: 'the StartTLS extended operation' },
+  postgres: { defaultPort: 5432, startsTls: 'SSLRequest' },
+  mysql: { defaultPort: 3306, startsTls: 'SSL request in the handshake response' },
+  xmpp: { defaultPort: 5222, startsTls: 'client STARTTLS' },
+  'xmpp-server': { defaultPort: 5269, startsTls: 'server STARTTLS' },
+} as const satisfies Record<string, { readonly defaultPort: number; readonly startsTls: string }>;
 
 export type ProbeProtocolName = keyof typeof PROBE_PROTOCOLS;
+
+/** Every protocol name, in table order (for messages and decoders). */
+export const PROBE_PROTOCOL_NAMES = Object.keys(PROBE_PROTOCOLS) as [
+  ProbeProtocolName,
+  ...ProbeProtocolName[],
+];
+
+/** Whether `name` is a protocol the probe speaks (own keys only: `constructor` is not one). */
+export function isProbeProtocolName(name: string): name is ProbeProtocolName {
+  return Object.hasOwn(PROBE_PROTOCOLS, name);
+}
 
 /** The protocol of an endpoint that names none. */
 export const DEFAULT_PROBE_PROTOCOL: ProbeProtocolName = 'tls';
@@ -180,6 +212,34 @@ export interface ProbeSettings {
    * @default the host's addresses
    */
   readonly address?: string;
+  /**
+   * Connect to this port instead of the target's (`--connect-to HOST:PORT:ADDR:PORT`); the target's
+   * port still names the target (results, state keys).
+   * @default the target's port
+   */
+  readonly connectPort?: number;
+  /**
+   * HTTP CONNECT proxy the TCP connection is tunnelled through: `http://host[:port]` (port 80 by
+   * default, 3128 is common). The proxy exchange counts against `timeoutMs`.
+   * @default direct connection
+   */
+  readonly proxy?: string;
+  /**
+   * Client certificate for servers that demand mutual TLS: the certificate chain (PEM, leaf first)
+   * and a reference to its private key (`env:NAME`, `secretsmanager:ID[#field]` or, locally, a
+   * literal PEM), resolved by the host that runs the check, so the key itself never travels with
+   * the inventory or the check messages.
+   * @default none (a server that demands one yields CLIENT_CERT_REQUIRED)
+   */
+  readonly clientCertificate?: ClientCertificateSettings;
+}
+
+/** A client certificate and where its key is read from (see {@link ProbeSettings.clientCertificate}). */
+export interface ClientCertificateSettings {
+  /** The certificate chain, PEM, leaf first. Public: it travels as is. */
+  readonly certPem: string;
+  /** Reference to the private key (`env:NAME`, `secretsmanager:ID[#field]`), never the key itself in AWS. */
+  readonly keyRef: string;
 }
 
 /**

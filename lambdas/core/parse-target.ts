@@ -5,7 +5,14 @@
  * Pure: no node:net; IP literals are read by `ip-address.ts`.
  */
 import { formatIp, ipAddressBytes, parseIpv4, parseIpv6 } from './ip-address';
-import { DEFAULT_PROBE_PROTOCOL, PROBE_PROTOCOLS, type Target } from './model';
+import {
+  DEFAULT_PROBE_PROTOCOL,
+  isProbeProtocolName,
+  PROBE_PROTOCOL_NAMES,
+  PROBE_PROTOCOLS,
+  type ProbeProtocolName,
+  type Target,
+} from './model';
 
 // Part of the target API (which host is an address); the reading of IP literals lives in ip-address.ts.
 export { ipAddressBytes, isIpLiteral } from './ip-address';
@@ -22,8 +29,6 @@ export class TargetParseError extends Error {
   }
 }
 
-/** `https://` is implicit TLS. */
-const HTTPS_PORT = PROBE_PROTOCOLS.tls.defaultPort;
 const MAX_HOSTNAME_LENGTH = 253;
 const MAX_LABEL_LENGTH = 63;
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
@@ -32,18 +37,50 @@ const LABEL = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$/;
 const HOST_CHAR = /[a-z0-9_.-]/;
 
 /**
- * Parse `host`, `host:port`, `[v6]:port`, a bare IPv6 literal, or `https://host[:port][/path]`
- * (scheme, path, query and fragment are dropped; only https is accepted).
+ * Parse `host`, `host:port`, `[v6]:port`, a bare IPv6 literal, or `scheme://host[:port][/path]`
+ * with a scheme of {@link PROBE_PROTOCOLS} (`https`, `smtp`, `ldap`, ...; path, query and
+ * fragment are dropped). Use {@link parseProbeTarget} to learn the protocol the scheme names.
  *
  * Host names are lower-cased and lose one trailing dot; IPv6 literals are put in RFC 5952 form.
  *
- * @param defaultPort port used when none is given: the default protocol's (an `https://` URL always defaults to 443).
+ * @param defaultPort port used when none is given: the default protocol's (a URL always defaults to its scheme's port).
  * @throws TargetParseError naming the input and the problem.
  */
 export function parseTarget(
   input: string,
   defaultPort: number = PROBE_PROTOCOLS[DEFAULT_PROBE_PROTOCOL].defaultPort,
 ): Target {
+  return parseProbeTarget(input, { defaultPort }).target;
+}
+
+/** Options of {@link parseProbeTarget}. */
+export interface ProbeTargetParseOptions {
+  /**
+   * The protocol to speak when the input has no scheme (`--starttls smtp`, `protocol:` in the
+   * config); it also sets the port a bare host defaults to. A URL whose scheme names another
+   * protocol is refused.
+   */
+  readonly protocol?: ProbeProtocolName;
+  /** Port of a bare host. @default the protocol's default port (443 without one) */
+  readonly defaultPort?: number;
+  /** Port of a target that names none, URLs included (the config's `port:` beside a URL `host`). */
+  readonly port?: number;
+}
+
+/** A target and the protocol it is probed with. */
+export interface ProbeTarget {
+  readonly target: Target;
+  /** From the URL's scheme or the options; undefined when neither names one (implicit TLS). */
+  readonly protocol: ProbeProtocolName | undefined;
+}
+
+/**
+ * Parse a target as {@link parseTarget} does, and say which protocol its scheme (`smtp://`,
+ * `ldap://`) or `options.protocol` names; the scheme also gives the default port
+ * (`smtp://mail.example.com` is port 25).
+ * @throws TargetParseError naming the input and the problem.
+ */
+export function parseProbeTarget(input: string, options: ProbeTargetParseOptions = {}): ProbeTarget {
   const fail = (problem: string): never => {
     throw new TargetParseError(input, problem);
   };
@@ -51,11 +88,21 @@ export function parseTarget(
   const space = /\s/.exec(input);
   if (space) fail(`contains whitespace at position ${space.index}`);
 
-  const { hostPort, impliedPort } = stripScheme(input, fail);
+  const { hostPort, scheme } = stripScheme(input, fail);
+  if (scheme !== undefined && options.protocol !== undefined && scheme !== options.protocol) {
+    fail(`scheme "${scheme}://" conflicts with protocol "${options.protocol}"`);
+  }
+  const protocol = scheme ?? options.protocol;
+  const impliedPort =
+    options.port !== undefined
+      ? options.port
+      : scheme !== undefined
+        ? PROBE_PROTOCOLS[scheme].defaultPort
+        : (options.defaultPort ?? PROBE_PROTOCOLS[protocol ?? DEFAULT_PROBE_PROTOCOL].defaultPort);
   const { rawHost, portText } = splitHostPort(hostPort, fail);
-  const port = portText === null ? (impliedPort ?? defaultPort) : parsePort(portText, fail);
+  const port = portText === null ? impliedPort : parsePort(portText, fail);
   const host = normaliseHost(rawHost, portText !== null, fail);
-  return { host, port, id: formatTargetId(host, port) };
+  return { target: { host, port, id: formatTargetId(host, port) }, protocol };
 }
 
 /** Canonical display form of a host and port: `host:port`, or `[v6]:port` for IPv6 literals. */
@@ -65,17 +112,20 @@ export function formatTargetId(host: string, port: number): string {
 
 type Fail = (problem: string) => never;
 
-function stripScheme(input: string, fail: Fail): { hostPort: string; impliedPort: number | null } {
-  const scheme = SCHEME.exec(input);
-  if (!scheme) return { hostPort: input, impliedPort: null };
-  if (scheme[1]!.toLowerCase() !== 'https') {
-    fail(`scheme "${scheme[1]}://" is not supported; give host[:port] or https://host[:port]`);
+function stripScheme(input: string, fail: Fail): { hostPort: string; scheme: ProbeProtocolName | undefined } {
+  const match = SCHEME.exec(input);
+  if (!match) return { hostPort: input, scheme: undefined };
+  const scheme = match[1]!.toLowerCase();
+  if (!isProbeProtocolName(scheme)) {
+    fail(
+      `scheme "${match[1]}://" is not supported; give host[:port] or a URL with one of: ${PROBE_PROTOCOL_NAMES.join(', ')}`,
+    );
   }
-  const rest = input.slice(scheme[0].length);
+  const rest = input.slice(match[0].length);
   const end = rest.search(/[/?#]/);
   const hostPort = end === -1 ? rest : rest.slice(0, end);
   if (hostPort.length === 0) fail('URL has no host');
-  return { hostPort, impliedPort: HTTPS_PORT };
+  return { hostPort, scheme: scheme as ProbeProtocolName };
 }
 
 function splitHostPort(hostPort: string, fail: Fail): { rawHost: string; portText: string | null } {

@@ -11,6 +11,9 @@ const PROBE_SETTING_FIELDS = {
   protocol: true,
   servername: true,
   address: true,
+  connectPort: true,
+  proxy: true,
+  clientCertificate: true,
 } as const satisfies Record<keyof ProbeSettings, true>;
 
 /**

@@ -7,9 +7,9 @@ import { type CheckResultWithEvidence, buildCheckResultWithEvidence } from '../c
 import type { TrustStore } from '../cert/trust-store';
 import type { CheckResult, ExpiryThresholds, ProbeOutcome, ProbeSettings, Target } from '../core/model';
 import { mapWithConcurrency } from '../core/concurrency';
-import { probeSettingsOf, servernameFor } from '../core/probe-settings';
+import { probeSettingsOf, protocolOf, servernameFor } from '../core/probe-settings';
 import { type CaIssuersFetcher, fetchCaIssuers } from '../probe/fetch-ca-issuers';
-import { probeAddress } from '../probe/probe-address';
+import { type ClientIdentity, probeAddress } from '../probe/probe-address';
 import { probeTarget } from '../probe/probe-target';
 
 /**
@@ -30,6 +30,12 @@ export interface CheckOptions extends ProbeSettings {
    * @default fetchCaIssuers, the process-wide cached HTTP fetcher
    */
   readonly fetchCaIssuers?: CaIssuersFetcher | null;
+  /**
+   * Reads the private key a client certificate's `keyRef` names (`env:`, `secretsmanager:`, a
+   * file): the host's secret resolver. Needed only for endpoints with a `clientCertificate`.
+   * @default none: such an endpoint's check fails with CHECK_FAILED naming the missing resolver
+   */
+  readonly clientKey?: (keyRef: string) => Promise<string>;
 }
 
 /**
@@ -44,9 +50,11 @@ const systemClock = (): Date => new Date();
 export async function checkTarget(target: Target, opts: CheckOptions): Promise<CheckResult[]> {
   const startedAt = (opts.now ?? systemClock)();
   try {
+    const identity = await clientIdentityOf(opts);
     const outcomes = await probeTarget(target, {
       ...probeSettingsOf(opts),
       firstAddressOnly: opts.firstAddressOnly,
+      ...(identity === undefined ? {} : { clientIdentity: identity }),
     });
     return await Promise.all(outcomes.map((outcome) => analyse(target, outcome, startedAt, opts)));
   } catch (error) {
@@ -62,11 +70,13 @@ export async function checkAddress(
 ): Promise<CheckResult> {
   const startedAt = (opts.now ?? systemClock)();
   try {
+    const identity = await clientIdentityOf(opts);
     const outcome = await probeAddress({
       ...probeSettingsOf(opts),
       host: target.host,
       port: target.port,
       address,
+      ...(identity === undefined ? {} : { clientIdentity: identity }),
     });
     return await analyse(target, outcome, startedAt, opts);
   } catch (error) {
@@ -79,6 +89,12 @@ export interface CheckManyOptions extends Omit<CheckOptions, 'trust'> {
   readonly concurrency: number;
   /** The anchors each target's chains are judged against (targets from a config bring their own). */
   readonly trustFor: (target: Target) => TrustStore;
+  /**
+   * Probe settings of one target that replace the shared ones: its protocol (a `smtp://` URL),
+   * a `--connect-to` rule that matches it, its proxy (`NO_PROXY`).
+   * @default none: every target is probed with the shared settings
+   */
+  readonly settingsFor?: (target: Target) => Partial<ProbeSettings>;
 }
 
 /**
@@ -94,7 +110,7 @@ export async function checkTargets(
   return mapWithConcurrency(
     targets,
     opts.concurrency,
-    (target) => checkTarget(target, { ...opts, trust: opts.trustFor(target) }),
+    (target) => checkTarget(target, { ...opts, ...opts.settingsFor?.(target), trust: opts.trustFor(target) }),
     (error, target) => [internalFailure(target, null, now(), error, opts)],
     onTargetDone,
   );
@@ -117,11 +133,12 @@ async function analyse(
       });
     const fetcher = opts.fetchCaIssuers === undefined ? fetchCaIssuers : opts.fetchCaIssuers;
     const first = judge([]);
-    if (fetcher === null || !first.missingIssuer?.caIssuersUrls.length) return first.result;
+    const scheme = protocolOf(opts);
+    if (fetcher === null || !first.missingIssuer?.caIssuersUrls.length) return { ...first.result, scheme };
     // The address's deadline covers the probe and the AIA fetch alike.
     const started = performance.now();
     const result = await completeFromAia(first, judge, fetcher, opts.timeoutMs - outcome.durationMs);
-    return { ...result, durationMs: outcome.durationMs + Math.round(performance.now() - started) };
+    return { ...result, scheme, durationMs: outcome.durationMs + Math.round(performance.now() - started) };
   } catch (error) {
     return internalFailure(target, outcome.address, startedAt, error, opts, outcome.durationMs);
   }
@@ -180,7 +197,26 @@ function internalFailure(
     chain: [],
     protocol: null,
     cipher: null,
+    scheme: protocolOf(settings),
     durationMs,
     checkedAt: startedAt.toISOString(),
   };
+}
+
+/** The client certificate and its key, read through the host's resolver; undefined when none is configured. */
+async function clientIdentityOf(opts: CheckOptions): Promise<ClientIdentity | undefined> {
+  const configured = opts.clientCertificate;
+  if (configured === undefined) return undefined;
+  if (opts.clientKey === undefined) {
+    throw new Error(`no resolver for the client key ${configured.keyRef} was given to the check`);
+  }
+  let keyPem: string;
+  try {
+    keyPem = await opts.clientKey(configured.keyRef);
+  } catch (error) {
+    throw new Error(
+      `cannot read the client key ${configured.keyRef}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return { certPem: configured.certPem, keyPem };
 }

@@ -68,9 +68,10 @@ export async function dispatchRun(
     endpoints,
     opts.dnsConcurrency ?? 64,
     async (endpoint): Promise<CheckMessage[]> => {
-      // A pinned address (ProbeSettings.address) is checked in the host's place.
+      // A pinned address (ProbeSettings.address) is checked in the host's place. Through a proxy,
+      // the proxy resolves the name (it may know names the monitor cannot): one check, by name.
       const connectTo = endpoint.address ?? endpoint.host;
-      if (isIpLiteral(connectTo)) {
+      if (isIpLiteral(connectTo) || endpoint.proxy !== undefined) {
         return [{ v: 1 as const, runId, endpointId: endpoint.id, address: connectTo, dispatchedAt }];
       }
       const resolved = await resolve(connectTo, endpoint.timeoutMs);

@@ -30,7 +30,7 @@ import {
   addressKey,
 } from '../core/model';
 import { randomUUID } from 'node:crypto';
-import { probeSettingsOf, servernameFor } from '../core/probe-settings';
+import { probeSettingsOf, protocolOf, servernameFor } from '../core/probe-settings';
 import type { StateStore, StoredAddressState } from '../store/state-store';
 import type { CheckMessage } from './check-message';
 import { checkAddress } from './check-target';
@@ -49,6 +49,12 @@ export interface ProcessCheckDeps {
   readonly now: () => Date;
   /** Probe + analysis of one address; the real network check by default. */
   readonly check?: (endpoint: Endpoint, address: string, now: () => Date) => Promise<CheckResult>;
+  /**
+   * Reads the private key of an endpoint's client certificate (`clientKey:`) from its reference;
+   * hosts pass `clientKeyReader(their secret resolver)`.
+   * @default none: an endpoint with a client certificate fails its check naming the missing reader
+   */
+  readonly clientKey?: (keyRef: string) => Promise<string>;
   /**
    * How long a claimed delivery is left to its sender before another may take it over (it must
    * outlast the sink's longest send: `DEFAULT_SEND_TIMEOUT_MS`, 75 s), and how long a failed
@@ -173,7 +179,7 @@ async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMe
   const target = { host: endpoint.host, port: endpoint.port, id: endpoint.id };
   if (msg.address === null) {
     const now = deps.now();
-    return buildCheckResult(
+    const unresolved = buildCheckResult(
       {
         host: endpoint.host,
         port: endpoint.port,
@@ -187,6 +193,7 @@ async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMe
       },
       { target: endpoint.id, now, thresholds: endpoint.policy.expiry, trust: deps.trustFor(endpoint) },
     );
+    return { ...unresolved, scheme: protocolOf(endpoint) };
   }
   if (deps.check) return deps.check(endpoint, msg.address, deps.now);
   return checkAddress(target, msg.address, {
@@ -195,6 +202,7 @@ async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMe
     firstAddressOnly: false,
     trust: deps.trustFor(endpoint),
     now: deps.now,
+    ...(deps.clientKey === undefined ? {} : { clientKey: deps.clientKey }),
   });
 }
 

@@ -41,6 +41,8 @@ export interface RunCycleDeps {
   readonly now: () => Date;
   readonly resolve?: DispatchDeps['resolve'];
   readonly check?: ProcessCheckDeps['check'];
+  /** See `ProcessCheckDeps.clientKey`. */
+  readonly clientKey?: ProcessCheckDeps['clientKey'];
   /** Called when a message could not be processed at all (a store failure, a bug). */
   readonly onCheckError?: (msg: CheckMessage, error: unknown) => void;
   /** Called after dispatch, before any check runs (for progress output). */
@@ -108,6 +110,7 @@ export async function runCycle(
       trustFor: deps.trustFor,
       now: deps.now,
       ...(deps.check ? { check: deps.check } : {}),
+      ...(deps.clientKey ? { clientKey: deps.clientKey } : {}),
     };
     let failedChecks = 0;
     let storeFailure: { error: unknown } | null = null;

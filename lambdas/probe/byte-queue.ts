@@ -31,6 +31,31 @@ export class ByteQueue {
     return merged.subarray(0, n);
   }
 
+  /**
+   * Offset of the first `byte` at or after `from` and before `limit` (at most the queued length),
+   * or -1. Scans chunk by chunk without merging, so a reader can resume where its last scan ended.
+   */
+  indexOf(byte: number, from = 0, limit = this.length): number {
+    const end = Math.min(limit, this.length);
+    let base = 0;
+    for (const chunk of this.chunks) {
+      if (base >= end) break;
+      if (base + chunk.length > from) {
+        const start = Math.max(0, from - base);
+        const stop = Math.min(chunk.length, end - base);
+        const at = chunk.subarray(0, stop).indexOf(byte, start);
+        if (at !== -1) return base + at;
+      }
+      base += chunk.length;
+    }
+    return -1;
+  }
+
+  /** Consume and return every queued byte. */
+  takeAll(): Buffer {
+    return this.take(this.length) ?? Buffer.alloc(0);
+  }
+
   /** Consume and return the first `n` bytes; null (and nothing consumed) while fewer are queued. */
   take(n: number): Buffer | null {
     const bytes = this.peek(n);

@@ -4,16 +4,21 @@
  */
 import type { ProbeError } from '../core/model';
 
-/** Where the probe was when it failed: TCP connect, the protocol step before TLS (STARTTLS), or the TLS handshake. */
-export type ProbePhase = 'connect' | 'protocol' | 'handshake';
+/**
+ * Where the probe was when it failed: TCP connect, the HTTP CONNECT exchange with a proxy, the
+ * protocol step before TLS (STARTTLS), or the TLS handshake.
+ */
+export type ProbePhase = 'connect' | 'proxy' | 'protocol' | 'handshake';
 
 /** What the probe knew when it failed. */
 export interface FailureContext {
   readonly phase: ProbePhase;
   /** Name of the protocol whose step ran before TLS (phase 'protocol'), e.g. 'smtp'. */
   readonly protocol?: string;
-  /** `address:port` (or `[v6]:port`) connected to. */
+  /** `address:port` (or `[v6]:port`) connected to (through the proxy, when there is one). */
   readonly endpoint: string;
+  /** The proxy URL the connection goes through; absent for a direct connection. */
+  readonly proxy?: string;
   /** Bytes received from the server so far. */
   readonly bytesReceived: number;
   /** Whether the server's first bytes look like a TLS record; null when too few arrived. */
@@ -57,6 +62,7 @@ const UNREACHABLE = new Map([
 export function classifyProbeError(error: unknown, context: FailureContext): ProbeError {
   const { code, message, reason, library } = describe(error);
   if (context.phase === 'connect') return classifyConnectError(code, message, context);
+  if (context.phase === 'proxy') return proxyError(firstLine(message), context);
   if (context.phase === 'protocol') return classifyProtocolError(code, message, context);
   if (isNotTls(code, context)) {
     return {
@@ -82,10 +88,14 @@ export function classifyProbeError(error: unknown, context: FailureContext): Pro
 export function timeoutError(timeoutMs: number, context: FailureContext): ProbeError {
   const stage =
     context.phase === 'connect'
-      ? 'TCP connection not established'
-      : context.phase === 'protocol'
-        ? `${protocolName(context)} exchange before TLS not complete`
-        : `TLS handshake not complete (${context.bytesReceived} bytes received)`;
+      ? context.proxy === undefined
+        ? 'TCP connection not established'
+        : `TCP connection to proxy ${context.proxy} not established`
+      : context.phase === 'proxy'
+        ? `proxy ${context.proxy} did not open a tunnel`
+        : context.phase === 'protocol'
+          ? `${protocolName(context)} exchange before TLS not complete`
+          : `TLS handshake not complete (${context.bytesReceived} bytes received)`;
   return {
     code: 'TIMEOUT',
     message: `${stage} with ${context.endpoint} within ${timeoutMs} ms${afterCertificates(context)}`,
@@ -94,6 +104,7 @@ export function timeoutError(timeoutMs: number, context: FailureContext): ProbeE
 
 /** The error reported when the connection closes before the handshake completes, without an error. */
 export function closedError(context: FailureContext): ProbeError {
+  if (context.phase === 'proxy') return proxyError('closed the connection', context);
   if (context.phase === 'protocol') return closedDuringProtocol('closed', context);
   return closedDuringHandshake('closed', context);
 }
@@ -122,6 +133,17 @@ function closedDuringProtocol(message: string, context: FailureContext): ProbeEr
   };
 }
 
+/**
+ * The proxy failed before the tunnel was up: CONNECTION_REFUSED, as for a target that takes no
+ * connection, since the target was never reached; the message names the proxy.
+ */
+function proxyError(what: string, context: FailureContext): ProbeError {
+  return {
+    code: 'CONNECTION_REFUSED',
+    message: `proxy ${context.proxy ?? '(unknown)'} failed before opening a tunnel to ${context.endpoint}: ${what}`,
+  };
+}
+
 function protocolName(context: FailureContext): string {
   return context.protocol ?? 'protocol';
 }
@@ -136,6 +158,12 @@ function classifyConnectError(
   }
   const what = code === undefined ? undefined : UNREACHABLE.get(code);
   const detail = what ? `${what} (${code})` : firstLine(message);
+  if (context.proxy !== undefined) {
+    return {
+      code: 'CONNECTION_REFUSED',
+      message: `cannot connect to proxy ${context.proxy} (for ${context.endpoint}): ${detail}`,
+    };
+  }
   return { code: 'CONNECTION_REFUSED', message: `cannot connect to ${context.endpoint}: ${detail}` };
 }
 

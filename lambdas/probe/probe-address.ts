@@ -4,6 +4,7 @@
  * capture the chain, and always come back with a {@link ProbeOutcome} before the
  * deadline, whatever the server does.
  */
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { type Socket, connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
 import {
@@ -13,6 +14,7 @@ import {
   connect as tlsConnect,
   createSecureContext,
 } from 'node:tls';
+import { ConnectRouteError, parseProxyUrl, type ProxyAddress } from '../core/connect-route';
 import type { ProbeError, ProbeOutcome, ProbeSettings } from '../core/model';
 import { formatTargetId } from '../core/parse-target';
 import { protocolOf, servernameFor } from '../core/probe-settings';
@@ -25,6 +27,7 @@ import {
 } from './classify-probe-error';
 import { probeProtocol } from './protocol-registry';
 import { type ProbeProtocol, ProtocolStepError } from './protocol-step';
+import { openTunnel } from './proxy-tunnel';
 import { ServerFlightSniffer } from './server-flight-sniffer';
 
 /**
@@ -49,6 +52,18 @@ export interface ProbeAddressOptions extends ProbeSettings {
    * @default 262144 (256 KiB; OpenSSL itself refuses Certificate messages over 100 KiB)
    */
   readonly maxHandshakeBytes?: number;
+  /**
+   * The client certificate and key, resolved (see {@link ProbeSettings.clientCertificate}), sent
+   * when the server asks for one.
+   * @default none
+   */
+  readonly clientIdentity?: ClientIdentity;
+}
+
+/** A client certificate chain and its private key, PEM. */
+export interface ClientIdentity {
+  readonly certPem: string;
+  readonly keyPem: string;
 }
 
 /** Default of {@link ProbeAddressOptions.maxHandshakeBytes}. */
@@ -75,6 +90,31 @@ function probeContext(): SecureContext {
 }
 
 /**
+ * A context like {@link probeContext} that also presents a client certificate. Built per probe
+ * (mutual TLS endpoints are few); a certificate or key OpenSSL refuses throws, and the probe
+ * reports it as a failed handshake naming the reason.
+ */
+function identityContext(identity: ClientIdentity): SecureContext {
+  try {
+    // OpenSSL silently drops a key that does not match the certificate, and no certificate is sent.
+    const certified = new X509Certificate(identity.certPem).publicKey.export({ type: 'spki', format: 'der' });
+    const own = createPublicKey(createPrivateKey(identity.keyPem)).export({ type: 'spki', format: 'der' });
+    if (!certified.equals(own)) throw new Error('the private key does not belong to the certificate');
+    return createSecureContext({
+      ca: [],
+      ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0`,
+      minVersion: 'TLSv1',
+      cert: identity.certPem,
+      key: identity.keyPem,
+    });
+  } catch (error) {
+    throw new Error(
+      `client certificate or key not usable: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+/**
  * Probe one address. Never rejects, never throws, never outlives `timeoutMs` by more than
  * the time it takes to tear the sockets down; sockets and timers are always released.
  *
@@ -95,6 +135,11 @@ function probeContext(): SecureContext {
  * - HANDSHAKE_FAILED: TCP was up but no handshake completed: alert, reset or close (even before
  *   any byte), or an OpenSSL error, whose reason is in the message; or the protocol step before
  *   TLS failed (unless the step reported its own code with a ProtocolStepError).
+ * - STARTTLS_FAILED: the protocol step's server refused the upgrade, does not offer it, answered
+ *   in another protocol or sent more than a greeting has (the step's ProtocolStepError).
+ * - Through a proxy (`proxy`): its failures before the tunnel is up are CONNECTION_REFUSED (the
+ *   target was never reached) and TIMEOUT, each naming the proxy; the tunnel counts against the
+ *   same deadline.
  */
 export function probeAddress(options: ProbeAddressOptions): Promise<ProbeOutcome> {
   return new Promise((resolve) => new AddressProbe(options, resolve).start());
@@ -119,7 +164,7 @@ class AddressProbe {
     private readonly options: ProbeAddressOptions,
     private readonly resolve: (outcome: ProbeOutcome) => void,
   ) {
-    this.endpoint = formatTargetId(options.address, options.port);
+    this.endpoint = formatTargetId(options.address, options.connectPort ?? options.port);
     this.servername = servernameFor(options.host, options);
     this.sniffer = new ServerFlightSniffer(options.maxHandshakeBytes ?? DEFAULT_MAX_HANDSHAKE_BYTES);
     this.protocol = options.protocolImpl ?? probeProtocol(protocolOf(options));
@@ -137,22 +182,65 @@ class AddressProbe {
     }
     this.timer = setTimeout(() => this.fail((context) => timeoutError(timeoutMs, context)), timeoutMs);
     try {
-      const raw = netConnect({ host: this.options.address, port: this.options.port, noDelay: true });
+      const proxy = this.proxy();
+      const port = this.options.connectPort ?? this.options.port;
+      const raw = netConnect({
+        host: proxy?.host ?? this.options.address,
+        port: proxy?.port ?? port,
+        noDelay: true,
+      });
       this.raw = raw;
       // Listeners stay attached after settling, so late errors from torn-down sockets are absorbed.
       raw.on('error', (error) => this.fail((context) => classifyProbeError(error, context)));
       // During the handshake a close reaches the TLS socket, which reports it with OpenSSL's view.
       raw.on('close', () => {
-        if (this.phase === 'protocol') this.fail(closedError);
+        if (this.phase === 'protocol' || this.phase === 'proxy') this.fail(closedError);
       });
+      const afterConnect = () =>
+        protocol.startTls === undefined ? this.startHandshake(raw) : this.runStep(raw, protocol);
       raw.once('connect', () =>
         this.guarded(() =>
-          protocol.startTls === undefined ? this.startHandshake(raw) : this.runStep(raw, protocol),
+          proxy === undefined ? afterConnect() : this.runTunnel(raw, proxy, port, afterConnect),
         ),
       );
     } catch (error) {
-      this.fail((context) => classifyProbeError(error, context));
+      this.fail((context) =>
+        error instanceof ConnectRouteError
+          ? { code: 'CONNECTION_REFUSED', message: error.message }
+          : classifyProbeError(error, context),
+      );
     }
+  }
+
+  /** The configured proxy; undefined for a direct connection. @throws ConnectRouteError */
+  private proxy(): ProxyAddress | undefined {
+    return this.options.proxy === undefined ? undefined : parseProxyUrl(this.options.proxy);
+  }
+
+  /** The HTTP CONNECT exchange with the proxy, under the probe's deadline; `next` runs in the tunnel. */
+  private runTunnel(raw: Socket, proxy: ProxyAddress, port: number, next: () => void): void {
+    if (this.settled) return;
+    this.phase = 'proxy';
+    const abort = new AbortController();
+    this.stepAbort = abort;
+    const ownListeners = listenerSnapshot(raw);
+    const context = { deadline: this.startedAt + this.options.timeoutMs, signal: abort.signal };
+    const request = { host: this.options.address, port, proxy: formatTargetId(proxy.host, proxy.port) };
+    openTunnel(raw, request, context).then(
+      () =>
+        this.guarded(() => {
+          if (this.settled) return;
+          removeListenersSince(raw, ownListeners);
+          next();
+          raw.resume();
+        }),
+      (error: unknown) =>
+        this.fail((failure) =>
+          error instanceof ProtocolStepError
+            ? { code: error.code, message: error.message }
+            : classifyProbeError(error, failure),
+        ),
+    );
   }
 
   /** The protocol's exchange before TLS, on the plain socket, under the same deadline as the rest. */
@@ -198,7 +286,9 @@ class AddressProbe {
     wire.on('error', (error) => this.fail((context) => classifyProbeError(error, context)));
     const tls = tlsConnect({
       socket: wire,
-      secureContext: probeContext(),
+      secureContext: this.options.clientIdentity
+        ? identityContext(this.options.clientIdentity)
+        : probeContext(),
       // Omitted when null (IP literals by default): SNI must be a host name (RFC 6066 §3), and Node warns otherwise.
       ...(this.servername === null ? {} : { servername: this.servername }),
       rejectUnauthorized: false,
@@ -229,6 +319,7 @@ class AddressProbe {
     const flight = this.sniffer.finish();
     const error = describe({
       phase: this.phase,
+      ...(this.options.proxy === undefined ? {} : { proxy: this.options.proxy }),
       ...(this.protocol ? { protocol: this.protocol.name } : {}),
       endpoint: this.endpoint,
       bytesReceived: flight.bytesReceived,

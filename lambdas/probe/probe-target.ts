@@ -14,7 +14,7 @@ import { type LookupFunction, resolveAddresses } from './resolve-addresses';
  */
 export interface ProbeTargetOptions
   extends ProbeSettings,
-    Pick<ProbeAddressOptions, 'maxHandshakeBytes' | 'protocolImpl'> {
+    Pick<ProbeAddressOptions, 'maxHandshakeBytes' | 'protocolImpl' | 'clientIdentity'> {
   /** Deadline of the DNS lookup, in ms. @default timeoutMs */
   readonly dnsTimeoutMs?: number;
   /** Probe only the first address (IPv4 before IPv6, numeric order). @default false */
@@ -44,12 +44,16 @@ export const DEFAULT_MAX_PARALLEL_ADDRESSES = 16;
  */
 export async function probeTarget(target: Target, options: ProbeTargetOptions): Promise<ProbeOutcome[]> {
   const startedAt = performance.now();
-  // An IP literal resolves to itself, so a pinned address needs no DNS.
-  const resolved = await resolveAddresses(options.address ?? target.host, {
-    timeoutMs: options.dnsTimeoutMs ?? options.timeoutMs,
-    firstOnly: options.firstAddressOnly ?? false,
-    ...(options.lookup ? { lookup: options.lookup } : {}),
-  });
+  // An IP literal resolves to itself, so a pinned address needs no DNS. Through a proxy, the
+  // proxy resolves the name (it may know names the monitor cannot), so there is one "address": the name.
+  const resolved =
+    options.proxy !== undefined
+      ? ({ ok: true, addresses: [{ address: options.address ?? target.host }] } as const)
+      : await resolveAddresses(options.address ?? target.host, {
+          timeoutMs: options.dnsTimeoutMs ?? options.timeoutMs,
+          firstOnly: options.firstAddressOnly ?? false,
+          ...(options.lookup ? { lookup: options.lookup } : {}),
+        });
   if (!resolved.ok) {
     return [
       {
@@ -72,6 +76,7 @@ export async function probeTarget(target: Target, options: ProbeTargetOptions): 
     address,
     ...(options.protocolImpl === undefined ? {} : { protocolImpl: options.protocolImpl }),
     ...(options.maxHandshakeBytes === undefined ? {} : { maxHandshakeBytes: options.maxHandshakeBytes }),
+    ...(options.clientIdentity === undefined ? {} : { clientIdentity: options.clientIdentity }),
   });
   return mapWithConcurrency(
     resolved.addresses,

@@ -75,9 +75,11 @@ describe('parseConfig: valid files', () => {
         failuresBeforeAlert: 3,
         renotifyIntervalMs: 12 * 3_600_000,
         trust: SYSTEM_TRUST_PROFILE,
+        proxy: null,
         historyTtlDays: 30,
       },
       checker: { concurrency: 4, perEndpointMetrics: true },
+      vpc: null,
       heartbeatUrl: { kind: 'env', name: 'HEARTBEAT_URL' },
       channels: [
         {
@@ -121,6 +123,7 @@ describe('parseConfig: valid files', () => {
           tags: [],
           channels: [],
           overrides: {},
+          probe: {},
         },
         {
           id: 'api.example.com:8443',
@@ -137,6 +140,7 @@ describe('parseConfig: valid files', () => {
             failuresBeforeAlert: 1,
             renotifyIntervalMs: 6 * 3_600_000,
           },
+          probe: {},
         },
         {
           id: '10.0.0.12:8443',
@@ -147,6 +151,7 @@ describe('parseConfig: valid files', () => {
           tags: [],
           channels: [],
           overrides: {},
+          probe: {},
         },
       ],
       locations: {

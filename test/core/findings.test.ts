@@ -67,6 +67,7 @@ describe('finding registry: derived lists', () => {
       'NAME_CONSTRAINTS_VIOLATED',
       'INVALID_KEY_USAGE',
       'INVALID_CA_CERTIFICATE',
+      'STARTTLS_FAILED',
     ]);
   });
 
@@ -74,7 +75,14 @@ describe('finding registry: derived lists', () => {
     {
       list: 'CONNECTION_FINDING_CODES',
       derived: CONNECTION_FINDING_CODES,
-      expected: ['CONNECTION_REFUSED', 'TIMEOUT', 'HANDSHAKE_FAILED', 'DNS_ERROR', 'NOT_TLS'],
+      expected: [
+        'CONNECTION_REFUSED',
+        'TIMEOUT',
+        'HANDSHAKE_FAILED',
+        'DNS_ERROR',
+        'NOT_TLS',
+        'STARTTLS_FAILED',
+      ],
     },
     {
       list: 'PROBE_ERROR_CODES (ProbeError.code)',
@@ -86,6 +94,7 @@ describe('finding registry: derived lists', () => {
         'DNS_ERROR',
         'NOT_TLS',
         'CLIENT_CERT_REQUIRED',
+        'STARTTLS_FAILED',
       ],
     },
     {
@@ -108,7 +117,15 @@ describe('finding registry: derived lists', () => {
     {
       list: 'failure class (the unreachable alert names them)',
       derived: codesAlerting('failure'),
-      expected: ['CONNECTION_REFUSED', 'TIMEOUT', 'HANDSHAKE_FAILED', 'DNS_ERROR', 'NOT_TLS', 'CHECK_FAILED'],
+      expected: [
+        'CONNECTION_REFUSED',
+        'TIMEOUT',
+        'HANDSHAKE_FAILED',
+        'DNS_ERROR',
+        'NOT_TLS',
+        'CHECK_FAILED',
+        'STARTTLS_FAILED',
+      ],
     },
     {
       list: 'expiry class',
@@ -130,7 +147,13 @@ describe('finding registry: derived lists', () => {
   it('derives the ProbeError.code union from the rows marked fromProbe', () => {
     // Act & Assess: checked by tsc, which runs over the tests.
     expectTypeOf<ProbeErrorCode>().toEqualTypeOf<
-      'CONNECTION_REFUSED' | 'TIMEOUT' | 'HANDSHAKE_FAILED' | 'DNS_ERROR' | 'NOT_TLS' | 'CLIENT_CERT_REQUIRED'
+      | 'CONNECTION_REFUSED'
+      | 'TIMEOUT'
+      | 'HANDSHAKE_FAILED'
+      | 'DNS_ERROR'
+      | 'NOT_TLS'
+      | 'CLIENT_CERT_REQUIRED'
+      | 'STARTTLS_FAILED'
     >();
     expectTypeOf<ProbeError['code']>().toEqualTypeOf<ProbeErrorCode>();
   });
@@ -151,7 +174,10 @@ describe('finding registry: derived lists', () => {
     ],
     ['malformed', ['MALFORMED_CERTIFICATE']],
     ['crypto', ['WEAK_KEY', 'WEAK_SIGNATURE']],
-    ['connectivity', ['CONNECTION_REFUSED', 'TIMEOUT', 'HANDSHAKE_FAILED', 'DNS_ERROR', 'NOT_TLS']],
+    [
+      'connectivity',
+      ['CONNECTION_REFUSED', 'TIMEOUT', 'HANDSHAKE_FAILED', 'DNS_ERROR', 'NOT_TLS', 'STARTTLS_FAILED'],
+    ],
     ['consistency', ['DIVERGENT_CERTIFICATES']],
     ['monitor', ['CHECK_FAILED']],
     ['info', ['CLIENT_CERT_REQUIRED']],
@@ -256,6 +282,11 @@ describe('finding registry: texts', () => {
       'INVALID_CA_CERTIFICATE',
       'invalid CA certificate',
       'Serve the chain your CA publishes: every issuer must be a v3 CA certificate (basicConstraints cA, keyCertSign) within its pathLenConstraint',
+    ],
+    [
+      'STARTTLS_FAILED',
+      'starttls failed',
+      'Check that shop.example:8443 speaks the configured protocol and offers TLS (STARTTLS enabled, a certificate installed), or configure the protocol it does speak',
     ],
   ] satisfies [FindingCode, string, string][])('%s reads "%s"', (code, label, action) => {
     // Act & Assess

@@ -260,3 +260,58 @@ describe('a failure during the protocol step before TLS', () => {
     });
   });
 });
+
+describe('a failure through an HTTP CONNECT proxy', () => {
+  const viaProxy: FailureContext = { ...connect, proxy: 'http://10.9.9.9:3128' };
+  const tunnel: FailureContext = { ...viaProxy, phase: 'proxy' };
+
+  it.each([
+    [
+      'a proxy that takes no connection',
+      () => classifyProbeError(systemError('ECONNREFUSED'), viaProxy),
+      {
+        code: 'CONNECTION_REFUSED',
+        message:
+          'cannot connect to proxy http://10.9.9.9:3128 (for 192.0.2.1:443): connection refused (ECONNREFUSED)',
+      },
+    ],
+    [
+      'a reset while the tunnel is opened',
+      () => classifyProbeError(systemError('ECONNRESET', 'read ECONNRESET'), tunnel),
+      {
+        code: 'CONNECTION_REFUSED',
+        message:
+          'proxy http://10.9.9.9:3128 failed before opening a tunnel to 192.0.2.1:443: read ECONNRESET',
+      },
+    ],
+    [
+      'a close before the tunnel is open',
+      () => closedError(tunnel),
+      {
+        code: 'CONNECTION_REFUSED',
+        message:
+          'proxy http://10.9.9.9:3128 failed before opening a tunnel to 192.0.2.1:443: closed the connection',
+      },
+    ],
+    [
+      'the deadline while connecting to the proxy',
+      () => timeoutError(500, viaProxy),
+      {
+        code: 'TIMEOUT',
+        message:
+          'TCP connection to proxy http://10.9.9.9:3128 not established with 192.0.2.1:443 within 500 ms',
+      },
+    ],
+    [
+      'the deadline while the proxy says nothing',
+      () => timeoutError(500, tunnel),
+      {
+        code: 'TIMEOUT',
+        message: 'proxy http://10.9.9.9:3128 did not open a tunnel with 192.0.2.1:443 within 500 ms',
+      },
+    ],
+  ])('reports %s, naming the proxy', (_, classify, expected) => {
+    // Act / Assess
+    expect(classify()).toEqual(expected);
+  });
+});

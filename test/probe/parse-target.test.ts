@@ -3,6 +3,7 @@ import {
   formatTargetId,
   ipAddressBytes,
   isIpLiteral,
+  parseProbeTarget,
   parseTarget,
   TargetParseError,
 } from '../../lambdas/core/parse-target';
@@ -64,7 +65,8 @@ describe('parseTarget', () => {
     ['example.com:', 'port is empty'],
     [':443', 'host is empty before ":"'],
     ['http://example.com', 'scheme "http://" is not supported'],
-    ['ftp://example.com', 'scheme "ftp://" is not supported'],
+    ['gopher://example.com', 'scheme "gopher://" is not supported'],
+    ['smtp+tls://example.com', 'URL with one of: tls, https, smtps, smtp, submission'],
     ['https://', 'URL has no host'],
     ['https:///path', 'URL has no host'],
     ['example.com/path', 'invalid character "/"'],
@@ -126,6 +128,61 @@ describe('parseTarget', () => {
     // Assess
     expect(host).toHaveLength(253);
     expect(target.host).toBe(host);
+  });
+});
+
+describe('parseProbeTarget', () => {
+  it.each([
+    ['https://example.com', 'https', 'example.com:443'],
+    ['smtps://mail.example.com', 'smtps', 'mail.example.com:465'],
+    ['smtp://mail.example.com', 'smtp', 'mail.example.com:25'],
+    ['SMTP://Mail.Example.com:2525', 'smtp', 'mail.example.com:2525'],
+    ['submission://mail.example.com', 'submission', 'mail.example.com:587'],
+    ['imaps://mail.example.com', 'imaps', 'mail.example.com:993'],
+    ['imap://mail.example.com', 'imap', 'mail.example.com:143'],
+    ['pop3s://mail.example.com', 'pop3s', 'mail.example.com:995'],
+    ['pop3://mail.example.com', 'pop3', 'mail.example.com:110'],
+    ['ftp://files.example.com', 'ftp', 'files.example.com:21'],
+    ['ldaps://dir.example.com', 'ldaps', 'dir.example.com:636'],
+    ['ldap://dir.example.com:389/dc=example,dc=com', 'ldap', 'dir.example.com:389'],
+    ['postgres://db.example.com', 'postgres', 'db.example.com:5432'],
+    ['mysql://[::1]', 'mysql', '[::1]:3306'],
+    ['xmpp://chat.example.com', 'xmpp', 'chat.example.com:5222'],
+    ['xmpp-server://chat.example.com', 'xmpp-server', 'chat.example.com:5269'],
+    ['tls://example.com:8443', 'tls', 'example.com:8443'],
+    ['example.com', undefined, 'example.com:443'],
+  ])('%j → protocol %j, %s', (input, protocol, id) => {
+    // Act
+    const parsed = parseProbeTarget(input);
+
+    // Assess
+    expect(parsed.protocol).toBe(protocol);
+    expect(parsed.target.id).toBe(id);
+  });
+
+  it.each([
+    [{ protocol: 'smtp' as const }, 'mail.example.com', 'smtp', 'mail.example.com:25'],
+    [{ protocol: 'smtp' as const }, 'mail.example.com:587', 'smtp', 'mail.example.com:587'],
+    [{ protocol: 'ldap' as const }, 'ldap://dir.example.com', 'ldap', 'dir.example.com:389'],
+    [{ protocol: 'ldap' as const, defaultPort: 10389 }, 'dir.example.com', 'ldap', 'dir.example.com:10389'],
+    [{ defaultPort: 8443 }, 'example.com', undefined, 'example.com:8443'],
+  ])('with %j parses %j as %j, %s', (options, input, protocol, id) => {
+    // Act
+    const parsed = parseProbeTarget(input, options);
+
+    // Assess
+    expect(parsed).toEqual({ target: parseTarget(id), protocol });
+  });
+
+  it('refuses a scheme that names another protocol than the one asked for', () => {
+    // Act
+    const act = () => parseProbeTarget('smtp://mail.example.com', { protocol: 'imap' });
+
+    // Assess
+    expect(act).toThrow(TargetParseError);
+    expect(act).toThrow(
+      'Invalid target "smtp://mail.example.com": scheme "smtp://" conflicts with protocol "imap"',
+    );
   });
 });
 

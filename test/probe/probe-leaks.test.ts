@@ -5,6 +5,13 @@ import { probeTarget } from '../../lambdas/probe/probe-target';
 import type { ProbeProtocol } from '../../lambdas/probe/protocol-step';
 import { makePki } from '../support/cert-factory';
 import {
+  hostileScript,
+  protocolScript,
+  STARTTLS_PROTOCOLS,
+  startConnectProxy,
+  startScriptServer,
+} from '../support/starttls-servers';
+import {
   NOT_TLS_PAYLOADS,
   startClosingServer,
   startPlainThenTlsServer,
@@ -171,6 +178,59 @@ describe('probe resource hygiene', () => {
       servers.map((s) => `stuck exchange before TLS not complete with 127.0.0.1:${s.port} within 300 ms`),
     );
     expect(leftWhileServing).toEqual({});
+    expect(leftAfter).toEqual({});
+  });
+
+  it('leaves nothing behind after the real protocols and a proxy, whether they succeed, refuse or stall', async () => {
+    // Prepare
+    const pki = makePki();
+    const identity = { chainPem: pki.leaf.certPem, keyPem: pki.leaf.key.privateKeyPem };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const baseline = watchedHandles();
+    const running: { close(): Promise<void> }[] = [];
+    const probes: Promise<string>[] = [];
+    for (const protocol of STARTTLS_PROTOCOLS) {
+      const cases = [
+        { script: protocolScript(protocol), timeoutMs: 10_000 },
+        { script: hostileScript(protocol, 'refuse'), timeoutMs: 10_000 },
+        { script: hostileScript(protocol, 'silent'), timeoutMs: 300 },
+      ];
+      for (const { script, timeoutMs } of cases) {
+        const server = await startScriptServer(identity, script);
+        running.push(server);
+        probes.push(
+          probeAddress({
+            host: 'localhost',
+            port: server.port,
+            address: server.host,
+            protocol,
+            timeoutMs,
+          }).then((o) => o.error?.code ?? 'ok'),
+        );
+      }
+    }
+    const proxy = await startConnectProxy({ answer: 'silent' });
+    running.push(proxy);
+    probes.push(
+      probeAddress({
+        host: 'localhost',
+        port: 9,
+        address: '127.0.0.1',
+        proxy: `http://127.0.0.1:${proxy.port}`,
+        timeoutMs: 300,
+      }).then((o) => o.error?.code ?? 'ok'),
+    );
+
+    // Act
+    const codes = await Promise.all(probes);
+    await Promise.all(running.map((s) => s.close()));
+    const leftAfter = await handlesAbove(baseline);
+
+    // Assess
+    expect(codes).toEqual([
+      ...STARTTLS_PROTOCOLS.flatMap(() => ['ok', 'STARTTLS_FAILED', 'TIMEOUT']),
+      'TIMEOUT',
+    ]);
     expect(leftAfter).toEqual({});
   });
 });

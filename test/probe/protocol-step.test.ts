@@ -298,7 +298,10 @@ describe('protocol registry', () => {
   it.each([
     ['tls', 'tls'],
     [undefined, 'tls'],
-    ['smtp', undefined],
+    ['smtp', 'smtp'],
+    ['xmpp-server', 'xmpp-server'],
+    ['gopher', undefined],
+    ['SMTP', undefined],
     ['constructor', undefined],
     ['__proto__', undefined],
   ])('looks up %j → %j', (name, expected) => {

@@ -4,4 +4,7 @@
  */
 import type { ProbeProtocol } from '../protocol-step';
 
-export const implicitTls = { name: 'tls' } as const satisfies ProbeProtocol;
+/** Implicit TLS under `name` (the scheme it is named by: `https`, `smtps`, ...). */
+export function implicitTls<const Name extends string>(name: Name) {
+  return { name } as const satisfies ProbeProtocol;
+}
