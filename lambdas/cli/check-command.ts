@@ -10,7 +10,19 @@ import {
   type TrustProfile,
   worstStatus,
 } from '../core/model';
-import { parseTarget, TargetParseError } from '../core/parse-target';
+import {
+  ConnectRouteError,
+  type ConnectToRule,
+  connectToFor,
+  formatProxy,
+  parseConnectTo,
+  parseProxyUrl,
+  proxyFromEnv,
+} from '../core/connect-route';
+import { PROBE_PROTOCOLS, type ProbeProtocolName } from '../core/model';
+import { probeSettingsOf } from '../core/probe-settings';
+import { parseProbeTarget, TargetParseError } from '../core/parse-target';
+import { clientKeyReader, envSecretResolver } from '../config/secret-ref';
 import { checkTargets } from '../pipeline/check-target';
 import { parseCliArgs, parseDurationArg } from './args';
 import { type CliIo, parseIntOption, terminalSafe, UsageError, useColour } from './cli-io';
@@ -38,6 +50,17 @@ import { primeRootSubjectKeys } from './root-subject-keys';
  * sized for the slow ones: with 128 slots, even dozens of tarpits time out
  * side by side in one deadline while the rest of the list keeps moving.
  */
+/** The protocols `--starttls` names: every one but plain TLS. */
+const STARTTLS_NAMES = (Object.keys(PROBE_PROTOCOLS) as ProbeProtocolName[])
+  .filter((p) => p !== 'tls')
+  .join(', ');
+
+/** STARTTLS_NAMES folded for the help text, under the option descriptions. */
+const STARTTLS_HELP = STARTTLS_NAMES.replace(/(.{1,68})(, |$)/g, '$1,\n                          ').replace(
+  /,\n\s*$/,
+  '',
+);
+
 export const DEFAULT_CONCURRENCY = 128;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -58,6 +81,18 @@ Options:
                           the servers are still probed now
       --first-address     check only the first resolved address of each target
       --concurrency N     addresses checked at once (default ${DEFAULT_CONCURRENCY})
+
+Where and how to connect:
+      --starttls PROTO    speak PROTO before TLS on plain host:port targets (a URL target
+                          such as smtp://mail.example.com picks its own), one of:
+                          ${STARTTLS_HELP}
+      --connect-to H:P:A:P  connect to address A, port P instead, for host H port P (curl's form;
+                          parts may be empty); SNI and the hostname check still use the name; repeatable
+      --sni NAME          send NAME as the TLS server name ('' sends none); the hostname check still uses the target's name
+      --proxy URL         tunnel through an HTTP CONNECT proxy (http://host:port); default
+                          $HTTPS_PROXY / $ALL_PROXY, except hosts in $NO_PROXY; --proxy '' connects directly
+      --client-cert PEM   present this client certificate (chain, leaf first) to servers that ask
+      --client-key KEY    its private key: a PEM file, or env:NAME
 ${outputUsage(26)}
       --no-color          never colour the table
   -h, --help              show this help
@@ -74,6 +109,10 @@ export interface CheckCommandOptions {
   readonly targets: Target[];
   /** How every target is probed (`--timeout`). */
   readonly probe: ProbeSettings;
+  /** What differs per target: its protocol (URL scheme, `--starttls`, config), address, SNI, proxy, client certificate. */
+  readonly settingsFor: (target: Target) => Partial<ProbeSettings>;
+  /** Reads a client key reference (`--client-key`, a config's `clientKey`). */
+  readonly clientKey: (keyRef: string) => Promise<string>;
   readonly warnDays: number;
   readonly criticalDays: number;
   /** `--ca-file`, `--no-system-roots`, `--at`. */
@@ -106,6 +145,7 @@ export async function parseCheckArgs(argv: string[], io: CliIo): Promise<CheckCo
   });
   for (const file of v.file ?? []) raw.push(...readTargetFile(resolve(cwd, file), file));
   const configTrust = new Map<string, TrustProfile>();
+  const configSettings = new Map<string, Partial<ProbeSettings>>();
   if (v.config !== undefined) {
     // Loaded only for --config: the config's parser and schema are most of check's code.
     const { loadConfig, resolveEndpoints, resolveTrustProfiles } = await import('../config');
@@ -113,18 +153,28 @@ export async function parseCheckArgs(argv: string[], io: CliIo): Promise<CheckCo
     const profiles = new Map(resolveTrustProfiles(config).map((p) => [p.id, p]));
     for (const e of resolveEndpoints(config)) {
       raw.push({ text: e.id, where: `${v.config}: endpoint ${e.id}` });
+      const { timeoutMs: _timeout, ...settings } = probeSettingsOf(e);
+      configSettings.set(e.id, settings);
       const profile = e.trust === undefined ? undefined : profiles.get(e.trust);
       if (profile) configTrust.set(e.id, profile);
     }
   }
   if (raw.length === 0)
     throw new UsageError('no targets: give host[:port] arguments, --file FILE or --config FILE');
+  const starttls = v.starttls === undefined ? undefined : starttlsArg(v.starttls);
   const seen = new Set<string>();
   const targets: Target[] = [];
+  const protocols = new Map<string, ProbeProtocolName>();
   for (const { text, where } of raw) {
     let target: Target;
     try {
-      target = parseTarget(text);
+      const configured = configSettings.get(text);
+      // --starttls is for plain host:port targets; a URL's scheme names its own protocol.
+      const plain =
+        configured === undefined && starttls !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+      const parsed = parseProbeTarget(text, plain ? { protocol: starttls } : {});
+      target = parsed.target;
+      if (parsed.protocol !== undefined && !configured) protocols.set(target.id, parsed.protocol);
     } catch (error) {
       if (error instanceof TargetParseError) throw new UsageError(`${where}: ${error.message}`);
       throw error;
@@ -135,8 +185,18 @@ export async function parseCheckArgs(argv: string[], io: CliIo): Promise<CheckCo
     }
   }
   const { warnDays, criticalDays } = expiryDayArgs(v);
+  const route = routeArgs(v, io.env, cwd);
   return {
     targets,
+    settingsFor: (target) => ({
+      ...configSettings.get(target.id),
+      ...optionalSetting('protocol', protocols.get(target.id)),
+      ...connectToFor(route.connectTo, target),
+      ...optionalSetting('servername', route.servername),
+      ...optionalSetting('proxy', route.proxyFor(target, configSettings.get(target.id)?.proxy)),
+      ...optionalSetting('clientCertificate', route.clientCertificate),
+    }),
+    clientKey: clientKeyReader(envSecretResolver(io.env), (path) => readFileSync(resolve(cwd, path), 'utf8')),
     probe: {
       timeoutMs:
         v.timeout === undefined
@@ -166,12 +226,100 @@ const CHECK_OPTIONS = {
   ...JUDGEMENT_OPTIONS,
   'first-address': { type: 'boolean' },
   concurrency: { type: 'string' },
+  starttls: { type: 'string' },
+  'connect-to': { type: 'string', multiple: true },
+  sni: { type: 'string' },
+  proxy: { type: 'string' },
+  'client-cert': { type: 'string' },
+  'client-key': { type: 'string' },
   ...OUTPUT_OPTIONS,
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]+-----/;
+
+function starttlsArg(value: string): ProbeProtocolName {
+  const name = value.toLowerCase();
+  if (!Object.hasOwn(PROBE_PROTOCOLS, name)) {
+    throw new UsageError(
+      `--starttls: unknown protocol '${terminalSafe(value, 40)}' (expected one of ${STARTTLS_NAMES})`,
+    );
+  }
+  return name as ProbeProtocolName;
+}
+
+function optionalSetting<K extends keyof ProbeSettings>(
+  key: K,
+  value: ProbeSettings[K] | undefined,
+): Partial<ProbeSettings> {
+  return value === undefined ? {} : ({ [key]: value } as Partial<ProbeSettings>);
+}
+
+/** `--connect-to`, `--sni`, `--proxy` (else the proxy environment), `--client-cert`/`--client-key`. */
+function routeArgs(
+  v: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+) {
+  const connectTo: ConnectToRule[] = ((v['connect-to'] as string[] | undefined) ?? []).map((text) => {
+    try {
+      return parseConnectTo(text);
+    } catch (error) {
+      if (error instanceof ConnectRouteError) throw new UsageError(`--connect-to: ${error.message}`);
+      throw error;
+    }
+  });
+  const sni = v['sni'] as string | undefined;
+  const proxyText = v['proxy'] as string | undefined;
+  let proxy: string | undefined;
+  if (proxyText !== undefined && proxyText !== '') {
+    try {
+      proxy = formatProxy(parseProxyUrl(proxyText));
+    } catch (error) {
+      if (error instanceof ConnectRouteError) throw new UsageError(`--proxy: ${error.message}`);
+      throw error;
+    }
+  }
+  const proxyFor = (target: Target, configured: string | undefined): string | undefined => {
+    if (proxyText !== undefined) return proxy;
+    if (configured !== undefined) return configured;
+    try {
+      return proxyFromEnv(env, target);
+    } catch (error) {
+      if (error instanceof ConnectRouteError) throw new UsageError(`HTTPS_PROXY: ${error.message}`);
+      throw error;
+    }
+  };
+  const certFile = v['client-cert'] as string | undefined;
+  const keyRef = v['client-key'] as string | undefined;
+  if ((certFile === undefined) !== (keyRef === undefined))
+    throw new UsageError('--client-cert and --client-key go together: give both or neither');
+  let clientCertificate: ProbeSettings['clientCertificate'];
+  if (certFile !== undefined && keyRef !== undefined) {
+    let certPem: string;
+    try {
+      certPem = readFileSync(resolve(cwd, certFile), 'utf8');
+    } catch (error) {
+      throw new UsageError(
+        `--client-cert ${terminalSafe(certFile)}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    if (!/-----BEGIN CERTIFICATE-----/.test(certPem))
+      throw new UsageError(`--client-cert ${terminalSafe(certFile)}: no PEM certificate in it`);
+    if (keyRef.startsWith('secretsmanager:'))
+      throw new UsageError(
+        '--client-key: secretsmanager: keys are read only in AWS; give a PEM file or env:NAME',
+      );
+    clientCertificate = { certPem, keyRef };
+  }
+  return {
+    connectTo,
+    servername: sni === undefined ? undefined : sni === '' ? null : sni,
+    proxyFor,
+    clientCertificate,
+  };
+}
 
 /**
  * The line for a target that is a certificate, not a server: PEM text itself, or the path of
@@ -253,6 +401,8 @@ export async function runCheckCommand(argv: string[], io: CliIo): Promise<number
       trustFor,
       now,
       concurrency: opts.concurrency,
+      settingsFor: opts.settingsFor,
+      clientKey: opts.clientKey,
     },
     (results) => {
       progress.tick();

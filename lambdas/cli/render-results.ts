@@ -35,6 +35,8 @@ export function toJsonRecord(r: CheckResult) {
     cipher: r.cipher,
     checkedAt: r.checkedAt,
     durationMs: r.durationMs,
+    // What was spoken before TLS (`tls` for plain host:port); null for a certificate file.
+    scheme: r.scheme ?? null,
   };
 }
 
@@ -156,6 +158,7 @@ export const RESULT_CSV_HEADER = [
   'cipher',
   'checkedAt',
   'durationMs',
+  'scheme',
 ] as const;
 
 /** What a CSV row reads of a result's JSON record (`inspect` nulls the network fields). */
@@ -184,6 +187,7 @@ export function renderResultsCsv(records: readonly ResultCsvRecord[]): string {
       r.cipher,
       r.checkedAt,
       r.durationMs,
+      r.scheme,
     ]),
   );
 }

@@ -16,13 +16,13 @@ export { checkAlertUrl } from './schema-fields';
 export { formatDuration, parseDuration } from './duration';
 export { loadConfig, type ParseConfigOptions, parseConfig } from './parse-config';
 export {
-  clientKeyReader,
   resolveChannels,
   resolveEndpoints,
   resolveHeartbeatUrl,
   resolveTrustProfiles,
 } from './resolve-config';
 export {
+  clientKeyReader,
   envSecretResolver,
   formatSecretRef,
   parseSecretRef,

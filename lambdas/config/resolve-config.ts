@@ -8,7 +8,7 @@ import { type Channel, type Endpoint, SYSTEM_TRUST_PROFILE, type TrustProfile } 
 import type { CertwatchConfig } from './certwatch-config';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { checkAlertUrl } from './schema-fields';
-import { formatSecretRef, parseSecretRef, type SecretRef, type SecretResolver } from './secret-ref';
+import { formatSecretRef, type SecretRef, type SecretResolver } from './secret-ref';
 
 /**
  * The inventory: each endpoint with the defaults merged into its policy; the name defaults to the
@@ -133,23 +133,5 @@ function resolving(config: CertwatchConfig, resolver: SecretResolver, issues: Co
       }
     }
     return isUrl ? value.trim() : value;
-  };
-}
-
-/**
- * The `clientKey` reader a host hands to the check (`CheckOptions.clientKey`): `env:` and
- * `secretsmanager:` references go through the host's `resolver`; a plain value is a file path
- * (`check --client-key FILE`), read with `readFile`, which the deployed checker does not offer.
- */
-export function clientKeyReader(
-  resolver: SecretResolver,
-  readFile?: (path: string) => string,
-): (keyRef: string) => Promise<string> {
-  return async (keyRef) => {
-    const ref = parseSecretRef(keyRef);
-    if (ref.kind !== 'literal') return resolver(ref, 'clientKey');
-    if (readFile === undefined)
-      throw new Error('a client key must be an env: or secretsmanager: reference here');
-    return readFile(ref.value);
   };
 }

@@ -98,3 +98,21 @@ export function envSecretResolver(env: Readonly<Record<string, string | undefine
     }
   };
 }
+
+/**
+ * The `clientKey` reader a host hands to the check (`CheckOptions.clientKey`): `env:` and
+ * `secretsmanager:` references go through the host's `resolver`; a plain value is a file path
+ * (`check --client-key FILE`), read with `readFile`, which the deployed checker does not offer.
+ */
+export function clientKeyReader(
+  resolver: SecretResolver,
+  readFile?: (path: string) => string,
+): (keyRef: string) => Promise<string> {
+  return async (keyRef) => {
+    const ref = parseSecretRef(keyRef);
+    if (ref.kind !== 'literal') return resolver(ref, 'clientKey');
+    if (readFile === undefined)
+      throw new Error('a client key must be an env: or secretsmanager: reference here');
+    return readFile(ref.value);
+  };
+}

@@ -395,7 +395,7 @@ describe('certwatch check', () => {
     const lines = r.stdout.split('\r\n');
     expect(r.code).toBe(2);
     expect(lines[0]).toBe(
-      'target,host,port,address,servername,status,daysLeft,notAfter,subject,issuer,findings,protocol,cipher,checkedAt,durationMs',
+      'target,host,port,address,servername,status,daysLeft,notAfter,subject,issuer,findings,protocol,cipher,checkedAt,durationMs,scheme',
     );
     expect(
       lines
@@ -403,6 +403,7 @@ describe('certwatch check', () => {
         .map((l) => l.split(',')[5])
         .sort(),
     ).toEqual(['expired', 'ok']);
+    expect(lines.slice(1, 3).map((l) => l.split(',').at(-1))).toEqual(['tls', 'tls']);
     expect(lines[3]).toBe('');
   });
 

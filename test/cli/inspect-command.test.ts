@@ -52,6 +52,7 @@ const CHECK_JSON_FIELDS = [
   'cipher',
   'checkedAt',
   'durationMs',
+  'scheme',
 ];
 
 describe('certwatch inspect', () => {
@@ -164,7 +165,7 @@ describe('certwatch inspect', () => {
     {
       format: 'csv',
       output:
-        /^target,host,port,address,servername,status,daysLeft,notAfter,subject,issuer,findings,protocol,cipher,checkedAt,durationMs\r\nchain\.pem,localhost,,,,ok,40,[^,]+,CN=localhost,CN=certwatch Test Intermediate,,,,[^,]+,\d+\r\n$/,
+        /^target,host,port,address,servername,status,daysLeft,notAfter,subject,issuer,findings,protocol,cipher,checkedAt,durationMs,scheme\r\nchain\.pem,localhost,,,,ok,40,[^,]+,CN=localhost,CN=certwatch Test Intermediate,,,,[^,]+,\d+,\r\n$/,
     },
   ])('prints --format $format with the network fields empty', async ({ format, output }) => {
     // Act
