@@ -5,9 +5,10 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { TrustStores } from '../cert/trust-store';
+import { clientKeyReader, envSecretResolver } from '../config/secret-ref';
 import { type Alert, type DeliveryResult, nagiosExitCode, worstStatus } from '../core/model';
 import { DEFAULT_RUN_LEASE_MS, runCycle } from '../pipeline/run-cycle';
 import { RunLeaseHeldError, RunLeaseLostError } from '../pipeline/run-lease';
@@ -227,6 +228,9 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
         sink,
         trustFor: (endpoint) => trust.forEndpoint(endpoint),
         now,
+        clientKey: clientKeyReader(envSecretResolver(io.env), (path) =>
+          readFileSync(resolve(dirname(loaded.path), path), 'utf8'),
+        ),
         onCheckError: (msg, error) =>
           log(`certwatch: check of ${msg.endpointId} [${msg.address ?? 'dns'}] failed: ${String(error)}`),
         onLeaseTaken: (lease, previous) => {

@@ -21,6 +21,8 @@ import { type AlertSink, processCheck } from '../pipeline/process-check';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
 import { ConfigurationError, jsonEnv, numberEnv, optionalEnv, requiredEnv } from './runtime/env';
+import { resolveSecret } from './runtime/secrets';
+import { clientKeyReader } from '../config/secret-ref';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('checker');
@@ -51,6 +53,21 @@ const extraNotifiers = jsonEnv('SNS_CHANNELS', snsChannels, []).map((c) =>
 
 // The checker publishes to SNS only (20 s per publish): a send deadline well inside the Lambda's timeout (≥ 60 s).
 const SEND_TIMEOUT_MS = 25_000;
+/**
+ * Reads an endpoint's client key (`clientKey: secretsmanager:ID[#field]`) through the cached
+ * Secrets Manager lookup; the stack grants the checker exactly those secrets. Synth refuses
+ * `env:` keys, so anything else is a deployment error, named here.
+ */
+const clientKey = clientKeyReader(async (ref, field) => {
+  if (ref.kind !== 'secretsmanager')
+    throw new ConfigurationError(
+      `${field}: only secretsmanager: references can be read by the deployed checker`,
+    );
+  return resolveSecret(
+    { secretArn: ref.id, ...(ref.jsonKey === undefined ? {} : { jsonKey: ref.jsonKey }) },
+    field,
+  );
+});
 const allNotifiers = [topicNotifier, ...extraNotifiers];
 /** Every alert goes to the topic, whatever its channel names; the extra topics by routing. */
 const routed = (alert: Alert, notifier: Notifier) => notifier === topicNotifier || routesTo(alert, notifier);
@@ -117,7 +134,13 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
         return;
       }
       const outcome = await processCheck(
-        { store, sink, trustFor: (endpoint) => trustStores.forEndpoint(endpoint), now: () => new Date() },
+        {
+          store,
+          sink,
+          trustFor: (endpoint) => trustStores.forEndpoint(endpoint),
+          now: () => new Date(),
+          clientKey,
+        },
         msg,
       );
       const failed = outcome.deliveries.filter((d) => !d.ok);
