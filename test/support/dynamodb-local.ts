@@ -92,6 +92,10 @@ async function startOnce(port: number, dbPath?: string): Promise<DynamoDbLocal> 
     [
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
       '-Xmx1g',
+      // A test's JVM lives seconds: the quick JIT tier and the serial collector halve its start-up CPU,
+      // which is what a busy machine runs short of.
+      '-XX:TieredStopAtLevel=1',
+      '-XX:+UseSerialGC',
       '-jar',
       join(dir, 'DynamoDBLocal.jar'),
       ...(dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath]),
