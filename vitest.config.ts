@@ -1,10 +1,16 @@
 import { availableParallelism } from 'node:os';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { HeavyFilesApartSequencer } from './test/support/suite-sequencer';
+
+/**
+ * Test files that may share one module graph per worker (`isolate: false`): they change no global
+ * state that outlives them (no mocks, no fake timers, no env left behind). Loading aws-cdk-lib cold
+ * costs each infra file about 3 s of CPU, and a warm synth about 0.2 s, so the infra files share it.
+ */
+const SHARED_MODULES = ['test/core/**/*.test.ts', 'test/infra/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Fetches DynamoDB Local on first use, with or without CI; in CI a jar that cannot be fetched fails the run.
     globalSetup: ['test/support/global-setup-dynamodb.ts'],
     testTimeout: 30_000,
@@ -15,5 +21,16 @@ export default defineConfig({
     // the waiting with the work; the sequencer keeps the heavy files apart.
     maxWorkers: Math.max(2, availableParallelism() - 1),
     sequence: { sequencer: HeavyFilesApartSequencer },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'isolated',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...SHARED_MODULES],
+        },
+      },
+      { extends: true, test: { name: 'shared', include: SHARED_MODULES, isolate: false } },
+    ],
   },
 });
