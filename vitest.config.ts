@@ -5,9 +5,10 @@ import { HeavyFilesApartSequencer } from './test/support/suite-sequencer';
 /**
  * Test files that may share one module graph per worker (`isolate: false`): they change no global
  * state that outlives them (no mocks, no fake timers, no env left behind). Loading aws-cdk-lib cold
- * costs each infra file about 3 s of CPU, and a warm synth about 0.2 s, so the infra files share it.
+ * costs each infra file about 3 s of CPU, and a warm synth about 0.2 s, so the infra files share it;
+ * the pure core, certificate and config tests spend more on loading modules than on testing.
  */
-const SHARED_MODULES = ['test/core/**/*.test.ts', 'test/infra/**/*.test.ts'];
+const SHARED_MODULES = ['test/{core,cert,config,infra}/**/*.test.ts'];
 
 export default defineConfig({
   test: {
