@@ -29,18 +29,30 @@ export class HeavyFilesApartSequencer extends BaseSequencer {
       this.ctx.cache.getFileTestResults(`${spec.project.name}:${pathOf(spec)}`)?.duration ??
       GUESS_MS[isHeavy(spec) ? 'heavy' : 'light'];
 
-    const heavy = sorted.filter(isHeavy);
-    const light = sorted.filter((spec) => !isHeavy(spec));
-    const queue: TestSpecification[] = [];
-    let heavyMs = 0;
-    let lightMs = 0;
-    while (heavy.length > 0 || light.length > 0) {
-      const takeHeavy = heavy.length > 0 && (heavyMs <= lightMs || light.length === 0);
-      const next = (takeHeavy ? heavy : light).shift() as TestSpecification;
-      if (takeHeavy) heavyMs += expectedMs(next);
-      else lightMs += expectedMs(next);
-      queue.push(next);
-    }
-    return queue;
+    return twoLanes(sorted, isHeavy, expectedMs);
   }
+}
+
+/**
+ * Spreads the heavy items between the light ones: each is taken from whichever lane (heavy or light)
+ * has less expected time queued so far, keeping the order within each lane.
+ */
+export function twoLanes<T>(
+  items: readonly T[],
+  isHeavy: (item: T) => boolean,
+  expectedMs: (item: T) => number,
+): T[] {
+  const heavy = items.filter(isHeavy);
+  const light = items.filter((item) => !isHeavy(item));
+  const queue: T[] = [];
+  let heavyMs = 0;
+  let lightMs = 0;
+  while (heavy.length > 0 || light.length > 0) {
+    const takeHeavy = heavy.length > 0 && (heavyMs <= lightMs || light.length === 0);
+    const next = (takeHeavy ? heavy : light).shift() as T;
+    if (takeHeavy) heavyMs += expectedMs(next);
+    else lightMs += expectedMs(next);
+    queue.push(next);
+  }
+  return queue;
 }
