@@ -26,7 +26,7 @@ export class HeavyFilesApartSequencer extends BaseSequencer {
     const pathOf = (spec: TestSpecification) => relative(root, spec.moduleId).split('\\').join('/');
     const isHeavy = (spec: TestSpecification) => HEAVY.some((pattern) => pattern.test(pathOf(spec)));
     const expectedMs = (spec: TestSpecification) =>
-      this.ctx.cache.getFileTestResults(`${spec.project.name}:${pathOf(spec)}`)?.duration ??
+      this.ctx.cache.getFileTestResults(`${spec.project.name}:${relative(root, spec.moduleId)}`)?.duration ??
       GUESS_MS[isHeavy(spec) ? 'heavy' : 'light'];
 
     return twoLanes(sorted, isHeavy, expectedMs);
