@@ -10,6 +10,13 @@ import { HeavyFilesApartSequencer } from './test/support/suite-sequencer';
  */
 const SHARED_MODULES = ['test/{core,cert,config,infra}/**/*.test.ts'];
 
+/**
+ * Fault scenarios: each test starts DynamoDB Local JVMs and several `certwatch run` processes, kills
+ * and restarts them. That is seconds of CPU per test; on a busy 2-core machine one took 20 s of its
+ * 30 s, so these get more time. Their assertions are on outcomes, never on durations.
+ */
+const PROCESS_FAULTS = ['test/faults/**/*.test.ts'];
+
 export default defineConfig({
   test: {
     // Fetches DynamoDB Local on first use, with or without CI; in CI a jar that cannot be fetched fails the run.
@@ -28,10 +35,14 @@ export default defineConfig({
         test: {
           name: 'isolated',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...SHARED_MODULES],
+          exclude: [...configDefaults.exclude, ...SHARED_MODULES, ...PROCESS_FAULTS],
         },
       },
       { extends: true, test: { name: 'shared', include: SHARED_MODULES, isolate: false } },
+      {
+        extends: true,
+        test: { name: 'faults', include: PROCESS_FAULTS, testTimeout: 90_000, hookTimeout: 120_000 },
+      },
     ],
   },
 });
