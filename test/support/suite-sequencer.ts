@@ -13,8 +13,16 @@
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** Files whose tests start processes or synthesize with bundling: they load the machine, not just wait on it. */
-const HEAVY = [/^test\/infra\//, /^test\/faults\//, /^test\/store\/dynamodb-local-/];
+/**
+ * Files whose tests start processes (the CLI, DynamoDB Local, a headless browser) or synthesize with
+ * bundling: they load the machine, not just wait on it.
+ */
+const HEAVY = [
+  /^test\/infra\//,
+  /^test\/faults\//,
+  /^test\/store\/dynamodb-local-/,
+  /^test\/report\/.*browser/,
+];
 
 /** Guesses, in ms, for a file the cache has not seen (a fresh clone, a new file). */
 const GUESS_MS = { heavy: 10_000, light: 1_000 } as const;
