@@ -13,6 +13,17 @@ if [ -f "$dest/DynamoDBLocal.jar" ]; then
   echo "DynamoDB Local present in $dest"
   exit 0
 fi
+# Test runs started at once (vitest's globalSetup, .ci/run) install one at a time;
+# whoever waited finds the jar and stops.
+mkdir -p "$(dirname "$dest")"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$dest.lock"
+  flock 9
+  if [ -f "$dest/DynamoDBLocal.jar" ]; then
+    echo "DynamoDB Local present in $dest"
+    exit 0
+  fi
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm pack --silent "amplify-dynamodb-simulator@$version" >/dev/null)

@@ -2,7 +2,7 @@
  * The finding registry: every fact certwatch keeps about a finding code, in one
  * table. The code list, the connection codes, the codes the probe reports, the
  * alert policy's problem codes, the status rules and the alert labels and next
- * steps are all derived from it. A new code is one row here (plus its README row
+ * steps are all derived from it. A new code is one row here (plus its docs/findings.md row
  * and the code that raises it); a row with a field missing does not compile.
  *
  * Pure types and constants only: no SDK, no node:tls, no process.env.

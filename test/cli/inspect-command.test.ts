@@ -36,7 +36,7 @@ async function inspect(argv: string[], stdin?: Uint8Array | string) {
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
-/** The JSON fields `check --json` prints, in order (README "JSON Lines"). */
+/** The JSON fields `check --json` prints, in order (docs/output.md, "JSON Lines"). */
 const CHECK_JSON_FIELDS = [
   'target',
   'host',

@@ -295,11 +295,11 @@ describe('finding registry: texts', () => {
   });
 });
 
-describe('finding registry: README', () => {
-  /** The codes of the README's "Finding codes" table, in row order. */
+describe('finding registry: docs/findings.md', () => {
+  /** The codes of the "Finding codes" table in docs/findings.md, in row order. */
   function readmeFindingRows(): string[] {
-    const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
-    const start = readme.indexOf('### Finding codes');
+    const readme = readFileSync(resolve(__dirname, '../../docs/findings.md'), 'utf8');
+    const start = readme.indexOf('## Finding codes');
     const end = readme.indexOf('\n## ', start);
     return readme
       .slice(start, end)

@@ -12,11 +12,19 @@ import { appWithoutBundling, FULL_CONFIG_YAML, tempDir, writeConfig } from './in
 const tmp = tempDir('certwatch-nag-');
 afterAll(() => tmp.cleanup());
 
+/** A fresh app holding the stack built from FULL_CONFIG_YAML, for a test that changes or synthesizes it. */
 function nagApp() {
   const app = appWithoutBundling(`${tmp.dir}/out`);
   const settings = settingsFromConfig(loadConfig(writeConfig(tmp.dir, 'full.yaml', FULL_CONFIG_YAML)));
   const stack = new CertwatchStack(app, 'Certwatch', { settings });
   return { app, stack };
+}
+
+let readOnly: ReturnType<typeof nagApp> | undefined;
+/** One app shared by the tests that only read the tree (validateScope walks it; it changes nothing). */
+function readOnlyNagApp() {
+  readOnly ??= nagApp();
+  return readOnly;
 }
 
 /** Every acknowledgement recorded on the tree, as `path: rule → reason`. */
@@ -37,7 +45,7 @@ function acknowledgements(root: IConstruct): { path: string; rule: string; reaso
 describe('CertwatchStack under cdk-nag AwsSolutions', () => {
   it('has no unacknowledged finding', () => {
     // Prepare
-    const { app } = nagApp();
+    const { app } = readOnlyNagApp();
     // Act
     const report = new AwsSolutionsChecks(app).validateScope(app);
     // Assess
@@ -61,7 +69,7 @@ describe('CertwatchStack under cdk-nag AwsSolutions', () => {
   });
 
   it('acknowledges only SQS3 on dead-letter queues and SMG4 on placeholder secrets, each with a reason', () => {
-    const { app } = nagApp();
+    const { app } = readOnlyNagApp();
     const acks = acknowledgements(app);
     expect(acks.length).toBeGreaterThan(0);
     for (const ack of acks) {

@@ -3,6 +3,11 @@
  * temp dir and the stack synthesized from it with bundling skipped (the
  * template is what these tests assert; the real bundles are built once, by
  * synth-offline.test.ts).
+ *
+ * Each file synthesizes each config it needs once, in `beforeAll`. What costs
+ * is loading aws-cdk-lib cold (seconds of CPU), not a synth once it is warm
+ * (a fraction of a second): the infra files share one module graph per worker
+ * (vitest.config.ts), so they pay that once.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -50,6 +50,36 @@ export interface DynamoDbLocal {
 const STARTUP_TIMEOUT_MS = 30_000;
 const START_ATTEMPTS = 3;
 
+/**
+ * JVMs this process started and has not stopped. A test that times out never reaches its
+ * `close()`, and the JVM would outlive the test worker, holding memory, a port and, on a
+ * busy machine, CPU. So while any runs, this process kills them when it exits, including
+ * when vitest ends the worker with SIGTERM (which skips 'exit' unless someone listens).
+ */
+const running = new Set<ChildProcess>();
+const killRunning = () => {
+  for (const child of running) child.kill('SIGKILL');
+};
+const exitOnSigterm = () => {
+  killRunning();
+  process.exit(143);
+};
+
+function track(child: ChildProcess): void {
+  if (running.size === 0) {
+    process.on('exit', killRunning);
+    process.on('SIGTERM', exitOnSigterm);
+  }
+  running.add(child);
+  child.once('exit', () => {
+    running.delete(child);
+    if (running.size === 0) {
+      process.off('exit', killRunning);
+      process.off('SIGTERM', exitOnSigterm);
+    }
+  });
+}
+
 /** Where a DynamoDB Local keeps its data, and on which port it listens. */
 export interface DynamoDbLocalOptions {
   /**
@@ -92,6 +122,10 @@ async function startOnce(port: number, dbPath?: string): Promise<DynamoDbLocal> 
     [
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
       '-Xmx1g',
+      // A test's JVM lives seconds: the quick JIT tier and the serial collector halve its start-up CPU,
+      // which is what a busy machine runs short of.
+      '-XX:TieredStopAtLevel=1',
+      '-XX:+UseSerialGC',
       '-jar',
       join(dir, 'DynamoDBLocal.jar'),
       ...(dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath]),
@@ -103,6 +137,7 @@ async function startOnce(port: number, dbPath?: string): Promise<DynamoDbLocal> 
     // -disableTelemetry alone still initialises telemetry (it writes an installation id); the variable stops it.
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' } },
   );
+  track(child);
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-4_000);
