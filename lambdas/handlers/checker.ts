@@ -22,7 +22,7 @@ import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
 import { ConfigurationError, jsonEnv, numberEnv, optionalEnv, requiredEnv } from './runtime/env';
 import { resolveSecret } from './runtime/secrets';
-import { clientKeyReader } from '../config/secret-ref';
+import { clientKeyReader } from '../core/secret-ref';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('checker');
