@@ -27,6 +27,7 @@ import { settingsFromConfig } from '../../lib/deploy-settings';
 import { daysFromNow, makePki } from '../support/cert-factory';
 import { type DynamoDbLocal, dynamoDbLocalAvailability, startDynamoDbLocal } from '../support/dynamodb-local';
 import { type FakeAws, startFakeAws } from '../support/fake-aws';
+import { type LoopbackServer, protocolScript, startScriptServer } from '../support/starttls-servers';
 import { startTlsServer } from '../support/tls-test-servers';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { fakeGitHub, fakeJira } from '../support/ticket-vendors';
@@ -111,6 +112,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
   let receiver: WebhookReceiver;
   let tls: { port: number; close(): Promise<void> };
   let privateTls: { port: number; close(): Promise<void> };
+  let mail: LoopbackServer;
   let outdir: string;
   const assets: Record<string, string> = {};
   const templateEnv: Record<string, string[]> = {};
@@ -132,6 +134,14 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       chainPem: privatePki.leaf.certPem + privatePki.intermediate.certPem,
       keyPem: privatePki.leaf.key.privateKeyPem,
     });
+    // A mail server behind STARTTLS (smtp://), under the same private CA.
+    mail = await startScriptServer(
+      {
+        chainPem: privatePki.leaf.certPem + privatePki.intermediate.certPem,
+        keyPem: privatePki.leaf.key.privateKeyPem,
+      },
+      protocolScript('smtp'),
+    );
     aws.secrets.set(HOOK_SECRET_ARN, JSON.stringify({ url: receiver.url('/hook'), secret: SIGNING_KEY }));
     const clients = createDocumentClient(dynamo.endpoint);
     await ensureTable(clients.client, tableName);
@@ -153,6 +163,9 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       '    name: smoke shop',
       `  - host: 127.0.0.1:${privateTls.port}`,
       '    name: intranet',
+      `    trust: { caFiles: [${JSON.stringify(rootFile)}], systemRoots: false }`,
+      `  - host: smtp://127.0.0.1:${mail.port}`,
+      '    name: mail',
       `    trust: { caFiles: [${JSON.stringify(rootFile)}], systemRoots: false }`,
       '',
     ].join('\n');
@@ -191,6 +204,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
   afterAll(async () => {
     await tls?.close();
     await privateTls?.close();
+    await mail?.close();
     await receiver?.close();
     await aws?.close();
     await dynamo?.close();
@@ -260,8 +274,8 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       executionId: 'smoke-execution-1',
     });
     // Assess 1
-    expect(dispatch.result).toMatchObject({ expected: 2 });
-    expect(aws.sent).toHaveLength(2);
+    expect(dispatch.result).toMatchObject({ expected: 3 });
+    expect(aws.sent).toHaveLength(3);
     expect(dispatch.lines.some((l) => l.includes('"DispatchSucceeded":1'))).toBe(true);
 
     // Act 2: SQS delivers the message to the checker — twice, as at-least-once delivery may
@@ -290,15 +304,19 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     const clients = createDocumentClient(dynamo.endpoint);
     const store = new DynamoDbStateStore({ client: clients.documentClient, tableName });
     const states = await store.listAllAddressStates();
-    expect(states.map((s) => s.state.endpointName).sort()).toEqual(['intranet', 'smoke shop']);
+    expect(states.map((s) => s.state.endpointName).sort()).toEqual(['intranet', 'mail', 'smoke shop']);
     const shop = states.find((s) => s.state.endpointName === 'smoke shop');
     expect(shop?.state.daysLeft).toBe(5);
     // The private CA's endpoint is judged against the bundled root: ok, no UNTRUSTED_CHAIN, no alert.
     const intranet = states.find((s) => s.state.endpointName === 'intranet');
     expect(intranet?.state).toMatchObject({ status: 'ok', daysLeft: 200, findings: [] });
     expect(published.map((p) => p.attributes.endpoint)).not.toContain('intranet');
+    // The STARTTLS endpoint: the deployed checker spoke SMTP first (EHLO, STARTTLS), then judged the chain.
+    const mailState = states.find((s) => s.state.endpointName === 'mail');
+    expect(mailState?.state).toMatchObject({ status: 'ok', daysLeft: 200, findings: [] });
+    expect(mail.received.some((text) => /^EHLO .*\r\nSTARTTLS\r\n/s.test(text))).toBe(true);
     const runs = await store.listRuns(5);
-    expect(runs[0]).toMatchObject({ expected: 2, completed: 2 });
+    expect(runs[0]).toMatchObject({ expected: 3, completed: 3 });
     // The history TTL from the environment reaches the items DynamoDB expires.
     const history = await clients.documentClient.send(
       new QueryCommand({
@@ -363,7 +381,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     expect(aws.putObjects[0]?.body).toContain(`127.0.0.1:${tls.port}`);
     expect(aws.published.filter((p) => p.topicArn === OPS_TOPIC)).toEqual([]);
     expect(
-      watchdog.lines.some((l) => l.includes('"RunCompleted":2') && l.includes('"UncheckedAddresses":0')),
+      watchdog.lines.some((l) => l.includes('"RunCompleted":3') && l.includes('"UncheckedAddresses":0')),
     ).toBe(true);
     clients.destroy();
 
