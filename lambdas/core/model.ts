@@ -60,6 +60,8 @@ export interface ProbeOutcome {
   /** Set when no certificate could be obtained (or the connection failed after it was). */
   readonly error: ProbeError | null;
   readonly durationMs: number;
+  /** The OCSP response the server stapled (DER), unverified; absent or null when none was sent. */
+  readonly ocspStaple?: Uint8Array | null;
 }
 
 /** Why the probe obtained no certificate (or, for mutual TLS, why the handshake ended after it did). */
@@ -181,6 +183,17 @@ export interface ProbeSettings {
    */
   readonly address?: string;
 }
+
+/**
+ * Whether revocation is checked (`revocation:` in the config, `--revocation` on `check`):
+ * - `check`: the stapled OCSP response, the OCSP responder and the CRL are asked; a revoked
+ *   certificate is REVOKED (critical), and no answer is REVOCATION_UNKNOWN at info (the status stays).
+ * - `require`: the same, and no answer (or no source named at all) is REVOCATION_UNKNOWN at warning.
+ * - `off`: nothing is fetched and no revocation finding is raised (MUST_STAPLE_MISSING neither).
+ */
+export const REVOCATION_MODES = ['check', 'require', 'off'] as const;
+export type RevocationMode = (typeof REVOCATION_MODES)[number];
+export const DEFAULT_REVOCATION_MODE: RevocationMode = 'check';
 
 /**
  * The trust anchors chains are judged against (`trust:` in the config), by content. An endpoint

@@ -5,12 +5,21 @@
  */
 import { type CheckResultWithEvidence, buildCheckResultWithEvidence } from '../cert/build-check-result';
 import type { TrustStore } from '../cert/trust-store';
-import type { CheckResult, ExpiryThresholds, ProbeOutcome, ProbeSettings, Target } from '../core/model';
+import type {
+  CheckResult,
+  ExpiryThresholds,
+  ProbeOutcome,
+  ProbeSettings,
+  RevocationMode,
+  Target,
+} from '../core/model';
 import { mapWithConcurrency } from '../core/concurrency';
 import { probeSettingsOf, servernameFor } from '../core/probe-settings';
 import { type CaIssuersFetcher, fetchCaIssuers } from '../probe/fetch-ca-issuers';
 import { probeAddress } from '../probe/probe-address';
 import { probeTarget } from '../probe/probe-target';
+import { fetchRevocation, type RevocationFetcher } from '../probe/fetch-revocation';
+import { checkRevocation } from './check-revocation';
 
 /**
  * How to check: the probe settings (from the CLI, or an endpoint's, see `probeSettingsOf`),
@@ -30,6 +39,13 @@ export interface CheckOptions extends ProbeSettings {
    * @default fetchCaIssuers, the process-wide cached HTTP fetcher
    */
   readonly fetchCaIssuers?: CaIssuersFetcher | null;
+  /** Whether revocation is checked (see {@link RevocationMode}). @default 'check' */
+  readonly revocation?: RevocationMode;
+  /**
+   * Fetches OCSP answers and CRLs within what is left of the deadline; null judges the staple alone.
+   * @default fetchRevocation, the process-wide cached fetcher
+   */
+  readonly fetchRevocation?: RevocationFetcher | null;
 }
 
 /**
@@ -117,14 +133,36 @@ async function analyse(
       });
     const fetcher = opts.fetchCaIssuers === undefined ? fetchCaIssuers : opts.fetchCaIssuers;
     const first = judge([]);
-    if (fetcher === null || !first.missingIssuer?.caIssuersUrls.length) return first.result;
-    // The address's deadline covers the probe and the AIA fetch alike.
+    // The address's deadline covers the probe, the AIA fetch and the revocation step alike.
     const started = performance.now();
-    const result = await completeFromAia(first, judge, fetcher, opts.timeoutMs - outcome.durationMs);
-    return { ...result, durationMs: outcome.durationMs + Math.round(performance.now() - started) };
+    const elapsed = () => outcome.durationMs + Math.round(performance.now() - started);
+    const judged =
+      fetcher === null || !first.missingIssuer?.caIssuersUrls.length
+        ? first.result
+        : await completeFromAia(first, judge, fetcher, opts.timeoutMs - outcome.durationMs);
+    const result = await revocationStep(judged, outcome, startedAt, opts, opts.timeoutMs - elapsed());
+    return elapsed() === outcome.durationMs ? result : { ...result, durationMs: elapsed() };
   } catch (error) {
     return internalFailure(target, outcome.address, startedAt, error, opts, outcome.durationMs);
   }
+}
+
+/** The revocation step (check-revocation.ts) with the check's options. */
+function revocationStep(
+  result: CheckResult,
+  outcome: ProbeOutcome,
+  startedAt: Date,
+  opts: CheckOptions,
+  budgetMs: number,
+): Promise<CheckResult> {
+  return checkRevocation(result, outcome, {
+    ...(opts.revocation ? { mode: opts.revocation } : {}),
+    trust: opts.trust,
+    thresholds: opts.thresholds,
+    now: startedAt,
+    budgetMs,
+    fetcher: opts.fetchRevocation === undefined ? fetchRevocation : opts.fetchRevocation,
+  });
 }
 
 /**

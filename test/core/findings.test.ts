@@ -67,6 +67,9 @@ describe('finding registry: derived lists', () => {
       'NAME_CONSTRAINTS_VIOLATED',
       'INVALID_KEY_USAGE',
       'INVALID_CA_CERTIFICATE',
+      'REVOKED',
+      'MUST_STAPLE_MISSING',
+      'REVOCATION_UNKNOWN',
     ]);
   });
 
@@ -103,6 +106,9 @@ describe('finding registry: derived lists', () => {
         'NAME_CONSTRAINTS_VIOLATED',
         'INVALID_KEY_USAGE',
         'INVALID_CA_CERTIFICATE',
+        'REVOKED',
+        'MUST_STAPLE_MISSING',
+        'REVOCATION_UNKNOWN',
       ],
     },
     {
@@ -153,6 +159,7 @@ describe('finding registry: derived lists', () => {
     ['crypto', ['WEAK_KEY', 'WEAK_SIGNATURE']],
     ['connectivity', ['CONNECTION_REFUSED', 'TIMEOUT', 'HANDSHAKE_FAILED', 'DNS_ERROR', 'NOT_TLS']],
     ['consistency', ['DIVERGENT_CERTIFICATES']],
+    ['revocation', ['REVOKED', 'MUST_STAPLE_MISSING', 'REVOCATION_UNKNOWN']],
     ['monitor', ['CHECK_FAILED']],
     ['info', ['CLIENT_CERT_REQUIRED']],
   ] satisfies [FindingCategory, FindingCode[]][])('puts %s findings in their category', (category, codes) => {
@@ -256,6 +263,21 @@ describe('finding registry: texts', () => {
       'INVALID_CA_CERTIFICATE',
       'invalid CA certificate',
       'Serve the chain your CA publishes: every issuer must be a v3 CA certificate (basicConstraints cA, keyCertSign) within its pathLenConstraint',
+    ],
+    [
+      'REVOKED',
+      'certificate revoked',
+      'Replace the revoked certificate for shop.example with a newly issued one now, on every address',
+    ],
+    [
+      'MUST_STAPLE_MISSING',
+      'OCSP staple missing',
+      'Enable OCSP stapling on the server for shop.example (the certificate demands it), or reissue it without the must-staple extension',
+    ],
+    [
+      'REVOCATION_UNKNOWN',
+      'revocation status unknown',
+      "Check that the monitor can reach the CA's OCSP responder and CRL (plain HTTP), or staple OCSP on the server",
     ],
   ] satisfies [FindingCode, string, string][])('%s reads "%s"', (code, label, action) => {
     // Act & Assess
