@@ -7,7 +7,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer, connect as netConnect } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -103,7 +103,8 @@ export interface OcspResponder {
   close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A port on 127.0.0.1 that was free a moment ago (to name in certificates before the responder starts). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createNetServer();
     server.once('error', reject);
@@ -112,17 +113,6 @@ function freePort(): Promise<number> {
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolve(port));
     });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 }
 
@@ -139,12 +129,16 @@ function stop(child: ChildProcess): Promise<void> {
 
 /**
  * Starts `openssl ocsp` as an HTTP OCSP responder on 127.0.0.1 and waits (at most 10 s) until it
- * accepts connections. `multi` forks that many responder processes (OpenSSL 3), for the bench.
+ * says it is listening. (Not by connecting: the responder serves one connection at a time and
+ * would wait on a probe connection's request.) `multi` forks that many responder processes (OpenSSL 3), for the bench.
  */
-export async function startOcspResponder(setup: ResponderSetup & { multi?: number }): Promise<OcspResponder> {
+export async function startOcspResponder(
+  setup: ResponderSetup & { readonly multi?: number; readonly port?: number },
+): Promise<OcspResponder> {
   const dir = mkdtempSync(join(tmpdir(), 'certwatch-ocspd-'));
-  const port = await freePort();
-  const args = ['ocsp', ...writeSetup(dir, setup), '-port', `127.0.0.1:${port}`, '-ignore_err'];
+  const port = setup.port ?? (await freePort());
+  // OpenSSL 3.0 takes a bare port (it listens on every interface); the tests only ever connect to 127.0.0.1.
+  const args = ['ocsp', ...writeSetup(dir, setup), '-port', String(port), '-ignore_err'];
   if (setup.multi) args.push('-multi', String(setup.multi));
   const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -156,7 +150,7 @@ export async function startOcspResponder(setup: ResponderSetup & { multi?: numbe
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
+  while (!stderr.includes('waiting for OCSP client connections')) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await close();
       throw new Error(`openssl ocsp did not start on port ${port}: ${stderr.trim()}`);
