@@ -4,7 +4,13 @@
  * secret values are still references (see `secret-ref.ts`).
  */
 import type { ChannelConfig } from '../channels/registry';
-import { type Severity, SYSTEM_TRUST_PROFILE, type TrustProfile } from '../core/model';
+import {
+  DEFAULT_REVOCATION_MODE,
+  type RevocationMode,
+  type Severity,
+  SYSTEM_TRUST_PROFILE,
+  type TrustProfile,
+} from '../core/model';
 import type { SecretRef } from './secret-ref';
 
 /** Alert policy and probe settings; `defaults` holds them all, an endpoint may override any. */
@@ -27,6 +33,8 @@ export interface PolicySettings {
    * defaults (no CA files, system roots trusted), not those of `defaults.trust`.
    */
   readonly trust: TrustProfile;
+  /** Whether revocation is checked (`revocation: check|require|off`, see RevocationMode). */
+  readonly revocation: RevocationMode;
 }
 
 /** The `defaults` section. */
@@ -110,6 +118,7 @@ export const BUILTIN_DEFAULTS = {
     failuresBeforeAlert: 2,
     renotifyIntervalMs: 86_400_000,
     trust: SYSTEM_TRUST_PROFILE,
+    revocation: DEFAULT_REVOCATION_MODE,
     historyTtlDays: 90,
   } satisfies ConfigDefaults,
   concurrency: 10,

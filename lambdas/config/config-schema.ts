@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { CHANNEL_TYPES, type ChannelType } from '../channels/registry';
 import { parseTarget } from '../core/parse-target';
 import { ScheduleExpressionError, scheduleIntervalMs } from '../core/schedule-interval';
-import type { Severity } from '../core/model';
+import { REVOCATION_MODES, type RevocationMode, type Severity } from '../core/model';
 import { formatDuration, parseDuration } from './duration';
 import { alertUrl, describeValue, field, Invalid, invalid, mapping, shapeError } from './schema-fields';
 
@@ -108,6 +108,12 @@ const timezone = field((v) => {
   }
 });
 
+const revocationMode = field((v) =>
+  REVOCATION_MODES.includes(v as RevocationMode)
+    ? (v as RevocationMode)
+    : invalid(`one of ${REVOCATION_MODES.join(', ')}`, v),
+);
+
 const days = (min: number) => int(min, 3650, `a whole number of days from ${min} to 3650`);
 
 const thresholds = z
@@ -132,6 +138,7 @@ const policyShape = {
   failuresBeforeAlert: int(1, 100, 'an integer 1-100').optional(),
   renotifyInterval: duration(60_000, 365 * 86_400_000).optional(),
   trust: mapping(trustShape, 'a mapping with caFiles and systemRoots').optional(),
+  revocation: revocationMode.optional(),
 };
 
 const defaultsShape = { ...policyShape, historyTtlDays: days(1).optional() };

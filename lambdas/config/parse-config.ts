@@ -207,6 +207,7 @@ function build(
     failuresBeforeAlert: fd.failuresBeforeAlert ?? d.failuresBeforeAlert,
     renotifyIntervalMs: fd.renotifyInterval ?? d.renotifyIntervalMs,
     trust: trustOf(fd.trust, caFiles) ?? d.trust,
+    revocation: fd.revocation ?? d.revocation,
     historyTtlDays: fd.historyTtlDays ?? d.historyTtlDays,
   };
   if (file.heartbeatUrl !== undefined) remember(['heartbeatUrl']);
@@ -260,6 +261,7 @@ function buildEndpoint(endpoint: EndpointFile, caFiles: (file: string) => CaFile
   if (endpoint.renotifyInterval !== undefined) overrides.renotifyIntervalMs = endpoint.renotifyInterval;
   const trust = trustOf(endpoint.trust, caFiles);
   if (trust !== undefined) overrides.trust = trust;
+  if (endpoint.revocation !== undefined) overrides.revocation = endpoint.revocation;
   return {
     id: target.id,
     host: target.host,

@@ -4,7 +4,13 @@
  * resolved (from the environment locally, from Secrets Manager in AWS).
  */
 import { secretFields, withSecretValues } from '../channels/registry';
-import { type Channel, type Endpoint, SYSTEM_TRUST_PROFILE, type TrustProfile } from '../core/model';
+import {
+  type Channel,
+  DEFAULT_REVOCATION_MODE,
+  type Endpoint,
+  SYSTEM_TRUST_PROFILE,
+  type TrustProfile,
+} from '../core/model';
 import type { CertwatchConfig } from './certwatch-config';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { checkAlertUrl } from './schema-fields';
@@ -20,6 +26,7 @@ export function resolveEndpoints(config: CertwatchConfig): Endpoint[] {
   return config.endpoints.map((e) => {
     const o = e.overrides;
     const trust = o.trust ?? d.trust;
+    const revocation = o.revocation ?? d.revocation;
     return {
       id: e.id,
       host: e.host,
@@ -36,6 +43,8 @@ export function resolveEndpoints(config: CertwatchConfig): Endpoint[] {
       },
       timeoutMs: o.timeoutMs ?? d.timeoutMs,
       ...(trust.id === SYSTEM_TRUST_PROFILE.id ? {} : { trust: trust.id }),
+      // Like trust: an endpoint at the default carries no key.
+      ...(revocation === DEFAULT_REVOCATION_MODE ? {} : { revocation }),
     };
   });
 }

@@ -22,6 +22,7 @@ import {
   type Finding,
   PROBE_PROTOCOLS,
   type ProbeProtocolName,
+  REVOCATION_MODES,
   SEVERITY_RANK,
   STATUS_RANK,
   type Severity,
@@ -141,6 +142,7 @@ export const endpoint = d.object({
   servername: d.optional(textOrNull),
   address: d.optional(text),
   trust: d.optional(text),
+  revocation: d.optional(d.oneOf(REVOCATION_MODES)),
 });
 
 export const trustProfile = d.object({

@@ -236,6 +236,11 @@ export interface Endpoint extends ProbeSettings {
    * @default - absent: the system roots alone ({@link SYSTEM_TRUST_PROFILE})
    */
   readonly trust?: string;
+  /**
+   * Whether revocation is checked (`revocation:`).
+   * @default - absent: {@link DEFAULT_REVOCATION_MODE}
+   */
+  readonly revocation?: RevocationMode;
 }
 
 /** Key of one address of one endpoint: `${endpointId}|${address ?? 'dns'}`. */

@@ -195,6 +195,7 @@ async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMe
     firstAddressOnly: false,
     trust: deps.trustFor(endpoint),
     now: deps.now,
+    ...(endpoint.revocation ? { revocation: endpoint.revocation } : {}),
   });
 }
 

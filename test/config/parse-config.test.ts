@@ -75,6 +75,7 @@ describe('parseConfig: valid files', () => {
         failuresBeforeAlert: 3,
         renotifyIntervalMs: 12 * 3_600_000,
         trust: SYSTEM_TRUST_PROFILE,
+        revocation: 'check',
         historyTtlDays: 30,
       },
       checker: { concurrency: 4, perEndpointMetrics: true },
