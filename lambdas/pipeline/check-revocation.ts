@@ -9,6 +9,7 @@ import { type ParsedCertificate, parseCertificateCached } from '../cert/parse-ce
 import { judgeCrl } from '../cert/revocation/crl';
 import { buildOcspRequest, judgeOcspResponse, type OcspSubject } from '../cert/revocation/ocsp';
 import {
+  type CertificateIds,
   certificateIdsOf,
   type RevocationSources,
   revocationSourcesOf,
@@ -68,6 +69,21 @@ function shorten(text: string): string {
   return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH)}…` : text;
 }
 
+/** What a certificate says about its revocation, read once per parsed certificate (those are cached per process). */
+const factsCache = new WeakMap<
+  ParsedCertificate,
+  { sources: RevocationSources; ids: CertificateIds | null }
+>();
+
+function factsOf(cert: ParsedCertificate): { sources: RevocationSources; ids: CertificateIds | null } {
+  let facts = factsCache.get(cert);
+  if (facts === undefined) {
+    facts = { sources: revocationSourcesOf(cert.der), ids: certificateIdsOf(cert.der) };
+    factsCache.set(cert, facts);
+  }
+  return facts;
+}
+
 /** The issuer of `cert` among the certificates sent and the anchors: the name matches and the signature verifies. */
 function issuerOf(cert: ParsedCertificate, sent: readonly ParsedCertificate[], trust: TrustStore) {
   if (cert.x509 === null || cert.issuerKey === null || cert.issuerKey === cert.subjectKey) return null;
@@ -95,12 +111,12 @@ function subjectsOf(chainDer: readonly Uint8Array[], trust: TrustStore): Subject
     if (subjects.length > 0 && trust.isAnchor(cert)) break;
     const issuer = issuerOf(cert, sent, trust);
     if (issuer === null || issuer.x509 === null) break;
-    const ids = certificateIdsOf(cert.der);
+    const { sources, ids } = factsOf(cert);
     subjects.push({
       cert,
       index: sent.indexOf(cert),
       issuer,
-      sources: revocationSourcesOf(cert.der),
+      sources,
       ocsp: ids === null ? null : { ids, issuer: issuer.x509 },
     });
     if (subjects.some((s) => s.cert === issuer)) break;
@@ -131,8 +147,10 @@ async function ask(
   const ocspSteps =
     request === null ? [] : subject.sources.ocspUrls.map((url) => ({ kind: 'ocsp' as const, url }));
   const crlSteps = subject.sources.crlUrls.map((url) => ({ kind: 'crl' as const, url }));
-  // The leaf asks its own responder first (one small answer); intermediates share a CA's CRL, cached.
-  const steps = subject.index === 0 ? [...ocspSteps, ...crlSteps] : [...crlSteps, ...ocspSteps];
+  // The leaf asks its own responder first (one small answer per leaf) unless its CA's CRL is cached
+  // already; intermediates share their CA's CRL, fetched once per process until its nextUpdate.
+  const crlFirst = subject.index > 0 || subject.sources.crlUrls.some((url) => fetcher.hasCrl(url));
+  const steps = crlFirst ? [...crlSteps, ...ocspSteps] : [...ocspSteps, ...crlSteps];
   for (const [i, step] of steps.entries()) {
     const left = deadline - performance.now();
     if (left <= 0) {
@@ -193,7 +211,7 @@ async function revocationFindings(
   const deadline = performance.now() + opts.budgetMs;
   const findings: Finding[] = [];
   const staple = outcome.ocspStaple ?? null;
-  const leafSources = revocationSourcesOf(outcome.chainDer[0]!);
+  const leafSources = factsOf(parseCertificateCached(outcome.chainDer[0]!)).sources;
   if (leafSources.mustStaple && staple === null && outcome.error === null) {
     findings.push({
       code: 'MUST_STAPLE_MISSING',

@@ -306,6 +306,19 @@ describe('checkTarget: revocation', () => {
     expect(fetcher.stats).toMatchObject({ crlRequests: 1, crlCacheHits: 1 });
   });
 
+  it("answers a leaf from its CA's cached CRL before asking its OCSP responder", async () => {
+    // Prepare: another leaf of the same CA brings its CRL into the cache.
+    const fetcher = createRevocationFetcher({ allowLoopback: true });
+    await check('revokedCrl', 'check', fetcher);
+
+    // Act
+    const result = await check('good', 'require', fetcher);
+
+    // Assess
+    expect(revocationFindings(result)).toEqual([]);
+    expect(fetcher.stats).toMatchObject({ ocspRequests: 0, crlRequests: 1, crlCacheHits: 1 });
+  });
+
   it('gives up on a CRL server that never answers within the deadline', async () => {
     // Act
     const result = await check('crlHangs', 'require', createRevocationFetcher({ allowLoopback: true }), {

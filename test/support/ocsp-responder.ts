@@ -122,24 +122,32 @@ function stop(child: ChildProcess): Promise<void> {
       resolve();
       return;
     }
-    child.once('exit', () => resolve());
-    process.kill(child.pid, 'SIGTERM');
+    // SIGTERM, then SIGKILL should it linger: a responder must never outlive its test.
+    const pid = child.pid;
+    const force = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+    }, 2_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    process.kill(pid, 'SIGTERM');
   });
 }
 
 /**
  * Starts `openssl ocsp` as an HTTP OCSP responder on 127.0.0.1 and waits (at most 10 s) until it
  * says it is listening. (Not by connecting: the responder serves one connection at a time and
- * would wait on a probe connection's request.) `multi` forks that many responder processes (OpenSSL 3), for the bench.
+ * would wait on a probe connection's request.) One process: `-multi` forks children that a
+ * SIGTERM to the parent leaves running.
  */
 export async function startOcspResponder(
-  setup: ResponderSetup & { readonly multi?: number; readonly port?: number },
+  setup: ResponderSetup & { readonly port?: number },
 ): Promise<OcspResponder> {
   const dir = mkdtempSync(join(tmpdir(), 'certwatch-ocspd-'));
   const port = setup.port ?? (await freePort());
   // OpenSSL 3.0 takes a bare port (it listens on every interface); the tests only ever connect to 127.0.0.1.
   const args = ['ocsp', ...writeSetup(dir, setup), '-port', String(port), '-ignore_err'];
-  if (setup.multi) args.push('-multi', String(setup.multi));
   const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
