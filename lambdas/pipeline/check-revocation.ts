@@ -1,7 +1,7 @@
 /**
  * The revocation step of a check: after the chain is judged, ask what the CA says about the leaf
- * (the stapled OCSP response, then the OCSP responder or a cached CRL, then the CRL) and about each
- * intermediate that names a source, within what is left of the address's deadline. Adds REVOKED,
+ * (the stapled OCSP response, then the CRL, then the OCSP responder) and about each intermediate
+ * that names a source, within what is left of the address's deadline. Adds REVOKED,
  * MUST_STAPLE_MISSING and REVOCATION_UNKNOWN findings and classifies the status again. Never throws.
  */
 import { classifyStatus } from '../cert/classify-status';
@@ -10,9 +10,8 @@ import { judgeCrl } from '../cert/revocation/crl';
 import { buildOcspRequest, judgeOcspResponse, type OcspSubject } from '../cert/revocation/ocsp';
 import {
   type CertificateIds,
-  certificateIdsOf,
   type RevocationSources,
-  revocationSourcesOf,
+  revocationFactsOf,
 } from '../cert/revocation/revocation-sources';
 import type { RevocationVerdict } from '../cert/revocation/revocation-verdict';
 import type { TrustStore } from '../cert/trust-store';
@@ -78,7 +77,7 @@ const factsCache = new WeakMap<
 function factsOf(cert: ParsedCertificate): { sources: RevocationSources; ids: CertificateIds | null } {
   let facts = factsCache.get(cert);
   if (facts === undefined) {
-    facts = { sources: revocationSourcesOf(cert.der), ids: certificateIdsOf(cert.der) };
+    facts = revocationFactsOf(cert.der);
     factsCache.set(cert, facts);
   }
   return facts;
@@ -143,32 +142,32 @@ async function ask(
   }
   const fetcher = opts.fetcher;
   if (fetcher === null) return { answer: null, reasons };
-  const request = buildOcspRequest(ocsp);
-  const ocspSteps =
-    request === null ? [] : subject.sources.ocspUrls.map((url) => ({ kind: 'ocsp' as const, url }));
+  const ocspSteps = subject.sources.ocspUrls.map((url) => ({ kind: 'ocsp' as const, url }));
   const crlSteps = subject.sources.crlUrls.map((url) => ({ kind: 'crl' as const, url }));
-  // The leaf asks its own responder first (one small answer per leaf) unless its CA's CRL is cached
-  // already; intermediates share their CA's CRL, fetched once per process until its nextUpdate.
-  const crlFirst = subject.index > 0 || subject.sources.crlUrls.some((url) => fetcher.hasCrl(url));
-  const steps = crlFirst ? [...crlSteps, ...ocspSteps] : [...ocspSteps, ...crlSteps];
+  // The CRL first: one fetch per CA, cached until its nextUpdate, answers for every certificate the
+  // CA issued (bench:revocation: 1 request for 1,000 leaves, against 1,000 OCSP requests). The OCSP
+  // responder is asked when the CA publishes no CRL or it cannot be had in time.
+  const steps = [...crlSteps, ...ocspSteps];
+  let request: Buffer | null | undefined;
   for (const [i, step] of steps.entries()) {
     const left = deadline - performance.now();
     if (left <= 0) {
       reasons.push('no time left before the deadline');
       break;
     }
+    // A slow source leaves time for the next one.
     const timeoutMs = Math.floor(Math.min(left, Math.max(MIN_FETCH_MS, left / (steps.length - i))));
-    if (step.kind === 'ocsp' && request !== null) {
-      const verdict = await fetcher.ocsp(
-        step.url,
-        request,
-        (body) => judgeOcspResponse(body, ocsp, opts.now),
-        {
-          timeoutMs,
-        },
-      );
-      if (verdict.status !== 'unknown')
+    if (step.kind === 'ocsp') {
+      request ??= buildOcspRequest(ocsp);
+      if (request === null) {
+        reasons.push('no OCSP request could be built for it');
+        break;
+      }
+      const judge = (body: Uint8Array) => judgeOcspResponse(body, ocsp, opts.now);
+      const verdict = await fetcher.ocsp(step.url, request, judge, { timeoutMs });
+      if (verdict.status !== 'unknown') {
         return { answer: { verdict, source: `the OCSP responder ${step.url}` }, reasons };
+      }
       reasons.push(verdict.reason);
       continue;
     }

@@ -41,8 +41,6 @@ export interface RevocationFetcher {
   ): Promise<RevocationVerdict>;
   /** The CRL at `url`, parsed, or why not. */
   crl(url: string, options: { readonly timeoutMs: number }): Promise<CachedCrl | string>;
-  /** Whether the CRL at `url` is cached and fresh, so asking it costs no request. */
-  hasCrl(url: string): boolean;
   readonly stats: RevocationFetchStats;
 }
 
@@ -98,12 +96,6 @@ class ExpiringCache<T> {
     private readonly maxBytes: number,
     private readonly now: () => number,
   ) {}
-
-  /** Whether `key` holds an unexpired entry (without touching its recency). */
-  has(key: string): boolean {
-    const entry = this.entries.get(key);
-    return entry !== undefined && entry.expiresAt > this.now();
-  }
 
   get(key: string): T | undefined {
     const entry = this.entries.get(key);
@@ -206,7 +198,6 @@ export function createRevocationFetcher(overrides: RevocationFetcherSettings = {
 
   return {
     stats,
-    hasCrl: (url) => crls.has(url),
     async ocsp(url, request, judge, { timeoutMs }) {
       const key = `${url}\n${Buffer.from(request).toString('base64')}`;
       const cached = ocspAnswers.get(key);

@@ -119,40 +119,51 @@ function mustStapleOf(feature: Asn1 | undefined): boolean {
   );
 }
 
-/** What `der` (a certificate) says about its revocation; nothing when it cannot be read. */
-export function revocationSourcesOf(der: Uint8Array): RevocationSources {
+function sourcesOf(fields: readonly Asn1[]): RevocationSources {
+  const ext = extensionsOf(fields);
+  return {
+    ocspUrls: ocspUrlsOf(ext.get(OID_AUTHORITY_INFO_ACCESS)),
+    crlUrls: crlUrlsOf(ext.get(OID_CRL_DISTRIBUTION_POINTS)),
+    mustStaple: mustStapleOf(ext.get(OID_TLS_FEATURE)),
+  };
+}
+
+function idsOf(fields: readonly Asn1[]): CertificateIds | null {
+  // serial, signature, issuer, validity, subject
+  const [serial, , issuer, , subject] = fields;
+  if (!isUniversal(serial, Tag.INTEGER) || !isUniversal(issuer, SEQUENCE_TYPE)) return null;
+  if (!isUniversal(subject, SEQUENCE_TYPE)) return null;
+  const serialBytes = Buffer.from(bytesOf(serial), 'latin1');
+  if (serialBytes.length === 0) return null;
+  const serialHex = serialBytes
+    .toString('hex')
+    .toUpperCase()
+    .replace(/^(00)+(?=..)/, '');
+  return { serialHex, serialBytes, issuerName: derOf(issuer!), subjectName: derOf(subject!) };
+}
+
+/** What `der` (a certificate) says about its revocation, and its ids, from one read. Never throws. */
+export function revocationFactsOf(der: Uint8Array): {
+  readonly sources: RevocationSources;
+  readonly ids: CertificateIds | null;
+} {
   try {
     const fields = tbsFields(der);
-    if (fields === null) return NO_SOURCES;
-    const ext = extensionsOf(fields);
-    return {
-      ocspUrls: ocspUrlsOf(ext.get(OID_AUTHORITY_INFO_ACCESS)),
-      crlUrls: crlUrlsOf(ext.get(OID_CRL_DISTRIBUTION_POINTS)),
-      mustStaple: mustStapleOf(ext.get(OID_TLS_FEATURE)),
-    };
+    if (fields === null) return { sources: NO_SOURCES, ids: null };
+    return { sources: sourcesOf(fields), ids: idsOf(fields) };
   } catch {
-    return NO_SOURCES;
+    return { sources: NO_SOURCES, ids: null };
   }
+}
+
+/** What `der` (a certificate) says about its revocation; nothing when it cannot be read. */
+export function revocationSourcesOf(der: Uint8Array): RevocationSources {
+  return revocationFactsOf(der).sources;
 }
 
 /** The serial and names of `der` (a certificate); null when they cannot be read. */
 export function certificateIdsOf(der: Uint8Array): CertificateIds | null {
-  try {
-    const fields = tbsFields(der);
-    // serial, signature, issuer, validity, subject
-    const [serial, , issuer, , subject] = fields ?? [];
-    if (!isUniversal(serial, Tag.INTEGER) || !isUniversal(issuer, SEQUENCE_TYPE)) return null;
-    if (!isUniversal(subject, SEQUENCE_TYPE)) return null;
-    const serialBytes = Buffer.from(bytesOf(serial), 'latin1');
-    if (serialBytes.length === 0) return null;
-    const serialHex = serialBytes
-      .toString('hex')
-      .toUpperCase()
-      .replace(/^(00)+(?=..)/, '');
-    return { serialHex, serialBytes, issuerName: derOf(issuer!), subjectName: derOf(subject!) };
-  } catch {
-    return null;
-  }
+  return revocationFactsOf(der).ids;
 }
 
 /** The subjectPublicKey bits of a key (the BIT STRING content without the unused-bits byte): what key hashes cover. */
