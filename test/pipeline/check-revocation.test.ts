@@ -306,16 +306,17 @@ describe('checkTarget: revocation', () => {
     expect(fetcher.stats).toMatchObject({ crlRequests: 1, crlCacheHits: 1 });
   });
 
-  it("answers a leaf from its CA's cached CRL before asking its OCSP responder", async () => {
-    // Prepare: another leaf of the same CA brings its CRL into the cache.
+  it("asks a leaf's CRL before its OCSP responder, and fetches the CA's CRL once for all its leaves", async () => {
+    // Prepare
     const fetcher = createRevocationFetcher({ allowLoopback: true });
-    await check('revokedCrl', 'check', fetcher);
 
-    // Act
-    const result = await check('good', 'require', fetcher);
+    // Act: a leaf naming both sources, then another leaf of the same CA.
+    const good = await check('good', 'require', fetcher);
+    const revoked = await check('revokedCrl', 'check', fetcher);
 
     // Assess
-    expect(revocationFindings(result)).toEqual([]);
+    expect(revocationFindings(good)).toEqual([]);
+    expect(revocationFindings(revoked).map((f) => f.code)).toEqual(['REVOKED']);
     expect(fetcher.stats).toMatchObject({ ocspRequests: 0, crlRequests: 1, crlCacheHits: 1 });
   });
 
