@@ -83,20 +83,29 @@ function factsOf(cert: ParsedCertificate): { sources: RevocationSources; ids: Ce
   return facts;
 }
 
+/** Issuers proven by signature, per certificate: the same leaf is checked every run. */
+const provenIssuers = new WeakMap<ParsedCertificate, WeakSet<ParsedCertificate>>();
+
 /** The issuer of `cert` among the certificates sent and the anchors: the name matches and the signature verifies. */
 function issuerOf(cert: ParsedCertificate, sent: readonly ParsedCertificate[], trust: TrustStore) {
   if (cert.x509 === null || cert.issuerKey === null || cert.issuerKey === cert.subjectKey) return null;
   const candidates = [
     ...sent.filter((c) => c.subjectKey === cert.issuerKey),
     ...trust.findBySubject(cert.issuerKey),
-  ];
-  for (const candidate of candidates.slice(0, 8)) {
+  ].slice(0, 8);
+  const proven = provenIssuers.get(cert);
+  const known = candidates.find((c) => proven?.has(c));
+  if (known !== undefined) return known;
+  for (const candidate of candidates) {
     if (candidate.publicKey === null || candidate === cert) continue;
     try {
-      if (cert.x509.verify(candidate.publicKey)) return candidate;
+      if (!cert.x509.verify(candidate.publicKey)) continue;
     } catch {
-      // An unusable key is simply not the issuer.
+      continue; // An unusable key is simply not the issuer.
     }
+    if (proven) proven.add(candidate);
+    else provenIssuers.set(cert, new WeakSet([candidate]));
+    return candidate;
   }
   return null;
 }
@@ -106,11 +115,17 @@ function subjectsOf(chainDer: readonly Uint8Array[], trust: TrustStore): Subject
   const sent = chainDer.map((der) => parseCertificateCached(der));
   const subjects: Subject[] = [];
   let cert = sent[0];
-  while (cert !== undefined && subjects.length <= MAX_INTERMEDIATES) {
-    if (subjects.length > 0 && trust.isAnchor(cert)) break;
+  for (let depth = 0; cert !== undefined && depth <= MAX_INTERMEDIATES; depth++) {
+    if (depth > 0 && trust.isAnchor(cert)) break;
+    const { sources, ids } = factsOf(cert);
+    if (depth > 0 && sources.ocspUrls.length + sources.crlUrls.length === 0) {
+      // Nothing to ask about this intermediate: step up by name, sparing a signature check.
+      const current: ParsedCertificate = cert;
+      cert = sent.find((c) => c !== current && c.subjectKey === current.issuerKey);
+      continue;
+    }
     const issuer = issuerOf(cert, sent, trust);
     if (issuer === null || issuer.x509 === null) break;
-    const { sources, ids } = factsOf(cert);
     subjects.push({
       cert,
       index: sent.indexOf(cert),
