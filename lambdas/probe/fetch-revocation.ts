@@ -1,7 +1,7 @@
 /**
  * Fetches revocation evidence over plain HTTP within a check's deadline: OCSP responses (POST
  * application/ocsp-request) and CRLs. CRLs are parsed once and kept per URL until their
- * nextUpdate, in a process-wide cache capped in entries and bytes, so a warm Lambda or a
+ * nextUpdate (6 hours at most), in a process-wide cache capped in entries and bytes, so a warm Lambda or a
  * 1,000-endpoint run fetches a CA's CRL once; concurrent checks share one request. Good and
  * revoked OCSP answers are kept until their nextUpdate too. Failures are data: nothing rejects.
  */
@@ -56,7 +56,11 @@ export interface RevocationFetcherSettings {
   readonly crlCacheBytes?: number;
   /** OCSP verdicts kept. @default 4096 */
   readonly ocspCacheEntries?: number;
-  /** Longest a CRL or OCSP answer is kept, whatever its nextUpdate says. @default 24 hours */
+  /**
+   * Longest a CRL or OCSP answer is kept, whatever its nextUpdate says: CAs publish well before
+   * nextUpdate, and a revocation should be seen within hours, not at the end of a week-long CRL.
+   * @default 6 hours (the default schedule's interval)
+   */
   readonly maxTtlMs?: number;
   /** How long a failed URL is not asked again (timeouts are not remembered). @default 60 s */
   readonly failureTtlMs?: number;
@@ -72,7 +76,7 @@ const DEFAULTS = {
   crlCacheEntries: 64,
   crlCacheBytes: 32 * 1024 * 1024,
   ocspCacheEntries: 4096,
-  maxTtlMs: 86_400_000,
+  maxTtlMs: 6 * 3_600_000,
   failureTtlMs: 60_000,
   now: Date.now,
   allowLoopback: false,
