@@ -139,6 +139,17 @@ function subjectsOf(chainDer: readonly Uint8Array[], trust: TrustStore): Subject
   return subjects;
 }
 
+/** OCSP requests built, per certificate and issuer: the same leaf is asked about every run. */
+const builtRequests = new WeakMap<ParsedCertificate, { issuer: ParsedCertificate; request: Buffer | null }>();
+
+function ocspRequestOf(subject: Subject): Buffer | null {
+  const built = builtRequests.get(subject.cert);
+  if (built !== undefined && built.issuer === subject.issuer) return built.request;
+  const request = subject.ocsp === null ? null : buildOcspRequest(subject.ocsp);
+  builtRequests.set(subject.cert, { issuer: subject.issuer, request });
+  return request;
+}
+
 /** Asks the sources of one certificate in order until one answers good or revoked. */
 async function ask(
   subject: Subject,
@@ -173,7 +184,7 @@ async function ask(
     // A slow source leaves time for the next one.
     const timeoutMs = Math.floor(Math.min(left, Math.max(MIN_FETCH_MS, left / (steps.length - i))));
     if (step.kind === 'ocsp') {
-      request ??= buildOcspRequest(ocsp);
+      request ??= ocspRequestOf(subject);
       if (request === null) {
         reasons.push('no OCSP request could be built for it');
         break;
