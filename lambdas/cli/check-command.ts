@@ -19,11 +19,16 @@ import {
   parseProxyUrl,
   proxyFromEnv,
 } from '../core/connect-route';
-import { PROBE_PROTOCOLS, type ProbeProtocolName } from '../core/model';
+import {
+  PROBE_PROTOCOLS,
+  type ProbeProtocolName,
+  REVOCATION_MODES,
+  type RevocationMode,
+} from '../core/model';
 import { probeSettingsOf } from '../core/probe-settings';
 import { parseProbeTarget, TargetParseError } from '../core/parse-target';
 import { clientKeyReader, envSecretResolver } from '../config/secret-ref';
-import { checkTargets } from '../pipeline/check-target';
+import { checkTargets, type TargetSettings } from '../pipeline/check-target';
 import { parseCliArgs, parseDurationArg } from './args';
 import { type CliIo, parseIntOption, terminalSafe, UsageError, useColour } from './cli-io';
 import { type OutputArgs, OUTPUT_OPTIONS, outputUsage, outputArgs } from './output-format';
@@ -93,6 +98,11 @@ Where and how to connect:
                           $HTTPS_PROXY / $ALL_PROXY, except hosts in $NO_PROXY; --proxy '' connects directly
       --client-cert PEM   present this client certificate (chain, leaf first) to servers that ask
       --client-key KEY    its private key: a PEM file, or env:NAME
+
+Revocation:
+      --revocation MODE   check (default): a revoked certificate is critical (REVOKED), from the
+                          OCSP staple, the CRL or the OCSP responder; require: also warn when no
+                          source answers (REVOCATION_UNKNOWN); off: do not check
 ${outputUsage(26)}
       --no-color          never colour the table
   -h, --help              show this help
@@ -110,7 +120,7 @@ export interface CheckCommandOptions {
   /** How every target is probed (`--timeout`). */
   readonly probe: ProbeSettings;
   /** What differs per target: its protocol (URL scheme, `--starttls`, config), address, SNI, proxy, client certificate. */
-  readonly settingsFor: (target: Target) => Partial<ProbeSettings>;
+  readonly settingsFor: (target: Target) => TargetSettings;
   /** Reads a client key reference (`--client-key`, a config's `clientKey`). */
   readonly clientKey: (keyRef: string) => Promise<string>;
   readonly warnDays: number;
@@ -145,7 +155,7 @@ export async function parseCheckArgs(argv: string[], io: CliIo): Promise<CheckCo
   });
   for (const file of v.file ?? []) raw.push(...readTargetFile(resolve(cwd, file), file));
   const configTrust = new Map<string, TrustProfile>();
-  const configSettings = new Map<string, Partial<ProbeSettings>>();
+  const configSettings = new Map<string, TargetSettings>();
   if (v.config !== undefined) {
     // Loaded only for --config: the config's parser and schema are most of check's code.
     const { loadConfig, resolveEndpoints, resolveTrustProfiles } = await import('../config');
@@ -154,7 +164,10 @@ export async function parseCheckArgs(argv: string[], io: CliIo): Promise<CheckCo
     for (const e of resolveEndpoints(config)) {
       raw.push({ text: e.id, where: `${v.config}: endpoint ${e.id}` });
       const { timeoutMs: _timeout, ...settings } = probeSettingsOf(e);
-      configSettings.set(e.id, settings);
+      configSettings.set(e.id, {
+        ...settings,
+        ...(e.revocation === undefined ? {} : { revocation: e.revocation }),
+      });
       const profile = e.trust === undefined ? undefined : profiles.get(e.trust);
       if (profile) configTrust.set(e.id, profile);
     }
@@ -186,6 +199,7 @@ export async function parseCheckArgs(argv: string[], io: CliIo): Promise<CheckCo
   }
   const { warnDays, criticalDays } = expiryDayArgs(v);
   const route = routeArgs(v, io.env, cwd);
+  const revocation = v.revocation === undefined ? undefined : revocationArg(v.revocation);
   return {
     targets,
     settingsFor: (target) => ({
@@ -195,6 +209,7 @@ export async function parseCheckArgs(argv: string[], io: CliIo): Promise<CheckCo
       ...optionalSetting('servername', route.servername),
       ...optionalSetting('proxy', route.proxyFor(target, configSettings.get(target.id)?.proxy)),
       ...optionalSetting('clientCertificate', route.clientCertificate),
+      ...(revocation === undefined ? {} : { revocation }),
     }),
     clientKey: clientKeyReader(envSecretResolver(io.env), (path) => readFileSync(resolve(cwd, path), 'utf8')),
     probe: {
@@ -232,6 +247,7 @@ const CHECK_OPTIONS = {
   proxy: { type: 'string' },
   'client-cert': { type: 'string' },
   'client-key': { type: 'string' },
+  revocation: { type: 'string' },
   ...OUTPUT_OPTIONS,
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -247,6 +263,15 @@ function starttlsArg(value: string): ProbeProtocolName {
     );
   }
   return name as ProbeProtocolName;
+}
+
+function revocationArg(value: string): RevocationMode {
+  if (!(REVOCATION_MODES as readonly string[]).includes(value)) {
+    throw new UsageError(
+      `--revocation: expected one of ${REVOCATION_MODES.join(', ')}, got '${terminalSafe(value, 40)}'`,
+    );
+  }
+  return value as RevocationMode;
 }
 
 function optionalSetting<K extends keyof ProbeSettings>(

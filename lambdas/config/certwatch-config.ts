@@ -4,7 +4,14 @@
  * secret values are still references (see `secret-ref.ts`).
  */
 import type { ChannelConfig } from '../channels/registry';
-import { type ProbeSettings, type Severity, SYSTEM_TRUST_PROFILE, type TrustProfile } from '../core/model';
+import {
+  DEFAULT_REVOCATION_MODE,
+  type ProbeSettings,
+  type RevocationMode,
+  type Severity,
+  SYSTEM_TRUST_PROFILE,
+  type TrustProfile,
+} from '../core/model';
 import type { SecretRef } from './secret-ref';
 
 /** Alert policy and probe settings; `defaults` holds them all, an endpoint may override any. */
@@ -32,6 +39,8 @@ export interface PolicySettings {
    * directly. An endpoint's `proxy: false` turns a default proxy off.
    */
   readonly proxy: string | null;
+  /** Whether revocation is checked (`revocation: check|require|off`, see RevocationMode). */
+  readonly revocation: RevocationMode;
 }
 
 /**
@@ -138,6 +147,7 @@ export const BUILTIN_DEFAULTS = {
     renotifyIntervalMs: 86_400_000,
     trust: SYSTEM_TRUST_PROFILE,
     proxy: null,
+    revocation: DEFAULT_REVOCATION_MODE,
     historyTtlDays: 90,
   } satisfies ConfigDefaults,
   concurrency: 10,

@@ -13,7 +13,7 @@ import { ConnectRouteError, formatProxy, parseProxyUrl } from '../core/connect-r
 import { isProbeProtocolName, PROBE_PROTOCOL_NAMES, type ProbeProtocolName } from '../core/model';
 import { parseTarget } from '../core/parse-target';
 import { ScheduleExpressionError, scheduleIntervalMs } from '../core/schedule-interval';
-import type { Severity } from '../core/model';
+import { REVOCATION_MODES, type RevocationMode, type Severity } from '../core/model';
 import { formatDuration, parseDuration } from './duration';
 import { alertUrl, describeValue, field, Invalid, invalid, mapping, shapeError } from './schema-fields';
 import { parseSecretRef, type SecretRef, SecretRefError } from './secret-ref';
@@ -192,6 +192,12 @@ const timezone = field((v) => {
   }
 });
 
+const revocationMode = field((v) =>
+  REVOCATION_MODES.includes(v as RevocationMode)
+    ? (v as RevocationMode)
+    : invalid(`one of ${REVOCATION_MODES.join(', ')}`, v),
+);
+
 const days = (min: number) => int(min, 3650, `a whole number of days from ${min} to 3650`);
 
 const thresholds = z
@@ -217,6 +223,7 @@ const policyShape = {
   renotifyInterval: duration(60_000, 365 * 86_400_000).optional(),
   trust: mapping(trustShape, 'a mapping with caFiles and systemRoots').optional(),
   proxy: proxy.optional(),
+  revocation: revocationMode.optional(),
 };
 
 const defaultsShape = { ...policyShape, historyTtlDays: days(1).optional() };

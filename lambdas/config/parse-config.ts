@@ -211,6 +211,7 @@ function build(
     renotifyIntervalMs: fd.renotifyInterval ?? d.renotifyIntervalMs,
     trust: trustOf(fd.trust, caFiles) ?? d.trust,
     proxy: fd.proxy === undefined ? d.proxy : fd.proxy,
+    revocation: fd.revocation ?? d.revocation,
     historyTtlDays: fd.historyTtlDays ?? d.historyTtlDays,
   };
   if (file.heartbeatUrl !== undefined) remember(['heartbeatUrl']);
@@ -286,6 +287,7 @@ function buildEndpoint(endpoint: EndpointFile, caFiles: (file: string) => CaFile
       };
     }
   }
+  if (endpoint.revocation !== undefined) overrides.revocation = endpoint.revocation;
   return {
     id: target.id,
     host: target.host,

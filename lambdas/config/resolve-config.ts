@@ -4,7 +4,13 @@
  * resolved (from the environment locally, from Secrets Manager in AWS).
  */
 import { secretFields, withSecretValues } from '../channels/registry';
-import { type Channel, type Endpoint, SYSTEM_TRUST_PROFILE, type TrustProfile } from '../core/model';
+import {
+  type Channel,
+  DEFAULT_REVOCATION_MODE,
+  type Endpoint,
+  SYSTEM_TRUST_PROFILE,
+  type TrustProfile,
+} from '../core/model';
 import type { CertwatchConfig } from './certwatch-config';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { checkAlertUrl } from './schema-fields';
@@ -23,6 +29,7 @@ export function resolveEndpoints(config: CertwatchConfig): Endpoint[] {
     const o = e.overrides;
     const trust = o.trust ?? d.trust;
     const proxy = o.proxy === undefined ? d.proxy : o.proxy;
+    const revocation = o.revocation ?? d.revocation;
     return {
       id: e.id,
       host: e.host,
@@ -41,6 +48,8 @@ export function resolveEndpoints(config: CertwatchConfig): Endpoint[] {
       ...(trust.id === SYSTEM_TRUST_PROFILE.id ? {} : { trust: trust.id }),
       ...e.probe,
       ...(proxy === null ? {} : { proxy }),
+      // Like trust: an endpoint at the default carries no key.
+      ...(revocation === DEFAULT_REVOCATION_MODE ? {} : { revocation }),
     };
   });
 }

@@ -14,6 +14,7 @@ import type { Severity } from './model';
  * - `expiry`: the validity period (expired, expiring, not yet valid).
  * - `trust`, `hostname`, `crypto`, `malformed`: what clients reject the certificate for.
  * - `connectivity`: no certificate could be obtained from the address.
+ * - `revocation`: what the CA says about a certificate it issued (OCSP, CRL, stapling).
  * - `consistency`: the addresses of one host disagree. It is none of the above: every single
  *   certificate may be fine; what is wrong is that a stale node still serves an old one.
  * - `monitor`: certwatch itself failed.
@@ -27,6 +28,7 @@ export type FindingCategory =
   | 'malformed'
   | 'connectivity'
   | 'consistency'
+  | 'revocation'
   | 'monitor'
   | 'info';
 
@@ -298,7 +300,7 @@ const REGISTRY = {
     action: () =>
       'Serve the chain your CA publishes: every issuer must be a v3 CA certificate (basicConstraints cA, keyCertSign) within its pathLenConstraint',
   },
-  // Issue 11: the plaintext exchange before TLS (SMTP STARTTLS, LDAP StartTLS, SSLRequest, ...) did not lead to TLS.
+  // The plaintext exchange before TLS (SMTP STARTTLS, LDAP StartTLS, SSLRequest, ...) did not lead to TLS.
   STARTTLS_FAILED: {
     category: 'connectivity',
     defaultSeverity: 'critical',
@@ -308,6 +310,40 @@ const REGISTRY = {
     label: 'starttls failed',
     action: ({ host, port }) =>
       `Check that ${host}:${port} speaks the configured protocol and offers TLS (STARTTLS enabled, a certificate installed), or configure the protocol it does speak`,
+  },
+  // Revocation. A revoked certificate is as dead as an expired one: a problem, so it
+  // alerts on first sight, critical, whatever failuresBeforeAlert says (that counts failed checks only).
+  REVOKED: {
+    category: 'revocation',
+    defaultSeverity: 'critical',
+    alerts: 'problem',
+    fromProbe: false,
+    expired: false,
+    label: 'certificate revoked',
+    action: ({ host }) =>
+      `Replace the revoked certificate for ${host} with a newly issued one now, on every address`,
+  },
+  MUST_STAPLE_MISSING: {
+    category: 'revocation',
+    defaultSeverity: 'critical',
+    alerts: 'problem',
+    fromProbe: false,
+    expired: false,
+    label: 'OCSP staple missing',
+    action: ({ host }) =>
+      `Enable OCSP stapling on the server for ${host} (the certificate demands it), or reissue it without the must-staple extension`,
+  },
+  // Raised at info under `revocation: check` (never a fault) and at warning under `revocation: require`,
+  // where it alerts as a problem: the default severity is the one it is a fault with.
+  REVOCATION_UNKNOWN: {
+    category: 'revocation',
+    defaultSeverity: 'warning',
+    alerts: 'problem',
+    fromProbe: false,
+    expired: false,
+    label: 'revocation status unknown',
+    action: () =>
+      "Check that the monitor can reach the CA's OCSP responder and CRL (plain HTTP), or staple OCSP on the server",
   },
 } as const satisfies Record<string, FindingFacts>;
 

@@ -21,6 +21,7 @@ import {
   FINDING_CODES,
   type Finding,
   PROBE_PROTOCOL_NAMES,
+  REVOCATION_MODES,
   SEVERITY_RANK,
   STATUS_RANK,
   type Severity,
@@ -144,6 +145,7 @@ export const endpoint = d.object({
   proxy: d.optional(text),
   clientCertificate: d.optional(d.object({ certPem: text, keyRef: text })),
   trust: d.optional(text),
+  revocation: d.optional(d.oneOf(REVOCATION_MODES)),
 });
 
 export const trustProfile = d.object({

@@ -60,6 +60,8 @@ export interface ProbeOutcome {
   /** Set when no certificate could be obtained (or the connection failed after it was). */
   readonly error: ProbeError | null;
   readonly durationMs: number;
+  /** The OCSP response the server stapled (DER), unverified; absent or null when none was sent. */
+  readonly ocspStaple?: Uint8Array | null;
 }
 
 /** Why the probe obtained no certificate (or, for mutual TLS, why the handshake ended after it did). */
@@ -243,6 +245,17 @@ export interface ClientCertificateSettings {
 }
 
 /**
+ * Whether revocation is checked (`revocation:` in the config, `--revocation` on `check`):
+ * - `check`: the stapled OCSP response, the OCSP responder and the CRL are asked; a revoked
+ *   certificate is REVOKED (critical), and no answer is REVOCATION_UNKNOWN at info (the status stays).
+ * - `require`: the same, and no answer (or no source named at all) is REVOCATION_UNKNOWN at warning.
+ * - `off`: nothing is fetched and no revocation finding is raised (MUST_STAPLE_MISSING neither).
+ */
+export const REVOCATION_MODES = ['check', 'require', 'off'] as const;
+export type RevocationMode = (typeof REVOCATION_MODES)[number];
+export const DEFAULT_REVOCATION_MODE: RevocationMode = 'check';
+
+/**
  * The trust anchors chains are judged against (`trust:` in the config), by content. An endpoint
  * names its profile by id ({@link Endpoint.trust}), so the inventory and the check messages carry
  * only the reference; the CA certificates travel once per process (the checker's bundle, the CLI's config).
@@ -283,6 +296,11 @@ export interface Endpoint extends ProbeSettings {
    * @default - absent: the system roots alone ({@link SYSTEM_TRUST_PROFILE})
    */
   readonly trust?: string;
+  /**
+   * Whether revocation is checked (`revocation:`).
+   * @default - absent: {@link DEFAULT_REVOCATION_MODE}
+   */
+  readonly revocation?: RevocationMode;
 }
 
 /** Key of one address of one endpoint: `${endpointId}|${address ?? 'dns'}`. */

@@ -5,12 +5,21 @@
  */
 import { type CheckResultWithEvidence, buildCheckResultWithEvidence } from '../cert/build-check-result';
 import type { TrustStore } from '../cert/trust-store';
-import type { CheckResult, ExpiryThresholds, ProbeOutcome, ProbeSettings, Target } from '../core/model';
+import type {
+  CheckResult,
+  ExpiryThresholds,
+  ProbeOutcome,
+  ProbeSettings,
+  RevocationMode,
+  Target,
+} from '../core/model';
 import { mapWithConcurrency } from '../core/concurrency';
 import { probeSettingsOf, protocolOf, servernameFor } from '../core/probe-settings';
 import { type CaIssuersFetcher, fetchCaIssuers } from '../probe/fetch-ca-issuers';
 import { type ClientIdentity, probeAddress } from '../probe/probe-address';
 import { probeTarget } from '../probe/probe-target';
+import { fetchRevocation, type RevocationFetcher } from '../probe/fetch-revocation';
+import { checkRevocation } from './check-revocation';
 
 /**
  * How to check: the probe settings (from the CLI, or an endpoint's, see `probeSettingsOf`),
@@ -36,6 +45,13 @@ export interface CheckOptions extends ProbeSettings {
    * @default none: such an endpoint's check fails with CHECK_FAILED naming the missing resolver
    */
   readonly clientKey?: (keyRef: string) => Promise<string>;
+  /** Whether revocation is checked (see {@link RevocationMode}). @default 'check' */
+  readonly revocation?: RevocationMode;
+  /**
+   * Fetches OCSP answers and CRLs within what is left of the deadline; null judges the staple alone.
+   * @default fetchRevocation, the process-wide cached fetcher
+   */
+  readonly fetchRevocation?: RevocationFetcher | null;
 }
 
 /**
@@ -94,8 +110,11 @@ export interface CheckManyOptions extends Omit<CheckOptions, 'trust'> {
    * a `--connect-to` rule that matches it, its proxy (`NO_PROXY`).
    * @default none: every target is probed with the shared settings
    */
-  readonly settingsFor?: (target: Target) => Partial<ProbeSettings>;
+  readonly settingsFor?: (target: Target) => TargetSettings;
 }
+
+/** What may differ per target in {@link checkTargets}: how it is probed, and its revocation mode. */
+export type TargetSettings = Partial<ProbeSettings> & { readonly revocation?: RevocationMode };
 
 /**
  * Check many targets with bounded concurrency. Each target is isolated: a
@@ -133,15 +152,39 @@ async function analyse(
       });
     const fetcher = opts.fetchCaIssuers === undefined ? fetchCaIssuers : opts.fetchCaIssuers;
     const first = judge([]);
+    // The address's deadline covers the probe, the AIA fetch and the revocation step alike.
     const scheme = protocolOf(opts);
-    if (fetcher === null || !first.missingIssuer?.caIssuersUrls.length) return { ...first.result, scheme };
-    // The address's deadline covers the probe and the AIA fetch alike.
     const started = performance.now();
-    const result = await completeFromAia(first, judge, fetcher, opts.timeoutMs - outcome.durationMs);
-    return { ...result, scheme, durationMs: outcome.durationMs + Math.round(performance.now() - started) };
+    const elapsed = () => outcome.durationMs + Math.round(performance.now() - started);
+    const judged =
+      fetcher === null || !first.missingIssuer?.caIssuersUrls.length
+        ? first.result
+        : await completeFromAia(first, judge, fetcher, opts.timeoutMs - outcome.durationMs);
+    const result = await revocationStep(judged, outcome, startedAt, opts, opts.timeoutMs - elapsed());
+    return elapsed() === outcome.durationMs
+      ? { ...result, scheme }
+      : { ...result, scheme, durationMs: elapsed() };
   } catch (error) {
     return internalFailure(target, outcome.address, startedAt, error, opts, outcome.durationMs);
   }
+}
+
+/** The revocation step (check-revocation.ts) with the check's options. */
+function revocationStep(
+  result: CheckResult,
+  outcome: ProbeOutcome,
+  startedAt: Date,
+  opts: CheckOptions,
+  budgetMs: number,
+): Promise<CheckResult> {
+  return checkRevocation(result, outcome, {
+    ...(opts.revocation ? { mode: opts.revocation } : {}),
+    trust: opts.trust,
+    thresholds: opts.thresholds,
+    now: startedAt,
+    budgetMs,
+    fetcher: opts.fetchRevocation === undefined ? fetchRevocation : opts.fetchRevocation,
+  });
 }
 
 /**

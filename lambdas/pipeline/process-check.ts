@@ -203,6 +203,7 @@ async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMe
     trust: deps.trustFor(endpoint),
     now: deps.now,
     ...(deps.clientKey === undefined ? {} : { clientKey: deps.clientKey }),
+    ...(endpoint.revocation ? { revocation: endpoint.revocation } : {}),
   });
 }
 

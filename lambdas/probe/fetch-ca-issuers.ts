@@ -4,12 +4,8 @@
  * HTTP only, within the check's deadline, at most 64 KB, DER or certs-only PKCS#7. Results are
  * cached per process, failures briefly. Failures are data: a fetcher never rejects.
  */
-import type { LookupAddress } from 'node:dns';
-import { request } from 'node:http';
-import type { LookupFunction } from 'node:net';
 import { type Asn1, forge } from '../cert/forge-asn1';
-import { formatIp, parseIp } from '../core/ip-address';
-import { resolveAddresses } from './resolve-addresses';
+import { boundedFetch } from './bounded-http';
 
 /** What one caIssuers URL gave. */
 export interface CaIssuersFetch {
@@ -68,10 +64,7 @@ const DEFAULTS = {
 
 type Settings = Required<CaIssuersFetcherSettings>;
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
-/** Longest URL quoted in an error. */
-const MAX_URL_QUOTE = 200;
 
 /** What fetching one URL came to, and whether the outcome may be remembered. */
 interface Outcome {
@@ -181,159 +174,17 @@ export function certificatesFromIssuerResponse(
 // HTTP
 // ---------------------------------------------------------------------------
 
-/** Why an address is never fetched from; null when it may be. */
-function refusedAddress(address: string, allowLoopback: boolean): string | null {
-  const parsed = parseIp(address);
-  if (!parsed) return null;
-  const mapped = parsed.length === 16 && parsed.subarray(0, 10).every((b) => b === 0) && parsed[10] === 0xff;
-  const bytes = mapped && parsed[11] === 0xff ? parsed.subarray(12) : parsed;
-  if (bytes.length === 4) {
-    if (bytes[0] === 127) return allowLoopback ? null : 'a loopback address';
-    if (bytes[0] === 0) return 'an unspecified address';
-    if (bytes[0] === 169 && bytes[1] === 254) return 'a link-local address';
-    return null;
-  }
-  const text = formatIp(bytes);
-  if (text === '::1') return allowLoopback ? null : 'a loopback address';
-  if (text === '::') return 'an unspecified address';
-  if (bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80) return 'a link-local address';
-  // The EC2 instance metadata service's IPv6 address.
-  if (text === 'fd00:ec2::254') return 'an instance metadata address';
-  return null;
-}
-
-type Step = { readonly body: Buffer } | { readonly location: string } | Outcome;
-
-/** A lookup that answers with addresses resolved beforehand. */
-function connectTo(addresses: readonly LookupAddress[]): LookupFunction {
-  return (_host, options, callback) => {
-    if (options.all) callback(null, [...addresses]);
-    else callback(null, addresses[0]!.address, addresses[0]!.family);
-  };
-}
-
-/** One GET to one of `addresses` (already resolved and allowed), bounded by `signal` and `maxBytes`. */
-function getOnce(
-  url: URL,
-  addresses: readonly LookupAddress[],
-  signal: AbortSignal,
-  timeoutMs: number,
-  settings: Settings,
-) {
-  return new Promise<Step>((resolve) => {
-    let settled = false;
-    const settle = (step: Step) => {
-      if (settled) return;
-      settled = true;
-      resolve(step);
-    };
-    const fail = (err: unknown) =>
-      settle(
-        signal.aborted
-          ? failed(`timed out after ${timeoutMs} ms`, false)
-          : failed(`request failed: ${(err as NodeJS.ErrnoException)?.code ?? String(err)}`),
-      );
-    const req = request(url, {
-      agent: false,
-      signal,
-      headers: { accept: 'application/pkix-cert, application/pkcs7-mime, */*', 'user-agent': 'certwatch' },
-      // The addresses were resolved (bounded by the deadline) and checked; connect to those only.
-      lookup: connectTo(addresses),
-    });
-    req.on('error', fail);
-    req.on('response', (res) => {
-      const status = res.statusCode ?? 0;
-      if (REDIRECT_STATUSES.has(status)) {
-        const location = res.headers.location;
-        res.destroy();
-        settle(location ? { location } : failed(`HTTP ${status} without a Location`));
-        return;
-      }
-      if (status !== 200) {
-        res.destroy();
-        settle(failed(`HTTP ${status}`));
-        return;
-      }
-      const tooLarge = () => failed(`the response is larger than ${settings.maxBytes} bytes`);
-      if (Number(res.headers['content-length']) > settings.maxBytes) {
-        res.destroy();
-        settle(tooLarge());
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > settings.maxBytes) {
-          res.destroy();
-          settle(tooLarge());
-        } else {
-          chunks.push(chunk);
-        }
-      });
-      res.on('end', () => settle({ body: Buffer.concat(chunks, size) }));
-      res.on('error', fail);
-      res.on('close', () =>
-        signal.aborted ? fail(signal.reason) : settle(failed('the connection closed early')),
-      );
-    });
-    req.end();
-  });
-}
-
-function quoteUrl(url: string): string {
-  return url.length > MAX_URL_QUOTE ? `${url.slice(0, MAX_URL_QUOTE)}…` : url;
-}
-
-/** A URL the fetcher may GET, or why not. */
-function fetchableUrl(text: string, base?: URL): URL | string {
-  let url: URL;
-  try {
-    url = new URL(text, base);
-  } catch {
-    return `${quoteUrl(text)} is not a URL`;
-  }
-  // Browsers fetch AIA over plain HTTP only: the certificate is signed, so TLS adds nothing, and
-  // fetching it over TLS would need the very chain being completed.
-  if (url.protocol !== 'http:') return `only http:// URLs are fetched, not ${url.protocol}`;
-  return url;
-}
-
-/** Fetches `rawUrl`, following redirects, all within `timeoutMs`. */
+/** Fetches `rawUrl`, following redirects, all within `timeoutMs` (see bounded-http.ts). */
 async function fetchUncached(rawUrl: string, timeoutMs: number, settings: Settings): Promise<Outcome> {
-  let url = fetchableUrl(rawUrl);
-  if (typeof url === 'string') return failed(url);
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const started = performance.now();
-  try {
-    for (let redirects = 0; ; redirects++) {
-      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      const resolved = await resolveAddresses(host, {
-        timeoutMs: Math.max(0, timeoutMs - (performance.now() - started)),
-      });
-      if (controller.signal.aborted) return failed(`timed out after ${timeoutMs} ms`, false);
-      if (!resolved.ok) return failed(resolved.error.message);
-      const allowed = resolved.addresses.filter((a) => !refusedAddress(a.address, settings.allowLoopback));
-      if (allowed.length === 0) {
-        const first = resolved.addresses[0]!.address;
-        return failed(`not fetched from ${first}: ${refusedAddress(first, settings.allowLoopback)}`);
-      }
-      const step = await getOnce(url, allowed, controller.signal, timeoutMs, settings);
-      if ('result' in step) return step;
-      if ('body' in step)
-        return {
-          result: certificatesFromIssuerResponse(step.body, settings.maxCertificates),
-          cacheable: true,
-        };
-      if (redirects >= settings.maxRedirects) return failed(`more than ${settings.maxRedirects} redirects`);
-      const next = fetchableUrl(step.location, url);
-      if (typeof next === 'string') return failed(`redirected: ${next}`);
-      url = next;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
+  const fetched = await boundedFetch(rawUrl, {
+    timeoutMs,
+    maxBytes: settings.maxBytes,
+    maxRedirects: settings.maxRedirects,
+    allowLoopback: settings.allowLoopback,
+    accept: 'application/pkix-cert, application/pkcs7-mime, */*',
+  });
+  if ('error' in fetched) return failed(fetched.error, fetched.cacheable);
+  return { result: certificatesFromIssuerResponse(fetched.body, settings.maxCertificates), cacheable: true };
 }
 
 // ---------------------------------------------------------------------------

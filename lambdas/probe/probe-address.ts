@@ -159,6 +159,8 @@ class AddressProbe {
   private raw: Socket | undefined;
   private wire: Duplex | undefined;
   private tls: TLSSocket | undefined;
+  /** The OCSP response the server stapled, if any (judged later by the revocation step). */
+  private ocspStaple: Uint8Array | null = null;
 
   constructor(
     private readonly options: ProbeAddressOptions,
@@ -293,9 +295,15 @@ class AddressProbe {
       ...(this.servername === null ? {} : { servername: this.servername }),
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
+      // Ask for a stapled OCSP response; tls.connect hands this TLSSocket option on (its typings omit it).
+      ...({ requestOCSP: true } as object),
     });
     this.tls = tls;
     tls.on('keylog', (line) => this.sniffer.onKeylog(line));
+    // Node caps the handshake's size, so the staple is bounded already; null means none was sent.
+    tls.on('OCSPResponse', (response: Buffer | null) => {
+      if (response && response.length > 0) this.ocspStaple = new Uint8Array(response);
+    });
     tls.on('error', (error) => this.fail((context) => classifyProbeError(error, context)));
     tls.on('close', () => this.fail(closedError));
     tls.once('secureConnect', () => this.guarded(() => this.succeed(tls)));
@@ -310,6 +318,7 @@ class AddressProbe {
       protocol: tls.getProtocol() ?? null,
       cipher: cipher.standardName || cipher.name || null,
       error: null,
+      ocspStaple: this.ocspStaple,
     });
   }
 
@@ -340,7 +349,9 @@ class AddressProbe {
     }
   }
 
-  private settle(result: Pick<ProbeOutcome, 'chainDer' | 'protocol' | 'cipher' | 'error'>): void {
+  private settle(
+    result: Pick<ProbeOutcome, 'chainDer' | 'protocol' | 'cipher' | 'error' | 'ocspStaple'>,
+  ): void {
     this.settled = true;
     clearTimeout(this.timer);
     this.stepAbort?.abort();

@@ -76,6 +76,7 @@ describe('parseConfig: valid files', () => {
         renotifyIntervalMs: 12 * 3_600_000,
         trust: SYSTEM_TRUST_PROFILE,
         proxy: null,
+        revocation: 'check',
         historyTtlDays: 30,
       },
       checker: { concurrency: 4, perEndpointMetrics: true },

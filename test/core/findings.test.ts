@@ -68,6 +68,9 @@ describe('finding registry: derived lists', () => {
       'INVALID_KEY_USAGE',
       'INVALID_CA_CERTIFICATE',
       'STARTTLS_FAILED',
+      'REVOKED',
+      'MUST_STAPLE_MISSING',
+      'REVOCATION_UNKNOWN',
     ]);
   });
 
@@ -112,6 +115,9 @@ describe('finding registry: derived lists', () => {
         'NAME_CONSTRAINTS_VIOLATED',
         'INVALID_KEY_USAGE',
         'INVALID_CA_CERTIFICATE',
+        'REVOKED',
+        'MUST_STAPLE_MISSING',
+        'REVOCATION_UNKNOWN',
       ],
     },
     {
@@ -179,6 +185,7 @@ describe('finding registry: derived lists', () => {
       ['CONNECTION_REFUSED', 'TIMEOUT', 'HANDSHAKE_FAILED', 'DNS_ERROR', 'NOT_TLS', 'STARTTLS_FAILED'],
     ],
     ['consistency', ['DIVERGENT_CERTIFICATES']],
+    ['revocation', ['REVOKED', 'MUST_STAPLE_MISSING', 'REVOCATION_UNKNOWN']],
     ['monitor', ['CHECK_FAILED']],
     ['info', ['CLIENT_CERT_REQUIRED']],
   ] satisfies [FindingCategory, FindingCode[]][])('puts %s findings in their category', (category, codes) => {
@@ -287,6 +294,21 @@ describe('finding registry: texts', () => {
       'STARTTLS_FAILED',
       'starttls failed',
       'Check that shop.example:8443 speaks the configured protocol and offers TLS (STARTTLS enabled, a certificate installed), or configure the protocol it does speak',
+    ],
+    [
+      'REVOKED',
+      'certificate revoked',
+      'Replace the revoked certificate for shop.example with a newly issued one now, on every address',
+    ],
+    [
+      'MUST_STAPLE_MISSING',
+      'OCSP staple missing',
+      'Enable OCSP stapling on the server for shop.example (the certificate demands it), or reissue it without the must-staple extension',
+    ],
+    [
+      'REVOCATION_UNKNOWN',
+      'revocation status unknown',
+      "Check that the monitor can reach the CA's OCSP responder and CRL (plain HTTP), or staple OCSP on the server",
     ],
   ] satisfies [FindingCode, string, string][])('%s reads "%s"', (code, label, action) => {
     // Act & Assess

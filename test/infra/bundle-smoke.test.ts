@@ -6,10 +6,12 @@
  * the watchdog judging the run. DynamoDB is DynamoDB Local; SQS, SNS and
  * Secrets Manager are a loopback stand-in that records calls; the endpoints are
  * TLS servers on 127.0.0.1, one of them under a private CA whose root the config
- * trusts (bundled with the checker at synth time). This proves the artifacts
+ * trusts (bundled with the checker at synth time), and one stapling an OCSP
+ * response that says its certificate is revoked. This proves the artifacts
  * work, not just the sources.
  */
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +31,9 @@ import { type DynamoDbLocal, dynamoDbLocalAvailability, startDynamoDbLocal } fro
 import { type FakeAws, startFakeAws } from '../support/fake-aws';
 import { type LoopbackServer, protocolScript, startScriptServer } from '../support/starttls-servers';
 import { startTlsServer } from '../support/tls-test-servers';
+import { buildOcspRequest } from '../../lambdas/cert/revocation/ocsp';
+import { certificateIdsOf } from '../../lambdas/cert/revocation/revocation-sources';
+import { opensslOcspResponse, startStaplingTlsServer } from '../support/ocsp-responder';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { fakeGitHub, fakeJira } from '../support/ticket-vendors';
 import { makeAlert } from '../notify/alert-fixtures';
@@ -113,6 +118,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
   let tls: { port: number; close(): Promise<void> };
   let privateTls: { port: number; close(): Promise<void> };
   let mail: LoopbackServer;
+  let revokedTls: { port: number; close(): Promise<void> };
   let outdir: string;
   const assets: Record<string, string> = {};
   const templateEnv: Record<string, string[]> = {};
@@ -142,6 +148,24 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       },
       protocolScript('smtp'),
     );
+    // Revoked, and the server staples the CA's word for it: the deployed checker fetches nothing from
+    // loopback, so the staple is what it can verify.
+    const revokedPki = makePki({ notAfter: daysFromNow(100.5), ocspUrl: 'http://127.0.0.1:9/ocsp' });
+    const staple = opensslOcspResponse(
+      buildOcspRequest({
+        ids: certificateIdsOf(revokedPki.leaf.der)!,
+        issuer: new X509Certificate(revokedPki.intermediate.der),
+      })!,
+      {
+        issuer: revokedPki.intermediate,
+        entries: [{ cert: revokedPki.leaf, revoked: { at: daysFromNow(-1), reason: 'keyCompromise' } }],
+      },
+    );
+    revokedTls = await startStaplingTlsServer({
+      chainPem: revokedPki.leaf.certPem + revokedPki.intermediate.certPem,
+      keyPem: revokedPki.leaf.key.privateKeyPem,
+      staple,
+    });
     aws.secrets.set(HOOK_SECRET_ARN, JSON.stringify({ url: receiver.url('/hook'), secret: SIGNING_KEY }));
     const clients = createDocumentClient(dynamo.endpoint);
     await ensureTable(clients.client, tableName);
@@ -151,6 +175,8 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     outdir = mkdtempSync(join(tmpdir(), 'certwatch-smoke-'));
     const rootFile = join(outdir, 'corp-root.pem');
     writeFileSync(rootFile, privatePki.root.certPem);
+    const revokedRootFile = join(outdir, 'revoked-root.pem');
+    writeFileSync(revokedRootFile, revokedPki.root.certPem);
     const yaml = [
       'schedule: rate(6 hours)',
       'channels:',
@@ -167,6 +193,9 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       `  - host: smtp://127.0.0.1:${mail.port}`,
       '    name: mail',
       `    trust: { caFiles: [${JSON.stringify(rootFile)}], systemRoots: false }`,
+      `  - host: 127.0.0.1:${revokedTls.port}`,
+      '    name: revoked shop',
+      `    trust: { caFiles: [${JSON.stringify(revokedRootFile)}], systemRoots: false }`,
       '',
     ].join('\n');
     const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
@@ -205,6 +234,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     await tls?.close();
     await privateTls?.close();
     await mail?.close();
+    await revokedTls?.close();
     await receiver?.close();
     await aws?.close();
     await dynamo?.close();
@@ -274,8 +304,8 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       executionId: 'smoke-execution-1',
     });
     // Assess 1
-    expect(dispatch.result).toMatchObject({ expected: 3 });
-    expect(aws.sent).toHaveLength(3);
+    expect(dispatch.result).toMatchObject({ expected: 4 });
+    expect(aws.sent).toHaveLength(4);
     expect(dispatch.lines.some((l) => l.includes('"DispatchSucceeded":1'))).toBe(true);
 
     // Act 2: SQS delivers the message to the checker — twice, as at-least-once delivery may
@@ -304,7 +334,12 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     const clients = createDocumentClient(dynamo.endpoint);
     const store = new DynamoDbStateStore({ client: clients.documentClient, tableName });
     const states = await store.listAllAddressStates();
-    expect(states.map((s) => s.state.endpointName).sort()).toEqual(['intranet', 'mail', 'smoke shop']);
+    expect(states.map((s) => s.state.endpointName).sort()).toEqual([
+      'intranet',
+      'mail',
+      'revoked shop',
+      'smoke shop',
+    ]);
     const shop = states.find((s) => s.state.endpointName === 'smoke shop');
     expect(shop?.state.daysLeft).toBe(5);
     // The private CA's endpoint is judged against the bundled root: ok, no UNTRUSTED_CHAIN, no alert.
@@ -315,8 +350,23 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     const mailState = states.find((s) => s.state.endpointName === 'mail');
     expect(mailState?.state).toMatchObject({ status: 'ok', daysLeft: 200, findings: [] });
     expect(mail.received.some((text) => /^EHLO .*\r\nSTARTTLS\r\n/s.test(text))).toBe(true);
+    // The revoked endpoint: REVOKED from the verified staple, critical, alerted on first sight.
+    const revoked = states.find((s) => s.state.endpointName === 'revoked shop');
+    expect(revoked?.state).toMatchObject({
+      status: 'critical',
+      findings: [
+        {
+          code: 'REVOKED',
+          severity: 'critical',
+          message: expect.stringMatching(/\(reason keyCompromise\), according to the stapled OCSP response$/),
+        },
+      ],
+    });
+    expect(
+      published.filter((p) => p.attributes.endpoint === 'revoked shop').map((p) => p.attributes.severity),
+    ).toEqual(['critical']);
     const runs = await store.listRuns(5);
-    expect(runs[0]).toMatchObject({ expected: 3, completed: 3 });
+    expect(runs[0]).toMatchObject({ expected: 4, completed: 4 });
     // The history TTL from the environment reaches the items DynamoDB expires.
     const history = await clients.documentClient.send(
       new QueryCommand({
@@ -381,7 +431,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     expect(aws.putObjects[0]?.body).toContain(`127.0.0.1:${tls.port}`);
     expect(aws.published.filter((p) => p.topicArn === OPS_TOPIC)).toEqual([]);
     expect(
-      watchdog.lines.some((l) => l.includes('"RunCompleted":3') && l.includes('"UncheckedAddresses":0')),
+      watchdog.lines.some((l) => l.includes('"RunCompleted":4') && l.includes('"UncheckedAddresses":0')),
     ).toBe(true);
     clients.destroy();
 

@@ -158,6 +158,12 @@ export interface CertOptions {
   readonly subjectAttributes?: readonly SubjectAttribute[];
   /** authorityInfoAccess caIssuers URL. */
   readonly caIssuersUrl?: string;
+  /** authorityInfoAccess OCSP responder URL (id-ad-ocsp), in the same extension as caIssuersUrl. */
+  readonly ocspUrl?: string;
+  /** cRLDistributionPoints with this one fullName URI. */
+  readonly crlUrl?: string;
+  /** TLS Feature extension (RFC 7633) with status_request: "must-staple". */
+  readonly mustStaple?: boolean;
   /** Edits the TBSCertificate (forge ASN.1) just before signing, so deliberate defects are still validly signed. */
   readonly mutateTbs?: (tbs: forge.asn1.Asn1) => void;
   /**
@@ -390,6 +396,50 @@ export function caIssuersExtension(url: string): object {
   };
 }
 
+/** authorityInfoAccess with an OCSP responder and/or a caIssuers URI. */
+export function authorityInfoAccessExtension(urls: { caIssuers?: string; ocsp?: string }): object {
+  const access = (method: string, url: string) =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+      oidNode(method),
+      asn1.create(asn1.Class.CONTEXT_SPECIFIC, 6, false, url),
+    ]);
+  const descriptions = [
+    ...(urls.ocsp ? [access('1.3.6.1.5.5.7.48.1', urls.ocsp)] : []),
+    ...(urls.caIssuers ? [access('1.3.6.1.5.5.7.48.2', urls.caIssuers)] : []),
+  ];
+  return {
+    id: '1.3.6.1.5.5.7.1.1',
+    value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, descriptions),
+  };
+}
+
+/** cRLDistributionPoints with one DistributionPoint { distributionPoint [0] { fullName [0] { uri } } }. */
+export function crlDistributionPointsExtension(url: string): object {
+  const uri = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 6, false, url);
+  const fullName = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [uri]);
+  const pointName = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [fullName]);
+  const point = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [pointName]);
+  return {
+    id: '2.5.29.31',
+    value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [point]),
+  };
+}
+
+/** TLS Feature (RFC 7633) listing these TLS extension numbers (5: status_request). */
+export function tlsFeatureExtension(features: readonly number[]): object {
+  return {
+    id: '1.3.6.1.5.5.7.1.24',
+    value: asn1.create(
+      asn1.Class.UNIVERSAL,
+      asn1.Type.SEQUENCE,
+      true,
+      features.map((f) =>
+        asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, String.fromCharCode(f)),
+      ),
+    ),
+  };
+}
+
 /** Build and sign a certificate (RSA, EC or Ed25519 subject and issuer keys). */
 export function makeCert(opts: CertOptions): TestCert {
   const key = opts.key ?? rsaKey();
@@ -437,7 +487,11 @@ export function makeCert(opts: CertOptions): TestCert {
       value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [keyId]),
     });
   }
-  if (opts.caIssuersUrl) extensions.push(caIssuersExtension(opts.caIssuersUrl));
+  if (opts.caIssuersUrl || opts.ocspUrl) {
+    extensions.push(authorityInfoAccessExtension({ caIssuers: opts.caIssuersUrl, ocsp: opts.ocspUrl }));
+  }
+  if (opts.crlUrl) extensions.push(crlDistributionPointsExtension(opts.crlUrl));
+  if (opts.mustStaple) extensions.push(tlsFeatureExtension([5]));
   extensions.push(...(opts.extraExtensions ?? []));
   cert.setExtensions(opts.version === 1 ? [] : extensions);
 
