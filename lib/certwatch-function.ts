@@ -25,8 +25,11 @@ export type HandlerName = keyof typeof HANDLER_ENTRIES;
  * for every scaled-out batch, so its bundle stays small; `npm run bench:bundle` reports against this and the
  * bundle smoke test fails beyond it. Issue 8 raised it from 150: path validation (own rules, ~14 KiB; a
  * validation library would have added ~400 KiB) and the AIA fetcher; issue 8 allows up to 300 with a library.
+ * Raised to 240 for the STARTTLS protocols (~18 KiB: fifteen schemes, one bounded reader, the CONNECT proxy)
+ * and revocation (~20 KiB: OCSP and CRL parsing and verification, the bounded fetcher and its cache), all own
+ * code; the measured cold require stays in `npm run bench:bundle`.
  */
-export const BUNDLE_LIMIT_KIB: Partial<Record<HandlerName, number>> = { checker: 200 };
+export const BUNDLE_LIMIT_KIB: Partial<Record<HandlerName, number>> = { checker: 240 };
 
 /** Log level handed to the handlers (LOG_LEVEL) and to Lambda's JSON log filter. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
