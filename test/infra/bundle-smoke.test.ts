@@ -452,7 +452,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
         `watchdog ${size('Watchdog')} KiB; checker cold require ${check.requireMs.toFixed(0)} ms`,
     );
   }, 180_000);
-  it('delivers PagerDuty, Opsgenie, Discord, GitHub and Jira through the deployed notifier, secrets from Secrets Manager', async () => {
+  it('delivers PagerDuty, Opsgenie, Discord, Google Chat, Mattermost, Slack, Teams, GitHub and Jira through the deployed notifier, secrets from Secrets Manager', async () => {
     // Prepare: loopback vendors, their secrets in the Secrets Manager stand-in, and the CHANNELS the stack would pass
     const arn = (name: string) =>
       `arn:aws:secretsmanager:${REGION}:123456789012:secret:certwatch/${name}-AbCdEf`;
@@ -474,6 +474,10 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     aws.secrets.set(arn('pagerduty'), JSON.stringify({ routingKey: 'R0UT1NG-sm0ke' }));
     aws.secrets.set(arn('opsgenie'), 'gen1e-sm0ke');
     aws.secrets.set(arn('discord'), vendors.url('/api/webhooks/42/t0k3n'));
+    aws.secrets.set(arn('googlechat'), vendors.url('/v1/spaces/S/messages?key=k&token=t'));
+    aws.secrets.set(arn('mattermost'), vendors.url('/hooks/xyz'));
+    aws.secrets.set(arn('slack'), vendors.url('/services/T0/B0/x'));
+    aws.secrets.set(arn('teams'), vendors.url('/workflows/teams'));
     aws.secrets.set(arn('github'), JSON.stringify({ token: 'ghp_sm0ke' }));
     aws.secrets.set(arn('jira'), 'j1ra-sm0ke');
     const env = {
@@ -495,6 +499,10 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
           url: vendors.url('/og'),
         },
         { name: 'chat', type: 'discord', minSeverity: 'info', url: { secretArn: arn('discord') } },
+        { name: 'gchat', type: 'googlechat', minSeverity: 'info', url: { secretArn: arn('googlechat') } },
+        { name: 'mm', type: 'mattermost', minSeverity: 'info', url: { secretArn: arn('mattermost') } },
+        { name: 'slack', type: 'slack', minSeverity: 'info', url: { secretArn: arn('slack') } },
+        { name: 'teams', type: 'teams', minSeverity: 'info', url: { secretArn: arn('teams') } },
         {
           name: 'renewals',
           type: 'github',
@@ -576,6 +584,10 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       expect(seen(0, opened)).toEqual(
         [
           'POST /api/webhooks/42/t0k3n?wait=true -',
+          'POST /v1/spaces/S/messages?key=k&token=t -',
+          'POST /hooks/xyz -',
+          'POST /services/T0/B0/x -',
+          'POST /workflows/teams -',
           'GET /gh/repos/acme/certs/issues?state=open&labels=certwatch&per_page=50&page=1 Bearer ghp_sm0ke',
           'POST /gh/repos/acme/certs/issues Bearer ghp_sm0ke',
           `POST /jira/rest/api/3/issue ${basic}`,
@@ -587,6 +599,10 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       expect(seen(opened)).toEqual(
         [
           'POST /api/webhooks/42/t0k3n?wait=true -',
+          'POST /v1/spaces/S/messages?key=k&token=t -',
+          'POST /hooks/xyz -',
+          'POST /services/T0/B0/x -',
+          'POST /workflows/teams -',
           // The ticket channels find their tickets in the state table: no search.
           'POST /gh/repos/acme/certs/issues/1/comments Bearer ghp_sm0ke',
           'PATCH /gh/repos/acme/certs/issues/1 Bearer ghp_sm0ke',
@@ -612,10 +628,14 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
           (await store.listDeliveries(alert.id)).map((d) => [d.record.channel, d.record.status]),
         ).toEqual([
           ['chat', 'delivered'],
+          ['gchat', 'delivered'],
           ['genie', 'delivered'],
+          ['mm', 'delivered'],
           ['oncall', 'delivered'],
           ['ops-jira', 'delivered'],
           ['renewals', 'delivered'],
+          ['slack', 'delivered'],
+          ['teams', 'delivered'],
         ]);
       }
       expect((await store.getTicket('renewals', key))?.record).toMatchObject({
