@@ -6,7 +6,12 @@
  * loopback HTTP server serves the CRL. Prints wall time, OCSP/CRL requests and the CRL cache hit
  * rate per run, for each population of leaves: OCSP and CRL, OCSP only, CRL only.
  *
- * Usage: npm run bench:revocation -- [--endpoints 1000] [--concurrency 32] [--timeout 5000]
+ * `--responder presigned` (the default) answers OCSP from responses signed before the timed runs, as
+ * CAs serve them (RFC 5019: pre-produced responses behind a CDN); `--responder openssl` runs one
+ * `openssl ocsp` process that signs every answer on request, one at a time, which measures that
+ * process more than certwatch.
+ *
+ * Usage: npm run bench:revocation -- [--endpoints 1000] [--concurrency 32] [--timeout 5000] [--responder presigned|openssl]
  * Talks only to 127.0.0.1; every server and the responder are stopped at the end.
  */
 import { createSecureContext, createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -17,7 +22,11 @@ import { checkTargets } from '../lambdas/pipeline/check-target';
 import { createRevocationFetcher, type RevocationFetcher } from '../lambdas/probe/fetch-revocation';
 import { daysFromNow, ecKey, makeCert, type TestCert } from '../test/support/cert-factory';
 import { startHttpFileServer } from '../test/support/http-file-server';
-import { freePort, makeCrl, startOcspResponder } from '../test/support/ocsp-responder';
+import { freePort, makeCrl, opensslOcspResponse, startOcspResponder } from '../test/support/ocsp-responder';
+import { X509Certificate } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
+import { buildOcspRequest } from '../lambdas/cert/revocation/ocsp';
+import { certificateIdsOf } from '../lambdas/cert/revocation/revocation-sources';
 
 const { values } = parseArgs({
   options: {
@@ -25,8 +34,10 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     timeout: { type: 'string', default: '5000' },
     repeat: { type: 'string', default: '3' },
+    responder: { type: 'string', default: 'presigned' },
   },
 });
+const RESPONDER = values.responder === 'openssl' ? 'openssl' : 'presigned';
 const N = Number(values.endpoints);
 const CONCURRENCY = Number(values.concurrency);
 const TIMEOUT = Number(values.timeout);
@@ -89,11 +100,15 @@ async function main(): Promise<void> {
     nextUpdate: daysFromNow(6),
   });
   const revokedAt = { at: daysFromNow(-1), reason: 'keyCompromise' };
-  const responder = await startOcspResponder({
-    issuer: ca,
-    entries: all.map((cert, i) => (i % REVOKED_EVERY === 0 ? { cert, revoked: revokedAt } : { cert })),
-    port: ocspPort,
-  });
+  const entries = all.map((cert, i) => (i % REVOKED_EVERY === 0 ? { cert, revoked: revokedAt } : { cert }));
+  const responder =
+    RESPONDER === 'openssl'
+      ? await startOcspResponder({ issuer: ca, entries, port: ocspPort })
+      : await startPresignedResponder(
+          ca,
+          entries.filter((e) => leafHasOcsp(e.cert, ocspUrl)),
+          ocspPort,
+        );
   const contexts = new Map(
     [...leaves].map(([name, cert]) => [
       name,
@@ -119,7 +134,7 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : 0;
   console.log(
     `setup: ${leaves.size} leaves (${N} per population), ${revoked.length} revoked, in ${Math.round(performance.now() - started)} ms; ` +
-      `openssl ocsp on :${ocspPort}, CRL ${crlBody.length} bytes at ${crlUrl}`,
+      `OCSP ${RESPONDER === 'openssl' ? 'by openssl ocsp' : 'pre-signed'} on :${ocspPort}, CRL ${crlBody.length} bytes at ${crlUrl}`,
   );
 
   const trust = loadTrustStore({ extraCaPem: root.certPem, includeSystemRoots: false });
@@ -199,6 +214,54 @@ async function main(): Promise<void> {
     await responder.close();
     await files.close();
   }
+}
+
+/** Whether the leaf names `url` as its OCSP responder (its AIA). */
+function leafHasOcsp(cert: TestCert, url: string): boolean {
+  return new X509Certificate(cert.der).infoAccess?.includes(url) === true;
+}
+
+/**
+ * An OCSP responder that answers each request with a response signed beforehand by `openssl ocsp`
+ * (requests carry no nonce, so each leaf's request is the same bytes every time).
+ */
+async function startPresignedResponder(
+  issuer: TestCert,
+  entries: readonly { readonly cert: TestCert; readonly revoked?: { at: Date; reason: string } }[],
+  port: number,
+): Promise<{ close(): Promise<void> }> {
+  const t0 = performance.now();
+  const answers = new Map<string, Buffer>();
+  const issuerCert = new X509Certificate(issuer.der);
+  for (const entry of entries) {
+    const ids = certificateIdsOf(entry.cert.der);
+    const request = ids === null ? null : buildOcspRequest({ ids, issuer: issuerCert });
+    if (request === null) continue;
+    answers.set(request.toString('base64'), opensslOcspResponse(request, { issuer, entries: [entry] }));
+  }
+  console.log(`pre-signed ${answers.size} OCSP responses in ${Math.round(performance.now() - t0)} ms`);
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const answer = answers.get(Buffer.concat(chunks).toString('base64'));
+      if (answer === undefined) {
+        res.writeHead(404).end();
+        return;
+      }
+      res
+        .writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': answer.length })
+        .end(answer);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 main().catch((error) => {
