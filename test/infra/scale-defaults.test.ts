@@ -3,11 +3,12 @@
  * expiries come from a Logs Insights table over the checker logs), a checker concurrency and a
  * watchdog grace derived from the inventory and the schedule, and a backlog alarm on the check queue.
  */
+import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambdas/config';
 import { CertwatchStack, type CertwatchSettings } from '../../lib/certwatch-stack';
-import { SOONEST_EXPIRIES_QUERY } from '../../lib/dashboard';
+import { dashboardRange, SOONEST_EXPIRIES_QUERY } from '../../lib/dashboard';
 import { settingsFromConfig } from '../../lib/deploy-settings';
 import { DeploymentConfigError } from '../../lib/deployment-config-error';
 import {
@@ -21,6 +22,7 @@ import {
 } from './infra-fixtures';
 
 interface DashboardBody {
+  start: string;
   widgets: { type: string; properties: { query?: string; metrics?: unknown[][] } }[];
 }
 
@@ -89,6 +91,8 @@ describe('CertwatchStack defaults: metrics and dashboard', () => {
     expect(expressions).not.toContain('"Certwatch","DaysToExpiry"');
     const names = body.widgets.flatMap((w) => w.properties.metrics ?? []).map((m) => `${m[0]}/${m[1]}`);
     expect(names).toContain('Certwatch/SoonestDaysToExpiry');
+    // A day of a 6-hourly schedule: the query scans four runs of logs per view, not a week's.
+    expect(body.start).toBe('-P1D');
   });
 
   it('adds the per-endpoint SEARCH graph when the metric is switched on', () => {
@@ -103,6 +107,20 @@ describe('CertwatchStack defaults: metrics and dashboard', () => {
       ),
     );
     expect(body.widgets.filter((w) => w.type === 'log')).toHaveLength(1);
+  });
+});
+
+describe('dashboardRange', () => {
+  it.each([
+    // schedule interval → range the dashboard opens with (two runs, a day to a week)
+    [Duration.minutes(15), 'P1D'],
+    [Duration.hours(6), 'P1D'],
+    [Duration.hours(12), 'P1D'],
+    [Duration.days(1), 'P2D'],
+    [Duration.days(3), 'P6D'],
+    [Duration.days(4), 'P7D'],
+  ])('every %s → %s', (interval, expected) => {
+    expect(dashboardRange(interval).toIsoString()).toBe(expected);
   });
 });
 
