@@ -100,8 +100,8 @@ export interface CertwatchStackProps extends StackProps {
    */
   readonly functionDefaults?: FunctionDefaults;
   /**
-   * Overrides of the alarm thresholds.
-   * @default DEFAULT_MONITOR_THRESHOLDS
+   * Overrides of the alarm thresholds (`CheckQueueBacklog` in seconds).
+   * @default - DEFAULT_MONITOR_THRESHOLDS, and `CheckQueueBacklog` derived from the schedule
    */
   readonly alarmThresholds?: Partial<MonitorThresholds>;
   /**

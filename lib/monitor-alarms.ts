@@ -140,7 +140,7 @@ export interface MonitorAlarmsProps {
   readonly actions: AlarmActionStrategy;
   /**
    * Overrides of the default thresholds.
-   * @default DEFAULT_MONITOR_THRESHOLDS
+   * @default - DEFAULT_MONITOR_THRESHOLDS, and `CheckQueueBacklog` from the pipeline's `runPlan.backlogAgeLimit`
    */
   readonly thresholds?: Partial<MonitorThresholds>;
   /**
