@@ -5,13 +5,7 @@ import type { Endpoint, TrustProfile } from '../lambdas/core/model';
 import { Alerting, type AlertSubscription, type ChatChannelSpec } from './alerting';
 import type { FunctionDefaults } from './certwatch-function';
 import { CertwatchMetrics } from './certwatch-metrics';
-import {
-  CHECK_MAX_RECEIVE_COUNT,
-  CheckPipeline,
-  DISPATCHER_TIMEOUT,
-  type SnsChannelSpec,
-  type VpcPlacement,
-} from './check-pipeline';
+import { CheckPipeline, type SnsChannelSpec, type VpcPlacement } from './check-pipeline';
 import { CertwatchDashboard } from './dashboard';
 import { DeploymentConfigError } from './deployment-config-error';
 import { MonitorAlarms, type MonitorThresholds, notifySns } from './monitor-alarms';
@@ -41,8 +35,9 @@ export interface CertwatchSettings {
    */
   readonly trustProfiles?: readonly TrustProfile[];
   /**
-   * Most checker invocations at once.
-   * @default 10
+   * Most checker invocations at once; refused at synth when it cannot finish a run within half
+   * the schedule interval.
+   * @default - derived from the endpoint count, the schedule and the probe deadline (at least 10); see `planCheckerConcurrency`
    */
   readonly checkerConcurrency?: number;
   /**
@@ -51,8 +46,9 @@ export interface CertwatchSettings {
    */
   readonly historyTtlDays?: number;
   /**
-   * Emit the per-endpoint `DaysToExpiry` metric (one CloudWatch custom metric per endpoint).
-   * @default true
+   * Emit the per-endpoint `DaysToExpiry` metric: one CloudWatch custom metric per endpoint,
+   * $0.30 per endpoint per month. The dashboard's expiry table reads the check logs either way.
+   * @default false
    */
   readonly perEndpointMetrics?: boolean;
   /**
@@ -104,13 +100,14 @@ export interface CertwatchStackProps extends StackProps {
    */
   readonly functionDefaults?: FunctionDefaults;
   /**
-   * Overrides of the alarm thresholds.
-   * @default DEFAULT_MONITOR_THRESHOLDS
+   * Overrides of the alarm thresholds (`CheckQueueBacklog` in seconds).
+   * @default - DEFAULT_MONITOR_THRESHOLDS, and `CheckQueueBacklog` derived from the schedule
    */
   readonly alarmThresholds?: Partial<MonitorThresholds>;
   /**
    * How long after its start a run is judged by the watchdog.
-   * @default - the dispatcher's timeout plus three full check attempts (visibility timeout each) plus 15 minutes
+   * @default - the dispatcher's timeout, plus the worst-case run at the checker concurrency, plus three
+   * full check attempts (visibility timeout each), plus 15 minutes (`CheckPipeline.runPlan`)
    */
   readonly watchdogGrace?: Duration;
 }
@@ -140,6 +137,7 @@ export class CertwatchStack extends Stack {
     const functionDefaults = props.functionDefaults;
     const secrets = new SecretReferences(this, 'Secrets');
     const metrics = new CertwatchMetrics();
+    const perEndpointMetrics = settings.perEndpointMetrics ?? false;
 
     this.stateTable = new StateTable(this, 'State');
     this.alerting = new Alerting(this, 'Alerting', {
@@ -173,7 +171,7 @@ export class CertwatchStack extends Stack {
       probeTimeoutMs,
       checkerConcurrency: settings.checkerConcurrency,
       ...(settings.historyTtlDays === undefined ? {} : { historyTtlDays: settings.historyTtlDays }),
-      perEndpointMetrics: settings.perEndpointMetrics ?? true,
+      perEndpointMetrics,
       scheduleDeadLetterQueue,
       functionDefaults,
       ...(settings.vpc ? { vpc: settings.vpc } : {}),
@@ -184,13 +182,7 @@ export class CertwatchStack extends Stack {
       ),
     });
 
-    const grace =
-      props.watchdogGrace ??
-      Duration.seconds(
-        DISPATCHER_TIMEOUT.toSeconds() +
-          CHECK_MAX_RECEIVE_COUNT * this.pipeline.timing.visibilityTimeout.toSeconds() +
-          15 * 60,
-      );
+    const grace = props.watchdogGrace ?? this.pipeline.runPlan.watchdogGrace;
     this.reportBucket = new ReportBucket(this, 'Report');
     this.watchdog = new RunWatchdog(this, 'Watchdog', {
       reportBucket: this.reportBucket.bucket,
@@ -222,6 +214,7 @@ export class CertwatchStack extends Stack {
       alarms: this.monitorAlarms,
       scheduleDeadLetterQueue,
       scheduleInterval: this.scheduleInterval,
+      perEndpointMetrics,
     });
 
     acknowledgeNagFindings(secrets, [

@@ -14,6 +14,12 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Endpoint, TrustProfile } from '../lambdas/core/model';
+import {
+  ADDRESSES_PER_ENDPOINT,
+  backlogAgeLimitMs,
+  planCheckerConcurrency,
+  watchdogGraceMs,
+} from '../lambdas/core/run-capacity';
 import { scheduleInvokeRole } from './schedule-role';
 import type { AlertSeverity } from './alerting';
 import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
@@ -54,6 +60,22 @@ export interface SnsChannelSpec {
 export interface VpcPlacement {
   readonly subnetIds: readonly string[];
   readonly securityGroupIds: readonly string[];
+}
+
+/** How many checkers a run gets and what follows from it (see lambdas/core/run-capacity.ts). */
+export interface RunPlan {
+  /** The SQS event source's maximum concurrency. */
+  readonly checkerConcurrency: number;
+  /** Address checks a run is sized for: the endpoints times ADDRESSES_PER_ENDPOINT. */
+  readonly addresses: number;
+  /** How long a run takes at this concurrency when every check takes its full probe deadline. */
+  readonly worstCaseRun: Duration;
+  /** The share of the schedule interval a run may take. */
+  readonly runBudget: Duration;
+  /** When the watchdog may judge a run: dispatch, the worst-case run, every retry, 15 minutes of slack. */
+  readonly watchdogGrace: Duration;
+  /** Age of the oldest check message that means the queue is backlogged. */
+  readonly backlogAgeLimit: Duration;
 }
 
 /** How long the checker may run and how many records it takes at once. */
@@ -143,7 +165,8 @@ export interface CheckPipelineProps {
   readonly probeTimeoutMs: number;
   /**
    * Most checker invocations at once (the SQS event source's maximum concurrency; at least 2).
-   * @default 10
+   * Refused (DeploymentConfigError) when it cannot finish a run within half the schedule interval.
+   * @default - derived from the inventory, the schedule and the probe deadline (`planCheckerConcurrency`), at least 10
    */
   readonly checkerConcurrency?: number;
   /**
@@ -152,8 +175,8 @@ export interface CheckPipelineProps {
    */
   readonly historyTtlDays?: number;
   /**
-   * Whether the checker emits the per-endpoint `DaysToExpiry` metric.
-   * @default true
+   * Whether the checker emits the per-endpoint `DaysToExpiry` metric (one custom metric per endpoint, $0.30 a month each).
+   * @default false
    */
   readonly perEndpointMetrics?: boolean;
   /**
@@ -203,6 +226,8 @@ export class CheckPipeline extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   readonly schedule: scheduler.Schedule;
   readonly timing: CheckerTiming;
+  /** The checker concurrency and the run deadline derived from the inventory, the schedule and the timeout. */
+  readonly runPlan: RunPlan;
   /** Path of the inventory file copied into the dispatcher bundle. */
   readonly endpointsFile: string;
   /** Path of the trust profiles copied into the checker bundle; null when no endpoint names one. */
@@ -212,6 +237,7 @@ export class CheckPipeline extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.timing = checkerTiming(props.probeTimeoutMs, props.maxBatchSize, props.recordConcurrency);
+    this.runPlan = runPlan(props, this.timing);
 
     this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { retentionPeriod: Duration.days(14) });
     this.queue = encryptedQueue(this, 'Queue', {
@@ -292,7 +318,7 @@ export class CheckPipeline extends Construct {
         TABLE_NAME: props.stateTable.table.tableName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         HISTORY_TTL_DAYS: String(props.historyTtlDays ?? 90),
-        PER_ENDPOINT_METRICS: String(props.perEndpointMetrics ?? true),
+        PER_ENDPOINT_METRICS: String(props.perEndpointMetrics ?? false),
         SNS_CHANNELS: stack.toJsonString(
           snsChannels.map((c) => ({ name: c.name, topicArn: c.topicArn, minSeverity: c.minSeverity })),
         ),
@@ -323,11 +349,50 @@ export class CheckPipeline extends Construct {
       new eventSources.SqsEventSource(this.queue, {
         batchSize: this.timing.batchSize,
         reportBatchItemFailures: true,
-        maxConcurrency: Math.min(1000, Math.max(2, Math.floor(props.checkerConcurrency ?? 10))),
+        maxConcurrency: Math.max(2, this.runPlan.checkerConcurrency),
         maxBatchingWindow: Duration.seconds(1),
       }),
     );
   }
+}
+
+/**
+ * The checker concurrency for the inventory, the schedule and the probe deadline, and the watchdog
+ * grace and backlog limit that follow from it.
+ *
+ * @throws DeploymentConfigError when an explicit concurrency, or any concurrency, cannot finish a run in time
+ */
+function runPlan(props: CheckPipelineProps, timing: CheckerTiming): RunPlan {
+  const addresses = props.endpoints.length * ADDRESSES_PER_ENDPOINT;
+  const intervalMs = props.scheduleInterval.toMilliseconds();
+  const plan = planCheckerConcurrency(
+    {
+      addresses,
+      intervalMs,
+      probeTimeoutMs: props.probeTimeoutMs,
+      checksPerInvocation: Math.min(timing.batchSize, props.recordConcurrency ?? 10),
+    },
+    props.checkerConcurrency === undefined ? undefined : Math.floor(props.checkerConcurrency),
+  );
+  if (!plan.ok) throw new DeploymentConfigError(plan.reason);
+  const visibilityTimeoutMs = timing.visibilityTimeout.toMilliseconds();
+  return {
+    checkerConcurrency: plan.concurrency,
+    addresses,
+    worstCaseRun: Duration.millis(plan.worstCaseRunMs),
+    runBudget: Duration.millis(plan.runBudgetMs),
+    watchdogGrace: Duration.millis(
+      watchdogGraceMs({
+        dispatchMs: DISPATCHER_TIMEOUT.toMilliseconds(),
+        worstCaseRunMs: plan.worstCaseRunMs,
+        maxReceiveCount: CHECK_MAX_RECEIVE_COUNT,
+        visibilityTimeoutMs,
+      }),
+    ),
+    backlogAgeLimit: Duration.millis(
+      backlogAgeLimitMs(intervalMs, CHECK_MAX_RECEIVE_COUNT, visibilityTimeoutMs),
+    ),
+  };
 }
 
 /**

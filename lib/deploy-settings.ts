@@ -84,7 +84,8 @@ export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
     timeZone: config.timezone,
     endpoints: resolveEndpoints(config),
     trustProfiles: resolveTrustProfiles(config),
-    checkerConcurrency: config.checker.concurrency,
+    // Left out, the stack derives it from the inventory and the schedule (lambdas/core/run-capacity.ts).
+    ...(config.checker.concurrencyGiven ? { checkerConcurrency: config.checker.concurrency } : {}),
     historyTtlDays: config.defaults.historyTtlDays,
     perEndpointMetrics: config.checker.perEndpointMetrics,
     defaultTimeoutMs: config.defaults.timeoutMs,

@@ -46,6 +46,7 @@ export const MONITOR_ALARMS = [
   'CheckerErrors',
   'CheckerThrottles',
   'CheckDeadLetters',
+  'CheckQueueBacklog',
   'ScheduleDeadLetters',
   'NotifierErrors',
   'NotifierDeadLetters',
@@ -62,11 +63,19 @@ export type MonitorAlarmKey = (typeof MONITOR_ALARMS)[number];
  * Alarm thresholds keyed by meaning. Every alarm pages on the first
  * occurrence: each of these means a certificate may go unchecked or an alert
  * undelivered. `DispatchMissed` is the exception: it fires when *fewer* than
- * this many successful dispatches happened in its window.
+ * this many successful dispatches happened in its window. `CheckQueueBacklog`
+ * is an age in seconds: the oldest check message waited at least this long.
  */
 export type MonitorThresholds = Record<MonitorAlarmKey, number>;
 
-export const DEFAULT_MONITOR_THRESHOLDS: MonitorThresholds = {
+/** Thresholds that follow from the deployment rather than from a constant. */
+type DerivedThresholdKey = 'CheckQueueBacklog';
+
+/**
+ * The fixed default thresholds. `CheckQueueBacklog` defaults to the check pipeline's
+ * `runPlan.backlogAgeLimit` (half the schedule interval plus the retries of a failing check, at most one interval).
+ */
+export const DEFAULT_MONITOR_THRESHOLDS: Omit<MonitorThresholds, DerivedThresholdKey> = {
   DispatcherErrors: 1,
   DispatchMissed: 1,
   CheckerErrors: 1,
@@ -131,7 +140,7 @@ export interface MonitorAlarmsProps {
   readonly actions: AlarmActionStrategy;
   /**
    * Overrides of the default thresholds.
-   * @default DEFAULT_MONITOR_THRESHOLDS
+   * @default - DEFAULT_MONITOR_THRESHOLDS, and `CheckQueueBacklog` from the pipeline's `runPlan.backlogAgeLimit`
    */
   readonly thresholds?: Partial<MonitorThresholds>;
   /**
@@ -152,7 +161,11 @@ export class MonitorAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitorAlarmsProps) {
     super(scope, id);
-    const t: MonitorThresholds = { ...DEFAULT_MONITOR_THRESHOLDS, ...props.thresholds };
+    const t: MonitorThresholds = {
+      ...DEFAULT_MONITOR_THRESHOLDS,
+      CheckQueueBacklog: Math.ceil(props.pipeline.runPlan.backlogAgeLimit.toMilliseconds() / 1000),
+      ...props.thresholds,
+    };
     const prefix = props.alarmNamePrefix ?? Stack.of(this).stackName;
     const five = Duration.minutes(5);
     const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
@@ -214,6 +227,11 @@ export class MonitorAlarms extends Construct {
       'CheckDeadLetters',
       'Check messages failed three times and were parked: those addresses were not checked.',
       deadLetters(props.pipeline.deadLetterQueue),
+    );
+    add(
+      'CheckQueueBacklog',
+      `Check messages have waited ${Duration.seconds(t.CheckQueueBacklog).toHumanString()} or longer: the checkers fall behind the schedule (raise checker.concurrency, or look for throttles and slow endpoints).`,
+      props.pipeline.queue.metricApproximateAgeOfOldestMessage({ period: five, statistic: 'Maximum' }),
     );
     add(
       'ScheduleDeadLetters',

@@ -114,9 +114,14 @@ export interface CertwatchConfig {
     /** Maximum concurrent checks (checker Lambdas in AWS, probes locally). @default 10 */
     readonly concurrency: number;
     /**
+     * Whether the file set `concurrency`. When it did not, the deployment derives the checker
+     * concurrency from the inventory and the schedule instead of using the local default.
+     */
+    readonly concurrencyGiven: boolean;
+    /**
      * Emit the per-endpoint `DaysToExpiry` metric. Each endpoint is one CloudWatch
-     * custom metric ($0.30 a month each); turn off for large inventories.
-     * @default true
+     * custom metric ($0.30 per endpoint per month); the dashboard reads the check logs without it.
+     * @default false
      */
     readonly perEndpointMetrics: boolean;
   };

@@ -228,7 +228,8 @@ function build(
     defaults,
     checker: {
       concurrency: file.checker?.concurrency ?? BUILTIN_DEFAULTS.concurrency,
-      perEndpointMetrics: file.checker?.perEndpointMetrics ?? true,
+      concurrencyGiven: file.checker?.concurrency !== undefined,
+      perEndpointMetrics: file.checker?.perEndpointMetrics ?? false,
     },
     vpc:
       file.vpc === undefined

@@ -34,7 +34,8 @@ const store = new DynamoDbStateStore({
 // Each profile's store is built when a check first needs it; endpoints without one use the system roots.
 const trustStores = new TrustStores(loadTrustProfiles(optionalEnv('TRUST_FILE')));
 const sns = new SNSClient({});
-const perEndpointMetrics = optionalEnv('PER_ENDPOINT_METRICS') !== 'false';
+// Opt-in (checker.perEndpointMetrics): the dashboard's expiry table reads the "check processed" log lines instead.
+const perEndpointMetrics = optionalEnv('PER_ENDPOINT_METRICS') === 'true';
 // The topic's name in delivery records: a ':' no configured channel name may hold, so a chat
 // channel (whose records the notifier keys by its own name) can never share this record.
 const ALERT_TOPIC = 'stack:alert-topic';
@@ -162,7 +163,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       ];
       emitMetrics(metrics);
       const daysLeft = outcome.result?.daysLeft;
-      // One custom metric per endpoint ($0.30/month each); the config can turn it off for large inventories.
+      // One custom metric per endpoint ($0.30 per endpoint per month), so only when the config turns it on.
       if (perEndpointMetrics && daysLeft !== null && daysLeft !== undefined) {
         emitMetrics([{ name: MetricNames.DaysToExpiry, value: daysLeft, unit: 'None' }], {
           [MetricDimensions.Endpoint]: msg.endpointId,

@@ -79,7 +79,7 @@ describe('parseConfig: valid files', () => {
         revocation: 'check',
         historyTtlDays: 30,
       },
-      checker: { concurrency: 4, perEndpointMetrics: true },
+      checker: { concurrency: 4, concurrencyGiven: true, perEndpointMetrics: false },
       vpc: null,
       heartbeatUrl: { kind: 'env', name: 'HEARTBEAT_URL' },
       channels: [
@@ -601,10 +601,27 @@ describe('loadConfig', () => {
   });
 });
 
+describe('parseConfig: checker.concurrency', () => {
+  it.each([
+    // head, concurrency, given
+    ['checker: { concurrency: 3 }\n', 3, true],
+    ['checker: { perEndpointMetrics: true }\n', 10, false],
+    ['', 10, false],
+  ])('reads %j', (head, concurrency, given) => {
+    // Act
+    const config = parseConfig(`${head}endpoints: [{ host: a.example }]\n`, 'c.yaml');
+    // Assess
+    expect(config.checker).toMatchObject({ concurrency, concurrencyGiven: given });
+  });
+});
+
 describe('parseConfig: checker.perEndpointMetrics', () => {
   it.each([
     ['checker: { perEndpointMetrics: false }\n', false],
-    ['checker: { concurrency: 3 }\n', true],
+    ['checker: { perEndpointMetrics: true }\n', true],
+    // Off unless asked for: one custom metric per endpoint costs $0.30 a month each.
+    ['checker: { concurrency: 3 }\n', false],
+    ['', false],
   ])('reads %j', (head, expected) => {
     // Act
     const config = parseConfig(`${head}endpoints: [{ host: a.example }]\n`, 'c.yaml');

@@ -42,6 +42,7 @@ defaults:
   timeout: 8s
 checker:
   concurrency: 4
+  perEndpointMetrics: true
 heartbeatUrl: env:CERTWATCH_HEARTBEAT_URL
 channels:
   - name: ops-slack

@@ -51,6 +51,7 @@ const EXPECTED: Record<
     missing: string;
     evaluationPeriods?: number;
     dimension?: [string, string];
+    threshold?: number;
   }
 > = {
   DispatcherErrors: lambdaErrors('PipelineDispatcherFunction'),
@@ -66,6 +67,12 @@ const EXPECTED: Record<
   CheckerErrors: lambdaErrors('PipelineCheckerFunction'),
   CheckerThrottles: { ...lambdaErrors('PipelineCheckerFunction'), metric: 'Throttles' },
   CheckDeadLetters: deadLetters('PipelineDeadLetterQueue'),
+  // Half the 6-hour interval plus three attempts of the 66 s checker (visibility timeout 6 × 66 s).
+  CheckQueueBacklog: {
+    ...deadLetters('PipelineQueue'),
+    metric: 'ApproximateAgeOfOldestMessage',
+    threshold: 3 * 3_600 + 3 * 6 * 66,
+  },
   ScheduleDeadLetters: deadLetters('ScheduleDeadLetterQueue'),
   NotifierErrors: lambdaErrors('AlertingNotifierFunction'),
   NotifierDeadLetters: deadLetters('AlertingNotifierDeadLetterQueue'),
@@ -133,7 +140,7 @@ describe('MonitorAlarms', () => {
   });
 
   it.each(MONITOR_ALARMS)(
-    '%s watches its metric with threshold 1 and pages the ops topic on ALARM and OK',
+    '%s watches its metric with its threshold (1 unless derived) and pages the ops topic on ALARM and OK',
     (key) => {
       const e = EXPECTED[key];
       const topic = { Ref: logicalIdOf(s.template, 'AWS::SNS::Topic', 'AlertingTopic') };
@@ -163,7 +170,7 @@ describe('MonitorAlarms', () => {
         EvaluationPeriods: e.evaluationPeriods ?? 1,
         ...(e.evaluationPeriods ? { DatapointsToAlarm: e.evaluationPeriods } : {}),
         ComparisonOperator: e.comparison,
-        Threshold: 1,
+        Threshold: e.threshold ?? 1,
         TreatMissingData: e.missing,
         AlarmActions: [topic],
         OKActions: [topic],

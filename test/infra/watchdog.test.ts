@@ -41,8 +41,10 @@ describe('RunWatchdog', () => {
     });
   });
 
-  it('judges runs after dispatch plus three check attempts plus 15 minutes, and knows the interval', () => {
+  it('judges runs after dispatch, the worst-case run, three check attempts and 15 minutes, and knows the interval', () => {
     const dispatcherTimeout = 900;
+    // 3 endpoints × 2 addresses fit in one round of 4 checkers × 10 checks: one 12 s probe deadline + 1 s.
+    const worstCaseRun = 13;
     const visibilityTimeout = 6 * 66;
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 300,
@@ -52,7 +54,7 @@ describe('RunWatchdog', () => {
           TABLE_NAME: { Ref: logicalIdOf(s.template, 'AWS::DynamoDB::Table', 'State') },
           OPS_TOPIC_ARN: { Ref: logicalIdOf(s.template, 'AWS::SNS::Topic', 'AlertingTopic') },
           SCHEDULE_INTERVAL_MS: String(6 * 3_600_000),
-          WATCHDOG_GRACE_MS: String((dispatcherTimeout + 3 * visibilityTimeout + 900) * 1000),
+          WATCHDOG_GRACE_MS: String((dispatcherTimeout + worstCaseRun + 3 * visibilityTimeout + 900) * 1000),
           REPORT_BUCKET: { Ref: logicalIdOf(s.template, 'AWS::S3::Bucket', 'ReportBucket') },
           HEARTBEAT: {
             'Fn::Join': [
