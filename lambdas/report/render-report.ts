@@ -16,13 +16,12 @@
  * Pure: data in, string out; the clock is `data.generatedAt`.
  */
 import { createHash } from 'node:crypto';
-import { describeDaysLeft } from '../core/day-count';
+import { DAY_MS, describeDaysLeft } from '../core/day-count';
 import type { ChainCertificate, Status } from '../core/model';
 import { STATUS_RANK } from '../core/model';
 import { cleanUntrusted, escapeHtml } from '../core/untrusted-text';
 import type { ReportData, ReportHistoryPoint, ReportRow } from './report-data';
 
-const DAY_MS = 86_400_000;
 /** How far ahead the timeline looks. */
 export const TIMELINE_DAYS = 90;
 /** Most lanes the timeline draws; the rest are counted below it. */
