@@ -7,6 +7,7 @@
  * of path-rules.ts, and the path a client would accept (or, when none would,
  * the one that explains the failure best) decides the findings.
  */
+import { describeDays, wholeDaysLeft } from '../core/day-count';
 import type { ChainCertificate, ExpiryThresholds, Finding, FindingCode, Severity } from '../core/model';
 import { buildPaths, type CertPath, END_RANK, MAX_DEPTH, type PathEnd, type PathNode } from './build-paths';
 import { hostnameMismatch } from './hostname-match';
@@ -60,7 +61,6 @@ export interface ChainAnalysis {
   readonly missingIssuer: MissingIssuer | null;
 }
 
-const DAY_MS = 86_400_000;
 const MAX_REASONS_PER_CERT = 5;
 const MAX_MALFORMED_FINDINGS = 10;
 /** How a user trusts a private CA, for the messages that name an unknown root. */
@@ -87,11 +87,7 @@ function isValidAt(cert: ParsedCertificate, now: number): boolean {
 }
 
 function daysUntil(date: Date, now: Date): number {
-  return Math.floor((date.getTime() - now.getTime()) / DAY_MS);
-}
-
-function plural(n: number, unit: string): string {
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+  return wholeDaysLeft(date.getTime(), now.getTime());
 }
 
 // ---------------------------------------------------------------------------
@@ -212,12 +208,11 @@ function expiryFindings(path: CertPath, opts: AnalyzeOptions): Finding[] {
     const isLeaf = node.sentIndex === 0;
     const who = isLeaf ? 'certificate' : `chain ${describeNode(node)}`;
     if (notAfter && now.getTime() > notAfter.getTime()) {
-      const ago = -daysUntil(notAfter, now);
       out.push(
         finding(
           isLeaf ? 'EXPIRED' : 'CHAIN_CERT_EXPIRED',
           'critical',
-          `${who} expired on ${notAfter.toISOString()} (${plural(ago, 'day')} ago)`,
+          `${who} expired on ${notAfter.toISOString()} (${describeDays(daysUntil(notAfter, now))})`,
           node.sentIndex,
         ),
       );
@@ -237,7 +232,7 @@ function expiryFindings(path: CertPath, opts: AnalyzeOptions): Finding[] {
           finding(
             isLeaf ? 'EXPIRES_SOON' : 'CHAIN_CERT_EXPIRES_SOON',
             days <= thresholds.criticalDays ? 'critical' : 'warning',
-            `${who} expires on ${notAfter.toISOString()} (in ${plural(days, 'day')})`,
+            `${who} expires on ${notAfter.toISOString()} (${describeDays(days)})`,
             node.sentIndex,
           ),
         );

@@ -20,6 +20,7 @@ Usage:
   certwatch status [--config FILE]            stored state of every endpoint, soonest expiry first
   certwatch notify --test [--config FILE]     send a test alert through every configured channel
   certwatch report --html FILE | --aws        the stored state as an HTML page, or the deployed page's link
+  certwatch selftest                          prove the detector works: check built-in known-bad certificates
   certwatch version                           print the version (also -V, --version)
 
 Run 'certwatch <command> --help' for the options of a command.
@@ -38,6 +39,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   status: async () => (await import('./status-command')).runStatusCommand,
   notify: async () => (await import('./notify-command')).runNotifyCommand,
   report: async () => (await import('./report-command')).runReportCommand,
+  selftest: async () => (await import('./selftest-command')).runSelftestCommand,
 };
 
 const HELP = new Set(['-h', '--help', 'help']);

@@ -4,6 +4,7 @@
  * The table and JSON renderers live in render-results; this module adds the two formats other
  * tools read: a Nagios plugin line and RFC 4180 CSV.
  */
+import { describeDays } from '../core/day-count';
 import { cleanUntrusted } from '../core/untrusted-text';
 import type { Status } from '../core/model';
 import { UsageError } from './cli-io';
@@ -140,8 +141,8 @@ function describeRow(r: NagiosRow, timeZone: string): string {
     r.daysLeft === null
       ? null
       : r.daysLeft < 0
-        ? `expired ${date} (${-r.daysLeft} days ago)`
-        : `expires ${date} (${r.daysLeft} day${r.daysLeft === 1 ? '' : 's'})`;
+        ? `expired ${date} (${describeDays(r.daysLeft)})`
+        : `expires ${date} (${describeDays(r.daysLeft)})`;
   const codes = [...new Set(r.findings.map((f) => f.code))];
   if (expiry === null) return `${r.label}: ${r.findings[0]?.message ?? 'no certificate'}`;
   return `${r.label}: ${expiry}${codes.length > 0 ? `; ${codes.join(',')}` : ''}`;

@@ -7,6 +7,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
+import { canaryFailureAlert } from '../canary/canary-alert';
+import { type CanaryDeps, type CanaryReport, runCanary } from '../canary/run-canary';
 import { TrustStores } from '../cert/trust-store';
 import { clientKeyReader, envSecretResolver } from '../config/secret-ref';
 import { type Alert, type DeliveryResult, nagiosExitCode, worstStatus } from '../core/model';
@@ -72,8 +74,12 @@ One run at a time per store: a run takes the store's run lease first. While
 another run holds it, run prints one line naming that run and exits 3 without
 checking anything.
 
+Every run also runs the canary of 'certwatch selftest' (known-bad certificates on
+127.0.0.1, about 0.3 s, beside the checks); a fixture judged wrongly pages every
+channel with "the detector is broken: ..." and fails the run.
+
 Exit codes (Nagios): 0 ok, 1 warning, 2 critical/expired/error or a monitor failure
-(undelivered alert, incomplete run, state store failure), 3 usage or config error,
+(undelivered alert, incomplete run, state store failure, canary judged wrongly), 3 usage or config error,
 or not run because another run holds the store.
 `;
 
@@ -168,7 +174,12 @@ export function openStoreErrorForUser(error: unknown, args: CommonStoreArgs, the
   return storeErrorForUser(error, storeLabel(args));
 }
 
-export async function runRunCommand(argv: string[], io: CliIo): Promise<number> {
+/** Stand-ins for tests: `canary` replaces the canary's detector (a deliberately broken one). */
+export interface RunCommandDeps {
+  readonly canary?: CanaryDeps;
+}
+
+export async function runRunCommand(argv: string[], io: CliIo, deps: RunCommandDeps = {}): Promise<number> {
   const { values: v } = parseCommandArgs('run', argv, {
     ...STORE_OPTIONS,
     concurrency: { type: 'string' },
@@ -203,8 +214,11 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
   const local = createLocalNotifiers(loaded.channels, opened.tickets);
   const log = (line: string) => io.stderr.write(`${line}\n`);
   let noteWritten = false;
+  // The canary runs beside the cycle (it adds its own duration only when it is the slower one).
+  let canary: Promise<CanaryReport> | null = null;
   try {
     const now = () => new Date();
+    canary = runCanary(deps.canary);
     const trust = new TrustStores(loaded.trustProfiles);
     const deliveries: DeliveryResult[] = [];
     const printAlert = (alert: Alert, results: readonly DeliveryResult[]) => {
@@ -278,6 +292,14 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
       io.stdout.write(renderTable(results, { colour, timeZone: output.timeZone }));
       io.stdout.write(`\n${renderSummary(results, now().getTime() - Date.parse(dispatched.startedAt))}`);
     }
+    const canaryReport = await canary;
+    log(
+      `canary: ${canaryReport.verdicts.filter((x) => x.ok).length} of ${canaryReport.verdicts.length} fixtures judged right (${canaryReport.durationMs} ms)`,
+    );
+    for (const failure of canaryReport.failures) log(`certwatch: ${failure}`);
+    if (canaryReport.failures.length > 0) {
+      await sink.deliver(canaryFailureAlert(canaryReport, dispatched.runId, now()), null);
+    }
     const failedDeliveries = deliveries.filter((d) => !d.ok).length;
     const alertsSent = cycle.outcomes.reduce((n, o) => n + o.alerts.length, 0);
     // No judgement here: another judge (the deployed watchdog, after this run's deadline) holds it.
@@ -287,9 +309,15 @@ export async function runRunCommand(argv: string[], io: CliIo): Promise<number> 
         `${alertsSent} new alert${alertsSent === 1 ? '' : 's'}, ${failedDeliveries} failed deliver${failedDeliveries === 1 ? 'y' : 'ies'}`,
     );
     const worst = nagiosExitCode(worstStatus(results.map((r) => r.status)));
-    const monitorFailed = failedDeliveries > 0 || failedChecks > 0 || judgement?.complete === false;
+    const monitorFailed =
+      failedDeliveries > 0 ||
+      failedChecks > 0 ||
+      judgement?.complete === false ||
+      canaryReport.failures.length > 0;
     return monitorFailed ? 2 : worst;
   } finally {
+    // Never leave the canary's servers behind, also when the cycle failed.
+    await canary;
     if (noteWritten) rmSync(join(args.stateDir, LEASE_NOTE), { force: true });
     local.close();
     await opened.close();

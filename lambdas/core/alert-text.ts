@@ -7,12 +7,15 @@
  * (certificate subjects, server messages), which is put on one line here by
  * the rule set of `untrusted-text.ts`; each channel renders it for its own markup.
  */
+import { daysUntil, describeDaysLeft, formatDays } from './day-count';
 import { FINDINGS } from './findings';
 import type { Finding, FindingCode } from './model';
 import { oneLine } from './untrusted-text';
 
 // Alert texts and the policy clean untrusted text with the one rule set every channel uses.
 export { oneLine };
+// Days are counted by the one rule of `day-count.ts`; re-exported for the policy and renderers.
+export { daysUntil, formatDays };
 
 /** The three human parts of an alert. */
 export interface AlertText {
@@ -24,8 +27,6 @@ export interface AlertText {
   readonly action: string;
 }
 
-const DAY_MS = 86_400_000;
-
 /** `YYYY-MM-DD` (UTC) of an ISO time, or "an unknown date". */
 export function formatDate(iso: string | null): string {
   if (iso === null) return 'an unknown date';
@@ -33,32 +34,15 @@ export function formatDate(iso: string | null): string {
   return Number.isNaN(ms) ? 'an unknown date' : new Date(ms).toISOString().slice(0, 10);
 }
 
-/** "1 day", "3 days". */
-export function formatDays(days: number): string {
-  return `${days} ${Math.abs(days) === 1 ? 'day' : 'days'}`;
-}
-
 /**
  * "expires in 7 days (2026-12-01)", "expires in less than a day (…)",
- * "expired 3 days ago (…)", "expired less than a day ago (…)".
- *
- * `daysLeft` is whole days, floored (model contract), so -1 means "expired
- * less than a day ago" and -4 means "expired 3 (and a bit) days ago".
+ * "expired 1 day ago (…)", "expired 13 days ago (…)": the day count of `day-count.ts`,
+ * so the number matches the table's `daysLeft` (-13 is "13 days ago").
  */
 export function describeExpiry(daysLeft: number | null, notAfter: string | null): string {
   const date = formatDate(notAfter);
   if (daysLeft === null) return notAfter === null ? 'expiry unknown' : `expires ${date}`;
-  if (daysLeft >= 1) return `expires in ${formatDays(daysLeft)} (${date})`;
-  if (daysLeft === 0) return `expires in less than a day (${date})`;
-  const ago = -daysLeft - 1;
-  return ago === 0 ? `expired less than a day ago (${date})` : `expired ${formatDays(ago)} ago (${date})`;
-}
-
-/** Whole days (floored) from `now` until `notAfter`; null when unknown. Same convention as `CheckResult.daysLeft`. */
-export function daysUntil(notAfter: string | null, now: Date): number | null {
-  if (notAfter === null) return null;
-  const ms = Date.parse(notAfter);
-  return Number.isNaN(ms) ? null : Math.floor((ms - now.getTime()) / DAY_MS);
+  return `${describeDaysLeft(daysLeft)} (${date})`;
 }
 
 /** First 16 hex digits of a fingerprint, enough to tell certificates apart in a message. */

@@ -216,7 +216,7 @@ export const ALERT_LIFECYCLE = {
   },
   monitor: {
     effect: 'opens',
-    incident: '`monitor:<what>` of certwatch (`run`, `stale`); closed by a person',
+    incident: '`monitor:<what>` of certwatch (`run`, `stale`, `canary`); closed by a person',
     changes: (alert) => [change(alert, 'open', monitorCondition(alert))],
   },
   test: {

@@ -39,6 +39,11 @@ export const MetricNames = {
   UncheckedAddresses: 'UncheckedAddresses',
   /** Watchdog: addresses whose last success is older than two schedule intervals (Maximum). */
   StaleEndpoints: 'StaleEndpoints',
+  /**
+   * The host that runs the canary (the watchdog, in AWS): fixtures the detector judged wrongly in
+   * one canary run, 0 when all were right (Maximum). Any value above 0 means the detector is broken.
+   */
+  CanaryFailures: 'CanaryFailures',
 } as const;
 
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];

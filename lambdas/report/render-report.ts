@@ -16,12 +16,12 @@
  * Pure: data in, string out; the clock is `data.generatedAt`.
  */
 import { createHash } from 'node:crypto';
+import { DAY_MS, describeDaysLeft } from '../core/day-count';
 import type { ChainCertificate, Status } from '../core/model';
 import { STATUS_RANK } from '../core/model';
 import { cleanUntrusted, escapeHtml } from '../core/untrusted-text';
 import type { ReportData, ReportHistoryPoint, ReportRow } from './report-data';
 
-const DAY_MS = 86_400_000;
 /** How far ahead the timeline looks. */
 export const TIMELINE_DAYS = 90;
 /** Most lanes the timeline draws; the rest are counted below it. */
@@ -204,8 +204,7 @@ export function renderTimeline(rows: readonly ReportRow[], generatedAt: string):
       const at = Date.parse(r.notAfter ?? '');
       const bx = x(at);
       const name = r.address === null ? r.endpointName : `${r.endpointName} ${r.address}`;
-      const days =
-        r.daysLeft === null ? '' : r.daysLeft < 0 ? `expired ${-r.daysLeft} d ago` : `${r.daysLeft} d`;
+      const days = r.daysLeft === null ? '' : describeDaysLeft(r.daysLeft);
       return (
         `<g class="lane" data-key="${text(r.key)}"><title>${text(name)}: ${r.status}, ${displayDate(r.notAfter)}</title>` +
         `<text x="0" y="${y + 12}">${text(name, 40)}</text>` +

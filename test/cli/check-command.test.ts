@@ -375,7 +375,7 @@ describe('certwatch check', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
       new RegExp(
-        `^CERTWATCH WARNING - 127\\.0\\.0\\.1:${ports.soon} \\[127\\.0\\.0\\.1\\]: expires \\d{4}-\\d\\d-\\d\\d \\(20 days\\)[^|]* \\| days=20;30;7\\n$`,
+        `^CERTWATCH WARNING - 127\\.0\\.0\\.1:${ports.soon} \\[127\\.0\\.0\\.1\\]: expires \\d{4}-\\d\\d-\\d\\d \\(in 20 days\\)[^|]* \\| days=20;30;7\\n$`,
       ),
     );
   });

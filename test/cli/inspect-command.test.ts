@@ -160,7 +160,7 @@ describe('certwatch inspect', () => {
   it.each([
     {
       format: 'nagios',
-      output: /^CERTWATCH OK - chain\.pem: expires \d{4}-\d\d-\d\d \(40 days\) \| days=40;30;7\n$/,
+      output: /^CERTWATCH OK - chain\.pem: expires \d{4}-\d\d-\d\d \(in 40 days\) \| days=40;30;7\n$/,
     },
     {
       format: 'csv',

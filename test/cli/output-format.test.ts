@@ -30,12 +30,12 @@ describe('renderNagios', () => {
     {
       name: 'one ok result',
       rows: [row({})],
-      line: 'CERTWATCH OK - example.com:443 [192.0.2.1]: expires 2027-01-15 (45 days) | days=45;30;7',
+      line: 'CERTWATCH OK - example.com:443 [192.0.2.1]: expires 2027-01-15 (in 45 days) | days=45;30;7',
     },
     {
       name: 'one warning with a finding',
       rows: [row({ status: 'warning', daysLeft: 12, findings: [{ code: 'EXPIRES_SOON', message: 'x' }] })],
-      line: 'CERTWATCH WARNING - example.com:443 [192.0.2.1]: expires 2027-01-15 (12 days); EXPIRES_SOON | days=12;30;7',
+      line: 'CERTWATCH WARNING - example.com:443 [192.0.2.1]: expires 2027-01-15 (in 12 days); EXPIRES_SOON | days=12;30;7',
     },
     {
       name: 'an expired one',
@@ -58,7 +58,7 @@ describe('renderNagios', () => {
       name: 'several: the fewest days, then one value per result',
       rows: [row({}), row({ label: 'b.example:443 [192.0.2.2]', status: 'critical', daysLeft: 5 })],
       line:
-        'CERTWATCH CRITICAL - 2 results: 1 ok, 1 critical; worst b.example:443 [192.0.2.2]: expires 2027-01-15 (5 days) | ' +
+        'CERTWATCH CRITICAL - 2 results: 1 ok, 1 critical; worst b.example:443 [192.0.2.2]: expires 2027-01-15 (in 5 days) | ' +
         "days=5;30;7 'example.com:443 [192.0.2.1]'=45;30;7 'b.example:443 [192.0.2.2]'=5;30;7",
     },
     { name: 'nothing', rows: [], line: 'CERTWATCH UNKNOWN - nothing to report' },

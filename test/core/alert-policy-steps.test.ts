@@ -403,7 +403,7 @@ describe('expiryThresholdsStep', () => {
       daysLeft: -1,
       sent: [30, 14, 7, 3, 1],
       state: [30, 14, 7, 3, 1, EXPIRED_THRESHOLD],
-      alerts: [`threshold/critical ${FP_A}:expired: expired less than a day ago (2026-04-10)`],
+      alerts: [`threshold/critical ${FP_A}:expired: expired 1 day ago (2026-04-10)`],
     },
   ])('$name', ({ daysLeft, sent, state, alerts }) => {
     // Prepare

@@ -54,7 +54,7 @@ describe('evaluateCheck: expiry thresholds', () => {
       ['threshold/critical: expires in 3 days (2026-04-10)'],
       ['threshold/critical: expires in 1 day (2026-04-10)'],
       [],
-      ['threshold/critical: expired less than a day ago (2026-04-10)'],
+      ['threshold/critical: expired 1 day ago (2026-04-10)'],
       [],
     ]);
     expect(state?.alerting.thresholdsSent).toEqual([30, 14, 7, 3, 1, EXPIRED_THRESHOLD]);
@@ -86,7 +86,7 @@ describe('evaluateCheck: expiry thresholds', () => {
     {
       name: 'a first check of an expired certificate sends one alert',
       daysLeft: [-4],
-      expected: [['threshold/critical: expired 3 days ago (2026-04-10)']],
+      expected: [['threshold/critical: expired 4 days ago (2026-04-10)']],
       sent: [30, 14, 7, 3, 1, EXPIRED_THRESHOLD],
     },
   ])('$name', ({ daysLeft, expected, sent }) => {
@@ -177,9 +177,9 @@ describe('evaluateCheck: re-notify', () => {
 
     // Assess
     expect(alertsPerStep.map(describeAlerts)).toEqual([
-      ['threshold/critical: expired less than a day ago (2026-03-06)'],
-      ['renotify/critical: still not renewed: expired 1 day ago (2026-03-06)'],
+      ['threshold/critical: expired 1 day ago (2026-03-06)'],
       ['renotify/critical: still not renewed: expired 2 days ago (2026-03-06)'],
+      ['renotify/critical: still not renewed: expired 3 days ago (2026-03-06)'],
     ]);
   });
 

@@ -19,9 +19,9 @@ describe('describeExpiry', () => {
     { daysLeft: 7, expected: 'expires in 7 days (2026-12-01)' },
     { daysLeft: 1, expected: 'expires in 1 day (2026-12-01)' },
     { daysLeft: 0, expected: 'expires in less than a day (2026-12-01)' },
-    { daysLeft: -1, expected: 'expired less than a day ago (2026-12-01)' },
-    { daysLeft: -2, expected: 'expired 1 day ago (2026-12-01)' },
-    { daysLeft: -4, expected: 'expired 3 days ago (2026-12-01)' },
+    { daysLeft: -1, expected: 'expired 1 day ago (2026-12-01)' },
+    { daysLeft: -2, expected: 'expired 2 days ago (2026-12-01)' },
+    { daysLeft: -4, expected: 'expired 4 days ago (2026-12-01)' },
   ])('$daysLeft days left → $expected', ({ daysLeft, expected }) => {
     // Act
     const text = describeExpiry(daysLeft, NOT_AFTER);

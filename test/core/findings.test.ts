@@ -443,7 +443,7 @@ describe('finding registry × evaluateCheck', () => {
     // Assess
     expect(describeAlerts(alerts)).toEqual([
       expired
-        ? 'threshold/critical: expired 1 day ago (2026-02-27)'
+        ? 'threshold/critical: expired 2 days ago (2026-02-27)'
         : 'threshold/critical: expires in 5 days (2026-03-06)',
     ]);
   });
