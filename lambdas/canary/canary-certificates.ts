@@ -101,7 +101,9 @@ const ECDSA_WITH_SHA256 = seq(oid('1.2.840.10045.4.3.2'));
 
 function makeCertificate(spec: CertSpec, key: KeyObject, spki: Buffer, keyId: Buffer): CanaryCertificate {
   const serial = randomBytes(8);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // Positive (top bit clear) and minimal DER: a first byte of 0x00 would be illegal padding
+  // whenever the next byte is below 0x80, and OpenSSL refuses such a certificate.
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
   const extensions = [
     extension('2.5.29.19', true, spec.ca ? seq(tlv(0x01, Buffer.from([0xff]))) : seq()),
     // keyUsage: keyCertSign + cRLSign for the root, digitalSignature for leaves.
