@@ -67,6 +67,11 @@ export class CertwatchMetrics {
     return this.#metric(MetricNames.StaleEndpoints, 'Maximum', period);
   }
 
+  /** Canary fixtures the detector judged wrongly in one canary run (0 when all were right). */
+  canaryFailures(period = Duration.hours(1)): cloudwatch.Metric {
+    return this.#metric(MetricNames.CanaryFailures, 'Maximum', period);
+  }
+
   #metric(metricName: MetricName, statistic: string, period: Duration): cloudwatch.Metric {
     // No label: an alarm on a labelled metric renders as metric math, which hides the metric name.
     return new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName, statistic, period });

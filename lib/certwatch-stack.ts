@@ -162,6 +162,7 @@ export class CertwatchStack extends Stack {
       stateTable: this.stateTable,
       alertTopic: this.alerting.topic,
       alertTopicKey: this.alerting.topicKey,
+      opsTopic,
       snsChannels: settings.snsChannels,
       endpoints: settings.endpoints,
       trustProfiles: settings.trustProfiles ?? [],

@@ -21,6 +21,7 @@ import {
   watchdogGraceMs,
 } from '../lambdas/core/run-capacity';
 import { scheduleInvokeRole } from './schedule-role';
+import { CANARY_EVENT } from '../lambdas/canary/canary-event';
 import type { AlertSeverity } from './alerting';
 import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
 import { DeploymentConfigError } from './deployment-config-error';
@@ -140,6 +141,16 @@ export interface CheckPipelineProps {
    */
   readonly alertTopicKey?: kms.IKey;
   /**
+   * Topic the checker pages when its canary judges a known-bad certificate wrongly.
+   * @default - the alert topic
+   */
+  readonly opsTopic?: sns.ITopic;
+  /**
+   * Key of the ops topic, when it is not the alert topic's.
+   * @default - none
+   */
+  readonly opsTopicKey?: kms.IKey;
+  /**
    * Further SNS topics (channel type `sns`) the checker publishes to.
    * @default - none
    */
@@ -225,6 +236,8 @@ export class CheckPipeline extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly schedule: scheduler.Schedule;
+  /** Invokes the checker's canary once per run. */
+  readonly canarySchedule: scheduler.Schedule;
   readonly timing: CheckerTiming;
   /** The checker concurrency and the run deadline derived from the inventory, the schedule and the timeout. */
   readonly runPlan: RunPlan;
@@ -317,6 +330,7 @@ export class CheckPipeline extends Construct {
       environment: {
         TABLE_NAME: props.stateTable.table.tableName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
+        OPS_TOPIC_ARN: (props.opsTopic ?? props.alertTopic).topicArn,
         HISTORY_TTL_DAYS: String(props.historyTtlDays ?? 90),
         PER_ENDPOINT_METRICS: String(props.perEndpointMetrics ?? false),
         SNS_CHANNELS: stack.toJsonString(
@@ -333,18 +347,49 @@ export class CheckPipeline extends Construct {
       new iam.PolicyStatement({
         sid: 'PublishAlerts',
         actions: ['sns:Publish'],
-        resources: [props.alertTopic.topicArn, ...new Set(snsChannels.map((c) => c.topicArn))],
+        resources: [
+          ...new Set([
+            props.alertTopic.topicArn,
+            (props.opsTopic ?? props.alertTopic).topicArn,
+            ...snsChannels.map((c) => c.topicArn),
+          ]),
+        ],
       }),
     );
-    if (props.alertTopicKey) {
+    const keys = [props.alertTopicKey, props.opsTopicKey].filter((k): k is kms.IKey => k !== undefined);
+    if (keys.length > 0) {
       this.checker.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'EncryptAlerts',
           actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resources: [props.alertTopicKey.keyArn],
+          resources: keys.map((k) => k.keyArn),
         }),
       );
     }
+    // The canary runs in the checker itself, once per run, so it tests the very bundle, trust
+    // roots and runtime that judge the endpoints (see lambdas/canary).
+    this.canarySchedule = new scheduler.Schedule(this, 'CanarySchedule', {
+      description: 'certwatch: runs the canary (known-bad certificates) in the checker',
+      schedule: scheduler.ScheduleExpression.expression(
+        props.scheduleExpression,
+        TimeZone.of(props.timeZone ?? 'UTC'),
+      ),
+      target: new targets.LambdaInvoke(this.checker.function, {
+        role: scheduleInvokeRole(
+          this,
+          'CanaryScheduleRole',
+          this.checker.function,
+          props.scheduleDeadLetterQueue,
+        ),
+        deadLetterQueue: props.scheduleDeadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        input: scheduler.ScheduleTargetInput.fromObject({
+          certwatch: CANARY_EVENT,
+          executionId: scheduler.ContextAttribute.executionId,
+        }),
+      }),
+    });
     this.checker.function.addEventSource(
       new eventSources.SqsEventSource(this.queue, {
         batchSize: this.timing.batchSize,

@@ -55,6 +55,7 @@ export const MONITOR_ALARMS = [
   'WatchdogErrors',
   'UncheckedAddresses',
   'StaleEndpoints',
+  'CanaryFailed',
 ] as const;
 
 export type MonitorAlarmKey = (typeof MONITOR_ALARMS)[number];
@@ -89,6 +90,7 @@ export const DEFAULT_MONITOR_THRESHOLDS: Omit<MonitorThresholds, DerivedThreshol
   WatchdogErrors: 1,
   UncheckedAddresses: 1,
   StaleEndpoints: 1,
+  CanaryFailed: 1,
 };
 
 /** Period and number of periods of the "no successful dispatch" alarm. */
@@ -232,6 +234,20 @@ export class MonitorAlarms extends Construct {
       'CheckQueueBacklog',
       `Check messages have waited ${Duration.seconds(t.CheckQueueBacklog).toHumanString()} or longer: the checkers fall behind the schedule (raise checker.concurrency, or look for throttles and slow endpoints).`,
       props.pipeline.queue.metricApproximateAgeOfOldestMessage({ period: five, statistic: 'Maximum' }),
+    );
+    // One datapoint per run. Every period of 1.5 intervals must breach, a missing one included: the
+    // alarm fires when the canary judged a fixture wrongly and no good canary run followed, or when
+    // it stopped reporting at all (a detector nobody tests is as bad as a broken one). The failed
+    // canary also pages the ops topic directly, at once.
+    add(
+      'CanaryFailed',
+      `The canary judged a known-bad certificate wrongly, or has not reported for 1.5 schedule intervals: the detector may be broken, so an "ok" proves nothing.`,
+      props.metrics.canaryFailures(silence.period),
+      {
+        evaluationPeriods: silence.evaluationPeriods,
+        datapointsToAlarm: silence.evaluationPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      },
     );
     add(
       'ScheduleDeadLetters',

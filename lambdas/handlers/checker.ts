@@ -22,6 +22,9 @@ import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
 import { ConfigurationError, jsonEnv, numberEnv, optionalEnv, requiredEnv } from './runtime/env';
 import { resolveSecret } from './runtime/secrets';
+import { canaryFailureAlert } from '../canary/canary-alert';
+import { type CanaryEvent, isCanaryEvent } from '../canary/canary-event';
+import { runCanary } from '../canary/run-canary';
 import { clientKeyReader } from '../core/secret-ref';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
@@ -121,7 +124,52 @@ function loadTrustProfiles(file: string | null): TrustProfile[] {
   return decoded.value;
 }
 
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+/** The ops topic: where a failed canary pages (the alert topic unless the stack names another). */
+const opsNotifier = snsNotifier(
+  {
+    type: 'sns',
+    name: 'ops-topic',
+    topicArn: optionalEnv('OPS_TOPIC_ARN') ?? requiredEnv('ALERT_TOPIC_ARN'),
+    minSeverity: 'info',
+  },
+  { sns },
+);
+
+/** What a canary invocation returns (the scheduler ignores it; the smoke test reads it). */
+export interface CanaryOutcome {
+  readonly fixtures: number;
+  readonly failures: readonly string[];
+  readonly paged: boolean;
+}
+
+/**
+ * Runs the canary in this very bundle: known-bad certificates on loopback, through the probe and
+ * analysis that judge the endpoints. Emits `CanaryFailures` (its alarm also fires when the canary
+ * stops reporting) and pages the ops topic at once on a wrong verdict.
+ */
+async function canary(event: CanaryEvent): Promise<CanaryOutcome> {
+  const now = new Date();
+  const report = await runCanary({ now: () => now });
+  emitMetrics([{ name: MetricNames.CanaryFailures, value: report.failures.length }]);
+  if (report.failures.length === 0) {
+    log.info('canary passed', {
+      fixtures: report.verdicts.length,
+      durationMs: Math.round(report.durationMs),
+    });
+    return { fixtures: report.verdicts.length, failures: [], paged: false };
+  }
+  log.error('canary failed: the detector is broken', { failures: report.failures });
+  const alert = canaryFailureAlert(report, event.executionId ?? now.toISOString(), now);
+  const sent = await opsNotifier.send(alert);
+  // A page that could not be sent fails the invocation: the scheduler retries, the errors alarm fires.
+  if (!sent.ok) throw new Error(`canary failed and paging ops failed: ${sent.error}`);
+  return { fixtures: report.verdicts.length, failures: report.failures, paged: true };
+}
+
+export function handler(event: SQSEvent): Promise<SQSBatchResponse>;
+export function handler(event: CanaryEvent): Promise<CanaryOutcome>;
+export async function handler(event: SQSEvent | CanaryEvent): Promise<SQSBatchResponse | CanaryOutcome> {
+  if (isCanaryEvent(event)) return canary(event);
   const failures: SQSBatchItemFailure[] = [];
   await mapWithConcurrency(
     event.Records,

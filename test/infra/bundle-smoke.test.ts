@@ -254,6 +254,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       Checker: {
         ...baseEnv,
         ALERT_TOPIC_ARN: ALERT_TOPIC,
+        OPS_TOPIC_ARN: OPS_TOPIC,
         SNS_CHANNELS: '[]',
         HISTORY_TTL_DAYS: '30',
         PER_ENDPOINT_METRICS: 'true',
@@ -377,6 +378,17 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     );
     const expiresAt = Number(history.Items?.[0]?.expiresAt);
     expect(Math.abs(expiresAt - (Date.now() / 1000 + 30 * 86_400))).toBeLessThan(3_600);
+
+    // Act 2c: the scheduler's canary invocation of the same checker bundle
+    const canary = await invoke(assets.Checker ?? '', envs.Checker ?? {}, {
+      certwatch: 'canary',
+      executionId: 'smoke-canary-1',
+    });
+    // Assess 2c: every known-bad fixture judged right inside the deployed artifact, the metric its alarm
+    // watches emitted, nobody paged
+    expect(canary.result).toEqual({ fixtures: 6, failures: [], paged: false });
+    expect(canary.lines.some((l) => l.includes('"CanaryFailures":0'))).toBe(true);
+    expect(aws.published.filter((p) => p.topicArn === OPS_TOPIC)).toEqual([]);
 
     // Act 3: SNS invokes the notifier with what the checker published for the `lambda` protocol
     const snsEvent = {

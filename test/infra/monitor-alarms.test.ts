@@ -64,6 +64,16 @@ const EXPECTED: Record<
     comparison: 'LessThanThreshold',
     missing: 'breaching',
   },
+  // A datapoint per run; 1.5 intervals of breaching periods, missing ones included (a silent canary pages too).
+  CanaryFailed: {
+    namespace: METRIC_NAMESPACE,
+    metric: MetricNames.CanaryFailures,
+    statistic: 'Maximum',
+    period: 3_240,
+    evaluationPeriods: 10,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    missing: 'breaching',
+  },
   CheckerErrors: lambdaErrors('PipelineCheckerFunction'),
   CheckerThrottles: { ...lambdaErrors('PipelineCheckerFunction'), metric: 'Throttles' },
   CheckDeadLetters: deadLetters('PipelineDeadLetterQueue'),
