@@ -109,8 +109,12 @@ export async function processCheck(
   };
   const endpoint = await deps.store.getEndpoint(msg.endpointId);
   if (!endpoint) {
-    // Removed from the inventory after dispatch: nothing to check, but the run still counts it.
-    await deps.store.recordCheckCompleted(msg.runId);
+    // Removed from the inventory after dispatch: nothing to check, but the run still counts it (on its shard).
+    await deps.store.recordCheckCompleted(msg.runId, {
+      key: addressKey(msg.endpointId, msg.address),
+      daysLeft: null,
+      failed: false,
+    });
     return { status: 'unknown-endpoint', result: null, state: null, alerts: [], deliveries: [] };
   }
   const key = addressKey(endpoint.id, msg.address);
@@ -154,8 +158,13 @@ export async function processCheck(
     };
     const expectedVersion = stored?.version ?? null;
     if ((await deps.store.saveAddressState(next, expectedVersion)) === 'saved') {
-      await deps.store.appendHistory(result, endpoint.id);
-      await deps.store.recordCheckCompleted(msg.runId);
+      if (historyWorthy(prev, next, result, alerts.length))
+        await deps.store.appendHistory(result, endpoint.id);
+      await deps.store.recordCheckCompleted(msg.runId, {
+        key,
+        daysLeft: next.daysLeft,
+        failed: next.consecutiveFailures > 0,
+      });
       const saved: StoredAddressState = { state: next, version: (expectedVersion ?? 0) + 1 };
       const flushed = await flushOutbox(deps, key, saved);
       const retirement = await retireObsoleteSiblings(deps, endpoint, msg, storedSiblings);
@@ -173,6 +182,43 @@ export async function processCheck(
   throw new StateConflictError(
     `state of ${key} kept changing under ${MAX_SAVE_ATTEMPTS} attempts; retry the check`,
   );
+}
+
+/**
+ * A history row is written at most once a week while nothing changes: often enough that no
+ * address's history (and the chain the report shows from it) expires under the 90-day TTL.
+ */
+export const HISTORY_KEEPALIVE_MS = 7 * 86_400_000;
+
+/**
+ * Whether a check earns a history row: the first check of an address, any alert, and any change of
+ * what the history shows (status, findings, certificate, failing or not); otherwise once per
+ * {@link HISTORY_KEEPALIVE_MS} (by calendar week of the check time, so it does not drift). A steady
+ * check (nothing changed but the check time) writes only its state.
+ */
+export function historyWorthy(
+  prev: AddressState | null,
+  next: AddressState,
+  result: Pick<CheckResult, 'checkedAt'>,
+  alerts: number,
+): boolean {
+  if (prev === null || alerts > 0) return true;
+  if (
+    prev.status !== next.status ||
+    prev.fingerprint !== next.fingerprint ||
+    prev.notAfter !== next.notAfter ||
+    prev.issuer !== next.issuer ||
+    prev.consecutiveFailures > 0 !== next.consecutiveFailures > 0 ||
+    findingsDigest(prev) !== findingsDigest(next)
+  ) {
+    return true;
+  }
+  const week = (iso: string) => Math.floor(Date.parse(iso) / HISTORY_KEEPALIVE_MS);
+  return week(prev.lastCheckedAt) !== week(result.checkedAt);
+}
+
+function findingsDigest(state: AddressState): string {
+  return state.findings.map((f) => `${f.code}/${f.severity}/${f.certIndex ?? ''}`).join(',');
 }
 
 async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMessage): Promise<CheckResult> {
