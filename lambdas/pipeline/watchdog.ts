@@ -88,7 +88,7 @@ export function soonestDaysLeft(states: Iterable<Pick<AddressState, 'daysLeft'>>
 
 /** Endpoints whose newest successful check (over all addresses) is older than `maxAgeMs`. */
 export function findStaleEndpoints(
-  endpoints: readonly Endpoint[],
+  endpoints: readonly Pick<Endpoint, 'id' | 'name'>[],
   states: readonly AddressState[],
   now: Date,
   maxAgeMs: number,
@@ -332,17 +332,12 @@ async function staleAndSoonest(
   }
   const confirmed = await mapWithConcurrency(
     [...candidates],
-    8,
+    16,
     async (id) => {
-      const [endpoint, states] = await Promise.all([store.getEndpoint(id), store.listAddressStates(id)]);
-      return endpoint
-        ? findStaleEndpoints(
-            [endpoint],
-            states.map((x) => x.state),
-            now,
-            maxAgeMs,
-          )
-        : [];
+      // One Query per candidate endpoint: its states carry its name, so the endpoint item is not read.
+      const states = (await store.listAddressStates(id)).map((x) => x.state);
+      const name = states[0]?.endpointName;
+      return name === undefined ? [] : findStaleEndpoints([{ id, name }], states, now, maxAgeMs);
     },
     (error) => {
       throw error;

@@ -1357,7 +1357,8 @@ function toRunLease(item: Item, operation: string): RunLease {
   return { runId, host, pid, acquiredAt, until };
 }
 
-function endpointHash(endpoint: Endpoint): string {
+/** Digest of an endpoint as `syncInventory` compares it (exported for benches that seed a table directly). */
+export function endpointHash(endpoint: Endpoint): string {
   return createHash('sha256')
     .update(`${ENDPOINT_FORMAT}\n${canonicalJson(endpoint)}`)
     .digest('base64url');
