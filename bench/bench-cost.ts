@@ -24,6 +24,7 @@ import { mapWithConcurrency } from '../lambdas/core/concurrency';
 import { MetricNames } from '../lambdas/core/metric-names';
 import type { Alert, DeliveryResult, Endpoint } from '../lambdas/core/model';
 import type { CheckMessage } from '../lambdas/pipeline/check-message';
+import { CompletionBatch } from '../lambdas/pipeline/completion-batch';
 import { dispatchRun } from '../lambdas/pipeline/dispatch-run';
 import { processCheck } from '../lambdas/pipeline/process-check';
 import { runWatchdog } from '../lambdas/pipeline/watchdog';
@@ -219,9 +220,17 @@ async function main(): Promise<void> {
         2,
         async (batch) => {
           const t0 = performance.now();
+          // As the checker handler does with a batch: one counter write for its completions.
+          const completions = new CompletionBatch(store);
           await Promise.all(
-            batch.map((msg) => processCheck({ store, sink, trustFor: () => trust, now }, msg)),
+            batch.map((msg) =>
+              processCheck(
+                { store, sink, trustFor: () => trust, now, recordCompletion: completions.add },
+                msg,
+              ),
+            ),
           );
+          await completions.flush();
           checkerMs += performance.now() - t0;
         },
         (error) => {

@@ -240,7 +240,8 @@ async function main(): Promise<void> {
       perShard.set(shard, row);
     });
     for (const [shard, row] of perShard) {
-      const names: Record<string, string> = { '#c': 'completed' };
+      // Counter item `shard` holds the count of address shard `shard` (`c<nn>`), as checkers' writes would add up.
+      const names: Record<string, string> = { '#c': `c${String(shard).padStart(2, '0')}` };
       const vals: Record<string, number> = { ':c': row.completed };
       const adds = ['#c :c'];
       [...row.buckets].forEach(([bucket, count], j) => {

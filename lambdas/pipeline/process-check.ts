@@ -31,7 +31,7 @@ import {
 } from '../core/model';
 import { randomUUID } from 'node:crypto';
 import { probeSettingsOf, protocolOf, servernameFor } from '../core/probe-settings';
-import type { StateStore, StoredAddressState } from '../store/state-store';
+import type { CheckCompletion, StateStore, StoredAddressState } from '../store/state-store';
 import type { CheckMessage } from './check-message';
 import { checkAddress } from './check-target';
 import { type AlertSink, DEFAULT_OUTBOX_LEASE_MS, deliverOutbox } from './outbox-delivery';
@@ -63,6 +63,12 @@ export interface ProcessCheckDeps {
   readonly outboxLeaseMs?: number;
   /** Names the sender in the delivery records it claims. Default a random id per call. */
   readonly holder?: string;
+  /**
+   * Counts the check in its run. Hosts that check a batch pass `CompletionBatch.add` and flush it
+   * after the batch (one counter write for the batch).
+   * @default `store.recordCheckCompleted` (one counter write per check)
+   */
+  readonly recordCompletion?: (runId: string, completion: CheckCompletion) => Promise<void>;
 }
 
 /** See `ProcessCheckDeps.outboxLeaseMs`. */
@@ -110,7 +116,7 @@ export async function processCheck(
   const endpoint = await deps.store.getEndpoint(msg.endpointId);
   if (!endpoint) {
     // Removed from the inventory after dispatch: nothing to check, but the run still counts it (on its shard).
-    await deps.store.recordCheckCompleted(msg.runId, {
+    await recordCompletion(deps, msg.runId, {
       key: addressKey(msg.endpointId, msg.address),
       daysLeft: null,
       failed: false,
@@ -160,7 +166,7 @@ export async function processCheck(
     if ((await deps.store.saveAddressState(next, expectedVersion)) === 'saved') {
       if (historyWorthy(prev, next, result, alerts.length))
         await deps.store.appendHistory(result, endpoint.id);
-      await deps.store.recordCheckCompleted(msg.runId, {
+      await recordCompletion(deps, msg.runId, {
         key,
         daysLeft: next.daysLeft,
         failed: next.consecutiveFailures > 0,
@@ -182,6 +188,12 @@ export async function processCheck(
   throw new StateConflictError(
     `state of ${key} kept changing under ${MAX_SAVE_ATTEMPTS} attempts; retry the check`,
   );
+}
+
+function recordCompletion(deps: ProcessCheckDeps, runId: string, completion: CheckCompletion): Promise<void> {
+  return deps.recordCompletion
+    ? deps.recordCompletion(runId, completion)
+    : deps.store.recordCheckCompleted(runId, completion);
 }
 
 /**

@@ -32,35 +32,47 @@ export interface StaleEndpoint {
 
 /**
  * Judges one run against the stored state. A run recorded with its per-shard expected counts is
- * judged from its 16 counter shards: only the shards whose completed count fell short are listed
- * (their endpoints and states), so a complete run reads no address state at all. A run without
- * them (recorded by an older version, or by a test) is judged by reading every state.
+ * judged from its 16 counter items: only the address shards whose completed count fell short are
+ * listed (their endpoints and states), so a complete run reads no address state at all. A short
+ * shard is also recounted from its states (a state written by this run or a later one is a
+ * completed check): a checker that died between its state writes and its counter write (or
+ * whose counter write failed) lost counts, not checks, and the recount restores them. A run
+ * without per-shard counts (recorded by an older version, or by a test) is judged by reading
+ * every state.
  */
 export async function judgeRun(store: StateStore, run: RunRecord): Promise<RunJudgement> {
-  const shards = await store.getRunShards(run.runId);
+  const progress = await store.getRunProgress(run.runId);
   let unchecked: Array<Pick<Endpoint, 'id' | 'name'>>;
-  if (shards === null) {
+  let completed = run.completed;
+  if (progress === null) {
     const [endpoints, states] = await Promise.all([store.listEndpoints(), store.listAllAddressStates()]);
     unchecked = uncheckedIn(endpoints, states, run.runId);
   } else {
-    const incomplete = shards.filter((s) => s.completed < s.expected);
+    const incomplete = progress.shards.filter((s) => s.completed < s.expected);
     const parts = await Promise.all(
       incomplete.map(async (s) => {
         const [endpoints, states] = await Promise.all([
           store.listShardEndpoints(s.shard),
           store.listShardAddressStates(s.shard),
         ]);
-        return uncheckedIn(endpoints, states, run.runId);
+        const recount = states.filter(
+          (x) => x.state.lastRunId !== null && x.state.lastRunId >= run.runId,
+        ).length;
+        return {
+          unchecked: uncheckedIn(endpoints, states, run.runId),
+          lost: Math.max(0, Math.min(s.expected, recount) - s.completed),
+        };
       }),
     );
-    unchecked = parts.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    unchecked = parts.flatMap((p) => p.unchecked).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    completed += parts.reduce((n, p) => n + p.lost, 0);
   }
   return {
     runId: run.runId,
     startedAt: run.startedAt,
     expected: run.expected,
-    completed: run.completed,
-    complete: unchecked.length === 0 && run.completed >= run.expected,
+    completed,
+    complete: unchecked.length === 0 && completed >= run.expected,
     unchecked,
   };
 }
@@ -292,9 +304,11 @@ async function staleAndSoonest(
   maxAgeMs: number,
 ): Promise<{ stale: StaleEndpoint[]; soonestDaysLeft: number | null }> {
   const cutoff = now.getTime() - maxAgeMs;
-  const shards =
-    latest !== null && Date.parse(latest.startedAt) >= cutoff ? await store.getRunShards(latest.runId) : null;
-  if (shards === null) {
+  const progress =
+    latest !== null && Date.parse(latest.startedAt) >= cutoff
+      ? await store.getRunProgress(latest.runId)
+      : null;
+  if (progress === null) {
     const [endpoints, states] = await Promise.all([store.listEndpoints(), store.listAllAddressStates()]);
     const plain = states.map((s) => s.state);
     return {
@@ -302,16 +316,12 @@ async function staleAndSoonest(
       soonestDaysLeft: soonestDaysLeft(plain),
     };
   }
-  let soonest: number | null = null;
-  for (const s of shards) {
-    if (s.soonestDaysLeft !== null && (soonest === null || s.soonestDaysLeft < soonest))
-      soonest = s.soonestDaysLeft;
-  }
+  const soonest = progress.soonestDaysLeft;
   const old = (a: { lastSuccessAt: string | null; failingSince: string | null; lastCheckedAt: string }) =>
     Date.parse(a.lastSuccessAt ?? a.failingSince ?? a.lastCheckedAt) < cutoff;
   const stale: StaleEndpoint[] = [];
   const listedShards = new Set<number>();
-  for (const s of shards.filter((x) => x.completed < x.expected)) {
+  for (const s of progress.shards.filter((x) => x.completed < x.expected)) {
     listedShards.add(s.shard);
     const [endpoints, states] = await Promise.all([
       store.listShardEndpoints(s.shard),

@@ -12,7 +12,7 @@
  * | address state | `ADDR#<shard>`      | `<addressKey>`             | endpointId, version, state (AddressState map) |
  * | history       | `HIST#<addressKey>` | `<checkedAt>#<digest>`     | result (CheckResult map), expiresAt           |
  * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, shards?, expectedShards?, finishedCompleted?, expiresAt |
- * | run counter   | `RUN#<runId>#<nn>`  | `COUNT`                    | completed, failed, d<days> buckets, expiresAt (kind run-shard) |
+ * | run counter   | `RUN#<runId>#<nn>`  | `COUNT`                    | c<shard> per address shard, completed, failed, d<days> buckets, expiresAt (kind run-shard) |
  * | failing index | `FAIL#<shard>`      | `<addressKey>`             | endpointId, lastSuccessAt, failingSince, lastCheckedAt |
  * | expiry index  | `EXP#<shard>`       | `<notAfter or ~>#<addressKey>` | key                                        |
  * | run lease     | `LEASE`             | `RUN`                      | runId, host, pid, acquiredAt, until (kind run-lease) |
@@ -51,11 +51,13 @@
  *   (`begins_with(sk, "<endpointId>|")`; ids never contain `|`).
  * The shard count is part of the stored format: changing it needs a migration.
  *
- * The run counter is sharded (`run-shards.ts`): a completed check `ADD`s to the
- * counter item of its address's shard (`RUN#<runId>#<nn>`, created with the run),
- * together with a days-left histogram and a failure count, so no item takes more
- * than a sixteenth of the completions and the watchdog reads a run's progress,
- * soonest expiry and incomplete shards from 16 small items. `expectedShards` on the
+ * The run counter is sharded (`run-shards.ts`): completed checks `ADD` to one of
+ * 16 counter items (`RUN#<runId>#<nn>`, created with the run, chosen by the first
+ * address key of the write) a count per address shard (`c<nn>`), a failure count
+ * and a days-left histogram, so no item takes more than its share of the
+ * completions, a checker's whole SQS batch is one write (`recordCheckCompletions`),
+ * and the watchdog reads a run's progress, soonest expiry and incomplete shards
+ * from 16 small items. `expectedShards` on the
  * run item (from the dispatched address keys) says how many checks each shard
  * owes. A judged run keeps its final count in `finishedCompleted`, so listing old
  * runs reads no counters. Runs written before the counters were sharded still
@@ -116,7 +118,7 @@ import {
   type AcquireRunLeaseOutcome,
   type CheckCompletion,
   type FailingAddress,
-  type RunShardProgress,
+  type RunProgress,
   type InventorySyncResult,
   type JudgementClaimOutcome,
   type RunLease,
@@ -781,57 +783,91 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
   }
 
   async recordCheckCompleted(runId: string, completion?: CheckCompletion): Promise<void> {
-    const shard = completion === undefined ? 0 : itemKeys.shardOfKey(completion.key);
+    if (completion !== undefined) return this.recordCheckCompletions(runId, [completion]);
+    // A completion without its address counts on the run, on no shard.
+    await this.#addToCounter('recordCheckCompleted', runId, 0, { completed: 1 }, 1);
+  }
+
+  async recordCheckCompletions(runId: string, completions: readonly CheckCompletion[]): Promise<void> {
+    const first = completions[0];
+    if (first === undefined) return;
+    const adds: Record<string, number> = {};
+    const add = (name: string, n: number) => {
+      adds[name] = (adds[name] ?? 0) + n;
+    };
+    for (const c of completions) {
+      add(shardCountName(itemKeys.shardOfKey(c.key)), 1);
+      if (c.failed) add('failed', 1);
+      add(daysBucket(c.daysLeft), 1);
+    }
+    await this.#addToCounter(
+      'recordCheckCompletions',
+      runId,
+      itemKeys.shardOfKey(first.key),
+      adds,
+      completions.length,
+    );
+  }
+
+  /**
+   * One `ADD` of `adds` to a counter item of the run. Its only condition refuses a run that does
+   * not exist; a run recorded before counters were sharded has none and counts on its own item.
+   */
+  async #addToCounter(
+    operation: string,
+    runId: string,
+    counter: number,
+    adds: Readonly<Record<string, number>>,
+    total: number,
+  ): Promise<void> {
+    const names: Record<string, string> = { '#pk': 'pk' };
+    const values: Record<string, number> = {};
+    const terms = Object.entries(adds).map(([name, n], i) => {
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = n;
+      return `#a${i} :a${i}`;
+    });
     try {
       await this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: itemKeys.runShard(runId, shard),
-          // One unconditional-in-effect ADD (the condition only refuses a run that does not exist).
-          UpdateExpression:
-            completion === undefined ? 'ADD #c :one' : 'ADD #c :one, #fail :failed, #bucket :one',
+          Key: itemKeys.runShard(runId, counter),
+          UpdateExpression: `ADD ${terms.join(', ')}`,
           ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: {
-            '#pk': 'pk',
-            '#c': 'completed',
-            ...(completion === undefined
-              ? {}
-              : { '#fail': 'failed', '#bucket': daysBucket(completion.daysLeft) }),
-          },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ...(completion === undefined ? {} : { ':failed': completion.failed ? 1 : 0 }),
-          },
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       );
       return;
     } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw wrap('recordCheckCompleted', runId, error);
+      if (!isConditionalCheckFailed(error)) throw wrap(operation, runId, error);
     }
-    // No counter shard: a run recorded before counters were sharded counts on its own item (or does not exist).
-    await this.#updateRun('recordCheckCompleted', runId, {
-      UpdateExpression: 'ADD #c :one',
+    await this.#updateRun(operation, runId, {
+      UpdateExpression: 'ADD #c :n',
       ExpressionAttributeNames: { '#pk': 'pk', '#c': 'completed' },
-      ExpressionAttributeValues: { ':one': 1 },
+      ExpressionAttributeValues: { ':n': total },
     });
   }
 
-  async getRunShards(runId: string): Promise<RunShardProgress[] | null> {
-    const item = await this.#get('getRunShards', runId, itemKeys.run(runId));
+  async getRunProgress(runId: string): Promise<RunProgress | null> {
+    const item = await this.#get('getRunProgress', runId, itemKeys.run(runId));
     if (!item) return null;
-    const run = decodeItem(storedItem.run, item, { operation: 'getRunShards', key: runId });
+    const run = decodeItem(storedItem.run, item, { operation: 'getRunProgress', key: runId });
     if (run.expectedShards === undefined) return null;
-    const counters = await this.#readRunShards(runId, run.shards ?? RUN_SHARDS);
-    return Array.from({ length: run.shards ?? RUN_SHARDS }, (_, shard) => {
-      const counter = counters.get(shard);
-      return {
-        shard,
-        expected: run.expectedShards?.[shard] ?? 0,
-        completed: counter?.completed ?? 0,
-        failed: counter?.failed ?? 0,
-        soonestDaysLeft: counter ? soonestOfBuckets(counter.item) : null,
-      };
-    });
+    const counters = [...(await this.#readRunShards(runId, run.shards ?? RUN_SHARDS)).values()];
+    let failed = 0;
+    let soonest: number | null = null;
+    for (const c of counters) {
+      failed += c.failed;
+      const s = soonestOfBuckets(c.item);
+      if (s !== null && (soonest === null || s < soonest)) soonest = s;
+    }
+    const shards = run.expectedShards.map((expected, shard) => ({
+      shard,
+      expected,
+      completed: counters.reduce((n, c) => n + numberAttr(c.item, shardCountName(shard)), 0),
+    }));
+    return { shards, failed, soonestDaysLeft: soonest };
   }
 
   /** The run's counter items by shard (one BatchGetItem; unprocessed keys retried a bounded number of times). */
@@ -854,7 +890,9 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
       for (const item of output.Responses?.[this.#table] ?? []) {
         const counter = decodeItem(storedItem.runShard, item, { operation: 'getRun', key: runId });
         const shard = Number(String(item.pk).slice(String(item.pk).lastIndexOf('#') + 1));
-        counters.set(shard, { completed: counter.completed, failed: counter.failed ?? 0, item });
+        let completed = counter.completed ?? 0;
+        for (let s = 0; s < INVENTORY_SHARDS; s++) completed += numberAttr(item, shardCountName(s));
+        counters.set(shard, { completed, failed: counter.failed ?? 0, item });
       }
       keys =
         (output.UnprocessedKeys?.[this.#table]?.Keys as Array<Record<string, unknown>> | undefined) ?? [];
@@ -1330,6 +1368,16 @@ function toRunRecord(item: Item, runId: string): RunRecord {
     finishedAt: run.finishedAt ?? null,
     ...(run.deadline === undefined ? {} : { deadline: run.deadline }),
   };
+}
+
+/** Attribute of a counter item counting completions of one address shard. */
+function shardCountName(shard: number): string {
+  return `c${String(shard).padStart(2, '0')}`;
+}
+
+function numberAttr(item: Item, name: string): number {
+  const v = item[name];
+  return typeof v === 'number' ? v : 0;
 }
 
 function sumCompleted(counters: ReadonlyMap<number, { completed: number }>): number {

@@ -75,15 +75,21 @@ export interface CheckCompletion {
   readonly failed: boolean;
 }
 
-/** One shard of a run's progress. */
+/** One address-state shard of a run's progress. */
 export interface RunShardProgress {
   readonly shard: number;
   /** Checks dispatched to addresses of this shard. */
   readonly expected: number;
+  /** Completions counted for addresses of this shard (a count lost to a crash makes it short, never long). */
   readonly completed: number;
+}
+
+/** A run's progress, read from its counter items (`getRunProgress`). */
+export interface RunProgress {
+  readonly shards: readonly RunShardProgress[];
   /** Completed checks that obtained no certificate. */
   readonly failed: number;
-  /** Soonest days left among this shard's completed checks (a bucket's lower bound beyond 60 days). */
+  /** Soonest days left among the completed checks (a bucket's lower bound beyond 60 days); null if none known. */
   readonly soonestDaysLeft: number | null;
 }
 
@@ -151,8 +157,13 @@ export interface StateStore {
    * the run does not exist.
    */
   recordCheckCompleted(runId: string, completion?: CheckCompletion): Promise<void>;
-  /** Per-shard progress of a run created with `addressKeys`; null for a run without them (or no run). */
-  getRunShards(runId: string): Promise<RunShardProgress[] | null>;
+  /**
+   * Count several completed checks of one run in one write (a checker's SQS batch): what
+   * `recordCheckCompleted` does for each, at the price of one write unit for all of them.
+   */
+  recordCheckCompletions(runId: string, completions: readonly CheckCompletion[]): Promise<void>;
+  /** Progress of a run created with `addressKeys`; null for a run without them (or no run). */
+  getRunProgress(runId: string): Promise<RunProgress | null>;
   /** Number of address-state shards (partitions) of the store. */
   readonly shardCount: number;
   /** The shard an address key belongs to. */

@@ -31,7 +31,7 @@ export const storedItem = {
     finishedCompleted: d.optional(d.number),
   }),
   /** One counter shard of a run (`run-shards.ts`); its days-left buckets are read by name. */
-  runShard: d.object({ completed: d.number, failed: d.optional(d.number) }),
+  runShard: d.object({ completed: d.optional(d.number), failed: d.optional(d.number) }),
   /** Failing-index item of one address. */
   failing: d.object({
     sk: d.string,

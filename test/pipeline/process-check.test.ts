@@ -8,6 +8,7 @@ import {
   addressKey,
 } from '../../lambdas/core/model';
 import type { CheckMessage } from '../../lambdas/pipeline/check-message';
+import { CompletionBatch } from '../../lambdas/pipeline/completion-batch';
 import { type AlertSink, type ProcessCheckDeps, processCheck } from '../../lambdas/pipeline/process-check';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
 import type { StateStore } from '../../lambdas/store/state-store';
@@ -736,13 +737,70 @@ describe('processCheck', () => {
       // Act: SQS redelivers the message
       await processCheck(deps, message('rs1'));
       await processCheck(deps, message('rs1'));
-      const shards = (await embedded.store.getRunShards('rs1')) ?? [];
+      const progress = await embedded.store.getRunProgress('rs1');
 
       // Assess
-      expect(shards.filter((s) => s.completed > 0)).toEqual([
-        { shard: embedded.store.shardOfKey(key), expected: 1, completed: 1, failed: 0, soonestDaysLeft: 60 },
+      expect(progress?.shards.filter((s) => s.completed > 0)).toEqual([
+        { shard: embedded.store.shardOfKey(key), expected: 1, completed: 1 },
       ]);
+      expect(progress).toMatchObject({ failed: 0, soonestDaysLeft: 60 });
       expect((await embedded.store.getRun('rs1'))?.completed).toBe(1);
     });
+  });
+});
+
+describe('CompletionBatch', () => {
+  let embedded: EmbeddedStateStore;
+  beforeAll(async () => {
+    embedded = await openEmbeddedStateStore({});
+  });
+  afterAll(async () => {
+    await embedded.close();
+  });
+
+  it('writes the completions of a batch once per run, and nothing when empty', async () => {
+    // Prepare
+    const keys = Array.from({ length: 10 }, (_, i) => `batch${i}.example:443|192.0.2.1`);
+    await embedded.store.createRun({
+      runId: 'cb1',
+      startedAt: new Date(NOW).toISOString(),
+      expected: 8,
+      addressKeys: keys.slice(0, 8),
+    });
+    await embedded.store.createRun({
+      runId: 'cb2',
+      startedAt: new Date(NOW).toISOString(),
+      expected: 2,
+      addressKeys: keys.slice(8),
+    });
+    const calls: Array<[string, number]> = [];
+    const store = new Proxy(embedded.store, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (prop !== 'recordCheckCompletions' || typeof value !== 'function') return value;
+        return (runId: string, list: readonly unknown[]) => {
+          calls.push([runId, list.length]);
+          return (value as (...a: unknown[]) => unknown).call(target, runId, list);
+        };
+      },
+    });
+    const batch = new CompletionBatch(store);
+
+    // Act
+    await Promise.all(
+      keys.map((key, i) => batch.add(i < 8 ? 'cb1' : 'cb2', { key, daysLeft: 20, failed: false })),
+    );
+    const queued = batch.size;
+    await batch.flush();
+    await batch.flush();
+
+    // Assess
+    expect(queued).toBe(10);
+    expect(calls).toEqual([
+      ['cb1', 8],
+      ['cb2', 2],
+    ]);
+    expect((await embedded.store.getRun('cb1'))?.completed).toBe(8);
+    expect((await embedded.store.getRun('cb2'))?.completed).toBe(2);
   });
 });

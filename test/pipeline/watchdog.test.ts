@@ -479,7 +479,7 @@ describe('runWatchdog over counter shards', () => {
   async function run(
     runId: string,
     at: number,
-    opt: { skip?: readonly string[]; fail?: readonly string[] } = {},
+    opt: { skip?: readonly string[]; fail?: readonly string[]; loseCounts?: boolean } = {},
   ) {
     const keys = endpoints.map((e) => `${e.id}|192.0.2.1`);
     await embedded.store.createRun({
@@ -496,6 +496,7 @@ describe('runWatchdog over counter shards', () => {
           store: embedded.store,
           sink,
           trustFor: () => trust,
+          ...(opt.loseCounts ? { recordCompletion: async () => {} } : {}),
           now: () => new Date(at),
           check: async () =>
             failing
@@ -578,5 +579,18 @@ describe('runWatchdog over counter shards', () => {
       { id: dead, name: `name of ${dead}`, lastSuccessAt: new Date(T0).toISOString() },
     ]);
     expect(calls.filter((c) => FULL_READS.has(c) || c.startsWith('listShard'))).toEqual([]);
+  });
+
+  it('recounts a shard whose counts were lost (a checker died before its counter write): complete, not paged', async () => {
+    // Prepare: every state is written, no count ever reaches the counters
+    await run('20261122T000000000Z-l1', T0, { loseCounts: true });
+    const { store, calls } = recorded();
+    const pages: Alert[] = [];
+    // Act
+    const report = await tick(store, T0 + 2 * HOUR, pages);
+    // Assess
+    expect(report.judged.map((j) => [j.complete, j.completed, j.expected])).toEqual([[true, 24, 24]]);
+    expect(pages).toEqual([]);
+    expect(calls.filter((c) => c === 'listShardAddressStates').length).toBeGreaterThan(0);
   });
 });

@@ -732,7 +732,7 @@ export function defineStateStoreContract(
       const endpoints = hosts(40);
       const keys = endpoints.map((e) => addressKey(e.id, '192.0.2.1'));
 
-      it('sums completions over the shards, per shard against what was dispatched to it', async () => {
+      it('sums completions over the counters, per address shard against what was dispatched to it', async () => {
         // Prepare
         const store = newStore();
         await store.createRun({
@@ -749,25 +749,49 @@ export function defineStateStoreContract(
             store.recordCheckCompleted('run-s', { key, daysLeft: i === 3 ? 5 : 40, failed: i < 3 }),
           ),
         );
-        const shards = await store.getRunShards('run-s');
+        const progress = await store.getRunProgress('run-s');
         const run = await store.getRun('run-s');
 
         // Assess
+        const shards = progress?.shards ?? [];
         expect(shards).toHaveLength(store.shardCount);
-        const sum = (f: (s: NonNullable<typeof shards>[number]) => number) =>
-          (shards ?? []).reduce((n, s) => n + f(s), 0);
-        expect(sum((s) => s.expected)).toBe(40);
-        expect(sum((s) => s.completed)).toBe(37);
-        expect(sum((s) => s.failed)).toBe(3);
+        expect(shards.reduce((n, s) => n + s.expected, 0)).toBe(40);
+        expect(shards.reduce((n, s) => n + s.completed, 0)).toBe(37);
+        expect(progress?.failed).toBe(3);
+        expect(progress?.soonestDaysLeft).toBe(5);
         expect(run?.completed).toBe(37);
-        const short = (shards ?? []).filter((s) => s.completed < s.expected).map((s) => s.shard);
+        const short = shards.filter((s) => s.completed < s.expected).map((s) => s.shard);
         expect(short.sort()).toEqual([...new Set(keys.slice(37).map((k) => store.shardOfKey(k)))].sort());
-        expect(
-          Math.min(...(shards ?? []).flatMap((s) => (s.soonestDaysLeft === null ? [] : [s.soonestDaysLeft]))),
-        ).toBe(5);
-        for (const s of shards ?? []) {
+        for (const s of shards) {
           expect(s.expected).toBe(keys.filter((k) => store.shardOfKey(k) === s.shard).length);
         }
+      });
+
+      it('counts a batch of completions in one write of one write unit', async () => {
+        // Prepare
+        const store = newStore();
+        await store.createRun({
+          runId: 'run-b',
+          startedAt: '2030-03-01T10:00:00.000Z',
+          expected: 40,
+          addressKeys: keys,
+        });
+        const batch = keys.slice(0, 10).map((key, i) => ({ key, daysLeft: 30 + i, failed: i === 9 }));
+        commands.clear();
+        writeUnits = 0;
+
+        // Act
+        await store.recordCheckCompletions('run-b', batch);
+        await store.recordCheckCompletions('run-b', []);
+
+        // Assess
+        expect(writes()).toBe(1);
+        if (!Number.isNaN(writeUnits)) expect(writeUnits).toBe(1);
+        const progress = await store.getRunProgress('run-b');
+        expect(progress?.shards.reduce((n, s) => n + s.completed, 0)).toBe(10);
+        expect(progress).toMatchObject({ failed: 1, soonestDaysLeft: 30 });
+        expect((await store.getRun('run-b'))?.completed).toBe(10);
+        await expect(store.recordCheckCompletions('run-ghost', batch)).rejects.toThrow(RunNotFoundError);
       });
 
       it('has no shards for a run recorded without its address keys, and still counts it', async () => {
@@ -780,8 +804,8 @@ export function defineStateStoreContract(
         await store.recordCheckCompleted('run-k');
 
         // Assess
-        expect(await store.getRunShards('run-k')).toBeNull();
-        expect(await store.getRunShards('run-none')).toBeNull();
+        expect(await store.getRunProgress('run-k')).toBeNull();
+        expect(await store.getRunProgress('run-none')).toBeNull();
         expect((await store.getRun('run-k'))?.completed).toBe(2);
       });
 
