@@ -361,9 +361,12 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
       monthly: (e) => checks(e) * rruPerCheck * PRICES.dynamoReadUnit,
     },
     {
-      item: 'Watchdog failing-index reads',
-      basis: `${FAIL_PCT}% failing addresses × ~200 B read per tick`,
-      monthly: (e) => Math.ceil((e * failingShare * 200) / 4096) * TICKS_PER_MONTH * PRICES.dynamoReadUnit,
+      item: 'Watchdog: failing addresses',
+      basis: `per tick, the failing index (${FAIL_PCT}% of addresses, ~200 B each) and one eventually consistent Query (0.5 RRU) per failing endpoint past the staleness limit (all of them, assumed: dead endpoints)`,
+      monthly: (e) =>
+        (Math.ceil((e * failingShare * 200) / 4096) + e * failingShare * 0.5) *
+        TICKS_PER_MONTH *
+        PRICES.dynamoReadUnit,
     },
     {
       item: 'DynamoDB storage + PITR',

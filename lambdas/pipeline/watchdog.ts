@@ -345,7 +345,8 @@ async function staleAndSoonest(
     16,
     async (id) => {
       // One Query per candidate endpoint: its states carry its name, so the endpoint item is not read.
-      const states = (await store.listAddressStates(id)).map((x) => x.state);
+      // Eventually consistent: half the read units, and a report may lag a second behind.
+      const states = (await store.listAddressStates(id, { eventual: true })).map((x) => x.state);
       const name = states[0]?.endpointName;
       return name === undefined ? [] : findStaleEndpoints([{ id, name }], states, now, maxAgeMs);
     },

@@ -379,7 +379,10 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     return item ? toStoredState(item, 'getAddressState', key) : null;
   }
 
-  async listAddressStates(endpointId: string): Promise<StoredAddressState[]> {
+  async listAddressStates(
+    endpointId: string,
+    opts: { readonly eventual?: boolean } = {},
+  ): Promise<StoredAddressState[]> {
     const pk = itemKeys.addressPartitionOf(endpointId);
     const states: StoredAddressState[] = [];
     await this.#queryAll(
@@ -389,6 +392,7 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
         ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
         ExpressionAttributeValues: { ':pk': pk, ':prefix': `${endpointId}|` },
+        ...(opts.eventual ? { ConsistentRead: false } : {}),
       },
       (item) => states.push(toStoredState(item, 'listAddressStates', endpointId)),
     );
@@ -1151,7 +1155,7 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
   ): Promise<void> {
     const pages = paginateQuery(
       { client: this.#client },
-      { ...input, TableName: this.#table, ConsistentRead: true },
+      { ...input, TableName: this.#table, ConsistentRead: input.ConsistentRead ?? true },
     );
     let previous = '';
     try {

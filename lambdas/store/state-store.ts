@@ -116,8 +116,14 @@ export interface StateStore {
   getEndpoint(id: string): Promise<Endpoint | null>;
 
   getAddressState(key: string): Promise<StoredAddressState | null>;
-  /** States of every address of one endpoint. */
-  listAddressStates(endpointId: string): Promise<StoredAddressState[]>;
+  /**
+   * States of every address of one endpoint. `eventual`: an eventually consistent read (half the
+   * read units; may miss a write of the last second), for readers that only report.
+   */
+  listAddressStates(
+    endpointId: string,
+    opts?: { readonly eventual?: boolean },
+  ): Promise<StoredAddressState[]>;
   /** Every stored address state (for `status`, the watchdog and the dashboard). */
   listAllAddressStates(): Promise<StoredAddressState[]>;
   /**

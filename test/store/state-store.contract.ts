@@ -521,6 +521,8 @@ export function defineStateStoreContract(
 
         // Assess
         expect(listed).toEqual(shortStates.map((state) => ({ state, version: 1 })));
+        // An eventually consistent read (the watchdog's) lists the same states.
+        expect(await store.listAddressStates(short.id, { eventual: true })).toEqual(listed);
         expect(all.map((s) => s.state.key)).toEqual([...shortStates, longState].map((s) => s.key).sort());
       });
 
