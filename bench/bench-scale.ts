@@ -124,6 +124,8 @@ async function main(): Promise<void> {
               lastSuccessAt: s.lastSuccessAt,
               failingSince: s.failingSince,
               lastCheckedAt: s.lastCheckedAt,
+              endpointName: s.endpointName,
+              siblings: 0,
             });
           }
         }

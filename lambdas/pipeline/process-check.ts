@@ -163,7 +163,8 @@ export async function processCheck(
       outbox: entries.length > 0 ? { entries, claimedAt: now.toISOString() } : null,
     };
     const expectedVersion = stored?.version ?? null;
-    if ((await deps.store.saveAddressState(next, expectedVersion)) === 'saved') {
+    const siblingCount = { siblings: storedSiblings.length };
+    if ((await deps.store.saveAddressState(next, expectedVersion, siblingCount)) === 'saved') {
       if (historyWorthy(prev, next, result, alerts.length))
         await deps.store.appendHistory(result, endpoint.id);
       await recordCompletion(deps, msg.runId, {

@@ -338,7 +338,13 @@ async function staleAndSoonest(
   }
   const candidates = new Set<string>();
   for (const f of await store.listFailingAddresses()) {
-    if (old(f) && !listedShards.has(store.shardOfKey(f.key))) candidates.add(f.endpointId);
+    if (!old(f) || listedShards.has(store.shardOfKey(f.key))) continue;
+    if (f.siblings === 0 && f.endpointName !== undefined) {
+      // The endpoint's only address: its index entry says it all, no state is read.
+      stale.push({ id: f.endpointId, name: f.endpointName, lastSuccessAt: f.lastSuccessAt });
+    } else {
+      candidates.add(f.endpointId);
+    }
   }
   const confirmed = await mapWithConcurrency(
     [...candidates],

@@ -413,7 +413,11 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     return states.sort((a, b) => compareStrings(a.state.key, b.state.key));
   }
 
-  async saveAddressState(state: AddressState, expectedVersion: number | null): Promise<SaveOutcome> {
+  async saveAddressState(
+    state: AddressState,
+    expectedVersion: number | null,
+    opts: { readonly siblings?: number } = {},
+  ): Promise<SaveOutcome> {
     // The shard comes from the key, so a key that disagrees with endpointId would be unreachable by listAddressStates.
     if (endpointIdOfKey(state.key) !== state.endpointId) {
       throw new StateStoreError(
@@ -446,21 +450,23 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
       if (isConditionalCheckFailed(error)) return 'conflict';
       throw wrap('saveAddressState', state.key, error);
     }
-    await this.#maintainIndexes('saveAddressState', state.key, old, state);
+    await this.#maintainIndexes('saveAddressState', state.key, old, state, opts.siblings);
     return 'saved';
   }
 
   /**
    * Moves the failing and expiry index items of one address after its state changed from `old`
    * (the raw item the write replaced, if any) to `next` (null: deleted). Writes nothing when
-   * neither the failure nor the notAfter changed, except a failing state, whose index item is
-   * rewritten every time so that one lost to a crash comes back with the next check.
+   * neither the failure nor the notAfter changed, except a failing state written by a check
+   * (`siblings` given), whose index item is rewritten every time so that one lost to a crash
+   * comes back with the next check.
    */
   async #maintainIndexes(
     operation: string,
     key: string,
     old: Item | undefined,
     next: AddressState | null,
+    siblings?: number,
   ): Promise<void> {
     const before = indexFacts(old);
     const writes: Array<Promise<unknown>> = [];
@@ -477,7 +483,10 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
         ),
       );
     const failing = next !== null && next.consecutiveFailures > 0;
-    if (failing) {
+    // A write that is not a check (an outbox write-back, a retirement: no sibling count) leaves the entry
+    // of an address that was failing already as its check wrote it.
+    const checkWrite = siblings !== undefined || !before?.failing;
+    if (failing && checkWrite) {
       put({
         ...itemKeys.failing(key),
         kind: 'failing',
@@ -485,8 +494,10 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
         lastSuccessAt: next.lastSuccessAt,
         failingSince: next.failingSince,
         lastCheckedAt: next.lastCheckedAt,
+        endpointName: next.endpointName,
+        ...(siblings === undefined ? {} : { siblings }),
       });
-    } else if (before?.failing) {
+    } else if (!failing && before?.failing) {
       del(itemKeys.failing(key));
     }
     const oldExpiry = before ? itemKeys.expiry(key, before.notAfter) : null;
@@ -585,6 +596,8 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
           lastSuccessAt: f.lastSuccessAt,
           failingSince: f.failingSince,
           lastCheckedAt: f.lastCheckedAt,
+          ...(f.endpointName === undefined ? {} : { endpointName: f.endpointName }),
+          ...(f.siblings === undefined ? {} : { siblings: f.siblings }),
         });
       },
     );

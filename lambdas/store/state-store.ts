@@ -100,6 +100,13 @@ export interface FailingAddress {
   readonly lastSuccessAt: string | null;
   readonly failingSince: string | null;
   readonly lastCheckedAt: string;
+  /** The endpoint's name, as its state has it. */
+  readonly endpointName?: string;
+  /**
+   * Other states the endpoint had when this one was written (unknown for entries written without it):
+   * with none, this address alone says whether the endpoint is stale, and no state need be read.
+   */
+  readonly siblings?: number;
 }
 
 export interface InventorySyncResult {
@@ -131,7 +138,12 @@ export interface StateStore {
    * `expectedVersion` (null = the item must not exist yet). A lost race
    * returns 'conflict' and the caller re-reads and re-applies.
    */
-  saveAddressState(state: AddressState, expectedVersion: number | null): Promise<SaveOutcome>;
+  saveAddressState(
+    state: AddressState,
+    expectedVersion: number | null,
+    /** `siblings`: how many other states the endpoint has (kept in the failing index; see `FailingAddress`). */
+    opts?: { readonly siblings?: number },
+  ): Promise<SaveOutcome>;
   /**
    * Conditional delete of an address state (an address retired from DNS): succeeds only if the
    * stored version still equals `expectedVersion`. 'conflict' when it changed or is already gone.

@@ -39,6 +39,8 @@ export const storedItem = {
     lastSuccessAt: d.nullable(d.string),
     failingSince: d.nullable(d.string),
     lastCheckedAt: d.string,
+    endpointName: d.optional(d.string),
+    siblings: d.optional(d.integer),
   }),
   /** The store's run lease (`acquireRunLease`). */
   runLease: d.object({

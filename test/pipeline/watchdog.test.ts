@@ -579,6 +579,8 @@ describe('runWatchdog over counter shards', () => {
       { id: dead, name: `name of ${dead}`, lastSuccessAt: new Date(T0).toISOString() },
     ]);
     expect(calls.filter((c) => FULL_READS.has(c) || c.startsWith('listShard'))).toEqual([]);
+    // Its only address: the failing index entry says so, and no state of it is read.
+    expect(calls.filter((c) => c === 'listAddressStates')).toEqual([]);
   });
 
   it('recounts a shard whose counts were lost (a checker died before its counter write): complete, not paged', async () => {

@@ -855,7 +855,7 @@ export function defineStateStoreContract(
         const store = newStore();
         const a = failingState('192.0.2.1', '2030-03-01T09:00:00.000Z');
         const b = failingState('192.0.2.2', '2030-03-01T09:00:00.000Z');
-        await store.saveAddressState(a, null);
+        await store.saveAddressState(a, null, { siblings: 1 });
         await store.saveAddressState(b, null);
         const listed = await store.listFailingAddresses();
 
@@ -871,6 +871,8 @@ export function defineStateStoreContract(
             lastSuccessAt: '2030-02-01T00:00:00.000Z',
             failingSince: a.failingSince,
             lastCheckedAt: a.lastCheckedAt,
+            endpointName: endpoint.name,
+            siblings: 1,
           },
           {
             key: b.key,
@@ -878,6 +880,7 @@ export function defineStateStoreContract(
             lastSuccessAt: '2030-02-01T00:00:00.000Z',
             failingSince: b.failingSince,
             lastCheckedAt: b.lastCheckedAt,
+            endpointName: endpoint.name,
           },
         ]);
         expect(await store.listFailingAddresses()).toEqual([]);
