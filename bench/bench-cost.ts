@@ -362,11 +362,8 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
     },
     {
       item: 'Watchdog: failing addresses',
-      basis: `per tick, the failing index (${FAIL_PCT}% of addresses, ~200 B each) and one eventually consistent Query (0.5 RRU) per failing endpoint past the staleness limit (all of them, assumed: dead endpoints)`,
-      monthly: (e) =>
-        (Math.ceil((e * failingShare * 200) / 4096) + e * failingShare * 0.5) *
-        TICKS_PER_MONTH *
-        PRICES.dynamoReadUnit,
+      basis: `per tick, the failing index (${FAIL_PCT}% of addresses, ~200 B each); a failing endpoint of one address needs no other read (of several: one eventually consistent Query, not counted here)`,
+      monthly: (e) => Math.ceil((e * failingShare * 200) / 4096) * TICKS_PER_MONTH * PRICES.dynamoReadUnit,
     },
     {
       item: 'DynamoDB storage + PITR',
