@@ -42,7 +42,8 @@ async function pingHeartbeat(): Promise<void> {
 
 /** Writes the report page over the previous one (the bucket keeps old versions for a while). */
 async function publishReport(now: Date): Promise<void> {
-  const data = await gatherReport(store, { source: `DynamoDB table ${tableName}`, now });
+  // Bounded: the soonest rows from the expiry index, not every state (a 1M-address table is ~1 GB).
+  const data = await gatherReport(store, { source: `DynamoDB table ${tableName}`, now, bounded: true });
   await s3.send(
     new PutObjectCommand({
       Bucket: reportBucket,
@@ -88,11 +89,11 @@ export async function handler(
     ]);
   }
   if (report.stale.length > 0) log.error('stale endpoints', { stale: report.stale });
-  const states = await store.listAllAddressStates();
-  const soonest = Math.min(...states.map((s) => s.state.daysLeft ?? Number.POSITIVE_INFINITY));
+  // From the run's counter shards: no read of every state, no spread over them.
+  const soonest = report.soonestDaysLeft;
   emitMetrics([
     { name: MetricNames.StaleEndpoints, value: report.stale.length },
-    ...(Number.isFinite(soonest)
+    ...(soonest !== null
       ? [{ name: MetricNames.SoonestDaysToExpiry, value: soonest, unit: 'None' as const }]
       : []),
   ]);

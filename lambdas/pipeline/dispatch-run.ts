@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mapWithConcurrency } from '../core/concurrency';
-import type { Endpoint } from '../core/model';
+import { addressKey, type Endpoint } from '../core/model';
 import { isIpLiteral } from '../core/parse-target';
 import { resolveAddresses } from '../probe/resolve-addresses';
 import type { InventorySyncResult, StateStore } from '../store/state-store';
@@ -108,6 +108,8 @@ export async function dispatchRun(
     runId,
     startedAt: dispatchedAt,
     expected: messages.length,
+    // Per-shard expected counts: the watchdog then lists only the shards a run left incomplete.
+    addressKeys: messages.map((m) => addressKey(m.endpointId, m.address)),
     ...(deadline === undefined ? {} : { deadline }),
   });
   await deps.queue.sendAll(messages);

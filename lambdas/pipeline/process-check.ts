@@ -31,7 +31,7 @@ import {
 } from '../core/model';
 import { randomUUID } from 'node:crypto';
 import { probeSettingsOf, protocolOf, servernameFor } from '../core/probe-settings';
-import type { StateStore, StoredAddressState } from '../store/state-store';
+import type { CheckCompletion, StateStore, StoredAddressState } from '../store/state-store';
 import type { CheckMessage } from './check-message';
 import { checkAddress } from './check-target';
 import { type AlertSink, DEFAULT_OUTBOX_LEASE_MS, deliverOutbox } from './outbox-delivery';
@@ -63,6 +63,12 @@ export interface ProcessCheckDeps {
   readonly outboxLeaseMs?: number;
   /** Names the sender in the delivery records it claims. Default a random id per call. */
   readonly holder?: string;
+  /**
+   * Counts the check in its run. Hosts that check a batch pass `CompletionBatch.add` and flush it
+   * after the batch (one counter write for the batch).
+   * @default `store.recordCheckCompleted` (one counter write per check)
+   */
+  readonly recordCompletion?: (runId: string, completion: CheckCompletion) => Promise<void>;
 }
 
 /** See `ProcessCheckDeps.outboxLeaseMs`. */
@@ -109,8 +115,12 @@ export async function processCheck(
   };
   const endpoint = await deps.store.getEndpoint(msg.endpointId);
   if (!endpoint) {
-    // Removed from the inventory after dispatch: nothing to check, but the run still counts it.
-    await deps.store.recordCheckCompleted(msg.runId);
+    // Removed from the inventory after dispatch: nothing to check, but the run still counts it (on its shard).
+    await recordCompletion(deps, msg.runId, {
+      key: addressKey(msg.endpointId, msg.address),
+      daysLeft: null,
+      failed: false,
+    });
     return { status: 'unknown-endpoint', result: null, state: null, alerts: [], deliveries: [] };
   }
   const key = addressKey(endpoint.id, msg.address);
@@ -153,9 +163,15 @@ export async function processCheck(
       outbox: entries.length > 0 ? { entries, claimedAt: now.toISOString() } : null,
     };
     const expectedVersion = stored?.version ?? null;
-    if ((await deps.store.saveAddressState(next, expectedVersion)) === 'saved') {
-      await deps.store.appendHistory(result, endpoint.id);
-      await deps.store.recordCheckCompleted(msg.runId);
+    const siblingCount = { siblings: storedSiblings.length };
+    if ((await deps.store.saveAddressState(next, expectedVersion, siblingCount)) === 'saved') {
+      if (historyWorthy(prev, next, result, alerts.length))
+        await deps.store.appendHistory(result, endpoint.id);
+      await recordCompletion(deps, msg.runId, {
+        key,
+        daysLeft: next.daysLeft,
+        failed: next.consecutiveFailures > 0,
+      });
       const saved: StoredAddressState = { state: next, version: (expectedVersion ?? 0) + 1 };
       const flushed = await flushOutbox(deps, key, saved);
       const retirement = await retireObsoleteSiblings(deps, endpoint, msg, storedSiblings);
@@ -173,6 +189,49 @@ export async function processCheck(
   throw new StateConflictError(
     `state of ${key} kept changing under ${MAX_SAVE_ATTEMPTS} attempts; retry the check`,
   );
+}
+
+function recordCompletion(deps: ProcessCheckDeps, runId: string, completion: CheckCompletion): Promise<void> {
+  return deps.recordCompletion
+    ? deps.recordCompletion(runId, completion)
+    : deps.store.recordCheckCompleted(runId, completion);
+}
+
+/**
+ * A history row is written at most once a week while nothing changes: often enough that no
+ * address's history (and the chain the report shows from it) expires under the 90-day TTL.
+ */
+export const HISTORY_KEEPALIVE_MS = 7 * 86_400_000;
+
+/**
+ * Whether a check earns a history row: the first check of an address, any alert, and any change of
+ * what the history shows (status, findings, certificate, failing or not); otherwise once per
+ * {@link HISTORY_KEEPALIVE_MS} (by calendar week of the check time, so it does not drift). A steady
+ * check (nothing changed but the check time) writes only its state.
+ */
+export function historyWorthy(
+  prev: AddressState | null,
+  next: AddressState,
+  result: Pick<CheckResult, 'checkedAt'>,
+  alerts: number,
+): boolean {
+  if (prev === null || alerts > 0) return true;
+  if (
+    prev.status !== next.status ||
+    prev.fingerprint !== next.fingerprint ||
+    prev.notAfter !== next.notAfter ||
+    prev.issuer !== next.issuer ||
+    prev.consecutiveFailures > 0 !== next.consecutiveFailures > 0 ||
+    findingsDigest(prev) !== findingsDigest(next)
+  ) {
+    return true;
+  }
+  const week = (iso: string) => Math.floor(Date.parse(iso) / HISTORY_KEEPALIVE_MS);
+  return week(prev.lastCheckedAt) !== week(result.checkedAt);
+}
+
+function findingsDigest(state: AddressState): string {
+  return state.findings.map((f) => `${f.code}/${f.severity}/${f.certIndex ?? ''}`).join(',');
 }
 
 async function runCheck(deps: ProcessCheckDeps, endpoint: Endpoint, msg: CheckMessage): Promise<CheckResult> {

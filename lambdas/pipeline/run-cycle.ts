@@ -15,6 +15,7 @@ import { mapWithConcurrency } from '../core/concurrency';
 import type { CheckResult, Endpoint } from '../core/model';
 import { MalformedItemError, type RunLease, type StateStore, StateStoreError } from '../store/state-store';
 import type { CheckMessage, CheckQueue } from './check-message';
+import { CompletionBatch } from './completion-batch';
 import { type DispatchDeps, type DispatchResult, dispatchRun, newRunId } from './dispatch-run';
 import {
   type AlertSink,
@@ -104,7 +105,10 @@ export async function runCycle(
     );
     held.runRecorded();
     deps.onDispatched?.(dispatched);
+    // The run's counts are written once, after the checks (the watchdog recounts a shard whose count was lost).
+    const completions = new CompletionBatch(deps.store);
     const processDeps: ProcessCheckDeps = {
+      recordCompletion: completions.add,
       store: deps.store,
       sink: deps.sink,
       trustFor: deps.trustFor,
@@ -135,6 +139,11 @@ export async function runCycle(
         return notProcessed;
       },
     );
+    try {
+      await completions.flush();
+    } catch (error) {
+      storeFailure ??= { error };
+    }
     if (storeFailure) throw (storeFailure as { error: unknown }).error;
     const lost = held.lost();
     if (lost) throw lost;

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { AlertText } from '../core/alert-text';
 import { type AlertAudience, bareSubject, buildAlert } from '../core/build-alert';
 import type { AddressState, Alert, Endpoint } from '../core/model';
-import type { RunRecord, StateStore } from '../store/state-store';
+import { mapWithConcurrency } from '../core/concurrency';
+import type { RunRecord, StateStore, StoredAddressState } from '../store/state-store';
 
 export interface RunJudgement {
   readonly runId: string;
@@ -29,28 +30,77 @@ export interface StaleEndpoint {
   readonly lastSuccessAt: string | null;
 }
 
-/** Judges one run against the stored state. */
+/**
+ * Judges one run against the stored state. A run recorded with its per-shard expected counts is
+ * judged from its 16 counter items: only the address shards whose completed count fell short are
+ * listed (their endpoints and states), so a complete run reads no address state at all. A short
+ * shard is also recounted from its states (a state written by this run or a later one is a
+ * completed check): a checker that died between its state writes and its counter write (or
+ * whose counter write failed) lost counts, not checks, and the recount restores them. A run
+ * without per-shard counts (recorded by an older version, or by a test) is judged by reading
+ * every state.
+ */
 export async function judgeRun(store: StateStore, run: RunRecord): Promise<RunJudgement> {
-  const [endpoints, states] = await Promise.all([store.listEndpoints(), store.listAllAddressStates()]);
-  const checked = new Set<string>();
-  for (const { state } of states) {
-    // Run ids sort by time: a state from this run or a later one proves the endpoint was checked.
-    if (state.lastRunId !== null && state.lastRunId >= run.runId) checked.add(state.endpointId);
+  const progress = await store.getRunProgress(run.runId);
+  let unchecked: Array<Pick<Endpoint, 'id' | 'name'>>;
+  let completed = run.completed;
+  if (progress === null) {
+    const [endpoints, states] = await Promise.all([store.listEndpoints(), store.listAllAddressStates()]);
+    unchecked = uncheckedIn(endpoints, states, run.runId);
+  } else {
+    const incomplete = progress.shards.filter((s) => s.completed < s.expected);
+    const parts = await Promise.all(
+      incomplete.map(async (s) => {
+        const [endpoints, states] = await Promise.all([
+          store.listShardEndpoints(s.shard),
+          store.listShardAddressStates(s.shard),
+        ]);
+        const recount = states.filter(
+          (x) => x.state.lastRunId !== null && x.state.lastRunId >= run.runId,
+        ).length;
+        return {
+          unchecked: uncheckedIn(endpoints, states, run.runId),
+          lost: Math.max(0, Math.min(s.expected, recount) - s.completed),
+        };
+      }),
+    );
+    unchecked = parts.flatMap((p) => p.unchecked).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    completed += parts.reduce((n, p) => n + p.lost, 0);
   }
-  const unchecked = endpoints.filter((e) => !checked.has(e.id)).map((e) => ({ id: e.id, name: e.name }));
   return {
     runId: run.runId,
     startedAt: run.startedAt,
     expected: run.expected,
-    completed: run.completed,
-    complete: unchecked.length === 0 && run.completed >= run.expected,
+    completed,
+    complete: unchecked.length === 0 && completed >= run.expected,
     unchecked,
   };
 }
 
+/** Endpoints none of whose states was written by `runId` or a later run (run ids sort by time). */
+function uncheckedIn(
+  endpoints: readonly Endpoint[],
+  states: readonly StoredAddressState[],
+  runId: string,
+): Array<Pick<Endpoint, 'id' | 'name'>> {
+  const checked = new Set<string>();
+  for (const { state } of states) {
+    if (state.lastRunId !== null && state.lastRunId >= runId) checked.add(state.endpointId);
+  }
+  return endpoints.filter((e) => !checked.has(e.id)).map((e) => ({ id: e.id, name: e.name }));
+}
+
+/** The smallest days left among `states` (a loop: a spread of 100,000+ arguments overflows the stack). */
+export function soonestDaysLeft(states: Iterable<Pick<AddressState, 'daysLeft'>>): number | null {
+  let soonest: number | null = null;
+  for (const s of states)
+    if (s.daysLeft !== null && (soonest === null || s.daysLeft < soonest)) soonest = s.daysLeft;
+  return soonest;
+}
+
 /** Endpoints whose newest successful check (over all addresses) is older than `maxAgeMs`. */
 export function findStaleEndpoints(
-  endpoints: readonly Endpoint[],
+  endpoints: readonly Pick<Endpoint, 'id' | 'name'>[],
   states: readonly AddressState[],
   now: Date,
   maxAgeMs: number,
@@ -165,6 +215,12 @@ export interface WatchdogOptions {
 export interface WatchdogReport {
   readonly judged: readonly RunJudgement[];
   readonly stale: readonly StaleEndpoint[];
+  /**
+   * Soonest days to expiry over the addresses of the newest judged run (from its counter shards;
+   * a bucket's lower bound beyond 60 days), or over every state when no judged run has shards;
+   * null when nothing is known.
+   */
+  readonly soonestDaysLeft: number | null;
   /** Whether `publishReport` wrote the report in this pass. */
   readonly reportPublished: boolean;
   /** Why `publishReport` failed, when it did; null otherwise. */
@@ -212,17 +268,10 @@ export async function runWatchdog(deps: WatchdogDeps, opts: WatchdogOptions): Pr
     else if (deps.heartbeat) await deps.heartbeat();
     await deps.store.finishRun(run.runId, now.toISOString());
   }
-  const [endpoints, states] = await Promise.all([
-    deps.store.listEndpoints(),
-    deps.store.listAllAddressStates(),
-  ]);
   const maxAgeMs = 2 * opts.intervalMs;
-  const stale = findStaleEndpoints(
-    endpoints,
-    states.map((s) => s.state),
-    now,
-    maxAgeMs,
-  );
+  const judgedIds = new Set(judged.map((j) => j.runId));
+  const latest = runs.find((r) => r.finishedAt !== null || judgedIds.has(r.runId)) ?? null;
+  const { stale, soonestDaysLeft: soonest } = await staleAndSoonest(deps.store, latest, now, maxAgeMs);
   // Paged once per judged run, not on every watchdog tick; the StaleEndpoints alarm covers the rest.
   if (stale.length > 0 && judged.length > 0) await deps.page(staleEndpointsAlert(stale, now, maxAgeMs));
   let reportPublished = false;
@@ -235,5 +284,82 @@ export async function runWatchdog(deps: WatchdogDeps, opts: WatchdogOptions): Pr
       reportError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
   }
-  return { judged, stale, reportPublished, reportError };
+  return { judged, stale, soonestDaysLeft: soonest, reportPublished, reportError };
+}
+
+/**
+ * Stale endpoints and the soonest expiry, read in O(shards + failing addresses + incomplete shards),
+ * not O(addresses), when the newest judged run has counter shards and started within `maxAgeMs`:
+ * - an address that succeeded in that run is not stale (its success is newer than the cutoff);
+ * - an address whose check failed is in the failing index;
+ * - an address that was not checked in it is in one of its incomplete shards, which are listed.
+ * Candidates are confirmed against the states of their endpoint (all of an endpoint's addresses
+ * count). Otherwise (no such run: a new or upgraded store, or no run for `maxAgeMs`, when anything
+ * may be stale) every state is read.
+ */
+async function staleAndSoonest(
+  store: StateStore,
+  latest: RunRecord | null,
+  now: Date,
+  maxAgeMs: number,
+): Promise<{ stale: StaleEndpoint[]; soonestDaysLeft: number | null }> {
+  const cutoff = now.getTime() - maxAgeMs;
+  const progress =
+    latest !== null && Date.parse(latest.startedAt) >= cutoff
+      ? await store.getRunProgress(latest.runId)
+      : null;
+  if (progress === null) {
+    const [endpoints, states] = await Promise.all([store.listEndpoints(), store.listAllAddressStates()]);
+    const plain = states.map((s) => s.state);
+    return {
+      stale: findStaleEndpoints(endpoints, plain, now, maxAgeMs),
+      soonestDaysLeft: soonestDaysLeft(plain),
+    };
+  }
+  const soonest = progress.soonestDaysLeft;
+  const old = (a: { lastSuccessAt: string | null; failingSince: string | null; lastCheckedAt: string }) =>
+    Date.parse(a.lastSuccessAt ?? a.failingSince ?? a.lastCheckedAt) < cutoff;
+  const stale: StaleEndpoint[] = [];
+  const listedShards = new Set<number>();
+  for (const s of progress.shards.filter((x) => x.completed < x.expected)) {
+    listedShards.add(s.shard);
+    const [endpoints, states] = await Promise.all([
+      store.listShardEndpoints(s.shard),
+      store.listShardAddressStates(s.shard),
+    ]);
+    stale.push(
+      ...findStaleEndpoints(
+        endpoints,
+        states.map((x) => x.state),
+        now,
+        maxAgeMs,
+      ),
+    );
+  }
+  const candidates = new Set<string>();
+  for (const f of await store.listFailingAddresses()) {
+    if (!old(f) || listedShards.has(store.shardOfKey(f.key))) continue;
+    if (f.siblings === 0 && f.endpointName !== undefined) {
+      // The endpoint's only address: its index entry says it all, no state is read.
+      stale.push({ id: f.endpointId, name: f.endpointName, lastSuccessAt: f.lastSuccessAt });
+    } else {
+      candidates.add(f.endpointId);
+    }
+  }
+  const confirmed = await mapWithConcurrency(
+    [...candidates],
+    16,
+    async (id) => {
+      // One Query per candidate endpoint: its states carry its name, so the endpoint item is not read.
+      // Eventually consistent: half the read units, and a report may lag a second behind.
+      const states = (await store.listAddressStates(id, { eventual: true })).map((x) => x.state);
+      const name = states[0]?.endpointName;
+      return name === undefined ? [] : findStaleEndpoints([{ id, name }], states, now, maxAgeMs);
+    },
+    (error) => {
+      throw error;
+    },
+  );
+  stale.push(...confirmed.flat());
+  return { stale: stale.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), soonestDaysLeft: soonest };
 }

@@ -7,7 +7,7 @@
  */
 import { isFailedCheck } from '../core/alert-policy';
 import { mapWithConcurrency } from '../core/concurrency';
-import type { AddressState, ChainCertificate, Finding, Status } from '../core/model';
+import type { AddressState, ChainCertificate, Endpoint, Finding, Status } from '../core/model';
 import { STATUS_RANK } from '../core/model';
 import type { StateStore } from '../store/state-store';
 
@@ -74,6 +74,16 @@ export interface GatherOptions {
    * @default 8
    */
   readonly concurrency?: number;
+  /**
+   * Read only the `maxRows` soonest-expiring states (from the store's expiry index) and their
+   * endpoints, instead of every state and endpoint: O(maxRows) reads at any table size. The
+   * watchdog Lambda sets it; the CLI reads everything (a local store is small, and one written
+   * before the index existed has no index items until its addresses are checked again).
+   * The page then shows the soonest by certificate expiry, ordered by urgency; a state made
+   * urgent by a finding alone but expiring late may be among the omitted.
+   * @default false
+   */
+  readonly bounded?: boolean;
 }
 
 /** Fewest days left first (unknown last), worst status first, then by key: the table's order. */
@@ -89,10 +99,12 @@ export function byReportUrgency(
 
 /** Reads the report's data from the store: every address state, its endpoint and its recent history. */
 export async function gatherReport(store: StateStore, opts: GatherOptions): Promise<ReportData> {
-  const [endpoints, stored] = await Promise.all([store.listEndpoints(), store.listAllAddressStates()]);
+  const maxRows = opts.maxRows ?? 2000;
+  const { endpoints, states, total } = opts.bounded
+    ? await readSoonest(store, maxRows)
+    : await readAll(store);
   const byId = new Map(endpoints.map((e) => [e.id, e]));
-  const states = stored.map((s) => s.state).sort(byReportUrgency);
-  const shown = states.slice(0, opts.maxRows ?? 2000);
+  const shown = states.slice(0, maxRows);
   const limit = opts.historyLimit ?? 60;
   const histories = await mapWithConcurrency(
     shown,
@@ -136,6 +148,30 @@ export async function gatherReport(store: StateStore, opts: GatherOptions): Prom
     generatedAt: opts.now.toISOString(),
     source: opts.source,
     rows,
-    omitted: states.length - shown.length,
+    omitted: Math.max(0, total - shown.length),
   };
+}
+
+type ReadStates = { endpoints: Endpoint[]; states: AddressState[]; total: number };
+
+async function readAll(store: StateStore): Promise<ReadStates> {
+  const [endpoints, stored] = await Promise.all([store.listEndpoints(), store.listAllAddressStates()]);
+  const states = stored.map((s) => s.state).sort(byReportUrgency);
+  return { endpoints, states, total: states.length };
+}
+
+/** The `maxRows` soonest states, their endpoints, and (only when the page is full) the number of states. */
+async function readSoonest(store: StateStore, maxRows: number): Promise<ReadStates> {
+  const states = (await store.listSoonestAddressStates(maxRows)).map((s) => s.state).sort(byReportUrgency);
+  const ids = [...new Set(states.map((s) => s.endpointId))];
+  const endpoints = await mapWithConcurrency(
+    ids,
+    16,
+    (id) => store.getEndpoint(id),
+    (error) => {
+      throw error;
+    },
+  );
+  const total = states.length < maxRows ? states.length : await store.countAddressStates();
+  return { endpoints: endpoints.filter((e): e is Endpoint => e !== null), states, total };
 }

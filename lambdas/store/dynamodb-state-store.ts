@@ -11,7 +11,10 @@
  * | endpoint      | `INV#<shard>`       | `<endpointId>`             | endpointHash, endpoint (full Endpoint map)    |
  * | address state | `ADDR#<shard>`      | `<addressKey>`             | endpointId, version, state (AddressState map) |
  * | history       | `HIST#<addressKey>` | `<checkedAt>#<digest>`     | result (CheckResult map), expiresAt           |
- * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, expiresAt |
+ * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, shards?, expectedShards?, finishedCompleted?, expiresAt |
+ * | run counter   | `RUN#<runId>#<nn>`  | `COUNT`                    | c<shard> per address shard, completed, failed, d<days> buckets, expiresAt (kind run-shard) |
+ * | failing index | `FAIL#<shard>`      | `<addressKey>`             | endpointId, lastSuccessAt, failingSince, lastCheckedAt |
+ * | expiry index  | `EXP#<shard>`       | `<notAfter or ~>#<addressKey>` | key                                        |
  * | run lease     | `LEASE`             | `RUN`                      | runId, host, pid, acquiredAt, until (kind run-lease) |
  * | run pointer   | `RUNS`              | `<startedAt>#<runId>`      | runId, expiresAt                              |
  * | delivery      | `DELIVERY#<alertId>`| `<channel>`                | version, record (DeliveryRecord map), expiresAt |
@@ -48,11 +51,30 @@
  *   (`begins_with(sk, "<endpointId>|")`; ids never contain `|`).
  * The shard count is part of the stored format: changing it needs a migration.
  *
- * The run counter is one item updated with `ADD`; DynamoDB allows ~1,000
- * writes/s on one item, far above the checkers' reserved concurrency. A run
+ * The run counter is sharded (`run-shards.ts`): completed checks `ADD` to one of
+ * 16 counter items (`RUN#<runId>#<nn>`, created with the run, chosen by the first
+ * address key of the write) a count per address shard (`c<nn>`), a failure count
+ * and a days-left histogram, so no item takes more than its share of the
+ * completions, a checker's whole SQS batch is one write (`recordCheckCompletions`),
+ * and the watchdog reads a run's progress, soonest expiry and incomplete shards
+ * from 16 small items. `expectedShards` on the
+ * run item (from the dispatched address keys) says how many checks each shard
+ * owes. A judged run keeps its final count in `finishedCompleted`, so listing old
+ * runs reads no counters. Runs written before the counters were sharded still
+ * count on the run item's own `completed`. A run
  * item may also carry `deadline` (the run's own deadline) and, while a judge
  * holds the claim to judge it, `judgingBy` and `judgingUntil`. The run lease is
  * one item per table: whoever holds it may run (`acquireRunLease`).
+ *
+ * Two small index partitions keep what the watchdog and the report need without
+ * reading every state, maintained by the state writes themselves (each put returns
+ * the old item, `ReturnValues: ALL_OLD`, at no read cost):
+ * - the failing index holds one item per address whose state is failing; it is
+ *   written with every failing state write (so a crash between the state write and
+ *   the index write heals on the next one) and deleted when the address recovers;
+ * - the expiry index holds one item per address, sorted by notAfter, and is
+ *   rewritten only when an address's notAfter changes (a renewal).
+ * A steady check (nothing changed but the check time) writes neither.
  *
  * History sort keys end with a digest of the result, so a redelivered check
  * overwrites its own entry instead of appending a duplicate. Items past
@@ -73,6 +95,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -93,6 +116,9 @@ import {
 import type { StoredTicket, TicketRecord, TicketStore } from '../core/incident-lifecycle';
 import {
   type AcquireRunLeaseOutcome,
+  type CheckCompletion,
+  type FailingAddress,
+  type RunProgress,
   type InventorySyncResult,
   type JudgementClaimOutcome,
   type RunLease,
@@ -106,10 +132,11 @@ import {
   type StoredAddressState,
   type StoredDelivery,
 } from './state-store';
+import { RUN_SHARDS, daysBucket, expectedPerShard, soonestOfBuckets } from './run-shards';
 import { decodeItem, storedItem } from './stored-items';
 
-/** Number of inventory / address-state partitions. Part of the stored format. */
-export const INVENTORY_SHARDS = 16;
+/** Number of inventory / address-state partitions (and run counter shards). Part of the stored format. */
+export const INVENTORY_SHARDS = RUN_SHARDS;
 
 const DAY_SECONDS = 86_400;
 /** Bumping this rewrites every endpoint item on the next sync (use it when the stored Endpoint shape changes). */
@@ -118,8 +145,29 @@ const ENDPOINT_FORMAT = 1;
 /** Key builders for every item kind (the layout above), for tools and tests that inspect the table. */
 export const itemKeys = {
   shardOf(endpointId: string): string {
-    const n = createHash('sha256').update(endpointId).digest().readUInt32BE(0) % INVENTORY_SHARDS;
-    return String(n).padStart(2, '0');
+    return String(itemKeys.shardIndexOf(endpointId)).padStart(2, '0');
+  },
+  shardIndexOf(endpointId: string): number {
+    return createHash('sha256').update(endpointId).digest().readUInt32BE(0) % INVENTORY_SHARDS;
+  },
+  /** Shard of an address key (its endpoint's shard). */
+  shardOfKey(key: string): number {
+    return itemKeys.shardIndexOf(endpointIdOfKey(key));
+  },
+  runShard(runId: string, shard: number): { pk: string; sk: string } {
+    return { pk: `RUN#${runId}#${String(shard).padStart(2, '0')}`, sk: 'COUNT' };
+  },
+  failingPartition(shard: number): string {
+    return `FAIL#${String(shard).padStart(2, '0')}`;
+  },
+  failing(key: string): { pk: string; sk: string } {
+    return { pk: itemKeys.failingPartition(itemKeys.shardOfKey(key)), sk: key };
+  },
+  expiryPartition(shard: number): string {
+    return `EXP#${String(shard).padStart(2, '0')}`;
+  },
+  expiry(key: string, notAfter: string | null): { pk: string; sk: string } {
+    return { pk: itemKeys.expiryPartition(itemKeys.shardOfKey(key)), sk: `${notAfter ?? '~'}#${key}` };
   },
   inventoryPartition(shard: number): string {
     return `INV#${String(shard).padStart(2, '0')}`;
@@ -306,11 +354,16 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
   async #removeEndpoint(id: string): Promise<void> {
     const states = await this.listAddressStates(id);
     for (const { state } of states) {
-      await this.#send('syncInventory', state.key, () =>
+      const output = await this.#send('syncInventory', state.key, () =>
         this.#client.send(
-          new DeleteCommand({ TableName: this.#table, Key: itemKeys.addressState(state.key) }),
+          new DeleteCommand({
+            TableName: this.#table,
+            Key: itemKeys.addressState(state.key),
+            ReturnValues: 'ALL_OLD',
+          }),
         ),
       );
+      await this.#maintainIndexes('syncInventory', state.key, output.Attributes as Item | undefined, null);
     }
     await this.#send('syncInventory', id, () =>
       this.#client.send(new DeleteCommand({ TableName: this.#table, Key: itemKeys.endpoint(id) })),
@@ -326,7 +379,10 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     return item ? toStoredState(item, 'getAddressState', key) : null;
   }
 
-  async listAddressStates(endpointId: string): Promise<StoredAddressState[]> {
+  async listAddressStates(
+    endpointId: string,
+    opts: { readonly eventual?: boolean } = {},
+  ): Promise<StoredAddressState[]> {
     const pk = itemKeys.addressPartitionOf(endpointId);
     const states: StoredAddressState[] = [];
     await this.#queryAll(
@@ -336,6 +392,7 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
         ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
         ExpressionAttributeValues: { ':pk': pk, ':prefix': `${endpointId}|` },
+        ...(opts.eventual ? { ConsistentRead: false } : {}),
       },
       (item) => states.push(toStoredState(item, 'listAddressStates', endpointId)),
     );
@@ -356,7 +413,11 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     return states.sort((a, b) => compareStrings(a.state.key, b.state.key));
   }
 
-  async saveAddressState(state: AddressState, expectedVersion: number | null): Promise<SaveOutcome> {
+  async saveAddressState(
+    state: AddressState,
+    expectedVersion: number | null,
+    opts: { readonly siblings?: number } = {},
+  ): Promise<SaveOutcome> {
     // The shard comes from the key, so a key that disagrees with endpointId would be unreachable by listAddressStates.
     if (endpointIdOfKey(state.key) !== state.endpointId) {
       throw new StateStoreError(
@@ -367,8 +428,9 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     }
     const version = (expectedVersion ?? 0) + 1;
     const condition = versionCondition(expectedVersion);
+    let old: Item | undefined;
     try {
-      await this.#client.send(
+      const output = await this.#client.send(
         new PutCommand({
           TableName: this.#table,
           Item: {
@@ -378,32 +440,237 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
             version,
             state,
           },
+          // The old item costs no read units and tells which index items to move.
+          ReturnValues: 'ALL_OLD',
           ...condition,
         }),
       );
-      return 'saved';
+      old = output.Attributes as Item | undefined;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return 'conflict';
       throw wrap('saveAddressState', state.key, error);
     }
+    await this.#maintainIndexes('saveAddressState', state.key, old, state, opts.siblings);
+    return 'saved';
+  }
+
+  /**
+   * Moves the failing and expiry index items of one address after its state changed from `old`
+   * (the raw item the write replaced, if any) to `next` (null: deleted). Writes nothing when
+   * neither the failure nor the notAfter changed, except a failing state written by a check
+   * (`siblings` given), whose index item is rewritten every time so that one lost to a crash
+   * comes back with the next check.
+   */
+  async #maintainIndexes(
+    operation: string,
+    key: string,
+    old: Item | undefined,
+    next: AddressState | null,
+    siblings?: number,
+  ): Promise<void> {
+    const before = indexFacts(old);
+    const writes: Array<Promise<unknown>> = [];
+    const put = (item: Item) =>
+      writes.push(
+        this.#send(operation, key, () =>
+          this.#client.send(new PutCommand({ TableName: this.#table, Item: item })),
+        ),
+      );
+    const del = (itemKey: { pk: string; sk: string }) =>
+      writes.push(
+        this.#send(operation, key, () =>
+          this.#client.send(new DeleteCommand({ TableName: this.#table, Key: itemKey })),
+        ),
+      );
+    const failing = next !== null && next.consecutiveFailures > 0;
+    // A write that is not a check (an outbox write-back, a retirement: no sibling count) leaves the entry
+    // of an address that was failing already as its check wrote it.
+    const checkWrite = siblings !== undefined || !before?.failing;
+    if (failing && checkWrite) {
+      put({
+        ...itemKeys.failing(key),
+        kind: 'failing',
+        endpointId: next.endpointId,
+        lastSuccessAt: next.lastSuccessAt,
+        failingSince: next.failingSince,
+        lastCheckedAt: next.lastCheckedAt,
+        endpointName: next.endpointName,
+        ...(siblings === undefined ? {} : { siblings }),
+      });
+    } else if (!failing && before?.failing) {
+      del(itemKeys.failing(key));
+    }
+    const oldExpiry = before ? itemKeys.expiry(key, before.notAfter) : null;
+    const newExpiry = next ? itemKeys.expiry(key, next.notAfter) : null;
+    if (oldExpiry?.sk !== newExpiry?.sk) {
+      if (newExpiry) put({ ...newExpiry, kind: 'expiry', key });
+      if (oldExpiry) del(oldExpiry);
+    }
+    await Promise.all(writes);
   }
 
   async deleteAddressState(key: string, expectedVersion: number): Promise<DeleteOutcome> {
+    let old: Item | undefined;
     try {
-      await this.#client.send(
+      const output = await this.#client.send(
         new DeleteCommand({
           TableName: this.#table,
           Key: itemKeys.addressState(key),
           ConditionExpression: '#v = :expected',
           ExpressionAttributeNames: { '#v': 'version' },
           ExpressionAttributeValues: { ':expected': expectedVersion },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return 'deleted';
+      old = output.Attributes as Item | undefined;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return 'conflict';
       throw wrap('deleteAddressState', key, error);
     }
+    await this.#maintainIndexes('deleteAddressState', key, old, null);
+    return 'deleted';
+  }
+
+  get shardCount(): number {
+    return INVENTORY_SHARDS;
+  }
+
+  shardOfKey(key: string): number {
+    return itemKeys.shardOfKey(key);
+  }
+
+  async listShardEndpoints(shard: number): Promise<Endpoint[]> {
+    const pk = itemKeys.inventoryPartition(shard);
+    const endpoints: Endpoint[] = [];
+    await this.#queryAll(
+      'listShardEndpoints',
+      pk,
+      {
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': pk },
+        Limit: this.#pageSize,
+      },
+      (item) =>
+        endpoints.push(
+          decodeItem(storedItem.endpoint, item, { operation: 'listShardEndpoints', key: pk }).endpoint,
+        ),
+    );
+    return endpoints.sort((a, b) => compareStrings(a.id, b.id));
+  }
+
+  async listShardAddressStates(shard: number): Promise<StoredAddressState[]> {
+    const pk = itemKeys.addressPartition(shard);
+    const states: StoredAddressState[] = [];
+    await this.#queryAll(
+      'listShardAddressStates',
+      pk,
+      {
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': pk },
+        Limit: this.#pageSize,
+      },
+      (item) => states.push(toStoredState(item, 'listShardAddressStates', pk)),
+    );
+    return states.sort((a, b) => compareStrings(a.state.key, b.state.key));
+  }
+
+  async listFailingAddresses(): Promise<FailingAddress[]> {
+    const failing: FailingAddress[] = [];
+    await this.#queryShards(
+      'listFailingAddresses',
+      (shard) => ({
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': itemKeys.failingPartition(shard) },
+      }),
+      (item) => {
+        const f = decodeItem(storedItem.failing, item, {
+          operation: 'listFailingAddresses',
+          key: String(item.pk),
+        });
+        failing.push({
+          key: f.sk,
+          endpointId: f.endpointId,
+          lastSuccessAt: f.lastSuccessAt,
+          failingSince: f.failingSince,
+          lastCheckedAt: f.lastCheckedAt,
+          ...(f.endpointName === undefined ? {} : { endpointName: f.endpointName }),
+          ...(f.siblings === undefined ? {} : { siblings: f.siblings }),
+        });
+      },
+    );
+    return failing.sort((a, b) => compareStrings(a.key, b.key));
+  }
+
+  async listSoonestAddressStates(limit: number): Promise<StoredAddressState[]> {
+    if (!(limit > 0)) return [];
+    const entries: string[] = [];
+    await Promise.all(
+      Array.from({ length: INVENTORY_SHARDS }, (_, shard) => {
+        const pk = itemKeys.expiryPartition(shard);
+        let taken = 0;
+        return this.#queryAll(
+          'listSoonestAddressStates',
+          pk,
+          {
+            KeyConditionExpression: '#pk = :pk',
+            ProjectionExpression: '#sk',
+            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+            ExpressionAttributeValues: { ':pk': pk },
+            Limit: Math.min(limit, this.#pageSize ?? limit),
+          },
+          (item) => {
+            if (taken < limit && typeof item.sk === 'string') {
+              taken++;
+              entries.push(item.sk);
+            }
+          },
+          () => taken >= limit,
+        );
+      }),
+    );
+    const soonest = entries.sort(compareStrings).slice(0, limit);
+    const keys = soonest.map((sk) => sk.slice(sk.indexOf('#') + 1));
+    const states = await mapWithConcurrency(
+      keys,
+      16,
+      (key) => this.getAddressState(key),
+      (error) => {
+        throw error;
+      },
+    );
+    // An index item left behind by a crash points at a state whose notAfter moved on: skip it.
+    return states.filter(
+      (s, i): s is StoredAddressState =>
+        s !== null && itemKeys.expiry(s.state.key, s.state.notAfter).sk === soonest[i],
+    );
+  }
+
+  async countAddressStates(): Promise<number> {
+    let count = 0;
+    await Promise.all(
+      Array.from({ length: INVENTORY_SHARDS }, async (_, shard) => {
+        const pk = itemKeys.expiryPartition(shard);
+        const pages = paginateQuery(
+          { client: this.#client },
+          {
+            TableName: this.#table,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': 'pk' },
+            ExpressionAttributeValues: { ':pk': pk },
+            Select: 'COUNT',
+          },
+        );
+        try {
+          for await (const page of pages) count += page.Count ?? 0;
+        } catch (error) {
+          throw wrap('countAddressStates', pk, error);
+        }
+      }),
+    );
+    return count;
   }
 
   // -------------------------------------------------------------------------
@@ -467,8 +734,11 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     startedAt: string;
     expected: number;
     deadline?: string;
+    addressKeys?: readonly string[];
   }): Promise<void> {
     const expiresAt = this.#expiresAtFrom(run.startedAt);
+    const expectedShards =
+      run.addressKeys === undefined ? undefined : expectedPerShard(run.addressKeys, itemKeys.shardOfKey);
     try {
       await this.#client.send(
         new PutCommand({
@@ -480,6 +750,8 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
             startedAt: run.startedAt,
             expected: run.expected,
             completed: 0,
+            shards: RUN_SHARDS,
+            ...(expectedShards === undefined ? {} : { expectedShards }),
             ...(run.deadline === undefined ? {} : { deadline: run.deadline }),
             expiresAt,
           },
@@ -491,6 +763,26 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
       if (isConditionalCheckFailed(error)) throw new RunExistsError(run.runId, { cause: error });
       throw wrap('createRun', run.runId, error);
     }
+    // The counters exist before any message is sent, so a completion of a run that was never created is refused.
+    await runBounded(
+      Array.from({ length: RUN_SHARDS }, (_, shard) => async () => {
+        await this.#send('createRun', run.runId, () =>
+          this.#client.send(
+            new PutCommand({
+              TableName: this.#table,
+              Item: {
+                ...itemKeys.runShard(run.runId, shard),
+                kind: 'run-shard',
+                completed: 0,
+                failed: 0,
+                expiresAt,
+              },
+            }),
+          ),
+        );
+      }),
+      this.#writeConcurrency,
+    );
     await this.#send('createRun', run.runId, () =>
       this.#client.send(
         new PutCommand({
@@ -507,20 +799,135 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     );
   }
 
-  async recordCheckCompleted(runId: string): Promise<void> {
-    await this.#updateRun('recordCheckCompleted', runId, {
-      UpdateExpression: 'ADD #c :one',
+  async recordCheckCompleted(runId: string, completion?: CheckCompletion): Promise<void> {
+    if (completion !== undefined) return this.recordCheckCompletions(runId, [completion]);
+    // A completion without its address counts on the run, on no shard.
+    await this.#addToCounter('recordCheckCompleted', runId, 0, { completed: 1 }, 1);
+  }
+
+  async recordCheckCompletions(runId: string, completions: readonly CheckCompletion[]): Promise<void> {
+    const first = completions[0];
+    if (first === undefined) return;
+    const adds: Record<string, number> = {};
+    const add = (name: string, n: number) => {
+      adds[name] = (adds[name] ?? 0) + n;
+    };
+    for (const c of completions) {
+      add(shardCountName(itemKeys.shardOfKey(c.key)), 1);
+      if (c.failed) add('failed', 1);
+      add(daysBucket(c.daysLeft), 1);
+    }
+    await this.#addToCounter(
+      'recordCheckCompletions',
+      runId,
+      itemKeys.shardOfKey(first.key),
+      adds,
+      completions.length,
+    );
+  }
+
+  /**
+   * One `ADD` of `adds` to a counter item of the run. Its only condition refuses a run that does
+   * not exist; a run recorded before counters were sharded has none and counts on its own item.
+   */
+  async #addToCounter(
+    operation: string,
+    runId: string,
+    counter: number,
+    adds: Readonly<Record<string, number>>,
+    total: number,
+  ): Promise<void> {
+    const names: Record<string, string> = { '#pk': 'pk' };
+    const values: Record<string, number> = {};
+    const terms = Object.entries(adds).map(([name, n], i) => {
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = n;
+      return `#a${i} :a${i}`;
+    });
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: itemKeys.runShard(runId, counter),
+          UpdateExpression: `ADD ${terms.join(', ')}`,
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw wrap(operation, runId, error);
+    }
+    await this.#updateRun(operation, runId, {
+      UpdateExpression: 'ADD #c :n',
       ExpressionAttributeNames: { '#pk': 'pk', '#c': 'completed' },
-      ExpressionAttributeValues: { ':one': 1 },
+      ExpressionAttributeValues: { ':n': total },
     });
   }
 
+  async getRunProgress(runId: string): Promise<RunProgress | null> {
+    const item = await this.#get('getRunProgress', runId, itemKeys.run(runId));
+    if (!item) return null;
+    const run = decodeItem(storedItem.run, item, { operation: 'getRunProgress', key: runId });
+    if (run.expectedShards === undefined) return null;
+    const counters = [...(await this.#readRunShards(runId, run.shards ?? RUN_SHARDS)).values()];
+    let failed = 0;
+    let soonest: number | null = null;
+    for (const c of counters) {
+      failed += c.failed;
+      const s = soonestOfBuckets(c.item);
+      if (s !== null && (soonest === null || s < soonest)) soonest = s;
+    }
+    const shards = run.expectedShards.map((expected, shard) => ({
+      shard,
+      expected,
+      completed: counters.reduce((n, c) => n + numberAttr(c.item, shardCountName(shard)), 0),
+    }));
+    return { shards, failed, soonestDaysLeft: soonest };
+  }
+
+  /** The run's counter items by shard (one BatchGetItem; unprocessed keys retried a bounded number of times). */
+  async #readRunShards(
+    runId: string,
+    shards: number,
+  ): Promise<Map<number, { completed: number; failed: number; item: Item }>> {
+    const counters = new Map<number, { completed: number; failed: number; item: Item }>();
+    let keys: Array<Record<string, unknown>> = Array.from({ length: shards }, (_, shard) =>
+      itemKeys.runShard(runId, shard),
+    );
+    for (let attempt = 1; keys.length > 0; attempt++) {
+      if (attempt > 5)
+        throw new StateStoreError('getRun', runId, 'counter shards left unprocessed five times');
+      const output = await this.#send('getRun', runId, () =>
+        this.#client.send(
+          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } } }),
+        ),
+      );
+      for (const item of output.Responses?.[this.#table] ?? []) {
+        const counter = decodeItem(storedItem.runShard, item, { operation: 'getRun', key: runId });
+        const shard = Number(String(item.pk).slice(String(item.pk).lastIndexOf('#') + 1));
+        let completed = counter.completed ?? 0;
+        for (let s = 0; s < INVENTORY_SHARDS; s++) completed += numberAttr(item, shardCountName(s));
+        counters.set(shard, { completed, failed: counter.failed ?? 0, item });
+      }
+      keys =
+        (output.UnprocessedKeys?.[this.#table]?.Keys as Array<Record<string, unknown>> | undefined) ?? [];
+    }
+    return counters;
+  }
+
   async finishRun(runId: string, finishedAt: string): Promise<void> {
+    const item = await this.#get('finishRun', runId, itemKeys.run(runId));
+    if (!item) throw new RunNotFoundError('finishRun', runId);
+    // The final count is kept on the run item, so listing judged runs reads no counters.
+    const run = decodeItem(storedItem.run, item, { operation: 'finishRun', key: runId });
+    const counted = run.shards === undefined ? 0 : sumCompleted(await this.#readRunShards(runId, run.shards));
     // First judgement wins: a redelivered or late finish must not move it.
     await this.#updateRun('finishRun', runId, {
-      UpdateExpression: 'SET #f = if_not_exists(#f, :f)',
-      ExpressionAttributeNames: { '#pk': 'pk', '#f': 'finishedAt' },
-      ExpressionAttributeValues: { ':f': finishedAt },
+      UpdateExpression: 'SET #f = if_not_exists(#f, :f), #fc = if_not_exists(#fc, :fc)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#f': 'finishedAt', '#fc': 'finishedCompleted' },
+      ExpressionAttributeValues: { ':f': finishedAt, ':fc': counted },
     });
   }
 
@@ -566,7 +973,15 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
 
   async getRun(runId: string): Promise<RunRecord | null> {
     const item = await this.#get('getRun', runId, itemKeys.run(runId));
-    return item ? toRunRecord(item, runId) : null;
+    if (!item) return null;
+    const record = toRunRecord(item, runId);
+    const run = decodeItem(storedItem.run, item, { operation: 'getRun', key: runId });
+    if (run.shards === undefined) return record;
+    const sharded =
+      run.finishedCompleted !== undefined && record.finishedAt !== null
+        ? run.finishedCompleted
+        : sumCompleted(await this.#readRunShards(runId, run.shards));
+    return { ...record, completed: record.completed + sharded };
   }
 
   async listRuns(limit: number): Promise<RunRecord[]> {
@@ -753,7 +1168,7 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
   ): Promise<void> {
     const pages = paginateQuery(
       { client: this.#client },
-      { ...input, TableName: this.#table, ConsistentRead: true },
+      { ...input, TableName: this.#table, ConsistentRead: input.ConsistentRead ?? true },
     );
     let previous = '';
     try {
@@ -972,6 +1387,33 @@ function toRunRecord(item: Item, runId: string): RunRecord {
   };
 }
 
+/** Attribute of a counter item counting completions of one address shard. */
+function shardCountName(shard: number): string {
+  return `c${String(shard).padStart(2, '0')}`;
+}
+
+function numberAttr(item: Item, name: string): number {
+  const v = item[name];
+  return typeof v === 'number' ? v : 0;
+}
+
+function sumCompleted(counters: ReadonlyMap<number, { completed: number }>): number {
+  let sum = 0;
+  for (const c of counters.values()) sum += c.completed;
+  return sum;
+}
+
+/** What the index items of an address depend on, read leniently from the raw old item (null: no old item). */
+function indexFacts(old: Item | undefined): { failing: boolean; notAfter: string | null } | null {
+  if (!old) return null;
+  const state = (old.state ?? {}) as Record<string, unknown>;
+  const failures = state.consecutiveFailures;
+  return {
+    failing: typeof failures === 'number' && failures > 0,
+    notAfter: typeof state.notAfter === 'string' ? state.notAfter : null,
+  };
+}
+
 function toRunLease(item: Item, operation: string): RunLease {
   const { runId, host, pid, acquiredAt, until } = decodeItem(storedItem.runLease, item, {
     operation,
@@ -980,7 +1422,8 @@ function toRunLease(item: Item, operation: string): RunLease {
   return { runId, host, pid, acquiredAt, until };
 }
 
-function endpointHash(endpoint: Endpoint): string {
+/** Digest of an endpoint as `syncInventory` compares it (exported for benches that seed a table directly). */
+export function endpointHash(endpoint: Endpoint): string {
   return createHash('sha256')
     .update(`${ENDPOINT_FORMAT}\n${canonicalJson(endpoint)}`)
     .digest('base64url');

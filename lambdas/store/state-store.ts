@@ -65,6 +65,50 @@ export type SaveOutcome = 'saved' | 'conflict';
 /** Result of a conditional state delete. */
 export type DeleteOutcome = 'deleted' | 'conflict';
 
+/** What a completed check adds to its run's shard (see `run-shards.ts`). */
+export interface CheckCompletion {
+  /** Address key: chooses the shard. */
+  readonly key: string;
+  /** Days left of the address's state after the check (null: unknown). */
+  readonly daysLeft: number | null;
+  /** The check obtained no certificate (the address is failing). */
+  readonly failed: boolean;
+}
+
+/** One address-state shard of a run's progress. */
+export interface RunShardProgress {
+  readonly shard: number;
+  /** Checks dispatched to addresses of this shard. */
+  readonly expected: number;
+  /** Completions counted for addresses of this shard (a count lost to a crash makes it short, never long). */
+  readonly completed: number;
+}
+
+/** A run's progress, read from its counter items (`getRunProgress`). */
+export interface RunProgress {
+  readonly shards: readonly RunShardProgress[];
+  /** Completed checks that obtained no certificate. */
+  readonly failed: number;
+  /** Soonest days left among the completed checks (a bucket's lower bound beyond 60 days); null if none known. */
+  readonly soonestDaysLeft: number | null;
+}
+
+/** An address whose last check failed, as the failing index keeps it (see `listFailingAddresses`). */
+export interface FailingAddress {
+  readonly key: string;
+  readonly endpointId: string;
+  readonly lastSuccessAt: string | null;
+  readonly failingSince: string | null;
+  readonly lastCheckedAt: string;
+  /** The endpoint's name, as its state has it. */
+  readonly endpointName?: string;
+  /**
+   * Other states the endpoint had when this one was written (unknown for entries written without it):
+   * with none, this address alone says whether the endpoint is stale, and no state need be read.
+   */
+  readonly siblings?: number;
+}
+
 export interface InventorySyncResult {
   readonly added: number;
   readonly updated: number;
@@ -79,8 +123,14 @@ export interface StateStore {
   getEndpoint(id: string): Promise<Endpoint | null>;
 
   getAddressState(key: string): Promise<StoredAddressState | null>;
-  /** States of every address of one endpoint. */
-  listAddressStates(endpointId: string): Promise<StoredAddressState[]>;
+  /**
+   * States of every address of one endpoint. `eventual`: an eventually consistent read (half the
+   * read units; may miss a write of the last second), for readers that only report.
+   */
+  listAddressStates(
+    endpointId: string,
+    opts?: { readonly eventual?: boolean },
+  ): Promise<StoredAddressState[]>;
   /** Every stored address state (for `status`, the watchdog and the dashboard). */
   listAllAddressStates(): Promise<StoredAddressState[]>;
   /**
@@ -88,7 +138,12 @@ export interface StateStore {
    * `expectedVersion` (null = the item must not exist yet). A lost race
    * returns 'conflict' and the caller re-reads and re-applies.
    */
-  saveAddressState(state: AddressState, expectedVersion: number | null): Promise<SaveOutcome>;
+  saveAddressState(
+    state: AddressState,
+    expectedVersion: number | null,
+    /** `siblings`: how many other states the endpoint has (kept in the failing index; see `FailingAddress`). */
+    opts?: { readonly siblings?: number },
+  ): Promise<SaveOutcome>;
   /**
    * Conditional delete of an address state (an address retired from DNS): succeeds only if the
    * stored version still equals `expectedVersion`. 'conflict' when it changed or is already gone.
@@ -100,13 +155,54 @@ export interface StateStore {
   /** History of one address, newest first. */
   listHistory(key: string, limit: number): Promise<CheckResult[]>;
 
-  /** Record a new run. A run id that already exists is a duplicated dispatch: throws `RunExistsError`. */
-  createRun(run: { runId: string; startedAt: string; expected: number; deadline?: string }): Promise<void>;
   /**
-   * Count one completed check of a run. Call once per address per run (the state write's lastRunId guards duplicates).
-   * Throws `RunNotFoundError` when the run does not exist.
+   * Record a new run. A run id that already exists is a duplicated dispatch: throws `RunExistsError`.
+   * `addressKeys` (one per dispatched check) gives the expected count per shard, so that the watchdog
+   * lists only the shards of a run that did not complete (`getRunShards`); without it the run is judged
+   * by reading every state.
    */
-  recordCheckCompleted(runId: string): Promise<void>;
+  createRun(run: {
+    runId: string;
+    startedAt: string;
+    expected: number;
+    deadline?: string;
+    addressKeys?: readonly string[];
+  }): Promise<void>;
+  /**
+   * Count one completed check of a run, on the shard of `completion.key` (no single hot item), with its
+   * days left and failure for the shard's aggregates. Call once per address per run (the state write's
+   * lastRunId guards duplicates: an SQS redelivery never reaches here). Throws `RunNotFoundError` when
+   * the run does not exist.
+   */
+  recordCheckCompleted(runId: string, completion?: CheckCompletion): Promise<void>;
+  /**
+   * Count several completed checks of one run in one write (a checker's SQS batch): what
+   * `recordCheckCompleted` does for each, at the price of one write unit for all of them.
+   */
+  recordCheckCompletions(runId: string, completions: readonly CheckCompletion[]): Promise<void>;
+  /** Progress of a run created with `addressKeys`; null for a run without them (or no run). */
+  getRunProgress(runId: string): Promise<RunProgress | null>;
+  /** Number of address-state shards (partitions) of the store. */
+  readonly shardCount: number;
+  /** The shard an address key belongs to. */
+  shardOfKey(key: string): number;
+  /** Endpoints of one shard (an endpoint's address states share its shard). */
+  listShardEndpoints(shard: number): Promise<Endpoint[]>;
+  /** Address states of one shard. */
+  listShardAddressStates(shard: number): Promise<StoredAddressState[]>;
+  /**
+   * Addresses whose stored state is failing (`consecutiveFailures > 0`), from an index the state writes
+   * maintain: O(failing addresses), not O(addresses). An entry may lag its state by a crash; callers
+   * confirm against the state before acting.
+   */
+  listFailingAddresses(): Promise<FailingAddress[]>;
+  /**
+   * The `limit` address states whose certificates expire soonest (by notAfter; unknown last), from an
+   * index written only when an address's notAfter changes: reads O(limit), not O(addresses).
+   */
+  listSoonestAddressStates(limit: number): Promise<StoredAddressState[]>;
+  /** Number of stored address states (counts the small index items, not the states). */
+  countAddressStates(): Promise<number>;
   getRun(runId: string): Promise<RunRecord | null>;
   /** Most recent runs, newest first. */
   listRuns(limit: number): Promise<RunRecord[]>;

@@ -23,6 +23,24 @@ export const storedItem = {
     completed: d.number,
     finishedAt: d.optional(d.nullable(d.string)),
     deadline: d.optional(d.string),
+    /** Counter shards (absent: a run recorded before counters were sharded). */
+    shards: d.optional(d.integer),
+    /** Expected checks per shard (absent: the run was recorded without its address keys). */
+    expectedShards: d.optional(d.array(d.number)),
+    /** Sum of the counter shards when the run was judged. */
+    finishedCompleted: d.optional(d.number),
+  }),
+  /** One counter shard of a run (`run-shards.ts`); its days-left buckets are read by name. */
+  runShard: d.object({ completed: d.optional(d.number), failed: d.optional(d.number) }),
+  /** Failing-index item of one address. */
+  failing: d.object({
+    sk: d.string,
+    endpointId: d.string,
+    lastSuccessAt: d.nullable(d.string),
+    failingSince: d.nullable(d.string),
+    lastCheckedAt: d.string,
+    endpointName: d.optional(d.string),
+    siblings: d.optional(d.integer),
   }),
   /** The store's run lease (`acquireRunLease`). */
   runLease: d.object({

@@ -8,8 +8,10 @@ import {
   addressKey,
 } from '../../lambdas/core/model';
 import type { CheckMessage } from '../../lambdas/pipeline/check-message';
+import { CompletionBatch } from '../../lambdas/pipeline/completion-batch';
 import { type AlertSink, type ProcessCheckDeps, processCheck } from '../../lambdas/pipeline/process-check';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
+import type { StateStore } from '../../lambdas/store/state-store';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-22T12:00:00Z');
@@ -643,5 +645,162 @@ describe('processCheck', () => {
       expect(sink.sent.map((a) => a.kind)).toEqual(['error', 'resolved']);
       expect(await storedAddresses()).toEqual(['192.0.2.10']);
     });
+  });
+
+  describe('writes on the steady path', () => {
+    const WRITES = new Set([
+      'saveAddressState',
+      'appendHistory',
+      'recordCheckCompleted',
+      'deleteAddressState',
+    ]);
+    /** The store, with every write method call recorded by name. */
+    function counting(store: StateStore): { store: StateStore; writes: string[] } {
+      const writes: string[] = [];
+      const proxy = new Proxy(store, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (WRITES.has(String(prop))) writes.push(String(prop));
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      return { store: proxy, writes };
+    }
+    const okResult = (at: number, overrides: Partial<CheckResult> = {}): CheckResult => {
+      const notAfter = new Date(NOW + 60 * DAY).toISOString();
+      const base = result(id, { checkedAt: new Date(at).toISOString() });
+      return {
+        ...base,
+        status: 'ok',
+        daysLeft: Math.floor((NOW + 60 * DAY - at) / DAY),
+        notAfter,
+        findings: [],
+        chain: base.chain.map((c) => ({ ...c, notAfter })),
+        ...overrides,
+      };
+    };
+    async function checkAt(runId: string, at: number, res: CheckResult) {
+      const counted = counting(embedded.store);
+      const { deps } = makeDeps(async () => res, { t: at }, { store: counted.store });
+      await embedded.store.createRun({ runId, startedAt: new Date(at).toISOString(), expected: 1 });
+      const outcome = await processCheck(deps, {
+        ...message(runId),
+        dispatchedAt: new Date(at).toISOString(),
+      });
+      return { outcome, writes: counted.writes };
+    }
+
+    it.each([
+      { name: 'nothing changed but the check time', hours: 6, change: {}, history: 1 },
+      { name: 'the status changed', hours: 6, change: { status: 'warning' as const }, history: 2 },
+      {
+        name: 'a finding appeared',
+        hours: 6,
+        change: { findings: [{ code: 'WEAK_KEY' as const, severity: 'warning' as const, message: 'weak' }] },
+        history: 2,
+      },
+      {
+        name: 'the certificate was replaced',
+        hours: 6,
+        change: { notAfter: new Date(NOW + 90 * DAY).toISOString() },
+        history: 2,
+      },
+      { name: 'a week passed without a change', hours: 7 * 24, change: {}, history: 2 },
+    ])('appends history only when $name calls for it', async ({ hours, change, history }) => {
+      // Prepare: a first check (always recorded)
+      await checkAt(`20261122T120000000Z-${n}a`, NOW, okResult(NOW));
+      const later = NOW + hours * 3_600_000;
+
+      // Act
+      const second = await checkAt(`20261122T120000000Z-${n}b`, later, okResult(later, change));
+
+      // Assess
+      expect(second.outcome.status).toBe('checked');
+      expect(await embedded.store.listHistory(addressKey(id, '192.0.2.10'), 10)).toHaveLength(history);
+      if (history === 1) expect(second.writes).toEqual(['saveAddressState', 'recordCheckCompleted']);
+    });
+
+    it('counts a check delivered twice once, on the shard of its address', async () => {
+      // Prepare
+      const key = addressKey(id, '192.0.2.10');
+      const { deps } = makeDeps(async () => okResult(NOW));
+      await embedded.store.createRun({
+        runId: 'rs1',
+        startedAt: new Date(NOW).toISOString(),
+        expected: 1,
+        addressKeys: [key],
+      });
+
+      // Act: SQS redelivers the message
+      await processCheck(deps, message('rs1'));
+      await processCheck(deps, message('rs1'));
+      const progress = await embedded.store.getRunProgress('rs1');
+
+      // Assess
+      expect(progress?.shards.filter((s) => s.completed > 0)).toEqual([
+        { shard: embedded.store.shardOfKey(key), expected: 1, completed: 1 },
+      ]);
+      expect(progress).toMatchObject({ failed: 0, soonestDaysLeft: 60 });
+      expect((await embedded.store.getRun('rs1'))?.completed).toBe(1);
+    });
+  });
+});
+
+describe('CompletionBatch', () => {
+  let embedded: EmbeddedStateStore;
+  beforeAll(async () => {
+    embedded = await openEmbeddedStateStore({});
+  });
+  afterAll(async () => {
+    await embedded.close();
+  });
+
+  it('writes the completions of a batch once per run, and nothing when empty', async () => {
+    // Prepare
+    const keys = Array.from({ length: 10 }, (_, i) => `batch${i}.example:443|192.0.2.1`);
+    await embedded.store.createRun({
+      runId: 'cb1',
+      startedAt: new Date(NOW).toISOString(),
+      expected: 8,
+      addressKeys: keys.slice(0, 8),
+    });
+    await embedded.store.createRun({
+      runId: 'cb2',
+      startedAt: new Date(NOW).toISOString(),
+      expected: 2,
+      addressKeys: keys.slice(8),
+    });
+    const calls: Array<[string, number]> = [];
+    const store = new Proxy(embedded.store, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (prop !== 'recordCheckCompletions' || typeof value !== 'function') return value;
+        return (runId: string, list: readonly unknown[]) => {
+          calls.push([runId, list.length]);
+          return (value as (...a: unknown[]) => unknown).call(target, runId, list);
+        };
+      },
+    });
+    const batch = new CompletionBatch(store);
+
+    // Act
+    await Promise.all(
+      keys.map((key, i) => batch.add(i < 8 ? 'cb1' : 'cb2', { key, daysLeft: 20, failed: false })),
+    );
+    const queued = batch.size;
+    await batch.flush();
+    await batch.flush();
+
+    // Assess
+    expect(queued).toBe(10);
+    expect(calls).toEqual([
+      ['cb1', 8],
+      ['cb2', 2],
+    ]);
+    expect((await embedded.store.getRun('cb1'))?.completed).toBe(8);
+    expect((await embedded.store.getRun('cb2'))?.completed).toBe(2);
   });
 });

@@ -2,8 +2,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadTrustStore } from '../../lambdas/cert/trust-store';
 import type { Alert, CheckResult, Endpoint } from '../../lambdas/core/model';
 import { processCheck } from '../../lambdas/pipeline/process-check';
-import { findStaleEndpoints, runDeadlineMs, runWatchdog } from '../../lambdas/pipeline/watchdog';
+import {
+  findStaleEndpoints,
+  runDeadlineMs,
+  runWatchdog,
+  soonestDaysLeft,
+} from '../../lambdas/pipeline/watchdog';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
+import type { StateStore } from '../../lambdas/store/state-store';
 import { makeState } from '../support/dynamodb-store-fixtures';
 
 const HOUR = 3_600_000;
@@ -399,5 +405,194 @@ describe('runWatchdog publishing the report', () => {
     expect(calls.every((c) => c.getTime() === at.getTime())).toBe(true);
     expect(heartbeats).toBe(checked === 2 ? 1 : 0);
     if (checked !== null) expect((await embedded.store.getRun(RUN))?.finishedAt).toBe(at.toISOString());
+  });
+});
+
+describe('soonestDaysLeft', () => {
+  it('takes the minimum of 150,000 states without overflowing the stack (a spread did)', () => {
+    // Prepare
+    const states = Array.from({ length: 150_000 }, (_, i) => ({
+      daysLeft: i === 123_456 ? -3 : 10 + (i % 90),
+    }));
+    states.push({ daysLeft: null } as unknown as { daysLeft: number });
+    // Act
+    const soonest = soonestDaysLeft(states);
+    // Assess
+    expect(soonest).toBe(-3);
+    expect(soonestDaysLeft([])).toBeNull();
+  });
+});
+
+/** An ok result with a leaf certificate expiring `days` (and a half) after the check. */
+function withLeaf(r: CheckResult, days: number): CheckResult {
+  const notAfter = new Date(Date.parse(r.checkedAt) + (days + 0.5) * 24 * HOUR).toISOString();
+  const leaf = {
+    subject: `CN=${r.host}`,
+    issuer: 'CN=Test CA',
+    notBefore: r.checkedAt,
+    notAfter,
+    serialNumber: '01',
+    fingerprintSha256: 'AB'.repeat(32),
+    keyType: 'EC',
+    keyBits: 256,
+    signatureAlgorithm: 'ecdsa-with-SHA256',
+    selfSigned: false,
+  };
+  return { ...r, daysLeft: days, notAfter, chain: [leaf] };
+}
+
+describe('runWatchdog over counter shards', () => {
+  let embedded: EmbeddedStateStore;
+  const trust = loadTrustStore({ includeSystemRoots: false });
+  const sink = { channelsFor: () => [], deliver: async () => [] };
+  const endpoints = Array.from({ length: 24 }, (_, i) =>
+    endpoint(`s${String(i).padStart(2, '0')}.example:443`),
+  );
+  const opts = { intervalMs: 6 * HOUR, graceMs: HOUR };
+  const FULL_READS = new Set(['listAllAddressStates', 'listEndpoints']);
+
+  beforeEach(async () => {
+    embedded = await openEmbeddedStateStore({});
+    await embedded.store.syncInventory(endpoints);
+  });
+  afterEach(async () => {
+    await embedded.close();
+  });
+
+  /** The store, with every call recorded by method name. */
+  function recorded(): { store: StateStore; calls: string[] } {
+    const calls: string[] = [];
+    const store = new Proxy(embedded.store, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(prop));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    return { store, calls };
+  }
+
+  /** A dispatched run (with its address keys) in which `fail` endpoints fail and `skip` are never checked. */
+  async function run(
+    runId: string,
+    at: number,
+    opt: { skip?: readonly string[]; fail?: readonly string[]; loseCounts?: boolean } = {},
+  ) {
+    const keys = endpoints.map((e) => `${e.id}|192.0.2.1`);
+    await embedded.store.createRun({
+      runId,
+      startedAt: new Date(at).toISOString(),
+      expected: keys.length,
+      addressKeys: keys,
+    });
+    for (const e of endpoints) {
+      if (opt.skip?.includes(e.id)) continue;
+      const failing = opt.fail?.includes(e.id) ?? false;
+      await processCheck(
+        {
+          store: embedded.store,
+          sink,
+          trustFor: () => trust,
+          ...(opt.loseCounts ? { recordCompletion: async () => {} } : {}),
+          now: () => new Date(at),
+          check: async () =>
+            failing
+              ? {
+                  ...okResult(e.id, at),
+                  status: 'error',
+                  daysLeft: null,
+                  notAfter: null,
+                  findings: [{ code: 'CONNECTION_REFUSED', severity: 'critical', message: 'timeout' }],
+                }
+              : withLeaf(okResult(e.id, at), e.id.startsWith('s07') ? 12 : 80),
+        },
+        { v: 1, runId, endpointId: e.id, address: '192.0.2.1', dispatchedAt: new Date(at).toISOString() },
+      );
+    }
+  }
+
+  const tick = (store: StateStore, at: number, pages: Alert[] = []) =>
+    runWatchdog({ store, now: () => new Date(at), page: async (a) => void pages.push(a) }, opts);
+
+  it('judges a complete run and finds the soonest expiry without listing any state or endpoint', async () => {
+    // Prepare
+    await run('20261122T000000000Z-c1', T0);
+    const { store, calls } = recorded();
+    // Act
+    const report = await tick(store, T0 + 2 * HOUR);
+    // Assess
+    expect(report.judged.map((j) => [j.complete, j.completed, j.expected])).toEqual([[true, 24, 24]]);
+    expect(report.soonestDaysLeft).toBe(12);
+    expect(report.stale).toEqual([]);
+    expect(calls.filter((c) => FULL_READS.has(c) || c.startsWith('listShard'))).toEqual([]);
+  });
+
+  it('lists only the shard a run left incomplete, names the endpoint, and finds it stale later', async () => {
+    // Prepare: s05 is checked in the first run, then never again
+    const missing = 's05.example:443';
+    await run('20261122T000000000Z-i1', T0);
+    await tick(embedded.store, T0 + 2 * HOUR);
+    await run('20261122T060000000Z-i2', T0 + 6 * HOUR, { skip: [missing] });
+    await tick(embedded.store, T0 + 8 * HOUR);
+    await run('20261122T120000000Z-i3', T0 + 12 * HOUR, { skip: [missing] });
+    const { store, calls } = recorded();
+    const pages: Alert[] = [];
+    // Act
+    const report = await tick(store, T0 + 14 * HOUR, pages);
+    // Assess
+    expect(report.judged).toHaveLength(1);
+    expect(report.judged[0]).toMatchObject({
+      complete: false,
+      completed: 23,
+      expected: 24,
+      unchecked: [{ id: missing }],
+    });
+    expect(report.stale.map((s) => s.id)).toEqual([missing]);
+    expect(calls.filter((c) => FULL_READS.has(c))).toEqual([]);
+    const shard = embedded.store.shardOfKey(`${missing}|192.0.2.1`);
+    expect(calls.filter((c) => c === 'listShardAddressStates')).toHaveLength(2);
+    expect(new Set(calls.filter((c) => c.startsWith('listShard')))).toEqual(
+      new Set(['listShardAddressStates', 'listShardEndpoints']),
+    );
+    expect(shard).toBeGreaterThanOrEqual(0);
+    expect(pages.map((p) => p.summary)).toHaveLength(2);
+  });
+
+  it('finds a failing endpoint stale from the failing index, once its last success is too old', async () => {
+    // Prepare: s03 fails in every run after the first
+    const dead = 's03.example:443';
+    await run('20261122T000000000Z-f1', T0);
+    await tick(embedded.store, T0 + 2 * HOUR);
+    await run('20261122T060000000Z-f2', T0 + 6 * HOUR, { fail: [dead] });
+    const early = await tick(embedded.store, T0 + 8 * HOUR);
+    await run('20261122T120000000Z-f3', T0 + 12 * HOUR, { fail: [dead] });
+    const { store, calls } = recorded();
+    // Act
+    const late = await tick(store, T0 + 14 * HOUR);
+    // Assess
+    expect(early.stale).toEqual([]);
+    expect(late.judged.map((j) => j.complete)).toEqual([true]);
+    expect(late.stale).toEqual([
+      { id: dead, name: `name of ${dead}`, lastSuccessAt: new Date(T0).toISOString() },
+    ]);
+    expect(calls.filter((c) => FULL_READS.has(c) || c.startsWith('listShard'))).toEqual([]);
+    // Its only address: the failing index entry says so, and no state of it is read.
+    expect(calls.filter((c) => c === 'listAddressStates')).toEqual([]);
+  });
+
+  it('recounts a shard whose counts were lost (a checker died before its counter write): complete, not paged', async () => {
+    // Prepare: every state is written, no count ever reaches the counters
+    await run('20261122T000000000Z-l1', T0, { loseCounts: true });
+    const { store, calls } = recorded();
+    const pages: Alert[] = [];
+    // Act
+    const report = await tick(store, T0 + 2 * HOUR, pages);
+    // Assess
+    expect(report.judged.map((j) => [j.complete, j.completed, j.expected])).toEqual([[true, 24, 24]]);
+    expect(pages).toEqual([]);
+    expect(calls.filter((c) => c === 'listShardAddressStates').length).toBeGreaterThan(0);
   });
 });

@@ -96,6 +96,49 @@ describe('gatherReport', () => {
     expect(data.omitted).toBe(omitted);
   });
 
+  it.each([
+    ['every row within the limit', 10, 5, 0],
+    ['the soonest rows, counting the rest', 3, 3, 2],
+  ])(
+    'bounded, shows %s: the same page as reading every state, without reading them',
+    async (_name, maxRows, shown, omitted) => {
+      // Prepare: five addresses, one of them failing (no certificate: last)
+      const days = [40, 4, 20, 9, null];
+      for (const [i, d] of days.entries()) {
+        await embedded.store.saveAddressState(
+          makeState(shop, `192.0.2.${i + 1}`, {
+            daysLeft: d,
+            notAfter: d === null ? null : new Date(FIXTURE_T0 + (d + 0.5) * 24 * HOUR).toISOString(),
+            ...(d === null
+              ? { status: 'error' as const, consecutiveFailures: 2, failingSince: now.toISOString() }
+              : {}),
+          }),
+          null,
+        );
+      }
+      const full = await gatherReport(embedded.store, { source: 's', now, maxRows, historyLimit: 5 });
+      const listAll = embedded.store.listAllAddressStates.bind(embedded.store);
+      let fullReads = 0;
+      embedded.store.listAllAddressStates = async () => {
+        fullReads++;
+        return listAll();
+      };
+      // Act
+      const bounded = await gatherReport(embedded.store, {
+        source: 's',
+        now,
+        maxRows,
+        historyLimit: 5,
+        bounded: true,
+      });
+      // Assess
+      expect(bounded.rows.map((r) => r.daysLeft)).toEqual([4, 9, 20, 40, null].slice(0, shown));
+      expect(bounded.omitted).toBe(omitted);
+      expect(bounded).toEqual(full);
+      expect(fullReads).toBe(0);
+    },
+  );
+
   it('reads at most historyLimit checks per address', async () => {
     // Prepare
     await embedded.store.saveAddressState(makeState(shop, '192.0.2.1'), null);

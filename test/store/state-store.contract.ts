@@ -236,6 +236,8 @@ export function defineStateStoreContract(
     let tableName = '';
     let clock = new Date(T0);
     const commands = new Map<string, number>();
+    /** Write units the backend reported (`ReturnConsumedCapacity: TOTAL` on every write); NaN if it reports none. */
+    let writeUnits = 0;
 
     const writes = () =>
       [...commands].reduce((n, [command, count]) => n + (WRITE_COMMANDS.has(command) ? count : 0), 0);
@@ -259,6 +261,20 @@ export function defineStateStoreContract(
         },
         { step: 'initialize', name: 'certwatchCommandCounter' },
       );
+      clients.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const write = WRITE_COMMANDS.has(String(context.commandName));
+          if (write) (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
+          const out = await next(args);
+          if (write) {
+            const consumed = (out.output as { ConsumedCapacity?: { CapacityUnits?: number } })
+              .ConsumedCapacity;
+            writeUnits += consumed?.CapacityUnits ?? Number.NaN;
+          }
+          return out;
+        },
+        { step: 'initialize', name: 'certwatchWriteUnits' },
+      );
     });
 
     afterAll(async () => {
@@ -271,6 +287,7 @@ export function defineStateStoreContract(
       clock = new Date(T0);
       await ensureTable(clients!.client, tableName);
       commands.clear();
+      writeUnits = 0;
     });
 
     describe('inventory', () => {
@@ -504,6 +521,8 @@ export function defineStateStoreContract(
 
         // Assess
         expect(listed).toEqual(shortStates.map((state) => ({ state, version: 1 })));
+        // An eventually consistent read (the watchdog's) lists the same states.
+        expect(await store.listAddressStates(short.id, { eventual: true })).toEqual(listed);
         expect(all.map((s) => s.state.key)).toEqual([...shortStates, longState].map((s) => s.key).sort());
       });
 
@@ -708,6 +727,222 @@ export function defineStateStoreContract(
           { runId: 'run-2', startedAt: starts[2], expected: 2, completed: 0, finishedAt: null },
         ]);
         expect(all.map((r) => r.runId)).toEqual(['run-1', 'run-2', 'run-0']);
+      });
+    });
+
+    describe('run counter shards', () => {
+      const endpoints = hosts(40);
+      const keys = endpoints.map((e) => addressKey(e.id, '192.0.2.1'));
+
+      it('sums completions over the counters, per address shard against what was dispatched to it', async () => {
+        // Prepare
+        const store = newStore();
+        await store.createRun({
+          runId: 'run-s',
+          startedAt: '2030-03-01T10:00:00.000Z',
+          expected: 40,
+          addressKeys: keys,
+        });
+        const done = keys.slice(0, 37);
+
+        // Act: 37 of 40 complete, concurrently; three of them failed; days left 5 and 40
+        await Promise.all(
+          done.map((key, i) =>
+            store.recordCheckCompleted('run-s', { key, daysLeft: i === 3 ? 5 : 40, failed: i < 3 }),
+          ),
+        );
+        const progress = await store.getRunProgress('run-s');
+        const run = await store.getRun('run-s');
+
+        // Assess
+        const shards = progress?.shards ?? [];
+        expect(shards).toHaveLength(store.shardCount);
+        expect(shards.reduce((n, s) => n + s.expected, 0)).toBe(40);
+        expect(shards.reduce((n, s) => n + s.completed, 0)).toBe(37);
+        expect(progress?.failed).toBe(3);
+        expect(progress?.soonestDaysLeft).toBe(5);
+        expect(run?.completed).toBe(37);
+        const short = shards.filter((s) => s.completed < s.expected).map((s) => s.shard);
+        expect(short.sort()).toEqual([...new Set(keys.slice(37).map((k) => store.shardOfKey(k)))].sort());
+        for (const s of shards) {
+          expect(s.expected).toBe(keys.filter((k) => store.shardOfKey(k) === s.shard).length);
+        }
+      });
+
+      it('counts a batch of completions in one write of one write unit', async () => {
+        // Prepare
+        const store = newStore();
+        await store.createRun({
+          runId: 'run-b',
+          startedAt: '2030-03-01T10:00:00.000Z',
+          expected: 40,
+          addressKeys: keys,
+        });
+        const batch = keys.slice(0, 10).map((key, i) => ({ key, daysLeft: 30 + i, failed: i === 9 }));
+        commands.clear();
+        writeUnits = 0;
+
+        // Act
+        await store.recordCheckCompletions('run-b', batch);
+        await store.recordCheckCompletions('run-b', []);
+
+        // Assess
+        expect(writes()).toBe(1);
+        if (!Number.isNaN(writeUnits)) expect(writeUnits).toBe(1);
+        const progress = await store.getRunProgress('run-b');
+        expect(progress?.shards.reduce((n, s) => n + s.completed, 0)).toBe(10);
+        expect(progress).toMatchObject({ failed: 1, soonestDaysLeft: 30 });
+        expect((await store.getRun('run-b'))?.completed).toBe(10);
+        await expect(store.recordCheckCompletions('run-ghost', batch)).rejects.toThrow(RunNotFoundError);
+      });
+
+      it('has no shards for a run recorded without its address keys, and still counts it', async () => {
+        // Prepare
+        const store = newStore();
+        await store.createRun({ runId: 'run-k', startedAt: '2030-03-01T10:00:00.000Z', expected: 2 });
+
+        // Act
+        await store.recordCheckCompleted('run-k', { key: keys[0] ?? '', daysLeft: 3, failed: false });
+        await store.recordCheckCompleted('run-k');
+
+        // Assess
+        expect(await store.getRunProgress('run-k')).toBeNull();
+        expect(await store.getRunProgress('run-none')).toBeNull();
+        expect((await store.getRun('run-k'))?.completed).toBe(2);
+      });
+
+      it('keeps the count at the judgement in the run, and never counts on one hot item', async () => {
+        // Prepare
+        const store = newStore();
+        await store.createRun({
+          runId: 'run-j',
+          startedAt: '2030-03-01T10:00:00.000Z',
+          expected: 40,
+          addressKeys: keys,
+        });
+        await Promise.all(
+          keys.map((key) => store.recordCheckCompleted('run-j', { key, daysLeft: 9, failed: false })),
+        );
+        const run = await docClient().send(
+          new GetCommand({ TableName: tableName, Key: itemKeys.run('run-j') }),
+        );
+
+        // Act
+        await store.finishRun('run-j', '2030-03-01T11:00:00.000Z');
+        commands.clear();
+        const judged = await store.getRun('run-j');
+
+        // Assess: the run item itself was never counted on; the judged run reads one item
+        expect(run.Item?.completed).toBe(0);
+        expect(judged).toMatchObject({ completed: 40, finishedAt: '2030-03-01T11:00:00.000Z' });
+        expect(calls('BatchGetItemCommand')).toBe(0);
+      });
+    });
+
+    describe('failing and expiry indexes', () => {
+      const endpoint = makeEndpoint('idx.example');
+      const failingState = (address: string, at: string) =>
+        makeState(endpoint, address, {
+          status: 'error',
+          consecutiveFailures: 2,
+          failingSince: at,
+          lastCheckedAt: at,
+          lastSuccessAt: '2030-02-01T00:00:00.000Z',
+        });
+
+      it('lists an address while its state is failing, and no longer once it recovers or is deleted', async () => {
+        // Prepare
+        const store = newStore();
+        const a = failingState('192.0.2.1', '2030-03-01T09:00:00.000Z');
+        const b = failingState('192.0.2.2', '2030-03-01T09:00:00.000Z');
+        await store.saveAddressState(a, null, { siblings: 1 });
+        await store.saveAddressState(b, null);
+        const listed = await store.listFailingAddresses();
+
+        // Act
+        await store.saveAddressState({ ...a, status: 'ok', consecutiveFailures: 0, failingSince: null }, 1);
+        await store.deleteAddressState(b.key, 1);
+
+        // Assess
+        expect(listed).toEqual([
+          {
+            key: a.key,
+            endpointId: endpoint.id,
+            lastSuccessAt: '2030-02-01T00:00:00.000Z',
+            failingSince: a.failingSince,
+            lastCheckedAt: a.lastCheckedAt,
+            endpointName: endpoint.name,
+            siblings: 1,
+          },
+          {
+            key: b.key,
+            endpointId: endpoint.id,
+            lastSuccessAt: '2030-02-01T00:00:00.000Z',
+            failingSince: b.failingSince,
+            lastCheckedAt: b.lastCheckedAt,
+            endpointName: endpoint.name,
+          },
+        ]);
+        expect(await store.listFailingAddresses()).toEqual([]);
+      });
+
+      it('lists the soonest expiring states by notAfter, follows a renewal, and counts every state', async () => {
+        // Prepare: 12 addresses expiring on different days, one unknown
+        const store = newStore();
+        const states = Array.from({ length: 12 }, (_, i) =>
+          makeState(endpoint, `192.0.2.${i + 1}`, {
+            notAfter: i === 0 ? null : new Date(T0 + (20 - i) * DAY_MS).toISOString(),
+            daysLeft: i === 0 ? null : 20 - i,
+          }),
+        );
+        for (const s of states) await store.saveAddressState(s, null);
+        const renewed = {
+          ...(states[11] ?? states[0]!),
+          notAfter: new Date(T0 + 90 * DAY_MS).toISOString(),
+          daysLeft: 90,
+        };
+
+        // Act
+        await store.saveAddressState(renewed, 1);
+        const soonest = await store.listSoonestAddressStates(3);
+        const all = await store.listSoonestAddressStates(100);
+
+        // Assess
+        // Day 9 was renewed (to 90): it left the front of the index.
+        expect(soonest.map((s) => s.state.daysLeft)).toEqual([10, 11, 12]);
+        expect(all).toHaveLength(12);
+        expect(all.at(-2)?.state.daysLeft).toBe(90);
+        expect(all.at(-1)?.state.notAfter).toBeNull();
+        expect(await store.countAddressStates()).toBe(12);
+      });
+
+      it('writes one item of one write unit for a steady check: no index item moves', async () => {
+        // Prepare: a realistic ok state, stored once
+        const store = newStore();
+        const state = makeState(endpoint, '192.0.2.9', {
+          issuer: "CN=R11,O=Let's Encrypt,C=US",
+          lastRunId: '20300301T100000000Z-0a1b2c3d',
+        });
+        await store.saveAddressState(state, null);
+        commands.clear();
+        writeUnits = 0;
+
+        // Act: the next run's check changes only the check time, the run and the days left
+        await store.saveAddressState(
+          {
+            ...state,
+            lastCheckedAt: '2030-03-01T16:00:00.000Z',
+            lastSuccessAt: '2030-03-01T16:00:00.000Z',
+            lastRunId: '20300301T160000000Z-4e5f6a7b',
+            daysLeft: 41,
+          },
+          1,
+        );
+
+        // Assess
+        expect(writes()).toBe(1);
+        // dynalite reports no consumed capacity; DynamoDB Local does, as AWS would.
+        if (!Number.isNaN(writeUnits)) expect(writeUnits).toBe(1);
       });
     });
 
