@@ -25,6 +25,7 @@ import { resolveSecret } from './runtime/secrets';
 import { canaryFailureAlert } from '../canary/canary-alert';
 import { type CanaryEvent, isCanaryEvent } from '../canary/canary-event';
 import { runCanary } from '../canary/run-canary';
+import { CompletionBatch } from '../pipeline/completion-batch';
 import { clientKeyReader } from '../core/secret-ref';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
@@ -171,6 +172,8 @@ export function handler(event: CanaryEvent): Promise<CanaryOutcome>;
 export async function handler(event: SQSEvent | CanaryEvent): Promise<SQSBatchResponse | CanaryOutcome> {
   if (isCanaryEvent(event)) return canary(event);
   const failures: SQSBatchItemFailure[] = [];
+  // The batch's run counts go out in one counter write per run instead of one per check.
+  const completions = new CompletionBatch(store);
   await mapWithConcurrency(
     event.Records,
     10,
@@ -189,6 +192,7 @@ export async function handler(event: SQSEvent | CanaryEvent): Promise<SQSBatchRe
           trustFor: (endpoint) => trustStores.forEndpoint(endpoint),
           now: () => new Date(),
           clientKey,
+          recordCompletion: completions.add,
         },
         msg,
       );
@@ -226,5 +230,12 @@ export async function handler(event: SQSEvent | CanaryEvent): Promise<SQSBatchRe
       failures.push({ itemIdentifier: record.messageId });
     },
   );
+  try {
+    await completions.flush();
+  } catch (error) {
+    // The checks themselves are stored: failing the batch would only check them again. The watchdog
+    // finds the shard short and recounts it from the states, so a lost count never pages.
+    log.error('run counts not written', { error });
+  }
   return { batchItemFailures: failures };
 }
