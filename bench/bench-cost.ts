@@ -412,8 +412,8 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
   const fixed: CostLine[] = [
     {
       item: 'Alarms',
-      basis: `${MONITOR_ALARMS.length} alarms (lib/monitor-alarms.ts) + 1 queue-age alarm (issue 12 item 4)`,
-      monthly: () => (MONITOR_ALARMS.length + 1) * PRICES.alarmMonth,
+      basis: `${MONITOR_ALARMS.length} alarms (lib/monitor-alarms.ts)`,
+      monthly: () => MONITOR_ALARMS.length * PRICES.alarmMonth,
     },
     {
       item: 'Dashboard',
