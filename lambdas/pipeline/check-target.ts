@@ -126,13 +126,19 @@ export async function checkTargets(
   onTargetDone?: (results: readonly CheckResult[], index: number) => void,
 ): Promise<CheckResult[][]> {
   const now = opts.now ?? systemClock;
-  return mapWithConcurrency(
-    targets,
-    opts.concurrency,
-    (target) => checkTarget(target, { ...opts, ...opts.settingsFor?.(target), trust: opts.trustFor(target) }),
-    (error, target) => [internalFailure(target, null, now(), error, opts)],
-    onTargetDone,
-  );
+  try {
+    return await mapWithConcurrency(
+      targets,
+      opts.concurrency,
+      (target) =>
+        checkTarget(target, { ...opts, ...opts.settingsFor?.(target), trust: opts.trustFor(target) }),
+      (error, target) => [internalFailure(target, null, now(), error, opts)],
+      onTargetDone,
+    );
+  } finally {
+    // The run is over: its kept-alive connections to OCSP responders and CRL servers go now.
+    (opts.fetchRevocation === undefined ? fetchRevocation : opts.fetchRevocation)?.closeIdleConnections();
+  }
 }
 
 async function analyse(

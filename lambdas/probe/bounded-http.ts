@@ -9,6 +9,7 @@ import type { LookupAddress } from 'node:dns';
 import { request } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { formatIp, parseIp } from '../core/ip-address';
+import type { HttpConnectionPool } from './http-connection-pool';
 import { resolveAddresses } from './resolve-addresses';
 
 /** What one bounded fetch came to. */
@@ -31,6 +32,11 @@ export interface BoundedRequest {
   readonly accept: string;
   /** A POST body and its content type; a GET when absent. */
   readonly post?: { readonly body: Uint8Array; readonly contentType: string };
+  /**
+   * Kept-alive connections to reuse (one pool per fetcher, so per `allowLoopback`: a reused socket
+   * goes to an address that was allowed when it was opened). A new connection per request when absent.
+   */
+  readonly pool?: HttpConnectionPool;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -62,7 +68,14 @@ export function refusedAddress(address: string, allowLoopback: boolean): string 
   return null;
 }
 
-type Step = BoundedFetch | { readonly location: string };
+/**
+ * A redirect to follow, or a kept-alive connection that the server had closed before the request
+ * went out (the request was not answered, so it may be sent again on a new connection).
+ */
+type Step = BoundedFetch | { readonly location: string } | { readonly stale: true };
+
+/** Errors of a request whose reused connection the server had already closed. */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** A lookup that answers with addresses resolved beforehand. */
 function connectTo(addresses: readonly LookupAddress[]): LookupFunction {
@@ -72,8 +85,24 @@ function connectTo(addresses: readonly LookupAddress[]): LookupFunction {
   };
 }
 
-/** One request to one of `addresses` (already resolved and allowed), bounded by `signal` and `maxBytes`. */
-function exchangeOnce(
+/** One request to one of `addresses` (already resolved and allowed), bounded by `signal` and `maxBytes`, in a slot of the pool if any. */
+async function exchangeOnce(
+  url: URL,
+  addresses: readonly LookupAddress[],
+  signal: AbortSignal,
+  options: BoundedRequest,
+): Promise<Step> {
+  if (options.pool === undefined) return exchange(url, addresses, signal, options);
+  const release = await options.pool.acquire(url.host, signal);
+  if (release === null) return failed(`timed out after ${options.timeoutMs} ms`, false);
+  try {
+    return await exchange(url, addresses, signal, options);
+  } finally {
+    release();
+  }
+}
+
+function exchange(
   url: URL,
   addresses: readonly LookupAddress[],
   signal: AbortSignal,
@@ -93,8 +122,9 @@ function exchangeOnce(
           : failed(`request failed: ${(err as NodeJS.ErrnoException)?.code ?? String(err)}`),
       );
     const post = options.post;
+    let answered = false;
     const req = request(url, {
-      agent: false,
+      agent: options.pool?.agent ?? false,
       signal,
       method: post ? 'POST' : 'GET',
       headers: {
@@ -105,8 +135,15 @@ function exchangeOnce(
       // The addresses were resolved (bounded by the deadline) and checked; connect to those only.
       lookup: connectTo(addresses),
     });
-    req.on('error', fail);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && !answered && !signal.aborted && STALE_SOCKET_CODES.has(err.code ?? '')) {
+        settle({ stale: true });
+        return;
+      }
+      fail(err);
+    });
     req.on('response', (res) => {
+      answered = true;
       const status = res.statusCode ?? 0;
       if (REDIRECT_STATUSES.has(status) && !post) {
         const location = res.headers.location;
@@ -188,7 +225,13 @@ export async function boundedFetch(rawUrl: string, options: BoundedRequest): Pro
         const first = resolved.addresses[0]!.address;
         return failed(`not fetched from ${first}: ${refusedAddress(first, options.allowLoopback)}`);
       }
-      const step = await exchangeOnce(url, allowed, controller.signal, options);
+      let step = await exchangeOnce(url, allowed, controller.signal, options);
+      if ('stale' in step) {
+        // The other idle connections to that server are likely closed too: drop them, ask once more.
+        options.pool?.closeIdle();
+        step = await exchangeOnce(url, allowed, controller.signal, options);
+        if ('stale' in step) return failed('request failed: the connection was reset');
+      }
       if (!('location' in step)) return step;
       if (redirects >= options.maxRedirects) return failed(`more than ${options.maxRedirects} redirects`);
       const next = fetchableUrl(step.location, url);

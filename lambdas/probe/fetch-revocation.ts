@@ -3,12 +3,15 @@
  * application/ocsp-request) and CRLs. CRLs are parsed once and kept per URL until their
  * nextUpdate (6 hours at most), in a process-wide cache capped in entries and bytes, so a warm Lambda or a
  * 1,000-endpoint run fetches a CA's CRL once; concurrent checks share one request. Good and
- * revoked OCSP answers are kept until their nextUpdate too. Failures are data: nothing rejects.
+ * revoked OCSP answers are kept until their nextUpdate too. Requests reuse kept-alive connections
+ * (a bounded pool per fetcher): a run asks one responder about every leaf its CA issued. Failures are
+ * data: nothing rejects.
  */
 import { type ParsedCrl, parseCrl, verifyCrlSignature } from '../cert/revocation/crl';
 import type { RevocationVerdict } from '../cert/revocation/revocation-verdict';
 import type { KeyObject } from 'node:crypto';
 import { boundedFetch } from './bounded-http';
+import { HttpConnectionPool, type HttpConnectionPoolSettings } from './http-connection-pool';
 
 /** A CRL as the cache holds it: parsed, with its signature checked once per issuer key. */
 export interface CachedCrl {
@@ -41,6 +44,11 @@ export interface RevocationFetcher {
   ): Promise<RevocationVerdict>;
   /** The CRL at `url`, parsed, or why not. */
   crl(url: string, options: { readonly timeoutMs: number }): Promise<CachedCrl | string>;
+  /**
+   * Closes the idle kept-alive connections now (the end of a run); the caches stay. Idle
+   * connections never hold the process open, and close by themselves after a short idle time.
+   */
+  closeIdleConnections(): void;
   readonly stats: RevocationFetchStats;
 }
 
@@ -68,6 +76,8 @@ export interface RevocationFetcherSettings {
   readonly now?: () => number;
   /** Fetch from loopback addresses too (tests); see CaIssuersFetcherSettings.allowLoopback. @default false */
   readonly allowLoopback?: boolean;
+  /** Limits of the kept-alive connections to responders and CRL servers. @default HttpConnectionPool's */
+  readonly connections?: HttpConnectionPoolSettings;
 }
 
 const DEFAULTS = {
@@ -80,6 +90,7 @@ const DEFAULTS = {
   failureTtlMs: 60_000,
   now: Date.now,
   allowLoopback: false,
+  connections: {},
 } satisfies Required<RevocationFetcherSettings>;
 
 type Settings = Required<RevocationFetcherSettings>;
@@ -164,6 +175,7 @@ export function createRevocationFetcher(overrides: RevocationFetcherSettings = {
     settings.now,
   );
   const failedUrls = new ExpiringCache<string>(1024, Number.POSITIVE_INFINITY, settings.now);
+  const pool = new HttpConnectionPool(settings.connections);
   const inFlight = new Map<string, Promise<CachedCrl | string>>();
   const stats: RevocationFetchStats = {
     ocspRequests: 0,
@@ -183,6 +195,7 @@ export function createRevocationFetcher(overrides: RevocationFetcherSettings = {
       maxRedirects: 3,
       allowLoopback: settings.allowLoopback,
       accept: 'application/pkix-crl, */*',
+      pool,
     });
     if ('error' in fetched) {
       if (fetched.cacheable) rememberFailure(url, fetched.error);
@@ -202,6 +215,7 @@ export function createRevocationFetcher(overrides: RevocationFetcherSettings = {
 
   return {
     stats,
+    closeIdleConnections: () => pool.closeIdle(),
     async ocsp(url, request, judge, { timeoutMs }) {
       const key = `${url}\n${Buffer.from(request).toString('base64')}`;
       const cached = ocspAnswers.get(key);
@@ -219,6 +233,7 @@ export function createRevocationFetcher(overrides: RevocationFetcherSettings = {
         allowLoopback: settings.allowLoopback,
         accept: 'application/ocsp-response',
         post: { body: request, contentType: 'application/ocsp-request' },
+        pool,
       });
       if ('error' in fetched) {
         if (fetched.cacheable) rememberFailure(url, fetched.error);

@@ -3,6 +3,8 @@
  * until their nextUpdate and evicted beyond the byte cap, bodies bounded in size, failures
  * remembered briefly, OCSP sent as a POST of application/ocsp-request.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RevocationVerdict } from '../../lambdas/cert/revocation/revocation-verdict';
 import { createRevocationFetcher } from '../../lambdas/probe/fetch-revocation';
@@ -140,6 +142,41 @@ describe('createRevocationFetcher', () => {
     });
     expect(seen.map((b) => b.toString('hex'))).toEqual(['30030a0103']);
     expect(server.requests.at(-1)?.headers['content-type']).toBe('application/ocsp-request');
+  });
+
+  it('asks a responder over one kept-alive connection, which closeIdleConnections() closes', async () => {
+    // Prepare
+    const open = new Set<Socket>();
+    let connections = 0;
+    const responder = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end(Buffer.from('30030a0103', 'hex')));
+    });
+    responder.on('connection', (socket: Socket) => {
+      connections++;
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    });
+    await new Promise<void>((resolve) => responder.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(responder.address() as AddressInfo).port}/`;
+    const fetcher = createRevocationFetcher({ allowLoopback: true });
+    const judge = (): RevocationVerdict => ({ status: 'unknown', reason: 'tryLater' });
+
+    // Act
+    for (let serial = 1; serial <= 5; serial++) {
+      await fetcher.ocsp(url, Buffer.from([0x30, 0x01, serial]), judge, { timeoutMs: 2000 });
+    }
+    const openBeforeClose = open.size;
+    fetcher.closeIdleConnections();
+    for (let turn = 0; turn < 100 && open.size > 0; turn++) await new Promise((r) => setTimeout(r, 10));
+    const openAfterClose = open.size;
+    await new Promise<void>((resolve) => responder.close(() => resolve()));
+
+    // Assess
+    expect(fetcher.stats.ocspRequests).toBe(5);
+    expect(connections).toBe(1);
+    expect(openBeforeClose).toBe(1);
+    expect(openAfterClose).toBe(0);
   });
 
   it('refuses loopback unless allowed', async () => {

@@ -167,7 +167,7 @@ export function certificateIdsOf(der: Uint8Array): CertificateIds | null {
 }
 
 /** The subjectPublicKey bits of a key (the BIT STRING content without the unused-bits byte): what key hashes cover. */
-export function publicKeyBits(key: KeyObject): Buffer | null {
+function exportKeyBits(key: KeyObject): Buffer | null {
   try {
     const spki = key.export({ type: 'spki', format: 'der' });
     const outer = readTlv(spki, 0, spki.length);
@@ -180,6 +180,19 @@ export function publicKeyBits(key: KeyObject): Buffer | null {
   } catch {
     return null;
   }
+}
+
+/** Key bits per key object: every OCSP answer is matched against its issuer's key, and exporting it costs more than the match. */
+const keyBitsCache = new WeakMap<KeyObject, Buffer | null>();
+
+/** The subjectPublicKey bits of a key, read once per key object (do not modify them). */
+export function publicKeyBits(key: KeyObject): Buffer | null {
+  let bits = keyBitsCache.get(key);
+  if (bits === undefined) {
+    bits = exportKeyBits(key);
+    keyBitsCache.set(key, bits);
+  }
+  return bits;
 }
 
 /** SHA-1 of a key's subjectPublicKey bits: the ResponderID byKey form. */
