@@ -115,34 +115,73 @@ function readSingle(node: Asn1): SingleResponse {
   return { ...base, status: 'unknown' };
 }
 
+/** A responder certificate sent in a response, and whether the issuer asked about issued it. */
+interface CheckedResponder {
+  readonly cert: X509Certificate;
+  readonly issuedByIssuer: boolean;
+}
+
+/**
+ * Responder certificates already parsed and checked against an issuer, by the SHA-256 of their
+ * DER: a CA's delegated responder signs every answer for weeks, so a 1,000-leaf run parses and
+ * verifies it once, not once per answer. Keyed weakly by the issuer (parsed once per process).
+ */
+const checkedResponders = new WeakMap<X509Certificate, Map<string, CheckedResponder>>();
+/** Responder certificates remembered per issuer: a CA rotates a few at a time. */
+const MAX_RESPONDERS_PER_ISSUER = 8;
+
+function checkedResponder(node: Asn1, issuer: X509Certificate): CheckedResponder | null {
+  let der: Buffer;
+  try {
+    der = Buffer.from(asn1.toDer(node).getBytes(), 'latin1');
+  } catch {
+    return null;
+  }
+  const id = digest('sha256', der).toString('base64');
+  let known = checkedResponders.get(issuer);
+  const hit = known?.get(id);
+  if (hit !== undefined) return hit;
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    return null;
+  }
+  let issuedByIssuer = false;
+  try {
+    issuedByIssuer = cert.verify(issuer.publicKey);
+  } catch {
+    issuedByIssuer = false;
+  }
+  const checked = { cert, issuedByIssuer };
+  if (known === undefined) {
+    known = new Map();
+    checkedResponders.set(issuer, known);
+  }
+  if (known.size >= MAX_RESPONDERS_PER_ISSUER) known.delete(known.keys().next().value!);
+  known.set(id, checked);
+  return checked;
+}
+
 /** The signer of a verified response, or why none was found. */
 function findSigner(
   tbs: Buffer,
   algorithm: Asn1,
   signature: Buffer,
-  certs: readonly Asn1[],
+  certs: () => readonly Asn1[],
   subject: OcspSubject,
   now: Date,
 ): true | string {
   const direct = verifySignature(tbs, algorithm, signature, subject.issuer.publicKey);
   if (direct === true) return true;
-  for (const node of certs.slice(0, MAX_RESPONDER_CERTS)) {
-    let responder: X509Certificate;
-    try {
-      responder = new X509Certificate(Buffer.from(asn1.toDer(node).getBytes(), 'latin1'));
-    } catch {
-      continue;
-    }
+  for (const node of certs().slice(0, MAX_RESPONDER_CERTS)) {
+    const checked = checkedResponder(node, subject.issuer);
+    if (checked === null) continue;
+    const responder = checked.cert;
     if (verifySignature(tbs, algorithm, signature, responder.publicKey) !== true) continue;
     // A delegated responder (RFC 6960 §4.2.2.2): issued by the CA itself, for OCSP signing, valid now.
     const who = `responder certificate "${responder.subject.replace(/\n/g, ', ')}"`;
-    let issuedByCa = false;
-    try {
-      issuedByCa = responder.verify(subject.issuer.publicKey);
-    } catch {
-      issuedByCa = false;
-    }
-    if (!issuedByCa) return `the response is signed by ${who}, which the issuer did not issue`;
+    if (!checked.issuedByIssuer) return `the response is signed by ${who}, which the issuer did not issue`;
     if (!(responder.keyUsage ?? []).includes(OID_OCSP_SIGNING)) {
       return `the response is signed by ${who}, which lacks extendedKeyUsage OCSPSigning`;
     }
@@ -190,10 +229,11 @@ function judgeUnsafe(der: Uint8Array, subject: OcspSubject, now: Date): Revocati
   if (typeof basic === 'string') return unknown(`the BasicOCSPResponse is unreadable: ${basic}`);
   const tbs = decodeDer(basic.tbs);
   if (typeof tbs === 'string') return unknown(`the OCSP response data is ${tbs}`);
-  const rest = basic.rest.length > 0 ? decodeDer(basic.rest) : null;
-  // certs [0] EXPLICIT SEQUENCE OF Certificate
-  const certs =
-    rest !== null && typeof rest !== 'string' && isContext(rest, 0) ? children(children(rest)[0]) : [];
+  // certs [0] EXPLICIT SEQUENCE OF Certificate, decoded only when the issuer did not sign itself.
+  const certs = (): Asn1[] => {
+    const rest = basic.rest.length > 0 ? decodeDer(basic.rest) : null;
+    return rest !== null && typeof rest !== 'string' && isContext(rest, 0) ? children(children(rest)[0]) : [];
+  };
   const signer = findSigner(basic.tbs, basic.algorithm, basic.signature, certs, subject, now);
   if (signer !== true) return unknown(signer);
 

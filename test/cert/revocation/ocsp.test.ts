@@ -152,6 +152,29 @@ describe('judgeOcspResponse', () => {
     expect(verdict.status === 'unknown' && verdict.reason).toMatch(reason);
   });
 
+  it('remembers a delegated responder per issuer: the same responder certificate is refused for another CA', () => {
+    // Prepare: one issuer object, as a run holds it, judging two answers from the delegate.
+    const issuer = new X509Certificate(pki.intermediate.der);
+    const otherCa = new X509Certificate(
+      makeCert({ cn: 'certwatch Other CA', isCa: true, key: ecKey('P-256', true) }).der,
+    );
+    const good = answerFor(pki.leaf, { signer: delegate });
+    const revoked = answerFor(revokedLeaf, { signer: delegate });
+    const ids = (cert: TestCert) => subjectOf(cert, pki.intermediate).ids;
+
+    // Act
+    const first = judgeOcspResponse(good, { ids: ids(pki.leaf), issuer }, new Date());
+    const second = judgeOcspResponse(revoked, { ids: ids(revokedLeaf), issuer }, new Date());
+    const elsewhere = judgeOcspResponse(good, { ids: ids(pki.leaf), issuer: otherCa }, new Date());
+    const again = judgeOcspResponse(good, { ids: ids(pki.leaf), issuer }, new Date());
+
+    // Assess
+    expect(first.status).toBe('good');
+    expect(second.status).toBe('revoked');
+    expect(elsewhere.status === 'unknown' && elsewhere.reason).toMatch(/which the issuer did not issue/);
+    expect(again.status).toBe('good');
+  });
+
   it('refuses an answer about another certificate (CertID mismatch)', () => {
     // Prepare: the responder's answer about the leaf, judged as if it were about another serial.
     const response = answerFor(pki.leaf);
