@@ -18,7 +18,7 @@
  * process more than certwatch.
  *
  * Usage: npm run bench:revocation -- [--endpoints 1000] [--concurrency 32] [--timeout 5000] [--repeat 3]
- *   [--responder presigned|openssl] [--servers child|inprocess]
+ *   [--responder presigned|openssl] [--servers child|inprocess] [--populations both,ocsp,crl]
  * Talks only to 127.0.0.1; every server, the child and the responder are stopped at the end.
  */
 import { spawn } from 'node:child_process';
@@ -46,6 +46,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '3' },
     responder: { type: 'string', default: 'presigned' },
     servers: { type: 'string', default: 'child' },
+    populations: { type: 'string', default: POPULATIONS.join(',') },
   },
 });
 const RESPONDER: ResponderKind = values.responder === 'openssl' ? 'openssl' : 'presigned';
@@ -54,6 +55,7 @@ const N = Number(values.endpoints);
 const CONCURRENCY = Number(values.concurrency);
 const TIMEOUT = Number(values.timeout);
 const REPEAT = Number(values.repeat);
+const RUN_POPULATIONS = POPULATIONS.filter((p) => values.populations.split(',').includes(p));
 
 interface RunStats {
   readonly wallMs: number;
@@ -66,6 +68,7 @@ interface RunStats {
   readonly crlRequests: number;
   readonly crlCacheHits: number;
   readonly crlShared: number;
+  readonly connectionsOpened: number;
 }
 
 interface Farm extends RevocationFarmInfo {
@@ -174,6 +177,7 @@ async function main(): Promise<void> {
       crlRequests: after.crlRequests - before.crlRequests,
       crlCacheHits: after.crlCacheHits - before.crlCacheHits,
       crlShared: after.crlShared - before.crlShared,
+      connectionsOpened: after.connectionsOpened - before.connectionsOpened,
     };
   };
 
@@ -181,7 +185,7 @@ async function main(): Promise<void> {
     // Warm-up: JIT, the trust store, the TLS contexts.
     await run('both', 'off', createRevocationFetcher({ allowLoopback: true }));
     const farmCpu0 = farm.cpuMs?.();
-    for (const population of POPULATIONS) {
+    for (const population of RUN_POPULATIONS) {
       const off: RunStats[] = [];
       const cold: RunStats[] = [];
       const warm: RunStats[] = [];
@@ -206,7 +210,8 @@ async function main(): Promise<void> {
           `  ${label}: wall ${wall.toFixed(0)} ms (${delta}% vs off), checker CPU ${cpu.toFixed(0)} ms (${cpuDelta}%), ` +
             `REVOKED ${s.revoked}, REVOCATION_UNKNOWN ${s.unknown}, ` +
             `OCSP requests ${s.ocspRequests} (+${s.ocspCacheHits} cached), CRL requests ${s.crlRequests}, ` +
-            `CRL asks answered without a request ${s.crlCacheHits + s.crlShared} (${s.crlCacheHits} cache, ${s.crlShared} shared in flight): hit rate ${hitRate}`,
+            `CRL asks answered without a request ${s.crlCacheHits + s.crlShared} (${s.crlCacheHits} cache, ${s.crlShared} shared in flight): hit rate ${hitRate}, ` +
+            `connections opened ${s.connectionsOpened}`,
         );
       };
       console.log(

@@ -296,33 +296,51 @@ async function revocationFindings(
 }
 
 /**
+ * Starts the revocation step for `outcome` now, before the chain is judged, so that its OCSP and
+ * CRL requests travel while the analysis runs (the step reads the certificates sent and the trust
+ * store, not the analysis). The returned function adds the findings to the judged result and
+ * classifies its status again; it returns `result` itself when revocation is off or no
+ * certificate was obtained. Neither ever throws or rejects.
+ */
+export function startRevocationCheck(
+  outcome: ProbeOutcome,
+  opts: RevocationStepOptions,
+): (result: CheckResult) => Promise<CheckResult> {
+  const mode = opts.mode ?? DEFAULT_REVOCATION_MODE;
+  if (mode === 'off' || outcome.chainDer.length === 0) return async (result) => result;
+  const unknown = (error: unknown): Finding[] => [
+    {
+      code: 'REVOCATION_UNKNOWN',
+      severity: mode === 'require' ? 'warning' : 'info',
+      message: `revocation was not checked: certwatch failed internally (${String(error)})`,
+    },
+  ];
+  let pending: Promise<Finding[]>;
+  try {
+    pending = revocationFindings(outcome, opts, mode).catch(unknown);
+  } catch (error) {
+    pending = Promise.resolve(unknown(error));
+  }
+  return async (result) => {
+    const added = await pending;
+    if (result.chain.length === 0 || added.length === 0) return result;
+    const findings = [...result.findings, ...added];
+    return {
+      ...result,
+      findings,
+      status: classifyStatus(findings, result.daysLeft, opts.thresholds, true),
+    };
+  };
+}
+
+/**
  * `result` with the revocation step's findings added and its status classified again; `result`
  * itself when revocation is off or no certificate was obtained. Never throws.
  */
-export async function checkRevocation(
+export function checkRevocation(
   result: CheckResult,
   outcome: ProbeOutcome,
   opts: RevocationStepOptions,
 ): Promise<CheckResult> {
-  const mode = opts.mode ?? DEFAULT_REVOCATION_MODE;
-  if (mode === 'off' || outcome.chainDer.length === 0 || result.chain.length === 0) return result;
-  let added: Finding[];
-  try {
-    added = await revocationFindings(outcome, opts, mode);
-  } catch (error) {
-    added = [
-      {
-        code: 'REVOCATION_UNKNOWN',
-        severity: mode === 'require' ? 'warning' : 'info',
-        message: `revocation was not checked: certwatch failed internally (${String(error)})`,
-      },
-    ];
-  }
-  if (added.length === 0) return result;
-  const findings = [...result.findings, ...added];
-  return {
-    ...result,
-    findings,
-    status: classifyStatus(findings, result.daysLeft, opts.thresholds, true),
-  };
+  return startRevocationCheck(outcome, opts)(result);
 }

@@ -19,7 +19,7 @@ import { type CaIssuersFetcher, fetchCaIssuers } from '../probe/fetch-ca-issuers
 import { type ClientIdentity, probeAddress } from '../probe/probe-address';
 import { probeTarget } from '../probe/probe-target';
 import { fetchRevocation, type RevocationFetcher } from '../probe/fetch-revocation';
-import { checkRevocation } from './check-revocation';
+import { startRevocationCheck } from './check-revocation';
 
 /**
  * How to check: the probe settings (from the CLI, or an endpoint's, see `probeSettingsOf`),
@@ -157,8 +157,10 @@ async function analyse(
         ...(aiaIssuers.length > 0 ? { aiaIssuers } : {}),
       });
     const fetcher = opts.fetchCaIssuers === undefined ? fetchCaIssuers : opts.fetchCaIssuers;
+    // The address's deadline covers the probe, the AIA fetch and the revocation step alike. The
+    // revocation step starts first: its requests travel while the chain is judged.
+    const addRevocation = revocationStep(outcome, startedAt, opts, opts.timeoutMs - outcome.durationMs);
     const first = judge([]);
-    // The address's deadline covers the probe, the AIA fetch and the revocation step alike.
     const scheme = protocolOf(opts);
     const started = performance.now();
     const elapsed = () => outcome.durationMs + Math.round(performance.now() - started);
@@ -166,7 +168,7 @@ async function analyse(
       fetcher === null || !first.missingIssuer?.caIssuersUrls.length
         ? first.result
         : await completeFromAia(first, judge, fetcher, opts.timeoutMs - outcome.durationMs);
-    const result = await revocationStep(judged, outcome, startedAt, opts, opts.timeoutMs - elapsed());
+    const result = await addRevocation(judged);
     return elapsed() === outcome.durationMs
       ? { ...result, scheme }
       : { ...result, scheme, durationMs: elapsed() };
@@ -175,15 +177,14 @@ async function analyse(
   }
 }
 
-/** The revocation step (check-revocation.ts) with the check's options. */
+/** The revocation step (check-revocation.ts) with the check's options, started now. */
 function revocationStep(
-  result: CheckResult,
   outcome: ProbeOutcome,
   startedAt: Date,
   opts: CheckOptions,
   budgetMs: number,
-): Promise<CheckResult> {
-  return checkRevocation(result, outcome, {
+): (result: CheckResult) => Promise<CheckResult> {
+  return startRevocationCheck(outcome, {
     ...(opts.revocation ? { mode: opts.revocation } : {}),
     trust: opts.trust,
     thresholds: opts.thresholds,

@@ -28,6 +28,8 @@ export interface RevocationFetchStats {
   crlCacheHits: number;
   /** Checks that waited on another check's request for the same CRL. */
   crlShared: number;
+  /** TCP connections opened for OCSP and CRL requests (the others reused a kept-alive one). */
+  readonly connectionsOpened: number;
 }
 
 /** Fetches OCSP answers and CRLs. Never rejects. */
@@ -183,6 +185,9 @@ export function createRevocationFetcher(overrides: RevocationFetcherSettings = {
     crlRequests: 0,
     crlCacheHits: 0,
     crlShared: 0,
+    get connectionsOpened() {
+      return pool.opened;
+    },
   };
   const rememberFailure = (url: string, error: string) =>
     failedUrls.set(url, error, settings.now() + settings.failureTtlMs, 0);

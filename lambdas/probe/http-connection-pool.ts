@@ -40,6 +40,8 @@ export class HttpConnectionPool {
   private readonly inFlight = new Map<string, number>();
   private total = 0;
   private readonly waiters: Waiter[] = [];
+  /** Connections opened so far (the rest of the requests reused one). */
+  opened = 0;
 
   constructor(overrides: HttpConnectionPoolSettings = {}) {
     this.settings = { ...DEFAULTS, ...overrides };
@@ -53,6 +55,11 @@ export class HttpConnectionPool {
       timeout: this.settings.idleTimeoutMs,
       scheduling: 'lifo',
     });
+    const open = this.agent.createConnection.bind(this.agent);
+    this.agent.createConnection = (...args: Parameters<Agent['createConnection']>) => {
+      this.opened++;
+      return open(...args);
+    };
   }
 
   /**

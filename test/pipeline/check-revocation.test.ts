@@ -9,6 +9,7 @@ import { certificateIdsOf } from '../../lambdas/cert/revocation/revocation-sourc
 import { loadTrustStore, type TrustStore } from '../../lambdas/cert/trust-store';
 import type { CheckResult, RevocationMode } from '../../lambdas/core/model';
 import { parseTarget } from '../../lambdas/core/parse-target';
+import { startRevocationCheck } from '../../lambdas/pipeline/check-revocation';
 import { type CheckOptions, checkTarget } from '../../lambdas/pipeline/check-target';
 import { createRevocationFetcher, type RevocationFetcher } from '../../lambdas/probe/fetch-revocation';
 import { daysFromNow, makeCert, type TestCert } from '../support/cert-factory';
@@ -32,6 +33,9 @@ type Scenario =
   | 'stapleRevoked'
   | 'intermediateRevoked'
   | 'crlHangs';
+
+/** The leaf of each scenario. */
+let leaves: Record<Scenario, TestCert>;
 
 let root: TestCert;
 let intermediate: TestCert;
@@ -86,6 +90,7 @@ beforeAll(async () => {
     }),
     crlHangs: leaf('crl-hangs', { crlUrl: files.url('/slow.crl') }),
   };
+  leaves = certs;
   const revoked = { at: revokedAt, reason: 'keyCompromise' };
   const entries = [
     { cert: certs.good },
@@ -334,5 +339,49 @@ describe('checkTarget: revocation', () => {
         message: expect.stringMatching(/timed out after \d+ ms/),
       }),
     ]);
+  });
+
+  it('sends its requests before the chain is judged, and adds its findings to the judged result', async () => {
+    // Prepare: a fetcher that notes when it is asked.
+    const real = createRevocationFetcher({ allowLoopback: true });
+    const asked: string[] = [];
+    const fetcher: RevocationFetcher = {
+      ...real,
+      stats: real.stats,
+      crl: (url, options) => {
+        asked.push(url);
+        return real.crl(url, options);
+      },
+    };
+    const outcome = {
+      host: 'localhost',
+      port: 443,
+      address: '127.0.0.1',
+      servername: 'localhost',
+      chainDer: [leaves.revokedCrl.der, intermediate.der],
+      protocol: 'TLSv1.3',
+      cipher: null,
+      error: null,
+      durationMs: 5,
+      ocspStaple: null,
+    };
+    const judged: CheckResult = await check('good', 'off');
+
+    // Act
+    const addRevocation = startRevocationCheck(outcome, {
+      mode: 'check',
+      trust,
+      thresholds: { warnDays: 30, criticalDays: 7 },
+      now: new Date(),
+      budgetMs: 5000,
+      fetcher,
+    });
+    const askedBeforeJudged = [...asked];
+    const result = await addRevocation(judged);
+
+    // Assess
+    expect(askedBeforeJudged).toEqual([files.url('/ca.crl')]);
+    expect(revocationFindings(result).map((f) => f.code)).toEqual(['REVOKED']);
+    expect(result.status).toBe('critical');
   });
 });
