@@ -75,6 +75,11 @@ interface Farm extends RevocationFarmInfo {
   close(): Promise<void>;
 }
 
+/** Each run's wall time, in ms, in the order run. */
+function spread(runs: readonly RunStats[]): string {
+  return runs.map((r) => r.wallMs.toFixed(0)).join('/');
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -207,7 +212,7 @@ async function main(): Promise<void> {
         const delta = ((wall / offWall - 1) * 100).toFixed(1);
         const cpuDelta = ((cpu / offCpu - 1) * 100).toFixed(1);
         console.log(
-          `  ${label}: wall ${wall.toFixed(0)} ms (${delta}% vs off), checker CPU ${cpu.toFixed(0)} ms (${cpuDelta}%), ` +
+          `  ${label}: wall ${wall.toFixed(0)} ms (${delta}% vs off; runs ${spread(runs)}), checker CPU ${cpu.toFixed(0)} ms (${cpuDelta}%), ` +
             `REVOKED ${s.revoked}, REVOCATION_UNKNOWN ${s.unknown}, ` +
             `OCSP requests ${s.ocspRequests} (+${s.ocspCacheHits} cached), CRL requests ${s.crlRequests}, ` +
             `CRL asks answered without a request ${s.crlCacheHits + s.crlShared} (${s.crlCacheHits} cache, ${s.crlShared} shared in flight): hit rate ${hitRate}, ` +
@@ -217,7 +222,9 @@ async function main(): Promise<void> {
       console.log(
         `population "${population}" (${N} endpoints, concurrency ${CONCURRENCY}, median of ${REPEAT}, load ${loadavg()[0]!.toFixed(2)}):`,
       );
-      console.log(`  off : wall ${offWall.toFixed(0)} ms, checker CPU ${offCpu.toFixed(0)} ms`);
+      console.log(
+        `  off : wall ${offWall.toFixed(0)} ms (runs ${spread(off)}), checker CPU ${offCpu.toFixed(0)} ms`,
+      );
       line('cold', cold);
       line('warm', warm);
     }

@@ -10,9 +10,15 @@ import type { Socket } from 'node:net';
 
 /** Limits of an {@link HttpConnectionPool}; the defaults are what the checker uses. */
 export interface HttpConnectionPoolSettings {
-  /** Requests in flight at once to one origin (host and port); further requests wait in line. @default 8 */
+  /**
+   * Requests in flight at once to one origin (host and port); further requests wait in line. As
+   * many as a default run checks at once (the config's checker concurrency is 10, bench and the
+   * CLI's 32 to 128): fewer would make the responder's round trip the run's bottleneck, more would
+   * open as many connections to one CA as there are checks.
+   * @default 32
+   */
   readonly maxSocketsPerOrigin?: number;
-  /** Requests in flight at once, all origins together. @default 32 */
+  /** Requests in flight at once, all origins together. @default 128 */
   readonly maxSockets?: number;
   /**
    * How long an idle connection is kept for the next request, in ms: shorter than servers' own
@@ -23,8 +29,8 @@ export interface HttpConnectionPoolSettings {
 }
 
 const DEFAULTS = {
-  maxSocketsPerOrigin: 8,
-  maxSockets: 32,
+  maxSocketsPerOrigin: 32,
+  maxSockets: 128,
   idleTimeoutMs: 2000,
 } satisfies Required<HttpConnectionPoolSettings>;
 
