@@ -1,7 +1,8 @@
 /**
- * The revocation step of a check: after the chain is judged, ask what the CA says about the leaf
- * (the stapled OCSP response, then the CRL, then the OCSP responder) and about each intermediate
- * that names a source, within what is left of the address's deadline. Adds REVOKED,
+ * The revocation step of a check: once the chain is received (its requests travel while the chain
+ * is judged), ask what the CA says about the leaf (the stapled OCSP response, then the CRL, then the
+ * OCSP responder) and about each intermediate that names a source, within what is left of the
+ * address's deadline. Adds REVOKED,
  * MUST_STAPLE_MISSING and REVOCATION_UNKNOWN findings and classifies the status again. Never throws.
  */
 import { classifyStatus } from '../cert/classify-status';
@@ -331,16 +332,4 @@ export function startRevocationCheck(
       status: classifyStatus(findings, result.daysLeft, opts.thresholds, true),
     };
   };
-}
-
-/**
- * `result` with the revocation step's findings added and its status classified again; `result`
- * itself when revocation is off or no certificate was obtained. Never throws.
- */
-export function checkRevocation(
-  result: CheckResult,
-  outcome: ProbeOutcome,
-  opts: RevocationStepOptions,
-): Promise<CheckResult> {
-  return startRevocationCheck(outcome, opts)(result);
 }

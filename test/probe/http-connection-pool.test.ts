@@ -68,12 +68,21 @@ async function startCountingServer(script: Script): Promise<CountingServer> {
   return Object.assign(state, { url: `http://127.0.0.1:${port}/r` });
 }
 
+/** Sockets the pool's agent holds, in use or idle. */
+function openSockets(pool: HttpConnectionPool): number {
+  let n = 0;
+  for (const group of [pool.agent.sockets, pool.agent.freeSockets]) {
+    for (const sockets of Object.values(group)) n += sockets?.length ?? 0;
+  }
+  return n;
+}
+
 /** The pool's count of open sockets once it settles: the agent forgets a closed socket a loop turn later. */
 async function openAfterSettling(pool: HttpConnectionPool): Promise<number> {
-  for (let turn = 0; turn < 100 && pool.openSockets > 0; turn++) {
+  for (let turn = 0; turn < 100 && openSockets(pool) > 0; turn++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return pool.openSockets;
+  return openSockets(pool);
 }
 
 const ok: Script = (_req, res) => res.end('answer');
@@ -104,7 +113,7 @@ describe('HttpConnectionPool', () => {
     const bodies: string[] = [];
     for (let i = 0; i < 5; i++) bodies.push(bodyOf(await boundedFetch(server.url, request(pool))));
     const connectionsAfterRequests = server.connections;
-    const openBeforeClose = pool.openSockets;
+    const openBeforeClose = openSockets(pool);
     pool.closeIdle();
     await server.allClosed();
 
@@ -232,5 +241,32 @@ describe('HttpConnectionPool', () => {
     // Assess
     expect(bodyOf(queued)).toBe('timed out after 100 ms');
     expect(await openAfterSettling(pool)).toBe(0);
+  });
+
+  it('hands a freed slot to the next waiter when one before it left at its deadline', async () => {
+    // Prepare: the first request is held until the test lets it go; one slot per origin.
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    let asked = 0;
+    const server = await startCountingServer((_req, res) => {
+      if (asked++ === 0) void held.then(() => res.end('first'));
+      else res.end('answer');
+    });
+    const pool = new HttpConnectionPool({ maxSocketsPerOrigin: 1 });
+    const first = boundedFetch(server.url, request(pool));
+    const leaving = boundedFetch(server.url, request(pool, { timeoutMs: 100 }));
+    const staying = boundedFetch(server.url, request(pool, { timeoutMs: 5000 }));
+
+    // Act
+    const left = await leaving;
+    letGo();
+    const results = [bodyOf(await first), bodyOf(left), bodyOf(await staying)];
+    pool.closeIdle();
+    await server.allClosed();
+
+    // Assess
+    expect(results).toEqual(['first', 'timed out after 100 ms', 'answer']);
   });
 });

@@ -127,7 +127,7 @@ interface CheckedResponder {
  * verifies it once, not once per answer. Keyed weakly by the issuer (parsed once per process).
  */
 const checkedResponders = new WeakMap<X509Certificate, Map<string, CheckedResponder>>();
-/** Responder certificates remembered per issuer: a CA rotates a few at a time. */
+/** Responder certificates remembered per issuer (the first seen): a CA rotates a few at a time, and its parsed certificate lives no longer than a run's cache of certificates. */
 const MAX_RESPONDERS_PER_ISSUER = 8;
 
 function checkedResponder(node: Asn1, issuer: X509Certificate): CheckedResponder | null {
@@ -158,8 +158,7 @@ function checkedResponder(node: Asn1, issuer: X509Certificate): CheckedResponder
     known = new Map();
     checkedResponders.set(issuer, known);
   }
-  if (known.size >= MAX_RESPONDERS_PER_ISSUER) known.delete(known.keys().next().value!);
-  known.set(id, checked);
+  if (known.size < MAX_RESPONDERS_PER_ISSUER) known.set(id, checked);
   return checked;
 }
 
