@@ -19,6 +19,7 @@ import {
 } from '../../lambdas/pipeline/check-target';
 import { runCycle } from '../../lambdas/pipeline/run-cycle';
 import type { CaIssuersFetch, CaIssuersFetcher } from '../../lambdas/probe/fetch-ca-issuers';
+import { createRevocationFetcher, type RevocationFetcher } from '../../lambdas/probe/fetch-revocation';
 import { createCaIssuersFetcher } from '../../lambdas/probe/fetch-ca-issuers';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
 import { makePki, type TestPki } from '../support/cert-factory';
@@ -127,6 +128,45 @@ describe('checkTarget and checkTargets', () => {
     expect(single[0]!.status).toBe('expired');
     expect(sniSince(mark)).toEqual(['pinned.certwatch.test', 'pinned.certwatch.test']);
   });
+
+  it.each([
+    { name: 'all checks succeed', internalError: false },
+    { name: 'a check fails internally', internalError: true },
+  ])(
+    "checkTargets closes the revocation fetcher's idle connections once the run ends ($name)",
+    async ({ internalError }) => {
+      // Prepare
+      const real = createRevocationFetcher({ allowLoopback: true });
+      let closed = 0;
+      const fetcher: RevocationFetcher = {
+        ...real,
+        stats: real.stats,
+        closeIdleConnections: () => {
+          closed++;
+          real.closeIdleConnections();
+        },
+      };
+      const targets = [
+        parseTarget(`a.certwatch.test:${server.port}`),
+        parseTarget(`b.certwatch.test:${server.port}`),
+      ];
+
+      // Act
+      const results = await checkTargets(targets, {
+        ...options({ address: '127.0.0.1' }),
+        trustFor: () => {
+          if (internalError) throw new Error('no trust store');
+          return trust;
+        },
+        concurrency: 2,
+        fetchRevocation: fetcher,
+      });
+
+      // Assess
+      expect(results).toHaveLength(2);
+      expect(closed).toBe(1);
+    },
+  );
 });
 
 describe("an endpoint's probe settings through dispatch, the inventory and the checker", () => {
