@@ -124,9 +124,11 @@ function endText(w: MaintenanceWindow, name: string, scope: string, end: WindowE
   if (end.unchecked.length > 0) parts.push(`Not re-checked yet: ${list(end.unchecked)}.`);
   const total = end.fine.length + end.broken.length + end.stillCovered.length + end.unchecked.length;
   const verdict =
-    end.broken.length === 0 && end.unchecked.length === 0
-      ? `all clear (${end.fine.length} of ${total} endpoints fine)`
-      : `${end.broken.length} of ${total} endpoints still broken`;
+    end.broken.length > 0
+      ? `${end.broken.length} of ${total} endpoints still broken`
+      : end.unchecked.length > 0
+        ? `${end.unchecked.length} of ${total} endpoints not re-checked`
+        : `all clear (${end.fine.length} of ${total} endpoints fine)`;
   return {
     summary: `maintenance ended${early}: ${name}: ${verdict}`,
     detail: `${parts.join(' ') || `Endpoints: ${scope}.`} Failures page as usual again.`,

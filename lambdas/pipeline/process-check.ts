@@ -27,6 +27,7 @@ import {
   type DeliveryResult,
   type Endpoint,
   type OutboxEntry,
+  type QuietedAlert,
   addressKey,
 } from '../core/model';
 import { randomUUID } from 'node:crypto';
@@ -95,6 +96,8 @@ export interface ProcessCheckOutcome {
    * their retry time. They are still owed and go out later. Absent = 0.
    */
   readonly pending?: number;
+  /** Alerts a maintenance window or silence quieted (recorded in the state, not sent). Absent = none. */
+  readonly quieted?: readonly QuietedAlert[];
 }
 
 /** The state could not be written after repeated conflicts; the message should be retried. */
@@ -140,7 +143,12 @@ export async function processCheck(
     }
     const now = deps.now();
     const prev = stored?.state ?? null;
-    const evaluated = evaluateCheck(prev, result, { endpoint, runId: msg.runId, now });
+    const evaluated = evaluateCheck(prev, result, {
+      endpoint,
+      runId: msg.runId,
+      now,
+      ...(msg.suppressors ? { suppressors: msg.suppressors } : {}),
+    });
     const storedSiblings = (await deps.store.listAddressStates(endpoint.id)).filter(
       (s) => s.state.key !== key,
     );
@@ -183,6 +191,7 @@ export async function processCheck(
         deliveries: [...flushed.deliveries, ...retirement.deliveries],
         owed: [...flushed.owed, ...retirement.owed],
         pending: flushed.pending + retirement.pending,
+        ...(evaluated.quieted ? { quieted: evaluated.quieted } : {}),
       };
     }
   }
