@@ -8,11 +8,13 @@
 import type { MaintenanceWindow } from '../core/maintenance';
 import type { Endpoint } from '../core/model';
 import type { SuppressionStore } from '../store/suppression-store';
-import { type MaintenanceTickReport, runMaintenanceTick } from './maintenance-tick';
+import { type MaintenanceTickDeps, type MaintenanceTickReport, runMaintenanceTick } from './maintenance-tick';
 import { type RunCycleDeps, type RunCycleOptions, type RunCycleResult, runCycle } from './run-cycle';
 
 export interface MaintenanceCycleDeps extends RunCycleDeps {
   readonly suppressions: SuppressionStore;
+  /** See `MaintenanceTickDeps.onAnnounced`. */
+  readonly onAnnounced?: MaintenanceTickDeps['onAnnounced'];
 }
 
 export interface MaintenanceCycleResult {
@@ -30,12 +32,13 @@ export async function runCycleWithMaintenance(
 ): Promise<MaintenanceCycleResult> {
   const synced = await syncConfigWindows(deps.suppressions, configWindows, deps.now());
   // The cycle that follows checks every endpoint: that is the end-of-window re-check.
-  const tickDeps = {
+  const tickDeps: MaintenanceTickDeps = {
     store: deps.store,
     suppressions: deps.suppressions,
     sink: deps.sink,
     now: deps.now,
     recheck: async () => {},
+    ...(deps.onAnnounced ? { onAnnounced: deps.onAnnounced } : {}),
   };
   const before = await runMaintenanceTick(tickDeps);
   const cycle = await runCycle(deps, endpoints, opts);

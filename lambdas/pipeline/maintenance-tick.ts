@@ -65,6 +65,8 @@ export interface MaintenanceTickDeps {
   readonly holder?: string;
   /** Claim lease of a delivery. @default DEFAULT_OUTBOX_LEASE_MS */
   readonly leaseMs?: number;
+  /** Hears each announcement settled, with the deliveries this tick made of it (none: no channel, or sent before). */
+  readonly onAnnounced?: (alert: Alert, deliveries: readonly DeliveryResult[]) => void;
 }
 
 /** What one tick did. */
@@ -175,6 +177,7 @@ async function announce(
   report.deliveries.push(...pass.deliveries);
   if (pass.settled.has(alert.id)) {
     report.announced.push(alert);
+    deps.onAnnounced?.(alert, pass.deliveries);
     return true;
   }
   report.owed.push(alert.id);
