@@ -238,7 +238,9 @@ describe('certwatch maintenance and silence', () => {
       'ALERT INFO maintenance port work: maintenance scheduled: port work, 2020-01-01 00:00 UTC to 2099-01-01 00:00 UTC -> no channel configured',
       'ALERT INFO maintenance port work: maintenance started: port work, until 2099-01-01 00:00 UTC -> no channel configured',
       // The silence the test above added and expired: both ends are still announced, once.
-      expect.stringMatching(/^ALERT INFO silence refused: silenced: refused until \S+: port closed on purpose -> no channel configured$/),
+      expect.stringMatching(
+        /^ALERT INFO silence refused: silenced: refused until \S+: port closed on purpose -> no channel configured$/,
+      ),
       'ALERT INFO silence refused: silence ended early: refused (port closed on purpose) -> no channel configured',
       expect.stringMatching(
         /^QUIETED CRITICAL refused \[127\.0\.0\.1\]: unreachable for 1 consecutive checks since .* \(in maintenance port work, until 2099-01-01T00:00:00\.000Z\)$/,
