@@ -200,7 +200,8 @@ export interface DuePhase<P extends string> {
  *   passed unannounced once the window started is skipped;
  * - `start`: at the start, while the window has not ended; a start only seen after the end is skipped;
  * - `end`: at the effective end of a window that started (the tick re-checks its endpoints and
- *   sends the all-clear; see `maintenance-tick.ts`);
+ *   sends the all-clear; see `maintenance-tick.ts`); skipped for a window stored only after it
+ *   ended, of which nothing was announced;
  * - `cancelled`: when a window that had not started is cancelled and its schedule was announced.
  */
 export function dueWindowPhases(
@@ -230,7 +231,9 @@ export function dueWindowPhases(
     add('lead', worthIt ? 'send' : 'skip');
   }
   if (t >= start) add('start', t < end ? 'send' : 'skip');
-  if (t >= end) add('end', 'send');
+  // A window nobody was told about (stored after it ended) ends without a word, and without a re-check.
+  const told = wasScheduled || announced.includes('start') || due.some((d) => d.action === 'send');
+  if (t >= end) add('end', told ? 'send' : 'skip');
   return due;
 }
 

@@ -131,6 +131,12 @@ describe('dueWindowPhases', () => {
       due: ['lead:skip', 'start:skip', 'end:send'],
     },
     {
+      name: 'stored only after it ended: nothing to tell',
+      announced: [],
+      now: hours(51),
+      due: ['lead:skip', 'start:skip', 'end:skip'],
+    },
+    {
       name: 'edited after its start was announced: rescheduled, start not repeated',
       announced: ['scheduled@00000000', 'lead', 'start'],
       now: hours(49),
