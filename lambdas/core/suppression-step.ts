@@ -61,7 +61,7 @@ export interface SuppressionOutcome {
 export const QUIETED_KEPT = 5;
 
 export function applySuppression(input: SuppressionInput): SuppressionOutcome {
-  const { prev, result, suppressors, now } = input;
+  const { prev, result, suppressors } = input;
   const kept: AlertDraft[] = [];
   const quieted: { draft: AlertDraft; by: SuppressionRef }[] = [];
   let errorAlerted = input.streak.errorAlerted;
@@ -80,11 +80,8 @@ export function applySuppression(input: SuppressionInput): SuppressionOutcome {
   }
 
   const ended = prev?.suppressedBy;
-  if (
-    ended?.kind === 'maintenance' &&
-    Date.parse(ended.until) <= now.getTime() &&
-    !suppressors.some((s) => s.id === ended.id)
-  ) {
+  // The window that covered the last check covers this one no more: it ended, was cancelled, or left the scope.
+  if (ended?.kind === 'maintenance' && !suppressors.some((s) => s.id === ended.id)) {
     const cause = brokenCause(result);
     if (cause !== null && mayQuiet('maintenance', cause) && quietingSuppressor(suppressors, cause) === null) {
       const failed = isFailed(result);

@@ -80,6 +80,15 @@ describe('evaluateCheck with maintenance windows and silences', () => {
     expect(alertsPerStep[4]?.[0]?.id).toBe('example.com:443|192.0.2.10:error:outlasted:w1');
   });
 
+  it('pages as outlasted when a running window is cancelled before its planned end', () => {
+    // Prepare: the window was planned until 3 h but is cancelled; the check at 2.5 h is no longer covered
+    // Act
+    const { alertsPerStep } = runSteps([ok(0), down(1, [WINDOW]), down(2, [WINDOW]), down(2.5)]);
+    // Assess
+    expect(alertsPerStep[3]?.map((a) => a.kind)).toEqual(['error']);
+    expect(alertsPerStep[3]?.[0]?.detail).toContain('outlasted maintenance window db upgrade.');
+  });
+
   it('never quiets expiry in a window: the threshold alert goes out', () => {
     // Prepare: the certificate crosses the 30-day threshold during the window
     const soon = at(days(29));
