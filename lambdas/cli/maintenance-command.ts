@@ -18,6 +18,7 @@ import {
   STORE_USAGE,
   timeArg,
   timeZoneArg,
+  unmatchedScope,
   withSuppressionStore,
 } from './suppression-cli';
 
@@ -150,8 +151,16 @@ async function add(v: Values, io: CliIo, now: Date): Promise<number> {
     cancelledAt: null,
     source: 'cli',
   };
-  const saved = await withSuppressionStore(v, (store) => store.saveWindow(window, [], null));
+  const { saved, unmatched } = await withSuppressionStore(v, async (store, state) => ({
+    saved: await store.saveWindow(window, [], null),
+    unmatched: await unmatchedScope(state, window),
+  }));
   if (saved !== 'saved') throw new UsageError(`--id: a window '${id}' exists already`);
+  if (unmatched.length > 0) {
+    io.stderr.write(
+      `certwatch: warning: no stored endpoint matches ${terminalSafe(unmatched.join(', '))} (yet)\n`,
+    );
+  }
   io.stdout.write(
     `maintenance window ${id} scheduled: ${terminalSafe(name)}, ${formatInZone(window.start, timeZone)} to ${formatInZone(window.end, timeZone)}; ` +
       `announced on the next 'certwatch run' (or within a minute when deployed)\n`,

@@ -13,6 +13,7 @@ import {
   STORE_USAGE,
   timeArg,
   timeZoneArg,
+  unmatchedScope,
   withSuppressionStore,
 } from './suppression-cli';
 
@@ -116,8 +117,19 @@ async function add(v: Values, io: CliIo, now: Date): Promise<number> {
     createdAt: now.toISOString(),
     expiredAt: null,
   };
-  const saved = await withSuppressionStore(v, (store) => store.saveSilence(silence, [], null));
+  const { saved, unmatched } = await withSuppressionStore(v, async (store, state) => ({
+    saved: await store.saveSilence(silence, [], null),
+    unmatched: await unmatchedScope(state, {
+      endpoints: silence.endpoint === null ? [] : [silence.endpoint],
+      tags: silence.tag === null ? [] : [silence.tag],
+    }),
+  }));
   if (saved !== 'saved') throw new UsageError('a silence with the same id exists already; try again');
+  if (unmatched.length > 0) {
+    io.stderr.write(
+      `certwatch: warning: no stored endpoint matches ${terminalSafe(unmatched.join(', '))} (yet)\n`,
+    );
+  }
   const scope = silence.endpoint !== null ? silence.endpoint : `tag ${silence.tag}`;
   io.stdout.write(
     `silence ${silence.id}: ${terminalSafe(scope)} until ${silence.until} (${terminalSafe(reason)}); ` +

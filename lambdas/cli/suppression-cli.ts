@@ -19,7 +19,23 @@ import { type CliIo, UsageError } from './cli-io';
 import { DEFAULT_CONFIG, openStore } from './local-runtime';
 import { openStoreErrorForUser, STORE_OPTIONS, storeArgs, storeLabel } from './run-command';
 import { storeErrorForUser } from './store-errors';
+import type { StateStore } from '../store/state-store';
 import type { SuppressionStore } from '../store/suppression-store';
+
+/**
+ * The scope entries no stored endpoint matches (by id or name, or by tag): said on stderr, since a
+ * window or silence that covers nothing is most likely a typo. Not an error: the config may add it later.
+ */
+export async function unmatchedScope(
+  state: StateStore,
+  scope: { readonly endpoints: readonly string[]; readonly tags: readonly string[] },
+): Promise<string[]> {
+  const endpoints = await state.listEndpoints();
+  return [
+    ...scope.endpoints.filter((e) => !endpoints.some((x) => x.id === e || x.name === e)),
+    ...scope.tags.filter((t) => !endpoints.some((x) => x.tags.includes(t))).map((t) => `tag ${t}`),
+  ];
+}
 
 export { STORE_OPTIONS };
 
@@ -51,14 +67,14 @@ export function maintenanceLimits(v: Record<string, unknown>, io: CliIo): Mainte
 /** Runs `use` with the suppression store of the state store the options name, then closes it. */
 export async function withSuppressionStore<T>(
   v: Record<string, unknown>,
-  use: (store: SuppressionStore) => Promise<T>,
+  use: (store: SuppressionStore, state: StateStore) => Promise<T>,
 ): Promise<T> {
   const args = storeArgs(v);
   const opened = await openStore(args).catch((error: unknown) => {
     throw openStoreErrorForUser(error, args, 'try again when it has finished');
   });
   try {
-    return await use(opened.suppressions).catch((error: unknown) => {
+    return await use(opened.suppressions, opened.store).catch((error: unknown) => {
       throw storeErrorForUser(error, storeLabel(args));
     });
   } finally {
