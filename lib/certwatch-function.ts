@@ -27,9 +27,11 @@ export type HandlerName = keyof typeof HANDLER_ENTRIES;
  * validation library would have added ~400 KiB) and the AIA fetcher; issue 8 allows up to 300 with a library.
  * Raised to 240 for the STARTTLS protocols (~18 KiB: fifteen schemes, one bounded reader, the CONNECT proxy)
  * and revocation (~20 KiB: OCSP and CRL parsing and verification, the bounded fetcher and its cache), all own
- * code; the measured cold require stays in `npm run bench:bundle`.
+ * code; the measured cold require stays in `npm run bench:bundle`. Raised to 260 for maintenance windows and
+ * silences (~19 KiB: the policy's suppression step, and the maintenance tick the scheduler runs in the checker
+ * beside the canary, with its announcements and the end-of-window re-check dispatch).
  */
-export const BUNDLE_LIMIT_KIB: Partial<Record<HandlerName, number>> = { checker: 240 };
+export const BUNDLE_LIMIT_KIB: Partial<Record<HandlerName, number>> = { checker: 260 };
 
 /** Log level handed to the handlers (LOG_LEVEL) and to Lambda's JSON log filter. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';

@@ -22,6 +22,7 @@ import {
 } from '../lambdas/core/run-capacity';
 import { scheduleInvokeRole } from './schedule-role';
 import { CANARY_EVENT } from '../lambdas/canary/canary-event';
+import { MAINTENANCE_EVENT, MAINTENANCE_TICK_EXPRESSION } from '../lambdas/pipeline/maintenance-event';
 import type { AlertSeverity } from './alerting';
 import { CertwatchFunction, type FunctionDefaults } from './certwatch-function';
 import { DeploymentConfigError } from './deployment-config-error';
@@ -238,6 +239,8 @@ export class CheckPipeline extends Construct {
   readonly schedule: scheduler.Schedule;
   /** Invokes the checker's canary once per run. */
   readonly canarySchedule: scheduler.Schedule;
+  /** Invokes the checker's maintenance tick every minute: announcements, and re-checks when a window ends. */
+  readonly maintenanceSchedule: scheduler.Schedule;
   readonly timing: CheckerTiming;
   /** The checker concurrency and the run deadline derived from the inventory, the schedule and the timeout. */
   readonly runPlan: RunPlan;
@@ -337,6 +340,8 @@ export class CheckPipeline extends Construct {
           snsChannels.map((c) => ({ name: c.name, topicArn: c.topicArn, minSeverity: c.minSeverity })),
         ),
         ...(this.trustFile ? { TRUST_FILE: TRUST_FILE_NAME } : {}),
+        // The maintenance tick sends a window's endpoints here to be re-checked when it ends.
+        QUEUE_URL: this.queue.queueUrl,
       },
       ...(this.trustFile ? { bundledFiles: { [this.trustFile]: TRUST_FILE_NAME } } : {}),
     });
@@ -386,6 +391,35 @@ export class CheckPipeline extends Construct {
         maxEventAge: Duration.hours(1),
         input: scheduler.ScheduleTargetInput.fromObject({
           certwatch: CANARY_EVENT,
+          executionId: scheduler.ContextAttribute.executionId,
+        }),
+      }),
+    });
+    // Maintenance windows and silences: announcements and the end-of-window re-check run in the
+    // checker (it holds the alert sink); the re-check goes through the check queue like any run.
+    this.checker.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RecheckAfterMaintenance',
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+      }),
+    );
+    this.maintenanceSchedule = new scheduler.Schedule(this, 'MaintenanceSchedule', {
+      description: 'certwatch: announces maintenance windows and silences, re-checks when a window ends',
+      schedule: scheduler.ScheduleExpression.expression(MAINTENANCE_TICK_EXPRESSION, TimeZone.of('UTC')),
+      target: new targets.LambdaInvoke(this.checker.function, {
+        role: scheduleInvokeRole(
+          this,
+          'MaintenanceScheduleRole',
+          this.checker.function,
+          props.scheduleDeadLetterQueue,
+        ),
+        deadLetterQueue: props.scheduleDeadLetterQueue,
+        retryAttempts: 2,
+        // A tick older than a few minutes is superseded by the next one.
+        maxEventAge: Duration.minutes(5),
+        input: scheduler.ScheduleTargetInput.fromObject({
+          certwatch: MAINTENANCE_EVENT,
           executionId: scheduler.ContextAttribute.executionId,
         }),
       }),

@@ -22,6 +22,7 @@ import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore, ensureTable } from '../store/dynamodb-state-store';
 import { openEmbeddedStateStore } from '../store/embedded-dynamodb';
 import type { StateStore } from '../store/state-store';
+import type { SuppressionStore } from '../store/suppression-store';
 import type { CliIo } from './cli-io';
 
 export const DEFAULT_CONFIG = 'certwatch.config.yaml';
@@ -39,6 +40,8 @@ export interface OpenedStore {
   readonly store: StateStore;
   /** The same store, as the ticket channels' port. */
   readonly tickets: TicketStore;
+  /** Maintenance windows and silences, in the same table. */
+  readonly suppressions: SuppressionStore;
   /** Where the state lives, for messages. */
   readonly location: string;
   close(): Promise<void>;
@@ -52,6 +55,7 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
     return {
       store: embedded.store,
       tickets: embedded.store,
+      suppressions: embedded.store.suppressions(),
       location: `embedded DynamoDB in ${opts.stateDir}`,
       close: embedded.close,
     };
@@ -63,6 +67,7 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
   return {
     store,
     tickets: store,
+    suppressions: store.suppressions(),
     location: `table ${opts.table} at ${endpoint ?? 'AWS'}`,
     close: async () => clients.destroy(),
   };

@@ -21,6 +21,8 @@ Usage:
   certwatch notify --test [--config FILE]     send a test alert through every configured channel
   certwatch report --html FILE | --aws        the stored state as an HTML page, or the deployed page's link
   certwatch selftest                          prove the detector works: check built-in known-bad certificates
+  certwatch maintenance add|list|cancel       announced maintenance windows: failures in them do not page
+  certwatch silence add|list|expire           quiet one endpoint or tag until a set time (at most 30 days)
   certwatch version                           print the version (also -V, --version)
 
 Run 'certwatch <command> --help' for the options of a command.
@@ -40,6 +42,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   notify: async () => (await import('./notify-command')).runNotifyCommand,
   report: async () => (await import('./report-command')).runReportCommand,
   selftest: async () => (await import('./selftest-command')).runSelftestCommand,
+  maintenance: async () => (await import('./maintenance-command')).runMaintenanceCommand,
+  silence: async () => (await import('./silence-command')).runSilenceCommand,
 };
 
 const HELP = new Set(['-h', '--help', 'help']);

@@ -12,7 +12,8 @@ import { type CanaryDeps, type CanaryReport, runCanary } from '../canary/run-can
 import { TrustStores } from '../cert/trust-store';
 import { clientKeyReader, envSecretResolver } from '../config/secret-ref';
 import { type Alert, type DeliveryResult, nagiosExitCode, worstStatus } from '../core/model';
-import { DEFAULT_RUN_LEASE_MS, runCycle } from '../pipeline/run-cycle';
+import { runCycleWithMaintenance } from '../pipeline/maintenance-cycle';
+import { DEFAULT_RUN_LEASE_MS } from '../pipeline/run-cycle';
 import { RunLeaseHeldError, RunLeaseLostError } from '../pipeline/run-lease';
 import { scheduleIntervalMs } from '../core/schedule-interval';
 import { decode } from '../core/decode';
@@ -236,10 +237,15 @@ export async function runRunCommand(argv: string[], io: CliIo, deps: RunCommandD
       deliveries.push(...results);
       printAlert(alert, results);
     });
-    const cycle = await runCycle(
+    const withMaintenance = await runCycleWithMaintenance(
       {
         store: opened.store,
+        suppressions: opened.suppressions,
         sink,
+        // An announcement no channel took is still shown (the sink prints those it delivered).
+        onAnnounced: (alert, results) => {
+          if (results.length === 0 && local.notifiers.length === 0) printAlert(alert, []);
+        },
         trustFor: (endpoint) => trust.forEndpoint(endpoint),
         now,
         clientKey: clientKeyReader(envSecretResolver(io.env), (path) =>
@@ -266,6 +272,7 @@ export async function runRunCommand(argv: string[], io: CliIo, deps: RunCommandD
           ),
       },
       loaded.endpoints,
+      loaded.config.maintenance.windows,
       {
         concurrency,
         intervalMs: scheduleIntervalMs(loaded.config.schedule),
@@ -274,6 +281,18 @@ export async function runRunCommand(argv: string[], io: CliIo, deps: RunCommandD
     ).catch((error: unknown) => {
       throw runErrorForUser(error, label);
     });
+    const { cycle } = withMaintenance;
+    // Quieted alerts are recorded in the state and shown here, never dropped without a word.
+    for (const outcome of cycle.outcomes) {
+      for (const q of outcome.quieted ?? []) {
+        const by = q.by.kind === 'maintenance' ? `in maintenance ${q.by.name}` : `silenced: ${q.by.name}`;
+        const where = outcome.state?.address ? ` [${outcome.state.address}]` : '';
+        log(
+          `QUIETED ${q.severity.toUpperCase()} ${terminalSafe(outcome.state?.endpointName ?? '')}${where}: ${terminalSafe(q.summary)} (${terminalSafe(by)}, until ${q.by.until})`,
+        );
+      }
+    }
+    const owedAnnouncements = withMaintenance.ticks.flatMap((t) => t.owed);
     const { dispatched, judgement, failedChecks } = cycle;
     const order = new Map(loaded.endpoints.map((e, i) => [e.id, i]));
     const results = [...cycle.results].sort(
@@ -300,7 +319,7 @@ export async function runRunCommand(argv: string[], io: CliIo, deps: RunCommandD
     if (canaryReport.failures.length > 0) {
       await sink.deliver(canaryFailureAlert(canaryReport, dispatched.runId, now()), null);
     }
-    const failedDeliveries = deliveries.filter((d) => !d.ok).length;
+    const failedDeliveries = deliveries.filter((d) => !d.ok).length + owedAnnouncements.length;
     const alertsSent = cycle.outcomes.reduce((n, o) => n + o.alerts.length, 0);
     // No judgement here: another judge (the deployed watchdog, after this run's deadline) holds it.
     const verdict = judgement === null ? 'judged elsewhere' : judgement.complete ? 'complete' : 'INCOMPLETE';

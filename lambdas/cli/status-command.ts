@@ -150,7 +150,7 @@ function renderStateTable(states: readonly AddressState[], timeZone: string, col
     ago(s.lastCheckedAt, now),
     ago(s.lastSuccessAt, now),
     String(s.consecutiveFailures),
-    s.findings.length === 0 ? '-' : [...new Set(s.findings.map((f) => f.code))].join(','),
+    findingsCell(s),
   ]);
   return `${renderColumns(
     header,
@@ -159,6 +159,15 @@ function renderStateTable(states: readonly AddressState[], timeZone: string, col
     colour,
     2,
   )}\n`;
+}
+
+/** The findings, and the window or silence covering the address ("in maintenance", "silenced"). */
+function findingsCell(s: AddressState): string {
+  const codes = s.findings.length === 0 ? '-' : [...new Set(s.findings.map((f) => f.code))].join(',');
+  const by = s.suppressedBy;
+  if (!by) return codes;
+  const label = by.kind === 'maintenance' ? `in maintenance ${by.name}` : `silenced: ${by.name}`;
+  return `${codes} (${terminalSafe(label, 60)} until ${by.until.slice(0, 16).replace('T', ' ')}Z)`;
 }
 
 /** The columns of `status --format csv`: the stored state's JSON field names. */

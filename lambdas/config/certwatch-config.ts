@@ -12,6 +12,7 @@ import {
   SYSTEM_TRUST_PROFILE,
   type TrustProfile,
 } from '../core/model';
+import type { MaintenanceWindow } from '../core/maintenance';
 import type { SecretRef } from './secret-ref';
 
 /** Alert policy and probe settings; `defaults` holds them all, an endpoint may override any. */
@@ -56,6 +57,16 @@ export type EndpointProbeConfig = Pick<
 export interface VpcConfig {
   readonly subnetIds: readonly string[];
   readonly securityGroupIds: readonly string[];
+}
+
+/** The `maintenance:` section. */
+export interface MaintenanceConfig {
+  /** Default lead time of a window's reminder, ms. @default 24 h */
+  readonly leadTimeMs: number;
+  /** Longest silence `certwatch silence add` accepts, ms. @default 30 days */
+  readonly maxSilenceMs: number;
+  /** Windows declared in the file (times as instants, `source: 'config'`). */
+  readonly windows: readonly MaintenanceWindow[];
 }
 
 /** The `defaults` section. */
@@ -135,6 +146,8 @@ export interface CertwatchConfig {
   readonly channels: readonly ChannelConfig[];
   readonly subscriptions: readonly SubscriptionConfig[];
   readonly endpoints: readonly EndpointConfig[];
+  /** The `maintenance:` section: windows declared in the file, and the limits of the maintenance commands. */
+  readonly maintenance: MaintenanceConfig;
   /** Positions of the fields that hold secret references (e.g. `channels[1].url`), for errors raised when resolving them. */
   readonly locations: Readonly<Record<string, SourcePosition>>;
 }

@@ -271,6 +271,48 @@ type ChannelMapping = (typeof channelMappings)[number];
 // The registry is never empty, so there is always a first option.
 const channelSchema = z.discriminatedUnion('type', channelMappings as [ChannelMapping, ...ChannelMapping[]]);
 
+/** A wall-clock time (`2026-12-03T02:00`, read in the window's `timeZone`) or an instant with an offset. */
+const wallTime = field((v) => {
+  if (v instanceof Date && !Number.isNaN(v.getTime())) return v.toISOString();
+  if (
+    typeof v === 'string' &&
+    /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?$/i.test(v.trim())
+  )
+    return v.trim();
+  return invalid('a time like "2026-12-03T02:00" (in the window\'s timeZone) or "2026-12-03T01:00Z"', v);
+});
+
+const WINDOW_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const windowShape = {
+  id: field((v) =>
+    typeof v === 'string' && WINDOW_ID.test(v)
+      ? v
+      : invalid('a window id of letters, digits, "_", "." or "-" (at most 64)', v),
+  ),
+  name: text('a window name'),
+  endpoints: z
+    .array(text('an endpoint id or name'), { error: shapeError('a list of endpoint ids or names') })
+    .optional(),
+  tags: z.array(text('a tag'), { error: shapeError('a list of tags') }).optional(),
+  start: wallTime,
+  end: wallTime,
+  timeZone: timezone.optional(),
+  message: z.string({ error: shapeError('a message') }).optional(),
+  leadTime: duration(0, 30 * 86_400_000).optional(),
+};
+
+const maintenanceShape = {
+  /** Default lead time of the windows' reminder. */
+  leadTime: duration(0, 30 * 86_400_000).optional(),
+  /** Longest silence `certwatch silence add` accepts. */
+  maxSilence: duration(60_000, 365 * 86_400_000).optional(),
+  windows: z
+    .array(mapping(windowShape, 'a maintenance window mapping'), {
+      error: shapeError('a list of maintenance windows'),
+    })
+    .optional(),
+};
+
 const rootShape = {
   schedule: schedule.optional(),
   timezone: timezone.optional(),
@@ -287,6 +329,7 @@ const rootShape = {
   endpoints: z
     .array(mapping(endpointShape, 'an endpoint mapping'), { error: shapeError('a list of endpoints') })
     .min(1, { error: 'expected at least one endpoint' }),
+  maintenance: mapping(maintenanceShape, 'a mapping with leadTime, maxSilence and windows').optional(),
 };
 
 /** The schema of the whole file. */
@@ -314,5 +357,7 @@ export const ALLOWED_KEYS = {
   endpoint: Object.keys(endpointShape),
   trust: Object.keys(trustShape),
   vpc: Object.keys(vpcShape),
+  maintenance: Object.keys(maintenanceShape),
+  window: Object.keys(windowShape),
   channel: Object.fromEntries(channelShapes.map((shape) => [shape.type.value, Object.keys(shape)])),
 } as const;

@@ -6,6 +6,7 @@ export {
   type ConfigDefaults,
   type EndpointConfig,
   type EndpointProbeConfig,
+  type MaintenanceConfig,
   type PolicySettings,
   type SourcePosition,
   type SubscriptionConfig,

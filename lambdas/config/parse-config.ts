@@ -13,11 +13,19 @@ import type { TrustProfile } from '../core/model';
 import { isProbeProtocolName, type ProbeProtocolName } from '../core/model';
 import { parseProbeTarget, parseTarget } from '../core/parse-target';
 import {
+  DEFAULT_LEAD_TIME_MS,
+  DEFAULT_MAX_SILENCE_MS,
+  type MaintenanceWindow,
+  parseZonedTime,
+  timeZoneProblem,
+} from '../core/maintenance';
+import {
   BUILTIN_DEFAULTS,
   type CertwatchConfig,
   type ChannelConfig,
   type EndpointConfig,
   type EndpointProbeConfig,
+  type MaintenanceConfig,
   type PolicySettings,
   type SourcePosition,
   type SubscriptionConfig,
@@ -239,8 +247,33 @@ function build(
     channels,
     subscriptions,
     endpoints: file.endpoints.map((endpoint) => buildEndpoint(endpoint, caFiles)),
+    maintenance: buildMaintenance(file.maintenance, file.timezone ?? BUILTIN_DEFAULTS.timezone),
     locations,
   };
+}
+
+function buildMaintenance(file: ConfigFile['maintenance'], defaultZone: string): MaintenanceConfig {
+  const leadTimeMs = file?.leadTime ?? DEFAULT_LEAD_TIME_MS;
+  const windows = (file?.windows ?? []).map((w): MaintenanceWindow => {
+    const timeZone = w.timeZone ?? defaultZone;
+    const instant = (value: string) => (windowInstant(value, timeZone) as Date).toISOString();
+    return {
+      id: w.id,
+      name: w.name,
+      endpoints: w.endpoints ?? [],
+      tags: w.tags ?? [],
+      start: instant(w.start),
+      end: instant(w.end),
+      timeZone,
+      message: w.message ?? '',
+      leadTimeMs: w.leadTime ?? leadTimeMs,
+      // Set when the window is first stored (`syncConfigWindows`).
+      createdAt: new Date(0).toISOString(),
+      cancelledAt: null,
+      source: 'config',
+    };
+  });
+  return { leadTimeMs, maxSilenceMs: file?.maxSilence ?? DEFAULT_MAX_SILENCE_MS, windows };
 }
 
 function buildChannel(file: ChannelFile, index: number, remember: (path: Path) => void): ChannelConfig {
@@ -393,7 +426,44 @@ function crossFieldIssues(raw: unknown, caFiles: (file: string) => CaFileResult)
       ids.set(id, i);
     }
   });
+  issues.push(...maintenanceWindowIssues(record(root['maintenance'])));
   return issues;
+}
+
+/** Windows: ids unique, start and end readable in the window's time zone, end after start. */
+function maintenanceWindowIssues(maintenance: Raw | null): PathIssue[] {
+  if (maintenance === null) return [];
+  const issues: PathIssue[] = [];
+  const seen = new Map<string, number>();
+  list(maintenance['windows']).forEach((item, i) => {
+    const w = record(item);
+    if (w === null) return;
+    const path: Path = ['maintenance', 'windows', i];
+    const id = w['id'];
+    if (typeof id === 'string') {
+      const first = seen.get(id);
+      if (first !== undefined) {
+        issues.push({
+          path: [...path, 'id'],
+          message: `duplicate window id "${id}" (also maintenance.windows[${first}])`,
+        });
+      } else seen.set(id, i);
+    }
+    const zone = typeof w['timeZone'] === 'string' ? w['timeZone'] : 'UTC';
+    if (timeZoneProblem(zone) !== null) return;
+    const start = windowInstant(w['start'], zone);
+    const end = windowInstant(w['end'], zone);
+    if (start !== null && end !== null && end.getTime() <= start.getTime()) {
+      issues.push({ path: [...path, 'end'], message: 'expected a time after start' });
+    }
+  });
+  return issues;
+}
+
+/** A window time as the schema reads it (a wall time in `zone`, or an instant), or null. */
+export function windowInstant(value: unknown, zone: string): Date | null {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;
+  return typeof value === 'string' ? parseZonedTime(value.trim(), zone) : null;
 }
 
 /** The endpoint's canonical id, or null when host/port/protocol are invalid (zod reports those). */
@@ -569,6 +639,7 @@ function allowedKeys(path: Path, raw: unknown): readonly string[] {
   if (section === 'checker') return ALLOWED_KEYS.checker;
   if (section === 'subscriptions') return ALLOWED_KEYS.subscription;
   if (section === 'endpoints') return ALLOWED_KEYS.endpoint;
+  if (section === 'maintenance') return path.length > 2 ? ALLOWED_KEYS.window : ALLOWED_KEYS.maintenance;
   if (section === 'channels') {
     const type = record(valueAt(raw, path))?.['type'];
     return ALLOWED_KEYS.channel[typeof type === 'string' ? type : ''] ?? [];

@@ -24,9 +24,12 @@ import {
   type FindingCode,
   type FingerprintThresholds,
   type AlertPolicyConfig,
+  type QuietedAlert,
   SEVERITY_RANK,
   type Severity,
+  type SuppressionRef,
 } from './model';
+import { applySuppression } from './suppression-step';
 import {
   type AddressFacts,
   addressRetiredText,
@@ -52,6 +55,11 @@ export interface PolicyContext {
   readonly runId: string;
   /** The injected clock. */
   readonly now: Date;
+  /**
+   * Maintenance windows and silences covering the endpoint for this check, in
+   * `suppressorsFor`'s order (see `suppression-step.ts`). @default none
+   */
+  readonly suppressors?: readonly SuppressionRef[];
 }
 
 /** What the policy decided for one check. */
@@ -60,6 +68,8 @@ export interface PolicyDecision {
   readonly next: AddressState;
   /** Alerts to send, in a stable order: notices first, then new conditions, then reminders. */
   readonly alerts: Alert[];
+  /** Alerts a maintenance window or silence quieted: recorded in `next.quieted`, not sent. Absent = none. */
+  readonly quieted?: readonly QuietedAlert[];
 }
 
 /**
@@ -347,21 +357,59 @@ export function evaluateCheck(
     now,
     policy: endpoint.policy,
   });
-  const drafts = [...decided, ...reminder];
+  const decidedDrafts = [...decided, ...reminder];
+  const suppression = applySuppression({
+    prev,
+    result,
+    drafts: decidedDrafts,
+    suppressors: ctx.suppressors ?? [],
+    policy: endpoint.policy,
+    openProblemsBefore: before.openProblems,
+    streak: streak.state,
+    now,
+  });
+  const drafts = suppression.drafts;
 
   const key = prev?.key ?? addressKey(endpoint.id, result.address);
   const subject = alertSubject(facts, result);
-  const alerts = drafts.map((d) => buildAlert({ ...d, scope: key, audience: endpoint, subject, now }));
+  const build = (d: AlertDraft) => buildAlert({ ...d, scope: key, audience: endpoint, subject, now });
+  const alerts = drafts.map(build);
+  const quieted: QuietedAlert[] = suppression.quieted.map(({ draft, by }) => {
+    const alert = build(draft);
+    return {
+      id: alert.id,
+      kind: alert.kind,
+      severity: alert.severity,
+      summary: alert.summary,
+      at: alert.occurredAt,
+      by,
+    };
+  });
   const alerting: AlertBookkeeping = {
     fingerprint: book.fingerprint,
-    thresholdsSent: book.thresholdsSent,
+    thresholdsSent: suppression.undo.thresholds ? certificate.state.thresholdsBefore : book.thresholdsSent,
     lastNotifiedAt: drafts.some((d) => d.severity !== 'info') ? now.toISOString() : lastNotifiedAt,
-    errorAlerted: streak.state.errorAlerted,
-    openProblems,
+    errorAlerted: suppression.errorAlerted,
+    openProblems: suppression.undo.problems
+      ? openProblems.filter((code) => before.openProblems.includes(code))
+      : openProblems,
     divergenceKey: before.divergenceKey,
     recentFingerprints: book.recentFingerprints,
   };
-  return { next: nextState(prev, result, ctx, key, facts, streak.state, alerting), alerts };
+  const state = nextState(
+    prev,
+    result,
+    ctx,
+    key,
+    facts,
+    { ...streak.state, errorAlerted: suppression.errorAlerted },
+    alerting,
+  );
+  const next: AddressState = {
+    ...state,
+    ...suppression.marks(prev, quieted, now),
+  };
+  return { next, alerts, ...(quieted.length > 0 ? { quieted } : {}) };
 }
 
 /**
@@ -373,7 +421,12 @@ function certificateSteps(
   result: CheckResult,
   ctx: PolicyContext,
   facts: AddressFacts,
-): StepOutcome<{ readonly book: ThresholdBook; readonly openProblems: readonly FindingCode[] }> {
+): StepOutcome<{
+  readonly book: ThresholdBook;
+  readonly openProblems: readonly FindingCode[];
+  /** The thresholds sent before this check's threshold step (what a quieted threshold alert leaves). */
+  readonly thresholdsBefore: readonly number[];
+}> {
   const before = prev?.alerting ?? EMPTY_BOOKKEEPING;
   const { fingerprint, thresholdsSent, openProblems } = before;
   const book: ThresholdBook = {
@@ -382,14 +435,19 @@ function certificateSteps(
     recentFingerprints: before.recentFingerprints ?? [],
   };
   const leaf = result.chain[0];
-  if (leaf === undefined) return { state: { book, openProblems }, alerts: [] };
+  if (leaf === undefined)
+    return { state: { book, openProblems, thresholdsBefore: thresholdsSent }, alerts: [] };
   const leafFingerprint = leaf.fingerprintSha256;
   const renewal = renewalStep(book, prev, leafFingerprint, facts);
   const problems = problemsStep(openProblems, result.findings, ctx.runId, facts);
   const sent = renewal.state.thresholdsSent;
   const thresholds = expiryThresholdsStep(sent, result.daysLeft, leafFingerprint, ctx.endpoint.policy, facts);
   return {
-    state: { book: { ...renewal.state, thresholdsSent: thresholds.state }, openProblems: problems.state },
+    state: {
+      book: { ...renewal.state, thresholdsSent: thresholds.state },
+      openProblems: problems.state,
+      thresholdsBefore: sent,
+    },
     alerts: [...renewal.alerts, ...problems.alerts, ...thresholds.alerts],
   };
 }

@@ -37,7 +37,7 @@ import { type Alert, type AlertKind, addressKey, type Severity } from './model';
 export type IncidentAction = 'open' | 'update' | 'close';
 
 /** The conditions with a fixed name; monitor pages add `monitor:<what>`. */
-export type FixedCondition = 'expiry' | 'problems' | 'unreachable' | 'divergence' | 'test';
+export type FixedCondition = 'expiry' | 'problems' | 'unreachable' | 'divergence' | 'test' | 'announcement';
 
 /** Which condition of its subject an incident is about. */
 export type IncidentCondition = FixedCondition | `monitor:${string}`;
@@ -52,6 +52,7 @@ export const CONDITION_SCOPE = {
   unreachable: 'address',
   divergence: 'endpoint',
   test: 'certwatch',
+  announcement: 'endpoint',
 } as const satisfies Record<FixedCondition, IncidentScope>;
 
 /** One change an alert makes to one incident. */
@@ -223,6 +224,11 @@ export const ALERT_LIFECYCLE = {
     effect: 'opens, then closes',
     incident: '`test` of certwatch',
     changes: (alert) => [change(alert, 'open', 'test'), change(alert, 'close', 'test')],
+  },
+  announcement: {
+    effect: 'opens, then closes',
+    incident: '`announcement` of the maintenance window or silence',
+    changes: (alert) => [change(alert, 'open', 'announcement'), change(alert, 'close', 'announcement')],
   },
 } as const satisfies Record<AlertKind, KindLifecycle>;
 

@@ -26,6 +26,7 @@ import {
   STATUS_RANK,
   type Severity,
   type Status,
+  type SuppressorKind,
   type TrustProfile,
 } from './model';
 
@@ -42,6 +43,7 @@ const ALERT_KINDS = {
   divergent: true,
   monitor: true,
   test: true,
+  announcement: true,
 } satisfies Record<AlertKind, true>;
 export const alertKind = d.oneOf(Object.keys(ALERT_KINDS) as AlertKind[]);
 export const findingCode = d.oneOf(FINDING_CODES);
@@ -82,6 +84,13 @@ export const alert = d.object({
 
 const thresholds = d.array(d.number);
 
+const suppressionRefShape = {
+  kind: d.oneOf(['maintenance', 'silence'] as const satisfies readonly SuppressorKind[]),
+  id: text,
+  name: text,
+  until: text,
+};
+
 export const addressState = d.object({
   key: text,
   endpointId: text,
@@ -120,6 +129,21 @@ export const addressState = d.object({
     ),
   ),
   retiredAt: d.optional(textOrNull),
+  suppressedBy: d.optional(
+    d.nullable(d.object({ ...suppressionRefShape, since: text, quietedSince: textOrNull })),
+  ),
+  quieted: d.optional(
+    d.array(
+      d.object({
+        id: text,
+        kind: alertKind,
+        severity,
+        summary: text,
+        at: text,
+        by: d.object(suppressionRefShape),
+      }),
+    ),
+  ),
 });
 
 export const endpoint = d.object({

@@ -7,6 +7,9 @@
  */
 
 import type { FindingCode, ProbeErrorCode } from './findings';
+import type { SuppressionRef } from './maintenance';
+
+export type { SuppressionRef, SuppressorKind } from './maintenance';
 
 // Finding codes and their facts live in the finding registry; re-exported here for the model's users.
 export {
@@ -372,6 +375,32 @@ export interface AddressState {
    * they are delivered. A later check of the address clears it.
    */
   readonly retiredAt?: string | null;
+  /**
+   * The maintenance window or silence that covered the address at its last check ("in
+   * maintenance", "silenced"); null or absent when none did.
+   */
+  readonly suppressedBy?: SuppressionMark | null;
+  /** The latest alerts a window or silence quieted (recorded, not sent), newest last, a few at most. */
+  readonly quieted?: readonly QuietedAlert[];
+}
+
+/** A suppressor covering an address, and since when. */
+export interface SuppressionMark extends SuppressionRef {
+  /** First check it covered (ISO). */
+  readonly since: string;
+  /** First check whose alert it quieted (ISO), null while it quieted none. */
+  readonly quietedSince: string | null;
+}
+
+/** An alert a maintenance window or silence kept from the channels. */
+export interface QuietedAlert {
+  readonly id: string;
+  readonly kind: AlertKind;
+  readonly severity: Severity;
+  readonly summary: string;
+  /** When it was decided (ISO). */
+  readonly at: string;
+  readonly by: SuppressionRef;
 }
 
 /**
@@ -409,7 +438,8 @@ export type AlertKind =
   | 'error'
   | 'divergent'
   | 'monitor'
-  | 'test';
+  | 'test'
+  | 'announcement';
 
 /** One notification, independent of the channel that carries it. */
 export interface Alert {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { TrustStores } from '../cert/trust-store';
 import { mapWithConcurrency } from '../core/concurrency';
@@ -26,6 +27,10 @@ import { canaryFailureAlert } from '../canary/canary-alert';
 import { type CanaryEvent, isCanaryEvent } from '../canary/canary-event';
 import { runCanary } from '../canary/run-canary';
 import { CompletionBatch } from '../pipeline/completion-batch';
+import { dispatchRun } from '../pipeline/dispatch-run';
+import { isMaintenanceEvent, type MaintenanceEvent } from '../pipeline/maintenance-event';
+import { runMaintenanceTick } from '../pipeline/maintenance-tick';
+import { SqsCheckQueue } from '../queue/sqs-check-queue';
 import { clientKeyReader } from '../core/secret-ref';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
@@ -167,10 +172,63 @@ async function canary(event: CanaryEvent): Promise<CanaryOutcome> {
   return { fixtures: report.verdicts.length, failures: report.failures, paged: true };
 }
 
+/** What a maintenance tick returns (the scheduler ignores it; the smoke test reads it). */
+export interface MaintenanceOutcome {
+  /** Ids of the announcements sent. */
+  readonly announced: readonly string[];
+  /** Announcements still owed (a channel failed); the next tick retries them. */
+  readonly owed: readonly string[];
+  /** Windows whose endpoints were sent to the check queue to be re-checked. */
+  readonly rechecked: readonly string[];
+}
+
+// The check queue, for the re-check at the end of a maintenance window (absent in stacks deployed before it).
+const recheckQueueUrl = optionalEnv('QUEUE_URL');
+
+/**
+ * The maintenance tick (`maintenance-tick.ts`): announces what is due through the same sink and
+ * delivery records as the checks, and at the end of a window sends its endpoints through the
+ * check queue as a run of their own (the inventory itself is left as it is).
+ */
+async function maintenance(event: MaintenanceEvent): Promise<MaintenanceOutcome> {
+  const now = () => new Date();
+  const report = await runMaintenanceTick({
+    store,
+    suppressions: store.suppressions(),
+    sink,
+    now,
+    holder: `maintenance-${event.executionId ?? 'tick'}`,
+    recheck: async (endpoints) => {
+      if (recheckQueueUrl === null)
+        throw new ConfigurationError('QUEUE_URL is not set: cannot re-check after a window');
+      const queue = new SqsCheckQueue({ client: new SQSClient({}), queueUrl: recheckQueueUrl });
+      await dispatchRun({ store, queue, now, suppressions: store.suppressions() }, endpoints, {
+        syncInventory: false,
+      });
+    },
+  });
+  const outcome = {
+    announced: report.announced.map((a) => a.id),
+    owed: report.owed,
+    rechecked: report.rechecked,
+  };
+  if (outcome.announced.length > 0 || outcome.owed.length > 0 || outcome.rechecked.length > 0) {
+    log.info('maintenance tick', outcome);
+  }
+  // An announcement that could not be sent fails the invocation: the scheduler retries, the errors alarm fires.
+  if (outcome.owed.length > 0)
+    throw new Error(`maintenance announcements not delivered: ${outcome.owed.join(', ')}`);
+  return outcome;
+}
+
 export function handler(event: SQSEvent): Promise<SQSBatchResponse>;
 export function handler(event: CanaryEvent): Promise<CanaryOutcome>;
-export async function handler(event: SQSEvent | CanaryEvent): Promise<SQSBatchResponse | CanaryOutcome> {
+export function handler(event: MaintenanceEvent): Promise<MaintenanceOutcome>;
+export async function handler(
+  event: SQSEvent | CanaryEvent | MaintenanceEvent,
+): Promise<SQSBatchResponse | CanaryOutcome | MaintenanceOutcome> {
   if (isCanaryEvent(event)) return canary(event);
+  if (isMaintenanceEvent(event)) return maintenance(event);
   const failures: SQSBatchItemFailure[] = [];
   // The batch's run counts go out in one counter write per run instead of one per check.
   const completions = new CompletionBatch(store);

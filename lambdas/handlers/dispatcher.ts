@@ -42,7 +42,11 @@ function loadEndpoints(file: string): Endpoint[] {
 
 export async function handler(_event: unknown): Promise<{ runId: string; expected: number }> {
   const started = Date.now();
-  const result = await dispatchRun({ store, queue, now: () => new Date() }, endpoints);
+  // Each message carries the maintenance windows and silences covering its endpoint (one read per run).
+  const result = await dispatchRun(
+    { store, queue, now: () => new Date(), suppressions: store.suppressions() },
+    endpoints,
+  );
   log.info('run dispatched', {
     runId: result.runId,
     endpoints: result.endpoints,

@@ -28,6 +28,7 @@ export const KIND_LABEL: Record<AlertKind, string> = {
   divergent: 'divergent certificates',
   monitor: 'monitor problem',
   test: 'notification test',
+  announcement: 'maintenance or silence notice',
 };
 
 /** Bounds that keep every channel's message well inside its size limit, whatever the alert holds. */

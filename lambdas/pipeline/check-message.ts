@@ -1,3 +1,5 @@
+import type { SuppressionRef } from '../core/model';
+
 /** The unit of work the dispatcher fans out: one address of one endpoint, in one run. */
 export interface CheckMessage {
   readonly v: 1;
@@ -7,6 +9,11 @@ export interface CheckMessage {
   readonly address: string | null;
   readonly dnsError?: string;
   readonly dispatchedAt: string;
+  /**
+   * Maintenance windows and silences covering the endpoint when the run was dispatched (read once
+   * per run, so the checker reads nothing more); absent when none did.
+   */
+  readonly suppressors?: readonly SuppressionRef[];
 }
 
 /** Validates a message body from the queue; returns a reason string when it is not a CheckMessage. */
@@ -24,6 +31,7 @@ export function parseCheckMessage(body: string): CheckMessage | string {
   if (typeof m.endpointId !== 'string' || m.endpointId === '') return 'endpointId missing';
   if (m.address !== null && typeof m.address !== 'string') return 'address must be a string or null';
   if (typeof m.dispatchedAt !== 'string') return 'dispatchedAt missing';
+  if (m.suppressors !== undefined && !isSuppressorList(m.suppressors)) return 'suppressors malformed';
   return m as CheckMessage;
 }
 
@@ -31,4 +39,20 @@ export function parseCheckMessage(body: string): CheckMessage | string {
 export interface CheckQueue {
   /** Sends all messages; resolves once every one is accepted, rejects if some could not be sent after retries. */
   sendAll(messages: readonly CheckMessage[]): Promise<void>;
+}
+
+function isSuppressorList(value: unknown): value is SuppressionRef[] {
+  return (
+    Array.isArray(value) &&
+    value.length <= 64 &&
+    value.every(
+      (r: Partial<Record<keyof SuppressionRef, unknown>> | null) =>
+        r !== null &&
+        typeof r === 'object' &&
+        (r.kind === 'maintenance' || r.kind === 'silence') &&
+        typeof r.id === 'string' &&
+        typeof r.name === 'string' &&
+        typeof r.until === 'string',
+    )
+  );
 }

@@ -8,7 +8,10 @@ import { mapWithConcurrency } from '../core/concurrency';
 import { addressKey, type Endpoint } from '../core/model';
 import { isIpLiteral } from '../core/parse-target';
 import { resolveAddresses } from '../probe/resolve-addresses';
+import { suppressorsFor } from '../core/maintenance';
+import type { SuppressionRef } from '../core/model';
 import type { InventorySyncResult, StateStore } from '../store/state-store';
+import type { SuppressionStore } from '../store/suppression-store';
 import type { CheckMessage, CheckQueue } from './check-message';
 
 export interface DispatchDeps {
@@ -21,6 +24,11 @@ export interface DispatchDeps {
     timeoutMs: number,
   ) => Promise<{ addresses: string[] } | { error: string }>;
   readonly newRunId?: () => string;
+  /**
+   * Where maintenance windows and silences are kept: read once per dispatch, and each message
+   * carries those covering its endpoint. @default none: nothing is quieted
+   */
+  readonly suppressions?: SuppressionStore;
 }
 
 export interface DispatchOptions {
@@ -32,6 +40,12 @@ export interface DispatchOptions {
    * @default none: the watchdog judges the run its grace period after the start
    */
   readonly deadline?: () => string;
+  /**
+   * Whether the inventory is synced from `endpoints`. A re-check of a few endpoints (the end of a
+   * maintenance window) dispatches them without it, so the others stay in the inventory.
+   * @default true
+   */
+  readonly syncInventory?: boolean;
 }
 
 export interface DispatchResult {
@@ -61,9 +75,14 @@ export async function dispatchRun(
 ): Promise<DispatchResult> {
   const started = deps.now();
   const runId = deps.newRunId?.() ?? newRunId(started);
-  const inventory = await deps.store.syncInventory(endpoints);
+  const inventory =
+    opts.syncInventory === false
+      ? { added: 0, updated: 0, removed: 0, unchanged: endpoints.length }
+      : await deps.store.syncInventory(endpoints);
+  const quiet = await coveringSuppressors(deps.suppressions, started);
   const resolve = deps.resolve ?? defaultResolve;
   const dispatchedAt = started.toISOString();
+  const byId = new Map(endpoints.map((e) => [e.id, e]));
   const perEndpoint = await mapWithConcurrency(
     endpoints,
     opts.dnsConcurrency ?? 64,
@@ -101,7 +120,11 @@ export async function dispatchRun(
       { v: 1 as const, runId, endpointId: endpoint.id, address: null, dnsError: String(error), dispatchedAt },
     ],
   );
-  const messages = perEndpoint.flat();
+  const messages = perEndpoint.flat().map((m) => {
+    const endpoint = byId.get(m.endpointId);
+    const suppressors = endpoint === undefined ? [] : quiet(endpoint);
+    return suppressors.length === 0 ? m : { ...m, suppressors };
+  });
   // The run is recorded before any message is sent, so every completion finds it.
   const deadline = opts.deadline?.();
   await deps.store.createRun({
@@ -122,4 +145,17 @@ export async function dispatchRun(
     dnsFailures: messages.filter((m) => m.address === null).length,
     messages,
   };
+}
+
+/** Which windows and silences cover an endpoint at dispatch: one read of the store per run. */
+async function coveringSuppressors(
+  suppressions: SuppressionStore | undefined,
+  now: Date,
+): Promise<(endpoint: Endpoint) => SuppressionRef[]> {
+  if (suppressions === undefined) return () => [];
+  const [windows, silences] = await Promise.all([suppressions.listWindows(), suppressions.listSilences()]);
+  const w = windows.map((s) => s.window);
+  const s = silences.map((x) => x.silence);
+  if (w.length === 0 && s.length === 0) return () => [];
+  return (endpoint) => suppressorsFor(endpoint, w, s, now);
 }

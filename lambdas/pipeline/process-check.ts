@@ -20,6 +20,8 @@ import { buildCheckResult } from '../cert/build-check-result';
 import type { TrustStore } from '../cert/trust-store';
 import { evaluateCheck, isObsoleteSibling, retirementAlerts } from '../core/alert-policy';
 import { evaluateDivergence } from '../core/divergence';
+import { type AlertCause, quietingSuppressor } from '../core/suppression';
+import { QUIETED_KEPT } from '../core/suppression-step';
 import {
   type AddressState,
   type Alert,
@@ -27,6 +29,7 @@ import {
   type DeliveryResult,
   type Endpoint,
   type OutboxEntry,
+  type QuietedAlert,
   addressKey,
 } from '../core/model';
 import { randomUUID } from 'node:crypto';
@@ -95,6 +98,8 @@ export interface ProcessCheckOutcome {
    * their retry time. They are still owed and go out later. Absent = 0.
    */
   readonly pending?: number;
+  /** Alerts a maintenance window or silence quieted (recorded in the state, not sent). Absent = none. */
+  readonly quieted?: readonly QuietedAlert[];
 }
 
 /** The state could not be written after repeated conflicts; the message should be retried. */
@@ -103,6 +108,9 @@ export class StateConflictError extends Error {
 }
 
 const MAX_SAVE_ATTEMPTS = 5;
+
+/** Why a divergence alert would go out, for the suppression rules. */
+const DIVERGENCE_CAUSE: AlertCause = { codes: ['DIVERGENT_CERTIFICATES'], criticalExpiry: false };
 
 export async function processCheck(
   callerDeps: ProcessCheckDeps,
@@ -140,7 +148,12 @@ export async function processCheck(
     }
     const now = deps.now();
     const prev = stored?.state ?? null;
-    const evaluated = evaluateCheck(prev, result, { endpoint, runId: msg.runId, now });
+    const evaluated = evaluateCheck(prev, result, {
+      endpoint,
+      runId: msg.runId,
+      now,
+      ...(msg.suppressors ? { suppressors: msg.suppressors } : {}),
+    });
     const storedSiblings = (await deps.store.listAddressStates(endpoint.id)).filter(
       (s) => s.state.key !== key,
     );
@@ -152,14 +165,35 @@ export async function processCheck(
       key,
       previous: prev,
     });
-    const alerts = divergence.alert ? [...evaluated.alerts, divergence.alert] : [...evaluated.alerts];
+    // A silence quiets a divergence alert too (recorded; its key left, so it is decided again after the silence).
+    const divergenceQuiet =
+      divergence.alert?.kind === 'divergent'
+        ? quietingSuppressor(msg.suppressors ?? [], DIVERGENCE_CAUSE)
+        : null;
+    const alerts =
+      divergence.alert && divergenceQuiet === null
+        ? [...evaluated.alerts, divergence.alert]
+        : [...evaluated.alerts];
+    const quieted = [...(evaluated.quieted ?? [])];
+    if (divergence.alert && divergenceQuiet !== null) {
+      const { id, kind, severity, summary, occurredAt } = divergence.alert;
+      quieted.push({ id, kind, severity, summary, at: occurredAt, by: divergenceQuiet });
+    }
     const entries: OutboxEntry[] = [
       ...(prev?.outbox?.entries ?? []),
       ...alerts.map((alert) => ({ alert, channels: null, attempts: 0, lastError: null })),
     ];
     const next: AddressState = {
       ...evaluated.next,
-      alerting: { ...evaluated.next.alerting, divergenceKey: divergence.key },
+      alerting: {
+        ...evaluated.next.alerting,
+        divergenceKey: divergenceQuiet === null ? divergence.key : evaluated.next.alerting.divergenceKey,
+      },
+      ...(divergenceQuiet === null
+        ? {}
+        : {
+            quieted: [...(evaluated.next.quieted ?? []), quieted.at(-1) as QuietedAlert].slice(-QUIETED_KEPT),
+          }),
       outbox: entries.length > 0 ? { entries, claimedAt: now.toISOString() } : null,
     };
     const expectedVersion = stored?.version ?? null;
@@ -183,6 +217,7 @@ export async function processCheck(
         deliveries: [...flushed.deliveries, ...retirement.deliveries],
         owed: [...flushed.owed, ...retirement.owed],
         pending: flushed.pending + retirement.pending,
+        ...(quieted.length > 0 ? { quieted } : {}),
       };
     }
   }

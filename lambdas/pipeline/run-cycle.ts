@@ -50,6 +50,8 @@ export interface RunCycleDeps {
   readonly onDispatched?: (dispatched: DispatchResult) => void;
   /** Called once the run lease is taken; `previous` is the lapsed lease of a holder that died. */
   readonly onLeaseTaken?: (lease: RunLease, previous: RunLease | null) => void;
+  /** See `DispatchDeps.suppressions`. */
+  readonly suppressions?: DispatchDeps['suppressions'];
 }
 
 export interface RunCycleOptions {
@@ -99,6 +101,7 @@ export async function runCycle(
         now: deps.now,
         newRunId: () => runId,
         ...(deps.resolve ? { resolve: deps.resolve } : {}),
+        ...(deps.suppressions ? { suppressions: deps.suppressions } : {}),
       },
       endpoints,
       { deadline: held.until },

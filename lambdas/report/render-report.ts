@@ -322,6 +322,9 @@ function renderRow(row: ReportRow, filters: FilterValues): string {
     row.consecutiveFailures > 0
       ? `<div class="sub">${row.consecutiveFailures} failed check${row.consecutiveFailures === 1 ? '' : 's'} in a row</div>`
       : '';
+  const quiet = row.suppressedBy
+    ? `<div class="sub suppressed">${row.suppressedBy.kind === 'maintenance' ? `in maintenance ${text(row.suppressedBy.name, 80)}` : `silenced: ${text(row.suppressedBy.name, 80)}`} until ${displayTime(row.suppressedBy.until)}</div>`
+    : '';
   const sub = [row.endpointName === row.endpointId ? null : row.endpointId, row.address]
     .filter((s) => s !== null)
     .map((s) => text(s, 80))
@@ -329,7 +332,7 @@ function renderRow(row: ReportRow, filters: FilterValues): string {
   return (
     `<tbody class="endpoint" data-key="${text(row.key)}" data-status="${row.status}" data-owner="${ownerId}" data-tags="${tagIds}">` +
     '<tr class="row">' +
-    `<td><div class="name">${text(row.endpointName, 120)}</div>${sub ? `<div class="sub">${sub}</div>` : ''}${failures}</td>` +
+    `<td><div class="name">${text(row.endpointName, 120)}</div>${sub ? `<div class="sub">${sub}</div>` : ''}${failures}${quiet}</td>` +
     statusCell(row.status) +
     `<td class="num days">${days}</td>` +
     `<td>${displayDate(row.notAfter)}</td>` +

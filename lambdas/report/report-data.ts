@@ -7,7 +7,14 @@
  */
 import { isFailedCheck } from '../core/alert-policy';
 import { mapWithConcurrency } from '../core/concurrency';
-import type { AddressState, ChainCertificate, Endpoint, Finding, Status } from '../core/model';
+import type {
+  AddressState,
+  ChainCertificate,
+  Endpoint,
+  Finding,
+  Status,
+  SuppressionRef,
+} from '../core/model';
 import { STATUS_RANK } from '../core/model';
 import type { StateStore } from '../store/state-store';
 
@@ -41,6 +48,8 @@ export interface ReportRow {
   readonly chainCheckedAt: string | null;
   /** Stored checks, oldest first. */
   readonly history: readonly ReportHistoryPoint[];
+  /** The maintenance window or silence covering the address at its last check; absent when none. */
+  readonly suppressedBy?: SuppressionRef;
 }
 
 /** Everything one report page shows. */
@@ -134,6 +143,16 @@ export async function gatherReport(store: StateStore, opts: GatherOptions): Prom
       findings: state.findings,
       chain: withChain?.chain ?? [],
       chainCheckedAt: withChain?.checkedAt ?? null,
+      ...(state.suppressedBy
+        ? {
+            suppressedBy: {
+              kind: state.suppressedBy.kind,
+              id: state.suppressedBy.id,
+              name: state.suppressedBy.name,
+              until: state.suppressedBy.until,
+            },
+          }
+        : {}),
       history: newestFirst
         .map((r) => ({
           checkedAt: r.checkedAt,

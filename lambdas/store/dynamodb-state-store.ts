@@ -19,6 +19,8 @@
  * | run pointer   | `RUNS`              | `<startedAt>#<runId>`      | runId, expiresAt                              |
  * | delivery      | `DELIVERY#<alertId>`| `<channel>`                | version, record (DeliveryRecord map), expiresAt |
  * | ticket        | `TICKET#<channel>`  | `<incident key>`           | version, record (TicketRecord map), expiresAt once closed |
+ * | window        | `MAINT`             | `W#<windowId>`             | version, window, announced, expiresAt (`dynamodb-suppression-store.ts`) |
+ * | silence       | `MAINT`             | `S#<silenceId>`            | version, silence, announced, expiresAt        |
  *
  * Every item also carries `kind` (endpoint, address, history, run, run-pointer,
  * delivery) so that a console Scan or an export is readable.
@@ -134,6 +136,8 @@ import {
 } from './state-store';
 import { RUN_SHARDS, daysBucket, expectedPerShard, soonestOfBuckets } from './run-shards';
 import { decodeItem, storedItem } from './stored-items';
+import { DynamoDbSuppressionStore } from './dynamodb-suppression-store';
+import type { SuppressionStore } from './suppression-store';
 
 /** Number of inventory / address-state partitions (and run counter shards). Part of the stored format. */
 export const INVENTORY_SHARDS = RUN_SHARDS;
@@ -255,6 +259,11 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     this.#now = props.now ?? (() => new Date());
     this.#writeConcurrency = Math.max(1, props.writeConcurrency ?? 32);
     this.#pageSize = props.queryPageSize;
+  }
+
+  /** The maintenance windows and silences kept in the same table (`dynamodb-suppression-store.ts`). */
+  suppressions(): SuppressionStore {
+    return new DynamoDbSuppressionStore({ client: this.#client, tableName: this.#table });
   }
 
   // -------------------------------------------------------------------------

@@ -98,7 +98,7 @@ describe('certwatch argument errors', () => {
     { argv: ['--bogus'], line: 'certwatch: unknown option --bogus (see certwatch --help)' },
     {
       argv: ['frobnicate'],
-      line: "certwatch: unknown command 'frobnicate' (expected check, inspect, run, status, notify, report, selftest or version)",
+      line: "certwatch: unknown command 'frobnicate' (expected check, inspect, run, status, notify, report, selftest, maintenance, silence or version)",
     },
     { argv: ['-v'], line: 'certwatch: -v is not an option: -V or --version prints the version' },
     {

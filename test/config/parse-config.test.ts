@@ -155,6 +155,7 @@ describe('parseConfig: valid files', () => {
           probe: {},
         },
       ],
+      maintenance: { leadTimeMs: 86_400_000, maxSilenceMs: 30 * 86_400_000, windows: [] },
       locations: {
         heartbeatUrl: { line: 13, column: 15 },
         'channels[1].url': { line: 16, column: 42 },

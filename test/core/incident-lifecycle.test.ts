@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { retirementAlerts } from '../../lambdas/core/alert-policy';
+import { windowAnnouncement } from '../../lambdas/core/announcements';
+import type { MaintenanceWindow } from '../../lambdas/core/maintenance';
 import { evaluateDivergence } from '../../lambdas/core/divergence';
 import {
   ALERT_LIFECYCLE,
@@ -243,6 +245,32 @@ describe('incidentChanges: real policy sequences', () => {
       'test → close certwatch:test',
       'test → open certwatch:test',
       'test → close certwatch:test',
+    ]);
+  });
+
+  it('opens and at once closes each maintenance or silence announcement, so notices leave nothing open', () => {
+    // Prepare
+    const window: MaintenanceWindow = {
+      id: 'w1',
+      name: 'db upgrade',
+      endpoints: ['example.com:443'],
+      tags: [],
+      start: at(days(1)).toISOString(),
+      end: at(days(1.1)).toISOString(),
+      timeZone: 'UTC',
+      message: '',
+      leadTimeMs: 0,
+      createdAt: T0.toISOString(),
+      cancelledAt: null,
+      source: 'cli',
+    };
+    const audience = { channels: [], endpoints: ['Example site'] };
+    // Act
+    const alerts = remember([windowAnnouncement(window, 'start', 'start', audience, at(days(1)))]);
+    // Assess
+    expect(describeChanges(alerts)).toEqual([
+      'announcement → open certwatch:maintenance:w1:announcement',
+      'announcement → close certwatch:maintenance:w1:announcement',
     ]);
   });
 

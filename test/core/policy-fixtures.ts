@@ -13,6 +13,7 @@ import type {
   FindingCode,
   Severity,
   Status,
+  SuppressionRef,
 } from '../../lambdas/core/model';
 
 export const DAY_MS = 86_400_000;
@@ -160,6 +161,8 @@ export interface Step {
   /** Clock at evaluation; defaults to the result's checkedAt. */
   readonly now?: Date;
   readonly runId?: string;
+  /** Maintenance windows and silences covering the endpoint at this step. */
+  readonly suppressors?: readonly SuppressionRef[];
 }
 
 /** Applies each step in turn; returns the alerts of every step and the final state. */
@@ -177,6 +180,7 @@ export function runSteps(
       endpoint,
       runId: step.runId ?? `run-${i + 1}`,
       now,
+      ...(step.suppressors ? { suppressors: step.suppressors } : {}),
     });
     alertsPerStep.push(decision.alerts);
     states.push(decision.next);

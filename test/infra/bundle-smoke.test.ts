@@ -259,6 +259,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
         HISTORY_TTL_DAYS: '30',
         PER_ENDPOINT_METRICS: 'true',
         TRUST_FILE: 'certwatch.trust.json',
+        QUEUE_URL: `${aws.url}/123456789012/certwatch-checks`,
       },
       Notifier: {
         ...baseEnv,
@@ -463,6 +464,85 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       `bundles: dispatcher ${size('Dispatcher')} KiB, checker ${size('Checker')} KiB, notifier ${size('Notifier')} KiB, ` +
         `watchdog ${size('Watchdog')} KiB; checker cold require ${check.requireMs.toFixed(0)} ms`,
     );
+
+    // Act 6: a maintenance window on 'smoke shop', announced by the scheduler's maintenance tick in
+    // the checker; then the shop goes down and two runs check it through dispatcher, queue and checker
+    const maintenanceClients = createDocumentClient(dynamo.endpoint);
+    const maintenanceStore = new DynamoDbStateStore({ client: maintenanceClients.documentClient, tableName });
+    const startedAt = new Date(Date.now() - 60_000);
+    await maintenanceStore.suppressions().saveWindow(
+      {
+        id: 'smoke-mw',
+        name: 'smoke swap',
+        endpoints: ['smoke shop'],
+        tags: [],
+        start: startedAt.toISOString(),
+        end: new Date(Date.now() + 3_600_000).toISOString(),
+        timeZone: 'UTC',
+        message: 'Swapping the shop.',
+        leadTimeMs: 0,
+        createdAt: startedAt.toISOString(),
+        cancelledAt: null,
+        source: 'cli',
+      },
+      [],
+      null,
+    );
+    const publishedBefore = aws.published.length;
+    const tick = await invoke(assets.Checker ?? '', envs.Checker ?? {}, {
+      certwatch: 'maintenance',
+      executionId: 'smoke-maintenance-1',
+    });
+    const tickAgain = await invoke(assets.Checker ?? '', envs.Checker ?? {}, {
+      certwatch: 'maintenance',
+      executionId: 'smoke-maintenance-2',
+    });
+    // Assess 6a: scheduled and started, each published once to the alert topic
+    expect(tick.result).toEqual({
+      announced: [
+        expect.stringMatching(/^announcement:maintenance:smoke-mw:scheduled@[0-9a-f]{8}$/),
+        'announcement:maintenance:smoke-mw:start',
+      ],
+      owed: [],
+      rechecked: [],
+    });
+    expect(tickAgain.result).toEqual({ announced: [], owed: [], rechecked: [] });
+    const announcements = aws.published.slice(publishedBefore).map((p) => p.message);
+    expect(announcements).toHaveLength(2);
+    expect(announcements[0]).toContain('maintenance scheduled: smoke swap');
+    expect(announcements[1]).toContain('maintenance started: smoke swap');
+    // Act 6b: the shop stops answering; two runs (the unreachable alert needs two failures)
+    await tls.close();
+    tls = { port: tls.port, close: async () => {} };
+    for (const execution of ['smoke-execution-2', 'smoke-execution-3']) {
+      const sentBefore = aws.sent.length;
+      await invoke(assets.Dispatcher ?? '', envs.Dispatcher ?? {}, {
+        scheduledTime: new Date().toISOString(),
+        executionId: execution,
+      });
+      const messages = aws.sent.slice(sentBefore);
+      const shopMessage = messages.find((m) => m.body.includes(`127.0.0.1:${tls.port}`));
+      expect(JSON.parse(shopMessage?.body ?? '{}').suppressors).toEqual([
+        { kind: 'maintenance', id: 'smoke-mw', name: 'smoke swap', until: expect.any(String) },
+      ]);
+      const checked = await invoke(assets.Checker ?? '', envs.Checker ?? {}, {
+        Records: messages.map((m) => ({ ...sqsEvent.Records[0], messageId: m.messageId, body: m.body })),
+      });
+      expect(checked.result).toEqual({ batchItemFailures: [] });
+    }
+    // Assess 6b: the failure is recorded "in maintenance", the unreachable alert quieted, nothing published for it
+    const shopAfter = (await maintenanceStore.listAllAddressStates()).find(
+      (x) => x.state.endpointName === 'smoke shop',
+    );
+    expect(shopAfter?.state).toMatchObject({
+      status: 'error',
+      consecutiveFailures: 2,
+      suppressedBy: { kind: 'maintenance', id: 'smoke-mw', name: 'smoke swap' },
+      quieted: [{ kind: 'error', severity: 'critical', by: { kind: 'maintenance', id: 'smoke-mw' } }],
+    });
+    const afterWindow = aws.published.slice(publishedBefore + 2);
+    expect(afterWindow.filter((p) => p.attributes.endpoint === 'smoke shop')).toEqual([]);
+    maintenanceClients.destroy();
   }, 180_000);
   it('delivers PagerDuty, Opsgenie, Discord, Google Chat, Mattermost, Slack, Teams, GitHub and Jira through the deployed notifier, secrets from Secrets Manager', async () => {
     // Prepare: loopback vendors, their secrets in the Secrets Manager stand-in, and the CHANNELS the stack would pass

@@ -262,6 +262,12 @@ describe('CheckPipeline', () => {
         Resource: { 'Fn::GetAtt': [logicalIdOf(s.template, 'AWS::KMS::Key', 'AlertingTopicKey'), 'Arn'] },
       },
       {
+        Sid: 'RecheckAfterMaintenance',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [queueId('PipelineQueue'), 'Arn'] },
+      },
+      {
         Effect: 'Allow',
         Action: [
           'sqs:ReceiveMessage',

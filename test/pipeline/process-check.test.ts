@@ -460,6 +460,46 @@ describe('processCheck', () => {
     });
   });
 
+  it('quiets divergent certificates under a silence, and alerts them once the silence is over', async () => {
+    // Prepare: two addresses serving different certificates; the first run is silenced
+    const fingerprintOf: Record<string, string> = {
+      '192.0.2.10': 'AA'.repeat(32),
+      '192.0.2.11': 'BB'.repeat(32),
+    };
+    const { sink, deps } = makeDeps(async (_e, address) => {
+      const base = result(id, { address });
+      const leaf = {
+        ...(base.chain[0] as CheckResult['chain'][number]),
+        fingerprintSha256: fingerprintOf[address] ?? '',
+      };
+      return { ...base, chain: [leaf] };
+    });
+    const silence = {
+      kind: 'silence' as const,
+      id: 's1',
+      name: 'known split',
+      until: new Date(NOW + DAY).toISOString(),
+    };
+    for (const runId of ['silenced-1', 'after-1']) {
+      await embedded.store.createRun({ runId, startedAt: new Date(NOW).toISOString(), expected: 2 });
+    }
+    // Act
+    const silenced = [];
+    for (const address of ['192.0.2.10', '192.0.2.11']) {
+      silenced.push(await processCheck(deps, { ...message('silenced-1'), address, suppressors: [silence] }));
+    }
+    const quietKinds = sink.sent.map((a) => a.kind);
+    const after = [];
+    for (const address of ['192.0.2.10', '192.0.2.11'])
+      after.push(await processCheck(deps, { ...message('after-1'), address }));
+    // Assess
+    expect(quietKinds).not.toContain('divergent');
+    expect(silenced.flatMap((o) => o.quieted ?? []).map((q) => `${q.kind}/${q.by.id}`)).toContain(
+      'divergent/s1',
+    );
+    expect(after.flatMap((o) => o.alerts).map((a) => a.kind)).toContain('divergent');
+  });
+
   it('counts a check of an endpoint removed after dispatch without failing', async () => {
     // Prepare
     const { sink, deps } = makeDeps(async () => result(id));

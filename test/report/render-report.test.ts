@@ -232,3 +232,23 @@ describe('renderSparkline', () => {
     expect(svg.match(/<rect class="fail"/g)?.length ?? 0).toBe(expected.failures ?? 0);
   });
 });
+
+describe('renderReport: maintenance and silences', () => {
+  it.each([
+    { kind: 'maintenance' as const, name: 'LB swap', shown: 'in maintenance LB swap until' },
+    {
+      kind: 'silence' as const,
+      name: 'chain fix <b>OPS-12</b>',
+      shown: 'silenced: chain fix &lt;b&gt;OPS-12&lt;/b&gt; until',
+    },
+  ])('shows a $kind covering the address, its name escaped', ({ kind, name, shown }) => {
+    // Prepare
+    const covered = row({ suppressedBy: { kind, id: 'x', name, until: at(1) } });
+    // Act
+    const page = renderReport(data([covered, row({ key: 'other' })]));
+    // Assess
+    expect(page).toContain(shown);
+    expect(page.split('class="sub suppressed"')).toHaveLength(2);
+    expect(injected(page)).toEqual([]);
+  });
+});
