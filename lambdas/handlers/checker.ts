@@ -27,6 +27,7 @@ import { type CanaryEvent, isCanaryEvent } from '../canary/canary-event';
 import { runCanary } from '../canary/run-canary';
 import { CompletionBatch } from '../pipeline/completion-batch';
 import { clientKeyReader } from '../core/secret-ref';
+import { CheckCounts, logCheckProcessed } from './runtime/check-telemetry';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('checker');
@@ -174,6 +175,7 @@ export async function handler(event: SQSEvent | CanaryEvent): Promise<SQSBatchRe
   const failures: SQSBatchItemFailure[] = [];
   // The batch's run counts go out in one counter write per run instead of one per check.
   const completions = new CompletionBatch(store);
+  const counts = new CheckCounts();
   await mapWithConcurrency(
     event.Records,
     10,
@@ -196,24 +198,8 @@ export async function handler(event: SQSEvent | CanaryEvent): Promise<SQSBatchRe
         },
         msg,
       );
-      const failed = outcome.deliveries.filter((d) => !d.ok);
-      log.info('check processed', {
-        runId: msg.runId,
-        endpointId: msg.endpointId,
-        address: msg.address,
-        outcome: outcome.status,
-        status: outcome.result?.status,
-        daysLeft: outcome.result?.daysLeft,
-        findings: outcome.result?.findings.map((f) => f.code),
-        alerts: outcome.alerts.map((a) => ({ id: a.id, kind: a.kind, severity: a.severity })),
-        failedDeliveries: failed,
-      });
-      const metrics = [
-        { name: MetricNames.ChecksCompleted, value: outcome.status === 'checked' ? 1 : 0 },
-        { name: MetricNames.AlertsPublished, value: outcome.deliveries.filter((d) => d.ok).length },
-        { name: MetricNames.DeliveryFailures, value: failed.length },
-      ];
-      emitMetrics(metrics);
+      logCheckProcessed(log, msg, outcome);
+      counts.add(outcome);
       const daysLeft = outcome.result?.daysLeft;
       // One custom metric per endpoint ($0.30 per endpoint per month), so only when the config turns it on.
       if (perEndpointMetrics && daysLeft !== null && daysLeft !== undefined) {
@@ -230,6 +216,7 @@ export async function handler(event: SQSEvent | CanaryEvent): Promise<SQSBatchRe
       failures.push({ itemIdentifier: record.messageId });
     },
   );
+  counts.emit();
   try {
     await completions.flush();
   } catch (error) {
