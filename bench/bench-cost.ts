@@ -579,8 +579,10 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
     },
     {
       item: 'Per-endpoint metric (`checker.perEndpointMetrics: true`)',
-      basis: `one \`DaysToExpiry\` metric per endpoint, sent once per run (${RUNS_PER_MONTH.toFixed(0)} hours a month each)`,
-      monthly: (e) => e * RUNS_PER_MONTH * (PRICES.customMetricMonth / PRICES.hoursPerMonth),
+      basis:
+        'one `DaysToExpiry` metric per endpoint, sent with its checks (the hours of a run, 4 runs a day), at the first-tier price (beyond 10,000 metrics it falls)',
+      monthly: (e) =>
+        e * metricHours('checks', runMs(steady, e)) * (PRICES.customMetricMonth / PRICES.hoursPerMonth),
     },
   ];
   return { variable, fixed, optIn };
