@@ -233,6 +233,11 @@ async function main(): Promise<void> {
           `peak RSS ${child.peakRssMb.toFixed(0)} MB (${child.peakRssMbAfterLoad.toFixed(0)} MB after loading the inventory), ` +
           `heap ${child.heapUsedMb.toFixed(0)} MB at the end; the dispatcher has ${DISPATCHER_MEMORY_MB} MB`,
       );
+    } catch (error) {
+      console.log(
+        `  dispatcher in its own process: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      process.exitCode = 1;
     } finally {
       rmSync(inventoryFile, { force: true });
     }
@@ -273,10 +278,23 @@ async function main(): Promise<void> {
       out += String(chunk);
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const line = out.trim().split('\n').pop() ?? '';
-    if (code !== 0 || !line.startsWith('{'))
-      throw new Error(`the dispatcher child exited with ${code}: ${out}`);
-    return JSON.parse(line);
+    const lines = out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, number>);
+    const done = lines.find((l) => l.peakRssMb !== undefined);
+    if (code !== 0 || done === undefined) {
+      // Out of memory is a finding, not a bench failure: say where it stopped.
+      const loaded = lines.find((l) => l.loaded !== undefined);
+      throw new Error(
+        `the dispatcher did not finish within ${DISPATCHER_MEMORY_MB} MB (exit ${code}): ` +
+          (loaded
+            ? `it loaded the inventory (peak RSS ${loaded.peakRssMbAfterLoad?.toFixed(0)} MB) and ran out during the dispatch`
+            : 'it ran out while loading the inventory'),
+      );
+    }
+    return done as never;
   }
 
   /** Adds every check of the run to its counter shards (as the checkers would), except those of `skipShard`. */

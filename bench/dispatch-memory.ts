@@ -5,7 +5,8 @@
  * As the deployed dispatcher does: reads the inventory JSON file, decodes it with the handler's
  * decoder, and runs `dispatchRun` against the seeded table. DNS is stubbed and the queue groups the
  * messages into SendMessageBatch-sized batches, as `SqsCheckQueue` does, without sending them.
- * Prints one JSON line: peak RSS (VmHWM) and heap, in MB.
+ * Prints a JSON line when the inventory is loaded (`loaded`: peak RSS so far), then one with the
+ * whole run's peak RSS (VmHWM) and heap, in MB.
  *
  * Usage: node --import tsx bench/dispatch-memory.ts <inventory.json> <dynamodb-endpoint> <table> <now-ms>
  */
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
   const decoded = d.decode(d.array(endpoint), JSON.parse(readFileSync(file, 'utf8')));
   if (!decoded.ok) throw new Error(`inventory: ${decoded.failure.field}: ${decoded.failure.problem}`);
   const afterLoad = peakRssMb();
+  // Written before the dispatch, so a dispatch that runs out of memory still reports what loading took.
+  console.log(JSON.stringify({ loaded: decoded.value.length, peakRssMbAfterLoad: afterLoad }));
   const clients = createDocumentClient(dynamoEndpoint);
   const store = new DynamoDbStateStore({ client: clients.documentClient, tableName: table });
   const queue = new BatchingCountingQueue();
