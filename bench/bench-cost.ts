@@ -55,7 +55,7 @@ export const PRICES = {
   dynamoReadUnit: 0.125 / 1e6,
   dynamoStorageGbMonth: 0.25,
   dynamoPitrGbMonth: 0.2,
-  /** Per GB-second, by instruction set (the first 6 billion GB-seconds a month). */
+  /** Per GB-second, by instruction set (the first price tier). */
   lambdaGbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 },
   lambdaRequest: 0.2 / 1e6,
   sqsRequest: 0.4 / 1e6,
