@@ -21,7 +21,11 @@ import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadTrustStore } from '../lambdas/cert/trust-store';
 import { mapWithConcurrency } from '../lambdas/core/concurrency';
-import { MetricNames } from '../lambdas/core/metric-names';
+import { BUILTIN_DEFAULTS } from '../lambdas/config/certwatch-config';
+import { METRIC_CADENCE, type MetricCadence, MetricNames } from '../lambdas/core/metric-names';
+import { ADDRESSES_PER_ENDPOINT, planCheckerConcurrency } from '../lambdas/core/run-capacity';
+import { CheckCounts, logCheckProcessed } from '../lambdas/handlers/runtime/check-telemetry';
+import { createLogger } from '../lambdas/handlers/runtime/telemetry';
 import type { Alert, DeliveryResult, Endpoint } from '../lambdas/core/model';
 import type { CheckMessage } from '../lambdas/pipeline/check-message';
 import { CompletionBatch } from '../lambdas/pipeline/completion-batch';
@@ -32,7 +36,10 @@ import { SqsCheckQueue } from '../lambdas/queue/sqs-check-queue';
 import { gatherReport } from '../lambdas/report/report-data';
 import { createDocumentClient } from '../lambdas/store/dynamodb-client';
 import { DynamoDbStateStore, ensureTable } from '../lambdas/store/dynamodb-state-store';
+import { FUNCTION_ARCHITECTURE } from '../lib/certwatch-function';
+import { CHECKER_MEMORY_MB, DISPATCHER_MEMORY_MB } from '../lib/check-pipeline';
 import { MONITOR_ALARMS } from '../lib/monitor-alarms';
+import { WATCHDOG_MEMORY_MB } from '../lib/watchdog';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { startFakeAws } from '../test/support/fake-aws';
 import { meterCapacity } from './capacity-meter';
@@ -48,11 +55,14 @@ export const PRICES = {
   dynamoReadUnit: 0.125 / 1e6,
   dynamoStorageGbMonth: 0.25,
   dynamoPitrGbMonth: 0.2,
-  lambdaGbSecond: 0.0000166667,
+  /** Per GB-second, by instruction set (the first price tier). */
+  lambdaGbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 },
   lambdaRequest: 0.2 / 1e6,
   sqsRequest: 0.4 / 1e6,
   snsPublish: 0.5 / 1e6,
+  /** Per metric-month (the first 10,000), prorated by the hour: a metric is billed only for the hours it is sent in. */
   customMetricMonth: 0.3,
+  hoursPerMonth: 730,
   alarmMonth: 0.1,
   dashboardMonth: 3,
   kmsKeyMonth: 1,
@@ -61,15 +71,31 @@ export const PRICES = {
   s3Put: 0.005 / 1000,
 } as const;
 
-/** Lambda memory (GB) as lib/ sets it: checker 512 MB, dispatcher and watchdog 1024 MB. */
-const MEMORY_GB = { checker: 0.5, dispatcher: 1, watchdog: 1 } as const;
+/** Lambda memory (GB) as lib/ sets it. */
+const MEMORY_GB = {
+  checker: CHECKER_MEMORY_MB / 1024,
+  dispatcher: DISPATCHER_MEMORY_MB / 1024,
+  watchdog: WATCHDOG_MEMORY_MB / 1024,
+} as const;
+const LAMBDA_GB_SECOND =
+  PRICES.lambdaGbSecond[FUNCTION_ARCHITECTURE.name as keyof typeof PRICES.lambdaGbSecond];
+/**
+ * Lambda gives a function CPU in proportion to its memory, one vCPU at 1,769 MB. CPU time measured here
+ * (on one core) stretches by 1,769 / memory in a smaller function; time spent waiting does not.
+ */
+const FULL_VCPU_MB = 1769;
 const RUNS_PER_MONTH = 4 * 30.4;
 const TICKS_PER_MONTH = 4 * 24 * 30.4;
 /** Lambda's SQS event source long-polls with ~5 pollers, one ReceiveMessage per 20 s each, even when idle. */
 const IDLE_POLLS_PER_MONTH = 5 * 3 * 60 * 24 * 30.4;
-/** Assumed log bytes per check: the checker's one `check processed` line plus its share of START/END/REPORT. */
-const LOG_BYTES_PER_CHECK = 450;
+/**
+ * Lambda's own log records per invocation in the JSON log format (platform.start, platform.report), in bytes:
+ * an estimate, as no local host writes them. The checker's own lines are measured.
+ */
+const PLATFORM_LOG_BYTES_PER_INVOCATION = 700;
 const SIZES = [1_000, 100_000, 1_000_000] as const;
+/** Checker memory sizes the table compares (the deployed one is CHECKER_MEMORY_MB). */
+const CHECKER_SIZES_MB = [128, 256, 512, 1024] as const;
 /** Write units of one history row of a real check (measured after the runs). */
 let historyRowUnits = 0;
 
@@ -86,7 +112,8 @@ const N = Number(values.endpoints);
 const RUNS = Math.max(2, Number(values.runs));
 const NETWORK_MS = Number(values['network-ms']);
 const FAIL_PCT = Number(values['fail-pct']);
-const TIMEOUT_MS = 5_000;
+// The default probe deadline: it is how long a dead endpoint (a tarpit) holds its batch.
+const TIMEOUT_MS = BUILTIN_DEFAULTS.defaults.timeoutMs;
 
 interface Farm {
   readonly endpoints: { port: number; kind: string }[];
@@ -140,17 +167,41 @@ function endpointOf(port: number, i: number): Endpoint {
   };
 }
 
+/** Wall time and CPU time (user + system, this process) of some work, in ms. */
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ value: T } & Timing> {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await work();
+  const wallMs = performance.now() - t0;
+  const used = process.cpuUsage(cpu);
+  return { value, wallMs, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** How long `t` (measured on one full core) runs in a Lambda function of `memoryMb`, in ms. */
+function lambdaMs(t: Timing, memoryMb: number): number {
+  const cpu = Math.min(t.cpuMs, t.wallMs);
+  return t.wallMs - cpu + cpu * Math.max(1, FULL_VCPU_MB / memoryMb);
+}
+
 interface RunMeasure {
   checks: number;
   batches: number;
-  checkerMs: number;
-  dispatcherMs: number;
+  /** The checker batches, one after another (each in its own Lambda invocation in AWS). */
+  checker: Timing;
+  dispatcher: Timing;
+  /** Bytes the checker logs per batch on average: its "check processed" lines and its EMF record. */
+  logBytesPerBatch: number;
   dispatch: { read: number; write: number };
-  checker: { read: number; write: number; byOp: string };
+  checkerUnits: { read: number; write: number; byOp: string };
   sqsRequests: number;
   snsPublishes: number;
   judgeTick: { read: number; write: number; ms: number };
-  idleTick: { read: number; write: number; ms: number };
+  idleTick: { read: number; write: number } & Timing;
   report: { read: number; rows: number; ms: number };
 }
 
@@ -206,9 +257,9 @@ async function main(): Promise<void> {
       meter.reset();
       const queue = new SqsCheckQueue({ client: sqs, queueUrl: `${aws.url}/123456789012/checks` });
       const sentBefore = aws.sent.length;
-      let started = performance.now();
-      const dispatched = await dispatchRun({ store, queue, now }, endpoints);
-      const dispatcherMs = performance.now() - started;
+      const { value: dispatched, ...dispatcher } = await timed(() =>
+        dispatchRun({ store, queue, now }, endpoints),
+      );
       const dispatch = meter.totals();
       // Checker: SQS batches of 10, the records of a batch checked at once (as the handler does)
       meter.reset();
@@ -216,37 +267,47 @@ async function main(): Promise<void> {
       const batches: CheckMessage[][] = [];
       for (let i = 0; i < messages.length; i += 10) batches.push(messages.slice(i, i + 10));
       publishes = 0;
-      let checkerMs = 0;
-      // Two batches at a time: on this 2-core machine (shared with the farm and DynamoDB Local) more would
-      // measure CPU contention rather than a checker's duration.
-      await mapWithConcurrency(
-        batches,
-        2,
-        async (batch) => {
-          const t0 = performance.now();
-          // As the checker handler does with a batch: one counter write for its completions.
-          const completions = new CompletionBatch(store);
-          const outcomes = await Promise.all(
-            batch.map((msg) =>
-              processCheck(
-                { store, sink, trustFor: () => trust, now, recordCompletion: completions.add },
-                msg,
-              ),
-            ),
-          );
-          kept.sample ??= outcomes.find((o) => o.result?.status === 'ok' && o.state !== null) ?? null;
-          await completions.flush();
-          checkerMs += performance.now() - t0;
-        },
-        (error) => {
-          throw error;
-        },
+      let logBytes = 0;
+      const log = createLogger('checker', (line) => {
+        logBytes += Buffer.byteLength(line);
+      });
+      // One batch at a time, as one Lambda invocation has its process to itself: batches side by side in
+      // this process would each be charged the other's CPU time.
+      const checker = await timed(() =>
+        mapWithConcurrency(
+          batches,
+          1,
+          async (batch) => {
+            // As the checker handler does with a batch: one counter write and one EMF record for it all.
+            const completions = new CompletionBatch(store);
+            const counts = new CheckCounts();
+            const outcomes = await Promise.all(
+              batch.map(async (msg) => {
+                const outcome = await processCheck(
+                  { store, sink, trustFor: () => trust, now, recordCompletion: completions.add },
+                  msg,
+                );
+                logCheckProcessed(log, msg, outcome);
+                counts.add(outcome);
+                return outcome;
+              }),
+            );
+            kept.sample ??= outcomes.find((o) => o.result?.status === 'ok' && o.state !== null) ?? null;
+            counts.emit((line) => {
+              logBytes += Buffer.byteLength(line);
+            });
+            await completions.flush();
+          },
+          (error) => {
+            throw error;
+          },
+        ),
       );
-      const checker = meter.totals();
+      const checkerUnits = meter.totals();
       // Watchdog: the tick that judges the run (and publishes the report), then an idle tick
       clock.t += 2 * 3_600_000;
       meter.reset();
-      started = performance.now();
+      const started = performance.now();
       let reportRead = 0;
       let reportRows = 0;
       let reportMs = 0;
@@ -270,24 +331,22 @@ async function main(): Promise<void> {
       const judgeUnits = meter.totals();
       meter.reset();
       clock.t += 15 * 60_000;
-      started = performance.now();
-      await runWatchdog(
-        { store, now, page: async () => {} },
-        { intervalMs: 6 * 3_600_000, graceMs: 3_600_000 },
+      const idleTiming = await timed(() =>
+        runWatchdog({ store, now, page: async () => {} }, { intervalMs: 6 * 3_600_000, graceMs: 3_600_000 }),
       );
-      const idleMs = performance.now() - started;
       const idle = meter.totals();
       clock.t += 6 * 3_600_000 - 2 * 3_600_000 - 15 * 60_000;
       const m: RunMeasure = {
         checks: dispatched.expected,
         batches: batches.length,
-        checkerMs,
-        dispatcherMs,
+        checker: { wallMs: checker.wallMs, cpuMs: checker.cpuMs },
+        dispatcher,
+        logBytesPerBatch: logBytes / batches.length,
         dispatch: { read: dispatch.read, write: dispatch.write },
-        checker: {
-          read: checker.read,
-          write: checker.write,
-          byOp: [...checker.byOperation]
+        checkerUnits: {
+          read: checkerUnits.read,
+          write: checkerUnits.write,
+          byOp: [...checkerUnits.byOperation]
             .map(([op, r]) => `${op} ${r.calls}×: ${r.write} W ${r.read} R`)
             .join('; '),
         },
@@ -295,15 +354,16 @@ async function main(): Promise<void> {
         sqsRequests: 3 * Math.ceil(dispatched.expected / 10),
         snsPublishes: publishes,
         judgeTick: { read: judgeUnits.read - reportRead, write: judgeUnits.write, ms: judgeMs - reportMs },
-        idleTick: { read: idle.read, write: idle.write, ms: idleMs },
+        idleTick: { read: idle.read, write: idle.write, wallMs: idleTiming.wallMs, cpuMs: idleTiming.cpuMs },
         report: { read: reportRead, rows: reportRows, ms: reportMs },
       };
       measures.push(m);
       console.log(
         `  run ${run}${run === 1 ? ' (first)' : run === RUNS ? ' (steady)' : ''}: ${m.checks} checks; ` +
-          `per check ${(m.checker.write / m.checks).toFixed(2)} WRU, ${(m.checker.read / m.checks).toFixed(2)} RRU ` +
-          `[${m.checker.byOp}]; dispatch ${m.dispatch.write} WRU ${m.dispatch.read} RRU ${(m.dispatcherMs / 1000).toFixed(1)} s; ` +
-          `checker ${m.batches} batches, ${(m.checkerMs / m.batches).toFixed(0)} ms each; ${m.snsPublishes} alerts; ` +
+          `per check ${(m.checkerUnits.write / m.checks).toFixed(2)} WRU, ${(m.checkerUnits.read / m.checks).toFixed(2)} RRU ` +
+          `[${m.checkerUnits.byOp}]; dispatch ${m.dispatch.write} WRU ${m.dispatch.read} RRU ${(m.dispatcher.wallMs / 1000).toFixed(1)} s ` +
+          `(CPU ${(m.dispatcher.cpuMs / 1000).toFixed(1)} s); checker ${m.batches} batches, ${(m.checker.wallMs / m.batches).toFixed(0)} ms ` +
+          `each (CPU ${(m.checker.cpuMs / m.batches).toFixed(0)} ms), ${(m.logBytesPerBatch / 10).toFixed(0)} log bytes per check; ${m.snsPublishes} alerts; ` +
           `judging tick ${m.judgeTick.read} RRU ${m.judgeTick.write} WRU; idle tick ${m.idleTick.read} RRU; ` +
           `report ${m.report.rows} rows ${m.report.read} RRU; judged ${judged.judged.map((j) => (j.complete ? 'complete' : 'incomplete')).join(',')}`,
       );
@@ -338,21 +398,76 @@ interface CostLine {
   readonly monthly: (endpoints: number) => number;
 }
 
-/** The monthly cost lines: variable (grow with endpoints) and fixed (per stack). */
-function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[] } {
+/** Average ms one checker invocation takes for a batch of the steady run, in a function of `memoryMb`. */
+function checkerBatchMs(steady: RunMeasure, memoryMb: number): number {
+  return lambdaMs(
+    {
+      wallMs: steady.checker.wallMs / steady.batches + NETWORK_MS,
+      cpuMs: steady.checker.cpuMs / steady.batches,
+    },
+    memoryMb,
+  );
+}
+
+/** Checker cost a month for `endpoints` at `memoryMb`: GB-seconds and requests. */
+function checkerMonthly(steady: RunMeasure, memoryMb: number, endpoints: number): number {
+  const batches = (endpoints / steady.checks) * steady.batches * RUNS_PER_MONTH;
+  return (
+    batches *
+    ((checkerBatchMs(steady, memoryMb) / 1000) * (memoryMb / 1024) * LAMBDA_GB_SECOND + PRICES.lambdaRequest)
+  );
+}
+
+/**
+ * Hours a month in which a metric of `cadence` is sent. A run's checks take `runMs`; an interval of that
+ * length starting at a random minute touches 1 + runMs / 1 h clock hours on average.
+ */
+function metricHours(cadence: Exclude<MetricCadence, 'endpoint'>, runMs: number): number {
+  switch (cadence) {
+    case 'tick':
+      return PRICES.hoursPerMonth;
+    case 'run':
+      return RUNS_PER_MONTH;
+    case 'checks':
+      return RUNS_PER_MONTH * (1 + runMs / 3_600_000);
+    default: {
+      const unknown: never = cadence;
+      throw new Error(`no hours for cadence ${String(unknown)}`);
+    }
+  }
+}
+
+/** How long a run's checks take with the stack's derived checker concurrency, in ms. */
+function runMs(steady: RunMeasure, endpoints: number): number {
+  const plan = planCheckerConcurrency({
+    addresses: endpoints * ADDRESSES_PER_ENDPOINT,
+    intervalMs: 6 * 3_600_000,
+    probeTimeoutMs: TIMEOUT_MS,
+    checksPerInvocation: 10,
+  });
+  if (!plan.ok) throw new Error(plan.reason);
+  const batches = (endpoints / steady.checks) * steady.batches;
+  return Math.ceil(batches / plan.concurrency) * checkerBatchMs(steady, CHECKER_MEMORY_MB);
+}
+
+/** The monthly cost lines: variable (grow with endpoints), fixed (per stack) and opt-in extras. */
+function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[]; optIn: CostLine[] } {
   const perCheck = (x: number) => x / steady.checks;
   // A history row is written at least once a week per address (HISTORY_KEEPALIVE_MS): 1 in 28 checks at 4 runs a day.
-  const wruPerCheck = perCheck(steady.checker.write) + historyRowUnits / 28;
-  const rruPerCheck = perCheck(steady.checker.read) + perCheck(steady.dispatch.read);
-  const checkerGbS = ((steady.checkerMs + NETWORK_MS * steady.batches) / 1000) * MEMORY_GB.checker;
+  const wruPerCheck = perCheck(steady.checkerUnits.write) + historyRowUnits / 28;
+  const rruPerCheck = perCheck(steady.checkerUnits.read) + perCheck(steady.dispatch.read);
   const checks = (e: number) => e * RUNS_PER_MONTH;
   const failingShare = FAIL_PCT / 100;
   // Per address: its state (~1 KB), its expiry index item, and ~15 history rows kept by the 90-day TTL.
   const storageGb = (e: number) => (e * (1.1 + 15 * 1.6)) / 1024 / 1024;
+  const logBytesPerCheck =
+    (steady.logBytesPerBatch + PLATFORM_LOG_BYTES_PER_INVOCATION) / (steady.checks / steady.batches);
+  const batchMs = checkerBatchMs(steady, CHECKER_MEMORY_MB);
+  const dispatcherMsPerEndpoint = lambdaMs(steady.dispatcher, DISPATCHER_MEMORY_MB) / steady.checks;
   const variable: CostLine[] = [
     {
       item: 'DynamoDB writes',
-      basis: `${wruPerCheck.toFixed(2)} WRU per check (measured: ${perCheck(steady.checker.write).toFixed(2)} steady, + a ${historyRowUnits}-WRU history row a week)`,
+      basis: `${wruPerCheck.toFixed(2)} WRU per check (measured: ${perCheck(steady.checkerUnits.write).toFixed(2)} steady, + a ${historyRowUnits}-WRU history row a week)`,
       monthly: (e) => checks(e) * wruPerCheck * PRICES.dynamoWriteUnit,
     },
     {
@@ -372,20 +487,17 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
     },
     {
       item: 'Checker Lambda',
-      basis: `${((steady.checkerMs / steady.batches) | 0) + NETWORK_MS} ms per batch of 10 (measured + ${NETWORK_MS} ms network) at 512 MB`,
-      monthly: (e) =>
-        (e / steady.checks) *
-        RUNS_PER_MONTH *
-        (checkerGbS * PRICES.lambdaGbSecond + steady.batches * PRICES.lambdaRequest),
+      basis:
+        `${batchMs.toFixed(0)} ms per batch of 10 at ${CHECKER_MEMORY_MB} MB ${FUNCTION_ARCHITECTURE.name}: measured ` +
+        `${(steady.checker.wallMs / steady.batches).toFixed(0)} ms wall of which ${(steady.checker.cpuMs / steady.batches).toFixed(0)} ms CPU ` +
+        `(× ${(FULL_VCPU_MB / CHECKER_MEMORY_MB).toFixed(1)} at this size), + ${NETWORK_MS} ms network`,
+      monthly: (e) => checkerMonthly(steady, CHECKER_MEMORY_MB, e),
     },
     {
       item: 'Dispatcher Lambda',
-      basis: `${(steady.dispatcherMs / steady.checks).toFixed(2)} ms per endpoint (measured) at 1024 MB`,
+      basis: `${dispatcherMsPerEndpoint.toFixed(2)} ms per endpoint at ${DISPATCHER_MEMORY_MB} MB (measured, CPU stretched as above)`,
       monthly: (e) =>
-        RUNS_PER_MONTH *
-        (((steady.dispatcherMs / steady.checks) * e) / 1000) *
-        MEMORY_GB.dispatcher *
-        PRICES.lambdaGbSecond,
+        RUNS_PER_MONTH * ((dispatcherMsPerEndpoint * e) / 1000) * MEMORY_GB.dispatcher * LAMBDA_GB_SECOND,
     },
     {
       item: 'SQS',
@@ -403,40 +515,45 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
     },
     {
       item: 'CloudWatch Logs',
-      basis: `~${LOG_BYTES_PER_CHECK} B per check (assumed)`,
-      monthly: (e) => ((checks(e) * LOG_BYTES_PER_CHECK) / 1024 ** 3) * PRICES.logsIngestGb,
+      basis: `${logBytesPerCheck.toFixed(0)} B per check: the checker's lines and EMF record (measured) + ~${PLATFORM_LOG_BYTES_PER_INVOCATION / 10} B of Lambda's per-invocation records`,
+      monthly: (e) => ((checks(e) * logBytesPerCheck) / 1024 ** 3) * PRICES.logsIngestGb,
     },
   ];
-  const fleetMetrics = Object.values(MetricNames).filter((n) => n !== MetricNames.DaysToExpiry).length;
+  const fleetMetrics = Object.values(MetricNames).filter((n) => METRIC_CADENCE[n] !== 'endpoint');
+  const byCadence = (c: MetricCadence) => fleetMetrics.filter((n) => METRIC_CADENCE[n] === c).length;
   const watchdogTickUnits = steady.idleTick.read;
+  const watchdogTickMs = lambdaMs(steady.idleTick, WATCHDOG_MEMORY_MB);
   const fixed: CostLine[] = [
     {
       item: 'Alarms',
-      basis: `${MONITOR_ALARMS.length} alarms (lib/monitor-alarms.ts)`,
+      basis: `${MONITOR_ALARMS.length} alarms (lib/monitor-alarms.ts; 2 of them only with a chat channel)`,
       monthly: () => MONITOR_ALARMS.length * PRICES.alarmMonth,
     },
     {
-      item: 'Dashboard',
-      basis: '1 dashboard (the first 3 per account are free)',
-      monthly: () => PRICES.dashboardMonth,
-    },
-    {
       item: 'Fleet-wide custom metrics',
-      basis: `${fleetMetrics} metrics without a per-endpoint dimension`,
-      monthly: () => fleetMetrics * PRICES.customMetricMonth,
+      basis:
+        `${fleetMetrics.length} metrics, billed for the hours they are sent in (METRIC_CADENCE): ${byCadence('tick')} every ` +
+        `watchdog tick, ${byCadence('run')} once per run, ${byCadence('checks')} while a run's checks last`,
+      monthly: (e) =>
+        fleetMetrics.reduce((sum, n) => {
+          const cadence = METRIC_CADENCE[n];
+          return cadence === 'endpoint' ? sum : sum + metricHours(cadence, runMs(steady, e));
+        }, 0) *
+        (PRICES.customMetricMonth / PRICES.hoursPerMonth),
     },
     {
       item: 'KMS key, 1 secret',
-      basis: 'alert topic key; one webhook secret',
+      basis:
+        'alert topic key (a customer managed key: CloudWatch alarm actions cannot use alias/aws/sns); one webhook secret (only with a channel that has one)',
       monthly: () => PRICES.kmsKeyMonth + PRICES.secretMonth,
     },
     {
       item: 'Watchdog',
-      basis: `${Math.round(TICKS_PER_MONTH)} ticks of ${watchdogTickUnits} RRU and ${steady.idleTick.ms.toFixed(0)} ms (measured) at 1024 MB; judging ticks ${steady.judgeTick.read} RRU; report ${steady.report.read} RRU for ${steady.report.rows} rows`,
+      basis: `${Math.round(TICKS_PER_MONTH)} ticks of ${watchdogTickUnits} RRU and ${watchdogTickMs.toFixed(0)} ms at ${WATCHDOG_MEMORY_MB} MB (measured); judging ticks ${steady.judgeTick.read} RRU; report ${steady.report.read} RRU for ${steady.report.rows} rows`,
       monthly: () =>
         TICKS_PER_MONTH *
           (watchdogTickUnits * PRICES.dynamoReadUnit +
-            (steady.idleTick.ms / 1000) * MEMORY_GB.watchdog * PRICES.lambdaGbSecond +
+            (watchdogTickMs / 1000) * MEMORY_GB.watchdog * LAMBDA_GB_SECOND +
             PRICES.lambdaRequest) +
         RUNS_PER_MONTH *
           (steady.judgeTick.read * PRICES.dynamoReadUnit +
@@ -454,7 +571,21 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
       monthly: () => IDLE_POLLS_PER_MONTH * PRICES.sqsRequest,
     },
   ];
-  return { variable, fixed };
+  const optIn: CostLine[] = [
+    {
+      item: 'Dashboard (`dashboard: true`)',
+      basis: "one CloudWatch dashboard; free if it is one of the account's first 3",
+      monthly: () => PRICES.dashboardMonth,
+    },
+    {
+      item: 'Per-endpoint metric (`checker.perEndpointMetrics: true`)',
+      basis:
+        'one `DaysToExpiry` metric per endpoint, sent with its checks (the hours of a run, 4 runs a day), at the first-tier price (beyond 10,000 metrics it falls)',
+      monthly: (e) =>
+        e * metricHours('checks', runMs(steady, e)) * (PRICES.customMetricMonth / PRICES.hoursPerMonth),
+    },
+  ];
+  return { variable, fixed, optIn };
 }
 
 function money(x: number): string {
@@ -462,7 +593,7 @@ function money(x: number): string {
 }
 
 function costTable(first: RunMeasure, steady: RunMeasure): string {
-  const { variable, fixed } = costLines(steady);
+  const { variable, fixed, optIn } = costLines(steady);
   const header = `| Item | Basis | ${SIZES.map((e) => `${e.toLocaleString('en-US')} endpoints`).join(' | ')} |`;
   const rule = `| --- | --- | ${SIZES.map(() => '---:').join(' | ')} |`;
   const row = (l: CostLine) =>
@@ -470,8 +601,9 @@ function costTable(first: RunMeasure, steady: RunMeasure): string {
   const sum = (lines: CostLine[], e: number) => lines.reduce((n, l) => n + l.monthly(e), 0);
   const lines = [
     `Monthly cost at 4 runs a day, one address per endpoint, ${PRICES.region} on-demand prices of ${PRICES.date} ` +
-      `(DynamoDB after the November 2024 reduction), from \`npm run bench:cost\` (${steady.checks} endpoints, ` +
-      `${FAIL_PCT}% failing, measured on DynamoDB Local; the steady run's units).`,
+      `(DynamoDB after the November 2024 reduction; Lambda ${FUNCTION_ARCHITECTURE.name}), from \`npm run bench:cost\` (${steady.checks} endpoints, ` +
+      `${FAIL_PCT}% failing, probe deadline ${TIMEOUT_MS / 1000} s, measured on DynamoDB Local; the steady run's units). ` +
+      'A stack with one webhook channel; no free tier counted.',
     '',
     header,
     rule,
@@ -481,11 +613,13 @@ function costTable(first: RunMeasure, steady: RunMeasure): string {
     ...fixed.map(row),
     `| **Fixed per stack** | goal ≤ $5 | ${SIZES.map((e) => `**${money(sum(fixed, e))}**`).join(' | ')} |`,
     `| **Total** | | ${SIZES.map((e) => `**${money(sum(variable, e) + sum(fixed, e))}**`).join(' | ')} |`,
+    ...optIn.map((l) => row({ ...l, item: `Opt-in: ${l.item}` })),
     '',
-    `Measured per check: first run ${(first.checker.write / first.checks).toFixed(2)} WRU / ` +
-      `${(first.checker.read / first.checks).toFixed(2)} RRU, steady ${(steady.checker.write / steady.checks).toFixed(2)} WRU / ` +
-      `${(steady.checker.read / steady.checks).toFixed(2)} RRU (${steady.checker.byOp}). ` +
-      'Not counted: the opt-in per-endpoint `DaysToExpiry` metric ($0.30 per endpoint a month), free tiers, data transfer.',
+    `Measured per check: first run ${(first.checkerUnits.write / first.checks).toFixed(2)} WRU / ` +
+      `${(first.checkerUnits.read / first.checks).toFixed(2)} RRU, steady ${(steady.checkerUnits.write / steady.checks).toFixed(2)} WRU / ` +
+      `${(steady.checkerUnits.read / steady.checks).toFixed(2)} RRU (${steady.checkerUnits.byOp}). ` +
+      `Checker per 1,000 endpoints a month by memory: ${CHECKER_SIZES_MB.map((mb) => `${mb} MB ${money(checkerMonthly(steady, mb, 1000))}`).join(', ')}. ` +
+      'Not counted: free tiers, data transfer, cold starts (a few per run, not per endpoint).',
   ];
   return lines.join('\n');
 }

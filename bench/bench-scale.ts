@@ -9,12 +9,15 @@
  * - the watchdog tick that judges that complete run (and the bounded report it publishes);
  * - an idle tick (nothing to judge: what runs every 15 minutes);
  * - the judging tick of a run one shard short (it lists that shard);
- * - the dispatcher (inventory sync finds nothing changed; DNS answered by a stub).
+ * - the dispatcher (inventory sync finds nothing changed; DNS answered by a stub), in this process and
+ *   then alone in a child process (bench/dispatch-memory.ts), for its peak RSS against its Lambda memory.
  *
  * Usage: npm run bench:scale -- [--addresses 100000]
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { parseArgs } from 'node:util';
@@ -35,6 +38,7 @@ import {
 import { daysBucket } from '../lambdas/store/run-shards';
 import { dynamoDbLocalDir, startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { makeEndpoint, makeState } from '../test/support/dynamodb-store-fixtures';
+import { DISPATCHER_MEMORY_MB } from '../lib/check-pipeline';
 import { meterCapacity } from './capacity-meter';
 
 const { values } = parseArgs({ options: { addresses: { type: 'string', default: '100000' } } });
@@ -218,9 +222,79 @@ async function main(): Promise<void> {
         `${units.read.toFixed(0)} RRU, ${units.write} WRU; RSS ${mb(process.memoryUsage().rss)} (${mb(process.memoryUsage().rss - rssBefore)} more)`,
     );
     console.log(`  peak RSS of this process: ${mb(process.resourceUsage().maxRSS * 1024)}`);
+
+    // The dispatcher again, alone in a process as in Lambda: the inventory from a JSON file, as bundled.
+    const inventoryFile = join(tmpdir(), `certwatch-scale-inventory-${process.pid}.json`);
+    writeFileSync(inventoryFile, JSON.stringify(endpoints));
+    try {
+      const child = await dispatcherInItsOwnProcess(inventoryFile, dynamo.endpoint, t0 + 18 * HOUR);
+      console.log(
+        `  dispatcher in its own process: ${child.seconds.toFixed(1)} s, ${child.messages.toLocaleString('en-US')} messages; ` +
+          `peak RSS ${child.peakRssMb.toFixed(0)} MB (${child.peakRssMbAfterLoad.toFixed(0)} MB after loading the inventory), ` +
+          `heap ${child.heapUsedMb.toFixed(0)} MB at the end; the dispatcher has ${DISPATCHER_MEMORY_MB} MB`,
+      );
+    } catch (error) {
+      console.log(
+        `  dispatcher in its own process: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      process.exitCode = 1;
+    } finally {
+      rmSync(inventoryFile, { force: true });
+    }
   } finally {
     clients.destroy();
     await dynamo.close();
+  }
+
+  /** Runs bench/dispatch-memory.ts in a child process and returns what it measured. */
+  async function dispatcherInItsOwnProcess(
+    inventoryFile: string,
+    dynamoEndpoint: string,
+    nowMs: number,
+  ): Promise<{
+    seconds: number;
+    messages: number;
+    peakRssMb: number;
+    peakRssMbAfterLoad: number;
+    heapUsedMb: number;
+  }> {
+    const child = spawn(
+      process.execPath,
+      [
+        // Lambda's Node.js sizes the old generation from the function's memory; give the child the same ceiling.
+        `--max-old-space-size=${Math.floor(DISPATCHER_MEMORY_MB * 0.9)}`,
+        '--import',
+        'tsx',
+        join(__dirname, 'dispatch-memory.ts'),
+        inventoryFile,
+        dynamoEndpoint,
+        TABLE,
+        String(nowMs),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AWS_REGION: 'us-east-1' } },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += String(chunk);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const lines = out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, number>);
+    const done = lines.find((l) => l.peakRssMb !== undefined);
+    if (code !== 0 || done === undefined) {
+      // Out of memory is a finding, not a bench failure: say where it stopped.
+      const loaded = lines.find((l) => l.loaded !== undefined);
+      throw new Error(
+        `the dispatcher did not finish within ${DISPATCHER_MEMORY_MB} MB (exit ${code}): ` +
+          (loaded
+            ? `it loaded the inventory (peak RSS ${loaded.peakRssMbAfterLoad?.toFixed(0)} MB) and ran out during the dispatch`
+            : 'it ran out while loading the inventory'),
+      );
+    }
+    return done as never;
   }
 
   /** Adds every check of the run to its counter shards (as the checkers would), except those of `skipShard`. */

@@ -83,6 +83,12 @@ export interface CertwatchFunctionProps extends FunctionDefaults {
 }
 
 /**
+ * The instruction set of every certwatch function: the bundles are pure JavaScript (no native
+ * modules), and arm64 (Graviton) costs a fifth less per GB-second than x86_64.
+ */
+export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
+
+/**
  * A certwatch handler as a Node.js Lambda function with the house defaults:
  * newest Node.js runtime on arm64, minified CommonJS bundle with source maps
  * (the AWS SDK v3 comes from the runtime), JSON logs in an explicit log group
@@ -123,7 +129,7 @@ export class CertwatchFunction extends Construct {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: FUNCTION_ARCHITECTURE,
       timeout: props.timeout,
       memorySize: props.memorySize,
       role: this.role,

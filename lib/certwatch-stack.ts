@@ -52,6 +52,12 @@ export interface CertwatchSettings {
    */
   readonly perEndpointMetrics?: boolean;
   /**
+   * Deploy the CloudWatch dashboard (`dashboard: true` in the config): $3 a month, free if it is one of
+   * the account's first 3 dashboards. The alarms and metrics exist either way.
+   * @default false
+   */
+  readonly dashboard?: boolean;
+  /**
    * Probe deadline of endpoints without their own, in ms; the checker timeout is sized from the longest.
    * @default 10000
    */
@@ -115,7 +121,7 @@ export interface CertwatchStackProps extends StackProps {
 /**
  * certwatch on AWS: the state table, the scheduled check pipeline, the alert
  * topic with its subscribers and chat notifier, the watchdog, the alarms that
- * page when the monitor itself fails, and a dashboard.
+ * page when the monitor itself fails, and (opt-in) a dashboard.
  */
 export class CertwatchStack extends Stack {
   readonly stateTable: StateTable;
@@ -125,7 +131,8 @@ export class CertwatchStack extends Stack {
   /** The private bucket the watchdog writes the HTML report to. */
   readonly reportBucket: ReportBucket;
   readonly monitorAlarms: MonitorAlarms;
-  readonly dashboard: CertwatchDashboard;
+  /** The dashboard; undefined unless `settings.dashboard` is set. */
+  readonly dashboard?: CertwatchDashboard;
   /** Longest gap between two runs, derived from the schedule. */
   readonly scheduleInterval: Duration;
 
@@ -207,16 +214,18 @@ export class CertwatchStack extends Stack {
       actions: notifySns(opsTopic),
       thresholds: props.alarmThresholds,
     });
-    this.dashboard = new CertwatchDashboard(this, 'Dashboard', {
-      metrics,
-      pipeline: this.pipeline,
-      alerting: this.alerting,
-      watchdog: this.watchdog,
-      alarms: this.monitorAlarms,
-      scheduleDeadLetterQueue,
-      scheduleInterval: this.scheduleInterval,
-      perEndpointMetrics,
-    });
+    if (settings.dashboard ?? false) {
+      this.dashboard = new CertwatchDashboard(this, 'Dashboard', {
+        metrics,
+        pipeline: this.pipeline,
+        alerting: this.alerting,
+        watchdog: this.watchdog,
+        alarms: this.monitorAlarms,
+        scheduleDeadLetterQueue,
+        scheduleInterval: this.scheduleInterval,
+        perEndpointMetrics,
+      });
+    }
 
     acknowledgeNagFindings(secrets, [
       this.pipeline.deadLetterQueue,

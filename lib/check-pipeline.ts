@@ -48,6 +48,17 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** Lambda's hard limit on one invocation. */
 const LAMBDA_MAX_TIMEOUT_S = 900;
 
+/**
+ * Checker memory in MB. A check mostly waits on the network (handshake round trips, timeouts of dead
+ * endpoints, DynamoDB and SNS calls), and Lambda bills memory × wall time, so the checker runs small:
+ * `npm run bench:cost` prices each size from the measured CPU and wait of a batch, and the bundled
+ * checker's peak RSS for a batch of ten is pinned below half of this by the bundle smoke test.
+ */
+export const CHECKER_MEMORY_MB = 256;
+
+/** Dispatcher memory in MB: it holds the whole inventory and its resolved addresses (bench:scale measures 1,000,000). */
+export const DISPATCHER_MEMORY_MB = 1024;
+
 /** An SNS topic from the config (channel type `sns`) the checker also publishes alerts to. */
 export interface SnsChannelSpec {
   readonly name: string;
@@ -278,7 +289,7 @@ export class CheckPipeline extends Construct {
       description:
         'certwatch: syncs the inventory, records a run and enqueues one check per endpoint address',
       timeout: DISPATCHER_TIMEOUT,
-      memorySize: 1024,
+      memorySize: DISPATCHER_MEMORY_MB,
       environment: {
         TABLE_NAME: props.stateTable.table.tableName,
         QUEUE_URL: this.queue.queueUrl,
@@ -321,15 +332,13 @@ export class CheckPipeline extends Construct {
     });
 
     const snsChannels = props.snsChannels ?? [];
-    // 512 MB: TLS handshakes and certificate parsing are CPU-bound, and Lambda's CPU share grows with memory;
-    // a batch holds at most ten chains, far below that.
     this.checker = new CertwatchFunction(this, 'Checker', {
       ...props.functionDefaults,
       handler: 'checker',
       description:
         'certwatch: probes one endpoint address per message, applies the alert policy, publishes alerts',
       timeout: this.timing.timeout,
-      memorySize: 512,
+      memorySize: CHECKER_MEMORY_MB,
       environment: {
         TABLE_NAME: props.stateTable.table.tableName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,

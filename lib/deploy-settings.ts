@@ -88,6 +88,7 @@ export function settingsFromConfig(config: CertwatchConfig): CertwatchSettings {
     ...(config.checker.concurrencyGiven ? { checkerConcurrency: config.checker.concurrency } : {}),
     historyTtlDays: config.defaults.historyTtlDays,
     perEndpointMetrics: config.checker.perEndpointMetrics,
+    dashboard: config.dashboard,
     defaultTimeoutMs: config.defaults.timeoutMs,
     subscriptions: config.subscriptions,
     snsChannels,

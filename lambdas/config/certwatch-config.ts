@@ -141,6 +141,12 @@ export interface CertwatchConfig {
    * names; null runs them outside any VPC.
    */
   readonly vpc: VpcConfig | null;
+  /**
+   * Deploy the CloudWatch dashboard: $3 a month (free if it is one of the account's first 3 dashboards),
+   * more than the rest of the stack's fixed cost. The alarms and metrics are there either way.
+   * @default false
+   */
+  readonly dashboard: boolean;
   /** Dead man's switch pinged after each complete run; null when not configured. */
   readonly heartbeatUrl: SecretRef | null;
   readonly channels: readonly ChannelConfig[];

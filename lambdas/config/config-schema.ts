@@ -319,6 +319,7 @@ const rootShape = {
   defaults: mapping(defaultsShape, 'a mapping of default settings').optional(),
   checker: mapping(checkerShape, 'a mapping of checker settings').optional(),
   vpc: mapping(vpcShape, 'a mapping with subnetIds and securityGroupIds').optional(),
+  dashboard: z.boolean({ error: shapeError('true or false') }).optional(),
   heartbeatUrl: alertUrl.optional(),
   channels: z.array(channelSchema, { error: shapeError('a list of channels') }).optional(),
   subscriptions: z

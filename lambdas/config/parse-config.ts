@@ -243,6 +243,7 @@ function build(
       file.vpc === undefined
         ? null
         : { subnetIds: file.vpc.subnetIds, securityGroupIds: file.vpc.securityGroupIds },
+    dashboard: file.dashboard ?? false,
     heartbeatUrl: file.heartbeatUrl ?? null,
     channels,
     subscriptions,

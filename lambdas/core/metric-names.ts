@@ -25,7 +25,7 @@ export const MetricNames = {
   ChecksCompleted: 'ChecksCompleted',
   /** Checker: days until the earliest relevant expiry, dimension `Endpoint` (Minimum). */
   DaysToExpiry: 'DaysToExpiry',
-  /** Checker or watchdog: the smallest days-to-expiry across all endpoints, no dimension (Minimum). */
+  /** Watchdog, when it judges a run: the smallest days-to-expiry across all endpoints, no dimension (Minimum). */
   SoonestDaysToExpiry: 'SoonestDaysToExpiry',
   /** Checker: alerts published to the alert topic (Sum). */
   AlertsPublished: 'AlertsPublished',
@@ -47,3 +47,29 @@ export const MetricNames = {
 } as const;
 
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];
+
+/**
+ * When a metric is sent. CloudWatch bills a custom metric by the hour, and only for the hours in
+ * which it is sent, so its cadence is its price (`npm run bench:cost` prices each from this table):
+ * - `run`: once per run (the dispatch, the canary, the watchdog's judgement of the run);
+ * - `checks`: with every checker batch, for as long as a run's checks take;
+ * - `tick`: on every watchdog tick (every 15 minutes), so in every hour;
+ * - `endpoint`: once per run for each endpoint, one metric each (the opt-in `DaysToExpiry`).
+ */
+export type MetricCadence = 'run' | 'checks' | 'tick' | 'endpoint';
+
+export const METRIC_CADENCE = {
+  DispatchSucceeded: 'run',
+  ChecksDispatched: 'run',
+  ChecksCompleted: 'checks',
+  DaysToExpiry: 'endpoint',
+  SoonestDaysToExpiry: 'run',
+  AlertsPublished: 'checks',
+  // The notifier sends it only when a delivery failed; the checker with every batch.
+  DeliveryFailures: 'checks',
+  RunExpected: 'run',
+  RunCompleted: 'run',
+  UncheckedAddresses: 'run',
+  StaleEndpoints: 'tick',
+  CanaryFailures: 'run',
+} as const satisfies Record<MetricName, MetricCadence>;

@@ -32,6 +32,7 @@ import { isMaintenanceEvent, type MaintenanceEvent } from '../pipeline/maintenan
 import { runMaintenanceTick } from '../pipeline/maintenance-tick';
 import { SqsCheckQueue } from '../queue/sqs-check-queue';
 import { clientKeyReader } from '../core/secret-ref';
+import { CheckCounts, logCheckProcessed } from './runtime/check-telemetry';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('checker');
@@ -232,6 +233,7 @@ export async function handler(
   const failures: SQSBatchItemFailure[] = [];
   // The batch's run counts go out in one counter write per run instead of one per check.
   const completions = new CompletionBatch(store);
+  const counts = new CheckCounts();
   await mapWithConcurrency(
     event.Records,
     10,
@@ -254,24 +256,8 @@ export async function handler(
         },
         msg,
       );
-      const failed = outcome.deliveries.filter((d) => !d.ok);
-      log.info('check processed', {
-        runId: msg.runId,
-        endpointId: msg.endpointId,
-        address: msg.address,
-        outcome: outcome.status,
-        status: outcome.result?.status,
-        daysLeft: outcome.result?.daysLeft,
-        findings: outcome.result?.findings.map((f) => f.code),
-        alerts: outcome.alerts.map((a) => ({ id: a.id, kind: a.kind, severity: a.severity })),
-        failedDeliveries: failed,
-      });
-      const metrics = [
-        { name: MetricNames.ChecksCompleted, value: outcome.status === 'checked' ? 1 : 0 },
-        { name: MetricNames.AlertsPublished, value: outcome.deliveries.filter((d) => d.ok).length },
-        { name: MetricNames.DeliveryFailures, value: failed.length },
-      ];
-      emitMetrics(metrics);
+      logCheckProcessed(log, msg, outcome);
+      counts.add(outcome);
       const daysLeft = outcome.result?.daysLeft;
       // One custom metric per endpoint ($0.30 per endpoint per month), so only when the config turns it on.
       if (perEndpointMetrics && daysLeft !== null && daysLeft !== undefined) {
@@ -288,6 +274,7 @@ export async function handler(
       failures.push({ itemIdentifier: record.messageId });
     },
   );
+  counts.emit();
   try {
     await completions.flush();
   } catch (error) {

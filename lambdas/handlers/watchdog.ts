@@ -91,9 +91,12 @@ export async function handler(
   if (report.stale.length > 0) log.error('stale endpoints', { stale: report.stale });
   // From the run's counter shards: no read of every state, no spread over them.
   const soonest = report.soonestDaysLeft;
+  // Every tick: its silence is the "watchdog is down" signal of the StaleEndpoints alarm. The soonest
+  // expiry changes only with a run's checks, so it goes out with the run's judgement: CloudWatch bills a
+  // custom metric for each hour it is sent in (METRIC_CADENCE).
   emitMetrics([
     { name: MetricNames.StaleEndpoints, value: report.stale.length },
-    ...(soonest !== null
+    ...(soonest !== null && report.judged.length > 0
       ? [{ name: MetricNames.SoonestDaysToExpiry, value: soonest, unit: 'None' as const }]
       : []),
   ]);

@@ -132,7 +132,10 @@ export async function processCheck(
     return { status: 'unknown-endpoint', result: null, state: null, alerts: [], deliveries: [] };
   }
   const key = addressKey(endpoint.id, msg.address);
-  let stored = await deps.store.getAddressState(key);
+  // Eventually consistent, half the read units: the state was written a run ago. A read a second
+  // stale (a concurrent delivery just saved) is caught by the save, which is conditional on this
+  // version: the loop below then re-reads strongly and finds the duplicate.
+  let stored = await deps.store.getAddressState(key, { eventual: true });
   if (stored?.state.lastRunId === msg.runId) {
     const { deliveries, owed, pending } = await flushOutbox(deps, key, stored);
     return { status: 'duplicate', result: null, state: stored.state, alerts: [], deliveries, owed, pending };

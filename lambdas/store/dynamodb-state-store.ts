@@ -383,8 +383,11 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
   // Address state
   // -------------------------------------------------------------------------
 
-  async getAddressState(key: string): Promise<StoredAddressState | null> {
-    const item = await this.#get('getAddressState', key, itemKeys.addressState(key));
+  async getAddressState(
+    key: string,
+    opts: { readonly eventual?: boolean } = {},
+  ): Promise<StoredAddressState | null> {
+    const item = await this.#get('getAddressState', key, itemKeys.addressState(key), !opts.eventual);
     return item ? toStoredState(item, 'getAddressState', key) : null;
   }
 
@@ -1134,9 +1137,14 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
   // Plumbing
   // -------------------------------------------------------------------------
 
-  async #get(operation: string, key: string, itemKey: { pk: string; sk: string }): Promise<Item | null> {
+  async #get(
+    operation: string,
+    key: string,
+    itemKey: { pk: string; sk: string },
+    consistent = true,
+  ): Promise<Item | null> {
     const output = await this.#send(operation, key, () =>
-      this.#client.send(new GetCommand({ TableName: this.#table, Key: itemKey, ConsistentRead: true })),
+      this.#client.send(new GetCommand({ TableName: this.#table, Key: itemKey, ConsistentRead: consistent })),
     );
     return (output.Item as Item | undefined) ?? null;
   }

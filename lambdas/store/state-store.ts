@@ -122,7 +122,12 @@ export interface StateStore {
   listEndpoints(): Promise<Endpoint[]>;
   getEndpoint(id: string): Promise<Endpoint | null>;
 
-  getAddressState(key: string): Promise<StoredAddressState | null>;
+  /**
+   * One address state. `eventual`: an eventually consistent read (half the read units; may return the
+   * version before a write of the last second), for a reader whose next write is conditional on the
+   * version it read, so that a stale read costs a retry, never a lost update.
+   */
+  getAddressState(key: string, opts?: { readonly eventual?: boolean }): Promise<StoredAddressState | null>;
   /**
    * States of every address of one endpoint. `eventual`: an eventually consistent read (half the
    * read units; may miss a write of the last second), for readers that only report.

@@ -44,6 +44,7 @@ endpoints:
     channels: [slack-ops, pager-hook]
   - host: 10.0.0.12
     port: 8443
+dashboard: true
 `;
 
 /** The message of the ConfigError that parsing `text` as c.yaml throws, one line per issue. */
@@ -81,6 +82,7 @@ describe('parseConfig: valid files', () => {
       },
       checker: { concurrency: 4, concurrencyGiven: true, perEndpointMetrics: false },
       vpc: null,
+      dashboard: true,
       heartbeatUrl: { kind: 'env', name: 'HEARTBEAT_URL' },
       channels: [
         {
@@ -185,6 +187,7 @@ describe('parseConfig: valid files', () => {
         historyTtlDays: 90,
       },
       checker: { concurrency: 10 },
+      dashboard: false,
       heartbeatUrl: null,
       channels: [],
       subscriptions: [],
@@ -613,6 +616,26 @@ describe('parseConfig: checker.concurrency', () => {
     const config = parseConfig(`${head}endpoints: [{ host: a.example }]\n`, 'c.yaml');
     // Assess
     expect(config.checker).toMatchObject({ concurrency, concurrencyGiven: given });
+  });
+});
+
+describe('parseConfig: dashboard', () => {
+  it.each([
+    ['dashboard: true\n', true],
+    ['dashboard: false\n', false],
+    // Off unless asked for: a dashboard costs $3 a month beyond the account's first 3.
+    ['', false],
+  ])('reads %j', (head, expected) => {
+    // Act
+    const config = parseConfig(`${head}endpoints: [{ host: a.example }]\n`, 'c.yaml');
+    // Assess
+    expect(config.dashboard).toBe(expected);
+  });
+
+  it('rejects a value that is not a boolean, naming the field', () => {
+    expect(() => parseConfig('dashboard: yes please\nendpoints: [{ host: a.example }]\n', 'c.yaml')).toThrow(
+      /c\.yaml:1:12: dashboard: expected true or false/,
+    );
   });
 });
 

@@ -116,4 +116,45 @@ describe('watchdog handler report', () => {
     expect(page).not.toContain('<script>alert(1)');
     expect(page).toContain(`DynamoDB table ${TABLE}`);
   });
+
+  it("sends the soonest expiry with a run's judgement only, and the stale count on every tick", async () => {
+    // Prepare: a fresh complete run whose checks saw 40 and 12 days left; stdout captured
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const runId = runIdAt(Date.now() - HOUR / 2);
+    await store.createRun({ runId, startedAt: new Date(Date.now() - HOUR / 2).toISOString(), expected: 2 });
+    for (const [e, daysLeft] of [
+      [shop, 40],
+      [hostile, 12],
+    ] as const) {
+      const key = `${e.id}|192.0.2.1`;
+      const current = await store.getAddressState(key);
+      await store.saveAddressState(
+        { ...(current?.state ?? makeState(e, '192.0.2.1')), lastRunId: runId, daysLeft },
+        current?.version ?? null,
+      );
+      await store.recordCheckCompleted(runId, { key, daysLeft, failed: false });
+    }
+    const metrics = (from: string[]) =>
+      from
+        .filter((l) => l.includes('"CloudWatchMetrics"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+    // Act
+    const judging = await handler({}, { awsRequestId: 'judging' });
+    const judgingMetrics = metrics(lines.splice(0));
+    const idle = await handler({}, { awsRequestId: 'idle' });
+    const idleMetrics = metrics(lines.splice(0));
+
+    // Assess
+    expect(judging).toMatchObject({ judged: 1 });
+    expect(idle).toMatchObject({ judged: 0 });
+    expect(judgingMetrics.map((m) => m.SoonestDaysToExpiry).filter((v) => v !== undefined)).toEqual([12]);
+    expect(judgingMetrics.some((m) => m.StaleEndpoints === 0)).toBe(true);
+    expect(idleMetrics.filter((m) => 'SoonestDaysToExpiry' in m)).toEqual([]);
+    expect(idleMetrics.some((m) => m.StaleEndpoints === 0)).toBe(true);
+  });
 });

@@ -56,6 +56,8 @@ interface Invocation {
   readonly result: unknown;
   readonly requireMs: number;
   readonly lines: string[];
+  /** Peak resident memory of the process, in MB (what Lambda holds against the function's memory size). */
+  readonly maxRssMb: number;
 }
 
 /** Runs `handler(event)` of a bundled index.js in a fresh Node process, as a Lambda cold start would. */
@@ -68,7 +70,10 @@ function invoke(assetDir: string, env: Record<string, string>, event: unknown): 
     process.stdin.on('data', (d) => (input += d)).on('end', async () => {
       try {
         const result = await mod.handler(JSON.parse(input), { awsRequestId: 'smoke' });
-        process.stdout.write('\\n@@RESULT ' + JSON.stringify({ requireMs, result: result ?? null }) + '\\n');
+        // VmHWM: this process's own peak (getrusage's maxRSS also counts the parent it was forked from).
+        const hwm = /VmHWM:\\s+(\\d+) kB/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'));
+        const maxRssMb = (hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024;
+        process.stdout.write('\\n@@RESULT ' + JSON.stringify({ requireMs, maxRssMb, result: result ?? null }) + '\\n');
       } catch (error) {
         process.stdout.write('\\n@@ERROR ' + String(error && error.stack) + '\\n');
         process.exitCode = 1;
@@ -104,8 +109,17 @@ function invoke(assetDir: string, env: Record<string, string>, event: unknown): 
         reject(new Error(`handler in ${assetDir} failed:\n${out}\n${err}`));
         return;
       }
-      const parsed = JSON.parse(last.slice('@@RESULT '.length)) as { requireMs: number; result: unknown };
-      resolvePromise({ result: parsed.result, requireMs: parsed.requireMs, lines });
+      const parsed = JSON.parse(last.slice('@@RESULT '.length)) as {
+        requireMs: number;
+        maxRssMb: number;
+        result: unknown;
+      };
+      resolvePromise({
+        result: parsed.result,
+        requireMs: parsed.requireMs,
+        maxRssMb: parsed.maxRssMb,
+        lines,
+      });
     });
     child.stdin.end(JSON.stringify(event));
   });
@@ -122,6 +136,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
   let outdir: string;
   const assets: Record<string, string> = {};
   const templateEnv: Record<string, string[]> = {};
+  const memoryMb: Record<string, number> = {};
   const tableName = 'certwatch-smoke';
   let baseEnv: Record<string, string>;
 
@@ -205,7 +220,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
         string,
         {
           Type: string;
-          Properties?: { Environment?: { Variables?: Record<string, unknown> } };
+          Properties?: { Environment?: { Variables?: Record<string, unknown> }; MemorySize?: number };
           Metadata?: Record<string, string>;
         }
       >;
@@ -217,6 +232,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       if (!name || !assetPath) continue;
       assets[name] = join(outdir, assetPath);
       templateEnv[name] = Object.keys(resource.Properties?.Environment?.Variables ?? {}).sort();
+      memoryMb[name] = resource.Properties?.MemorySize ?? 0;
     }
     baseEnv = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
@@ -458,11 +474,18 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     };
     expect(sources.some((source) => source.includes('lambdas/handlers/checker.ts'))).toBe(true);
     expect(sources.filter((source) => source.includes('node_modules/zod/'))).toEqual([]);
+    // The checker runs small (CHECKER_MEMORY_MB): a batch, its canary and the process itself keep well inside it,
+    // with the other half left for larger chains, CRLs and the runtime's own overhead.
+    const checkerPeakMb = Math.max(check.maxRssMb, canary.maxRssMb);
+    expect(memoryMb.Checker).toBeGreaterThan(0);
+    expect(checkerPeakMb).toBeLessThanOrEqual((memoryMb.Checker ?? 0) / 2);
 
     const size = (name: string) => (statSync(join(assets[name] ?? '', 'index.js')).size / 1024).toFixed(0);
     console.log(
       `bundles: dispatcher ${size('Dispatcher')} KiB, checker ${size('Checker')} KiB, notifier ${size('Notifier')} KiB, ` +
-        `watchdog ${size('Watchdog')} KiB; checker cold require ${check.requireMs.toFixed(0)} ms`,
+        `watchdog ${size('Watchdog')} KiB; checker cold require ${check.requireMs.toFixed(0)} ms, peak RSS ` +
+        `${check.maxRssMb.toFixed(0)} MB for a batch, ${canary.maxRssMb.toFixed(0)} MB for the canary (of ${memoryMb.Checker} MB); ` +
+        `dispatcher ${dispatch.maxRssMb.toFixed(0)} MB, watchdog ${watchdog.maxRssMb.toFixed(0)} MB`,
     );
 
     // Act 6: a maintenance window on 'smoke shop', announced by the scheduler's maintenance tick in

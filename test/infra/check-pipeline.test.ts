@@ -214,10 +214,11 @@ describe('CheckPipeline', () => {
     });
   });
 
-  it('sizes the checker from the longest probe deadline (12 s) with 512 MB', () => {
+  it('sizes the checker from the longest probe deadline (12 s) with 256 MB on arm64', () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 66,
-      MemorySize: 512,
+      MemorySize: 256,
+      Architectures: ['arm64'],
       Environment: {
         Variables: {
           TABLE_NAME: Match.anyValue(),

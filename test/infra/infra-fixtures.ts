@@ -43,6 +43,7 @@ defaults:
 checker:
   concurrency: 4
   perEndpointMetrics: true
+dashboard: true
 heartbeatUrl: env:CERTWATCH_HEARTBEAT_URL
 channels:
   - name: ops-slack

@@ -75,13 +75,26 @@ describe('CertwatchStack defaults: metrics and dashboard', () => {
     expect(envOf(minimal.template, 'PER_ENDPOINT_METRICS')).toBe('false');
   });
 
+  it("deploys no dashboard unless asked ($3 a month beyond the account's first 3), and every alarm either way", () => {
+    // Act
+    const template = synth('dashboard.out', { ...base, dashboard: true });
+    // Assess
+    minimal.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    expect(Object.keys(minimal.template.findResources('AWS::CloudWatch::Alarm')).sort()).toEqual(
+      Object.keys(template.findResources('AWS::CloudWatch::Alarm')).sort(),
+    );
+    expect(Object.keys(minimal.template.findResources('AWS::CloudWatch::Alarm')).length).toBeGreaterThan(0);
+  });
+
   it('shows the soonest expiries as a Logs Insights table over the checker log group, without the per-endpoint SEARCH', () => {
     // Act
-    const body = dashboardBody(minimal.template);
+    const template = synth('dashboard-default-metrics.out', { ...base, dashboard: true });
+    const body = dashboardBody(template);
     // Assess
     const logWidgets = body.widgets.filter((w) => w.type === 'log');
     expect(logWidgets).toHaveLength(1);
-    const checkerLogGroup = logicalIdOf(minimal.template, 'AWS::Logs::LogGroup', 'PipelineCheckerLogGroup');
+    const checkerLogGroup = logicalIdOf(template, 'AWS::Logs::LogGroup', 'PipelineCheckerLogGroup');
     expect(logWidgets[0]?.properties.query).toBe(
       `SOURCE '{{${checkerLogGroup}}}' | ${SOONEST_EXPIRIES_QUERY.join('\n| ')}`,
     );
@@ -97,7 +110,7 @@ describe('CertwatchStack defaults: metrics and dashboard', () => {
 
   it('adds the per-endpoint SEARCH graph when the metric is switched on', () => {
     // Act
-    const template = synth('opt-in.out', { ...base, perEndpointMetrics: true });
+    const template = synth('opt-in.out', { ...base, perEndpointMetrics: true, dashboard: true });
     // Assess
     expect(envOf(template, 'PER_ENDPOINT_METRICS')).toBe('true');
     const body = dashboardBody(template);

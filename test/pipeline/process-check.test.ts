@@ -203,6 +203,34 @@ describe('processCheck', () => {
     expect((await embedded.store.getRun('r2'))?.completed).toBe(1);
   });
 
+  it('reads the state eventually consistently first, and a stale read costs a retry, not a second alert', async () => {
+    // Prepare: a first delivery saved; the second delivery's first read is served from before that save
+    const { sink, deps } = makeDeps(async () => result(id));
+    await embedded.store.createRun({ runId: 'r-stale', startedAt: new Date(NOW).toISOString(), expected: 1 });
+    const first = await processCheck(deps, message('r-stale'));
+    const reads: string[] = [];
+    const staleStore = new Proxy(embedded.store, {
+      get(target, prop) {
+        if (prop === 'getAddressState') {
+          return async (key: string, opts?: { eventual?: boolean }) => {
+            reads.push(opts?.eventual ? 'eventual' : 'strong');
+            return opts?.eventual ? null : target.getAddressState(key, opts);
+          };
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    // Act
+    const second = await processCheck({ ...deps, store: staleStore }, message('r-stale'));
+    // Assess: the conditional save lost, the strong re-read found the duplicate
+    expect(first.status).toBe('checked');
+    expect(second.status).toBe('duplicate');
+    expect(reads).toEqual(['eventual', 'strong']);
+    expect(sink.sent).toHaveLength(1);
+    expect((await embedded.store.getRun('r-stale'))?.completed).toBe(1);
+  });
+
   it('loses no update when checks of two runs race on one address', async () => {
     // Prepare: two failures in a row must count as two
     const failing = result(id, {

@@ -1,0 +1,80 @@
+/**
+ * Child process of `npm run bench:scale`: the dispatcher's memory with the whole inventory, measured
+ * in a process of its own (the bench process holds its seeded endpoints besides).
+ *
+ * As the deployed dispatcher does: reads the inventory JSON file, decodes it with the handler's
+ * decoder, and runs `dispatchRun` against the seeded table. DNS is stubbed and the queue groups the
+ * messages into SendMessageBatch-sized batches, as `SqsCheckQueue` does, without sending them.
+ * Prints a JSON line when the inventory is loaded (`loaded`: peak RSS so far), then one with the
+ * whole run's peak RSS (VmHWM) and heap, in MB.
+ *
+ * Usage: node --import tsx bench/dispatch-memory.ts <inventory.json> <dynamodb-endpoint> <table> <now-ms>
+ */
+import { readFileSync } from 'node:fs';
+import * as d from '../lambdas/core/decode';
+import { endpoint } from '../lambdas/core/model-decoders';
+import type { CheckMessage, CheckQueue } from '../lambdas/pipeline/check-message';
+import { dispatchRun } from '../lambdas/pipeline/dispatch-run';
+import { createDocumentClient } from '../lambdas/store/dynamodb-client';
+import { DynamoDbStateStore } from '../lambdas/store/dynamodb-state-store';
+
+/** Batches of 10 as SqsCheckQueue makes them; counts instead of sending. */
+class BatchingCountingQueue implements CheckQueue {
+  sent = 0;
+  async sendAll(messages: readonly CheckMessage[]): Promise<void> {
+    const batches: CheckMessage[][] = [];
+    for (let i = 0; i < messages.length; i += 10) batches.push(messages.slice(i, i + 10));
+    for (const batch of batches) this.sent += batch.length;
+  }
+}
+
+function peakRssMb(): number {
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return (hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024;
+}
+
+async function main(): Promise<void> {
+  const [file, dynamoEndpoint, table, nowMs] = process.argv.slice(2);
+  if (!file || !dynamoEndpoint || !table || !nowMs)
+    throw new Error('usage: <inventory.json> <endpoint> <table> <now-ms>');
+  const decoded = d.decode(d.array(endpoint), JSON.parse(readFileSync(file, 'utf8')));
+  if (!decoded.ok) throw new Error(`inventory: ${decoded.failure.field}: ${decoded.failure.problem}`);
+  const afterLoad = peakRssMb();
+  // Written before the dispatch, so a dispatch that runs out of memory still reports what loading took.
+  console.log(JSON.stringify({ loaded: decoded.value.length, peakRssMbAfterLoad: afterLoad }));
+  const clients = createDocumentClient(dynamoEndpoint);
+  const store = new DynamoDbStateStore({ client: clients.documentClient, tableName: table });
+  const queue = new BatchingCountingQueue();
+  // host-0001234.example resolves to the address the bench seeded for endpoint 1234.
+  const addressOf = (host: string) => {
+    const i = Number(/host-(\d+)\./.exec(host)?.[1] ?? 0);
+    return `198.51.${(i >> 8) & 255}.${i & 255}`;
+  };
+  const started = performance.now();
+  const result = await dispatchRun(
+    {
+      store,
+      queue,
+      now: () => new Date(Number(nowMs)),
+      resolve: async (host) => ({ addresses: [addressOf(host)] }),
+    },
+    decoded.value,
+  );
+  clients.destroy();
+  console.log(
+    JSON.stringify({
+      endpoints: decoded.value.length,
+      messages: queue.sent,
+      unchanged: result.inventory.unchanged,
+      seconds: (performance.now() - started) / 1000,
+      peakRssMbAfterLoad: afterLoad,
+      peakRssMb: peakRssMb(),
+      heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
+    }),
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
