@@ -6,7 +6,16 @@
  * (so `node_modules` resolves for the externals), with the real bin script beside it.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,13 +38,15 @@ describe('built certwatch (bin/certwatch.js over dist/cli)', () => {
   let work: string;
   let server: TlsTestServer;
   let caFile: string;
+  /** XDG_CACHE_HOME of every run: where certwatch keeps a code cache of its own (never the real home). */
+  let cacheHome: string;
 
   /** `node <build>/bin/certwatch.js ...args` from a directory outside the checkout. */
   async function certwatch(...args: string[]): Promise<Exit> {
     try {
       const r = await run(process.execPath, [join(build, 'bin', 'certwatch.js'), ...args], {
         cwd: work,
-        env: { ...process.env, NO_COLOR: '1' },
+        env: { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: cacheHome },
         timeout: 60_000,
       });
       return { code: 0, stdout: r.stdout, stderr: r.stderr };
@@ -55,6 +66,7 @@ describe('built certwatch (bin/certwatch.js over dist/cli)', () => {
     mkdirSync(join(build, 'bin'), { recursive: true });
     copyFileSync(join(ROOT, 'bin', 'certwatch.js'), join(build, 'bin', 'certwatch.js'));
     work = mkdtempSync(join(tmpdir(), 'certwatch-built-'));
+    cacheHome = join(work, 'cache-home');
     const pki = makePki();
     server = await startTlsServer({
       chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
@@ -88,6 +100,56 @@ describe('built certwatch (bin/certwatch.js over dist/cli)', () => {
         `^CERTWATCH OK - 127\\.0\\.0\\.1:${server.port} \\[127\\.0\\.0\\.1\\]: expires .* \\| days=\\d+;30;7\\n$`,
       ),
     );
+  });
+
+  it('ships a code cache made for the check bundle it ships', () => {
+    // Prepare
+    const bundle = readFileSync(join(build, 'dist', 'cli', 'check.cjs'));
+    // Act
+    const cache = readFileSync(join(build, 'dist', 'cli', 'check.cjs.v8cache'));
+    // Assess: the bundle's hash, then V8's data
+    expect(cache.subarray(0, 32)).toEqual(createHash('sha256').update(bundle).digest());
+    expect(cache.length).toBeGreaterThan(32);
+  });
+
+  it('checks with --config (its parser is a bundle of its own)', async () => {
+    // Prepare
+    const config = join(work, 'certwatch.config.yaml');
+    writeFileSync(config, `endpoints:\n  - host: 127.0.0.1\n    port: ${server.port}\n`);
+    // Act
+    const r = await certwatch('check', '--format', 'nagios', '--config', config, '--ca-file', caFile);
+    // Assess
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^CERTWATCH OK - 127\\.0\\.0\\.1:${server.port} `));
+  });
+
+  it('checks the same without a usable shipped cache, keeping one of its own, or none when it cannot', async () => {
+    // Prepare: the shipped cache is for other bytes
+    const shipped = join(build, 'dist', 'cli', 'check.cjs.v8cache');
+    const original = readFileSync(shipped);
+    writeFileSync(shipped, Buffer.concat([Buffer.alloc(32), original.subarray(32)]));
+    const args = ['check', '--format', 'nagios', '--ca-file', caFile, `127.0.0.1:${server.port}`];
+    try {
+      // Act
+      const first = await certwatch(...args);
+      const own = readdirSync(join(cacheHome, 'certwatch'));
+      const second = await certwatch(...args);
+      const blocked = cacheHome;
+      cacheHome = join(work, 'a-file');
+      writeFileSync(cacheHome, '');
+      const unwritable = await certwatch(...args);
+      cacheHome = blocked;
+      // Assess
+      for (const r of [first, second, unwritable]) {
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^CERTWATCH OK - 127\\.0\\.0\\.1:${server.port} `));
+      }
+      expect(own).toEqual([`check.cjs-${process.version}-${process.arch}.v8cache`]);
+    } finally {
+      writeFileSync(shipped, original);
+    }
   });
 
   it('opens the embedded store (dynalite and level, external to the bundle)', async () => {

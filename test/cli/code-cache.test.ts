@@ -1,0 +1,177 @@
+/**
+ * The code cache the built `certwatch check` loads its bundle with: a cache speeds a start up
+ * or is ignored, and never changes what runs. V8 checks a cache against the source's length
+ * only (a cache of other code of the same length would run that other code), so the cases with
+ * a cache of other bytes fail if the bundle's hash is not checked.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type CacheOutcome,
+  requireWithCodeCache,
+  shippedCachePath,
+  userCachePath,
+} from '../../lambdas/cli/code-cache';
+
+/**
+ * A bundle whose export says which source it was compiled from; A and B have the same length.
+ * `unique` keeps every test's sources apart: V8 reuses a script this process already compiled
+ * from the same text, whatever cache it is offered.
+ */
+const source = (mark: 'A' | 'B', unique: string) =>
+  `// ${unique}\nexports.mark = function mark() { return '${mark.repeat(8)}'; };\n`;
+
+describe('requireWithCodeCache', () => {
+  let dir: string;
+  let bundle: string;
+  let cache: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'certwatch-code-cache-'));
+    bundle = join(dir, 'bundle.cjs');
+    cache = shippedCachePath(bundle);
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Loads `mark` from the bundle as it is now, offered `cache`, keeping a fresh one in `writeTo`. */
+  function load(writeTo: string | null = cache) {
+    const loaded = requireWithCodeCache(bundle, { readFrom: [cache], writeTo });
+    return { ...loaded, mark: (loaded.exports['mark'] as () => string)() };
+  }
+
+  /** Writes a cache made for `mark`'s source (loaded and run first, as bin/certwatch.js does). */
+  function cacheOf(mark: 'A' | 'B'): Buffer {
+    writeFileSync(bundle, source(mark, dir));
+    rmSync(cache, { force: true });
+    expect(load().save()).toBe(true);
+    return readFileSync(cache);
+  }
+
+  const cases: readonly {
+    readonly name: string;
+    readonly cacheFile: () => Buffer | null;
+    readonly outcome: CacheOutcome;
+  }[] = [
+    { name: 'no cache file', cacheFile: () => null, outcome: 'none' },
+    { name: 'a cache of these bytes', cacheFile: () => cacheOf('B'), outcome: 'accepted' },
+    { name: 'a cache of other bytes of the same length', cacheFile: () => cacheOf('A'), outcome: 'none' },
+    {
+      name: 'a cache of these bytes that V8 cannot use',
+      // The hash of the bytes, then what V8 refuses (without compiling them first: see `source`).
+      cacheFile: () =>
+        Buffer.concat([
+          createHash('sha256').update(source('B', dir)).digest(),
+          Buffer.from('not V8 data at all'),
+        ]),
+      outcome: 'rejected',
+    },
+    { name: 'a cache holding only the hash', cacheFile: () => cacheOf('B').subarray(0, 32), outcome: 'none' },
+    { name: 'an empty cache file', cacheFile: () => Buffer.alloc(0), outcome: 'none' },
+  ];
+
+  it.each(cases)('with $name: runs the bundle as it is ($outcome)', ({ cacheFile, outcome }) => {
+    // Prepare
+    const file = cacheFile();
+    rmSync(cache, { force: true });
+    if (file !== null) writeFileSync(cache, file);
+    writeFileSync(bundle, source('B', dir));
+    // Act
+    const loaded = load();
+    const saved = loaded.save();
+    // Assess: the current code runs; a cache not used is replaced by one that is
+    expect(loaded.mark).toBe('BBBBBBBB');
+    expect(loaded.outcome).toBe(outcome);
+    expect(saved).toBe(outcome !== 'accepted');
+    expect(load().outcome).toBe('accepted');
+  });
+
+  it('takes the first cache made for these bytes and writes nowhere when told not to', () => {
+    // Prepare: the first candidate is for other bytes, the second for these
+    const good = cacheOf('B');
+    const stale = cacheOf('A');
+    writeFileSync(bundle, source('B', dir));
+    const second = join(dir, 'second.v8cache');
+    writeFileSync(cache, stale);
+    writeFileSync(second, good);
+    // Act
+    const loaded = requireWithCodeCache(bundle, { readFrom: [cache, second], writeTo: null });
+    // Assess
+    expect(loaded.outcome).toBe('accepted');
+    expect((loaded.exports['mark'] as () => string)()).toBe('BBBBBBBB');
+    expect(loaded.save()).toBe(false);
+    expect(readFileSync(cache)).toEqual(stale);
+  });
+
+  it('returns false, never throws, when the cache cannot be written', () => {
+    // Prepare: the cache's directory would have to be inside a regular file
+    writeFileSync(bundle, source('B', dir));
+    const blocked = join(dir, 'a-file');
+    writeFileSync(blocked, '');
+    // Act
+    const loaded = load(join(blocked, 'certwatch', 'bundle.v8cache'));
+    // Assess
+    expect(loaded.mark).toBe('BBBBBBBB');
+    expect(loaded.save()).toBe(false);
+  });
+
+  it('keeps a cache it writes private to the user, in a directory it makes', () => {
+    // Prepare
+    writeFileSync(bundle, source('B', dir));
+    const own = join(dir, 'cache-home', 'certwatch', 'bundle.v8cache');
+    // Act
+    const saved = load(own).save();
+    // Assess
+    expect(saved).toBe(true);
+    expect(statSync(own).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'cache-home', 'certwatch')).mode & 0o777).toBe(0o700);
+  });
+
+  it("gives the bundle a require that resolves beside it, and Node's module variables", () => {
+    // Prepare
+    mkdirSync(join(dir, 'lib'));
+    writeFileSync(join(dir, 'lib', 'helper.cjs'), "module.exports = 'helper';\n");
+    writeFileSync(
+      bundle,
+      "exports.seen = [require('./lib/helper.cjs'), typeof module, __filename, require('node:path').basename(__dirname)];\n",
+    );
+    // Act
+    const loaded = requireWithCodeCache(bundle, { readFrom: [], writeTo: null });
+    // Assess
+    expect(loaded.exports['seen']).toEqual(['helper', 'object', bundle, join(dir).split('/').pop()]);
+  });
+
+  it('lets what the bundle throws through', () => {
+    // Prepare
+    writeFileSync(bundle, "throw new Error('broken bundle');\n");
+    // Act / Assess
+    expect(() => requireWithCodeCache(bundle, { readFrom: [cache], writeTo: cache })).toThrow(
+      'broken bundle',
+    );
+  });
+});
+
+describe('userCachePath', () => {
+  const tag = `${process.version}-${process.arch}`;
+
+  it.each([
+    { env: { XDG_CACHE_HOME: '/var/cache/u' }, expected: `/var/cache/u/certwatch/check.cjs-${tag}.v8cache` },
+    // The XDG spec: a relative path is ignored.
+    { env: { XDG_CACHE_HOME: 'relative' }, expected: null },
+    { env: {}, expected: null },
+  ])('with $env: $expected (null: under the home directory)', ({ env, expected }) => {
+    // Act
+    const path = userCachePath('/opt/certwatch/dist/cli/check.cjs', env);
+    // Assess
+    if (expected !== null) expect(path).toBe(expected);
+    else
+      expect(path).toMatch(
+        new RegExp(`/\\.cache/certwatch/check\\.cjs-${tag.replace(/\./g, '\\.')}\\.v8cache$`),
+      );
+  });
+});
