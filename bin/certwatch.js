@@ -41,10 +41,8 @@ function fastCheck() {
   let loaded;
   try {
     loaded = codeCache.requireWithCodeCache(file, {
-      readFrom: [codeCache.shippedCachePath(file), codeCache.userCachePath(file, process.env)].filter(
-        Boolean,
-      ),
-      writeTo: codeCache.userCachePath(file, process.env),
+      shipped: codeCache.shippedCachePath(file),
+      own: codeCache.userCachePath(file, process.env),
     });
   } catch (err) {
     if (err?.code === 'ENOENT' && err.path === file) return null;

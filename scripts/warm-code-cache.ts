@@ -53,7 +53,7 @@ async function warm(dist: string): Promise<void> {
     });
     const caFile = join(work, 'root.pem');
     writeFileSync(caFile, pki.root.pem);
-    const loaded = requireWithCodeCache(bundle, { readFrom: [], writeTo: shippedCachePath(bundle) });
+    const loaded = requireWithCodeCache(bundle, { shipped: null, own: shippedCachePath(bundle) });
     const main = loaded.exports['main'] as Main;
     for (const argv of warmUpRuns(port, caFile)) {
       let output = '';

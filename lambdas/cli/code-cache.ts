@@ -9,11 +9,25 @@
  * ties the data to these exact bytes. Any cache that is missing, for other bytes, rejected by
  * V8 or unwritable costs speed, never correctness: the bundle is then compiled as usual.
  *
+ * Two caches: the one shipped beside the bundle (trusted as the bundle is), and the user's own,
+ * written when the shipped one is not used (another Node, other V8 flags). A cache is code this
+ * process runs, so the user's own is read only when the user owns it and no one else may write it.
+ *
  * Built to dist/cli/code-cache.cjs (scripts/build-cli.mjs), for bin/certwatch.js and the build's
  * warm-up (scripts/warm-code-cache.ts), which writes the cache shipped beside the bundle.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -32,18 +46,21 @@ export interface CachedModule {
   /** `accepted`: V8 took a cache's data; `none`: no cache was for these bytes; `rejected`: V8 refused one. */
   readonly outcome: CacheOutcome;
   /**
-   * Writes a fresh cache to `writeTo` unless one was accepted. Call it after the bundle's work,
-   * so the cache holds every function that work compiled. Never throws; false when nothing was written.
+   * Writes a fresh cache to `own` unless one was accepted. Call it after the bundle's work, so
+   * the cache holds every function that work compiled. Never throws; false when nothing was written.
    */
   save(): boolean;
 }
 
 /** Where {@link requireWithCodeCache} looks for a cache, and where it keeps one. */
 export interface CodeCacheOptions {
-  /** Cache files to try, in order; the first one made for these bytes is offered to V8. */
-  readonly readFrom: readonly string[];
-  /** Where {@link CachedModule.save} writes; null: never write. */
-  readonly writeTo: string | null;
+  /** The cache shipped with the bundle, tried first; null: none. */
+  readonly shipped: string | null;
+  /**
+   * The user's own cache: tried next, when the user owns it and only the user may write it; and
+   * where {@link CachedModule.save} writes. Null: none, and nothing is written.
+   */
+  readonly own: string | null;
 }
 
 /** The shipped cache of a bundle: beside it, written when it was built. */
@@ -77,13 +94,15 @@ export function userCachePath(
 
 /**
  * Loads the CommonJS file `bundle` as `require` would (the same wrapper, `require` resolving
- * beside it), compiled with the first of `readFrom` that was made for its bytes.
+ * beside it), compiled with the first cache (shipped, then own) that was made for its bytes.
  * @throws what reading or running the bundle throws; a cache never makes it throw
  */
 export function requireWithCodeCache(bundle: string, options: CodeCacheOptions): CachedModule {
   const bytes = readFileSync(bundle);
   const hash = createHash('sha256').update(bytes).digest();
-  const cachedData = options.readFrom.map((path) => cacheFor(path, hash)).find((d) => d !== undefined);
+  const cachedData =
+    (options.shipped === null ? undefined : cacheFor(options.shipped, hash, false)) ??
+    (options.own === null ? undefined : cacheFor(options.own, hash, true));
   const script = new Script(wrap(bytes.toString('utf8')), {
     filename: bundle,
     ...(cachedData === undefined ? {} : { cachedData }),
@@ -96,21 +115,35 @@ export function requireWithCodeCache(bundle: string, options: CodeCacheOptions):
   return {
     exports: module.exports,
     outcome,
-    save: () =>
-      outcome !== 'accepted' && options.writeTo !== null && writeCache(options.writeTo, hash, script),
+    save: () => outcome !== 'accepted' && options.own !== null && writeCache(options.own, hash, script),
   };
 }
 
-/** The V8 data of the cache at `path` when it was made for the bundle with this hash; else undefined. */
-function cacheFor(path: string, hash: Buffer): Buffer | undefined {
+/**
+ * The V8 data of the cache at `path` when it was made for the bundle with this hash (and, when
+ * `own`, the file is the user's and writable by no one else); else undefined.
+ */
+function cacheFor(path: string, hash: Buffer, own: boolean): Buffer | undefined {
   let file: Buffer;
+  let fd: number | undefined;
   try {
-    file = readFileSync(path);
+    fd = openSync(path, 'r');
+    // Checked on the open file, so the bytes read are the bytes checked.
+    if (own && !privateToUser(fstatSync(fd))) return undefined;
+    file = readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   if (file.length <= HASH_BYTES || !file.subarray(0, HASH_BYTES).equals(hash)) return undefined;
   return file.subarray(HASH_BYTES);
+}
+
+/** Whether a file belongs to this user and no one else may write it (always, where there are no uids). */
+function privateToUser(stat: Stats): boolean {
+  const uid = process.getuid?.();
+  return uid === undefined || (stat.uid === uid && (stat.mode & 0o022) === 0);
 }
 
 /** Writes the cache whole or not at all (a reader never sees half a file); false on any failure. */

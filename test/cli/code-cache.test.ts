@@ -5,9 +5,9 @@
  * a cache of other bytes fail if the bundle's hash is not checked.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type CacheOutcome,
@@ -39,9 +39,9 @@ describe('requireWithCodeCache', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Loads `mark` from the bundle as it is now, offered `cache`, keeping a fresh one in `writeTo`. */
-  function load(writeTo: string | null = cache) {
-    const loaded = requireWithCodeCache(bundle, { readFrom: [cache], writeTo });
+  /** Loads `mark` from the bundle as it is now, offered `cache` as the user's own (and kept there). */
+  function load(own: string | null = cache) {
+    const loaded = requireWithCodeCache(bundle, { shipped: null, own });
     return { ...loaded, mark: (loaded.exports['mark'] as () => string)() };
   }
 
@@ -91,21 +91,51 @@ describe('requireWithCodeCache', () => {
     expect(load().outcome).toBe('accepted');
   });
 
-  it('takes the first cache made for these bytes and writes nowhere when told not to', () => {
-    // Prepare: the first candidate is for other bytes, the second for these
+  it('takes the shipped cache first, then the own one, each only when made for these bytes', () => {
+    // Prepare
     const good = cacheOf('B');
     const stale = cacheOf('A');
     writeFileSync(bundle, source('B', dir));
-    const second = join(dir, 'second.v8cache');
-    writeFileSync(cache, stale);
-    writeFileSync(second, good);
+    const shipped = join(dir, 'shipped.v8cache');
+    const own = join(dir, 'own.v8cache');
+    const loadWith = (shippedCache: Buffer, ownCache: Buffer) => {
+      writeFileSync(shipped, shippedCache);
+      writeFileSync(own, ownCache);
+      const loaded = requireWithCodeCache(bundle, { shipped, own });
+      return [loaded.outcome, (loaded.exports['mark'] as () => string)(), loaded.save()];
+    };
     // Act
-    const loaded = requireWithCodeCache(bundle, { readFrom: [cache, second], writeTo: null });
+    const shippedStale = loadWith(stale, good);
+    const bothStale = loadWith(stale, stale);
+    // Assess: the own cache is replaced only when no cache was used
+    expect(shippedStale).toEqual(['accepted', 'BBBBBBBB', false]);
+    expect(readFileSync(own)).not.toEqual(stale);
+    expect(bothStale).toEqual(['none', 'BBBBBBBB', true]);
+  });
+
+  it("reads the user's own cache only when no one else may write it; the shipped one as the bundle", () => {
+    // Prepare: a good cache, writable by everyone
+    const good = cacheOf('B');
+    writeFileSync(bundle, source('B', dir));
+    writeFileSync(cache, good);
+    chmodSync(cache, 0o666);
+    // Act
+    const asOwn = requireWithCodeCache(bundle, { shipped: null, own: cache }).outcome;
+    const asShipped = requireWithCodeCache(bundle, { shipped: cache, own: null }).outcome;
     // Assess
-    expect(loaded.outcome).toBe('accepted');
-    expect((loaded.exports['mark'] as () => string)()).toBe('BBBBBBBB');
+    expect(asOwn).toBe('none');
+    expect(asShipped).toBe('accepted');
+  });
+
+  it('writes nowhere without an own cache', () => {
+    // Prepare
+    writeFileSync(bundle, source('B', dir));
+    // Act
+    const loaded = requireWithCodeCache(bundle, { shipped: cache, own: null });
+    // Assess
+    expect(loaded.outcome).toBe('none');
     expect(loaded.save()).toBe(false);
-    expect(readFileSync(cache)).toEqual(stale);
+    expect(() => statSync(cache)).toThrow();
   });
 
   it('returns false, never throws, when the cache cannot be written', () => {
@@ -141,18 +171,16 @@ describe('requireWithCodeCache', () => {
       "exports.seen = [require('./lib/helper.cjs'), typeof module, __filename, require('node:path').basename(__dirname)];\n",
     );
     // Act
-    const loaded = requireWithCodeCache(bundle, { readFrom: [], writeTo: null });
+    const loaded = requireWithCodeCache(bundle, { shipped: null, own: null });
     // Assess
-    expect(loaded.exports['seen']).toEqual(['helper', 'object', bundle, join(dir).split('/').pop()]);
+    expect(loaded.exports['seen']).toEqual(['helper', 'object', bundle, basename(dir)]);
   });
 
   it('lets what the bundle throws through', () => {
     // Prepare
     writeFileSync(bundle, "throw new Error('broken bundle');\n");
     // Act / Assess
-    expect(() => requireWithCodeCache(bundle, { readFrom: [cache], writeTo: cache })).toThrow(
-      'broken bundle',
-    );
+    expect(() => requireWithCodeCache(bundle, { shipped: cache, own: cache })).toThrow('broken bundle');
   });
 });
 
