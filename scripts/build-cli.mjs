@@ -49,6 +49,7 @@ async function runProgram({ contents, entry }, args = []) {
       encoding: 'utf8',
       maxBuffer: 16 * 1024 * 1024,
       stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -23,9 +23,11 @@ type Main = (argv: string[], io: CliIo) => Promise<number>;
 function warmUpRuns(port: number, caFile: string): string[][] {
   const name = `good.${CANARY_DOMAIN}`;
   return [
-    ['check', '--ca-file', caFile, `127.0.0.1:${port}`],
+    ['check', '--timeout', '5s', '--ca-file', caFile, `127.0.0.1:${port}`],
     [
       'check',
+      '--timeout',
+      '5s',
       '--format',
       'nagios',
       '--ca-file',
