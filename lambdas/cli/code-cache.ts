@@ -4,14 +4,17 @@
  * spends about a fifth less time (Node 20 has no `module.enableCompileCache`, and a user-land
  * snapshot needs a `node` flag that `certwatch` cannot pass).
  *
- * The cache is a file: the SHA-256 of the bundle, then V8's data. V8 itself accepts data only
- * from the same V8 version and flags, but checks the source by its length alone, so the hash
- * ties the data to these exact bytes. Any cache that is missing, for other bytes, rejected by
- * V8 or unwritable costs speed, never correctness: the bundle is then compiled as usual.
+ * The cache is a file: a key, then V8's data. The key is the SHA-256 of the bundle's bytes and of
+ * the runtime ({@link runtimeTag}: Node version, architecture, flags). V8 checks the source by
+ * its length alone, so the key is what ties the data to these exact bytes; and V8 refuses data
+ * made under other flags (`NODE_OPTIONS=--max-old-space-size=...` is enough), so the key lets a
+ * process pass over a cache it cannot use without compiling twice. Any cache that is missing,
+ * for other bytes or another runtime, refused by V8 or unwritable costs speed, never
+ * correctness: the bundle is then compiled as usual.
  *
- * Two caches: the one shipped beside the bundle (trusted as the bundle is), and the user's own,
- * written when the shipped one is not used (another Node, other V8 flags). A cache is code this
- * process runs, so the user's own is read only when the user owns it and no one else may write it.
+ * Two caches: the user's own, written whenever no cache was used (another Node, other flags),
+ * and the one shipped beside the bundle (trusted as the bundle is). A cache is code this process
+ * runs, so the user's own is read only when the user owns it and no one else may write it.
  *
  * Built to dist/cli/code-cache.cjs (scripts/build-cli.mjs), for bin/certwatch.js and the build's
  * warm-up (scripts/warm-code-cache.ts), which writes the cache shipped beside the bundle.
@@ -33,8 +36,8 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 
-/** Bytes of the SHA-256 of the bundle that start a cache file. */
-const HASH_BYTES = 32;
+/** Bytes of the key that starts a cache file: a SHA-256. */
+const KEY_BYTES = 32;
 
 /** What {@link requireWithCodeCache} made of the caches it was offered. */
 export type CacheOutcome = 'accepted' | 'none' | 'rejected';
@@ -54,13 +57,23 @@ export interface CachedModule {
 
 /** Where {@link requireWithCodeCache} looks for a cache, and where it keeps one. */
 export interface CodeCacheOptions {
-  /** The cache shipped with the bundle, tried first; null: none. */
-  readonly shipped: string | null;
   /**
-   * The user's own cache: tried next, when the user owns it and only the user may write it; and
+   * The user's own cache: tried first, when the user owns it and only the user may write it; and
    * where {@link CachedModule.save} writes. Null: none, and nothing is written.
    */
   readonly own: string | null;
+  /** The cache shipped with the bundle, tried next; null: none. */
+  readonly shipped: string | null;
+  /** What V8 needs to match, besides the bytes. @default {@link runtimeTag}() */
+  readonly runtime?: string;
+}
+
+/**
+ * This process's runtime as far as V8's cache data goes: the Node version (and so V8's),
+ * the architecture and the flags (command line and `NODE_OPTIONS`).
+ */
+export function runtimeTag(): string {
+  return JSON.stringify([process.version, process.arch, process.execArgv, process.env['NODE_OPTIONS'] ?? '']);
 }
 
 /** The shipped cache of a bundle: beside it, written when it was built. */
@@ -69,9 +82,9 @@ export function shippedCachePath(bundle: string): string {
 }
 
 /**
- * The user's own cache of a bundle, for a Node whose V8 refuses the shipped one:
- * `$XDG_CACHE_HOME/certwatch` (else `~/.cache/certwatch`), one file per bundle name, Node
- * version and architecture. Null when there is no home directory to put it in.
+ * The user's own cache of a bundle, for a runtime the shipped one was not made for (another
+ * Node, other flags): `$XDG_CACHE_HOME/certwatch` (else `~/.cache/certwatch`), one file per
+ * bundle name, Node version and architecture. Null when there is no home directory to put it in.
  */
 export function userCachePath(
   bundle: string,
@@ -94,15 +107,19 @@ export function userCachePath(
 
 /**
  * Loads the CommonJS file `bundle` as `require` would (the same wrapper, `require` resolving
- * beside it), compiled with the first cache (shipped, then own) that was made for its bytes.
+ * beside it), compiled with the first cache (own, then shipped) made for its bytes and this runtime.
  * @throws what reading or running the bundle throws; a cache never makes it throw
  */
 export function requireWithCodeCache(bundle: string, options: CodeCacheOptions): CachedModule {
   const bytes = readFileSync(bundle);
-  const hash = createHash('sha256').update(bytes).digest();
+  const key = createHash('sha256')
+    .update(bytes)
+    .update('\0')
+    .update(options.runtime ?? runtimeTag())
+    .digest();
   const cachedData =
-    (options.shipped === null ? undefined : cacheFor(options.shipped, hash, false)) ??
-    (options.own === null ? undefined : cacheFor(options.own, hash, true));
+    (options.own === null ? undefined : cacheFor(options.own, key, true)) ??
+    (options.shipped === null ? undefined : cacheFor(options.shipped, key, false));
   const script = new Script(wrap(bytes.toString('utf8')), {
     filename: bundle,
     ...(cachedData === undefined ? {} : { cachedData }),
@@ -115,15 +132,15 @@ export function requireWithCodeCache(bundle: string, options: CodeCacheOptions):
   return {
     exports: module.exports,
     outcome,
-    save: () => outcome !== 'accepted' && options.own !== null && writeCache(options.own, hash, script),
+    save: () => outcome !== 'accepted' && options.own !== null && writeCache(options.own, key, script),
   };
 }
 
 /**
- * The V8 data of the cache at `path` when it was made for the bundle with this hash (and, when
- * `own`, the file is the user's and writable by no one else); else undefined.
+ * The V8 data of the cache at `path` when it has this key (and, when `own`, the file is the
+ * user's and writable by no one else); else undefined.
  */
-function cacheFor(path: string, hash: Buffer, own: boolean): Buffer | undefined {
+function cacheFor(path: string, key: Buffer, own: boolean): Buffer | undefined {
   let file: Buffer;
   let fd: number | undefined;
   try {
@@ -136,8 +153,8 @@ function cacheFor(path: string, hash: Buffer, own: boolean): Buffer | undefined 
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  if (file.length <= HASH_BYTES || !file.subarray(0, HASH_BYTES).equals(hash)) return undefined;
-  return file.subarray(HASH_BYTES);
+  if (file.length <= KEY_BYTES || !file.subarray(0, KEY_BYTES).equals(key)) return undefined;
+  return file.subarray(KEY_BYTES);
 }
 
 /** Whether a file belongs to this user and no one else may write it (always, where there are no uids). */
@@ -147,12 +164,12 @@ function privateToUser(stat: Stats): boolean {
 }
 
 /** Writes the cache whole or not at all (a reader never sees half a file); false on any failure. */
-function writeCache(path: string, hash: Buffer, script: Script): boolean {
+function writeCache(path: string, key: Buffer, script: Script): boolean {
   const partial = `${path}.${process.pid}.tmp`;
   try {
     // Private to the user: the cache is code this process would run.
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeFileSync(partial, Buffer.concat([hash, script.createCachedData()]), { mode: 0o600 });
+    writeFileSync(partial, Buffer.concat([key, script.createCachedData()]), { mode: 0o600 });
     renameSync(partial, path);
     return true;
   } catch {

@@ -16,6 +16,9 @@ import {
   userCachePath,
 } from '../../lambdas/cli/code-cache';
 
+/** The runtime the caches are made for (a real one: V8 checks its own flags and version regardless). */
+const RUNTIME = 'this runtime';
+
 /**
  * A bundle whose export says which source it was compiled from; A and B have the same length.
  * `unique` keeps every test's sources apart: V8 reuses a script this process already compiled
@@ -40,8 +43,8 @@ describe('requireWithCodeCache', () => {
   });
 
   /** Loads `mark` from the bundle as it is now, offered `cache` as the user's own (and kept there). */
-  function load(own: string | null = cache) {
-    const loaded = requireWithCodeCache(bundle, { shipped: null, own });
+  function load(own: string | null = cache, runtime = RUNTIME) {
+    const loaded = requireWithCodeCache(bundle, { shipped: null, own, runtime });
     return { ...loaded, mark: (loaded.exports['mark'] as () => string)() };
   }
 
@@ -63,15 +66,25 @@ describe('requireWithCodeCache', () => {
     { name: 'a cache of other bytes of the same length', cacheFile: () => cacheOf('A'), outcome: 'none' },
     {
       name: 'a cache of these bytes that V8 cannot use',
-      // The hash of the bytes, then what V8 refuses (without compiling them first: see `source`).
+      // The key of the bytes, then what V8 refuses (without compiling them first: see `source`).
       cacheFile: () =>
         Buffer.concat([
-          createHash('sha256').update(source('B', dir)).digest(),
+          createHash('sha256').update(source('B', dir)).update('\0').update(RUNTIME).digest(),
           Buffer.from('not V8 data at all'),
         ]),
       outcome: 'rejected',
     },
-    { name: 'a cache holding only the hash', cacheFile: () => cacheOf('B').subarray(0, 32), outcome: 'none' },
+    {
+      name: 'a cache made for another runtime (a Node version, other flags)',
+      cacheFile: () => {
+        writeFileSync(bundle, source('B', dir));
+        rmSync(cache, { force: true });
+        load(cache, 'another runtime').save();
+        return readFileSync(cache);
+      },
+      outcome: 'none',
+    },
+    { name: 'a cache holding only the key', cacheFile: () => cacheOf('B').subarray(0, 32), outcome: 'none' },
     { name: 'an empty cache file', cacheFile: () => Buffer.alloc(0), outcome: 'none' },
   ];
 
@@ -91,26 +104,28 @@ describe('requireWithCodeCache', () => {
     expect(load().outcome).toBe('accepted');
   });
 
-  it('takes the shipped cache first, then the own one, each only when made for these bytes', () => {
+  it('takes the own cache first, then the shipped one, each only when made for these bytes', () => {
     // Prepare
     const good = cacheOf('B');
     const stale = cacheOf('A');
     writeFileSync(bundle, source('B', dir));
     const shipped = join(dir, 'shipped.v8cache');
     const own = join(dir, 'own.v8cache');
-    const loadWith = (shippedCache: Buffer, ownCache: Buffer) => {
-      writeFileSync(shipped, shippedCache);
+    const loadWith = (ownCache: Buffer, shippedCache: Buffer) => {
       writeFileSync(own, ownCache);
-      const loaded = requireWithCodeCache(bundle, { shipped, own });
+      writeFileSync(shipped, shippedCache);
+      const loaded = requireWithCodeCache(bundle, { own, shipped, runtime: RUNTIME });
       return [loaded.outcome, (loaded.exports['mark'] as () => string)(), loaded.save()];
     };
     // Act
-    const shippedStale = loadWith(stale, good);
+    const ownStale = loadWith(stale, good);
+    const shippedStale = loadWith(good, stale);
     const bothStale = loadWith(stale, stale);
     // Assess: the own cache is replaced only when no cache was used
+    expect(ownStale).toEqual(['accepted', 'BBBBBBBB', false]);
     expect(shippedStale).toEqual(['accepted', 'BBBBBBBB', false]);
-    expect(readFileSync(own)).not.toEqual(stale);
     expect(bothStale).toEqual(['none', 'BBBBBBBB', true]);
+    expect(readFileSync(own)).not.toEqual(stale);
   });
 
   it("reads the user's own cache only when no one else may write it; the shipped one as the bundle", () => {
@@ -120,8 +135,8 @@ describe('requireWithCodeCache', () => {
     writeFileSync(cache, good);
     chmodSync(cache, 0o666);
     // Act
-    const asOwn = requireWithCodeCache(bundle, { shipped: null, own: cache }).outcome;
-    const asShipped = requireWithCodeCache(bundle, { shipped: cache, own: null }).outcome;
+    const asOwn = requireWithCodeCache(bundle, { own: cache, shipped: null, runtime: RUNTIME }).outcome;
+    const asShipped = requireWithCodeCache(bundle, { own: null, shipped: cache, runtime: RUNTIME }).outcome;
     // Assess
     expect(asOwn).toBe('none');
     expect(asShipped).toBe('accepted');
@@ -131,7 +146,7 @@ describe('requireWithCodeCache', () => {
     // Prepare
     writeFileSync(bundle, source('B', dir));
     // Act
-    const loaded = requireWithCodeCache(bundle, { shipped: cache, own: null });
+    const loaded = requireWithCodeCache(bundle, { own: null, shipped: cache });
     // Assess
     expect(loaded.outcome).toBe('none');
     expect(loaded.save()).toBe(false);
@@ -171,7 +186,7 @@ describe('requireWithCodeCache', () => {
       "exports.seen = [require('./lib/helper.cjs'), typeof module, __filename, require('node:path').basename(__dirname)];\n",
     );
     // Act
-    const loaded = requireWithCodeCache(bundle, { shipped: null, own: null });
+    const loaded = requireWithCodeCache(bundle, { own: null, shipped: null });
     // Assess
     expect(loaded.exports['seen']).toEqual(['helper', 'object', bundle, basename(dir)]);
   });
@@ -180,7 +195,7 @@ describe('requireWithCodeCache', () => {
     // Prepare
     writeFileSync(bundle, "throw new Error('broken bundle');\n");
     // Act / Assess
-    expect(() => requireWithCodeCache(bundle, { shipped: cache, own: cache })).toThrow('broken bundle');
+    expect(() => requireWithCodeCache(bundle, { own: cache, shipped: cache })).toThrow('broken bundle');
   });
 });
 
