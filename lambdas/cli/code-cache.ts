@@ -32,7 +32,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
-import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 
@@ -83,26 +82,26 @@ export function shippedCachePath(bundle: string): string {
 
 /**
  * The user's own cache of a bundle, for a runtime the shipped one was not made for (another
- * Node, other flags): `$XDG_CACHE_HOME/certwatch` (else `~/.cache/certwatch`), one file per
- * bundle name, Node version and architecture. Null when there is no home directory to put it in.
+ * Node, other flags): `$XDG_CACHE_HOME/certwatch` (else `$HOME/.cache/certwatch`), one file per
+ * bundle name, Node version and architecture. Null without a home to put it in (read from the
+ * environment, as `os.homedir()` would, so the start-up loads no module for it).
  */
 export function userCachePath(
   bundle: string,
   env: Readonly<Record<string, string | undefined>>,
 ): string | null {
-  let base = env['XDG_CACHE_HOME'];
+  const xdg = env['XDG_CACHE_HOME'];
+  const home = env['HOME'] || env['USERPROFILE'];
   // The XDG spec: a relative path is to be ignored.
-  if (base === undefined || !isAbsolute(base)) {
-    let home: string;
-    try {
-      home = homedir();
-    } catch {
-      return null;
-    }
-    if (home === '') return null;
-    base = join(home, '.cache');
-  }
-  return join(base, 'certwatch', `${basename(bundle)}-${process.version}-${process.arch}.v8cache`);
+  const base =
+    xdg !== undefined && isAbsolute(xdg)
+      ? xdg
+      : home !== undefined && isAbsolute(home)
+        ? join(home, '.cache')
+        : null;
+  return base === null
+    ? null
+    : join(base, 'certwatch', `${basename(bundle)}-${process.version}-${process.arch}.v8cache`);
 }
 
 /**

@@ -203,18 +203,24 @@ describe('userCachePath', () => {
   const tag = `${process.version}-${process.arch}`;
 
   it.each([
-    { env: { XDG_CACHE_HOME: '/var/cache/u' }, expected: `/var/cache/u/certwatch/check.cjs-${tag}.v8cache` },
+    {
+      env: { XDG_CACHE_HOME: '/var/cache/u', HOME: '/home/u' },
+      expected: `/var/cache/u/certwatch/check.cjs-${tag}.v8cache`,
+    },
     // The XDG spec: a relative path is ignored.
-    { env: { XDG_CACHE_HOME: 'relative' }, expected: null },
+    {
+      env: { XDG_CACHE_HOME: 'relative', HOME: '/home/u' },
+      expected: `/home/u/.cache/certwatch/check.cjs-${tag}.v8cache`,
+    },
+    { env: { HOME: '/home/u' }, expected: `/home/u/.cache/certwatch/check.cjs-${tag}.v8cache` },
+    { env: { USERPROFILE: '/Users/u' }, expected: `/Users/u/.cache/certwatch/check.cjs-${tag}.v8cache` },
+    { env: { HOME: '' }, expected: null },
+    { env: { HOME: 'relative' }, expected: null },
     { env: {}, expected: null },
-  ])('with $env: $expected (null: under the home directory)', ({ env, expected }) => {
+  ])('with $env: $expected', ({ env, expected }) => {
     // Act
     const path = userCachePath('/opt/certwatch/dist/cli/check.cjs', env);
     // Assess
-    if (expected !== null) expect(path).toBe(expected);
-    else
-      expect(path).toMatch(
-        new RegExp(`/\\.cache/certwatch/check\\.cjs-${tag.replace(/\./g, '\\.')}\\.v8cache$`),
-      );
+    expect(path).toBe(expected);
   });
 });
