@@ -82,7 +82,7 @@ export class TrustStore {
         der = anchor;
         fp = fingerprintOf(anchor);
         subjectKey = subjectKeyOf(anchor);
-      } else if ('fingerprint' in anchor) {
+      } else if (isKnownAnchor(anchor)) {
         ({ der, fingerprint: fp, subjectKey } = anchor);
       } else {
         parsed = anchor;
@@ -120,6 +120,10 @@ export class TrustStore {
     if (cert.spkiKey === null) return false;
     return this.findBySubject(cert.subjectKey).some((anchor) => anchor.spkiKey === cert.spkiKey);
   }
+}
+
+function isKnownAnchor(anchor: ParsedCertificate | KnownAnchor): anchor is KnownAnchor {
+  return typeof anchor.der === 'function';
 }
 
 function parsedEntry(entry: AnchorEntry): ParsedCertificate {
