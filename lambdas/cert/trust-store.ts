@@ -30,14 +30,19 @@ export interface SystemRootHints {
 }
 
 /** Hints given by {@link primeSystemRoots}; used when the system anchors are first loaded. */
-let systemRootHints: SystemRootHints | null = null;
+let systemRootHints: { readonly hints: SystemRootHints; readonly sameRoots: boolean } | null = null;
 
 /**
  * Supplies {@link SystemRootHints}. Hints made for other roots (another Node) are ignored: the
- * roots are then decoded and indexed as without hints.
+ * roots are then decoded and indexed as without hints. `sameRoots`: the caller knows the hints
+ * were made from this very Node (the same binary), so they are used without reading
+ * `tls.rootCertificates` (~150 PEM strings) to check their digest.
  */
-export function primeSystemRoots(hints: SystemRootHints): void {
-  systemRootHints = hints;
+export function primeSystemRoots(
+  hints: SystemRootHints,
+  options: { readonly sameRoots?: boolean } = {},
+): void {
+  systemRootHints = { hints, sameRoots: options.sameRoots === true };
 }
 
 /** The SHA-256 (hex) {@link SystemRootHints.digest} names: over these PEM texts, in order. */
@@ -165,21 +170,34 @@ let defaultStore: TrustStore | null = null;
  * happens lazily, per subject).
  */
 function loadSystemAnchors(): readonly (Uint8Array | KnownAnchor)[] {
-  if (systemAnchors === null) {
-    const hints =
-      systemRootHints !== null &&
-      systemRootHints.roots.length === rootCertificates.length &&
-      systemRootHints.digest === rootCertificatesDigest(rootCertificates)
-        ? systemRootHints.roots
-        : null;
-    systemAnchors = rootCertificates.flatMap((pem, i): (Uint8Array | KnownAnchor)[] => {
-      const hint = hints?.[i];
-      if (!hint) return pemBlocks(pem).flatMap((block) => (block.der ? [block.der] : []));
-      const [fingerprint, subjectKey] = hint;
-      return [{ fingerprint, subjectKey, der: () => pemBlocks(pem)[0]?.der ?? new Uint8Array() }];
-    });
-  }
+  systemAnchors ??=
+    (systemRootHints && hintedSystemAnchors(systemRootHints)) ?? decodeRoots(rootCertificates);
   return systemAnchors;
+}
+
+function decodeRoots(pems: readonly string[]): Uint8Array[] {
+  return pems.flatMap((pem) => pemBlocks(pem).flatMap((block) => (block.der ? [block.der] : [])));
+}
+
+/** The roots as the hints describe them; null when the hints are not for these roots. */
+function hintedSystemAnchors({
+  hints,
+  sameRoots,
+}: {
+  readonly hints: SystemRootHints;
+  readonly sameRoots: boolean;
+}): (Uint8Array | KnownAnchor)[] | null {
+  const forTheseRoots =
+    sameRoots ||
+    (hints.roots.length === rootCertificates.length &&
+      hints.digest === rootCertificatesDigest(rootCertificates));
+  if (!forTheseRoots) return null;
+  const root = (i: number) => decodeRoots(rootCertificates.slice(i, i + 1));
+  return hints.roots.flatMap((hint, i): (Uint8Array | KnownAnchor)[] => {
+    if (hint === null) return root(i);
+    const [fingerprint, subjectKey] = hint;
+    return [{ fingerprint, subjectKey, der: () => root(i)[0] ?? new Uint8Array() }];
+  });
 }
 
 /**

@@ -8,7 +8,12 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { pemBlocks } from '../../lambdas/cert/certificate-file';
 import { fingerprintOf, subjectKeyOf } from '../../lambdas/cert/parse-certificate';
 import { rootCertificatesDigest, type SystemRootHints } from '../../lambdas/cert/trust-store';
-import { computeRootSubjectKeys } from '../../lambdas/cli/root-subject-keys';
+import {
+  computeRootSubjectKeys,
+  isThisNodeBinary,
+  type NodeBinary,
+  thisNodeBinary,
+} from '../../lambdas/cli/root-subject-keys';
 
 /** A trust store module of its own (its system roots are loaded once per module instance). */
 async function freshTrustStoreModule() {
@@ -51,8 +56,14 @@ describe('computeRootSubjectKeys', () => {
     );
   });
 
-  it.each<{ name: string; hints: (real: SystemRootHints) => SystemRootHints }>([
+  it.each<{ name: string; hints: (real: SystemRootHints) => SystemRootHints; sameRoots?: boolean }>([
     { name: 'hints for these roots', hints: (real) => real },
+    {
+      // Vouched for (made by this very Node binary): taken without reading the roots for the digest.
+      name: 'hints for these roots from this Node binary',
+      hints: (real) => ({ ...real, digest: 'not checked' }),
+      sameRoots: true,
+    },
     {
       // Wrong subject keys, made for other roots: used, they would file every root under another subject.
       name: 'hints made for other roots',
@@ -75,4 +86,20 @@ describe('computeRootSubjectKeys', () => {
       expect(anchorsBySubject(primed)).toEqual(unprimed);
     },
   );
+});
+
+describe('isThisNodeBinary', () => {
+  const self = thisNodeBinary() as NodeBinary;
+
+  it.each<{ name: string; made: NodeBinary | null; expected: boolean }>([
+    { name: 'this binary', made: self, expected: true },
+    { name: 'another size', made: { ...self, size: self.size + 1 }, expected: false },
+    { name: 'another modification time', made: { ...self, mtimeMs: self.mtimeMs - 1000 }, expected: false },
+    { name: 'another path', made: { ...self, path: `${self.path}-other` }, expected: false },
+    { name: 'another version', made: { ...self, version: 'v0.0.0' }, expected: false },
+    { name: 'none recorded', made: null, expected: false },
+  ])('$name: $expected', ({ made, expected }) => {
+    // Act / Assess
+    expect(isThisNodeBinary(made)).toBe(expected);
+  });
 });
