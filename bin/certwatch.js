@@ -20,26 +20,66 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const bundle = join(__dirname, '..', 'dist', 'cli', 'main.mjs');
-import(pathToFileURL(bundle).href)
-  .then(
-    ({ main }) =>
-      main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
-        (code) => {
-          process.exitCode = code;
-        },
-      ),
+const dist = join(__dirname, '..', 'dist', 'cli');
+const argv = process.argv.slice(2);
+const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+
+/**
+ * `certwatch check`, the command run most often, has a bundle of its own (dist/cli/check.cjs:
+ * the same main with only check in it), loaded with a V8 code cache (lambdas/cli/code-cache.ts).
+ * Null when that bundle is not there (a build from before it): check then runs from main.mjs.
+ */
+function fastCheck() {
+  const file = join(dist, 'check.cjs');
+  let codeCache;
+  try {
+    codeCache = require(join(dist, 'code-cache.cjs'));
+  } catch (err) {
+    if (err?.code === 'MODULE_NOT_FOUND') return null;
+    throw err;
+  }
+  let loaded;
+  try {
+    loaded = codeCache.requireWithCodeCache(file, {
+      shipped: codeCache.shippedCachePath(file),
+      own: codeCache.userCachePath(file, process.env),
+    });
+  } catch (err) {
+    if (err?.code === 'ENOENT' && err.path === file) return null;
+    throw err;
+  }
+  return { main: loaded.exports.main, saveCache: loaded.save };
+}
+
+function fromEsmBundle() {
+  const bundle = join(dist, 'main.mjs');
+  return import(pathToFileURL(bundle).href).then(
+    ({ main }) => ({ main, saveCache: () => {} }),
     (err) => {
       if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(bundle)) {
         process.stderr.write(
           `certwatch: the built CLI is missing (${bundle}): run 'npm run build' in the certwatch checkout\n`,
         );
-        process.exitCode = 3;
-        return;
+        return null;
       }
       throw err;
     },
-  )
+  );
+}
+
+Promise.resolve()
+  .then(() => (argv[0] === 'check' ? fastCheck() : null) ?? fromEsmBundle())
+  .then((cli) => {
+    if (cli === null) {
+      process.exitCode = 3;
+      return;
+    }
+    return cli.main(argv, io).then((code) => {
+      process.exitCode = code;
+      // After the work, so the cache holds every function it compiled (a no-op when one was used).
+      cli.saveCache();
+    });
+  })
   .catch((err) => {
     process.stderr.write(`certwatch: internal error: ${err?.stack ? err.stack : err}\n`);
     process.exitCode = 3;

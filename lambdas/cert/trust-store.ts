@@ -18,23 +18,50 @@ export class CaFileError extends Error {
 }
 
 /**
- * Subject keys computed ahead of time, by certificate fingerprint (see {@link primeSubjectKeys}).
- * Keyed by the SHA-256 of the DER, so a hint can only ever name the certificate it was computed from.
+ * What was computed ahead of time about Node's bundled roots (`tls.rootCertificates`): the built
+ * CLI carries it (lambdas/cli/root-subject-keys.ts), so a short-lived process neither decodes nor
+ * fingerprints ~150 roots at start-up, and decodes a root only when a chain names its subject.
  */
-const subjectKeyHints = new Map<string, string>();
+export interface SystemRootHints {
+  /** SHA-256 (hex) over the PEM texts of `tls.rootCertificates`, in order: the hints hold for exactly those. */
+  readonly digest: string;
+  /** Per entry of `tls.rootCertificates`: its fingerprint and subject key; null where the store computes them itself. */
+  readonly roots: readonly (readonly [fingerprint: string, subjectKey: string] | null)[];
+}
+
+/** Hints given by {@link primeSystemRoots}; used when the system anchors are first loaded. */
+let systemRootHints: { readonly hints: SystemRootHints; readonly sameRoots: boolean } | null = null;
 
 /**
- * Supplies subject keys computed ahead of time (the built CLI carries those of Node's roots,
- * computed when it was built), so a short-lived process does not normalise ~150 subject names
- * at start-up. A certificate without a hint gets its key computed as before.
+ * Supplies {@link SystemRootHints}. Hints made for other roots (another Node) are ignored: the
+ * roots are then decoded and indexed as without hints. `sameRoots`: the caller knows the hints
+ * were made from this very Node (the same binary), so they are used without reading
+ * `tls.rootCertificates` (~150 PEM strings) to check their digest.
  */
-export function primeSubjectKeys(hints: Iterable<readonly [fingerprint: string, subjectKey: string]>): void {
-  for (const [fingerprint, key] of hints) subjectKeyHints.set(fingerprint, key);
+export function primeSystemRoots(
+  hints: SystemRootHints,
+  options: { readonly sameRoots?: boolean } = {},
+): void {
+  systemRootHints = { hints, sameRoots: options.sameRoots === true };
+}
+
+/** The SHA-256 (hex) {@link SystemRootHints.digest} names: over these PEM texts, in order. */
+export function rootCertificatesDigest(pems: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const pem of pems) hash.update(pem);
+  return hash.digest('hex');
+}
+
+/** An anchor whose fingerprint and subject key are known; its bytes are read when first needed. */
+export interface KnownAnchor {
+  readonly fingerprint: string;
+  readonly subjectKey: string;
+  readonly der: () => Uint8Array;
 }
 
 /** An anchor known by its bytes and subject key; fully parsed only when a chain names its subject. */
 interface AnchorEntry {
-  readonly der: Uint8Array;
+  readonly der: Uint8Array | (() => Uint8Array);
   parsed: ParsedCertificate | null;
 }
 
@@ -50,12 +77,23 @@ export class TrustStore {
   private readonly fingerprints = new Set<string>();
   private readonly entries: AnchorEntry[] = [];
 
-  constructor(anchors: readonly (ParsedCertificate | Uint8Array)[]) {
+  constructor(anchors: readonly (ParsedCertificate | Uint8Array | KnownAnchor)[]) {
     for (const anchor of anchors) {
-      const parsed = anchor instanceof Uint8Array ? null : anchor;
-      const der = parsed ? parsed.der : (anchor as Uint8Array);
-      const fp = parsed ? parsed.info.fingerprintSha256 : fingerprintOf(der);
-      const subjectKey = parsed ? parsed.subjectKey : (subjectKeyHints.get(fp) ?? subjectKeyOf(der));
+      let parsed: ParsedCertificate | null = null;
+      let der: AnchorEntry['der'];
+      let fp: string;
+      let subjectKey: string | null;
+      if (anchor instanceof Uint8Array) {
+        der = anchor;
+        fp = fingerprintOf(anchor);
+        subjectKey = subjectKeyOf(anchor);
+      } else if (isKnownAnchor(anchor)) {
+        ({ der, fingerprint: fp, subjectKey } = anchor);
+      } else {
+        parsed = anchor;
+        ({ der, subjectKey } = anchor);
+        fp = anchor.info.fingerprintSha256;
+      }
       if (this.fingerprints.has(fp) || subjectKey === null || (parsed && !parsed.x509)) continue;
       this.fingerprints.add(fp);
       const entry: AnchorEntry = { der, parsed };
@@ -89,8 +127,14 @@ export class TrustStore {
   }
 }
 
+function isKnownAnchor(anchor: ParsedCertificate | KnownAnchor): anchor is KnownAnchor {
+  return typeof anchor.der === 'function';
+}
+
 function parsedEntry(entry: AnchorEntry): ParsedCertificate {
-  entry.parsed ??= parseCertificate(entry.der, { checkSelfSignature: false });
+  entry.parsed ??= parseCertificate(typeof entry.der === 'function' ? entry.der() : entry.der, {
+    checkSelfSignature: false,
+  });
   return entry.parsed;
 }
 
@@ -117,21 +161,43 @@ export interface TrustStoreOptions {
   readonly includeSystemRoots?: boolean;
 }
 
-let systemAnchors: readonly Uint8Array[] | null = null;
+let systemAnchors: readonly (Uint8Array | KnownAnchor)[] | null = null;
 let defaultStore: TrustStore | null = null;
 
-/** Node's roots as DER, decoded once per process (parsing happens lazily, per subject). */
-function loadSystemAnchors(): readonly Uint8Array[] {
-  if (systemAnchors === null) {
-    const ders: Uint8Array[] = [];
-    for (const pem of rootCertificates) {
-      for (const block of pemBlocks(pem)) {
-        if (block.der) ders.push(block.der);
-      }
-    }
-    systemAnchors = ders;
-  }
+/**
+ * Node's roots, once per process: as {@link KnownAnchor}s where hints for exactly these roots
+ * were primed (each decoded when a chain names its subject), else decoded now (parsing
+ * happens lazily, per subject).
+ */
+function loadSystemAnchors(): readonly (Uint8Array | KnownAnchor)[] {
+  systemAnchors ??=
+    (systemRootHints && hintedSystemAnchors(systemRootHints)) ?? decodeRoots(rootCertificates);
   return systemAnchors;
+}
+
+function decodeRoots(pems: readonly string[]): Uint8Array[] {
+  return pems.flatMap((pem) => pemBlocks(pem).flatMap((block) => (block.der ? [block.der] : [])));
+}
+
+/** The roots as the hints describe them; null when the hints are not for these roots. */
+function hintedSystemAnchors({
+  hints,
+  sameRoots,
+}: {
+  readonly hints: SystemRootHints;
+  readonly sameRoots: boolean;
+}): (Uint8Array | KnownAnchor)[] | null {
+  const forTheseRoots =
+    sameRoots ||
+    (hints.roots.length === rootCertificates.length &&
+      hints.digest === rootCertificatesDigest(rootCertificates));
+  if (!forTheseRoots) return null;
+  const root = (i: number) => decodeRoots(rootCertificates.slice(i, i + 1));
+  return hints.roots.flatMap((hint, i): (Uint8Array | KnownAnchor)[] => {
+    if (hint === null) return root(i);
+    const [fingerprint, subjectKey] = hint;
+    return [{ fingerprint, subjectKey, der: () => root(i)[0] ?? new Uint8Array() }];
+  });
 }
 
 /**

@@ -2,7 +2,6 @@
  * Resolution of a target's host name to every address it has, bounded in time.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import type { ProbeError } from '../core/model';
 import { ipAddressBytes, isIpLiteral } from '../core/ip-address';
@@ -39,6 +38,16 @@ export interface ResolveOptions {
 export type ResolveResult =
   | { readonly ok: true; readonly addresses: readonly ResolvedAddress[] }
   | { readonly ok: false; readonly error: ProbeError };
+
+/**
+ * `node:dns`'s promises API, loaded on first use: an IP literal or a hosts-file name never needs
+ * it, and a one-host `certwatch check` of an address need not load it at start-up.
+ */
+let dnsModule: Promise<typeof import('node:dns')> | undefined;
+async function dnsPromises(): Promise<typeof import('node:dns').promises> {
+  dnsModule ??= import('node:dns');
+  return (await dnsModule).promises;
+}
 
 const DNS_REASONS: Readonly<Record<string, string>> = {
   ENOTFOUND: 'no such host',
@@ -90,7 +99,8 @@ export async function resolveAddresses(host: string, options: ResolveOptions): P
       return dnsError(`DNS lookup of ${host} did not answer within ${options.timeoutMs} ms`);
     if (asked.kind === 'failed')
       return dnsError(`DNS lookup of ${host} failed: ${describeDnsError(asked.error)}`);
-    return await viaLookup(host, dns.lookup as LookupFunction, remaining(), done, options.timeoutMs);
+    const { lookup } = await dnsPromises();
+    return await viaLookup(host, lookup as LookupFunction, remaining(), done, options.timeoutMs);
   } catch (error) {
     return dnsError(`DNS lookup of ${host} failed: ${describeDnsError(error)}`);
   }
@@ -134,7 +144,8 @@ async function askDns(
   servers: readonly string[] | undefined,
 ): Promise<DnsAnswer> {
   // One resolver per lookup, so cancelling it at the deadline cancels nothing else.
-  const resolver = new dns.Resolver({
+  const { Resolver } = await dnsPromises();
+  const resolver = new Resolver({
     timeout: Math.max(100, Math.min(2_000, Math.floor(timeoutMs / 3))),
     tries: 3,
   });

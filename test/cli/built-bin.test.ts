@@ -6,7 +6,7 @@
  * (so `node_modules` resolves for the externals), with the real bin script beside it.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,13 +29,20 @@ describe('built certwatch (bin/certwatch.js over dist/cli)', () => {
   let work: string;
   let server: TlsTestServer;
   let caFile: string;
+  /** XDG_CACHE_HOME of every run: where certwatch keeps a code cache of its own (never the real home). */
+  let cacheHome: string;
 
   /** `node <build>/bin/certwatch.js ...args` from a directory outside the checkout. */
-  async function certwatch(...args: string[]): Promise<Exit> {
+  function certwatch(...args: string[]): Promise<Exit> {
+    return certwatchWith({}, ...args);
+  }
+
+  /** {@link certwatch} with these environment variables too. */
+  async function certwatchWith(env: Record<string, string>, ...args: string[]): Promise<Exit> {
     try {
       const r = await run(process.execPath, [join(build, 'bin', 'certwatch.js'), ...args], {
         cwd: work,
-        env: { ...process.env, NO_COLOR: '1' },
+        env: { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: cacheHome, ...env },
         timeout: 60_000,
       });
       return { code: 0, stdout: r.stdout, stderr: r.stderr };
@@ -55,6 +62,7 @@ describe('built certwatch (bin/certwatch.js over dist/cli)', () => {
     mkdirSync(join(build, 'bin'), { recursive: true });
     copyFileSync(join(ROOT, 'bin', 'certwatch.js'), join(build, 'bin', 'certwatch.js'));
     work = mkdtempSync(join(tmpdir(), 'certwatch-built-'));
+    cacheHome = join(work, 'cache-home');
     const pki = makePki();
     server = await startTlsServer({
       chainPem: [pki.leaf.certPem, pki.intermediate.certPem],
@@ -88,6 +96,53 @@ describe('built certwatch (bin/certwatch.js over dist/cli)', () => {
         `^CERTWATCH OK - 127\\.0\\.0\\.1:${server.port} \\[127\\.0\\.0\\.1\\]: expires .* \\| days=\\d+;30;7\\n$`,
       ),
     );
+  });
+
+  it('checks with the code cache it ships, keeping none of its own', async () => {
+    // Prepare
+    cacheHome = join(work, 'cache-home-shipped');
+    // Act
+    const r = await certwatch('check', '--format', 'nagios', '--ca-file', caFile, `127.0.0.1:${server.port}`);
+    // Assess: had V8 refused the shipped cache, certwatch would have written one of its own
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(cacheHome, 'certwatch'))).toBe(false);
+  });
+
+  it('checks with --config (its parser is a bundle of its own)', async () => {
+    // Prepare
+    const config = join(work, 'certwatch.config.yaml');
+    writeFileSync(config, `endpoints:\n  - host: 127.0.0.1\n    port: ${server.port}\n`);
+    // Act
+    const r = await certwatch('check', '--format', 'nagios', '--config', config, '--ca-file', caFile);
+    // Assess
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^CERTWATCH OK - 127\\.0\\.0\\.1:${server.port} `));
+  });
+
+  it('checks the same under flags the shipped cache was not made for: with a cache of its own, or none when it cannot', async () => {
+    // Prepare: a V8 flag (as NODE_OPTIONS often carries one) makes V8 refuse the shipped cache
+    cacheHome = join(work, 'cache-home-flags');
+    const env = { NODE_OPTIONS: '--max-old-space-size=1536' };
+    const args = ['check', '--format', 'nagios', '--ca-file', caFile, `127.0.0.1:${server.port}`];
+    const own = join(cacheHome, 'certwatch', `check.cjs-${process.version}-${process.arch}.v8cache`);
+    // Act
+    const first = await certwatchWith(env, ...args);
+    const written = statSync(own);
+    const second = await certwatchWith(env, ...args);
+    const reused = statSync(own);
+    cacheHome = join(work, 'a-file');
+    writeFileSync(cacheHome, '');
+    const unwritable = await certwatchWith(env, ...args);
+    // Assess: the second run used the cache the first wrote (written whole by a rename, never in place)
+    for (const r of [first, second, unwritable]) {
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^CERTWATCH OK - 127\\.0\\.0\\.1:${server.port} `));
+    }
+    expect(written.mode & 0o777).toBe(0o600);
+    expect([reused.ino, reused.mtimeMs]).toEqual([written.ino, written.mtimeMs]);
   });
 
   it('opens the embedded store (dynalite and level, external to the bundle)', async () => {
