@@ -137,17 +137,27 @@ function isFailed(result: CheckResult): boolean {
   return result.status === 'error' || result.chain.length === 0;
 }
 
-const failureCodes = (result: CheckResult) => codesWhere(result, (c) => FINDINGS[c].alerts === 'failure');
+const failureCodes = (result: Pick<CheckResult, 'findings'>) =>
+  codesWhere(result, (c) => FINDINGS[c].alerts === 'failure');
 const problemCodesOf = (result: CheckResult) =>
   codesWhere(result, (c, severity) => FINDINGS[c].alerts === 'problem' && severity >= SEVERITY_RANK.warning);
 
 function codesWhere(
-  result: CheckResult,
+  result: Pick<CheckResult, 'findings'>,
   test: (code: FindingCode, severityRank: number) => boolean,
 ): FindingCode[] {
   return [
     ...new Set(result.findings.filter((f) => test(f.code, SEVERITY_RANK[f.severity])).map((f) => f.code)),
   ];
+}
+
+/**
+ * Why an address's failure would page, from its findings (a check result, or a stored state whose
+ * last check failed): the cause of its `error` alert. No failure finding: an empty cause, which
+ * nothing quiets.
+ */
+export function failureCause(checked: Pick<CheckResult, 'findings'>): AlertCause {
+  return { codes: failureCodes(checked), criticalExpiry: false };
 }
 
 /** Why a draft would go out; null for notices, which are never quieted. */
@@ -158,7 +168,7 @@ export function draftCause(
   const { result, policy } = input;
   switch (draft.kind) {
     case 'error':
-      return { codes: failureCodes(result), criticalExpiry: false };
+      return failureCause(result);
     case 'problem':
       return {
         codes: problemCodesOf(result).filter((c) => !input.openProblemsBefore.includes(c)),

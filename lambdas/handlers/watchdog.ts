@@ -59,7 +59,7 @@ async function publishReport(now: Date): Promise<void> {
 export async function handler(
   _event: unknown,
   context?: { readonly awsRequestId?: string },
-): Promise<{ judged: number; stale: number; report: boolean }> {
+): Promise<{ judged: number; stale: number; quietedStale: number; report: boolean }> {
   const report = await runWatchdog(
     {
       store,
@@ -72,6 +72,8 @@ export async function handler(
       },
       heartbeat: pingHeartbeat,
       publishReport,
+      // A stale endpoint in a running maintenance window (or under a silence) is reported, not paged.
+      suppressions: store.suppressions(),
     },
     { intervalMs, graceMs },
   );
@@ -89,6 +91,16 @@ export async function handler(
     ]);
   }
   if (report.stale.length > 0) log.error('stale endpoints', { stale: report.stale });
+  if (report.quietedStale.length > 0) {
+    log.info('stale endpoints quieted', {
+      quietedStale: report.quietedStale.map((e) => ({
+        id: e.id,
+        by: e.by.kind,
+        window: e.by.name,
+        until: e.by.until,
+      })),
+    });
+  }
   // From the run's counter shards: no read of every state, no spread over them.
   const soonest = report.soonestDaysLeft;
   // Every tick: its silence is the "watchdog is down" signal of the StaleEndpoints alarm. The soonest
@@ -105,5 +117,10 @@ export async function handler(
     log.error('report not written', { bucket: reportBucket, error: report.reportError });
     throw new Error(`report not written to s3://${reportBucket}/${REPORT_OBJECT_KEY}: ${report.reportError}`);
   }
-  return { judged: report.judged.length, stale: report.stale.length, report: report.reportPublished };
+  return {
+    judged: report.judged.length,
+    stale: report.stale.length,
+    quietedStale: report.quietedStale.length,
+    report: report.reportPublished,
+  };
 }

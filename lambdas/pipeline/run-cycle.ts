@@ -156,6 +156,7 @@ export async function runCycle(
         now: deps.now,
         page: async (alert) => void (await deps.sink.deliver(alert, null)),
         judge: runId,
+        ...(deps.suppressions ? { suppressions: deps.suppressions } : {}),
       },
       { intervalMs: opts.intervalMs, graceMs: 0, only: runId, claimMs: leaseMs },
     );

@@ -9,9 +9,13 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertText } from '../core/alert-text';
 import { type AlertAudience, bareSubject, buildAlert } from '../core/build-alert';
+import { type ScopedEndpoint, type SuppressionRef, suppressorsFor } from '../core/maintenance';
 import type { AddressState, Alert, Endpoint } from '../core/model';
 import { mapWithConcurrency } from '../core/concurrency';
+import { quietingSuppressor } from '../core/suppression';
+import { failureCause } from '../core/suppression-step';
 import type { RunRecord, StateStore, StoredAddressState } from '../store/state-store';
+import type { SuppressionStore } from '../store/suppression-store';
 
 export interface RunJudgement {
   readonly runId: string;
@@ -28,6 +32,12 @@ export interface StaleEndpoint {
   readonly name: string;
   /** Newest successful check of any address (ISO), null if never. */
   readonly lastSuccessAt: string | null;
+}
+
+/** A stale endpoint a running maintenance window or an active silence quiets: reported, not paged. */
+export interface QuietedStaleEndpoint extends StaleEndpoint {
+  /** The window or silence that quiets it (the first in `suppressorsFor`'s order that may). */
+  readonly by: SuppressionRef;
 }
 
 /**
@@ -188,6 +198,13 @@ export interface WatchdogDeps {
    */
   readonly publishReport?: (now: Date) => Promise<void>;
   /**
+   * Maintenance windows and silences, read once per pass when an endpoint is stale: a stale
+   * endpoint that one of them covers now, and whose failure it may quiet, is reported in
+   * {@link WatchdogReport.quietedStale} instead of paged.
+   * @default - none: every stale endpoint pages
+   */
+  readonly suppressions?: SuppressionStore;
+  /**
    * Who judges (the Lambda's request id, the local run's id), written into the judgement claim.
    * @default a random id per call
    */
@@ -214,7 +231,10 @@ export interface WatchdogOptions {
 
 export interface WatchdogReport {
   readonly judged: readonly RunJudgement[];
+  /** Stale endpoints that page (and count in the StaleEndpoints metric). */
   readonly stale: readonly StaleEndpoint[];
+  /** Stale endpoints a running window or an active silence quiets: neither paged nor counted as stale. */
+  readonly quietedStale: readonly QuietedStaleEndpoint[];
   /**
    * Soonest days to expiry over the addresses of the newest judged run (from its counter shards;
    * a bucket's lower bound beyond 60 days), or over every state when no judged run has shards;
@@ -271,7 +291,9 @@ export async function runWatchdog(deps: WatchdogDeps, opts: WatchdogOptions): Pr
   const maxAgeMs = 2 * opts.intervalMs;
   const judgedIds = new Set(judged.map((j) => j.runId));
   const latest = runs.find((r) => r.finishedAt !== null || judgedIds.has(r.runId)) ?? null;
-  const { stale, soonestDaysLeft: soonest } = await staleAndSoonest(deps.store, latest, now, maxAgeMs);
+  const found = await staleAndSoonest(deps.store, latest, now, maxAgeMs);
+  const soonest = found.soonestDaysLeft;
+  const { stale, quietedStale } = await quietStale(deps.store, deps.suppressions, found.stale, now);
   // Paged once per judged run, not on every watchdog tick; the StaleEndpoints alarm covers the rest.
   if (stale.length > 0 && judged.length > 0) await deps.page(staleEndpointsAlert(stale, now, maxAgeMs));
   let reportPublished = false;
@@ -284,7 +306,60 @@ export async function runWatchdog(deps: WatchdogDeps, opts: WatchdogOptions): Pr
       reportError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
   }
-  return { judged, stale, soonestDaysLeft: soonest, reportPublished, reportError };
+  return { judged, stale, quietedStale, soonestDaysLeft: soonest, reportPublished, reportError };
+}
+
+/**
+ * Splits stale endpoints into those that page and those a window or silence quiets now: an
+ * endpoint is quieted when a suppressor covers it now (`suppressorsFor`) and may quiet the failure
+ * of every one of its addresses (`quietingSuppressor` over each state's failure findings), as it
+ * quiets that failure's own alert; an endpoint stale for any other reason (not checked at all)
+ * still pages. The windows and silences are read once; only an endpoint some suppressor may cover
+ * is read further (its states, and its tags when a suppressor is scoped by tag): O(stale) reads.
+ */
+async function quietStale(
+  store: StateStore,
+  suppressions: SuppressionStore | undefined,
+  found: readonly StaleEndpoint[],
+  now: Date,
+): Promise<{ stale: StaleEndpoint[]; quietedStale: QuietedStaleEndpoint[] }> {
+  if (suppressions === undefined || found.length === 0) return { stale: [...found], quietedStale: [] };
+  const [storedWindows, storedSilences] = await Promise.all([
+    suppressions.listWindows(),
+    suppressions.listSilences(),
+  ]);
+  const windows = storedWindows.map((w) => w.window);
+  const silences = storedSilences.map((s) => s.silence);
+  if (windows.length === 0 && silences.length === 0) return { stale: [...found], quietedStale: [] };
+  const byTag = windows.some((w) => w.tags.length > 0) || silences.some((s) => s.tag !== null);
+  const verdicts = await mapWithConcurrency(
+    found,
+    16,
+    async (e): Promise<SuppressionRef | null> => {
+      let scoped: ScopedEndpoint = { id: e.id, name: e.name, tags: [] };
+      let covering = suppressorsFor(scoped, windows, silences, now);
+      if (covering.length === 0 && byTag) {
+        const full = await store.getEndpoint(e.id);
+        if (full !== null) scoped = full;
+        covering = suppressorsFor(scoped, windows, silences, now);
+      }
+      if (covering.length === 0) return null;
+      const states = await store.listAddressStates(e.id, { eventual: true });
+      const by = states.map((s) => quietingSuppressor(covering, failureCause(s.state)));
+      return by.length > 0 && by.every((b) => b !== null) ? (by[0] ?? null) : null;
+    },
+    (error) => {
+      throw error;
+    },
+  );
+  const stale: StaleEndpoint[] = [];
+  const quietedStale: QuietedStaleEndpoint[] = [];
+  found.forEach((e, i) => {
+    const by = verdicts[i] ?? null;
+    if (by === null) stale.push(e);
+    else quietedStale.push({ ...e, by });
+  });
+  return { stale, quietedStale };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadTrustStore } from '../../lambdas/cert/trust-store';
-import type { Alert, CheckResult, Endpoint } from '../../lambdas/core/model';
+import type { MaintenanceWindow, Silence } from '../../lambdas/core/maintenance';
+import type { Alert, CheckResult, Endpoint, FindingCode } from '../../lambdas/core/model';
 import { processCheck } from '../../lambdas/pipeline/process-check';
 import {
   findStaleEndpoints,
@@ -479,7 +480,13 @@ describe('runWatchdog over counter shards', () => {
   async function run(
     runId: string,
     at: number,
-    opt: { skip?: readonly string[]; fail?: readonly string[]; loseCounts?: boolean } = {},
+    opt: {
+      skip?: readonly string[];
+      fail?: readonly string[];
+      loseCounts?: boolean;
+      /** The finding a failing check raises. @default CONNECTION_REFUSED */
+      failCode?: FindingCode;
+    } = {},
   ) {
     const keys = endpoints.map((e) => `${e.id}|192.0.2.1`);
     await embedded.store.createRun({
@@ -505,7 +512,9 @@ describe('runWatchdog over counter shards', () => {
                   status: 'error',
                   daysLeft: null,
                   notAfter: null,
-                  findings: [{ code: 'CONNECTION_REFUSED', severity: 'critical', message: 'timeout' }],
+                  findings: [
+                    { code: opt.failCode ?? 'CONNECTION_REFUSED', severity: 'critical', message: 'timeout' },
+                  ],
                 }
               : withLeaf(okResult(e.id, at), e.id.startsWith('s07') ? 12 : 80),
         },
@@ -594,5 +603,184 @@ describe('runWatchdog over counter shards', () => {
     expect(report.judged.map((j) => [j.complete, j.completed, j.expected])).toEqual([[true, 24, 24]]);
     expect(pages).toEqual([]);
     expect(calls.filter((c) => c === 'listShardAddressStates').length).toBeGreaterThan(0);
+  });
+
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const maintenance = (
+    scope: { endpoints?: string[]; tags?: string[] },
+    start: number,
+    end: number,
+  ): MaintenanceWindow => ({
+    id: 'db-upgrade',
+    name: 'DB upgrade',
+    endpoints: scope.endpoints ?? [],
+    tags: scope.tags ?? [],
+    start: iso(start),
+    end: iso(end),
+    timeZone: 'UTC',
+    message: 'Upgrading the database.',
+    leadTimeMs: 0,
+    createdAt: iso(T0),
+    cancelledAt: null,
+    source: 'cli',
+  });
+  const silence = (scope: { endpoint?: string; tag?: string }, until: number): Silence => ({
+    id: 'sil-1',
+    endpoint: scope.endpoint ?? null,
+    tag: scope.tag ?? null,
+    until: iso(until),
+    reason: 'known outage OPS-7',
+    createdAt: iso(T0),
+    expiredAt: null,
+  });
+  const dead = 's03.example:443';
+
+  /** s03 fails from the second run on; at T0 + 14 h its last success (T0) is older than two intervals. */
+  async function deadSince(failCode?: FindingCode) {
+    await run('20261122T000000000Z-m1', T0);
+    await tick(embedded.store, T0 + 2 * HOUR);
+    await run('20261122T060000000Z-m2', T0 + 6 * HOUR, { fail: [dead], ...(failCode ? { failCode } : {}) });
+    await tick(embedded.store, T0 + 8 * HOUR);
+    await run('20261122T120000000Z-m3', T0 + 12 * HOUR, { fail: [dead], ...(failCode ? { failCode } : {}) });
+  }
+
+  const quietTick = (at: number, pages: Alert[]) =>
+    runWatchdog(
+      {
+        store: embedded.store,
+        now: () => new Date(at),
+        page: async (a) => void pages.push(a),
+        suppressions: embedded.store.suppressions(),
+      },
+      opts,
+    );
+
+  it.each([
+    {
+      covers: 'a window naming the endpoint',
+      window: maintenance({ endpoints: [dead] }, T0 + 5 * HOUR, T0 + 15 * HOUR),
+      by: { kind: 'maintenance', id: 'db-upgrade', name: 'DB upgrade', until: iso(T0 + 15 * HOUR) },
+    },
+    {
+      covers: 'a window naming its tag',
+      window: maintenance({ tags: ['db'] }, T0 + 5 * HOUR, T0 + 15 * HOUR),
+      by: { kind: 'maintenance', id: 'db-upgrade', name: 'DB upgrade', until: iso(T0 + 15 * HOUR) },
+    },
+    {
+      covers: 'a silence on the endpoint',
+      silence: silence({ endpoint: `name of ${dead}` }, T0 + 15 * HOUR),
+      by: { kind: 'silence', id: 'sil-1', name: 'known outage OPS-7', until: iso(T0 + 15 * HOUR) },
+    },
+    {
+      covers: 'a silence on its tag',
+      silence: silence({ tag: 'db' }, T0 + 15 * HOUR),
+      by: { kind: 'silence', id: 'sil-1', name: 'known outage OPS-7', until: iso(T0 + 15 * HOUR) },
+    },
+  ])('leaves a stale endpoint out of the page and the count while $covers quiets its failure', async (c) => {
+    // Prepare
+    await embedded.store.syncInventory(endpoints.map((e) => (e.id === dead ? { ...e, tags: ['db'] } : e)));
+    await deadSince();
+    const suppressions = embedded.store.suppressions();
+    if (c.window) await suppressions.saveWindow(c.window, [], null);
+    if (c.silence) await suppressions.saveSilence(c.silence, [], null);
+    const pages: Alert[] = [];
+    // Act
+    const report = await quietTick(T0 + 14 * HOUR, pages);
+    // Assess
+    expect(report.judged.map((j) => j.complete)).toEqual([true]);
+    expect(report.stale).toEqual([]);
+    expect(report.quietedStale).toEqual([
+      { id: dead, name: `name of ${dead}`, lastSuccessAt: iso(T0), by: c.by },
+    ]);
+    expect(pages).toEqual([]);
+  });
+
+  it.each([
+    {
+      why: 'the window has ended',
+      window: maintenance({ endpoints: [dead] }, T0 + 5 * HOUR, T0 + 13 * HOUR),
+      failCode: undefined,
+    },
+    {
+      why: 'the window has not started',
+      window: maintenance({ endpoints: [dead] }, T0 + 15 * HOUR, T0 + 18 * HOUR),
+      failCode: undefined,
+    },
+    {
+      why: 'the window covers other endpoints',
+      window: maintenance({ endpoints: ['s04.example:443'], tags: ['web'] }, T0 + 5 * HOUR, T0 + 15 * HOUR),
+      failCode: undefined,
+    },
+    {
+      why: 'a window may not quiet its failure (certwatch failed to check it)',
+      window: maintenance({ endpoints: [dead] }, T0 + 5 * HOUR, T0 + 15 * HOUR),
+      failCode: 'CHECK_FAILED' as const,
+    },
+    {
+      why: 'the silence was expired by hand',
+      silence: { ...silence({ endpoint: dead }, T0 + 15 * HOUR), expiredAt: iso(T0 + 13 * HOUR) },
+      failCode: undefined,
+    },
+  ])('pages a stale endpoint when $why', async (c) => {
+    // Prepare
+    await deadSince(c.failCode);
+    const suppressions = embedded.store.suppressions();
+    if (c.window) await suppressions.saveWindow(c.window, [], null);
+    if (c.silence) await suppressions.saveSilence(c.silence, [], null);
+    const pages: Alert[] = [];
+    // Act
+    const report = await quietTick(T0 + 14 * HOUR, pages);
+    // Assess
+    expect(report.stale.map((e) => e.id)).toEqual([dead]);
+    expect(report.quietedStale).toEqual([]);
+    expect(pages.map((p) => p.summary)).toEqual([
+      '1 endpoint without a successful certificate check for over 12 h',
+    ]);
+  });
+
+  it('pages an endpoint still stale once its window is over, and reads the windows once per tick', async () => {
+    // Prepare: quieted while the window runs
+    await deadSince();
+    await embedded.store
+      .suppressions()
+      .saveWindow(maintenance({ endpoints: [dead] }, T0 + 5 * HOUR, T0 + 15 * HOUR), [], null);
+    const during: Alert[] = [];
+    const inWindow = await quietTick(T0 + 14 * HOUR, during);
+    await run('20261122T180000000Z-m4', T0 + 18 * HOUR, { fail: [dead] });
+    const reads: string[] = [];
+    const suppressions = embedded.store.suppressions();
+    const counted = {
+      ...suppressions,
+      listWindows: () => {
+        reads.push('listWindows');
+        return suppressions.listWindows();
+      },
+      listSilences: () => {
+        reads.push('listSilences');
+        return suppressions.listSilences();
+      },
+      getWindow: (id: string) => suppressions.getWindow(id),
+      getSilence: (id: string) => suppressions.getSilence(id),
+      saveWindow: suppressions.saveWindow.bind(suppressions),
+      saveSilence: suppressions.saveSilence.bind(suppressions),
+    };
+    const after: Alert[] = [];
+    // Act
+    const report = await runWatchdog(
+      {
+        store: embedded.store,
+        now: () => new Date(T0 + 20 * HOUR),
+        page: async (a) => void after.push(a),
+        suppressions: counted,
+      },
+      opts,
+    );
+    // Assess
+    expect(inWindow.quietedStale.map((e) => e.id)).toEqual([dead]);
+    expect(during).toEqual([]);
+    expect(report.quietedStale).toEqual([]);
+    expect(report.stale.map((e) => e.id)).toEqual([dead]);
+    expect(after.map((p) => p.detail)).toEqual([`Stale: name of ${dead} (${dead}).`]);
+    expect(reads).toEqual(['listWindows', 'listSilences']);
   });
 });
