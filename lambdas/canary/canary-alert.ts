@@ -4,6 +4,7 @@
  */
 import { type AlertAudience, bareSubject, buildAlert } from '../core/build-alert';
 import type { Alert } from '../core/model';
+import type { DetectorBroken } from '../store/state-store';
 import type { CanaryReport } from './run-canary';
 
 const CERTWATCH: AlertAudience = { name: 'certwatch', id: 'certwatch', owner: null, channels: [] };
@@ -28,4 +29,21 @@ export function canaryFailureAlert(report: CanaryReport, runId: string, now: Dat
     },
     now,
   });
+}
+
+/**
+ * What a failed canary records on its run (`StateStore.markDetectorBroken`): the first wrong
+ * verdict, and the page's line; null when the canary passed.
+ */
+export function detectorBrokenMark(report: CanaryReport, at: Date): DetectorBroken | null {
+  const [first, ...rest] = report.failures;
+  if (first === undefined) return null;
+  const wrong = report.verdicts.find((v) => !v.ok);
+  return {
+    at: at.toISOString(),
+    fixture: wrong?.fixture ?? null,
+    judged: wrong?.judged ?? null,
+    expected: wrong?.expectedVerdict ?? null,
+    reason: rest.length === 0 ? first : `${first} (and ${rest.length} more)`,
+  };
 }

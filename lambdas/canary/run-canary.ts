@@ -61,6 +61,10 @@ export interface CanaryVerdict {
   /** The status the detector gave. */
   readonly status: Status;
   readonly findings: readonly FindingCode[];
+  /** What the detector said of it, as the failure line says it: `ok (no findings)`. */
+  readonly judged: string;
+  /** What a working detector says of it: `expired (EXPIRED)`. */
+  readonly expectedVerdict: string;
   /** Whether the detector judged it as expected. */
   readonly ok: boolean;
   /** "the detector is broken: …" when not ok; null when ok. */
@@ -111,21 +115,20 @@ export function judgeFixture(fixture: CanaryFixtureName, results: readonly Check
     results.length === 1 &&
     status === expected.status &&
     (expected.finding === null ? findings.length === 0 : findings.includes(expected.finding));
+  const judged = describeVerdict(status, expected.finding, findings);
+  const expectedVerdict =
+    expected.finding === null
+      ? `${expected.status} (no findings)`
+      : `${expected.status} (${expected.finding})`;
   return {
     fixture,
     expected: { status: expected.status, finding: expected.finding },
     status,
     findings,
+    judged,
+    expectedVerdict,
     ok,
-    failure: ok
-      ? null
-      : detectorBroken(
-          fixture,
-          describeVerdict(status, expected.finding, findings),
-          expected.finding === null
-            ? `${expected.status} (no findings)`
-            : `${expected.status} (${expected.finding})`,
-        ),
+    failure: ok ? null : detectorBroken(fixture, judged, expectedVerdict),
   };
 }
 

@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { canaryFailureAlert } from '../canary/canary-alert';
+import { canaryFailureAlert, detectorBrokenMark } from '../canary/canary-alert';
 import { type CanaryDeps, type CanaryReport, runCanary } from '../canary/run-canary';
 import { TrustStores } from '../cert/trust-store';
 import { clientKeyReader, envSecretResolver } from '../config/secret-ref';
@@ -316,13 +316,25 @@ export async function runRunCommand(argv: string[], io: CliIo, deps: RunCommandD
       `canary: ${canaryReport.verdicts.filter((x) => x.ok).length} of ${canaryReport.verdicts.length} fixtures judged right (${canaryReport.durationMs} ms)`,
     );
     for (const failure of canaryReport.failures) log(`certwatch: ${failure}`);
-    if (canaryReport.failures.length > 0) {
+    const broken = detectorBrokenMark(canaryReport, now());
+    if (broken !== null) {
       await sink.deliver(canaryFailureAlert(canaryReport, dispatched.runId, now()), null);
+      // The run is failed in the store too: `status` shows it until a run with a working detector.
+      await opened.store.markDetectorBroken(broken, dispatched.runId).catch((error: unknown) => {
+        throw storeErrorForUser(error, label, '; the canary failure was paged but not recorded on the run');
+      });
     }
     const failedDeliveries = deliveries.filter((d) => !d.ok).length + owedAnnouncements.length;
     const alertsSent = cycle.outcomes.reduce((n, o) => n + o.alerts.length, 0);
     // No judgement here: another judge (the deployed watchdog, after this run's deadline) holds it.
-    const verdict = judgement === null ? 'judged elsewhere' : judgement.complete ? 'complete' : 'INCOMPLETE';
+    const verdict =
+      judgement === null
+        ? 'judged elsewhere'
+        : broken !== null
+          ? 'FAILED (the detector is broken)'
+          : judgement.complete
+            ? 'complete'
+            : 'INCOMPLETE';
     log(
       `run ${verdict}: ${judgement?.completed ?? '?'} of ${dispatched.expected} checks; ` +
         `${alertsSent} new alert${alertsSent === 1 ? '' : 's'}, ${failedDeliveries} failed deliver${failedDeliveries === 1 ? 'y' : 'ies'}`,

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { BUILTIN_DEFAULTS, loadConfig, resolveEndpoints } from '../config';
 import { type AddressState, nagiosExitCode, STATUS_RANK, worstStatus } from '../core/model';
 import { jsonLine } from '../core/untrusted-text';
+import { detectorBrokenFor } from '../pipeline/watchdog';
+import type { DetectorBroken, StateStore } from '../store/state-store';
 import { type CliIo, terminalSafe, useColour } from './cli-io';
 import { storeErrorForUser } from './store-errors';
 import { openStore } from './local-runtime';
@@ -31,11 +33,41 @@ ${outputUsage(32)}
       --no-color                never colour the table
   -h, --help                    show this help
 
+When the latest run failed because the canary found the detector broken, a
+line (table, nagios) or the field latestRunFailed (json) says so, and status
+exits 2: the stored results of a broken detector prove nothing.
+
 Exit codes (Nagios), from the worst stored status: 0 ok, 1 warning,
-2 critical, expired or error (or the state store failed), 3 unknown: no stored
-state, usage or config error, or the embedded state directory is in use by a
-run in progress.
+2 critical, expired or error (or the state store failed, or the latest run
+failed), 3 unknown: no stored state, usage or config error, or the embedded
+state directory is in use by a run in progress.
 `;
+
+/** The latest run, when a canary failure failed it (`latestRunFailed` in the JSON). */
+export interface LatestRunFailed {
+  readonly runId: string;
+  readonly startedAt: string;
+  /** "the detector is broken: …" */
+  readonly reason: string;
+  readonly detectorBroken: DetectorBroken;
+}
+
+/** Whether the newest run failed: a canary failure belongs to it (`detectorBrokenFor`). Reads three run items. */
+export async function latestRunFailed(store: StateStore): Promise<LatestRunFailed | null> {
+  const runs = await store.listRuns(3);
+  const latest = runs[0];
+  if (latest === undefined) return null;
+  const broken = detectorBrokenFor(latest, runs);
+  return broken === null
+    ? null
+    : { runId: latest.runId, startedAt: latest.startedAt, reason: broken.reason, detectorBroken: broken };
+}
+
+function latestRunLine(failed: LatestRunFailed): string {
+  return terminalSafe(
+    `latest run ${failed.runId} FAILED: ${failed.reason} (canary at ${failed.detectorBroken.at})`,
+  );
+}
 
 /** Soonest expiry first; unknown expiry (never obtained a certificate) after known ones, worst status first. */
 export function byUrgency(a: AddressState, b: AddressState): number {
@@ -90,11 +122,15 @@ export async function runStatusCommand(argv: string[], io: CliIo): Promise<numbe
       } else if (output.format === 'csv') io.stdout.write(renderCsv(STATE_CSV_HEADER, []));
       return 3;
     }
-    const code = nagiosExitCode(worstStatus(states.map((s) => s.status)));
+    const failed = await latestRunFailed(opened.store).catch((error: unknown) => {
+      throw storeErrorForUser(error, label);
+    });
+    const code = failed !== null ? 2 : nagiosExitCode(worstStatus(states.map((s) => s.status)));
     const write = (text: string) => io.stdout.write(text);
     switch (output.format) {
       case 'json':
-        for (const s of states) write(`${jsonLine(s)}\n`);
+        for (const s of states)
+          write(`${jsonLine(failed === null ? s : { ...s, latestRunFailed: failed })}\n`);
         return code;
       case 'csv':
         write(renderCsv(STATE_CSV_HEADER, states.map(stateCsvRow)));
@@ -106,6 +142,8 @@ export async function runStatusCommand(argv: string[], io: CliIo): Promise<numbe
             { warnDays, criticalDays, timeZone: output.timeZone },
           ),
         );
+        // Long output (the lines after the first): the reason for the exit code.
+        if (failed !== null) write(`${latestRunLine(failed)}\n`);
         return code;
       case 'table':
         write(
@@ -115,6 +153,7 @@ export async function runStatusCommand(argv: string[], io: CliIo): Promise<numbe
             v['no-color'] === true ? false : useColour(io, io.stdout),
           ),
         );
+        if (failed !== null) write(`\n${latestRunLine(failed)}\n`);
         return code;
       default:
         return output.format satisfies never;

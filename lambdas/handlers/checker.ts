@@ -23,9 +23,9 @@ import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
 import { ConfigurationError, jsonEnv, numberEnv, optionalEnv, requiredEnv } from './runtime/env';
 import { resolveSecret } from './runtime/secrets';
-import { canaryFailureAlert } from '../canary/canary-alert';
+import { canaryFailureAlert, detectorBrokenMark } from '../canary/canary-alert';
 import { type CanaryEvent, isCanaryEvent } from '../canary/canary-event';
-import { runCanary } from '../canary/run-canary';
+import { type CanaryReport, runCanary } from '../canary/run-canary';
 import { CompletionBatch } from '../pipeline/completion-batch';
 import { dispatchRun } from '../pipeline/dispatch-run';
 import { isMaintenanceEvent, type MaintenanceEvent } from '../pipeline/maintenance-event';
@@ -147,6 +147,8 @@ export interface CanaryOutcome {
   readonly fixtures: number;
   readonly failures: readonly string[];
   readonly paged: boolean;
+  /** The run the failure was recorded on (the newest run), null when none was (passed, no run, or the write failed). */
+  readonly markedRun: string | null;
 }
 
 /**
@@ -163,14 +165,35 @@ async function canary(event: CanaryEvent): Promise<CanaryOutcome> {
       fixtures: report.verdicts.length,
       durationMs: Math.round(report.durationMs),
     });
-    return { fixtures: report.verdicts.length, failures: [], paged: false };
+    return { fixtures: report.verdicts.length, failures: [], paged: false, markedRun: null };
   }
   log.error('canary failed: the detector is broken', { failures: report.failures });
   const alert = canaryFailureAlert(report, event.executionId ?? now.toISOString(), now);
   const sent = await opsNotifier.send(alert);
   // A page that could not be sent fails the invocation: the scheduler retries, the errors alarm fires.
   if (!sent.ok) throw new Error(`canary failed and paging ops failed: ${sent.error}`);
-  return { fixtures: report.verdicts.length, failures: report.failures, paged: true };
+  // After the page, so a store failure cannot hold it back; the watchdog's judgement then fails the run.
+  const markedRun = await markRun(report, now);
+  return { fixtures: report.verdicts.length, failures: report.failures, paged: true, markedRun };
+}
+
+/**
+ * Records the failure on the newest run (one conditional update), for the watchdog to judge that
+ * run (or the one the dispatcher records next, see `detectorBrokenFor`) failed, and for `status`.
+ * A failed write is logged, not thrown: a retried invocation would page again, and the page and
+ * the CanaryFailures alarm already say it.
+ */
+async function markRun(report: CanaryReport, now: Date): Promise<string | null> {
+  const mark = detectorBrokenMark(report, now);
+  if (mark === null) return null;
+  try {
+    const runId = await store.markDetectorBroken(mark);
+    log.info('canary failure recorded on run', { runId });
+    return runId;
+  } catch (error) {
+    log.error('canary failure not recorded on a run', { error });
+    return null;
+  }
 }
 
 /** What a maintenance tick returns (the scheduler ignores it; the smoke test reads it). */

@@ -78,11 +78,14 @@ export async function handler(
     { intervalMs, graceMs },
   );
   for (const j of report.judged) {
-    log[j.complete ? 'info' : 'error']('run judged', {
+    // A broken detector fails the run; the canary paged it already (and CanaryFailures alarms).
+    log[j.verdict === 'complete' ? 'info' : 'error']('run judged', {
       runId: j.runId,
+      verdict: j.verdict,
       expected: j.expected,
       completed: j.completed,
       unchecked: j.unchecked.map((e) => e.id),
+      ...(j.detectorBroken ? { detectorBroken: j.detectorBroken } : {}),
     });
     emitMetrics([
       { name: MetricNames.RunExpected, value: j.expected },

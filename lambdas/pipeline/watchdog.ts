@@ -14,7 +14,13 @@ import type { AddressState, Alert, Endpoint } from '../core/model';
 import { mapWithConcurrency } from '../core/concurrency';
 import { quietingSuppressor } from '../core/suppression';
 import { failureCause } from '../core/suppression-step';
-import type { RunRecord, StateStore, StoredAddressState } from '../store/state-store';
+import type {
+  DetectorBroken,
+  RunRecord,
+  RunVerdict,
+  StateStore,
+  StoredAddressState,
+} from '../store/state-store';
 import type { SuppressionStore } from '../store/suppression-store';
 
 export interface RunJudgement {
@@ -25,6 +31,10 @@ export interface RunJudgement {
   readonly complete: boolean;
   /** Endpoints none of whose addresses recorded a check in this run. */
   readonly unchecked: readonly Pick<Endpoint, 'id' | 'name'>[];
+  /** The canary failure that fails this run (`detectorBrokenFor`); null when none. */
+  readonly detectorBroken: DetectorBroken | null;
+  /** `failed` when the detector was broken, else whether every check completed. */
+  readonly verdict: RunVerdict;
 }
 
 export interface StaleEndpoint {
@@ -50,7 +60,12 @@ export interface QuietedStaleEndpoint extends StaleEndpoint {
  * without per-shard counts (recorded by an older version, or by a test) is judged by reading
  * every state.
  */
-export async function judgeRun(store: StateStore, run: RunRecord): Promise<RunJudgement> {
+export async function judgeRun(
+  store: StateStore,
+  run: RunRecord,
+  /** The runs around it, whose canary marks may belong to it (`detectorBrokenFor`). */
+  runs: readonly RunRecord[] = [run],
+): Promise<RunJudgement> {
   const progress = await store.getRunProgress(run.runId);
   let unchecked: Array<Pick<Endpoint, 'id' | 'name'>>;
   let completed = run.completed;
@@ -77,14 +92,43 @@ export async function judgeRun(store: StateStore, run: RunRecord): Promise<RunJu
     unchecked = parts.flatMap((p) => p.unchecked).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     completed += parts.reduce((n, p) => n + p.lost, 0);
   }
+  const complete = unchecked.length === 0 && completed >= run.expected;
+  const detectorBroken = detectorBrokenFor(run, runs);
   return {
     runId: run.runId,
     startedAt: run.startedAt,
     expected: run.expected,
     completed,
-    complete: unchecked.length === 0 && completed >= run.expected,
+    complete,
     unchecked,
+    detectorBroken,
+    verdict: detectorBroken !== null ? 'failed' : complete ? 'complete' : 'incomplete',
   };
+}
+
+/**
+ * The canary failure that fails `run`, among the marks on `runs` (and on `run`). The deployed canary
+ * fires with the dispatcher and marks the newest run it finds, which is the previous run when it
+ * finishes before the dispatcher records the new one; so a mark belongs to the run that started
+ * nearest to the canary (the earlier of two as near), wherever it was written. A local run marks
+ * its own run. Null when no mark belongs to `run`.
+ */
+export function detectorBrokenFor(run: RunRecord, runs: readonly RunRecord[]): DetectorBroken | null {
+  const all = runs.some((r) => r.runId === run.runId) ? runs : [run, ...runs];
+  const distance = (r: RunRecord, at: number) => Math.abs(Date.parse(r.startedAt) - at);
+  let found: DetectorBroken | null = null;
+  for (const marked of all) {
+    const mark = marked.detectorBroken;
+    if (mark === undefined) continue;
+    const at = Date.parse(mark.at);
+    let nearest = all[0] as RunRecord;
+    for (const r of all) {
+      const d = distance(r, at) - distance(nearest, at);
+      if (d < 0 || (d === 0 && r.startedAt < nearest.startedAt)) nearest = r;
+    }
+    if (nearest.runId === run.runId && (found === null || mark.at < found.at)) found = mark;
+  }
+  return found;
 }
 
 /** Endpoints none of whose states was written by `runId` or a later run (run ids sort by time). */
@@ -159,7 +203,7 @@ function monitorAlert(event: string, now: Date, text: AlertText): Alert {
 }
 
 /** The page sent to ops when a run did not check everything. */
-export function incompleteRunAlert(j: RunJudgement, now: Date): Alert {
+export function incompleteRunAlert(j: Omit<RunJudgement, 'detectorBroken' | 'verdict'>, now: Date): Alert {
   const missing = j.unchecked.length;
   return monitorAlert(`run:${j.runId}:incomplete`, now, {
     summary: `certwatch run ${j.runId} incomplete: ${j.completed} of ${j.expected} checks completed, ${missing} endpoint${missing === 1 ? '' : 's'} not checked`,
@@ -281,12 +325,16 @@ export async function runWatchdog(deps: WatchdogDeps, opts: WatchdogOptions): Pr
       until: claimUntil,
     });
     if (claim !== 'claimed') continue;
-    const j = await judgeRun(deps.store, run);
+    const j = await judgeRun(deps.store, run, runs);
     judged.push(j);
     // A failed page leaves the run claimed but unfinished: the next watchdog after the claim judges it again.
     if (!j.complete) await deps.page(incompleteRunAlert(j, now));
-    else if (deps.heartbeat) await deps.heartbeat();
-    await deps.store.finishRun(run.runId, now.toISOString());
+    // A broken detector is not paged again (the canary paged it), and is no sign of life for the heartbeat.
+    else if (j.detectorBroken === null && deps.heartbeat) await deps.heartbeat();
+    await deps.store.finishRun(run.runId, now.toISOString(), {
+      verdict: j.verdict,
+      detectorBroken: j.detectorBroken,
+    });
   }
   const maxAgeMs = 2 * opts.intervalMs;
   const judgedIds = new Set(judged.map((j) => j.runId));

@@ -11,7 +11,7 @@
  * | endpoint      | `INV#<shard>`       | `<endpointId>`             | endpointHash, endpoint (full Endpoint map)    |
  * | address state | `ADDR#<shard>`      | `<addressKey>`             | endpointId, version, state (AddressState map) |
  * | history       | `HIST#<addressKey>` | `<checkedAt>#<digest>`     | result (CheckResult map), expiresAt           |
- * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, shards?, expectedShards?, finishedCompleted?, expiresAt |
+ * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, shards?, expectedShards?, finishedCompleted?, verdict?, detectorBroken?, expiresAt |
  * | run counter   | `RUN#<runId>#<nn>`  | `COUNT`                    | c<shard> per address shard, completed, failed, d<days> buckets, expiresAt (kind run-shard) |
  * | failing index | `FAIL#<shard>`      | `<addressKey>`             | endpointId, lastSuccessAt, failingSince, lastCheckedAt |
  * | expiry index  | `EXP#<shard>`       | `<notAfter or ~>#<addressKey>` | key                                        |
@@ -118,6 +118,8 @@ import {
 import type { StoredTicket, TicketRecord, TicketStore } from '../core/incident-lifecycle';
 import {
   type AcquireRunLeaseOutcome,
+  type DetectorBroken,
+  type RunVerdict,
   type CheckCompletion,
   type FailingAddress,
   type RunProgress,
@@ -929,18 +931,68 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     return counters;
   }
 
-  async finishRun(runId: string, finishedAt: string): Promise<void> {
+  async finishRun(
+    runId: string,
+    finishedAt: string,
+    outcome?: { readonly verdict: RunVerdict; readonly detectorBroken?: DetectorBroken | null },
+  ): Promise<void> {
     const item = await this.#get('finishRun', runId, itemKeys.run(runId));
     if (!item) throw new RunNotFoundError('finishRun', runId);
     // The final count is kept on the run item, so listing judged runs reads no counters.
     const run = decodeItem(storedItem.run, item, { operation: 'finishRun', key: runId });
     const counted = run.shards === undefined ? 0 : sumCompleted(await this.#readRunShards(runId, run.shards));
+    const sets = ['#f = if_not_exists(#f, :f)', '#fc = if_not_exists(#fc, :fc)'];
+    const names: Record<string, string> = { '#pk': 'pk', '#f': 'finishedAt', '#fc': 'finishedCompleted' };
+    const values: Record<string, unknown> = { ':f': finishedAt, ':fc': counted };
+    if (outcome !== undefined) {
+      sets.push('#v = if_not_exists(#v, :v)');
+      names['#v'] = 'verdict';
+      values[':v'] = outcome.verdict;
+      if (outcome.detectorBroken) {
+        sets.push('#db = if_not_exists(#db, :db)');
+        names['#db'] = 'detectorBroken';
+        values[':db'] = outcome.detectorBroken;
+      }
+    }
     // First judgement wins: a redelivered or late finish must not move it.
     await this.#updateRun('finishRun', runId, {
-      UpdateExpression: 'SET #f = if_not_exists(#f, :f), #fc = if_not_exists(#fc, :fc)',
-      ExpressionAttributeNames: { '#pk': 'pk', '#f': 'finishedAt', '#fc': 'finishedCompleted' },
-      ExpressionAttributeValues: { ':f': finishedAt, ':fc': counted },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
     });
+  }
+
+  async markDetectorBroken(mark: DetectorBroken, runId?: string): Promise<string | null> {
+    let target = runId ?? null;
+    if (target === null) {
+      // The newest run pointer: a Query of one item, no run or counter item read.
+      await this.#queryAll(
+        'markDetectorBroken',
+        itemKeys.runsPartition,
+        {
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+          ExpressionAttributeValues: { ':pk': itemKeys.runsPartition },
+          ScanIndexForward: false,
+          Limit: 1,
+        },
+        (item) => {
+          target ??= decodeItem(storedItem.runPointer, item, {
+            operation: 'markDetectorBroken',
+            key: itemKeys.runsPartition,
+          }).runId;
+        },
+        () => target !== null,
+      );
+    }
+    if (target === null) return null;
+    // The first mark wins: a retried canary invocation of the same failure keeps the first.
+    await this.#updateRun('markDetectorBroken', target, {
+      UpdateExpression: 'SET #db = if_not_exists(#db, :db)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#db': 'detectorBroken' },
+      ExpressionAttributeValues: { ':db': mark },
+    });
+    return target;
   }
 
   async extendRunDeadline(runId: string, deadline: string): Promise<void> {
@@ -1401,6 +1453,8 @@ function toRunRecord(item: Item, runId: string): RunRecord {
     completed: run.completed,
     finishedAt: run.finishedAt ?? null,
     ...(run.deadline === undefined ? {} : { deadline: run.deadline }),
+    ...(run.detectorBroken === undefined ? {} : { detectorBroken: run.detectorBroken }),
+    ...(run.verdict === undefined ? {} : { verdict: run.verdict }),
   };
 }
 

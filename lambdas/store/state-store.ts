@@ -24,7 +24,31 @@ export interface RunRecord {
    * watchdog's grace period after `startedAt` applies.
    */
   readonly deadline?: string;
+  /** A canary failure recorded on the run (`markDetectorBroken`); which run it fails: `detectorBrokenFor`. */
+  readonly detectorBroken?: DetectorBroken;
+  /** The judge's verdict (`finishRun`); absent before the run is judged, or for a run judged before verdicts were kept. */
+  readonly verdict?: RunVerdict;
 }
+
+/**
+ * The canary judged a known-bad fixture wrongly (or could not run): the detector is broken, and the
+ * run it belongs to is failed. Recorded on a run item by one conditional update (the first mark wins).
+ */
+export interface DetectorBroken {
+  /** When the canary finished (ISO). */
+  readonly at: string;
+  /** The first fixture judged wrongly; null when the canary could not run at all. */
+  readonly fixture: string | null;
+  /** What the detector said of it (`expired (no findings)`), null when the canary could not run. */
+  readonly judged: string | null;
+  /** What a working detector says (`expired (EXPIRED)`), null when the canary could not run. */
+  readonly expected: string | null;
+  /** The page's line: "the detector is broken: …" (and how many more fixtures were wrong). */
+  readonly reason: string;
+}
+
+/** How a judge found a run: every check done, checks missing, or the detector broken (the canary failed). */
+export type RunVerdict = 'complete' | 'incomplete' | 'failed';
 
 /**
  * The run lease: one item per store naming the run that may run now. A second
@@ -239,8 +263,23 @@ export interface StateStore {
     runId: string,
     claim: { readonly by: string; readonly now: string; readonly until: string },
   ): Promise<JudgementClaimOutcome>;
-  /** Mark a run judged. The first `finishedAt` wins (a repeated call keeps it). Throws `RunNotFoundError` when the run does not exist. */
-  finishRun(runId: string, finishedAt: string): Promise<void>;
+  /**
+   * Mark a run judged. The first `finishedAt` wins (a repeated call keeps it), and so do the first
+   * `verdict` and the first `detectorBroken` (the judge copies there a canary failure recorded on the
+   * run before, see `detectorBrokenFor`). Throws `RunNotFoundError` when the run does not exist.
+   */
+  finishRun(
+    runId: string,
+    finishedAt: string,
+    outcome?: { readonly verdict: RunVerdict; readonly detectorBroken?: DetectorBroken | null },
+  ): Promise<void>;
+  /**
+   * Record a canary failure on run `runId`, or on the newest run when none is named (the deployed
+   * canary runs beside the dispatcher and does not know its run): one conditional update of the run
+   * item, the first mark wins. Reads the run pointers only (no counter items). Returns the run marked,
+   * null when no run is recorded. Throws `RunNotFoundError` when the named run does not exist.
+   */
+  markDetectorBroken(mark: DetectorBroken, runId?: string): Promise<string | null>;
 
   // Delivery records (per alert and channel)
   /** The record of delivering `alertId` to `channel`, or null when none was ever claimed. */

@@ -29,6 +29,18 @@ export const storedItem = {
     expectedShards: d.optional(d.array(d.number)),
     /** Sum of the counter shards when the run was judged. */
     finishedCompleted: d.optional(d.number),
+    /** A canary failure recorded on the run. */
+    detectorBroken: d.optional(
+      d.object({
+        at: d.string,
+        fixture: d.nullable(d.string),
+        judged: d.nullable(d.string),
+        expected: d.nullable(d.string),
+        reason: d.string,
+      }),
+    ),
+    /** The judge's verdict. */
+    verdict: d.optional(d.oneOf(['complete', 'incomplete', 'failed'] as const)),
   }),
   /** One counter shard of a run (`run-shards.ts`); its days-left buckets are read by name. */
   runShard: d.object({ completed: d.optional(d.number), failed: d.optional(d.number) }),

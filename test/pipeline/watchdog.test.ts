@@ -4,13 +4,14 @@ import type { MaintenanceWindow, Silence } from '../../lambdas/core/maintenance'
 import type { Alert, CheckResult, Endpoint, FindingCode } from '../../lambdas/core/model';
 import { processCheck } from '../../lambdas/pipeline/process-check';
 import {
+  detectorBrokenFor,
   findStaleEndpoints,
   runDeadlineMs,
   runWatchdog,
   soonestDaysLeft,
 } from '../../lambdas/pipeline/watchdog';
 import { type EmbeddedStateStore, openEmbeddedStateStore } from '../../lambdas/store/embedded-dynamodb';
-import type { StateStore } from '../../lambdas/store/state-store';
+import type { DetectorBroken, RunRecord, StateStore } from '../../lambdas/store/state-store';
 import { makeState } from '../support/dynamodb-store-fixtures';
 
 const HOUR = 3_600_000;
@@ -165,6 +166,130 @@ describe('runDeadlineMs', () => {
     const deadline = runDeadlineMs(run, HOUR);
     // Assess
     expect(deadline).toBe(expected);
+  });
+});
+
+/** A canary failure recorded at `at`. */
+function brokenAt(at: number): DetectorBroken {
+  return {
+    at: new Date(at).toISOString(),
+    fixture: 'expired',
+    judged: 'ok (no findings)',
+    expected: 'expired (EXPIRED)',
+    reason: 'the detector is broken: expired was judged ok (no findings), expected expired (EXPIRED)',
+  };
+}
+
+describe('detectorBrokenFor', () => {
+  const run = (runId: string, at: number, mark?: DetectorBroken): RunRecord => ({
+    runId,
+    startedAt: new Date(at).toISOString(),
+    expected: 1,
+    completed: 1,
+    finishedAt: null,
+    ...(mark ? { detectorBroken: mark } : {}),
+  });
+  const P = T0;
+  const R = T0 + 6 * HOUR;
+  it.each([
+    { name: 'no mark: neither run', marks: {}, p: null, r: null },
+    {
+      name: 'the canary marked the run it ran beside',
+      marks: { r: brokenAt(R + 1_000) },
+      p: null,
+      r: brokenAt(R + 1_000),
+    },
+    {
+      name: 'the canary finished before the dispatcher recorded its run: the mark on the previous run is the new run’s',
+      marks: { p: brokenAt(R - 1_000) },
+      p: null,
+      r: brokenAt(R - 1_000),
+    },
+    {
+      name: 'a mark from the previous run’s own canary stays with it',
+      marks: { p: brokenAt(P + 1_000) },
+      p: brokenAt(P + 1_000),
+      r: null,
+    },
+    {
+      name: 'a mark exactly between two runs goes to the earlier',
+      marks: { p: brokenAt(P + 3 * HOUR) },
+      p: brokenAt(P + 3 * HOUR),
+      r: null,
+    },
+  ])('$name', ({ marks, p, r }) => {
+    // Prepare
+    const runs = [run('r', R, marks.r), run('p', P, marks.p)];
+    // Act
+    const found = [
+      detectorBrokenFor(runs[1] as RunRecord, runs),
+      detectorBrokenFor(runs[0] as RunRecord, runs),
+    ];
+    // Assess
+    expect(found).toEqual([p, r]);
+  });
+
+  it('finds a run’s own mark when it is the only run known (a local run judging itself)', () => {
+    // Prepare
+    const own = run('r', R, brokenAt(R + 300));
+    // Act
+    const found = detectorBrokenFor(own, [own]);
+    // Assess
+    expect(found).toEqual(brokenAt(R + 300));
+  });
+});
+
+describe('runWatchdog judging a run whose canary failed', () => {
+  let embedded: EmbeddedStateStore;
+  const opts = { intervalMs: 6 * HOUR, graceMs: HOUR };
+
+  beforeEach(async () => {
+    embedded = await openEmbeddedStateStore({});
+  });
+  afterEach(async () => {
+    await embedded.close();
+  });
+
+  it('judges it failed, stores the verdict and the reason, and neither pages again nor pings the heartbeat', async () => {
+    // Prepare: the previous run was judged complete; the canary of the next firing fails before its run is recorded
+    const pages: Alert[] = [];
+    let heartbeats = 0;
+    const deps = (at: number) => ({
+      store: embedded.store,
+      now: () => new Date(at),
+      page: async (a: Alert) => void pages.push(a),
+      heartbeat: async () => void heartbeats++,
+    });
+    await embedded.store.createRun({
+      runId: '20261122T000000000Z-prev',
+      startedAt: new Date(T0).toISOString(),
+      expected: 0,
+    });
+    const before = await runWatchdog(deps(T0 + 2 * HOUR), opts);
+    const heartbeatsBefore = heartbeats;
+    const marked = await embedded.store.markDetectorBroken(brokenAt(T0 + 6 * HOUR - 2_000));
+    await embedded.store.createRun({
+      runId: '20261122T060000000Z-next',
+      startedAt: new Date(T0 + 6 * HOUR).toISOString(),
+      expected: 0,
+    });
+    // Act
+    const report = await runWatchdog(deps(T0 + 8 * HOUR), opts);
+    // Assess
+    expect(before.judged.map((j) => [j.runId, j.verdict, j.detectorBroken])).toEqual([
+      ['20261122T000000000Z-prev', 'complete', null],
+    ]);
+    expect(marked).toBe('20261122T000000000Z-prev');
+    expect(report.judged.map((j) => [j.runId, j.complete, j.verdict, j.detectorBroken])).toEqual([
+      ['20261122T060000000Z-next', true, 'failed', brokenAt(T0 + 6 * HOUR - 2_000)],
+    ]);
+    expect(pages).toEqual([]);
+    expect([heartbeatsBefore, heartbeats]).toEqual([1, 1]);
+    expect(await embedded.store.getRun('20261122T060000000Z-next')).toMatchObject({
+      verdict: 'failed',
+      detectorBroken: brokenAt(T0 + 6 * HOUR - 2_000),
+    });
+    expect((await embedded.store.getRun('20261122T000000000Z-prev'))?.verdict).toBe('complete');
   });
 });
 

@@ -708,6 +708,68 @@ export function defineStateStoreContract(
         expect((await store.getRun('run-f'))?.finishedAt).toBe('2030-03-01T10:05:00.000Z');
       });
 
+      it('keeps the first verdict and canary failure a judge records', async () => {
+        // Prepare
+        const store = newStore();
+        await store.createRun({ runId: 'run-v', startedAt: '2030-03-01T10:00:00.000Z', expected: 1 });
+        const broken = {
+          at: '2030-03-01T10:00:01.000Z',
+          fixture: 'expired',
+          judged: 'ok (no findings)',
+          expected: 'expired (EXPIRED)',
+          reason: 'the detector is broken: expired was judged ok (no findings), expected expired (EXPIRED)',
+        };
+
+        // Act
+        await store.finishRun('run-v', '2030-03-01T10:20:00.000Z', {
+          verdict: 'failed',
+          detectorBroken: broken,
+        });
+        await store.finishRun('run-v', '2030-03-01T12:00:00.000Z', {
+          verdict: 'complete',
+          detectorBroken: null,
+        });
+
+        // Assess
+        expect(await store.getRun('run-v')).toMatchObject({
+          finishedAt: '2030-03-01T10:20:00.000Z',
+          verdict: 'failed',
+          detectorBroken: broken,
+        });
+      });
+
+      it('records a canary failure on the named run or the newest one, the first mark winning', async () => {
+        // Prepare
+        const store = newStore();
+        const mark = (at: string, fixture: string) => ({
+          at,
+          fixture,
+          judged: 'ok (no findings)',
+          expected: 'critical (SELF_SIGNED)',
+          reason: `the detector is broken: ${fixture} was judged ok`,
+        });
+        const none = await store.markDetectorBroken(mark('2030-03-01T09:00:00.000Z', 'expired'));
+        await store.createRun({ runId: 'run-old', startedAt: '2030-03-01T10:00:00.000Z', expected: 1 });
+        await store.createRun({ runId: 'run-new', startedAt: '2030-03-01T16:00:00.000Z', expected: 1 });
+
+        // Act
+        const newest = await store.markDetectorBroken(mark('2030-03-01T16:00:01.000Z', 'self-signed'));
+        const again = await store.markDetectorBroken(mark('2030-03-01T16:00:09.000Z', 'malformed'));
+        const named = await store.markDetectorBroken(mark('2030-03-01T10:00:01.000Z', 'expired'), 'run-old');
+        const ghost = await store
+          .markDetectorBroken(mark('2030-03-01T10:00:01.000Z', 'expired'), 'run-ghost')
+          .catch((error: unknown) => error);
+
+        // Assess
+        expect([none, newest, again, named]).toEqual([null, 'run-new', 'run-new', 'run-old']);
+        expect((await store.getRun('run-new'))?.detectorBroken).toEqual(
+          mark('2030-03-01T16:00:01.000Z', 'self-signed'),
+        );
+        expect((await store.getRun('run-old'))?.detectorBroken?.fixture).toBe('expired');
+        expect(ghost).toBeInstanceOf(RunNotFoundError);
+        expect(await store.getRun('run-ghost')).toBeNull();
+      });
+
       it('lists the most recent runs newest first', async () => {
         // Prepare
         const store = newStore();
