@@ -155,5 +155,47 @@ describe('certwatch run with the canary', () => {
     expect(r.stderr).toContain(`ALERT CRITICAL certwatch: ${BROKEN} -> hook ok`);
     const pages = receiver.requests.slice(before).filter((q) => q.body.includes(BROKEN));
     expect(pages).toHaveLength(1);
+    expect(r.stderr).toMatch(/^run FAILED \(the detector is broken\): 1 of 1 checks; /m);
+  });
+
+  it('leaves the run failed in the store: status names the reason (table, JSON) and exits 2, until a run with a working detector', async () => {
+    // Prepare: a run with a broken detector, on a store of its own
+    const env = { HOOK_URL: receiver.url('/hook'), HOOK_SECRET: 'k', NO_COLOR: '1' };
+    const state = join(dir, 'state-status');
+    const broken = await capture(
+      (argv, io) => runRunCommand(argv, io, { canary: { check: ignoresNotAfter } }),
+      ['--config', config, '--state-dir', state],
+      env,
+    );
+    const runId = /^certwatch run (\S+):/m.exec(broken.stderr)?.[1];
+    // Act
+    const table = await runCli(['status', '--state-dir', state], { env });
+    const json = await runCli(['status', '--state-dir', state, '--json'], { env });
+    const fixed = await runCli(['run', '--config', config, '--state-dir', state], { env });
+    const after = await runCli(['status', '--state-dir', state, '--json'], { env });
+    // Assess
+    expect(broken.code).toBe(2);
+    expect(table.code).toBe(2);
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `\\nlatest run ${runId} FAILED: ${BROKEN.replace(/[()]/g, '\\$&')} \\(canary at \\S+Z\\)\\n$`,
+      ),
+    );
+    expect(json.code).toBe(2);
+    const line = JSON.parse(json.stdout.trim().split('\n')[0] ?? '{}');
+    expect(line.status).toBe('ok');
+    expect(line.latestRunFailed).toMatchObject({
+      runId,
+      reason: BROKEN,
+      detectorBroken: {
+        fixture: 'expired',
+        judged: 'ok (no findings)',
+        expected: 'expired (EXPIRED)',
+        reason: BROKEN,
+      },
+    });
+    expect(fixed.code).toBe(0);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout.trim().split('\n')[0] ?? '{}').latestRunFailed).toBeUndefined();
   });
 });

@@ -403,7 +403,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     });
     // Assess 2c: every known-bad fixture judged right inside the deployed artifact, the metric its alarm
     // watches emitted, nobody paged
-    expect(canary.result).toEqual({ fixtures: 6, failures: [], paged: false });
+    expect(canary.result).toEqual({ fixtures: 6, failures: [], paged: false, markedRun: null });
     expect(canary.lines.some((l) => l.includes('"CanaryFailures":0'))).toBe(true);
     expect(aws.published.filter((p) => p.topicArn === OPS_TOPIC)).toEqual([]);
 
@@ -462,6 +462,8 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     expect(
       watchdog.lines.some((l) => l.includes('"RunCompleted":4') && l.includes('"UncheckedAddresses":0')),
     ).toBe(true);
+    // The verdict is stored on the run (a canary failure recorded on it would have made it `failed`).
+    expect((await store.getRun(runs[0]?.runId ?? ''))?.verdict).toBe('complete');
     clients.destroy();
 
     // Assess 5: the checker, which cold-starts for every scaled-out batch, stays within its limit and without zod
