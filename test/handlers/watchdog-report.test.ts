@@ -157,4 +157,64 @@ describe('watchdog handler report', () => {
     expect(idleMetrics.filter((m) => 'SoonestDaysToExpiry' in m)).toEqual([]);
     expect(idleMetrics.some((m) => m.StaleEndpoints === 0)).toBe(true);
   });
+
+  it('leaves a stale endpoint in a running maintenance window out of the page and the StaleEndpoints count', async () => {
+    // Prepare: shop (tag prod) refused every connection for two days; a window on prod runs now
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const now = Date.now();
+    const runId = runIdAt(now - HOUR / 4);
+    await store.createRun({ runId, startedAt: new Date(now - HOUR / 4).toISOString(), expected: 2 });
+    for (const e of [shop, hostile]) {
+      const key = `${e.id}|192.0.2.1`;
+      const current = await store.getAddressState(key);
+      const failing =
+        e === shop
+          ? {
+              status: 'error' as const,
+              findings: [
+                { code: 'CONNECTION_REFUSED' as const, severity: 'critical' as const, message: 'refused' },
+              ],
+              lastSuccessAt: new Date(now - 48 * HOUR).toISOString(),
+              failingSince: new Date(now - 47 * HOUR).toISOString(),
+              lastCheckedAt: new Date(now - HOUR / 4).toISOString(),
+              consecutiveFailures: 8,
+            }
+          : {};
+      await store.saveAddressState(
+        { ...(current?.state ?? makeState(e, '192.0.2.1')), lastRunId: runId, ...failing },
+        current?.version ?? null,
+      );
+      await store.recordCheckCompleted(runId);
+    }
+    await store.suppressions().saveWindow(
+      {
+        id: 'lb-swap',
+        name: 'LB swap',
+        endpoints: [],
+        tags: ['prod'],
+        start: new Date(now - 50 * HOUR).toISOString(),
+        end: new Date(now + HOUR).toISOString(),
+        timeZone: 'UTC',
+        message: 'Replacing the load balancer.',
+        leadTimeMs: 0,
+        createdAt: new Date(now - 60 * HOUR).toISOString(),
+        cancelledAt: null,
+        source: 'cli',
+      },
+      [],
+      null,
+    );
+    const opsBefore = aws.published.filter((p) => p.topicArn === OPS_TOPIC).length;
+    // Act
+    const result = await handler({}, { awsRequestId: 'in-window' });
+    // Assess
+    expect(result).toMatchObject({ judged: 1, stale: 0, quietedStale: 1 });
+    const metrics = lines.filter((l) => l.includes('"CloudWatchMetrics"')).map((l) => JSON.parse(l));
+    expect(metrics.some((m) => m.StaleEndpoints === 0)).toBe(true);
+    expect(aws.published.filter((p) => p.topicArn === OPS_TOPIC)).toHaveLength(opsBefore);
+  });
 });
