@@ -5,13 +5,14 @@ import { Construct } from 'constructs';
 
 /**
  * DynamoDB actions each handler's use of the state store needs, read off
- * `DynamoDbStateStore` (every operation is a single-item write or a Query; no
- * Scan, no batch, no transaction):
+ * `DynamoDbStateStore` (every write is a single-item write; no Scan, no batch
+ * write, no transaction) and held to what the bundled functions really call by the bundle smoke test:
  * - dispatcher: `syncInventory` (Query, PutItem, DeleteItem) and `createRun` (PutItem);
  * - checker: `getEndpoint`/`getAddressState` (GetItem), `listAddressStates` (Query),
  *   `saveAddressState`/`appendHistory` (PutItem), `recordCheckCompleted` (UpdateItem),
  *   `deleteAddressState` (DeleteItem, retiring addresses that left DNS);
- * - watchdog: `listRuns`/`listAllAddressStates` (Query), `getRun` (GetItem), `finishRun` (UpdateItem);
+ * - watchdog: `listRuns`/`listAllAddressStates` (Query), `getRun` (GetItem), `finishRun` (UpdateItem),
+ *   `getRunProgress` (BatchGetItem: the run's counter shards in one read);
  * - notifier: `listDeliveries` (Query) and `saveDelivery` (conditional PutItem), on delivery
  *   records only (see `STATE_TABLE_PARTITIONS`).
  */
@@ -24,7 +25,7 @@ export const STATE_TABLE_ACCESS = {
     'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
   ],
-  watchdog: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  watchdog: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   notifier: ['dynamodb:Query', 'dynamodb:PutItem'],
 } as const satisfies Record<string, readonly string[]>;
 

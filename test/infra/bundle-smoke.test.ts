@@ -11,6 +11,7 @@
  * work, not just the sources.
  */
 import { spawn } from 'node:child_process';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ import { verifyWebhookSignature } from '../../lambdas/notify';
 import { REPORT_CONTENT_TYPE, REPORT_OBJECT_KEY } from '../../lambdas/report/report-object';
 import { BUNDLE_LIMIT_KIB } from '../../lib/certwatch-function';
 import { CertwatchStack } from '../../lib/certwatch-stack';
+import { STATE_TABLE_ACCESS, type StateTableUser } from '../../lib/state-table';
 import { settingsFromConfig } from '../../lib/deploy-settings';
 import { daysFromNow, makePki } from '../support/cert-factory';
 import { type DynamoDbLocal, dynamoDbLocalAvailability, startDynamoDbLocal } from '../support/dynamodb-local';
@@ -60,8 +62,62 @@ interface Invocation {
   readonly maxRssMb: number;
 }
 
+/**
+ * A loopback HTTP proxy in front of DynamoDB Local that records the action of every request
+ * (`X-Amz-Target: DynamoDB_20120810.<Action>`), so the test can hold what each bundled function
+ * really calls against what the stack grants it (IAM is not enforced by DynamoDB Local).
+ */
+interface DynamoRecorder {
+  readonly url: string;
+  readonly actions: Set<string>;
+  close(): Promise<void>;
+}
+
+async function startDynamoRecorder(target: string): Promise<DynamoRecorder> {
+  const upstream = new URL(target);
+  const actions = new Set<string>();
+  const server: Server = createServer((req, res) => {
+    const action = String(req.headers['x-amz-target'] ?? '').split('.')[1];
+    if (action) actions.add(action);
+    const forward = httpRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    actions,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+/** Per asset directory, the DynamoDB endpoint its function is given instead (its recorder). */
+const dynamoRoutes = new Map<string, string>();
+
 /** Runs `handler(event)` of a bundled index.js in a fresh Node process, as a Lambda cold start would. */
 function invoke(assetDir: string, env: Record<string, string>, event: unknown): Promise<Invocation> {
+  const routed = dynamoRoutes.get(assetDir);
+  if (routed !== undefined && env['AWS_ENDPOINT_URL_DYNAMODB'] !== undefined) {
+    env = { ...env, AWS_ENDPOINT_URL_DYNAMODB: routed };
+  }
   const runner = `
     const t0 = process.hrtime.bigint();
     const mod = require(${JSON.stringify(join(assetDir, 'index.js'))});
@@ -139,6 +195,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
   const memoryMb: Record<string, number> = {};
   const tableName = 'certwatch-smoke';
   let baseEnv: Record<string, string>;
+  const recorders: Partial<Record<StateTableUser, DynamoRecorder>> = {};
 
   beforeAll(async () => {
     dynamo = await startDynamoDbLocal();
@@ -234,6 +291,12 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       templateEnv[name] = Object.keys(resource.Properties?.Environment?.Variables ?? {}).sort();
       memoryMb[name] = resource.Properties?.MemorySize ?? 0;
     }
+    for (const [name, dir] of Object.entries(assets)) {
+      const user = name.toLowerCase() as StateTableUser;
+      const recorder = await startDynamoRecorder(dynamo.endpoint);
+      recorders[user] = recorder;
+      dynamoRoutes.set(dir, recorder.url);
+    }
     baseEnv = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SQS: aws.url,
@@ -247,6 +310,8 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
   }, 180_000);
 
   afterAll(async () => {
+    for (const recorder of Object.values(recorders)) await recorder?.close();
+    dynamoRoutes.clear();
     await tls?.close();
     await privateTls?.close();
     await mail?.close();
@@ -768,4 +833,16 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       await vendors.close();
     }
   }, 120_000);
+  it('calls no DynamoDB action the stack does not grant the function (IAM is not enforced locally)', () => {
+    // Assess: every action each bundled function sent in the tests above is in its grant, and the
+    // recorders saw traffic (the dispatcher, checker, notifier and watchdog all use the table).
+    const users = Object.keys(STATE_TABLE_ACCESS) as StateTableUser[];
+    for (const user of users) expect(recorders[user]?.actions.size ?? 0, user).toBeGreaterThan(0);
+    const ungranted = users.flatMap((user) =>
+      [...(recorders[user]?.actions ?? [])]
+        .filter((action) => !(STATE_TABLE_ACCESS[user] as readonly string[]).includes(`dynamodb:${action}`))
+        .map((action) => `${user}: dynamodb:${action}`),
+    );
+    expect(ungranted).toEqual([]);
+  });
 });

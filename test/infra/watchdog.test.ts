@@ -87,7 +87,7 @@ describe('RunWatchdog', () => {
       {
         Sid: 'StateTable',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': [logicalIdOf(s.template, 'AWS::DynamoDB::Table', 'State'), 'Arn'] },
       },
       {
