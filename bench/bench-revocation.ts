@@ -17,7 +17,14 @@
  * `openssl ocsp` process that signs every answer on request, one at a time, which measures that
  * process more than certwatch.
  *
- * Usage: npm run bench:revocation -- [--endpoints 1000] [--concurrency 32] [--timeout 5000] [--repeat 3]
+ * `--profile cpu` (the default) is the stress view: concurrency 32, no dead endpoints, so the run is
+ * CPU-bound and every microsecond of revocation work shows. `--profile main` reproduces
+ * `npm run bench`'s conditions: `--tarpits 5` (5% of each population's endpoints point at a loopback
+ * tarpit in the farm that accepts and never answers), `--concurrency default` (the CLI's default)
+ * and `--timeout 5000`. An explicit option overrides the profile's.
+ *
+ * Usage: npm run bench:revocation -- [--profile cpu|main] [--endpoints 1000] [--concurrency 32|default]
+ *   [--timeout 5000] [--tarpits 0] [--repeat 3]
  *   [--responder presigned|openssl] [--servers child|inprocess] [--populations both,ocsp,crl]
  * Talks only to 127.0.0.1; every server, the child and the responder are stopped at the end.
  */
@@ -27,6 +34,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTrustStore } from '../lambdas/cert/trust-store';
+import { DEFAULT_CONCURRENCY } from '../lambdas/cli/check-command';
 import type { CheckResult, RevocationMode, Target } from '../lambdas/core/model';
 import { checkTargets } from '../lambdas/pipeline/check-target';
 import { createRevocationFetcher, type RevocationFetcher } from '../lambdas/probe/fetch-revocation';
@@ -40,9 +48,11 @@ import {
 
 const { values } = parseArgs({
   options: {
+    profile: { type: 'string', default: 'cpu' },
     endpoints: { type: 'string', default: '1000' },
-    concurrency: { type: 'string', default: '32' },
-    timeout: { type: 'string', default: '5000' },
+    concurrency: { type: 'string' },
+    timeout: { type: 'string' },
+    tarpits: { type: 'string' },
     repeat: { type: 'string', default: '3' },
     responder: { type: 'string', default: 'presigned' },
     servers: { type: 'string', default: 'child' },
@@ -51,9 +61,22 @@ const { values } = parseArgs({
 });
 const RESPONDER: ResponderKind = values.responder === 'openssl' ? 'openssl' : 'presigned';
 const SERVERS = values.servers === 'inprocess' ? 'inprocess' : 'child';
+/** What each profile sets unless the option is given. */
+const PROFILES = {
+  cpu: { concurrency: '32', timeout: '5000', tarpits: '0' },
+  main: { concurrency: 'default', timeout: '5000', tarpits: '5' },
+} satisfies Record<string, { concurrency: string; timeout: string; tarpits: string }>;
+const PROFILE_NAME = values.profile === 'main' ? 'main' : 'cpu';
+if (values.profile !== PROFILE_NAME) {
+  console.error(`--profile must be cpu or main, not "${values.profile}"`);
+  process.exit(2);
+}
+const PROFILE = PROFILES[PROFILE_NAME];
 const N = Number(values.endpoints);
-const CONCURRENCY = Number(values.concurrency);
-const TIMEOUT = Number(values.timeout);
+const CONCURRENCY_OPTION = values.concurrency ?? PROFILE.concurrency;
+const CONCURRENCY = CONCURRENCY_OPTION === 'default' ? DEFAULT_CONCURRENCY : Number(CONCURRENCY_OPTION);
+const TIMEOUT = Number(values.timeout ?? PROFILE.timeout);
+const TARPIT_PCT = Number(values.tarpits ?? PROFILE.tarpits);
 const REPEAT = Number(values.repeat);
 const RUN_POPULATIONS = POPULATIONS.filter((p) => values.populations.split(',').includes(p));
 
@@ -63,6 +86,7 @@ interface RunStats {
   readonly cpuMs: number;
   readonly revoked: number;
   readonly unknown: number;
+  readonly timeouts: number;
   readonly ocspRequests: number;
   readonly ocspCacheHits: number;
   readonly crlRequests: number;
@@ -99,7 +123,7 @@ function processCpuMs(pid: number): number {
 async function startChildFarm(): Promise<Farm & { cpuMs(): number }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(__dirname, 'revocation-farm.ts'), String(N), RESPONDER],
+    ['--import', 'tsx', join(__dirname, 'revocation-farm.ts'), String(N), RESPONDER, String(TARPIT_PCT)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const line = await new Promise<string>((resolve, reject) => {
@@ -138,7 +162,10 @@ async function startChildFarm(): Promise<Farm & { cpuMs(): number }> {
 
 async function main(): Promise<void> {
   const farm: Farm & { cpuMs?(): number } =
-    SERVERS === 'child' ? await startChildFarm() : await startRevocationFarm(N, RESPONDER);
+    SERVERS === 'child' ? await startChildFarm() : await startRevocationFarm(N, RESPONDER, TARPIT_PCT);
+  console.log(
+    `profile ${PROFILE_NAME}: concurrency ${CONCURRENCY}, timeout ${TIMEOUT} ms, tarpits ${TARPIT_PCT}%`,
+  );
   console.log(
     `setup (${SERVERS === 'child' ? 'servers in a child process' : 'servers in this process'}): ${farm.setup}`,
   );
@@ -148,11 +175,11 @@ async function main(): Promise<void> {
     mode: RevocationMode,
     fetcher: RevocationFetcher,
   ): Promise<RunStats> => {
-    const targets: Target[] = farm.names[population].map((host) => ({
-      host,
-      port: farm.port,
-      id: `${host}:${farm.port}`,
-    }));
+    const tarpits = new Set(farm.tarpits[population]);
+    const targets: Target[] = farm.names[population].map((host) => {
+      const port = tarpits.has(host) && farm.tarpitPort !== null ? farm.tarpitPort : farm.port;
+      return { host, port, id: `${host}:${port}` };
+    });
     const before = { ...fetcher.stats };
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -177,6 +204,7 @@ async function main(): Promise<void> {
       cpuMs: (cpu.user + cpu.system) / 1000,
       revoked: count('REVOKED'),
       unknown: count('REVOCATION_UNKNOWN'),
+      timeouts: count('TIMEOUT'),
       ocspRequests: after.ocspRequests - before.ocspRequests,
       ocspCacheHits: after.ocspCacheHits - before.ocspCacheHits,
       crlRequests: after.crlRequests - before.crlRequests,
@@ -213,17 +241,21 @@ async function main(): Promise<void> {
         const cpuDelta = ((cpu / offCpu - 1) * 100).toFixed(1);
         console.log(
           `  ${label}: wall ${wall.toFixed(0)} ms (${delta}% vs off; runs ${spread(runs)}), checker CPU ${cpu.toFixed(0)} ms (${cpuDelta}%), ` +
-            `REVOKED ${s.revoked}, REVOCATION_UNKNOWN ${s.unknown}, ` +
+            `REVOKED ${s.revoked}, REVOCATION_UNKNOWN ${s.unknown}, TIMEOUT ${s.timeouts}, ` +
             `OCSP requests ${s.ocspRequests} (+${s.ocspCacheHits} cached), CRL requests ${s.crlRequests}, ` +
             `CRL asks answered without a request ${s.crlCacheHits + s.crlShared} (${s.crlCacheHits} cache, ${s.crlShared} shared in flight): hit rate ${hitRate}, ` +
             `connections opened ${s.connectionsOpened}`,
         );
       };
       console.log(
-        `population "${population}" (${N} endpoints, concurrency ${CONCURRENCY}, median of ${REPEAT}, load ${loadavg()[0]!.toFixed(2)}):`,
+        `population "${population}" (${N} endpoints, ${farm.tarpits[population].length} tarpits, concurrency ${CONCURRENCY}, ` +
+          `timeout ${TIMEOUT} ms, median of ${REPEAT}, load ${loadavg()
+            .map((l) => l.toFixed(2))
+            .join(' ')}):`,
       );
       console.log(
-        `  off : wall ${offWall.toFixed(0)} ms (runs ${spread(off)}), checker CPU ${offCpu.toFixed(0)} ms`,
+        `  off : wall ${offWall.toFixed(0)} ms (runs ${spread(off)}), checker CPU ${offCpu.toFixed(0)} ms, ` +
+          `TIMEOUT ${off[off.length - 1]!.timeouts}`,
       );
       line('cold', cold);
       line('warm', warm);

@@ -6,11 +6,15 @@
  * share the checker's event loop (in production they are other machines); `--servers inprocess`
  * runs it in the bench's own process.
  *
- * As a child: tsx bench/revocation-farm.ts N presigned|openssl — prints one JSON line
+ * With a tarpit percentage, that share of each population's endpoints points at a loopback tarpit
+ * (accepts, never answers), as `npm run bench`'s farm has 5% tarpits.
+ *
+ * As a child: tsx bench/revocation-farm.ts N presigned|openssl [TARPIT_PCT] — prints one JSON line
  * ({@link RevocationFarmInfo}) and stops when its stdin closes.
  */
 import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { buildOcspRequest } from '../lambdas/cert/revocation/ocsp';
 import { certificateIdsOf } from '../lambdas/cert/revocation/revocation-sources';
@@ -34,6 +38,10 @@ export interface RevocationFarmInfo {
   /** Endpoint names per population. */
   readonly names: Readonly<Record<Population, readonly string[]>>;
   readonly revoked: number;
+  /** The tarpit's port (accepts, never answers), or null without tarpits. */
+  readonly tarpitPort: number | null;
+  /** Per population, the endpoint names to check at the tarpit instead of the TLS server. */
+  readonly tarpits: Readonly<Record<Population, readonly string[]>>;
   /** One line saying what was set up and how long it took. */
   readonly setup: string;
 }
@@ -47,7 +55,22 @@ export function endpointName(population: Population, i: number): string {
   return `e${i}.${population}.bench.test`;
 }
 
-export async function startRevocationFarm(n: number, responderKind: ResponderKind): Promise<RevocationFarm> {
+/**
+ * Whether leaf `i` of `n` is a tarpit, for `pct` percent tarpits spread evenly through the list (as
+ * bench/endpoint-farm.ts spreads them), on odd indexes so no revoked leaf (every 50th) is one.
+ */
+export function isTarpit(i: number, n: number, pct: number): boolean {
+  const count = Math.round((n * pct) / 100);
+  if (count <= 0) return false;
+  const step = Math.max(1, Math.floor(n / count));
+  return i % step === Math.min(1, step - 1) && Math.floor(i / step) < count;
+}
+
+export async function startRevocationFarm(
+  n: number,
+  responderKind: ResponderKind,
+  tarpitPct = 0,
+): Promise<RevocationFarm> {
   const root = makeCert({ cn: 'certwatch Bench Root', isCa: true, notAfter: daysFromNow(3650) });
   const ca = makeCert({ cn: 'certwatch Bench CA', isCa: true, issuer: root, notAfter: daysFromNow(1000) });
   const ocspPort = await freePort();
@@ -119,21 +142,51 @@ export async function startRevocationFarm(n: number, responderKind: ResponderKin
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  const tarpits = {
+    both: names.both.filter((_, i) => isTarpit(i, n, tarpitPct)),
+    ocsp: names.ocsp.filter((_, i) => isTarpit(i, n, tarpitPct)),
+    crl: names.crl.filter((_, i) => isTarpit(i, n, tarpitPct)),
+  } satisfies Record<Population, string[]>;
+  const tarpit = tarpitPct > 0 ? await startTarpit() : null;
   return {
     rootPem: root.certPem,
     port,
     names,
     revoked: revoked.length,
+    tarpitPort: tarpit?.port ?? null,
+    tarpits,
     setup:
       `${leaves.size} leaves (${n} per population), ${revoked.length} revoked, in ${Math.round(performance.now() - started)} ms; ` +
       `OCSP ${responderKind === 'openssl' ? 'by openssl ocsp' : `pre-signed (${Math.round(presignMs)} ms)`} on :${ocspPort}, ` +
-      `CRL ${crlBody.length} bytes at ${crlUrl}`,
+      `CRL ${crlBody.length} bytes at ${crlUrl}` +
+      (tarpit ? `; ${tarpits.both.length} tarpits per population (${tarpitPct}%) on :${tarpit.port}` : ''),
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await tarpit?.close();
       await responder.close();
       await files.close();
     },
+  };
+}
+
+/** A loopback TCP server that accepts every connection and never answers, as a hung endpoint. */
+async function startTarpit(): Promise<{ port: number; close(): Promise<void> }> {
+  const held = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    held.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => held.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of held) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -187,7 +240,7 @@ async function startPresignedResponder(
 async function runAsChild(): Promise<void> {
   const n = Number(process.argv[2] ?? 1000);
   const kind: ResponderKind = process.argv[3] === 'openssl' ? 'openssl' : 'presigned';
-  const farm = await startRevocationFarm(n, kind);
+  const farm = await startRevocationFarm(n, kind, Number(process.argv[4] ?? 0));
   const { close, ...info } = farm;
   process.stdout.write(`${JSON.stringify(info satisfies RevocationFarmInfo)}\n`);
   const shutdown = async () => {
