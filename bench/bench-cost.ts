@@ -31,6 +31,9 @@ import type { CheckMessage } from '../lambdas/pipeline/check-message';
 import { CompletionBatch } from '../lambdas/pipeline/completion-batch';
 import { dispatchRun } from '../lambdas/pipeline/dispatch-run';
 import { type ProcessCheckOutcome, processCheck } from '../lambdas/pipeline/process-check';
+import { scheduleIntervalMs } from '../lambdas/core/schedule-interval';
+import { MAINTENANCE_TICK_EXPRESSION } from '../lambdas/pipeline/maintenance-event';
+import { runMaintenanceTick } from '../lambdas/pipeline/maintenance-tick';
 import { runWatchdog } from '../lambdas/pipeline/watchdog';
 import { SqsCheckQueue } from '../lambdas/queue/sqs-check-queue';
 import { gatherReport } from '../lambdas/report/report-data';
@@ -86,6 +89,8 @@ const LAMBDA_GB_SECOND =
 const FULL_VCPU_MB = 1769;
 const RUNS_PER_MONTH = 4 * 30.4;
 const TICKS_PER_MONTH = 4 * 24 * 30.4;
+/** Ticks of the maintenance schedule a month (MAINTENANCE_TICK_EXPRESSION: every minute). */
+const MAINTENANCE_TICKS_PER_MONTH = (24 * 30.4 * 3_600_000) / scheduleIntervalMs(MAINTENANCE_TICK_EXPRESSION);
 /** Lambda's SQS event source long-polls with ~5 pollers, one ReceiveMessage per 20 s each, even when idle. */
 const IDLE_POLLS_PER_MONTH = 5 * 3 * 60 * 24 * 30.4;
 /**
@@ -202,6 +207,8 @@ interface RunMeasure {
   snsPublishes: number;
   judgeTick: { read: number; write: number; ms: number };
   idleTick: { read: number; write: number } & Timing;
+  /** The scheduler's maintenance tick with nothing to announce (it runs every minute). */
+  maintenanceTick: { read: number; write: number } & Timing;
   report: { read: number; rows: number; ms: number };
 }
 
@@ -335,6 +342,12 @@ async function main(): Promise<void> {
         runWatchdog({ store, now, page: async () => {} }, { intervalMs: 6 * 3_600_000, graceMs: 3_600_000 }),
       );
       const idle = meter.totals();
+      // The maintenance tick the scheduler runs every minute, with no window or silence stored.
+      meter.reset();
+      const maintenanceTiming = await timed(() =>
+        runMaintenanceTick({ store, suppressions: store.suppressions(), sink, now, recheck: async () => {} }),
+      );
+      const maintenance = meter.totals();
       clock.t += 6 * 3_600_000 - 2 * 3_600_000 - 15 * 60_000;
       const m: RunMeasure = {
         checks: dispatched.expected,
@@ -355,6 +368,12 @@ async function main(): Promise<void> {
         snsPublishes: publishes,
         judgeTick: { read: judgeUnits.read - reportRead, write: judgeUnits.write, ms: judgeMs - reportMs },
         idleTick: { read: idle.read, write: idle.write, wallMs: idleTiming.wallMs, cpuMs: idleTiming.cpuMs },
+        maintenanceTick: {
+          read: maintenance.read,
+          write: maintenance.write,
+          wallMs: maintenanceTiming.wallMs,
+          cpuMs: maintenanceTiming.cpuMs,
+        },
         report: { read: reportRead, rows: reportRows, ms: reportMs },
       };
       measures.push(m);
@@ -523,6 +542,9 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
   const byCadence = (c: MetricCadence) => fleetMetrics.filter((n) => METRIC_CADENCE[n] === c).length;
   const watchdogTickUnits = steady.idleTick.read;
   const watchdogTickMs = lambdaMs(steady.idleTick, WATCHDOG_MEMORY_MB);
+  const maintenanceTickMs = lambdaMs(steady.maintenanceTick, CHECKER_MEMORY_MB);
+  /** Windows and silences are two eventually consistent Queries: at least 0.5 RRU each, even when empty. */
+  const maintenanceTickUnits = Math.max(steady.maintenanceTick.read, 2 * 0.5);
   const fixed: CostLine[] = [
     {
       item: 'Alarms',
@@ -559,6 +581,16 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
           (steady.judgeTick.read * PRICES.dynamoReadUnit +
             (2000 / Math.max(1, steady.report.rows)) * steady.report.read * PRICES.dynamoReadUnit +
             PRICES.s3Put),
+    },
+    {
+      item: 'Maintenance tick',
+      basis: `${Math.round(MAINTENANCE_TICKS_PER_MONTH)} scheduler invocations of the checker (${MAINTENANCE_TICK_EXPRESSION}) of ${maintenanceTickUnits} RRU and ${maintenanceTickMs.toFixed(0)} ms at ${CHECKER_MEMORY_MB} MB (measured, no window stored; two Queries of an empty partition, which DynamoDB Local reports as 0 RRU and AWS bills at 0.5 RRU or more each); scheduler invocations within its free 14 million`,
+      monthly: () =>
+        MAINTENANCE_TICKS_PER_MONTH *
+        (maintenanceTickUnits * PRICES.dynamoReadUnit +
+          steady.maintenanceTick.write * PRICES.dynamoWriteUnit +
+          (maintenanceTickMs / 1000) * MEMORY_GB.checker * LAMBDA_GB_SECOND +
+          PRICES.lambdaRequest),
     },
     {
       item: 'Run records',
