@@ -111,7 +111,8 @@ export async function judgeRun(
  * fires with the dispatcher and marks the newest run it finds, which is the previous run when it
  * finishes before the dispatcher records the new one; so a mark belongs to the run that started
  * nearest to the canary (the earlier of two as near), wherever it was written. A local run marks
- * its own run. Null when no mark belongs to `run`.
+ * its own run and pins it on the mark (`runId`): that mark belongs to that run alone, however soon
+ * the next run starts. Null when no mark belongs to `run`.
  */
 export function detectorBrokenFor(run: RunRecord, runs: readonly RunRecord[]): DetectorBroken | null {
   const all = runs.some((r) => r.runId === run.runId) ? runs : [run, ...runs];
@@ -120,6 +121,11 @@ export function detectorBrokenFor(run: RunRecord, runs: readonly RunRecord[]): D
   for (const marked of all) {
     const mark = marked.detectorBroken;
     if (mark === undefined) continue;
+    if (mark.runId !== undefined) {
+      // Pinned to the run it was recorded for (the local run knows its own).
+      if (mark.runId === run.runId && (found === null || mark.at < found.at)) found = mark;
+      continue;
+    }
     const at = Date.parse(mark.at);
     let nearest = all[0] as RunRecord;
     for (const r of all) {

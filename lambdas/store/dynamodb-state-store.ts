@@ -990,7 +990,8 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     await this.#updateRun('markDetectorBroken', target, {
       UpdateExpression: 'SET #db = if_not_exists(#db, :db)',
       ExpressionAttributeNames: { '#pk': 'pk', '#db': 'detectorBroken' },
-      ExpressionAttributeValues: { ':db': mark },
+      // A run named by the caller is pinned on the mark, so no later run can be given it by time.
+      ExpressionAttributeValues: { ':db': runId === undefined ? mark : { ...mark, runId } },
     });
     return target;
   }

@@ -45,6 +45,11 @@ export interface DetectorBroken {
   readonly expected: string | null;
   /** The page's line: "the detector is broken: …" (and how many more fixtures were wrong). */
   readonly reason: string;
+  /**
+   * The run the canary ran in, when it knew it (`certwatch run` marks its own run): the mark then
+   * belongs to that run alone. Absent for the deployed canary, whose run is found by time.
+   */
+  readonly runId?: string;
 }
 
 /** How a judge found a run: every check done, checks missing, or the detector broken (the canary failed). */

@@ -37,6 +37,7 @@ export const storedItem = {
         judged: d.nullable(d.string),
         expected: d.nullable(d.string),
         reason: d.string,
+        runId: d.optional(d.string),
       }),
     ),
     /** The judge's verdict. */

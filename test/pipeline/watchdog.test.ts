@@ -217,6 +217,18 @@ describe('detectorBrokenFor', () => {
       p: brokenAt(P + 3 * HOUR),
       r: null,
     },
+    {
+      name: 'a mark pinned to its run stays with it, however soon the next run starts',
+      marks: { p: { ...brokenAt(R - 1_000), runId: 'p' } },
+      p: { ...brokenAt(R - 1_000), runId: 'p' },
+      r: null,
+    },
+    {
+      name: 'a mark pinned to the new run is the new run’s, wherever it was written',
+      marks: { p: { ...brokenAt(P + 1_000), runId: 'r' } },
+      p: null,
+      r: { ...brokenAt(P + 1_000), runId: 'r' },
+    },
   ])('$name', ({ marks, p, r }) => {
     // Prepare
     const runs = [run('r', R, marks.r), run('p', P, marks.p)];

@@ -765,7 +765,10 @@ export function defineStateStoreContract(
         expect((await store.getRun('run-new'))?.detectorBroken).toEqual(
           mark('2030-03-01T16:00:01.000Z', 'self-signed'),
         );
-        expect((await store.getRun('run-old'))?.detectorBroken?.fixture).toBe('expired');
+        expect((await store.getRun('run-old'))?.detectorBroken).toEqual({
+          ...mark('2030-03-01T10:00:01.000Z', 'expired'),
+          runId: 'run-old',
+        });
         expect(ghost).toBeInstanceOf(RunNotFoundError);
         expect(await store.getRun('run-ghost')).toBeNull();
       });
