@@ -38,7 +38,7 @@ import {
 import { daysBucket } from '../lambdas/store/run-shards';
 import { dynamoDbLocalDir, startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { makeEndpoint, makeState } from '../test/support/dynamodb-store-fixtures';
-import { DISPATCHER_MEMORY_MB } from '../lib/check-pipeline';
+import { DISPATCHER_MEMORY_MB, inventoryFileContent } from '../lib/check-pipeline';
 import { meterCapacity } from './capacity-meter';
 
 const { values } = parseArgs({ options: { addresses: { type: 'string', default: '100000' } } });
@@ -223,14 +223,20 @@ async function main(): Promise<void> {
     );
     console.log(`  peak RSS of this process: ${mb(process.resourceUsage().maxRSS * 1024)}`);
 
-    // The dispatcher again, alone in a process as in Lambda: the inventory from a JSON file, as bundled.
-    const inventoryFile = join(tmpdir(), `certwatch-scale-inventory-${process.pid}.json`);
-    writeFileSync(inventoryFile, JSON.stringify(endpoints));
+    // The dispatcher again, alone in a process as in Lambda: the inventory from its file, as the stack bundles it.
+    const inventoryFile = join(tmpdir(), `certwatch-scale-inventory-${process.pid}.ndjson.gz`);
+    const inventoryBytes = inventoryFileContent(endpoints);
+    writeFileSync(inventoryFile, inventoryBytes);
+    console.log(
+      `  inventory file as bundled: ${(inventoryBytes.length / 1024 / 1024).toFixed(1)} MB (gzip NDJSON); ` +
+        `the dispatcher's package may unzip to at most 250 MB`,
+    );
     try {
       const child = await dispatcherInItsOwnProcess(inventoryFile, dynamo.endpoint, t0 + 18 * HOUR);
       console.log(
         `  dispatcher in its own process: ${child.seconds.toFixed(1)} s, ${child.messages.toLocaleString('en-US')} messages; ` +
-          `peak RSS ${child.peakRssMb.toFixed(0)} MB (${child.peakRssMbAfterLoad.toFixed(0)} MB after loading the inventory), ` +
+          `peak RSS ${child.peakRssMb.toFixed(0)} MB (${child.peakRssMbAfterLoad.toFixed(0)} MB after loading the inventory ` +
+          `in ${child.loadSeconds.toFixed(1)} s), ` +
           `heap ${child.heapUsedMb.toFixed(0)} MB at the end; the dispatcher has ${DISPATCHER_MEMORY_MB} MB`,
       );
     } catch (error) {
@@ -254,6 +260,7 @@ async function main(): Promise<void> {
   ): Promise<{
     seconds: number;
     messages: number;
+    loadSeconds: number;
     peakRssMb: number;
     peakRssMbAfterLoad: number;
     heapUsedMb: number;

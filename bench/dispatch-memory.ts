@@ -2,17 +2,16 @@
  * Child process of `npm run bench:scale`: the dispatcher's memory with the whole inventory, measured
  * in a process of its own (the bench process holds its seeded endpoints besides).
  *
- * As the deployed dispatcher does: reads the inventory JSON file, decodes it with the handler's
- * decoder, and runs `dispatchRun` against the seeded table. DNS is stubbed and the queue groups the
+ * As the deployed dispatcher does: streams the inventory file (gzip NDJSON, as the stack bundles it)
+ * through the handler's reader, and runs `dispatchRun` against the seeded table. DNS is stubbed and the queue groups the
  * messages into SendMessageBatch-sized batches, as `SqsCheckQueue` does, without sending them.
  * Prints a JSON line when the inventory is loaded (`loaded`: peak RSS so far), then one with the
  * whole run's peak RSS (VmHWM) and heap, in MB.
  *
- * Usage: node --import tsx bench/dispatch-memory.ts <inventory.json> <dynamodb-endpoint> <table> <now-ms>
+ * Usage: node --import tsx bench/dispatch-memory.ts <inventory.ndjson.gz> <dynamodb-endpoint> <table> <now-ms>
  */
 import { readFileSync } from 'node:fs';
-import * as d from '../lambdas/core/decode';
-import { endpoint } from '../lambdas/core/model-decoders';
+import { readInventoryFile } from '../lambdas/handlers/runtime/inventory-file';
 import type { CheckMessage, CheckQueue } from '../lambdas/pipeline/check-message';
 import { dispatchRun } from '../lambdas/pipeline/dispatch-run';
 import { createDocumentClient } from '../lambdas/store/dynamodb-client';
@@ -36,12 +35,19 @@ function peakRssMb(): number {
 async function main(): Promise<void> {
   const [file, dynamoEndpoint, table, nowMs] = process.argv.slice(2);
   if (!file || !dynamoEndpoint || !table || !nowMs)
-    throw new Error('usage: <inventory.json> <endpoint> <table> <now-ms>');
-  const decoded = d.decode(d.array(endpoint), JSON.parse(readFileSync(file, 'utf8')));
-  if (!decoded.ok) throw new Error(`inventory: ${decoded.failure.field}: ${decoded.failure.problem}`);
+    throw new Error('usage: <inventory.ndjson.gz> <endpoint> <table> <now-ms>');
+  const loadStarted = performance.now();
+  const endpoints = await readInventoryFile(file);
   const afterLoad = peakRssMb();
   // Written before the dispatch, so a dispatch that runs out of memory still reports what loading took.
-  console.log(JSON.stringify({ loaded: decoded.value.length, peakRssMbAfterLoad: afterLoad }));
+  console.log(
+    JSON.stringify({
+      loaded: endpoints.length,
+      loadSeconds: (performance.now() - loadStarted) / 1000,
+      peakRssMbAfterLoad: afterLoad,
+      heapUsedMbAfterLoad: process.memoryUsage().heapUsed / 1024 / 1024,
+    }),
+  );
   const clients = createDocumentClient(dynamoEndpoint);
   const store = new DynamoDbStateStore({ client: clients.documentClient, tableName: table });
   const queue = new BatchingCountingQueue();
@@ -58,12 +64,12 @@ async function main(): Promise<void> {
       now: () => new Date(Number(nowMs)),
       resolve: async (host) => ({ addresses: [addressOf(host)] }),
     },
-    decoded.value,
+    endpoints,
   );
   clients.destroy();
   console.log(
     JSON.stringify({
-      endpoints: decoded.value.length,
+      endpoints: endpoints.length,
       messages: queue.sent,
       unchanged: result.inventory.unchanged,
       seconds: (performance.now() - started) / 1000,
