@@ -10,7 +10,9 @@
  * - an idle tick (nothing to judge: what runs every 15 minutes);
  * - the judging tick of a run one shard short (it lists that shard);
  * - the dispatcher (inventory sync finds nothing changed; DNS answered by a stub), in this process and
- *   then alone in a child process (bench/dispatch-memory.ts), for its peak RSS against its Lambda memory.
+ *   then alone in a child process (bench/dispatch-memory.ts), for its peak RSS against its Lambda memory:
+ *   it reads the inventory file as the stack bundles it and sends through SqsCheckQueue to the loopback
+ *   SQS stand-in (test/support/fake-aws.ts).
  *
  * Usage: npm run bench:scale -- [--addresses 100000]
  */
@@ -37,8 +39,9 @@ import {
 } from '../lambdas/store/dynamodb-state-store';
 import { daysBucket } from '../lambdas/store/run-shards';
 import { dynamoDbLocalDir, startDynamoDbLocal } from '../test/support/dynamodb-local';
+import { startFakeAws } from '../test/support/fake-aws';
 import { makeEndpoint, makeState } from '../test/support/dynamodb-store-fixtures';
-import { DISPATCHER_MEMORY_MB } from '../lib/check-pipeline';
+import { DISPATCHER_MEMORY_MB, inventoryFileContent } from '../lib/check-pipeline';
 import { meterCapacity } from './capacity-meter';
 
 const { values } = parseArgs({ options: { addresses: { type: 'string', default: '100000' } } });
@@ -223,14 +226,26 @@ async function main(): Promise<void> {
     );
     console.log(`  peak RSS of this process: ${mb(process.resourceUsage().maxRSS * 1024)}`);
 
-    // The dispatcher again, alone in a process as in Lambda: the inventory from a JSON file, as bundled.
-    const inventoryFile = join(tmpdir(), `certwatch-scale-inventory-${process.pid}.json`);
-    writeFileSync(inventoryFile, JSON.stringify(endpoints));
+    // The dispatcher again, alone in a process as in Lambda: the inventory from its file, as the stack bundles it.
+    const inventoryFile = join(tmpdir(), `certwatch-scale-inventory-${process.pid}.ndjson.gz`);
+    const inventoryBytes = inventoryFileContent(endpoints);
+    writeFileSync(inventoryFile, inventoryBytes);
+    console.log(
+      `  inventory file as bundled: ${(inventoryBytes.length / 1024 / 1024).toFixed(1)} MB (gzip NDJSON); ` +
+        `the dispatcher's package may unzip to at most 250 MB`,
+    );
+    // Its messages go through SqsCheckQueue to the loopback SQS stand-in, which forgets them as they come.
+    const aws = await startFakeAws();
+    const forget = setInterval(() => aws.sent.splice(0), 1_000);
     try {
-      const child = await dispatcherInItsOwnProcess(inventoryFile, dynamo.endpoint, t0 + 18 * HOUR);
+      const child = await dispatcherInItsOwnProcess(inventoryFile, dynamo.endpoint, t0 + 18 * HOUR, aws.url);
       console.log(
-        `  dispatcher in its own process: ${child.seconds.toFixed(1)} s, ${child.messages.toLocaleString('en-US')} messages; ` +
-          `peak RSS ${child.peakRssMb.toFixed(0)} MB (${child.peakRssMbAfterLoad.toFixed(0)} MB after loading the inventory), ` +
+        `  dispatcher in its own process: ${child.seconds.toFixed(1)} s (${child.secondsToFirstMessage.toFixed(1)} s ` +
+          `syncing the inventory, resolving and recording the run, then ${child.secondsSending.toFixed(1)} s sending ` +
+          `${child.messages.toLocaleString('en-US')} messages in ${child.sqsBatchCalls.toLocaleString('en-US')} ` +
+          `SendMessageBatch calls to the loopback SQS stand-in); ` +
+          `peak RSS ${child.peakRssMb.toFixed(0)} MB (${child.peakRssMbAfterLoad.toFixed(0)} MB after loading the inventory ` +
+          `in ${child.loadSeconds.toFixed(1)} s), ` +
           `heap ${child.heapUsedMb.toFixed(0)} MB at the end; the dispatcher has ${DISPATCHER_MEMORY_MB} MB`,
       );
     } catch (error) {
@@ -239,6 +254,8 @@ async function main(): Promise<void> {
       );
       process.exitCode = 1;
     } finally {
+      clearInterval(forget);
+      await aws.close();
       rmSync(inventoryFile, { force: true });
     }
   } finally {
@@ -251,9 +268,14 @@ async function main(): Promise<void> {
     inventoryFile: string,
     dynamoEndpoint: string,
     nowMs: number,
+    sqsEndpoint: string,
   ): Promise<{
     seconds: number;
+    secondsToFirstMessage: number;
+    secondsSending: number;
+    sqsBatchCalls: number;
     messages: number;
+    loadSeconds: number;
     peakRssMb: number;
     peakRssMbAfterLoad: number;
     heapUsedMb: number;
@@ -270,6 +292,7 @@ async function main(): Promise<void> {
         dynamoEndpoint,
         TABLE,
         String(nowMs),
+        sqsEndpoint,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AWS_REGION: 'us-east-1' } },
     );

@@ -2,21 +2,24 @@
  * Child process of `npm run bench:scale`: the dispatcher's memory with the whole inventory, measured
  * in a process of its own (the bench process holds its seeded endpoints besides).
  *
- * As the deployed dispatcher does: reads the inventory JSON file, decodes it with the handler's
- * decoder, and runs `dispatchRun` against the seeded table. DNS is stubbed and the queue groups the
- * messages into SendMessageBatch-sized batches, as `SqsCheckQueue` does, without sending them.
+ * As the deployed dispatcher does: streams the inventory file (gzip NDJSON, as the stack bundles it)
+ * through the handler's reader, and runs `dispatchRun` against the seeded table. DNS is stubbed. With an SQS
+ * endpoint (the loopback stand-in, test/support/fake-aws.ts) the messages go through `SqsCheckQueue` as
+ * deployed; without, the queue groups them into SendMessageBatch-sized batches without sending them.
  * Prints a JSON line when the inventory is loaded (`loaded`: peak RSS so far), then one with the
- * whole run's peak RSS (VmHWM) and heap, in MB.
+ * whole run's peak RSS (VmHWM) and heap, in MB, and the time to the first message (inventory sync,
+ * DNS, the run recorded) and of the sending.
  *
- * Usage: node --import tsx bench/dispatch-memory.ts <inventory.json> <dynamodb-endpoint> <table> <now-ms>
+ * Usage: node --import tsx bench/dispatch-memory.ts <inventory.ndjson.gz> <dynamodb-endpoint> <table> <now-ms> [sqs-endpoint]
  */
 import { readFileSync } from 'node:fs';
-import * as d from '../lambdas/core/decode';
-import { endpoint } from '../lambdas/core/model-decoders';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { readInventoryFile } from '../lambdas/handlers/runtime/inventory-file';
 import type { CheckMessage, CheckQueue } from '../lambdas/pipeline/check-message';
 import { dispatchRun } from '../lambdas/pipeline/dispatch-run';
 import { createDocumentClient } from '../lambdas/store/dynamodb-client';
 import { DynamoDbStateStore } from '../lambdas/store/dynamodb-state-store';
+import { SqsCheckQueue } from '../lambdas/queue/sqs-check-queue';
 
 /** Batches of 10 as SqsCheckQueue makes them; counts instead of sending. */
 class BatchingCountingQueue implements CheckQueue {
@@ -28,23 +31,54 @@ class BatchingCountingQueue implements CheckQueue {
   }
 }
 
+/** Counts what goes through `queue` and notes when the first message went. */
+class TimedQueue implements CheckQueue {
+  sent = 0;
+  firstSendAt: number | null = null;
+  constructor(private readonly queue: CheckQueue) {}
+  async sendAll(messages: readonly CheckMessage[]): Promise<void> {
+    this.firstSendAt ??= performance.now();
+    await this.queue.sendAll(messages);
+    this.sent += messages.length;
+  }
+}
+
 function peakRssMb(): number {
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return (hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024;
 }
 
 async function main(): Promise<void> {
-  const [file, dynamoEndpoint, table, nowMs] = process.argv.slice(2);
+  const [file, dynamoEndpoint, table, nowMs, sqsEndpoint] = process.argv.slice(2);
   if (!file || !dynamoEndpoint || !table || !nowMs)
-    throw new Error('usage: <inventory.json> <endpoint> <table> <now-ms>');
-  const decoded = d.decode(d.array(endpoint), JSON.parse(readFileSync(file, 'utf8')));
-  if (!decoded.ok) throw new Error(`inventory: ${decoded.failure.field}: ${decoded.failure.problem}`);
+    throw new Error('usage: <inventory.ndjson.gz> <endpoint> <table> <now-ms>');
+  const loadStarted = performance.now();
+  const endpoints = await readInventoryFile(file);
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
   const afterLoad = peakRssMb();
   // Written before the dispatch, so a dispatch that runs out of memory still reports what loading took.
-  console.log(JSON.stringify({ loaded: decoded.value.length, peakRssMbAfterLoad: afterLoad }));
+  console.log(
+    JSON.stringify({
+      loaded: endpoints.length,
+      loadSeconds,
+      peakRssMbAfterLoad: afterLoad,
+      heapUsedMbAfterLoad: process.memoryUsage().heapUsed / 1024 / 1024,
+    }),
+  );
   const clients = createDocumentClient(dynamoEndpoint);
   const store = new DynamoDbStateStore({ client: clients.documentClient, tableName: table });
-  const queue = new BatchingCountingQueue();
+  const sqs =
+    sqsEndpoint === undefined
+      ? null
+      : new SqsCheckQueue({
+          client: new SQSClient({
+            region: 'us-east-1',
+            endpoint: sqsEndpoint,
+            credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+          }),
+          queueUrl: `${sqsEndpoint}/123456789012/certwatch-checks`,
+        });
+  const queue = new TimedQueue(sqs ?? new BatchingCountingQueue());
   // host-0001234.example resolves to the address the bench seeded for endpoint 1234.
   const addressOf = (host: string) => {
     const i = Number(/host-(\d+)\./.exec(host)?.[1] ?? 0);
@@ -58,15 +92,20 @@ async function main(): Promise<void> {
       now: () => new Date(Number(nowMs)),
       resolve: async (host) => ({ addresses: [addressOf(host)] }),
     },
-    decoded.value,
+    endpoints,
   );
+  const ended = performance.now();
   clients.destroy();
   console.log(
     JSON.stringify({
-      endpoints: decoded.value.length,
+      endpoints: endpoints.length,
       messages: queue.sent,
+      sqsBatchCalls: sqs?.batchCalls ?? null,
+      secondsToFirstMessage: ((queue.firstSendAt ?? ended) - started) / 1000,
+      secondsSending: (ended - (queue.firstSendAt ?? ended)) / 1000,
       unchanged: result.inventory.unchanged,
-      seconds: (performance.now() - started) / 1000,
+      seconds: (ended - started) / 1000,
+      loadSeconds,
       peakRssMbAfterLoad: afterLoad,
       peakRssMb: peakRssMb(),
       heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,

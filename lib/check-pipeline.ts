@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { Duration, Stack, Stage, TimeZone, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +14,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { inventoryLines } from '../lambdas/core/inventory-lines';
 import type { Endpoint, TrustProfile } from '../lambdas/core/model';
 import {
   ADDRESSES_PER_ENDPOINT,
@@ -30,8 +32,11 @@ import { encryptedQueue } from './queues';
 import { type ResolvedSecret, SecretReferences } from './secret-refs';
 import type { StateTable } from './state-table';
 
-/** File name of the endpoint inventory bundled next to the dispatcher's index.js (env CONFIG_FILE). */
-export const ENDPOINTS_FILE_NAME = 'certwatch.endpoints.json';
+/**
+ * File name of the endpoint inventory bundled next to the dispatcher's index.js (env CONFIG_FILE):
+ * gzip NDJSON (lambdas/core/inventory-lines.ts), which the dispatcher reads as a stream.
+ */
+export const ENDPOINTS_FILE_NAME = 'certwatch.endpoints.ndjson.gz';
 
 /** File name of the trust profiles bundled next to the checker's index.js (env TRUST_FILE), when there are any. */
 export const TRUST_FILE_NAME = 'certwatch.trust.json';
@@ -280,9 +285,16 @@ export class CheckPipeline extends Construct {
         `endpoints: ${orphan.id} names trust profile ${orphan.trust}, which is not among the trust profiles given`,
       );
     }
-    this.endpointsFile = writeAssemblyFile(this, 'certwatch-endpoints', props.endpoints);
+    this.endpointsFile = writeAssemblyFile(
+      this,
+      'certwatch-endpoints',
+      inventoryFileContent(props.endpoints),
+      'ndjson.gz',
+    );
     this.trustFile =
-      trustProfiles.length > 0 ? writeAssemblyFile(this, 'certwatch-trust', trustProfiles) : null;
+      trustProfiles.length > 0
+        ? writeAssemblyFile(this, 'certwatch-trust', JSON.stringify(trustProfiles), 'json')
+        : null;
     this.dispatcher = new CertwatchFunction(this, 'Dispatcher', {
       ...props.functionDefaults,
       handler: 'dispatcher',
@@ -541,12 +553,19 @@ function placeInVpc(
  * directory under a content-addressed name (repeated synths reuse it; `cdk.out` is where
  * build output belongs) and returns its path, for the function's bundle to copy.
  */
-function writeAssemblyFile(scope: Construct, prefix: string, data: unknown): string {
-  const json = JSON.stringify(data);
-  const digest = createHash('sha256').update(json).digest('hex').slice(0, 16);
+function writeAssemblyFile(scope: Construct, prefix: string, content: string | Buffer, ext: string): string {
+  const digest = createHash('sha256').update(content).digest('hex').slice(0, 16);
   const outdir = Stage.of(scope)?.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'certwatch-'));
-  const file = path.join(outdir, `${prefix}-${digest}.json`);
+  const file = path.join(outdir, `${prefix}-${digest}.${ext}`);
   fs.mkdirSync(outdir, { recursive: true });
-  if (!fs.existsSync(file)) fs.writeFileSync(file, json);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, content);
   return file;
+}
+
+/**
+ * The inventory file's bytes: its NDJSON lines, gzip-compressed. A million endpoints must fit the
+ * dispatcher's package (250 MB unzipped), and the dispatcher then streams it without holding the text.
+ */
+export function inventoryFileContent(endpoints: readonly Endpoint[]): Buffer {
+  return zlib.gzipSync(Buffer.from(`${[...inventoryLines(endpoints)].join('\n')}\n`), { level: 9 });
 }

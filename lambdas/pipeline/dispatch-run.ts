@@ -1,6 +1,6 @@
 /**
  * One dispatch: sync the inventory, resolve every endpoint, record the run
- * with its expected count, and enqueue one check per address. The dispatcher
+ * with its expected count, and enqueue one check per address, a page at a time. The dispatcher
  * Lambda and `certwatch run` both call this.
  */
 import { randomUUID } from 'node:crypto';
@@ -46,6 +46,12 @@ export interface DispatchOptions {
    * @default true
    */
   readonly syncInventory?: boolean;
+  /**
+   * Messages handed to the queue per `sendAll` call: the dispatch holds one page of messages at a
+   * time, never the run's (a million at 1,000,000 endpoints).
+   * @default 3200
+   */
+  readonly sendPageSize?: number;
 }
 
 export interface DispatchResult {
@@ -55,7 +61,6 @@ export interface DispatchResult {
   readonly endpoints: number;
   readonly expected: number;
   readonly dnsFailures: number;
-  readonly messages: readonly CheckMessage[];
 }
 
 async function defaultResolve(host: string, timeoutMs: number) {
@@ -66,6 +71,16 @@ async function defaultResolve(host: string, timeoutMs: number) {
 /** Run ids sort by time, so "latest run" is a lexical maximum. */
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * What one endpoint resolved to, kept small (a million of these are held until the run is recorded):
+ * its one address, its addresses, or the reason DNS gave none.
+ */
+type Resolution = string | readonly string[] | { readonly dnsError: string };
+
+function addressesOf(r: Resolution): readonly (string | null)[] {
+  return typeof r === 'string' ? [r] : 'dnsError' in r ? [null] : r;
 }
 
 export async function dispatchRun(
@@ -82,69 +97,113 @@ export async function dispatchRun(
   const quiet = await coveringSuppressors(deps.suppressions, started);
   const resolve = deps.resolve ?? defaultResolve;
   const dispatchedAt = started.toISOString();
-  const byId = new Map(endpoints.map((e) => [e.id, e]));
-  const perEndpoint = await mapWithConcurrency(
+  // Only what each endpoint resolved to is kept for the whole run; its messages are made page by page.
+  const resolutions = await mapWithConcurrency(
     endpoints,
     opts.dnsConcurrency ?? 64,
-    async (endpoint): Promise<CheckMessage[]> => {
+    async (endpoint): Promise<Resolution> => {
       // A pinned address (ProbeSettings.address) is checked in the host's place. Through a proxy,
       // the proxy resolves the name (it may know names the monitor cannot): one check, by name.
       const connectTo = endpoint.address ?? endpoint.host;
-      if (isIpLiteral(connectTo) || endpoint.proxy !== undefined) {
-        return [{ v: 1 as const, runId, endpointId: endpoint.id, address: connectTo, dispatchedAt }];
-      }
+      if (isIpLiteral(connectTo) || endpoint.proxy !== undefined) return connectTo;
       const resolved = await resolve(connectTo, endpoint.timeoutMs);
-      if ('error' in resolved) {
-        return [
-          {
-            v: 1 as const,
-            runId,
-            endpointId: endpoint.id,
-            address: null,
-            dnsError: resolved.error,
-            dispatchedAt,
-          },
-        ];
-      }
-      const addresses = opts.firstAddressOnly ? resolved.addresses.slice(0, 1) : resolved.addresses;
-      return addresses.map((address) => ({
-        v: 1 as const,
-        runId,
-        endpointId: endpoint.id,
-        address,
-        dispatchedAt,
-      }));
+      if ('error' in resolved) return { dnsError: resolved.error };
+      const { addresses } = resolved;
+      if (opts.firstAddressOnly) return addresses.slice(0, 1);
+      return addresses.length === 1 ? (addresses[0] as string) : addresses;
     },
     // A resolver bug must not drop the endpoint: it is still checked, as a DNS failure.
-    (error, endpoint) => [
-      { v: 1 as const, runId, endpointId: endpoint.id, address: null, dnsError: String(error), dispatchedAt },
-    ],
+    (error) => ({ dnsError: String(error) }),
   );
-  const messages = perEndpoint.flat().map((m) => {
-    const endpoint = byId.get(m.endpointId);
-    const suppressors = endpoint === undefined ? [] : quiet(endpoint);
-    return suppressors.length === 0 ? m : { ...m, suppressors };
-  });
   // The run is recorded before any message is sent, so every completion finds it.
   const deadline = opts.deadline?.();
-  await deps.store.createRun({
+  const { expected, dnsFailures } = await recordRun(deps.store, endpoints, resolutions, {
     runId,
     startedAt: dispatchedAt,
-    expected: messages.length,
-    // Per-shard expected counts: the watchdog then lists only the shards a run left incomplete.
-    addressKeys: messages.map((m) => addressKey(m.endpointId, m.address)),
     ...(deadline === undefined ? {} : { deadline }),
   });
-  await deps.queue.sendAll(messages);
+  await sendInPages(deps.queue, opts.sendPageSize ?? DEFAULT_SEND_PAGE_SIZE, function* () {
+    for (let i = 0; i < endpoints.length; i++) {
+      const endpoint = endpoints[i] as Endpoint;
+      const resolution = resolutions[i] as Resolution;
+      const suppressors = quiet(endpoint);
+      const quieted = suppressors.length === 0 ? {} : { suppressors };
+      for (const address of addressesOf(resolution)) {
+        yield address === null
+          ? {
+              v: 1 as const,
+              runId,
+              endpointId: endpoint.id,
+              address: null,
+              dnsError: (resolution as { dnsError: string }).dnsError,
+              dispatchedAt,
+              ...quieted,
+            }
+          : { v: 1 as const, runId, endpointId: endpoint.id, address, dispatchedAt, ...quieted };
+      }
+    }
+  });
   return {
     runId,
     startedAt: dispatchedAt,
     inventory,
     endpoints: endpoints.length,
-    expected: messages.length,
-    dnsFailures: messages.filter((m) => m.address === null).length,
-    messages,
+    expected,
+    dnsFailures,
   };
+}
+
+/**
+ * Records the run with its expected count and, per shard, its address keys (the watchdog then lists
+ * only the shards a run left incomplete). The keys are dropped once it is recorded.
+ */
+async function recordRun(
+  store: StateStore,
+  endpoints: readonly Endpoint[],
+  resolutions: readonly Resolution[],
+  run: { runId: string; startedAt: string; deadline?: string },
+): Promise<{ expected: number; dnsFailures: number }> {
+  const addressKeys: string[] = [];
+  let dnsFailures = 0;
+  endpoints.forEach((endpoint, i) => {
+    for (const address of addressesOf(resolutions[i] as Resolution)) {
+      addressKeys.push(addressKey(endpoint.id, address));
+      if (address === null) dnsFailures++;
+    }
+  });
+  await store.createRun({ ...run, expected: addressKeys.length, addressKeys });
+  return { expected: addressKeys.length, dnsFailures };
+}
+
+/** Messages per `sendAll` call: 32 SendMessageBatch calls of 10 in flight, ten rounds of them. */
+const DEFAULT_SEND_PAGE_SIZE = 3_200;
+
+/**
+ * Sends the messages `pageSize` at a time, so no more than a page is ever held. A page that fails
+ * does not stop the others (as many checks as possible are queued); the first failure is rethrown
+ * after the last page.
+ */
+async function sendInPages(
+  queue: CheckQueue,
+  pageSize: number,
+  messages: () => Iterable<CheckMessage>,
+): Promise<void> {
+  const failures: unknown[] = [];
+  let page: CheckMessage[] = [];
+  const send = async () => {
+    try {
+      await queue.sendAll(page);
+    } catch (error) {
+      failures.push(error);
+    }
+    page = [];
+  };
+  for (const message of messages()) {
+    page.push(message);
+    if (page.length >= pageSize) await send();
+  }
+  if (page.length > 0) await send();
+  if (failures.length > 0) throw failures[0];
 }
 
 /** Which windows and silences cover an endpoint at dispatch: one read of the store per run. */

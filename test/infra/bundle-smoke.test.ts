@@ -24,6 +24,8 @@ import { DynamoDbStateStore, ensureTable, itemKeys } from '../../lambdas/store/d
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { verifyWebhookSignature } from '../../lambdas/notify';
 import { REPORT_CONTENT_TYPE, REPORT_OBJECT_KEY } from '../../lambdas/report/report-object';
+import { readInventoryFile } from '../../lambdas/handlers/runtime/inventory-file';
+import { ENDPOINTS_FILE_NAME } from '../../lib/check-pipeline';
 import { BUNDLE_LIMIT_KIB } from '../../lib/certwatch-function';
 import { CertwatchStack } from '../../lib/certwatch-stack';
 import { STATE_TABLE_ACCESS, type StateTableUser } from '../../lib/state-table';
@@ -329,7 +331,7 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       Dispatcher: {
         ...baseEnv,
         QUEUE_URL: `${aws.url}/123456789012/certwatch-checks`,
-        CONFIG_FILE: 'certwatch.endpoints.json',
+        CONFIG_FILE: ENDPOINTS_FILE_NAME,
         SCHEDULE_INTERVAL_MS: String(6 * 3_600_000),
       },
       Checker: {
@@ -373,9 +375,9 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       ).toEqual(templateEnv[name]);
     }
     expect(assets.Notifier).toBeDefined();
-    expect(readFileSync(join(assets.Dispatcher ?? '', 'certwatch.endpoints.json'), 'utf8')).toContain(
-      `127.0.0.1:${tls.port}`,
-    );
+    expect(
+      (await readInventoryFile(join(assets.Dispatcher ?? '', ENDPOINTS_FILE_NAME))).map((e) => e.id),
+    ).toContain(`127.0.0.1:${tls.port}`);
     // The private root travels with the checker, as data beside its index.js.
     expect(readFileSync(join(assets.Checker ?? '', 'certwatch.trust.json'), 'utf8')).toContain(
       '"systemRoots":false',

@@ -4,6 +4,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustProfileOf } from '../../lambdas/cert/trust-store';
 import { loadConfig } from '../../lambdas/config';
+import { readInventoryFile } from '../../lambdas/handlers/runtime/inventory-file';
 import { CertwatchStack } from '../../lib/certwatch-stack';
 import {
   CHECK_MAX_RECEIVE_COUNT,
@@ -131,8 +132,8 @@ describe('CheckPipeline', () => {
     });
   });
 
-  it('writes the resolved inventory for the dispatcher bundle', () => {
-    const endpoints = JSON.parse(readFileSync(s.stack.pipeline.endpointsFile, 'utf8'));
+  it('writes the resolved inventory for the dispatcher bundle', async () => {
+    const endpoints = await readInventoryFile(s.stack.pipeline.endpointsFile);
     expect(endpoints.map((e: { id: string; timeoutMs: number }) => [e.id, e.timeoutMs])).toEqual([
       ['example.com:443', 8_000],
       ['api.example.com:8443', 12_000],
@@ -318,10 +319,10 @@ describe('CheckPipeline trust profiles', () => {
     return s.template.toJSON().Resources[id].Properties.Environment.Variables;
   };
 
-  it('bundles the profiles the endpoints name beside the checker, and names only their ids in the inventory', () => {
+  it('bundles the profiles the endpoints name beside the checker, and names only their ids in the inventory', async () => {
     // Act
     const profiles = JSON.parse(readFileSync(withTrust.stack.pipeline.trustFile ?? '', 'utf8'));
-    const endpoints = JSON.parse(readFileSync(withTrust.stack.pipeline.endpointsFile, 'utf8'));
+    const endpoints = await readInventoryFile(withTrust.stack.pipeline.endpointsFile);
     // Assess
     const expected = trustProfileOf(false, [pki.root.der]);
     expect(profiles).toEqual([expected]);

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readInventoryFile } from '../../lambdas/handlers/runtime/inventory-file';
 import { ENDPOINTS_FILE_NAME } from '../../lib/check-pipeline';
 import { PROJECT_ROOT } from '../../lib/certwatch-function';
 import { makePki } from '../support/cert-factory';
@@ -123,7 +124,7 @@ describe('cdk synth (offline, real bundles)', () => {
         sizes.push(`${fn.id}: index.js ${kb('index.js')} KiB, index.js.map ${kb('index.js.map')} KiB`);
       }
       const dispatcher = functions.find((f) => f.id.startsWith('PipelineDispatcherFunction'))!;
-      const inventory = JSON.parse(readFileSync(join(dispatcher.dir, ENDPOINTS_FILE_NAME), 'utf8'));
+      const inventory = await readInventoryFile(join(dispatcher.dir, ENDPOINTS_FILE_NAME));
       expect(inventory.map((e: { id: string }) => e.id)).toEqual([
         'example.com:443',
         'api.example.com:8443',
