@@ -25,6 +25,7 @@ import {
   type RevocationMode,
 } from '../core/model';
 import type { RevocationFetcher } from '../probe/fetch-revocation';
+import { monotonicMs } from '../probe/monotonic-clock';
 
 /** Inputs of {@link checkRevocation}. */
 export interface RevocationStepOptions {
@@ -177,7 +178,7 @@ async function ask(
   const steps = [...crlSteps, ...ocspSteps];
   let request: Buffer | null | undefined;
   for (const [i, step] of steps.entries()) {
-    const left = deadline - performance.now();
+    const left = deadline - monotonicMs();
     if (left <= 0) {
       reasons.push('no time left before the deadline');
       break;
@@ -234,7 +235,7 @@ async function revocationFindings(
   opts: RevocationStepOptions,
   mode: RevocationMode,
 ): Promise<Finding[]> {
-  const deadline = performance.now() + opts.budgetMs;
+  const deadline = monotonicMs() + opts.budgetMs;
   const findings: Finding[] = [];
   const staple = outcome.ocspStaple ?? null;
   const leafSources = factsOf(parseCertificateCached(outcome.chainDer[0]!)).sources;

@@ -17,6 +17,7 @@ import { mapWithConcurrency } from '../core/concurrency';
 import { probeSettingsOf, protocolOf, servernameFor } from '../core/probe-settings';
 import { type CaIssuersFetcher, fetchCaIssuers } from '../probe/fetch-ca-issuers';
 import { type ClientIdentity, probeAddress } from '../probe/probe-address';
+import { monotonicMs } from '../probe/monotonic-clock';
 import { probeTarget } from '../probe/probe-target';
 import { fetchRevocation, type RevocationFetcher } from '../probe/fetch-revocation';
 import { startRevocationCheck } from './check-revocation';
@@ -162,8 +163,8 @@ async function analyse(
     const addRevocation = revocationStep(outcome, startedAt, opts, opts.timeoutMs - outcome.durationMs);
     const first = judge([]);
     const scheme = protocolOf(opts);
-    const started = performance.now();
-    const elapsed = () => outcome.durationMs + Math.round(performance.now() - started);
+    const started = monotonicMs();
+    const elapsed = () => outcome.durationMs + Math.round(monotonicMs() - started);
     const judged =
       fetcher === null || !first.missingIssuer?.caIssuersUrls.length
         ? first.result
@@ -206,13 +207,13 @@ export async function completeFromAia(
   fetcher: CaIssuersFetcher,
   budgetMs: number,
 ): Promise<CheckResult> {
-  const deadline = performance.now() + budgetMs;
+  const deadline = monotonicMs() + budgetMs;
   const fetched: Uint8Array[] = [];
   const tried = new Set<string>();
   let verdict = first;
   while (tried.size < MAX_AIA_FETCHES) {
     const url = verdict.missingIssuer?.caIssuersUrls.find((u) => !tried.has(u));
-    const timeoutMs = Math.floor(deadline - performance.now());
+    const timeoutMs = Math.floor(deadline - monotonicMs());
     if (url === undefined || timeoutMs <= 0) break;
     tried.add(url);
     const { certificates } = await fetcher(url, { timeoutMs });

@@ -28,6 +28,7 @@ import {
 import { probeProtocol } from './protocol-registry';
 import { type ProbeProtocol, ProtocolStepError } from './protocol-step';
 import { openTunnel } from './proxy-tunnel';
+import { monotonicMs } from './monotonic-clock';
 import { ServerFlightSniffer } from './server-flight-sniffer';
 
 /**
@@ -146,7 +147,7 @@ export function probeAddress(options: ProbeAddressOptions): Promise<ProbeOutcome
 }
 
 class AddressProbe {
-  private readonly startedAt = performance.now();
+  private readonly startedAt = monotonicMs();
   private readonly endpoint: string;
   private readonly servername: string | null;
   private readonly sniffer: ServerFlightSniffer;
@@ -219,6 +220,14 @@ class AddressProbe {
     return this.options.proxy === undefined ? undefined : parseProxyUrl(this.options.proxy);
   }
 
+  /**
+   * The probe's deadline as a step sees it, on the `performance.now()` clock
+   * (protocol-step.ts), computed only by probes with a step or a proxy.
+   */
+  private stepDeadline(): number {
+    return performance.now() + (this.options.timeoutMs - (monotonicMs() - this.startedAt));
+  }
+
   /** The HTTP CONNECT exchange with the proxy, under the probe's deadline; `next` runs in the tunnel. */
   private runTunnel(raw: Socket, proxy: ProxyAddress, port: number, next: () => void): void {
     if (this.settled) return;
@@ -226,7 +235,7 @@ class AddressProbe {
     const abort = new AbortController();
     this.stepAbort = abort;
     const ownListeners = listenerSnapshot(raw);
-    const context = { deadline: this.startedAt + this.options.timeoutMs, signal: abort.signal };
+    const context = { deadline: this.stepDeadline(), signal: abort.signal };
     const request = { host: this.options.address, port, proxy: formatTargetId(proxy.host, proxy.port) };
     openTunnel(raw, request, context).then(
       () =>
@@ -256,7 +265,7 @@ class AddressProbe {
       host: this.options.host,
       port: this.options.port,
       servername: this.servername,
-      deadline: this.startedAt + this.options.timeoutMs,
+      deadline: this.stepDeadline(),
       signal: abort.signal,
     };
     const step = protocol.startTls;
@@ -365,7 +374,7 @@ class AddressProbe {
       address,
       servername: this.servername,
       ...result,
-      durationMs: Math.round(performance.now() - this.startedAt),
+      durationMs: Math.round(monotonicMs() - this.startedAt),
     });
   }
 }

@@ -5,6 +5,7 @@ import { mapWithConcurrency } from '../core/concurrency';
 import type { ProbeOutcome, ProbeSettings, Target } from '../core/model';
 import { probeSettingsOf, servernameFor } from '../core/probe-settings';
 import { type ProbeAddressOptions, probeAddress } from './probe-address';
+import { monotonicMs } from './monotonic-clock';
 import { type LookupFunction, resolveAddresses } from './resolve-addresses';
 
 /**
@@ -43,7 +44,7 @@ export const DEFAULT_MAX_PARALLEL_ADDRESSES = 16;
  * that is `dnsTimeoutMs + timeoutMs` for any name with up to 16 addresses.
  */
 export async function probeTarget(target: Target, options: ProbeTargetOptions): Promise<ProbeOutcome[]> {
-  const startedAt = performance.now();
+  const startedAt = monotonicMs();
   // An IP literal resolves to itself, so a pinned address needs no DNS. Through a proxy, the
   // proxy resolves the name (it may know names the monitor cannot), so there is one "address": the name.
   const resolved =
@@ -65,7 +66,7 @@ export async function probeTarget(target: Target, options: ProbeTargetOptions): 
         protocol: null,
         cipher: null,
         error: resolved.error,
-        durationMs: Math.round(performance.now() - startedAt),
+        durationMs: Math.round(monotonicMs() - startedAt),
       },
     ];
   }
@@ -82,13 +83,13 @@ export async function probeTarget(target: Target, options: ProbeTargetOptions): 
     resolved.addresses,
     options.maxParallelAddresses ?? DEFAULT_MAX_PARALLEL_ADDRESSES,
     ({ address }) => probeIsolated(probeOptions(address)),
-    (error, { address }) => probeBug(probeOptions(address), error, performance.now()),
+    (error, { address }) => probeBug(probeOptions(address), error, monotonicMs()),
   );
 }
 
 /** probeAddress never rejects by contract; should a bug make it, only that address reports it. */
 async function probeIsolated(options: ProbeAddressOptions): Promise<ProbeOutcome> {
-  const startedAt = performance.now();
+  const startedAt = monotonicMs();
   try {
     return await probeAddress(options);
   } catch (error) {
@@ -107,6 +108,6 @@ function probeBug(options: ProbeAddressOptions, error: unknown, startedAt: numbe
     protocol: null,
     cipher: null,
     error: { code: 'HANDSHAKE_FAILED', message: `probe error: ${String(error)}` },
-    durationMs: Math.round(performance.now() - startedAt),
+    durationMs: Math.round(monotonicMs() - startedAt),
   };
 }

@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ProbeError } from '../core/model';
 import { ipAddressBytes, isIpLiteral } from '../core/ip-address';
+import { monotonicMs } from './monotonic-clock';
 
 /** One resolved address. */
 export interface ResolvedAddress {
@@ -79,8 +80,8 @@ export async function resolveAddresses(host: string, options: ResolveOptions): P
   if (isIpLiteral(host)) {
     return { ok: true, addresses: [{ address: host, family: host.includes(':') ? 6 : 4 }] };
   }
-  const started = performance.now();
-  const remaining = () => Math.max(0, options.timeoutMs - (performance.now() - started));
+  const started = monotonicMs();
+  const remaining = () => Math.max(0, options.timeoutMs - (monotonicMs() - started));
   const done = (answer: readonly { address: string; family: number }[]): ResolveResult => {
     const addresses = orderAddresses(answer);
     if (addresses.length === 0) return dnsError(`DNS lookup of ${host} returned no usable address`);
