@@ -28,6 +28,7 @@ const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
  * `certwatch check`, the command run most often, has a bundle of its own (dist/cli/check.cjs:
  * the same main with only check in it), loaded with a V8 code cache (lambdas/cli/code-cache.ts).
  * Null when that bundle is not there (a build from before it): check then runs from main.mjs.
+ * `exitWhenDone`: a check leaves nothing running once its main settles, so the process may end then.
  */
 function fastCheck() {
   const file = join(dist, 'check.cjs');
@@ -48,13 +49,13 @@ function fastCheck() {
     if (err?.code === 'ENOENT' && err.path === file) return null;
     throw err;
   }
-  return { main: loaded.exports.main, saveCache: loaded.save };
+  return { main: loaded.exports.main, saveCache: loaded.save, exitWhenDone: true };
 }
 
 function fromEsmBundle() {
   const bundle = join(dist, 'main.mjs');
   return import(pathToFileURL(bundle).href).then(
-    ({ main }) => ({ main, saveCache: () => {} }),
+    ({ main }) => ({ main, saveCache: () => {}, exitWhenDone: false }),
     (err) => {
       if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(bundle)) {
         process.stderr.write(
@@ -78,6 +79,13 @@ Promise.resolve()
       process.exitCode = code;
       // After the work, so the cache holds every function it compiled (a no-op when one was used).
       cli.saveCache();
+      // A check is done when main settles: exit now instead of letting Node wind the event loop
+      // down and tear the heap apart (about 3 ms of CPU, a twentieth of a one-host check). Only
+      // with nothing left unwritten: stdout to a pipe is asynchronous on some systems (and on any
+      // when the reader falls behind), and that output must not be lost.
+      if (cli.exitWhenDone && process.stdout.writableLength === 0 && process.stderr.writableLength === 0) {
+        process.exit();
+      }
     });
   })
   .catch((err) => {

@@ -5,9 +5,10 @@
  * The bundle is built fresh from the sources into a private directory inside the checkout
  * (so `node_modules` resolves for the externals), with the real bin script beside it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +120,45 @@ describe('built certwatch (bin/certwatch.js over dist/cli)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^CERTWATCH OK - 127\\.0\\.0\\.1:${server.port} `));
+  });
+
+  it('prints every line of a check whose output waits in the pipe for a slow reader', async () => {
+    // Prepare: a port nothing listens on, on 300 loopback addresses: one JSON line each, over
+    // 100 KB, more than the pipe holds, so most of it is still waiting when the check is done
+    const refusing = createServer();
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const port = (refusing.address() as AddressInfo).port;
+    await new Promise((resolve) => refusing.close(resolve));
+    const targets = Array.from(
+      { length: 300 },
+      (_, i) => `127.0.${Math.floor(i / 250)}.${(i % 250) + 1}:${port}`,
+    );
+    const child = spawn(
+      process.execPath,
+      [join(build, 'bin', 'certwatch.js'), 'check', '--format', 'json', ...targets],
+      { cwd: work, env: { ...process.env, XDG_CACHE_HOME: cacheHome }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    // Act: read nothing until the child has exited or had ample time to finish its checks
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const code = await closed;
+    // Assess: exit 2 (every address CRITICAL), and not one line lost
+    const lines = Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '');
+    expect(stderr).toBe('');
+    expect(code).toBe(2);
+    expect(lines.map((line) => (JSON.parse(line) as { target: string }).target).sort()).toEqual(
+      [...targets].sort(),
+    );
   });
 
   it('checks the same under flags the shipped cache was not made for: with a cache of its own, or none when it cannot', async () => {
