@@ -16,7 +16,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makePki } from '../test/support/cert-factory';
@@ -119,6 +119,12 @@ function report(name: string, a: Command, b: Command, r: Awaited<ReturnType<type
   );
 }
 
+/** The machine's load average, printed beside the numbers: ratios on a busy machine read differently. */
+function load(): string {
+  const [one, five] = loadavg();
+  return `load average ${one?.toFixed(2)} (1 min), ${five?.toFixed(2)} (5 min)`;
+}
+
 /** ssl-cert-check on PATH or where Debian installs it; null when it is not installed. */
 function findSslCertCheck(): string | null {
   const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/usr/local/bin'];
@@ -146,7 +152,7 @@ async function benchMain(): Promise<void> {
     const caFile = join(work, 'root.pem');
     writeFileSync(caFile, pki.root.certPem);
     process.stdout.write(
-      `certwatch CLI start-up: node ${process.version}, ${RUNS} paired runs after ${WARMUP} warm-up pairs, wall time per process\n\n`,
+      `certwatch CLI start-up: node ${process.version}, ${RUNS} paired runs after ${WARMUP} warm-up pairs, wall time per process; ${load()}\n\n`,
     );
 
     const check: Command = {
@@ -177,6 +183,7 @@ async function benchMain(): Promise<void> {
     const help: Command = { label: 'certwatch --help', command: process.execPath, args: [BIN, '--help'] };
     const bare: Command = { label: 'node -e 0', command: process.execPath, args: ['-e', '0'] };
     report('--help against a bare node start-up', help, bare, await compare(help, bare, work), 2);
+    process.stdout.write(`at the end: ${load()}\n`);
   } finally {
     await server.close();
     rmSync(work, { recursive: true, force: true });
