@@ -80,7 +80,7 @@ Promise.resolve()
       // After the work, so the cache holds every function it compiled (a no-op when one was used).
       cli.saveCache();
       // A check is done when main settles: exit now instead of letting Node wind the event loop
-      // down and tear the heap apart (about 3 ms of CPU, a twentieth of a one-host check). Only
+      // down and tear the heap apart (about 3 ms of CPU of a one-host check, measured paired). Only
       // with nothing left unwritten: stdout to a pipe is asynchronous on some systems (and on any
       // when the reader falls behind), and that output must not be lost.
       if (cli.exitWhenDone && process.stdout.writableLength === 0 && process.stderr.writableLength === 0) {
