@@ -8,8 +8,11 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
-// Node 22.1+ keeps the compiled bundle in an on-disk cache between runs (a no-op before).
-require('node:module').enableCompileCache?.();
+// Node 22.1+ keeps the compiled bundle in an on-disk cache between runs. Older Nodes have no
+// such cache: `node:module` is not even loaded there (it brings the ESM loader and source maps
+// into every start, which `certwatch check` does not use).
+const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number);
+if (nodeMajor > 22 || (nodeMajor === 22 && nodeMinor >= 1)) require('node:module').enableCompileCache();
 
 // A reader that stops early (`certwatch status | head -1`) closes the pipe: stop quietly, as
 // other command-line tools do, instead of dying on an unhandled EPIPE.

@@ -32,9 +32,23 @@ import {
   type Stats,
   writeFileSync,
 } from 'node:fs';
-import { createRequire, wrap } from 'node:module';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
+
+/** What this module needs of Node's CommonJS loader (the `node:module` exports of the same names). */
+type CommonJsLoader = Pick<typeof import('node:module'), 'wrap' | 'createRequire'>;
+
+/**
+ * Node's CommonJS loader. Built to CommonJS, this module's own `module.constructor` is that
+ * loader, already there at start; `require('node:module')` would load four more internal
+ * modules (the ESM loader and source maps) into every `certwatch check`.
+ */
+function commonJsLoader(): CommonJsLoader {
+  const own = typeof module === 'object' ? (module.constructor as Partial<CommonJsLoader>) : undefined;
+  if (typeof own?.wrap === 'function' && typeof own.createRequire === 'function')
+    return own as CommonJsLoader;
+  return require('node:module') as CommonJsLoader;
+}
 
 /** Bytes of the key that starts a cache file: a SHA-256. */
 const KEY_BYTES = 32;
@@ -120,17 +134,25 @@ export function requireWithCodeCache(bundle: string, options: CodeCacheOptions):
   const cachedData =
     (options.own === null ? undefined : cacheFor(options.own, key, true)) ??
     (options.shipped === null ? undefined : cacheFor(options.shipped, key, false));
-  const script = new Script(wrap(bytes.toString('utf8')), {
+  const loader = commonJsLoader();
+  const script = new Script(loader.wrap(bytes.toString('utf8')), {
     filename: bundle,
     ...(cachedData === undefined ? {} : { cachedData }),
   });
   const outcome: CacheOutcome =
     cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'accepted';
-  const module = { exports: {} as Record<string, unknown> };
+  const loaded = { exports: {} as Record<string, unknown> };
   const compiled = script.runInThisContext() as (...args: unknown[]) => void;
-  compiled.call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+  compiled.call(
+    loaded.exports,
+    loaded.exports,
+    loader.createRequire(bundle),
+    loaded,
+    bundle,
+    dirname(bundle),
+  );
   return {
-    exports: module.exports,
+    exports: loaded.exports,
     outcome,
     save: () => outcome !== 'accepted' && options.own !== null && writeCache(options.own, key, script),
   };
