@@ -1,50 +1,120 @@
 /**
- * Dispatcher Lambda (EventBridge Scheduler): syncs the inventory bundled with
- * the function, records the run and enqueues one check per address.
+ * Dispatcher Lambda, two entry points in one function:
+ * - invoked by EventBridge Scheduler: records the run once, with the dispatch shards of the plan
+ *   bundled beside the function, and sends one message per shard to the dispatch-shard queue;
+ * - invoked by that queue (batch size 1): dispatches one shard (sync its part of the inventory,
+ *   resolve its names, record its checks, enqueue them), reading only that shard's endpoints.
+ * Neither's time nor memory grows with the inventory beyond one shard (`dispatch-plan.ts`).
  */
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricNames } from '../core/metric-names';
-import type { Endpoint } from '../core/model';
-import { dispatchRun } from '../pipeline/dispatch-run';
-import { SqsCheckQueue } from '../queue/sqs-check-queue';
+import {
+  type DispatchShardMessage,
+  dispatchShard,
+  parseDispatchShardMessage,
+  startRun,
+} from '../pipeline/dispatch-run';
+import { SqsCheckQueue, SqsJsonQueue } from '../queue/sqs-check-queue';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbStateStore } from '../store/dynamodb-state-store';
 import { requiredEnv } from './runtime/env';
-import { readInventoryFile } from './runtime/inventory-file';
+import { readDispatchPlanFile, readInventoryFile } from './runtime/inventory-file';
 import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('dispatcher');
-// Read once per cold start, as a stream (bench:scale's million endpoints: 5 MB of gzip, 62 MB of text).
-const loading = readInventoryFile(join(__dirname, requiredEnv('CONFIG_FILE')));
-// A bad file fails the cold start's first invocation, not an unhandled rejection before it.
-loading.catch(() => {});
+const inventoryPath = join(__dirname, requiredEnv('CONFIG_FILE'));
+const plan = readDispatchPlanFile(join(__dirname, requiredEnv('DISPATCH_PLAN_FILE')));
 const store = new DynamoDbStateStore({
   client: createDocumentClient().documentClient,
   tableName: requiredEnv('TABLE_NAME'),
 });
-const queue = new SqsCheckQueue({ client: new SQSClient({}), queueUrl: requiredEnv('QUEUE_URL') });
+const sqs = new SQSClient({});
+const queue = new SqsCheckQueue({ client: sqs, queueUrl: requiredEnv('QUEUE_URL') });
+const shardQueue = new SqsJsonQueue<DispatchShardMessage>({
+  client: sqs,
+  queueUrl: requiredEnv('DISPATCH_QUEUE_URL'),
+  noun: 'dispatch shard messages',
+});
 
-export async function handler(_event: unknown): Promise<{ runId: string; expected: number }> {
-  const started = Date.now();
-  const endpoints: readonly Endpoint[] = await loading;
-  // Each message carries the maintenance windows and silences covering its endpoint (one read per run).
-  const result = await dispatchRun(
-    { store, queue, now: () => new Date(), suppressions: store.suppressions() },
-    endpoints,
+interface SqsEvent {
+  readonly Records: readonly { readonly messageId: string; readonly body: string }[];
+}
+
+function isSqsEvent(event: unknown): event is SqsEvent {
+  return (
+    event !== null && typeof event === 'object' && Array.isArray((event as { Records?: unknown }).Records)
   );
-  log.info('run dispatched', {
-    runId: result.runId,
-    endpoints: result.endpoints,
-    expected: result.expected,
-    dnsFailures: result.dnsFailures,
-    inventory: result.inventory,
-    sqsBatchCalls: queue.batchCalls,
+}
+
+export async function handler(
+  event: unknown,
+): Promise<{ runId: string; shards: number } | { batchItemFailures: { itemIdentifier: string }[] }> {
+  return isSqsEvent(event) ? dispatchShards(event) : planRun();
+}
+
+/** The scheduled invocation: the run is recorded once, then each shard is queued. */
+async function planRun(): Promise<{ runId: string; shards: number }> {
+  const started = Date.now();
+  const { runId, startedAt } = await startRun({ store, now: () => new Date() }, plan.shards);
+  await shardQueue.sendAll(
+    plan.shards.map((_, shard) => ({ v: 1 as const, runId, shard, dispatchedAt: startedAt })),
+  );
+  log.info('run started', {
+    runId,
+    shards: plan.shards.length,
+    endpoints: plan.shards.reduce((n, s) => n + s.endpoints, 0),
     durationMs: Date.now() - started,
   });
-  emitMetrics([
-    { name: MetricNames.DispatchSucceeded, value: 1 },
-    { name: MetricNames.ChecksDispatched, value: result.expected },
-  ]);
-  return { runId: result.runId, expected: result.expected };
+  emitMetrics([{ name: MetricNames.DispatchSucceeded, value: 1 }]);
+  return { runId, shards: plan.shards.length };
+}
+
+/** Shard invocations (batch size 1): a failed shard is reported, so SQS retries it and then parks it. */
+async function dispatchShards(event: SqsEvent): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
+  const batchItemFailures: { itemIdentifier: string }[] = [];
+  for (const record of event.Records) {
+    const started = Date.now();
+    const message = parseDispatchShardMessage(record.body);
+    const shard = typeof message === 'string' ? undefined : plan.shards[message.shard];
+    if (typeof message === 'string' || shard === undefined) {
+      // Not retried: a malformed message, or a shard of another plan (a deployment since the run started).
+      log.error('dispatch shard message dropped', {
+        messageId: record.messageId,
+        reason: typeof message === 'string' ? message : `no shard ${message.shard} in the bundled plan`,
+      });
+      continue;
+    }
+    try {
+      const endpoints = await readInventoryFile(inventoryPath, undefined, shard);
+      const result = await dispatchShard(
+        { store, queue, now: () => new Date(), suppressions: store.suppressions() },
+        {
+          runId: message.runId,
+          dispatchedAt: message.dispatchedAt,
+          index: message.shard,
+          segments: shard.segments,
+          endpoints,
+        },
+      );
+      log.info('shard dispatched', {
+        runId: message.runId,
+        shard: message.shard,
+        endpoints: result.endpoints,
+        expected: result.expected,
+        dnsFailures: result.dnsFailures,
+        inventory: result.inventory,
+        durationMs: Date.now() - started,
+      });
+      emitMetrics([{ name: MetricNames.ChecksDispatched, value: result.expected }]);
+    } catch (error) {
+      log.error('dispatch shard failed', {
+        runId: message.runId,
+        shard: message.shard,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
 }

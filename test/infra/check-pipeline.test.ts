@@ -5,12 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustProfileOf } from '../../lambdas/cert/trust-store';
 import { loadConfig } from '../../lambdas/config';
 import { readInventoryFile } from '../../lambdas/handlers/runtime/inventory-file';
+import { DISPATCH_SHARD_LIMITS } from '../../lambdas/pipeline/dispatch-plan';
 import { CertwatchStack } from '../../lib/certwatch-stack';
 import {
   CHECK_MAX_RECEIVE_COUNT,
   checkerTiming,
   ENDPOINTS_FILE_NAME,
   TRUST_FILE_NAME,
+  DISPATCH_PLAN_FILE_NAME,
+  DISPATCH_SHARD_MAX_RECEIVE_COUNT,
 } from '../../lib/check-pipeline';
 import { settingsFromConfig } from '../../lib/deploy-settings';
 import { DeploymentConfigError } from '../../lib/deployment-config-error';
@@ -141,13 +144,13 @@ describe('CheckPipeline', () => {
     ]);
   });
 
-  it('gives the dispatcher exactly its store actions on the table and SendMessage on the queue', () => {
+  it('gives the dispatcher exactly its store actions on the table, SendMessage on both queues and consumes its shards', () => {
     const statements = policyStatementsOfRole(s.template, 'PipelineDispatcherRole');
     expect(statements.filter((st) => st.Sid !== 'WriteOwnLogs')).toEqual([
       {
         Sid: 'StateTable',
         Effect: 'Allow',
-        Action: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Action: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': [logicalIdOf(s.template, 'AWS::DynamoDB::Table', 'State'), 'Arn'] },
       },
       {
@@ -156,7 +159,55 @@ describe('CheckPipeline', () => {
         Action: 'sqs:SendMessage',
         Resource: { 'Fn::GetAtt': [queueId('PipelineQueue'), 'Arn'] },
       },
+      {
+        Sid: 'EnqueueDispatchShards',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [queueId('PipelineDispatchQueue'), 'Arn'] },
+      },
+      // The event source's own grant: the dispatch-shard queue only.
+      {
+        Effect: 'Allow',
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueUrl',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+        ],
+        Resource: { 'Fn::GetAtt': [queueId('PipelineDispatchQueue'), 'Arn'] },
+      },
     ]);
+  });
+
+  it('runs each dispatch shard in a dispatcher invocation of its own, retried, then parked after three receives', () => {
+    // Prepare
+    const dispatcher = logicalIdOf(s.template, 'AWS::Lambda::Function', 'PipelineDispatcherFunction');
+    // Assess
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: dispatcher },
+      EventSourceArn: { 'Fn::GetAtt': [queueId('PipelineDispatchQueue'), 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: DISPATCH_SHARD_LIMITS.concurrency },
+    });
+    s.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * 900,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [queueId('PipelineDispatchDeadLetterQueue'), 'Arn'] },
+        maxReceiveCount: DISPATCH_SHARD_MAX_RECEIVE_COUNT,
+      },
+    });
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          DISPATCH_QUEUE_URL: { Ref: queueId('PipelineDispatchQueue') },
+          DISPATCH_PLAN_FILE: DISPATCH_PLAN_FILE_NAME,
+        }),
+      },
+    });
+    expect(DISPATCH_SHARD_MAX_RECEIVE_COUNT).toBe(3);
   });
 
   it('encrypts the check queue, parks a message after three receives and waits six checker timeouts', () => {
@@ -174,6 +225,8 @@ describe('CheckPipeline', () => {
   it.each([
     'PipelineQueue',
     'PipelineDeadLetterQueue',
+    'PipelineDispatchQueue',
+    'PipelineDispatchDeadLetterQueue',
     'ScheduleDeadLetterQueue',
     'AlertingNotifierDeadLetterQueue',
   ])('%s is encrypted and denies requests without TLS', (prefix) => {
