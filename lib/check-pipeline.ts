@@ -75,8 +75,12 @@ const LAMBDA_MAX_TIMEOUT_S = 900;
  */
 export const CHECKER_MEMORY_MB = 256;
 
-/** Dispatcher memory in MB: one dispatch shard's endpoints and resolutions, or the plan (bench:scale measures both). */
-export const DISPATCHER_MEMORY_MB = 1024;
+/**
+ * Dispatcher memory in MB: one dispatch shard's endpoints and resolutions, or the plan (bench:scale
+ * measures both, each well under half of this). An invocation mostly waits on DNS, DynamoDB and SQS,
+ * and Lambda bills memory × wall time, so the dispatcher runs small.
+ */
+export const DISPATCHER_MEMORY_MB = 512;
 
 /** An SNS topic from the config (channel type `sns`) the checker also publishes alerts to. */
 export interface SnsChannelSpec {

@@ -203,7 +203,7 @@ export class MonitorAlarms extends Construct {
     const { dispatcher, checker } = props.pipeline;
     add(
       'DispatcherErrors',
-      'The dispatcher failed: a run may not have started.',
+      'The dispatcher failed: a run may not have started, or a dispatch shard failed (SQS retries it).',
       dispatcher.function.metricErrors({ period: five }),
     );
 

@@ -70,7 +70,11 @@ async function planRun(): Promise<{ runId: string; shards: number }> {
   return { runId, shards: plan.shards.length };
 }
 
-/** Shard invocations (batch size 1): a failed shard is reported, so SQS retries it and then parks it. */
+/**
+ * Shard invocations (batch size 1): a failed shard is retried by SQS, then parked in the DLQ. When
+ * every record failed the invocation fails, so the dispatcher's error alarm sees it at once (a
+ * retry waits out the queue's visibility timeout); otherwise the failed ones are reported.
+ */
 async function dispatchShards(event: SqsEvent): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
   const batchItemFailures: { itemIdentifier: string }[] = [];
   for (const record of event.Records) {
@@ -114,6 +118,7 @@ async function dispatchShards(event: SqsEvent): Promise<{ batchItemFailures: { i
         error: error instanceof Error ? error.message : String(error),
       });
       batchItemFailures.push({ itemIdentifier: record.messageId });
+      if (batchItemFailures.length === event.Records.length) throw error;
     }
   }
   return { batchItemFailures };

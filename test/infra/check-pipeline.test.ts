@@ -118,10 +118,10 @@ describe('CheckPipeline', () => {
     });
   });
 
-  it('runs the dispatcher for up to 15 minutes with 1024 MB and the bundled inventory', () => {
+  it('runs the dispatcher for up to 15 minutes with 512 MB and the bundled inventory', () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 900,
-      MemorySize: 1024,
+      MemorySize: 512,
       Environment: {
         Variables: {
           TABLE_NAME: { Ref: logicalIdOf(s.template, 'AWS::DynamoDB::Table', 'State') },
