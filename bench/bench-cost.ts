@@ -40,7 +40,7 @@ import { gatherReport } from '../lambdas/report/report-data';
 import { createDocumentClient } from '../lambdas/store/dynamodb-client';
 import { DynamoDbStateStore, ensureTable } from '../lambdas/store/dynamodb-state-store';
 import { FUNCTION_ARCHITECTURE } from '../lib/certwatch-function';
-import { CHECKER_MEMORY_MB, DISPATCHER_MEMORY_MB } from '../lib/check-pipeline';
+import { CHECKER_MEMORY_MB, CHECKER_SYSTEM_LOG_LEVEL, DISPATCHER_MEMORY_MB } from '../lib/check-pipeline';
 import { MONITOR_ALARMS } from '../lib/monitor-alarms';
 import { DISPATCH_SHARD_LIMITS } from '../lambdas/pipeline/dispatch-plan';
 import { WATCHDOG_MEMORY_MB } from '../lib/watchdog';
@@ -493,8 +493,9 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
   const failingShare = FAIL_PCT / 100;
   // Per address: its state (~1 KB), its expiry index item, and ~15 history rows kept by the 90-day TTL.
   const storageGb = (e: number) => (e * (1.1 + 15 * 1.6)) / 1024 / 1024;
-  const logBytesPerCheck =
-    (steady.logBytesPerBatch + PLATFORM_LOG_BYTES_PER_INVOCATION) / (steady.checks / steady.batches);
+  const platformBytes =
+    (CHECKER_SYSTEM_LOG_LEVEL as string) === 'INFO' ? PLATFORM_LOG_BYTES_PER_INVOCATION : 0;
+  const logBytesPerCheck = (steady.logBytesPerBatch + platformBytes) / (steady.checks / steady.batches);
   const batchMs = checkerBatchMs(steady, CHECKER_MEMORY_MB);
   const dispatcherMsPerEndpoint = lambdaMs(steady.dispatcher, DISPATCHER_MEMORY_MB) / steady.checks;
   const variable: CostLine[] = [
@@ -564,7 +565,10 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
     },
     {
       item: 'CloudWatch Logs',
-      basis: `${logBytesPerCheck.toFixed(0)} B per check: the checker's lines and EMF record (measured) + ~${PLATFORM_LOG_BYTES_PER_INVOCATION / 10} B of Lambda's per-invocation records`,
+      basis:
+        platformBytes > 0
+          ? `${logBytesPerCheck.toFixed(0)} B per check: the checker's lines and EMF record (measured) + ~${platformBytes / 10} B of Lambda's per-invocation records`
+          : `${logBytesPerCheck.toFixed(0)} B per check: the checker's lines and EMF record (measured); Lambda's own per-invocation records (~${PLATFORM_LOG_BYTES_PER_INVOCATION / 10} B a check) are off (system log level ${CHECKER_SYSTEM_LOG_LEVEL})`,
       monthly: (e) => ((checks(e) * logBytesPerCheck) / 1024 ** 3) * PRICES.logsIngestGb,
     },
   ];

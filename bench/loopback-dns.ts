@@ -112,6 +112,8 @@ function response(query: Buffer, questionEnd: number, rcode: number, address: st
   answer.writeUInt16BE(1, 4);
   answer.writeUInt32BE(300, 6);
   answer.writeUInt16BE(4, 10);
-  address.split('.').forEach((octet, i) => answer.writeUInt8(Number(octet) & 255, 12 + i));
+  address.split('.').forEach((octet, i) => {
+    answer.writeUInt8(Number(octet) & 255, 12 + i);
+  });
   return Buffer.concat([header, question, answer]);
 }

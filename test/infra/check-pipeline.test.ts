@@ -180,6 +180,24 @@ describe('CheckPipeline', () => {
     ]);
   });
 
+  it("leaves the checker's per-invocation platform records out of its log group, and keeps every other function's", () => {
+    // Prepare
+    const functions = s.template.findResources('AWS::Lambda::Function');
+    const levels = Object.fromEntries(
+      Object.entries(functions).map(([id, f]) => [
+        id.replace(/Function[0-9A-F]{8}$/, ''),
+        (f.Properties.LoggingConfig as { SystemLogLevel?: string }).SystemLogLevel,
+      ]),
+    );
+    // Assess
+    expect(levels).toEqual({
+      PipelineChecker: 'WARN',
+      PipelineDispatcher: 'INFO',
+      AlertingNotifier: 'INFO',
+      Watchdog: 'INFO',
+    });
+  });
+
   it('runs each dispatch shard in a dispatcher invocation of its own, retried, then parked after three receives', () => {
     // Prepare
     const dispatcher = logicalIdOf(s.template, 'AWS::Lambda::Function', 'PipelineDispatcherFunction');
