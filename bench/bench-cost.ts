@@ -98,12 +98,14 @@ const IDLE_POLLS_PER_MONTH = 5 * 3 * 60 * 24 * 30.4;
 const POLLED_QUEUES = 2;
 /**
  * The dispatcher's wait on DNS, in ms per endpoint: this bench's endpoints are loopback addresses, so
- * its dispatcher resolves nothing. Measured by `npm run bench:scale -- --addresses 1000000`: a shard of
- * 5,000 endpoints asking a loopback DNS server (20 ms an answer, 1% NXDOMAIN, 1% never answered, a
- * 10 s probe timeout) took DNS_WAIT_SHARD_MS longer than with DNS stubbed. Waiting, not CPU: not stretched.
+ * its dispatcher resolves nothing. Measured by `npm run bench:scale -- --addresses 1000000` (2026-12-02,
+ * load 2.4-5): shards of ~4,810 endpoints asking a loopback DNS server (20 ms an answer, 1% NXDOMAIN,
+ * 1% never answered, a 10 s probe timeout) spent 11.3-11.6 s longer on DNS than with DNS stubbed.
+ * Waiting, not CPU: not stretched.
  */
-const DNS_WAIT_SHARD_MS = 12_000;
-const DNS_WAIT_MS_PER_ENDPOINT = DNS_WAIT_SHARD_MS / DISPATCH_SHARD_LIMITS.endpoints;
+const DNS_WAIT_SHARD_MS = 11_400;
+const DNS_WAIT_SHARD_ENDPOINTS = 4_810;
+const DNS_WAIT_MS_PER_ENDPOINT = DNS_WAIT_SHARD_MS / DNS_WAIT_SHARD_ENDPOINTS;
 /** Per dispatch shard and run: its item written twice, its message sent (in batches of 10), received and deleted, one invocation. */
 const SHARD_WRITE_UNITS = 2;
 const SHARD_SQS_REQUESTS = 0.1 + 2;
