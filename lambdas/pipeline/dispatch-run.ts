@@ -45,6 +45,8 @@ export interface DispatchOptions {
   readonly dnsConcurrency?: number;
   /** Endpoints per dispatch shard (`dispatchRun`). @default DISPATCH_SHARD_LIMITS.endpoints */
   readonly shardEndpoints?: number;
+  /** Shards dispatched at once in this process (`dispatchRun`). @default IN_PROCESS_SHARD_CONCURRENCY */
+  readonly shardConcurrency?: number;
   readonly firstAddressOnly?: boolean;
   /**
    * The run's own deadline, read when the run is recorded (a local run: its lease's expiry).
@@ -301,10 +303,10 @@ export async function recheckEndpoints(
 }
 
 /**
- * A whole dispatch in this process (`certwatch run`, a maintenance re-check): plan the shards,
- * record the run, then dispatch the shards one after another, as the dispatcher Lambda's shard
- * invocations would. A shard that fails does not stop the others; the first failure is rethrown
- * after the last shard (the run is then judged incomplete, not lost).
+ * A whole dispatch in this process (`certwatch run`): plan the shards, record the run, then
+ * dispatch the shards, a few at a time, as the dispatcher Lambda's shard invocations would. A shard
+ * that fails does not stop the others; the first failure is rethrown after the last shard (the run
+ * is then judged incomplete, not lost).
  */
 export async function dispatchRun(
   deps: DispatchDeps,
@@ -323,8 +325,10 @@ export async function dispatchRun(
   let expected = 0;
   let dnsFailures = 0;
   const failures: unknown[] = [];
-  for (const [index, shard] of plan.entries()) {
-    try {
+  await mapWithConcurrency(
+    plan,
+    opts.shardConcurrency ?? IN_PROCESS_SHARD_CONCURRENCY,
+    async (shard, index) => {
       const done = await dispatchShard(
         deps,
         { runId, dispatchedAt: startedAt, index, segments: shard.segments, endpoints: shard.endpoints },
@@ -336,10 +340,11 @@ export async function dispatchRun(
       inventory.unchanged += done.inventory.unchanged;
       expected += done.expected;
       dnsFailures += done.dnsFailures;
-    } catch (error) {
+    },
+    (error) => {
       failures.push(error);
-    }
-  }
+    },
+  );
   if (failures.length > 0) throw failures[0];
   return {
     runId,
@@ -351,6 +356,12 @@ export async function dispatchRun(
     shards: plan.length,
   };
 }
+
+/**
+ * Shards `dispatchRun` dispatches at once in one process: enough to overlap one shard's DynamoDB and
+ * DNS waits with another's, few enough that a local run keeps a few hundred lookups in flight.
+ */
+const IN_PROCESS_SHARD_CONCURRENCY = 4;
 
 /** Messages per `sendAll` call: 32 SendMessageBatch calls of 10 in flight, ten rounds of them. */
 const DEFAULT_SEND_PAGE_SIZE = 3_200;
