@@ -9,7 +9,7 @@
  * - the watchdog tick that judges that complete run (and the bounded report it publishes);
  * - an idle tick (nothing to judge: what runs every 15 minutes);
  * - the judging tick of a run one shard short (it lists that shard);
- * - the whole dispatch in this process (certwatch run's path, every shard in turn; up to 200,000);
+ * - the whole dispatch in this process (certwatch run's path, the shards 4 at a time; up to 200,000);
  * - the deployed dispatch, each invocation alone in a child process capped as Lambda caps it
  *   (bench/dispatch-memory.ts), for its time and peak RSS against the dispatcher's timeout and memory:
  *   the planning invocation, then a sample of dispatch-shard invocations, reading the bundle as the
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
     await completeCounters(shortRun, keys, (i) => stateOf(endpoints[i] as Endpoint, i).daysLeft, 0);
     await tick('watchdog tick judging a run one shard short', t0 + 8 * HOUR);
 
-    // The whole dispatch in this process (certwatch run's path: every shard in turn), DNS stubbed.
+    // The whole dispatch in this process (certwatch run's path: the shards 4 at a time), DNS stubbed.
     // Skipped beyond IN_PROCESS_MAX: the per-invocation children below measure the deployed path.
     clock.t = t0 + 12 * HOUR;
     if (N <= IN_PROCESS_MAX) {
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
       );
       const units = meter.totals();
       console.log(
-        `  dispatch in one process (${dispatched.shards} shards in turn): ${((performance.now() - started) / 1000).toFixed(1)} s, inventory =${dispatched.inventory.unchanged} ` +
+        `  dispatch in one process (${dispatched.shards} shards, 4 at a time): ${((performance.now() - started) / 1000).toFixed(1)} s, inventory =${dispatched.inventory.unchanged} ` +
           `+${dispatched.inventory.added} ~${dispatched.inventory.updated}, ${queue.sent.toLocaleString('en-US')} messages; ` +
           `${units.read.toFixed(0)} RRU, ${units.write} WRU; RSS ${mb(process.memoryUsage().rss)} (${mb(process.memoryUsage().rss - rssBefore)} more)`,
       );
