@@ -6,6 +6,8 @@
  *   resolve its names, record its checks, enqueue them), reading only that shard's endpoints.
  * Neither's time nor memory grows with the inventory beyond one shard (`dispatch-plan.ts`).
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricNames } from '../core/metric-names';
@@ -24,7 +26,10 @@ import { createLogger, emitMetrics } from './runtime/telemetry';
 
 const log = createLogger('dispatcher');
 const inventoryPath = join(__dirname, requiredEnv('CONFIG_FILE'));
-const plan = readDispatchPlanFile(join(__dirname, requiredEnv('DISPATCH_PLAN_FILE')));
+const planPath = join(__dirname, requiredEnv('DISPATCH_PLAN_FILE'));
+const plan = readDispatchPlanFile(planPath);
+// Which plan a shard message was made from: shards are read by index, so both ends must have the same one.
+const planDigest = createHash('sha256').update(readFileSync(planPath)).digest('base64url').slice(0, 16);
 const store = new DynamoDbStateStore({
   client: createDocumentClient().documentClient,
   tableName: requiredEnv('TABLE_NAME'),
@@ -58,7 +63,13 @@ async function planRun(): Promise<{ runId: string; shards: number }> {
   const started = Date.now();
   const { runId, startedAt } = await startRun({ store, now: () => new Date() }, plan.shards);
   await shardQueue.sendAll(
-    plan.shards.map((_, shard) => ({ v: 1 as const, runId, shard, dispatchedAt: startedAt })),
+    plan.shards.map((_, shard) => ({
+      v: 1 as const,
+      runId,
+      shard,
+      dispatchedAt: startedAt,
+      plan: planDigest,
+    })),
   );
   log.info('run started', {
     runId,
@@ -80,13 +91,18 @@ async function dispatchShards(event: SqsEvent): Promise<{ batchItemFailures: { i
   for (const record of event.Records) {
     const started = Date.now();
     const message = parseDispatchShardMessage(record.body);
+    const problem =
+      typeof message === 'string'
+        ? message
+        : message.plan !== undefined && message.plan !== planDigest
+          ? `made from plan ${message.plan}, the bundled plan is ${planDigest} (a deployment since the run started)`
+          : plan.shards[message.shard] === undefined
+            ? `no shard ${message.shard} in the bundled plan`
+            : null;
     const shard = typeof message === 'string' ? undefined : plan.shards[message.shard];
-    if (typeof message === 'string' || shard === undefined) {
-      // Not retried: a malformed message, or a shard of another plan (a deployment since the run started).
-      log.error('dispatch shard message dropped', {
-        messageId: record.messageId,
-        reason: typeof message === 'string' ? message : `no shard ${message.shard} in the bundled plan`,
-      });
+    if (typeof message === 'string' || shard === undefined || problem !== null) {
+      // Not retried: it would fail alike. The shard stays unrecorded, so the watchdog pages the run incomplete.
+      log.error('dispatch shard message dropped', { messageId: record.messageId, reason: problem });
       continue;
     }
     try {

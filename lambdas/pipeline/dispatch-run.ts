@@ -94,6 +94,11 @@ export interface DispatchShardMessage {
   readonly shard: number;
   /** When the run was dispatched (ISO): every check message of the run carries it. */
   readonly dispatchedAt: string;
+  /**
+   * Digest of the plan the run was split by: a shard invocation with another plan bundled (a
+   * deployment since the run started) must not read its shard by index from it.
+   */
+  readonly plan?: string;
 }
 
 /** Validates a dispatch-shard message body; returns a reason string when it is not one. */
@@ -111,7 +116,14 @@ export function parseDispatchShardMessage(body: string): DispatchShardMessage | 
   if (typeof m.shard !== 'number' || !Number.isInteger(m.shard) || m.shard < 0)
     return 'shard must be an index';
   if (typeof m.dispatchedAt !== 'string') return 'dispatchedAt missing';
-  return { v: 1, runId: m.runId, shard: m.shard, dispatchedAt: m.dispatchedAt };
+  if (m.plan !== undefined && typeof m.plan !== 'string') return 'plan must be a string';
+  return {
+    v: 1,
+    runId: m.runId,
+    shard: m.shard,
+    dispatchedAt: m.dispatchedAt,
+    ...(m.plan === undefined ? {} : { plan: m.plan }),
+  };
 }
 
 async function defaultResolve(host: string, timeoutMs: number) {

@@ -424,6 +424,24 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
     const checkMessages = aws.sent.filter((m) => m.queueUrl === CHECK_QUEUE);
     expect(checkMessages).toHaveLength(8);
     expect(new Set(checkMessages.map((m) => m.body)).size).toBe(4);
+    // A shard message made from another plan (a deployment since its run started) is dropped, loudly
+    const stale = JSON.parse(shardMessages[0]?.body ?? '{}') as Record<string, unknown>;
+    const sentBeforeStale = aws.sent.length;
+    const staleShard = await invoke(
+      assets.Dispatcher ?? '',
+      envs.Dispatcher ?? {},
+      sqsRecords(
+        [{ messageId: 'stale-plan', body: JSON.stringify({ ...stale, plan: 'another-plan' }) }],
+        'certwatch-dispatch',
+      ),
+    );
+    expect(staleShard.result).toEqual({ batchItemFailures: [] });
+    expect(aws.sent.length).toBe(sentBeforeStale);
+    expect(
+      staleShard.lines.some(
+        (l) => l.includes('dispatch shard message dropped') && l.includes('another-plan'),
+      ),
+    ).toBe(true);
     const dispatchStore = new DynamoDbStateStore({
       client: createDocumentClient(dynamo.endpoint).documentClient,
       tableName,

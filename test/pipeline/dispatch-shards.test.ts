@@ -195,6 +195,11 @@ describe('parseDispatchShardMessage', () => {
       '{"v":1,"runId":"r","shard":3,"dispatchedAt":"t","extra":1}',
       { v: 1, runId: 'r', shard: 3, dispatchedAt: 't' },
     ],
+    [
+      '{"v":1,"runId":"r","shard":0,"dispatchedAt":"t","plan":"abc"}',
+      { v: 1, runId: 'r', shard: 0, dispatchedAt: 't', plan: 'abc' },
+    ],
+    ['{"v":1,"runId":"r","shard":0,"dispatchedAt":"t","plan":7}', 'plan must be a string'],
     ['not json', 'body is not JSON'],
     ['null', 'body is not an object'],
     ['{"v":2}', 'unsupported message version 2'],
