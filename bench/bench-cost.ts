@@ -40,8 +40,9 @@ import { gatherReport } from '../lambdas/report/report-data';
 import { createDocumentClient } from '../lambdas/store/dynamodb-client';
 import { DynamoDbStateStore, ensureTable } from '../lambdas/store/dynamodb-state-store';
 import { FUNCTION_ARCHITECTURE } from '../lib/certwatch-function';
-import { CHECKER_MEMORY_MB, DISPATCHER_MEMORY_MB } from '../lib/check-pipeline';
+import { CHECKER_MEMORY_MB, CHECKER_SYSTEM_LOG_LEVEL, DISPATCHER_MEMORY_MB } from '../lib/check-pipeline';
 import { MONITOR_ALARMS } from '../lib/monitor-alarms';
+import { DISPATCH_SHARD_LIMITS } from '../lambdas/pipeline/dispatch-plan';
 import { WATCHDOG_MEMORY_MB } from '../lib/watchdog';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { startFakeAws } from '../test/support/fake-aws';
@@ -93,6 +94,21 @@ const TICKS_PER_MONTH = 4 * 24 * 30.4;
 const MAINTENANCE_TICKS_PER_MONTH = (24 * 30.4 * 3_600_000) / scheduleIntervalMs(MAINTENANCE_TICK_EXPRESSION);
 /** Lambda's SQS event source long-polls with ~5 pollers, one ReceiveMessage per 20 s each, even when idle. */
 const IDLE_POLLS_PER_MONTH = 5 * 3 * 60 * 24 * 30.4;
+/** Queues a Lambda event source polls: the check queue (checker) and the dispatch-shard queue (dispatcher). */
+const POLLED_QUEUES = 2;
+/**
+ * The dispatcher's wait on DNS, in ms per endpoint: this bench's endpoints are loopback addresses, so
+ * its dispatcher resolves nothing. Measured by `npm run bench:scale -- --addresses 1000000` (2026-12-02,
+ * load 2.4-5): shards of ~4,810 endpoints asking a loopback DNS server (20 ms an answer, 1% NXDOMAIN,
+ * 1% never answered, a 10 s probe timeout) spent 11.3-11.6 s longer on DNS than with DNS stubbed.
+ * Waiting, not CPU: not stretched.
+ */
+const DNS_WAIT_SHARD_MS = 11_400;
+const DNS_WAIT_SHARD_ENDPOINTS = 4_810;
+const DNS_WAIT_MS_PER_ENDPOINT = DNS_WAIT_SHARD_MS / DNS_WAIT_SHARD_ENDPOINTS;
+/** Per dispatch shard and run: its item written twice, its message sent (in batches of 10), received and deleted, one invocation. */
+const SHARD_WRITE_UNITS = 2;
+const SHARD_SQS_REQUESTS = 0.1 + 2;
 /**
  * Lambda's own log records per invocation in the JSON log format (platform.start, platform.report), in bytes:
  * an estimate, as no local host writes them. The checker's own lines are measured.
@@ -479,8 +495,9 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
   const failingShare = FAIL_PCT / 100;
   // Per address: its state (~1 KB), its expiry index item, and ~15 history rows kept by the 90-day TTL.
   const storageGb = (e: number) => (e * (1.1 + 15 * 1.6)) / 1024 / 1024;
-  const logBytesPerCheck =
-    (steady.logBytesPerBatch + PLATFORM_LOG_BYTES_PER_INVOCATION) / (steady.checks / steady.batches);
+  const platformBytes =
+    (CHECKER_SYSTEM_LOG_LEVEL as string) === 'INFO' ? PLATFORM_LOG_BYTES_PER_INVOCATION : 0;
+  const logBytesPerCheck = (steady.logBytesPerBatch + platformBytes) / (steady.checks / steady.batches);
   const batchMs = checkerBatchMs(steady, CHECKER_MEMORY_MB);
   const dispatcherMsPerEndpoint = lambdaMs(steady.dispatcher, DISPATCHER_MEMORY_MB) / steady.checks;
   const variable: CostLine[] = [
@@ -514,9 +531,25 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
     },
     {
       item: 'Dispatcher Lambda',
-      basis: `${dispatcherMsPerEndpoint.toFixed(2)} ms per endpoint at ${DISPATCHER_MEMORY_MB} MB (measured, CPU stretched as above)`,
+      basis:
+        `${(dispatcherMsPerEndpoint + DNS_WAIT_MS_PER_ENDPOINT).toFixed(2)} ms per endpoint at ${DISPATCHER_MEMORY_MB} MB: ` +
+        `${dispatcherMsPerEndpoint.toFixed(2)} ms measured (CPU stretched as above), + ${DNS_WAIT_MS_PER_ENDPOINT.toFixed(2)} ms ` +
+        `waiting on DNS (bench:scale: 20 ms answers, 1% NXDOMAIN, 1% never answered)`,
       monthly: (e) =>
-        RUNS_PER_MONTH * ((dispatcherMsPerEndpoint * e) / 1000) * MEMORY_GB.dispatcher * LAMBDA_GB_SECOND,
+        RUNS_PER_MONTH *
+        (((dispatcherMsPerEndpoint + DNS_WAIT_MS_PER_ENDPOINT) * e) / 1000) *
+        MEMORY_GB.dispatcher *
+        LAMBDA_GB_SECOND,
+    },
+    {
+      item: 'Dispatch shards',
+      basis: `one per ${DISPATCH_SHARD_LIMITS.endpoints.toLocaleString('en-US')} endpoints and run: ${SHARD_WRITE_UNITS} WRU, ${SHARD_SQS_REQUESTS} SQS requests, one invocation`,
+      monthly: (e) =>
+        RUNS_PER_MONTH *
+        Math.ceil(e / DISPATCH_SHARD_LIMITS.endpoints) *
+        (SHARD_WRITE_UNITS * PRICES.dynamoWriteUnit +
+          SHARD_SQS_REQUESTS * PRICES.sqsRequest +
+          PRICES.lambdaRequest),
     },
     {
       item: 'SQS',
@@ -534,7 +567,10 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
     },
     {
       item: 'CloudWatch Logs',
-      basis: `${logBytesPerCheck.toFixed(0)} B per check: the checker's lines and EMF record (measured) + ~${PLATFORM_LOG_BYTES_PER_INVOCATION / 10} B of Lambda's per-invocation records`,
+      basis:
+        platformBytes > 0
+          ? `${logBytesPerCheck.toFixed(0)} B per check: the checker's lines and EMF record (measured) + ~${platformBytes / 10} B of Lambda's per-invocation records`
+          : `${logBytesPerCheck.toFixed(0)} B per check: the checker's lines and EMF record (measured); Lambda's own per-invocation records (~${PLATFORM_LOG_BYTES_PER_INVOCATION / 10} B a check) are off (system log level ${CHECKER_SYSTEM_LOG_LEVEL})`,
       monthly: (e) => ((checks(e) * logBytesPerCheck) / 1024 ** 3) * PRICES.logsIngestGb,
     },
   ];
@@ -594,13 +630,13 @@ function costLines(steady: RunMeasure): { variable: CostLine[]; fixed: CostLine[
     },
     {
       item: 'Run records',
-      basis: `${steady.dispatch.write} WRU per run (run item, pointer, 16 counter items)`,
-      monthly: () => RUNS_PER_MONTH * steady.dispatch.write * PRICES.dynamoWriteUnit,
+      basis: `${steady.dispatch.write - SHARD_WRITE_UNITS} WRU per run (run item, pointer, 16 counter items; measured, less its one shard's)`,
+      monthly: () => RUNS_PER_MONTH * (steady.dispatch.write - SHARD_WRITE_UNITS) * PRICES.dynamoWriteUnit,
     },
     {
       item: 'SQS idle polling',
-      basis: 'the event source long-polls with ~5 pollers',
-      monthly: () => IDLE_POLLS_PER_MONTH * PRICES.sqsRequest,
+      basis: `${POLLED_QUEUES} event sources (check queue, dispatch-shard queue) long-poll with ~5 pollers each`,
+      monthly: () => POLLED_QUEUES * IDLE_POLLS_PER_MONTH * PRICES.sqsRequest,
     },
   ];
   const optIn: CostLine[] = [

@@ -9,12 +9,15 @@
  * - the watchdog tick that judges that complete run (and the bounded report it publishes);
  * - an idle tick (nothing to judge: what runs every 15 minutes);
  * - the judging tick of a run one shard short (it lists that shard);
- * - the dispatcher (inventory sync finds nothing changed; DNS answered by a stub), in this process and
- *   then alone in a child process (bench/dispatch-memory.ts), for its peak RSS against its Lambda memory:
- *   it reads the inventory file as the stack bundles it and sends through SqsCheckQueue to the loopback
- *   SQS stand-in (test/support/fake-aws.ts).
+ * - the whole dispatch in this process (certwatch run's path, the shards 4 at a time; up to 200,000);
+ * - the deployed dispatch, each invocation alone in a child process capped as Lambda caps it
+ *   (bench/dispatch-memory.ts), for its time and peak RSS against the dispatcher's timeout and memory:
+ *   the planning invocation, then a sample of dispatch-shard invocations, reading the bundle as the
+ *   stack writes it and sending through the SQS clients to the loopback SQS stand-in
+ *   (test/support/fake-aws.ts); each shard once with DNS stubbed and once asking a loopback DNS server
+ *   (bench/loopback-dns.ts: 20 ms a answer, 1% NXDOMAIN, 1% never answered).
  *
- * Usage: npm run bench:scale -- [--addresses 100000]
+ * Usage: npm run bench:scale -- [--addresses 100000] [--shard-samples 4]
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -41,13 +44,31 @@ import { daysBucket } from '../lambdas/store/run-shards';
 import { dynamoDbLocalDir, startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { startFakeAws } from '../test/support/fake-aws';
 import { makeEndpoint, makeState } from '../test/support/dynamodb-store-fixtures';
-import { DISPATCHER_MEMORY_MB, inventoryFileContent } from '../lib/check-pipeline';
+import { DISPATCHER_MEMORY_MB, DISPATCHER_TIMEOUT, dispatchBundle } from '../lib/check-pipeline';
+import { DISPATCH_SHARD_LIMITS } from '../lambdas/pipeline/dispatch-plan';
 import { meterCapacity } from './capacity-meter';
+import type { ChildArgs } from './dispatch-memory';
+import { startLoopbackDns } from './loopback-dns';
 
-const { values } = parseArgs({ options: { addresses: { type: 'string', default: '100000' } } });
+const { values } = parseArgs({
+  options: {
+    addresses: { type: 'string', default: '100000' },
+    // Dispatch-shard invocations measured, evenly spread over the plan.
+    'shard-samples': { type: 'string', default: '4' },
+  },
+});
 const N = Number(values.addresses);
 const TABLE = 'certwatch-scale';
 const HOUR = 3_600_000;
+/** Above this many addresses the whole dispatch is not repeated in the bench's own process. */
+const IN_PROCESS_MAX = 200_000;
+/** Latency of every answer of the loopback DNS server. */
+const DNS_LATENCY_MS = 20;
+const DISPATCHER_TIMEOUT_S = DISPATCHER_TIMEOUT.toSeconds();
+
+const num = (n: number | undefined, digits: number) => (n ?? Number.NaN).toFixed(digits);
+const pct = (part: number | undefined, whole: number) =>
+  `${Math.round(((part ?? Number.NaN) / whole) * 100)}%`;
 
 /** Counts what the dispatcher enqueues without keeping the messages. */
 class CountingQueue implements CheckQueue {
@@ -202,84 +223,124 @@ async function main(): Promise<void> {
     await completeCounters(shortRun, keys, (i) => stateOf(endpoints[i] as Endpoint, i).daysLeft, 0);
     await tick('watchdog tick judging a run one shard short', t0 + 8 * HOUR);
 
-    // Dispatcher: inventory unchanged, DNS stubbed
+    // The whole dispatch in this process (certwatch run's path: the shards 4 at a time), DNS stubbed.
+    // Skipped beyond IN_PROCESS_MAX: the per-invocation children below measure the deployed path.
     clock.t = t0 + 12 * HOUR;
-    meter.reset();
-    const queue = new CountingQueue();
-    const rssBefore = process.memoryUsage().rss;
-    started = performance.now();
-    const index = new Map(endpoints.map((e, i) => [e.host, i]));
-    const dispatched = await dispatchRun(
-      {
-        store,
-        queue,
-        now,
-        resolve: async (host) => ({ addresses: [address(index.get(host) ?? 0)] }),
-      },
-      endpoints,
-    );
-    const units = meter.totals();
-    console.log(
-      `  dispatcher: ${((performance.now() - started) / 1000).toFixed(1)} s, inventory =${dispatched.inventory.unchanged} ` +
-        `+${dispatched.inventory.added} ~${dispatched.inventory.updated}, ${queue.sent.toLocaleString('en-US')} messages; ` +
-        `${units.read.toFixed(0)} RRU, ${units.write} WRU; RSS ${mb(process.memoryUsage().rss)} (${mb(process.memoryUsage().rss - rssBefore)} more)`,
-    );
+    if (N <= IN_PROCESS_MAX) {
+      meter.reset();
+      const queue = new CountingQueue();
+      const rssBefore = process.memoryUsage().rss;
+      started = performance.now();
+      const index = new Map(endpoints.map((e, i) => [e.host, i]));
+      const dispatched = await dispatchRun(
+        {
+          store,
+          queue,
+          now,
+          resolve: async (host) => ({ addresses: [address(index.get(host) ?? 0)] }),
+        },
+        endpoints,
+      );
+      const units = meter.totals();
+      console.log(
+        `  dispatch in one process (${dispatched.shards} shards, 4 at a time): ${((performance.now() - started) / 1000).toFixed(1)} s, inventory =${dispatched.inventory.unchanged} ` +
+          `+${dispatched.inventory.added} ~${dispatched.inventory.updated}, ${queue.sent.toLocaleString('en-US')} messages; ` +
+          `${units.read.toFixed(0)} RRU, ${units.write} WRU; RSS ${mb(process.memoryUsage().rss)} (${mb(process.memoryUsage().rss - rssBefore)} more)`,
+      );
+    } else
+      console.log(
+        `  dispatch in one process: skipped above ${IN_PROCESS_MAX.toLocaleString('en-US')} addresses`,
+      );
     console.log(`  peak RSS of this process: ${mb(process.resourceUsage().maxRSS * 1024)}`);
 
-    // The dispatcher again, alone in a process as in Lambda: the inventory from its file, as the stack bundles it.
+    // The deployed dispatch: the bundle as the stack writes it, then each invocation alone in a capped process.
+    const bundle = dispatchBundle(endpoints);
     const inventoryFile = join(tmpdir(), `certwatch-scale-inventory-${process.pid}.ndjson.gz`);
-    const inventoryBytes = inventoryFileContent(endpoints);
-    writeFileSync(inventoryFile, inventoryBytes);
+    const planFile = join(tmpdir(), `certwatch-scale-plan-${process.pid}.json`);
+    writeFileSync(inventoryFile, bundle.inventory);
+    writeFileSync(planFile, JSON.stringify(bundle.plan));
+    const sizes = bundle.plan.shards.map((s) => s.endpoints);
     console.log(
-      `  inventory file as bundled: ${(inventoryBytes.length / 1024 / 1024).toFixed(1)} MB (gzip NDJSON); ` +
+      `  dispatch bundle: ${(bundle.inventory.length / 1024 / 1024).toFixed(1)} MB of inventory (gzip NDJSON, one member per shard), ` +
+        `plan of ${bundle.plan.shards.length} shards (${Math.min(...sizes)}-${Math.max(...sizes)} endpoints each, at most ${DISPATCH_SHARD_LIMITS.endpoints}); ` +
         `the dispatcher's package may unzip to at most 250 MB`,
     );
-    // Its messages go through SqsCheckQueue to the loopback SQS stand-in, which forgets them as they come.
+    // Messages go through the SQS clients to the loopback SQS stand-in, which forgets them as they come.
     const aws = await startFakeAws();
     const forget = setInterval(() => aws.sent.splice(0), 1_000);
+    const dns = await startLoopbackDns({
+      latencyMs: DNS_LATENCY_MS,
+      // 1% of the names NXDOMAIN, 1% never answered, the rest their seeded address after the latency.
+      fate: (name) => {
+        const i = Number(/host-(\d+)\./.exec(name)?.[1] ?? 0);
+        return i % 100 === 1 ? 'nxdomain' : i % 100 === 2 ? 'silent' : { answer: address(i) };
+      },
+    });
+    const base = { dynamo: dynamo.endpoint, table: TABLE, sqs: aws.url, planFile };
     try {
-      const child = await dispatcherInItsOwnProcess(inventoryFile, dynamo.endpoint, t0 + 18 * HOUR, aws.url);
+      const plan = await invocation({ ...base, kind: 'plan', nowMs: t0 + 18 * HOUR });
       console.log(
-        `  dispatcher in its own process: ${child.seconds.toFixed(1)} s (${child.secondsToFirstMessage.toFixed(1)} s ` +
-          `syncing the inventory, resolving and recording the run, then ${child.secondsSending.toFixed(1)} s sending ` +
-          `${child.messages.toLocaleString('en-US')} messages in ${child.sqsBatchCalls.toLocaleString('en-US')} ` +
-          `SendMessageBatch calls to the loopback SQS stand-in); ` +
-          `peak RSS ${child.peakRssMb.toFixed(0)} MB (${child.peakRssMbAfterLoad.toFixed(0)} MB after loading the inventory ` +
-          `in ${child.loadSeconds.toFixed(1)} s), ` +
-          `heap ${child.heapUsedMb.toFixed(0)} MB at the end; the dispatcher has ${DISPATCHER_MEMORY_MB} MB`,
+        `  planning invocation: ${num(plan.seconds, 2)} s (run recorded with ${plan.shards} shards, ${plan.shards} messages queued), ` +
+          `peak RSS ${num(plan.peakRssMb, 0)} MB: ${pct(plan.seconds, DISPATCHER_TIMEOUT_S)} of the ${DISPATCHER_TIMEOUT_S} s timeout, ` +
+          `${pct(plan.peakRssMb, DISPATCHER_MEMORY_MB)} of ${DISPATCHER_MEMORY_MB} MB`,
+      );
+      const samples = Math.min(bundle.plan.shards.length, Number(values['shard-samples']));
+      const picks = [
+        ...new Set(
+          Array.from({ length: samples }, (_, k) => Math.floor((k * bundle.plan.shards.length) / samples)),
+        ),
+      ];
+      for (const [label, dnsServer] of [
+        ['DNS stubbed', undefined],
+        [`loopback DNS (${DNS_LATENCY_MS} ms, 1% NXDOMAIN, 1% silent, probe timeout 10 s)`, dns.server],
+      ] as const) {
+        const rows: Array<Record<string, number>> = [];
+        for (const shard of picks) {
+          const r = await invocation({
+            ...base,
+            kind: 'shard',
+            nowMs: t0 + 18 * HOUR,
+            inventoryFile,
+            shard,
+            runId: String(plan.runId),
+            dispatchedAt: String(plan.startedAt),
+            ...(dnsServer === undefined ? {} : { dnsServer }),
+          });
+          rows.push(r);
+          console.log(
+            `  shard ${shard} (${r.endpoints} endpoints), ${label}: ${num(r.seconds, 1)} s ` +
+              `(load ${num(r.loadSeconds, 2)} s; sync, DNS and record ${num(r.secondsToFirstMessage, 1)} s; ` +
+              `send ${num(r.secondsSending, 1)} s, ${r.messages} messages in ${r.sqsBatchCalls} calls; ${r.dnsFailures} DNS failures), ` +
+              `peak RSS ${num(r.peakRssMb, 0)} MB`,
+          );
+        }
+        const worst = (k: string) => Math.max(...rows.map((r) => r[k] ?? 0));
+        console.log(
+          `  per shard invocation, ${label}: at most ${num(worst('seconds'), 1)} s (${pct(worst('seconds'), DISPATCHER_TIMEOUT_S)} of ${DISPATCHER_TIMEOUT_S} s), ` +
+            `peak RSS at most ${num(worst('peakRssMb'), 0)} MB (${pct(worst('peakRssMb'), DISPATCHER_MEMORY_MB)} of ${DISPATCHER_MEMORY_MB} MB)`,
+        );
+      }
+      console.log(
+        `  loopback DNS: ${dns.stats.queries} queries, ${dns.stats.answered} answered, ${dns.stats.nxdomain} NXDOMAIN, ` +
+          `${dns.stats.silent} left unanswered, ${dns.stats.dropped} dropped`,
       );
     } catch (error) {
-      console.log(
-        `  dispatcher in its own process: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      console.log(`  dispatcher invocations: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = 1;
     } finally {
       clearInterval(forget);
+      await dns.close();
       await aws.close();
       rmSync(inventoryFile, { force: true });
+      rmSync(planFile, { force: true });
     }
   } finally {
     clients.destroy();
     await dynamo.close();
   }
 
-  /** Runs bench/dispatch-memory.ts in a child process and returns what it measured. */
-  async function dispatcherInItsOwnProcess(
-    inventoryFile: string,
-    dynamoEndpoint: string,
-    nowMs: number,
-    sqsEndpoint: string,
-  ): Promise<{
-    seconds: number;
-    secondsToFirstMessage: number;
-    secondsSending: number;
-    sqsBatchCalls: number;
-    messages: number;
-    loadSeconds: number;
-    peakRssMb: number;
-    peakRssMbAfterLoad: number;
-    heapUsedMb: number;
-  }> {
+  /** Runs one dispatcher invocation (bench/dispatch-memory.ts) in a capped child process; its JSON line. */
+  async function invocation(args: ChildArgs): Promise<Record<string, number>> {
     const child = spawn(
       process.execPath,
       [
@@ -288,11 +349,7 @@ async function main(): Promise<void> {
         '--import',
         'tsx',
         join(__dirname, 'dispatch-memory.ts'),
-        inventoryFile,
-        dynamoEndpoint,
-        TABLE,
-        String(nowMs),
-        sqsEndpoint,
+        JSON.stringify(args),
       ],
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AWS_REGION: 'us-east-1' } },
     );
@@ -301,23 +358,13 @@ async function main(): Promise<void> {
       out += String(chunk);
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const lines = out
+    const line = out
       .trim()
       .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, number>);
-    const done = lines.find((l) => l.peakRssMb !== undefined);
-    if (code !== 0 || done === undefined) {
-      // Out of memory is a finding, not a bench failure: say where it stopped.
-      const loaded = lines.find((l) => l.loaded !== undefined);
-      throw new Error(
-        `the dispatcher did not finish within ${DISPATCHER_MEMORY_MB} MB (exit ${code}): ` +
-          (loaded
-            ? `it loaded the inventory (peak RSS ${loaded.peakRssMbAfterLoad?.toFixed(0)} MB) and ran out during the dispatch`
-            : 'it ran out while loading the inventory'),
-      );
-    }
-    return done as never;
+      .find((l) => l.startsWith('{'));
+    if (code !== 0 || line === undefined)
+      throw new Error(`the ${args.kind} invocation failed within ${DISPATCHER_MEMORY_MB} MB (exit ${code})`);
+    return JSON.parse(line) as Record<string, number>;
   }
 
   /** Adds every check of the run to its counter shards (as the checkers would), except those of `skipShard`. */

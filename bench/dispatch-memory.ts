@@ -1,35 +1,45 @@
 /**
- * Child process of `npm run bench:scale`: the dispatcher's memory with the whole inventory, measured
- * in a process of its own (the bench process holds its seeded endpoints besides).
+ * Child process of `npm run bench:scale`: one dispatcher invocation, alone in a process whose old
+ * generation is capped as Lambda caps it, for its time and peak memory. Two kinds, as deployed:
+ * - `plan`: the scheduled invocation. Reads the dispatch plan file, records the run with its shards
+ *   (`startRun`) and sends one message per shard through `SqsJsonQueue` to the loopback SQS stand-in.
+ * - `shard`: one dispatch-shard invocation. Reads that shard's gzip member of the inventory file
+ *   through the handler's reader, then `dispatchShard` against the seeded table: sync of its key
+ *   ranges, DNS (stubbed, or `resolveAddresses` asking the given DNS server, as the handler's default
+ *   resolver does), its checks recorded, sent through `SqsCheckQueue` to the stand-in.
+ * Prints one JSON line with the phases' seconds and the peak RSS (VmHWM) and heap, in MB.
  *
- * As the deployed dispatcher does: streams the inventory file (gzip NDJSON, as the stack bundles it)
- * through the handler's reader, and runs `dispatchRun` against the seeded table. DNS is stubbed. With an SQS
- * endpoint (the loopback stand-in, test/support/fake-aws.ts) the messages go through `SqsCheckQueue` as
- * deployed; without, the queue groups them into SendMessageBatch-sized batches without sending them.
- * Prints a JSON line when the inventory is loaded (`loaded`: peak RSS so far), then one with the
- * whole run's peak RSS (VmHWM) and heap, in MB, and the time to the first message (inventory sync,
- * DNS, the run recorded) and of the sending.
- *
- * Usage: node --import tsx bench/dispatch-memory.ts <inventory.ndjson.gz> <dynamodb-endpoint> <table> <now-ms> [sqs-endpoint]
+ * Usage: node --import tsx bench/dispatch-memory.ts '<json: ChildArgs>'
  */
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { readInventoryFile } from '../lambdas/handlers/runtime/inventory-file';
+import { readDispatchPlanFile, readInventoryFile } from '../lambdas/handlers/runtime/inventory-file';
 import type { CheckMessage, CheckQueue } from '../lambdas/pipeline/check-message';
-import { dispatchRun } from '../lambdas/pipeline/dispatch-run';
+import { type DispatchShardMessage, dispatchShard, startRun } from '../lambdas/pipeline/dispatch-run';
+import { resolveAddresses } from '../lambdas/probe/resolve-addresses';
+import { SqsCheckQueue, SqsJsonQueue } from '../lambdas/queue/sqs-check-queue';
 import { createDocumentClient } from '../lambdas/store/dynamodb-client';
 import { DynamoDbStateStore } from '../lambdas/store/dynamodb-state-store';
-import { SqsCheckQueue } from '../lambdas/queue/sqs-check-queue';
 
-/** Batches of 10 as SqsCheckQueue makes them; counts instead of sending. */
-class BatchingCountingQueue implements CheckQueue {
-  sent = 0;
-  async sendAll(messages: readonly CheckMessage[]): Promise<void> {
-    const batches: CheckMessage[][] = [];
-    for (let i = 0; i < messages.length; i += 10) batches.push(messages.slice(i, i + 10));
-    for (const batch of batches) this.sent += batch.length;
-  }
-}
+/** What the bench hands the child (one JSON argument). */
+export type ChildArgs = {
+  readonly dynamo: string;
+  readonly table: string;
+  readonly sqs: string;
+  readonly nowMs: number;
+  readonly planFile: string;
+} & (
+  | { readonly kind: 'plan' }
+  | {
+      readonly kind: 'shard';
+      readonly inventoryFile: string;
+      readonly shard: number;
+      readonly runId: string;
+      readonly dispatchedAt: string;
+      /** Ask this DNS server (`ip:port`); absent: a stub answers at once. */
+      readonly dnsServer?: string;
+    }
+);
 
 /** Counts what goes through `queue` and notes when the first message went. */
 class TimedQueue implements CheckQueue {
@@ -48,69 +58,99 @@ function peakRssMb(): number {
   return (hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024;
 }
 
+/** host-0001234.example resolves to the address the bench seeded for endpoint 1234. */
+export function seededAddress(host: string): string {
+  const i = Number(/host-(\d+)\./.exec(host)?.[1] ?? 0);
+  return `198.51.${(i >> 8) & 255}.${i & 255}`;
+}
+
 async function main(): Promise<void> {
-  const [file, dynamoEndpoint, table, nowMs, sqsEndpoint] = process.argv.slice(2);
-  if (!file || !dynamoEndpoint || !table || !nowMs)
-    throw new Error('usage: <inventory.ndjson.gz> <endpoint> <table> <now-ms>');
-  const loadStarted = performance.now();
-  const endpoints = await readInventoryFile(file);
-  const loadSeconds = (performance.now() - loadStarted) / 1000;
-  const afterLoad = peakRssMb();
-  // Written before the dispatch, so a dispatch that runs out of memory still reports what loading took.
-  console.log(
-    JSON.stringify({
-      loaded: endpoints.length,
-      loadSeconds,
-      peakRssMbAfterLoad: afterLoad,
-      heapUsedMbAfterLoad: process.memoryUsage().heapUsed / 1024 / 1024,
-    }),
-  );
-  const clients = createDocumentClient(dynamoEndpoint);
-  const store = new DynamoDbStateStore({ client: clients.documentClient, tableName: table });
-  const sqs =
-    sqsEndpoint === undefined
-      ? null
-      : new SqsCheckQueue({
-          client: new SQSClient({
-            region: 'us-east-1',
-            endpoint: sqsEndpoint,
-            credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-          }),
-          queueUrl: `${sqsEndpoint}/123456789012/certwatch-checks`,
-        });
-  const queue = new TimedQueue(sqs ?? new BatchingCountingQueue());
-  // host-0001234.example resolves to the address the bench seeded for endpoint 1234.
-  const addressOf = (host: string) => {
-    const i = Number(/host-(\d+)\./.exec(host)?.[1] ?? 0);
-    return `198.51.${(i >> 8) & 255}.${i & 255}`;
-  };
+  const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
+  const clients = createDocumentClient(args.dynamo);
+  const store = new DynamoDbStateStore({ client: clients.documentClient, tableName: args.table });
+  const sqsClient = new SQSClient({
+    region: 'us-east-1',
+    endpoint: args.sqs,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  const now = () => new Date(args.nowMs);
   const started = performance.now();
-  const result = await dispatchRun(
-    {
-      store,
-      queue,
-      now: () => new Date(Number(nowMs)),
-      resolve: async (host) => ({ addresses: [addressOf(host)] }),
-    },
-    endpoints,
-  );
-  const ended = performance.now();
-  clients.destroy();
-  console.log(
-    JSON.stringify({
-      endpoints: endpoints.length,
-      messages: queue.sent,
-      sqsBatchCalls: sqs?.batchCalls ?? null,
-      secondsToFirstMessage: ((queue.firstSendAt ?? ended) - started) / 1000,
-      secondsSending: (ended - (queue.firstSendAt ?? ended)) / 1000,
-      unchanged: result.inventory.unchanged,
-      seconds: (ended - started) / 1000,
-      loadSeconds,
-      peakRssMbAfterLoad: afterLoad,
-      peakRssMb: peakRssMb(),
-      heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
-    }),
-  );
+  const plan = readDispatchPlanFile(args.planFile);
+  try {
+    if (args.kind === 'plan') {
+      const shardQueue = new SqsJsonQueue<DispatchShardMessage>({
+        client: sqsClient,
+        queueUrl: `${args.sqs}/123456789012/certwatch-dispatch`,
+      });
+      const { runId, startedAt } = await startRun({ store, now }, plan.shards);
+      await shardQueue.sendAll(
+        plan.shards.map((_, shard) => ({ v: 1 as const, runId, shard, dispatchedAt: startedAt })),
+      );
+      console.log(
+        JSON.stringify({
+          runId,
+          startedAt,
+          shards: plan.shards.length,
+          seconds: (performance.now() - started) / 1000,
+          peakRssMb: peakRssMb(),
+          heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
+        }),
+      );
+      return;
+    }
+    const shard = plan.shards[args.shard];
+    if (shard === undefined) throw new Error(`no shard ${args.shard} in the plan`);
+    const endpoints = await readInventoryFile(args.inventoryFile, undefined, shard);
+    const loaded = performance.now();
+    const sqs = new SqsCheckQueue({
+      client: sqsClient,
+      queueUrl: `${args.sqs}/123456789012/certwatch-checks`,
+    });
+    const queue = new TimedQueue(sqs);
+    const { dnsServer } = args;
+    const result = await dispatchShard(
+      {
+        store,
+        queue,
+        now,
+        resolve:
+          dnsServer === undefined
+            ? async (host) => ({ addresses: [seededAddress(host)] })
+            : async (host, timeoutMs) => {
+                const r = await resolveAddresses(host, { timeoutMs, dnsServers: [dnsServer] });
+                return r.ok ? { addresses: r.addresses.map((a) => a.address) } : { error: r.error.message };
+              },
+      },
+      {
+        runId: args.runId,
+        dispatchedAt: args.dispatchedAt,
+        index: args.shard,
+        segments: shard.segments,
+        endpoints,
+      },
+    );
+    const ended = performance.now();
+    console.log(
+      JSON.stringify({
+        shard: args.shard,
+        endpoints: endpoints.length,
+        expected: result.expected,
+        dnsFailures: result.dnsFailures,
+        unchanged: result.inventory.unchanged,
+        messages: queue.sent,
+        sqsBatchCalls: sqs.batchCalls,
+        loadSeconds: (loaded - started) / 1000,
+        secondsToFirstMessage: ((queue.firstSendAt ?? ended) - loaded) / 1000,
+        secondsSending: (ended - (queue.firstSendAt ?? ended)) / 1000,
+        seconds: (ended - started) / 1000,
+        peakRssMb: peakRssMb(),
+        heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
+      }),
+    );
+  } finally {
+    clients.destroy();
+    sqsClient.destroy();
+  }
 }
 
 main().catch((error) => {

@@ -81,6 +81,13 @@ export interface CertwatchFunctionProps extends FunctionDefaults {
    * @default - none (dropped after Lambda's retries)
    */
   readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Lambda's own log records (platform.start, platform.report, ...) at and above this level. WARN
+   * leaves out the per-invocation INFO records, about 700 bytes an invocation, billed as log
+   * ingestion; the function's own lines and its Duration, Errors and Throttles metrics do not depend on them.
+   * @default lambda.SystemLogLevel.INFO
+   */
+  readonly systemLogLevel?: lambda.SystemLogLevel;
 }
 
 /**
@@ -138,7 +145,7 @@ export class CertwatchFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel[logLevel],
-      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+      systemLogLevelV2: props.systemLogLevel ?? lambda.SystemLogLevel.INFO,
       environment: {
         ...props.environment,
         LOG_LEVEL: logLevel,

@@ -7,7 +7,7 @@ import { Duration, Stack, Stage, TimeZone, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -15,6 +15,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { inventoryLines } from '../lambdas/core/inventory-lines';
+import {
+  DISPATCH_PLAN_FORMAT,
+  DISPATCH_SHARD_LIMITS,
+  type DispatchPlanFile,
+  planDispatchShards,
+} from '../lambdas/pipeline/dispatch-plan';
+import { INVENTORY_PARTITIONS, inventoryPartitionOf } from '../lambdas/store/inventory-partition';
 import type { Endpoint, TrustProfile } from '../lambdas/core/model';
 import {
   ADDRESSES_PER_ENDPOINT,
@@ -34,9 +41,16 @@ import type { StateTable } from './state-table';
 
 /**
  * File name of the endpoint inventory bundled next to the dispatcher's index.js (env CONFIG_FILE):
- * gzip NDJSON (lambdas/core/inventory-lines.ts), which the dispatcher reads as a stream.
+ * gzip NDJSON (lambdas/core/inventory-lines.ts), one gzip member per dispatch shard, which the
+ * dispatcher reads as a stream, a shard at a time.
  */
 export const ENDPOINTS_FILE_NAME = 'certwatch.endpoints.ndjson.gz';
+
+/** File name of the dispatch plan bundled next to the dispatcher's index.js (env DISPATCH_PLAN_FILE). */
+export const DISPATCH_PLAN_FILE_NAME = 'certwatch.dispatch-plan.json';
+
+/** A dispatch shard is tried this many times before it is parked in the dispatch-shard dead-letter queue. */
+export const DISPATCH_SHARD_MAX_RECEIVE_COUNT = 3;
 
 /** File name of the trust profiles bundled next to the checker's index.js (env TRUST_FILE), when there are any. */
 export const TRUST_FILE_NAME = 'certwatch.trust.json';
@@ -61,8 +75,20 @@ const LAMBDA_MAX_TIMEOUT_S = 900;
  */
 export const CHECKER_MEMORY_MB = 256;
 
-/** Dispatcher memory in MB: it holds the whole inventory and its resolved addresses (bench:scale measures 1,000,000). */
-export const DISPATCHER_MEMORY_MB = 1024;
+/**
+ * The checker's level of Lambda's own log records. One invocation per batch of 10 checks: its INFO
+ * records (start, report: ~700 bytes an invocation) would be ~15% of the checks' log ingestion
+ * (bench:cost). The checker's own lines and the function's metrics (Duration, Errors, Throttles) do
+ * not depend on them.
+ */
+export const CHECKER_SYSTEM_LOG_LEVEL = lambda.SystemLogLevel.WARN;
+
+/**
+ * Dispatcher memory in MB: one dispatch shard's endpoints and resolutions, or the plan (bench:scale
+ * measures both, each well under half of this). An invocation mostly waits on DNS, DynamoDB and SQS,
+ * and Lambda bills memory × wall time, so the dispatcher runs small.
+ */
+export const DISPATCHER_MEMORY_MB = 512;
 
 /** An SNS topic from the config (channel type `sns`) the checker also publishes alerts to. */
 export interface SnsChannelSpec {
@@ -94,6 +120,8 @@ export interface RunPlan {
   readonly watchdogGrace: Duration;
   /** Age of the oldest check message that means the queue is backlogged. */
   readonly backlogAgeLimit: Duration;
+  /** Age of the oldest dispatch-shard message that means the dispatch falls behind: its rounds of shards. */
+  readonly dispatchBacklogAgeLimit: Duration;
 }
 
 /** How long the checker may run and how many records it takes at once. */
@@ -252,6 +280,11 @@ export class CheckPipeline extends Construct {
   readonly checker: CertwatchFunction;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  /** Carries one message per dispatch shard of a run, from the scheduled dispatcher to itself. */
+  readonly dispatchQueue: sqs.Queue;
+  readonly dispatchDeadLetterQueue: sqs.Queue;
+  /** The dispatch plan bundled with the dispatcher (its shards). */
+  readonly dispatchPlan: DispatchPlanFile;
   readonly schedule: scheduler.Schedule;
   /** Invokes the checker's canary once per run. */
   readonly canarySchedule: scheduler.Schedule;
@@ -269,7 +302,9 @@ export class CheckPipeline extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.timing = checkerTiming(props.probeTimeoutMs, props.maxBatchSize, props.recordConcurrency);
-    this.runPlan = runPlan(props, this.timing);
+    const bundle = dispatchBundle(props.endpoints);
+    this.dispatchPlan = bundle.plan;
+    this.runPlan = runPlan(props, this.timing, bundle.plan.shards.length);
 
     this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { retentionPeriod: Duration.days(14) });
     this.queue = encryptedQueue(this, 'Queue', {
@@ -285,12 +320,19 @@ export class CheckPipeline extends Construct {
         `endpoints: ${orphan.id} names trust profile ${orphan.trust}, which is not among the trust profiles given`,
       );
     }
-    this.endpointsFile = writeAssemblyFile(
-      this,
-      'certwatch-endpoints',
-      inventoryFileContent(props.endpoints),
-      'ndjson.gz',
-    );
+    this.endpointsFile = writeAssemblyFile(this, 'certwatch-endpoints', bundle.inventory, 'ndjson.gz');
+    const planFile = writeAssemblyFile(this, 'certwatch-dispatch-plan', JSON.stringify(bundle.plan), 'json');
+    this.dispatchDeadLetterQueue = encryptedQueue(this, 'DispatchDeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+    });
+    this.dispatchQueue = encryptedQueue(this, 'DispatchQueue', {
+      // As the check queue: a shard is never redelivered while an invocation may still work on it.
+      visibilityTimeout: Duration.seconds(DISPATCHER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      deadLetterQueue: {
+        queue: this.dispatchDeadLetterQueue,
+        maxReceiveCount: DISPATCH_SHARD_MAX_RECEIVE_COUNT,
+      },
+    });
     this.trustFile =
       trustProfiles.length > 0
         ? writeAssemblyFile(this, 'certwatch-trust', JSON.stringify(trustProfiles), 'json')
@@ -299,16 +341,18 @@ export class CheckPipeline extends Construct {
       ...props.functionDefaults,
       handler: 'dispatcher',
       description:
-        'certwatch: syncs the inventory, records a run and enqueues one check per endpoint address',
+        'certwatch: records a run and queues its dispatch shards; per shard, syncs the inventory and enqueues one check per endpoint address',
       timeout: DISPATCHER_TIMEOUT,
       memorySize: DISPATCHER_MEMORY_MB,
       environment: {
         TABLE_NAME: props.stateTable.table.tableName,
         QUEUE_URL: this.queue.queueUrl,
+        DISPATCH_QUEUE_URL: this.dispatchQueue.queueUrl,
         CONFIG_FILE: ENDPOINTS_FILE_NAME,
+        DISPATCH_PLAN_FILE: DISPATCH_PLAN_FILE_NAME,
         SCHEDULE_INTERVAL_MS: String(props.scheduleInterval.toMilliseconds()),
       },
-      bundledFiles: { [this.endpointsFile]: ENDPOINTS_FILE_NAME },
+      bundledFiles: { [this.endpointsFile]: ENDPOINTS_FILE_NAME, [planFile]: DISPATCH_PLAN_FILE_NAME },
     });
     props.stateTable.grantStoreAccess(this.dispatcher.role, 'dispatcher');
     this.dispatcher.role.addToPrincipalPolicy(
@@ -316,6 +360,21 @@ export class CheckPipeline extends Construct {
         sid: 'EnqueueChecks',
         actions: ['sqs:SendMessage'],
         resources: [this.queue.queueArn],
+      }),
+    );
+    this.dispatcher.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EnqueueDispatchShards',
+        actions: ['sqs:SendMessage'],
+        resources: [this.dispatchQueue.queueArn],
+      }),
+    );
+    // Each shard in an invocation of its own; a failed one is retried, then parked in the DLQ.
+    this.dispatcher.function.addEventSource(
+      new eventSources.SqsEventSource(this.dispatchQueue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: Math.max(2, DISPATCH_SHARD_LIMITS.concurrency),
       }),
     );
 
@@ -351,6 +410,7 @@ export class CheckPipeline extends Construct {
         'certwatch: probes one endpoint address per message, applies the alert policy, publishes alerts',
       timeout: this.timing.timeout,
       memorySize: CHECKER_MEMORY_MB,
+      systemLogLevel: CHECKER_SYSTEM_LOG_LEVEL,
       environment: {
         TABLE_NAME: props.stateTable.table.tableName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
@@ -462,7 +522,7 @@ export class CheckPipeline extends Construct {
  *
  * @throws DeploymentConfigError when an explicit concurrency, or any concurrency, cannot finish a run in time
  */
-function runPlan(props: CheckPipelineProps, timing: CheckerTiming): RunPlan {
+function runPlan(props: CheckPipelineProps, timing: CheckerTiming, dispatchShards: number): RunPlan {
   const addresses = props.endpoints.length * ADDRESSES_PER_ENDPOINT;
   const intervalMs = props.scheduleInterval.toMilliseconds();
   const plan = planCheckerConcurrency(
@@ -476,6 +536,11 @@ function runPlan(props: CheckPipelineProps, timing: CheckerTiming): RunPlan {
   );
   if (!plan.ok) throw new DeploymentConfigError(plan.reason);
   const visibilityTimeoutMs = timing.visibilityTimeout.toMilliseconds();
+  // The shards run DISPATCH_SHARD_LIMITS.concurrency at a time, each within the dispatcher's timeout;
+  // the scheduled invocation that queues them takes seconds (within GRACE_SLACK_MS).
+  const dispatchMs =
+    Math.ceil(Math.max(1, dispatchShards) / DISPATCH_SHARD_LIMITS.concurrency) *
+    DISPATCHER_TIMEOUT.toMilliseconds();
   return {
     checkerConcurrency: plan.concurrency,
     addresses,
@@ -483,7 +548,7 @@ function runPlan(props: CheckPipelineProps, timing: CheckerTiming): RunPlan {
     runBudget: Duration.millis(plan.runBudgetMs),
     watchdogGrace: Duration.millis(
       watchdogGraceMs({
-        dispatchMs: DISPATCHER_TIMEOUT.toMilliseconds(),
+        dispatchMs,
         worstCaseRunMs: plan.worstCaseRunMs,
         maxReceiveCount: CHECK_MAX_RECEIVE_COUNT,
         visibilityTimeoutMs,
@@ -492,6 +557,7 @@ function runPlan(props: CheckPipelineProps, timing: CheckerTiming): RunPlan {
     backlogAgeLimit: Duration.millis(
       backlogAgeLimitMs(intervalMs, CHECK_MAX_RECEIVE_COUNT, visibilityTimeoutMs),
     ),
+    dispatchBacklogAgeLimit: Duration.millis(dispatchMs),
   };
 }
 
@@ -568,4 +634,30 @@ function writeAssemblyFile(scope: Construct, prefix: string, content: string | B
  */
 export function inventoryFileContent(endpoints: readonly Endpoint[]): Buffer {
   return zlib.gzipSync(Buffer.from(`${[...inventoryLines(endpoints)].join('\n')}\n`), { level: 9 });
+}
+
+/**
+ * What the dispatcher bundles: the inventory cut into dispatch shards (`planDispatchShards`), one
+ * gzip member per shard one after the other, and the plan naming each shard's segments and bytes.
+ */
+export function dispatchBundle(
+  endpoints: readonly Endpoint[],
+  shardEndpoints: number = DISPATCH_SHARD_LIMITS.endpoints,
+): { inventory: Buffer; plan: DispatchPlanFile } {
+  const shards = planDispatchShards(endpoints, inventoryPartitionOf, INVENTORY_PARTITIONS, shardEndpoints);
+  const members: Buffer[] = [];
+  let offset = 0;
+  const planned = shards.map((shard) => {
+    const member = inventoryFileContent(shard.endpoints);
+    members.push(member);
+    const entry = {
+      offset,
+      bytes: member.length,
+      endpoints: shard.endpoints.length,
+      segments: shard.segments,
+    };
+    offset += member.length;
+    return entry;
+  });
+  return { inventory: Buffer.concat(members), plan: { format: DISPATCH_PLAN_FORMAT, shards: planned } };
 }

@@ -43,6 +43,8 @@ export const noAlarmActions: AlarmActionStrategy = { addActions() {} };
 export const MONITOR_ALARMS = [
   'DispatcherErrors',
   'DispatchMissed',
+  'DispatchShardDeadLetters',
+  'DispatchQueueBacklog',
   'CheckerErrors',
   'CheckerThrottles',
   'CheckDeadLetters',
@@ -70,15 +72,17 @@ export type MonitorAlarmKey = (typeof MONITOR_ALARMS)[number];
 export type MonitorThresholds = Record<MonitorAlarmKey, number>;
 
 /** Thresholds that follow from the deployment rather than from a constant. */
-type DerivedThresholdKey = 'CheckQueueBacklog';
+type DerivedThresholdKey = 'CheckQueueBacklog' | 'DispatchQueueBacklog';
 
 /**
  * The fixed default thresholds. `CheckQueueBacklog` defaults to the check pipeline's
- * `runPlan.backlogAgeLimit` (half the schedule interval plus the retries of a failing check, at most one interval).
+ * `runPlan.backlogAgeLimit` (half the schedule interval plus the retries of a failing check, at most one interval);
+ * `DispatchQueueBacklog` to the pipeline's `runPlan.dispatchBacklogAgeLimit` (the rounds of shards the dispatch takes).
  */
 export const DEFAULT_MONITOR_THRESHOLDS: Omit<MonitorThresholds, DerivedThresholdKey> = {
   DispatcherErrors: 1,
   DispatchMissed: 1,
+  DispatchShardDeadLetters: 1,
   CheckerErrors: 1,
   CheckerThrottles: 1,
   CheckDeadLetters: 1,
@@ -166,6 +170,7 @@ export class MonitorAlarms extends Construct {
     const t: MonitorThresholds = {
       ...DEFAULT_MONITOR_THRESHOLDS,
       CheckQueueBacklog: Math.ceil(props.pipeline.runPlan.backlogAgeLimit.toMilliseconds() / 1000),
+      DispatchQueueBacklog: Math.ceil(props.pipeline.runPlan.dispatchBacklogAgeLimit.toMilliseconds() / 1000),
       ...props.thresholds,
     };
     const prefix = props.alarmNamePrefix ?? Stack.of(this).stackName;
@@ -198,7 +203,7 @@ export class MonitorAlarms extends Construct {
     const { dispatcher, checker } = props.pipeline;
     add(
       'DispatcherErrors',
-      'The dispatcher failed: a run may not have started.',
+      'The dispatcher failed: a run may not have started, or a dispatch shard failed (SQS retries it).',
       dispatcher.function.metricErrors({ period: five }),
     );
 
@@ -214,6 +219,19 @@ export class MonitorAlarms extends Construct {
         // No data is exactly the failure this alarm exists for.
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       },
+    );
+    add(
+      'DispatchShardDeadLetters',
+      'A dispatch shard failed three times and was parked: its endpoints were not dispatched (the run is judged incomplete).',
+      deadLetters(props.pipeline.dispatchDeadLetterQueue),
+    );
+    add(
+      'DispatchQueueBacklog',
+      `A dispatch shard has waited ${Duration.seconds(t.DispatchQueueBacklog).toHumanString()} or longer: the dispatch falls behind (look for dispatcher throttles or errors).`,
+      props.pipeline.dispatchQueue.metricApproximateAgeOfOldestMessage({
+        period: five,
+        statistic: 'Maximum',
+      }),
     );
     add(
       'CheckerErrors',

@@ -7,7 +7,8 @@ import { Construct } from 'constructs';
  * DynamoDB actions each handler's use of the state store needs, read off
  * `DynamoDbStateStore` (every write is a single-item write; no Scan, no batch
  * write, no transaction) and held to what the bundled functions really call by the bundle smoke test:
- * - dispatcher: `syncInventory` (Query, PutItem, DeleteItem) and `createRun` (PutItem);
+ * - dispatcher: `syncInventory` (Query, PutItem, DeleteItem), `createRun` (PutItem) and
+ *   `recordDispatchShard` (UpdateItem);
  * - checker: `getEndpoint`/`getAddressState` (GetItem), `listAddressStates` (Query),
  *   `saveAddressState`/`appendHistory` (PutItem), `recordCheckCompleted` (UpdateItem),
  *   `deleteAddressState` (DeleteItem, retiring addresses that left DNS);
@@ -17,7 +18,7 @@ import { Construct } from 'constructs';
  *   records only (see `STATE_TABLE_PARTITIONS`).
  */
 export const STATE_TABLE_ACCESS = {
-  dispatcher: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  dispatcher: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
   checker: [
     'dynamodb:GetItem',
     'dynamodb:Query',

@@ -75,12 +75,19 @@ export class InventoryLineError extends Error {
   }
 }
 
+/** A line that names the inventory format: the header of the next section. */
+function isHeader(raw: unknown): boolean {
+  return raw !== null && typeof raw === 'object' && (raw as { format?: unknown }).format === INVENTORY_FORMAT;
+}
+
 /** Interned values are reused up to this many distinct ones; beyond, each endpoint keeps its own copy. */
 const MAX_INTERNED = 4096;
 
 /**
  * Decodes the inventory one line at a time (feed every line, header first, then call `finish`).
- * Keeps no text: only the endpoints, their shared parts interned.
+ * Keeps no text: only the endpoints, their shared parts interned. Several inventories one after
+ * another (the stack's file holds one per dispatch shard) decode as one: once a header's endpoints
+ * have all come, the next line is a header again.
  */
 export class InventoryDecoder {
   readonly #endpoints: Endpoint[] = [];
@@ -88,6 +95,8 @@ export class InventoryDecoder {
   readonly #decodedDefaults = new Map<string, unknown>();
   #lineNo = 0;
   #expected: number | null = null;
+  /** Endpoints decoded before the current section's header. */
+  #before = 0;
   #defaults: Record<string, unknown> = {};
 
   /** @throws InventoryLineError naming the line */
@@ -102,21 +111,24 @@ export class InventoryDecoder {
         `not JSON (${error instanceof Error ? error.message : String(error)})`,
       );
     }
-    if (this.#expected === null) {
+    const sectionDone = this.#expected !== null && this.#endpoints.length - this.#before >= this.#expected;
+    if (this.#expected === null || (sectionDone && isHeader(raw))) {
       const h = d.decode(header, raw);
       if (!h.ok)
         throw new InventoryLineError(
-          1,
+          this.#lineNo,
           `not a ${INVENTORY_FORMAT} header: ${h.failure.field}: ${h.failure.problem}`,
         );
+      this.#before = this.#endpoints.length;
       this.#expected = h.value.endpoints;
+      this.#decodedDefaults.clear();
       this.#defaults =
         raw !== null && typeof raw === 'object' ? { ...(raw as { defaults?: object }).defaults } : {};
       return;
     }
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
       throw new InventoryLineError(this.#lineNo, 'expected an object');
-    if (this.#endpoints.length >= this.#expected)
+    if (sectionDone)
       throw new InventoryLineError(
         this.#lineNo,
         `more endpoints than the ${this.#expected} the header announces`,
@@ -145,10 +157,11 @@ export class InventoryDecoder {
    */
   finish(): Endpoint[] {
     if (this.#expected === null) throw new InventoryLineError(1, 'the inventory is empty (no header line)');
-    if (this.#endpoints.length !== this.#expected)
+    const got = this.#endpoints.length - this.#before;
+    if (got !== this.#expected)
       throw new InventoryLineError(
         this.#lineNo + 1,
-        `the header announces ${this.#expected} endpoints, the file ends after ${this.#endpoints.length}`,
+        `the header announces ${this.#expected} endpoints, the file ends after ${got}`,
       );
     return this.#endpoints;
   }

@@ -27,7 +27,7 @@ import { canaryFailureAlert, detectorBrokenMark } from '../canary/canary-alert';
 import { type CanaryEvent, isCanaryEvent } from '../canary/canary-event';
 import { type CanaryReport, runCanary } from '../canary/run-canary';
 import { CompletionBatch } from '../pipeline/completion-batch';
-import { dispatchRun } from '../pipeline/dispatch-run';
+import { recheckEndpoints } from '../pipeline/dispatch-run';
 import { isMaintenanceEvent, type MaintenanceEvent } from '../pipeline/maintenance-event';
 import { runMaintenanceTick } from '../pipeline/maintenance-tick';
 import { SqsCheckQueue } from '../queue/sqs-check-queue';
@@ -226,9 +226,7 @@ async function maintenance(event: MaintenanceEvent): Promise<MaintenanceOutcome>
       if (recheckQueueUrl === null)
         throw new ConfigurationError('QUEUE_URL is not set: cannot re-check after a window');
       const queue = new SqsCheckQueue({ client: new SQSClient({}), queueUrl: recheckQueueUrl });
-      await dispatchRun({ store, queue, now, suppressions: store.suppressions() }, endpoints, {
-        syncInventory: false,
-      });
+      await recheckEndpoints({ store, queue, now, suppressions: store.suppressions() }, endpoints);
     },
   });
   const outcome = {

@@ -35,6 +35,11 @@ export interface RunJudgement {
   readonly detectorBroken: DetectorBroken | null;
   /** `failed` when the detector was broken, else whether every check completed. */
   readonly verdict: RunVerdict;
+  /**
+   * A run dispatched in shards: the dispatch shards that never recorded their checks (their
+   * endpoints were not dispatched). Such a run is incomplete. Absent for a run dispatched whole.
+   */
+  readonly undispatchedShards?: number;
 }
 
 export interface StaleEndpoint {
@@ -73,7 +78,9 @@ export async function judgeRun(
     const [endpoints, states] = await Promise.all([store.listEndpoints(), store.listAllAddressStates()]);
     unchecked = uncheckedIn(endpoints, states, run.runId);
   } else {
-    const incomplete = progress.shards.filter((s) => s.completed < s.expected);
+    // A shard that never recorded its checks: its partitions are listed whatever their counts say.
+    const undispatched = new Set(progress.dispatch?.unrecordedPartitions ?? []);
+    const incomplete = progress.shards.filter((s) => s.completed < s.expected || undispatched.has(s.shard));
     const parts = await Promise.all(
       incomplete.map(async (s) => {
         const [endpoints, states] = await Promise.all([
@@ -92,7 +99,8 @@ export async function judgeRun(
     unchecked = parts.flatMap((p) => p.unchecked).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     completed += parts.reduce((n, p) => n + p.lost, 0);
   }
-  const complete = unchecked.length === 0 && completed >= run.expected;
+  const undispatchedShards = progress?.dispatch?.unrecorded;
+  const complete = unchecked.length === 0 && completed >= run.expected && !undispatchedShards;
   const detectorBroken = detectorBrokenFor(run, runs);
   return {
     runId: run.runId,
@@ -103,6 +111,7 @@ export async function judgeRun(
     unchecked,
     detectorBroken,
     verdict: detectorBroken !== null ? 'failed' : complete ? 'complete' : 'incomplete',
+    ...(undispatchedShards === undefined ? {} : { undispatchedShards }),
   };
 }
 
@@ -211,12 +220,17 @@ function monitorAlert(event: string, now: Date, text: AlertText): Alert {
 /** The page sent to ops when a run did not check everything. */
 export function incompleteRunAlert(j: Omit<RunJudgement, 'detectorBroken' | 'verdict'>, now: Date): Alert {
   const missing = j.unchecked.length;
+  const shards = j.undispatchedShards ?? 0;
+  const undispatched =
+    shards > 0
+      ? ` ${shards} dispatch shard${shards === 1 ? '' : 's'} never dispatched ${shards === 1 ? 'its' : 'their'} checks (see the dispatch-shard queue's DLQ and the dispatcher's errors).`
+      : '';
   return monitorAlert(`run:${j.runId}:incomplete`, now, {
     summary: `certwatch run ${j.runId} incomplete: ${j.completed} of ${j.expected} checks completed, ${missing} endpoint${missing === 1 ? '' : 's'} not checked`,
     detail:
-      missing > 0
+      (missing > 0
         ? `Not checked in this run: ${listNames(j.unchecked)}.`
-        : 'Some dispatched checks never completed.',
+        : 'Some dispatched checks never completed.') + undispatched,
     action:
       'Look at the checker errors and the check queue DLQ; certificates of the endpoints above are not being watched until this is fixed.',
   });

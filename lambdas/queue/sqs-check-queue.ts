@@ -1,4 +1,7 @@
-/** CheckQueue over SQS: parallel SendMessageBatch calls of 10, with retries of the entries SQS rejects. */
+/**
+ * JSON messages over SQS: parallel SendMessageBatch calls of 10, with retries of the entries SQS
+ * rejects. `SqsCheckQueue` sends check messages; the dispatcher also sends its dispatch shards.
+ */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { mapWithConcurrency } from '../core/concurrency';
 import type { CheckMessage, CheckQueue } from '../pipeline/check-message';
@@ -15,15 +18,17 @@ export interface SqsCheckQueueProps {
   /** Attempts per batch for entries SQS reports as failed. @default 4 */
   readonly maxAttempts?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** What the messages are, for the error. @default 'check messages' */
+  readonly noun?: string;
 }
 
-export class SqsCheckQueue implements CheckQueue {
+export class SqsJsonQueue<T> {
   /** SendMessageBatch calls made (for the dispatch benchmark). */
   batchCalls = 0;
   constructor(private readonly props: SqsCheckQueueProps) {}
 
-  async sendAll(messages: readonly CheckMessage[]): Promise<void> {
-    const batches: CheckMessage[][] = [];
+  async sendAll(messages: readonly T[]): Promise<void> {
+    const batches: T[][] = [];
     for (let i = 0; i < messages.length; i += 10) batches.push(messages.slice(i, i + 10));
     const failures = await mapWithConcurrency(
       batches,
@@ -34,13 +39,13 @@ export class SqsCheckQueue implements CheckQueue {
     const failed = failures.flat();
     if (failed.length > 0) {
       throw new QueueSendError(
-        `${failed.length} check messages could not be queued: ${failed.slice(0, 3).join('; ')}`,
+        `${failed.length} ${this.props.noun ?? 'check messages'} could not be queued: ${failed.slice(0, 3).join('; ')}`,
       );
     }
   }
 
   /** Sends one batch; returns the reasons of entries still failing after retries. */
-  private async sendBatch(batch: CheckMessage[]): Promise<string[]> {
+  private async sendBatch(batch: T[]): Promise<string[]> {
     const sleep = this.props.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     let pending = batch.map((m, i) => ({ id: String(i), m }));
     let reasons: string[] = [];
@@ -62,3 +67,6 @@ export class SqsCheckQueue implements CheckQueue {
     return pending.length > 0 ? reasons : [];
   }
 }
+
+/** CheckQueue over SQS. */
+export class SqsCheckQueue extends SqsJsonQueue<CheckMessage> implements CheckQueue {}

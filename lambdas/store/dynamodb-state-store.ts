@@ -11,7 +11,8 @@
  * | endpoint      | `INV#<shard>`       | `<endpointId>`             | endpointHash, endpoint (full Endpoint map)    |
  * | address state | `ADDR#<shard>`      | `<addressKey>`             | endpointId, version, state (AddressState map) |
  * | history       | `HIST#<addressKey>` | `<checkedAt>#<digest>`     | result (CheckResult map), expiresAt           |
- * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, shards?, expectedShards?, finishedCompleted?, verdict?, detectorBroken?, expiresAt |
+ * | run           | `RUN#<runId>`       | `RUN`                      | runId, startedAt, expected, completed, finishedAt?, shards?, expectedShards?, dispatchShards?, finishedCompleted?, finishedExpected?, verdict?, detectorBroken?, expiresAt |
+ * | dispatch shard| `RUN#<runId>`       | `DISPATCH#<nnnnn>`         | partitions, expectedShards once the shard recorded its checks, expiresAt (kind run-dispatch) |
  * | run counter   | `RUN#<runId>#<nn>`  | `COUNT`                    | c<shard> per address shard, completed, failed, d<days> buckets, expiresAt (kind run-shard) |
  * | failing index | `FAIL#<shard>`      | `<addressKey>`             | endpointId, lastSuccessAt, failingSince, lastCheckedAt |
  * | expiry index  | `EXP#<shard>`       | `<notAfter or ~>#<addressKey>` | key                                        |
@@ -61,7 +62,10 @@
  * and the watchdog reads a run's progress, soonest expiry and incomplete shards
  * from 16 small items. `expectedShards` on the
  * run item (from the dispatched address keys) says how many checks each shard
- * owes. A judged run keeps its final count in `finishedCompleted`, so listing old
+ * owes; a run dispatched in shards (`dispatchShards`, their number) keeps it per
+ * dispatch shard instead, in items beside the run item that the run creates
+ * empty and each shard fills (`recordDispatchShard`), so a shard that never ran
+ * is seen. A judged run keeps its final count in `finishedCompleted`, so listing old
  * runs reads no counters. Runs written before the counters were sharded still
  * count on the run item's own `completed`. A run
  * item may also carry `deadline` (the run's own deadline) and, while a judge
@@ -136,15 +140,18 @@ import {
   type StoredAddressState,
   type StoredDelivery,
 } from './state-store';
+import { INVENTORY_PARTITIONS, type InventorySegment, inventoryPartitionOf } from './inventory-partition';
 import { RUN_SHARDS, daysBucket, expectedPerShard, soonestOfBuckets } from './run-shards';
 import { decodeItem, storedItem } from './stored-items';
 import { DynamoDbSuppressionStore } from './dynamodb-suppression-store';
 import type { SuppressionStore } from './suppression-store';
 
 /** Number of inventory / address-state partitions (and run counter shards). Part of the stored format. */
-export const INVENTORY_SHARDS = RUN_SHARDS;
+export const INVENTORY_SHARDS = INVENTORY_PARTITIONS;
 
 const DAY_SECONDS = 86_400;
+/** Sort-key prefix of a run's dispatch-shard items. */
+const DISPATCH_SHARD_PREFIX = 'DISPATCH#';
 /** Bumping this rewrites every endpoint item on the next sync (use it when the stored Endpoint shape changes). */
 const ENDPOINT_FORMAT = 1;
 
@@ -154,7 +161,7 @@ export const itemKeys = {
     return String(itemKeys.shardIndexOf(endpointId)).padStart(2, '0');
   },
   shardIndexOf(endpointId: string): number {
-    return createHash('sha256').update(endpointId).digest().readUInt32BE(0) % INVENTORY_SHARDS;
+    return inventoryPartitionOf(endpointId);
   },
   /** Shard of an address key (its endpoint's shard). */
   shardOfKey(key: string): number {
@@ -195,6 +202,10 @@ export const itemKeys = {
   },
   run(runId: string): { pk: string; sk: string } {
     return { pk: `RUN#${runId}`, sk: 'RUN' };
+  },
+  /** One dispatch shard's record of a run dispatched in shards (beside the run item). */
+  runDispatchShard(runId: string, shard: number): { pk: string; sk: string } {
+    return { pk: `RUN#${runId}`, sk: `${DISPATCH_SHARD_PREFIX}${String(shard).padStart(5, '0')}` };
   },
   runLease: { pk: 'LEASE', sk: 'RUN' },
   runsPartition: 'RUNS',
@@ -272,7 +283,11 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
   // Inventory
   // -------------------------------------------------------------------------
 
-  async syncInventory(endpoints: readonly Endpoint[]): Promise<InventorySyncResult> {
+  async syncInventory(
+    endpoints: readonly Endpoint[],
+    opts: { readonly segments?: readonly InventorySegment[] } = {},
+  ): Promise<InventorySyncResult> {
+    const { segments } = opts;
     const desired = new Map<string, { endpoint: Endpoint; hash: string }>();
     for (const endpoint of endpoints) {
       if (desired.has(endpoint.id)) {
@@ -281,23 +296,39 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
       desired.set(endpoint.id, { endpoint, hash: endpointHash(endpoint) });
     }
 
-    // Only ids and hashes are needed to diff; projecting keeps a 100k read small.
+    // Only ids and hashes are needed to diff; projecting keeps a 100k read small. Without segments,
+    // every partition whole; one key range for all: ids are host names and ports, far inside it.
     const stored = new Map<string, string>();
-    await this.#queryShards(
-      'syncInventory',
-      (shard) => ({
-        KeyConditionExpression: '#pk = :pk',
-        ProjectionExpression: '#pk, #sk, #h',
-        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#h': 'endpointHash' },
-        ExpressionAttributeValues: { ':pk': itemKeys.inventoryPartition(shard) },
+    const ranges =
+      segments ??
+      Array.from({ length: INVENTORY_SHARDS }, (_, partition) => ({ partition, from: null, to: null }));
+    await Promise.all(
+      ranges.map((segment) => {
+        const pk = itemKeys.inventoryPartition(segment.partition);
+        return this.#queryAll(
+          'syncInventory',
+          pk,
+          {
+            Limit: this.#pageSize,
+            // BETWEEN includes `to`, which belongs to the next segment: dropped below.
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+            ProjectionExpression: '#pk, #sk, #h',
+            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#h': 'endpointHash' },
+            ExpressionAttributeValues: {
+              ':pk': pk,
+              ':from': segment.from ?? '\u0001',
+              ':to': segment.to ?? '\u{10ffff}',
+            },
+          },
+          (item) => {
+            const { sk, endpointHash } = decodeItem(storedItem.endpointDigest, item, {
+              operation: 'syncInventory',
+              key: pk,
+            });
+            if (sk !== segment.to) stored.set(sk, endpointHash);
+          },
+        );
       }),
-      (item) => {
-        const { sk, endpointHash } = decodeItem(storedItem.endpointDigest, item, {
-          operation: 'syncInventory',
-          key: String(item.pk),
-        });
-        stored.set(sk, endpointHash);
-      },
     );
 
     let added = 0;
@@ -749,8 +780,10 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     expected: number;
     deadline?: string;
     addressKeys?: readonly string[];
+    dispatchShards?: readonly (readonly number[])[];
   }): Promise<void> {
     const expiresAt = this.#expiresAtFrom(run.startedAt);
+    const dispatchShards = run.dispatchShards;
     const expectedShards =
       run.addressKeys === undefined ? undefined : expectedPerShard(run.addressKeys, itemKeys.shardOfKey);
     try {
@@ -766,6 +799,7 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
             completed: 0,
             shards: RUN_SHARDS,
             ...(expectedShards === undefined ? {} : { expectedShards }),
+            ...(dispatchShards === undefined ? {} : { dispatchShards: dispatchShards.length }),
             ...(run.deadline === undefined ? {} : { deadline: run.deadline }),
             expiresAt,
           },
@@ -778,21 +812,24 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
       throw wrap('createRun', run.runId, error);
     }
     // The counters exist before any message is sent, so a completion of a run that was never created is refused.
+    // So do the dispatch shards' items, unrecorded: a shard that never runs leaves its mark.
+    const items: Item[] = [
+      ...(dispatchShards ?? []).map((partitions, shard) => ({
+        ...itemKeys.runDispatchShard(run.runId, shard),
+        kind: 'run-dispatch',
+        partitions: [...partitions],
+      })),
+      ...Array.from({ length: RUN_SHARDS }, (_, shard) => ({
+        ...itemKeys.runShard(run.runId, shard),
+        kind: 'run-shard',
+        completed: 0,
+        failed: 0,
+      })),
+    ];
     await runBounded(
-      Array.from({ length: RUN_SHARDS }, (_, shard) => async () => {
+      items.map((item) => async () => {
         await this.#send('createRun', run.runId, () =>
-          this.#client.send(
-            new PutCommand({
-              TableName: this.#table,
-              Item: {
-                ...itemKeys.runShard(run.runId, shard),
-                kind: 'run-shard',
-                completed: 0,
-                failed: 0,
-                expiresAt,
-              },
-            }),
-          ),
+          this.#client.send(new PutCommand({ TableName: this.#table, Item: { ...item, expiresAt } })),
         );
       }),
       this.#writeConcurrency,
@@ -811,6 +848,54 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
         }),
       ),
     );
+  }
+
+  async recordDispatchShard(runId: string, shard: number, addressKeys: readonly string[]): Promise<void> {
+    // SET, not ADD: a retried shard replaces its own record rather than counting twice.
+    await this.#updateRun(
+      'recordDispatchShard',
+      runId,
+      {
+        UpdateExpression: 'SET #e = :e',
+        ExpressionAttributeNames: { '#pk': 'pk', '#e': 'expectedShards' },
+        ExpressionAttributeValues: { ':e': expectedPerShard(addressKeys, itemKeys.shardOfKey) },
+      },
+      itemKeys.runDispatchShard(runId, shard),
+    );
+  }
+
+  /** A sharded dispatch's shard items: the expected checks of each recorded shard, the partitions of the others. */
+  async #readDispatchShards(
+    runId: string,
+  ): Promise<{ recorded: number; expected: number[]; total: number; unrecordedPartitions: number[] }> {
+    const expected = new Array<number>(RUN_SHARDS).fill(0);
+    const partitions = new Set<number>();
+    let recorded = 0;
+    let total = 0;
+    await this.#queryAll(
+      'getRunProgress',
+      runId,
+      {
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :d)',
+        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+        ExpressionAttributeValues: { ':pk': itemKeys.run(runId).pk, ':d': DISPATCH_SHARD_PREFIX },
+      },
+      (item) => {
+        const shard = decodeItem(storedItem.runDispatchShard, item, {
+          operation: 'getRunProgress',
+          key: runId,
+        });
+        if (shard.expectedShards === undefined) for (const p of shard.partitions) partitions.add(p);
+        else {
+          recorded++;
+          shard.expectedShards.forEach((n, i) => {
+            expected[i] = (expected[i] ?? 0) + n;
+            total += n;
+          });
+        }
+      },
+    );
+    return { recorded, expected, total, unrecordedPartitions: [...partitions].sort((a, b) => a - b) };
   }
 
   async recordCheckCompleted(runId: string, completion?: CheckCompletion): Promise<void> {
@@ -884,7 +969,9 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     const item = await this.#get('getRunProgress', runId, itemKeys.run(runId));
     if (!item) return null;
     const run = decodeItem(storedItem.run, item, { operation: 'getRunProgress', key: runId });
-    if (run.expectedShards === undefined) return null;
+    const dispatch = run.dispatchShards === undefined ? undefined : await this.#readDispatchShards(runId);
+    const expectedShards = dispatch?.expected ?? run.expectedShards;
+    if (expectedShards === undefined) return null;
     const counters = [...(await this.#readRunShards(runId, run.shards ?? RUN_SHARDS)).values()];
     let failed = 0;
     let soonest: number | null = null;
@@ -893,12 +980,25 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
       const s = soonestOfBuckets(c.item);
       if (s !== null && (soonest === null || s < soonest)) soonest = s;
     }
-    const shards = run.expectedShards.map((expected, shard) => ({
+    const shards = expectedShards.map((expected, shard) => ({
       shard,
       expected,
       completed: counters.reduce((n, c) => n + numberAttr(c.item, shardCountName(shard)), 0),
     }));
-    return { shards, failed, soonestDaysLeft: soonest };
+    const planned = run.dispatchShards as number;
+    return {
+      shards,
+      failed,
+      soonestDaysLeft: soonest,
+      // A shard item lost (a partial createRun) counts as never recorded.
+      ...(dispatch && {
+        dispatch: {
+          shards: planned,
+          unrecorded: planned - dispatch.recorded,
+          unrecordedPartitions: dispatch.unrecordedPartitions,
+        },
+      }),
+    };
   }
 
   /** The run's counter items by shard (one BatchGetItem; unprocessed keys retried a bounded number of times). */
@@ -944,6 +1044,12 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     const sets = ['#f = if_not_exists(#f, :f)', '#fc = if_not_exists(#fc, :fc)'];
     const names: Record<string, string> = { '#pk': 'pk', '#f': 'finishedAt', '#fc': 'finishedCompleted' };
     const values: Record<string, unknown> = { ':f': finishedAt, ':fc': counted };
+    if (run.dispatchShards !== undefined) {
+      // A sharded dispatch's expected count lives in its shard items: kept here, as the count is.
+      sets.push('#fe = if_not_exists(#fe, :fe)');
+      names['#fe'] = 'finishedExpected';
+      values[':fe'] = (await this.#readDispatchShards(runId)).total;
+    }
     if (outcome !== undefined) {
       sets.push('#v = if_not_exists(#v, :v)');
       names['#v'] = 'verdict';
@@ -1042,11 +1148,18 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
     const record = toRunRecord(item, runId);
     const run = decodeItem(storedItem.run, item, { operation: 'getRun', key: runId });
     if (run.shards === undefined) return record;
+    const judged = record.finishedAt !== null;
     const sharded =
-      run.finishedCompleted !== undefined && record.finishedAt !== null
+      run.finishedCompleted !== undefined && judged
         ? run.finishedCompleted
         : sumCompleted(await this.#readRunShards(runId, run.shards));
-    return { ...record, completed: record.completed + sharded };
+    const expected =
+      run.dispatchShards === undefined
+        ? record.expected
+        : run.finishedExpected !== undefined && judged
+          ? run.finishedExpected
+          : (await this.#readDispatchShards(runId)).total;
+    return { ...record, expected, completed: record.completed + sharded };
   }
 
   async listRuns(limit: number): Promise<RunRecord[]> {
@@ -1165,12 +1278,14 @@ export class DynamoDbStateStore implements StateStore, TicketStore {
       ExpressionAttributeNames: Record<string, string>;
       ExpressionAttributeValues: Record<string, unknown>;
     },
+    /** The item of the run to update. @default the run item */
+    key = itemKeys.run(runId),
   ): Promise<void> {
     try {
       await this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: itemKeys.run(runId),
+          Key: key,
           ConditionExpression: 'attribute_exists(#pk)',
           ...update,
         }),

@@ -7,6 +7,7 @@
  * same code runs on dynalite, DynamoDB Local and AWS.
  */
 import type { AddressState, CheckResult, DeliveryRecord, Endpoint } from '../core/model';
+import type { InventorySegment } from './inventory-partition';
 
 /** One run of the monitor (a dispatch and the checks it fanned out). */
 export interface RunRecord {
@@ -120,6 +121,16 @@ export interface RunProgress {
   readonly failed: number;
   /** Soonest days left among the completed checks (a bucket's lower bound beyond 60 days); null if none known. */
   readonly soonestDaysLeft: number | null;
+  /**
+   * A run dispatched in shards (`createRun` with `dispatchShards`): how many shards it was split
+   * into, and those that have not recorded their checks (`recordDispatchShard`) with the address
+   * partitions they cover. `shards[].expected` counts the recorded ones only.
+   */
+  readonly dispatch?: {
+    readonly shards: number;
+    readonly unrecorded: number;
+    readonly unrecordedPartitions: readonly number[];
+  };
 }
 
 /** An address whose last check failed, as the failing index keeps it (see `listFailingAddresses`). */
@@ -146,8 +157,15 @@ export interface InventorySyncResult {
 }
 
 export interface StateStore {
-  /** Make the stored inventory equal to `endpoints`: upsert changed ones, remove missing ones (and their address states). Writes only what changed. */
-  syncInventory(endpoints: readonly Endpoint[]): Promise<InventorySyncResult>;
+  /**
+   * Make the stored inventory equal to `endpoints`: upsert changed ones, remove missing ones (and their
+   * address states). Writes only what changed. With `segments`, only those key ranges of the inventory
+   * are read and made equal (a dispatch shard's); every endpoint must lie within them.
+   */
+  syncInventory(
+    endpoints: readonly Endpoint[],
+    opts?: { readonly segments?: readonly InventorySegment[] },
+  ): Promise<InventorySyncResult>;
   listEndpoints(): Promise<Endpoint[]>;
   getEndpoint(id: string): Promise<Endpoint | null>;
 
@@ -201,7 +219,18 @@ export interface StateStore {
     expected: number;
     deadline?: string;
     addressKeys?: readonly string[];
+    /**
+     * A run dispatched in shards: the address partitions each shard covers. Each shard records its
+     * own checks (`recordDispatchShard`); a shard that never does leaves the run incomplete.
+     */
+    dispatchShards?: readonly (readonly number[])[];
   }): Promise<void>;
+  /**
+   * Record what one dispatch shard of a run enqueues: its address keys, counted per address shard.
+   * Overwrites the shard's earlier record, so a retried shard counts once, as it last dispatched.
+   * Throws `RunNotFoundError` when the run was not created with that shard.
+   */
+  recordDispatchShard(runId: string, shard: number, addressKeys: readonly string[]): Promise<void>;
   /**
    * Count one completed check of a run, on the shard of `completion.key` (no single hot item), with its
    * days left and failure for the shard's aggregates. Call once per address per run (the state write's

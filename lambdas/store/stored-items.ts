@@ -27,8 +27,12 @@ export const storedItem = {
     shards: d.optional(d.integer),
     /** Expected checks per shard (absent: the run was recorded without its address keys). */
     expectedShards: d.optional(d.array(d.number)),
+    /** Number of dispatch shards (absent: the run was dispatched in one piece). */
+    dispatchShards: d.optional(d.integer),
     /** Sum of the counter shards when the run was judged. */
     finishedCompleted: d.optional(d.number),
+    /** Sum of the dispatch shards' expected checks when the run was judged. */
+    finishedExpected: d.optional(d.number),
     /** A canary failure recorded on the run. */
     detectorBroken: d.optional(
       d.object({
@@ -42,6 +46,11 @@ export const storedItem = {
     ),
     /** The judge's verdict. */
     verdict: d.optional(d.oneOf(['complete', 'incomplete', 'failed'] as const)),
+  }),
+  /** One dispatch shard of a run: the partitions it covers, and its expected checks per shard once recorded. */
+  runDispatchShard: d.object({
+    partitions: d.array(d.integer),
+    expectedShards: d.optional(d.array(d.number)),
   }),
   /** One counter shard of a run (`run-shards.ts`); its days-left buckets are read by name. */
   runShard: d.object({ completed: d.optional(d.number), failed: d.optional(d.number) }),

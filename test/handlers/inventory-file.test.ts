@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INVENTORY_FORMAT, inventoryLines } from '../../lambdas/core/inventory-lines';
 import type { Endpoint } from '../../lambdas/core/model';
 import { ConfigurationError } from '../../lambdas/handlers/runtime/env';
-import { readInventoryFile } from '../../lambdas/handlers/runtime/inventory-file';
-import { inventoryFileContent } from '../../lib/check-pipeline';
+import { readDispatchPlanFile, readInventoryFile } from '../../lambdas/handlers/runtime/inventory-file';
+import { dispatchBundle, inventoryFileContent } from '../../lib/check-pipeline';
 import { makeEndpoint } from '../support/dynamodb-store-fixtures';
 
 const plain = makeEndpoint('a.example');
@@ -61,6 +61,66 @@ describe('readInventoryFile', () => {
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it.each([
+    { name: 'one shard', endpoints: inventory, shardSize: 100, shards: 1 },
+    { name: 'a shard per few endpoints', endpoints: inventory, shardSize: 2, shards: 4 },
+    {
+      name: 'many shards',
+      endpoints: Array.from({ length: 300 }, (_, i) => makeEndpoint(`n${i}.example`)),
+      shardSize: 20,
+      // 16 partitions of ~19 each, one over 20 (cut in two), merged where neighbours fit
+      shards: 21,
+    },
+  ])(
+    'reads each dispatch shard of the bundle alone, and the whole file as every shard in turn: $name',
+    async ({ endpoints, shardSize, shards }) => {
+      // Prepare
+      const bundle = dispatchBundle(endpoints, shardSize);
+      const path = join(dir, 'inventory.ndjson.gz');
+      const planPath = join(dir, 'plan.json');
+      writeFileSync(path, bundle.inventory);
+      writeFileSync(planPath, JSON.stringify(bundle.plan));
+
+      // Act
+      const plan = readDispatchPlanFile(planPath);
+      const each = await Promise.all(plan.shards.map((shard) => readInventoryFile(path, undefined, shard)));
+      const whole = await readInventoryFile(path);
+
+      // Assess
+      expect(plan).toEqual(bundle.plan);
+      expect(plan.shards).toHaveLength(shards);
+      expect(each.map((e) => e.length)).toEqual(plan.shards.map((s) => s.endpoints));
+      expect(whole).toStrictEqual(each.flat());
+      expect([...whole].sort((a, b) => (a.id < b.id ? -1 : 1))).toStrictEqual(
+        [...endpoints].sort((a, b) => (a.id < b.id ? -1 : 1)),
+      );
+    },
+  );
+
+  it.each([
+    { name: 'not JSON', text: '{', problem: /cannot read the bundled dispatch plan .*plan\.json/ },
+    { name: 'another format', text: '{"format":"x","shards":[]}', problem: /plan\.json: format: / },
+    {
+      name: 'a shard without its bytes',
+      text: '{"format":"certwatch-dispatch-plan/1","shards":[{"offset":0,"endpoints":1,"segments":[]}]}',
+      problem: /plan\.json: shards\[0\]\.bytes: /,
+    },
+  ])(
+    'refuses a dispatch plan that is $name, in one line naming the file and the field',
+    ({ text, problem }) => {
+      // Prepare
+      const planPath = join(dir, 'plan.json');
+      writeFileSync(planPath, text);
+
+      // Act
+      const read = () => readDispatchPlanFile(planPath);
+
+      // Assess
+      expect(read).toThrow(ConfigurationError);
+      expect(read).toThrow(problem);
+    },
+  );
 
   it.each([
     { name: 'no endpoints', endpoints: [] },

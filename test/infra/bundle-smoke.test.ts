@@ -25,7 +25,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { verifyWebhookSignature } from '../../lambdas/notify';
 import { REPORT_CONTENT_TYPE, REPORT_OBJECT_KEY } from '../../lambdas/report/report-object';
 import { readInventoryFile } from '../../lambdas/handlers/runtime/inventory-file';
-import { ENDPOINTS_FILE_NAME } from '../../lib/check-pipeline';
+import { DISPATCH_PLAN_FILE_NAME, ENDPOINTS_FILE_NAME } from '../../lib/check-pipeline';
 import { BUNDLE_LIMIT_KIB } from '../../lib/certwatch-function';
 import { CertwatchStack } from '../../lib/certwatch-stack';
 import { STATE_TABLE_ACCESS, type StateTableUser } from '../../lib/state-table';
@@ -108,6 +108,23 @@ async function startDynamoRecorder(target: string): Promise<DynamoRecorder> {
         server.closeAllConnections();
         server.close(() => ok());
       }),
+  };
+}
+
+/** An SQS event delivering `messages` (as the fake SQS recorded them) from queue `queueName`. */
+function sqsRecords(messages: readonly { messageId: string; body: string }[], queueName: string) {
+  return {
+    Records: messages.map((m) => ({
+      messageId: m.messageId,
+      receiptHandle: `rh-${m.messageId}`,
+      body: m.body,
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:${REGION}:123456789012:${queueName}`,
+      awsRegion: REGION,
+    })),
   };
 }
 
@@ -325,13 +342,17 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
   });
 
   it('dispatches, checks, alerts, delivers and judges the run through the deployed artifacts', async () => {
+    const CHECK_QUEUE = `${aws.url}/123456789012/certwatch-checks`;
+    const DISPATCH_QUEUE = `${aws.url}/123456789012/certwatch-dispatch`;
     // Prepare: the environments the template gives each function, with local endpoints
     const envs: Record<string, Record<string, string>> = {
       // The SQS client sends to the queue URL's host, so the queue lives at the stand-in.
       Dispatcher: {
         ...baseEnv,
-        QUEUE_URL: `${aws.url}/123456789012/certwatch-checks`,
+        QUEUE_URL: CHECK_QUEUE,
+        DISPATCH_QUEUE_URL: DISPATCH_QUEUE,
         CONFIG_FILE: ENDPOINTS_FILE_NAME,
+        DISPATCH_PLAN_FILE: DISPATCH_PLAN_FILE_NAME,
         SCHEDULE_INTERVAL_MS: String(6 * 3_600_000),
       },
       Checker: {
@@ -383,19 +404,53 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
       '"systemRoots":false',
     );
 
-    // Act 1: the EventBridge Scheduler invocation
+    // Act 1: the EventBridge Scheduler invocation records the run and queues its one dispatch shard;
+    // SQS then hands the shard to the dispatcher itself — twice, as at-least-once delivery may
     const dispatch = await invoke(assets.Dispatcher ?? '', envs.Dispatcher ?? {}, {
       scheduledTime: new Date().toISOString(),
       executionId: 'smoke-execution-1',
     });
-    // Assess 1
-    expect(dispatch.result).toMatchObject({ expected: 4 });
-    expect(aws.sent).toHaveLength(4);
+    const shardMessages = aws.sent.filter((m) => m.queueUrl === DISPATCH_QUEUE);
+    const shardEvent = sqsRecords(shardMessages, 'certwatch-dispatch');
+    const shard = await invoke(assets.Dispatcher ?? '', envs.Dispatcher ?? {}, shardEvent);
+    const shardAgain = await invoke(assets.Dispatcher ?? '', envs.Dispatcher ?? {}, shardEvent);
+    // Assess 1: one shard, four checks, each sent once per shard delivery; the retried shard counted once
+    expect(dispatch.result).toMatchObject({ shards: 1 });
+    expect(shardMessages).toHaveLength(1);
     expect(dispatch.lines.some((l) => l.includes('"DispatchSucceeded":1'))).toBe(true);
+    expect(shard.result).toEqual({ batchItemFailures: [] });
+    expect(shardAgain.result).toEqual({ batchItemFailures: [] });
+    expect(shard.lines.some((l) => l.includes('"ChecksDispatched":4'))).toBe(true);
+    const checkMessages = aws.sent.filter((m) => m.queueUrl === CHECK_QUEUE);
+    expect(checkMessages).toHaveLength(8);
+    expect(new Set(checkMessages.map((m) => m.body)).size).toBe(4);
+    // A shard message made from another plan (a deployment since its run started) is dropped, loudly
+    const stale = JSON.parse(shardMessages[0]?.body ?? '{}') as Record<string, unknown>;
+    const sentBeforeStale = aws.sent.length;
+    const staleShard = await invoke(
+      assets.Dispatcher ?? '',
+      envs.Dispatcher ?? {},
+      sqsRecords(
+        [{ messageId: 'stale-plan', body: JSON.stringify({ ...stale, plan: 'another-plan' }) }],
+        'certwatch-dispatch',
+      ),
+    );
+    expect(staleShard.result).toEqual({ batchItemFailures: [] });
+    expect(aws.sent.length).toBe(sentBeforeStale);
+    expect(
+      staleShard.lines.some(
+        (l) => l.includes('dispatch shard message dropped') && l.includes('another-plan'),
+      ),
+    ).toBe(true);
+    const dispatchStore = new DynamoDbStateStore({
+      client: createDocumentClient(dynamo.endpoint).documentClient,
+      tableName,
+    });
+    expect((await dispatchStore.listRuns(1))[0]).toMatchObject({ expected: 4, completed: 0 });
 
     // Act 2: SQS delivers the message to the checker — twice, as at-least-once delivery may
     const sqsEvent = {
-      Records: aws.sent.map((m) => ({
+      Records: checkMessages.slice(0, 4).map((m) => ({
         messageId: m.messageId,
         receiptHandle: `rh-${m.messageId}`,
         body: m.body,
@@ -612,7 +667,15 @@ describe.skipIf(skip)('bundled handlers, end to end', () => {
         scheduledTime: new Date().toISOString(),
         executionId: execution,
       });
-      const messages = aws.sent.slice(sentBefore);
+      const shards = aws.sent.slice(sentBefore).filter((m) => m.queueUrl === DISPATCH_QUEUE);
+      expect(shards).toHaveLength(1);
+      const dispatched = await invoke(
+        assets.Dispatcher ?? '',
+        envs.Dispatcher ?? {},
+        sqsRecords(shards, 'certwatch-dispatch'),
+      );
+      expect(dispatched.result).toEqual({ batchItemFailures: [] });
+      const messages = aws.sent.slice(sentBefore).filter((m) => m.queueUrl === CHECK_QUEUE);
       const shopMessage = messages.find((m) => m.body.includes(`127.0.0.1:${tls.port}`));
       expect(JSON.parse(shopMessage?.body ?? '{}').suppressors).toEqual([
         { kind: 'maintenance', id: 'smoke-mw', name: 'smoke swap', until: expect.any(String) },

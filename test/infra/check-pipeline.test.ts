@@ -5,12 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustProfileOf } from '../../lambdas/cert/trust-store';
 import { loadConfig } from '../../lambdas/config';
 import { readInventoryFile } from '../../lambdas/handlers/runtime/inventory-file';
+import { DISPATCH_SHARD_LIMITS } from '../../lambdas/pipeline/dispatch-plan';
 import { CertwatchStack } from '../../lib/certwatch-stack';
 import {
   CHECK_MAX_RECEIVE_COUNT,
   checkerTiming,
   ENDPOINTS_FILE_NAME,
   TRUST_FILE_NAME,
+  DISPATCH_PLAN_FILE_NAME,
+  DISPATCH_SHARD_MAX_RECEIVE_COUNT,
 } from '../../lib/check-pipeline';
 import { settingsFromConfig } from '../../lib/deploy-settings';
 import { DeploymentConfigError } from '../../lib/deployment-config-error';
@@ -115,10 +118,10 @@ describe('CheckPipeline', () => {
     });
   });
 
-  it('runs the dispatcher for up to 15 minutes with 1024 MB and the bundled inventory', () => {
+  it('runs the dispatcher for up to 15 minutes with 512 MB and the bundled inventory', () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 900,
-      MemorySize: 1024,
+      MemorySize: 512,
       Environment: {
         Variables: {
           TABLE_NAME: { Ref: logicalIdOf(s.template, 'AWS::DynamoDB::Table', 'State') },
@@ -141,13 +144,13 @@ describe('CheckPipeline', () => {
     ]);
   });
 
-  it('gives the dispatcher exactly its store actions on the table and SendMessage on the queue', () => {
+  it('gives the dispatcher exactly its store actions on the table, SendMessage on both queues and consumes its shards', () => {
     const statements = policyStatementsOfRole(s.template, 'PipelineDispatcherRole');
     expect(statements.filter((st) => st.Sid !== 'WriteOwnLogs')).toEqual([
       {
         Sid: 'StateTable',
         Effect: 'Allow',
-        Action: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Action: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': [logicalIdOf(s.template, 'AWS::DynamoDB::Table', 'State'), 'Arn'] },
       },
       {
@@ -156,7 +159,73 @@ describe('CheckPipeline', () => {
         Action: 'sqs:SendMessage',
         Resource: { 'Fn::GetAtt': [queueId('PipelineQueue'), 'Arn'] },
       },
+      {
+        Sid: 'EnqueueDispatchShards',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [queueId('PipelineDispatchQueue'), 'Arn'] },
+      },
+      // The event source's own grant: the dispatch-shard queue only.
+      {
+        Effect: 'Allow',
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueUrl',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+        ],
+        Resource: { 'Fn::GetAtt': [queueId('PipelineDispatchQueue'), 'Arn'] },
+      },
     ]);
+  });
+
+  it("leaves the checker's per-invocation platform records out of its log group, and keeps every other function's", () => {
+    // Prepare
+    const functions = s.template.findResources('AWS::Lambda::Function');
+    const levels = Object.fromEntries(
+      Object.entries(functions).map(([id, f]) => [
+        id.replace(/Function[0-9A-F]{8}$/, ''),
+        (f.Properties.LoggingConfig as { SystemLogLevel?: string }).SystemLogLevel,
+      ]),
+    );
+    // Assess
+    expect(levels).toEqual({
+      PipelineChecker: 'WARN',
+      PipelineDispatcher: 'INFO',
+      AlertingNotifier: 'INFO',
+      Watchdog: 'INFO',
+    });
+  });
+
+  it('runs each dispatch shard in a dispatcher invocation of its own, retried, then parked after three receives', () => {
+    // Prepare
+    const dispatcher = logicalIdOf(s.template, 'AWS::Lambda::Function', 'PipelineDispatcherFunction');
+    // Assess
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: dispatcher },
+      EventSourceArn: { 'Fn::GetAtt': [queueId('PipelineDispatchQueue'), 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: DISPATCH_SHARD_LIMITS.concurrency },
+    });
+    s.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * 900,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [queueId('PipelineDispatchDeadLetterQueue'), 'Arn'] },
+        maxReceiveCount: DISPATCH_SHARD_MAX_RECEIVE_COUNT,
+      },
+    });
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          DISPATCH_QUEUE_URL: { Ref: queueId('PipelineDispatchQueue') },
+          DISPATCH_PLAN_FILE: DISPATCH_PLAN_FILE_NAME,
+        }),
+      },
+    });
+    expect(DISPATCH_SHARD_MAX_RECEIVE_COUNT).toBe(3);
   });
 
   it('encrypts the check queue, parks a message after three receives and waits six checker timeouts', () => {
@@ -174,6 +243,8 @@ describe('CheckPipeline', () => {
   it.each([
     'PipelineQueue',
     'PipelineDeadLetterQueue',
+    'PipelineDispatchQueue',
+    'PipelineDispatchDeadLetterQueue',
     'ScheduleDeadLetterQueue',
     'AlertingNotifierDeadLetterQueue',
   ])('%s is encrypted and denies requests without TLS', (prefix) => {

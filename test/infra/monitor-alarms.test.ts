@@ -74,6 +74,13 @@ const EXPECTED: Record<
     comparison: 'GreaterThanOrEqualToThreshold',
     missing: 'breaching',
   },
+  DispatchShardDeadLetters: deadLetters('PipelineDispatchDeadLetterQueue'),
+  // One round of dispatch shards (the full config's inventory is one shard): the dispatcher's 900 s timeout.
+  DispatchQueueBacklog: {
+    ...deadLetters('PipelineDispatchQueue'),
+    metric: 'ApproximateAgeOfOldestMessage',
+    threshold: 900,
+  },
   CheckerErrors: lambdaErrors('PipelineCheckerFunction'),
   CheckerThrottles: { ...lambdaErrors('PipelineCheckerFunction'), metric: 'Throttles' },
   CheckDeadLetters: deadLetters('PipelineDeadLetterQueue'),

@@ -207,6 +207,9 @@ describe('dispatchRun for proxied and pinned endpoints', () => {
       store: {
         syncInventory: async () => ({ added: 0, removed: 0, updated: 0 }),
         createRun: async () => undefined,
+        recordDispatchShard: async () => undefined,
+        shardCount: 16,
+        shardOfKey: () => 0,
       } as unknown as StateStore,
       queue: {
         sendAll: async (messages: readonly CheckMessage[]) => void sent.push(...messages),

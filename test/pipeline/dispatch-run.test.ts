@@ -58,11 +58,21 @@ function fakes(failPages: readonly number[] = []) {
       removed: 0,
       unchanged: endpoints.length,
     }),
-    createRun: async (run: { expected: number; addressKeys?: readonly string[] }) => {
-      // The run is recorded before any message is sent.
+    createRun: async (run: { dispatchShards?: readonly (readonly number[])[] }) => {
+      // The run is recorded once, before any message is sent, with its dispatch shards.
       expect(pages).toEqual([]);
-      runs.push({ expected: run.expected, addressKeys: [...(run.addressKeys ?? [])] });
+      expect(runs).toEqual([]);
+      expect(run.dispatchShards).toHaveLength(1);
+      runs.push({ expected: 0 });
     },
+    recordDispatchShard: async (_runId: string, shard: number, addressKeys: readonly string[]) => {
+      // The shard's checks are recorded before any of them is sent.
+      expect(pages).toEqual([]);
+      expect(shard).toBe(0);
+      runs.splice(0, 1, { expected: addressKeys.length, addressKeys: [...addressKeys] });
+    },
+    shardCount: 16,
+    shardOfKey: (key: string) => key.length % 16,
   } as unknown as StateStore;
   const queue: CheckQueue = {
     sendAll: async (messages) => {
@@ -114,6 +124,7 @@ describe('dispatchRun', () => {
       endpoints: 7,
       expected: 7,
       dnsFailures: 2,
+      shards: 1,
     });
   });
 

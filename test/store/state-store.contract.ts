@@ -21,6 +21,12 @@ import {
   type StateStore,
   StateStoreError,
 } from '../../lambdas/store/state-store';
+import { planDispatchShards } from '../../lambdas/pipeline/dispatch-plan';
+import {
+  INVENTORY_PARTITIONS,
+  inSegmentRange,
+  inventoryPartitionOf,
+} from '../../lambdas/store/inventory-partition';
 import { FIXTURE_T0 as T0, makeEndpoint, makeResult, makeState } from '../support/dynamodb-store-fixtures';
 
 /** A running DynamoDB-compatible server. */
@@ -426,6 +432,55 @@ export function defineStateStoreContract(
         expect(pagesRead).toBeGreaterThanOrEqual(1_200 / 50);
         expect(second).toEqual({ added: 0, updated: 0, removed: 0, unchanged: 1_200 });
         expect(writes()).toBe(0);
+      });
+      it('syncs only the key ranges of a dispatch shard: its endpoints added, updated and removed, the others untouched', async () => {
+        // Prepare: 60 endpoints stored; the plan cuts them into shards of at most 25
+        const store = newStore();
+        const all = hosts(60, 'seg');
+        await store.syncInventory(all);
+        const plan = planDispatchShards(all, inventoryPartitionOf, INVENTORY_PARTITIONS, 25);
+        const shard = plan.find((p) => p.endpoints.length >= 3) as (typeof plan)[number];
+        const [dropped, changed, ...kept] = shard.endpoints as Endpoint[];
+        const edited = { ...(changed as Endpoint), owner: 'team-new' };
+        const added = hosts(200, 'new').find((e) =>
+          shard.segments.some((s) => s.partition === inventoryPartitionOf(e.id) && inSegmentRange(s, e.id)),
+        ) as Endpoint;
+        commands.clear();
+
+        // Act
+        const result = await store.syncInventory([edited, ...kept, added], { segments: shard.segments });
+
+        // Assess: the other shards' endpoints were neither read as removed nor touched
+        expect(result).toEqual({ added: 1, updated: 1, removed: 1, unchanged: kept.length });
+        const stored = await store.listEndpoints();
+        expect(stored).toHaveLength(60);
+        expect(stored.map((e) => e.id)).not.toContain((dropped as Endpoint).id);
+        expect(stored).toContainEqual(edited);
+        expect(stored).toContainEqual(added);
+        const inShard = new Set(shard.endpoints.map((e) => e.id));
+        expect(stored.filter((e) => !inShard.has(e.id) && e.id !== added.id)).toEqual(
+          all.filter((e) => !inShard.has(e.id)).sort(byId),
+        );
+      });
+
+      it('covers every stored endpoint with exactly one shard of the plan, so a sync of every shard equals a whole sync', async () => {
+        // Prepare: 90 stored, of which 10 leave the inventory
+        const store = newStore();
+        const all = hosts(90, 'cover');
+        await store.syncInventory(all);
+        const next = all.slice(10);
+        const plan = planDispatchShards(next, inventoryPartitionOf, INVENTORY_PARTITIONS, 20);
+
+        // Act
+        const results = [];
+        for (const shard of plan)
+          results.push(await store.syncInventory(shard.endpoints, { segments: shard.segments }));
+
+        // Assess
+        expect(plan.length).toBeGreaterThan(1);
+        expect(results.reduce((n, r) => n + r.removed, 0)).toBe(10);
+        expect(results.reduce((n, r) => n + r.unchanged, 0)).toBe(80);
+        expect((await store.listEndpoints()).map((e) => e.id)).toEqual(next.map((e) => e.id).sort());
       });
     });
 
@@ -901,6 +956,74 @@ export function defineStateStoreContract(
         expect(run.Item?.completed).toBe(0);
         expect(judged).toMatchObject({ completed: 40, finishedAt: '2030-03-01T11:00:00.000Z' });
         expect(calls('BatchGetItemCommand')).toBe(0);
+      });
+    });
+
+    describe('runs dispatched in shards', () => {
+      const endpoints = hosts(30, 'shard');
+      const keys = endpoints.map((e) => addressKey(e.id, '192.0.2.1'));
+      const partitions = (list: readonly string[]) =>
+        [...new Set(list.map((k) => itemKeys.shardOfKey(k)))].sort((a, b) => a - b);
+
+      it('sums the recorded shards, replaces a retried shard record, and names the partitions of one never recorded', async () => {
+        // Prepare: three shards of 10 addresses; shard 1 recorded twice (a retry), shard 2 never
+        const store = newStore();
+        const shardKeys = [keys.slice(0, 10), keys.slice(10, 20), keys.slice(20)];
+        await store.createRun({
+          runId: 'run-d',
+          startedAt: '2030-03-01T10:00:00.000Z',
+          expected: 0,
+          dispatchShards: shardKeys.map(partitions),
+        });
+
+        // Act
+        await store.recordDispatchShard('run-d', 0, shardKeys[0] as string[]);
+        await store.recordDispatchShard('run-d', 1, [
+          ...(shardKeys[1] as string[]),
+          'extra.example:443|192.0.2.9',
+        ]);
+        await store.recordDispatchShard('run-d', 1, shardKeys[1] as string[]);
+        await store.recordCheckCompletions(
+          'run-d',
+          keys.slice(0, 20).map((key) => ({ key, daysLeft: 40, failed: false })),
+        );
+        const progress = await store.getRunProgress('run-d');
+        const run = await store.getRun('run-d');
+        const unknown = store.recordDispatchShard('run-d', 3, []);
+        const noRun = store.recordDispatchShard('run-none', 0, []);
+
+        // Assess
+        expect(progress?.dispatch).toEqual({
+          shards: 3,
+          unrecorded: 1,
+          unrecordedPartitions: partitions(shardKeys[2] as string[]),
+        });
+        expect(progress?.shards.reduce((n, s) => n + s.expected, 0)).toBe(20);
+        expect(progress?.shards.every((s) => s.completed === s.expected)).toBe(true);
+        expect(run).toMatchObject({ expected: 20, completed: 20 });
+        await expect(unknown).rejects.toBeInstanceOf(RunNotFoundError);
+        await expect(noRun).rejects.toBeInstanceOf(RunNotFoundError);
+      });
+
+      it('keeps the expected count at the judgement in the run', async () => {
+        // Prepare
+        const store = newStore();
+        await store.createRun({
+          runId: 'run-j',
+          startedAt: '2030-03-01T10:00:00.000Z',
+          expected: 0,
+          dispatchShards: [partitions(keys)],
+        });
+        await store.recordDispatchShard('run-j', 0, keys);
+        await store.finishRun('run-j', '2030-03-01T12:00:00.000Z', { verdict: 'incomplete' });
+        commands.clear();
+
+        // Act
+        const run = await store.getRun('run-j');
+
+        // Assess: read from the run item alone
+        expect(run).toMatchObject({ expected: 30, completed: 0, verdict: 'incomplete' });
+        expect(calls('QueryCommand')).toBe(0);
       });
     });
 

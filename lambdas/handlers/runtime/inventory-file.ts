@@ -3,11 +3,13 @@
  * a stream: gunzip, split into lines of bounded length, decode each. The process never holds the
  * file's text, only the decoded endpoints.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Endpoint } from '../../core/model';
 import { InventoryDecoder, InventoryLineError } from '../../core/inventory-lines';
+import * as d from '../../core/decode';
+import { DISPATCH_PLAN_FORMAT, type DispatchPlanFile } from '../../pipeline/dispatch-plan';
 import { ConfigurationError } from './env';
 
 /** No endpoint's line comes near this (a client certificate is a few KB); a longer one is a broken file. */
@@ -22,13 +24,19 @@ const NEWLINE = 0x0a;
 export async function readInventoryFile(
   path: string,
   maxLineBytes: number = MAX_INVENTORY_LINE_BYTES,
+  /** Read only these bytes (one dispatch shard's gzip member: `DispatchPlanFile`). @default the whole file */
+  range?: { readonly offset: number; readonly bytes: number },
 ): Promise<Endpoint[]> {
   const decoder = new InventoryDecoder();
   let lineNo = 0;
   try {
     const gunzip = createGunzip();
+    const source = createReadStream(
+      path,
+      range === undefined ? {} : { start: range.offset, end: range.offset + range.bytes - 1 },
+    );
     // pipeline, not pipe: a read error (a missing file) then ends the gunzip stream with it.
-    pipeline(createReadStream(path), gunzip, () => {});
+    pipeline(source, gunzip, () => {});
     for await (const line of boundedLines(gunzip, maxLineBytes)) {
       lineNo++;
       decoder.push(line);
@@ -73,4 +81,40 @@ async function* boundedLines(stream: AsyncIterable<Buffer>, max: number): AsyncG
     }
   }
   if (length > 0) yield Buffer.concat(parts).toString('utf8');
+}
+
+const dispatchPlanFile: d.Decoder<DispatchPlanFile> = d.object({
+  format: d.literal(DISPATCH_PLAN_FORMAT),
+  shards: d.array(
+    d.object({
+      offset: d.index,
+      bytes: d.index,
+      endpoints: d.index,
+      segments: d.array(
+        d.object({ partition: d.index, from: d.nullable(d.string), to: d.nullable(d.string) }),
+      ),
+    }),
+  ),
+});
+
+/**
+ * The dispatch plan bundled beside the dispatcher (`DispatchPlanFile`): small (a few hundred shards
+ * at a million endpoints), so read whole.
+ * @throws ConfigurationError naming the file and the first bad field
+ */
+export function readDispatchPlanFile(path: string): DispatchPlanFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigurationError(
+      `cannot read the bundled dispatch plan ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const decoded = d.decode(dispatchPlanFile, json);
+  if (!decoded.ok)
+    throw new ConfigurationError(
+      `bundled dispatch plan ${path}: ${decoded.failure.field}: ${decoded.failure.problem}`,
+    );
+  return decoded.value;
 }
