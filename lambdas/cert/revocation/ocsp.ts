@@ -7,35 +7,31 @@
  * "unknown" with a reason when the response cannot be relied upon.
  */
 import { X509Certificate } from 'node:crypto';
-import { forge } from '../forge-asn1';
+import { HASH_ALGORITHMS } from '../oid-names';
 import {
-  type Asn1,
-  bytesOf,
-  children,
-  decodeDer,
-  digest,
-  hashNameOf,
-  integerHex,
-  isContext,
-  isUniversal,
-  oidOf,
-  reasonOf,
-  SEQUENCE_TYPE,
-  splitSigned,
-  Tag,
-  timeOf,
-  verifySignature,
-} from './revocation-der';
-import { type CertificateIds, keyHash, publicKeyBits } from './revocation-sources';
+  childrenOf,
+  contentOf,
+  DerByte,
+  elementAt,
+  elementBytes,
+  integerHexAt,
+  isContextTag,
+  oidAt,
+  type Tlv,
+  timeAt,
+} from './der-view';
+import { type AlgorithmId, CRL_REASONS, digest, splitSigned, verifySignature } from './revocation-der';
+import { type CertificateIds, publicKeyBits } from './revocation-sources';
 import { judgeWindow, type RevocationVerdict } from './revocation-verdict';
 
-const OID_SHA1 = '1.3.14.3.2.26';
 const OID_BASIC_OCSP_RESPONSE = '1.3.6.1.5.5.7.48.1.1';
 export const OID_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 /** SingleResponses examined in one response: a responder answers for the certificates asked about. */
 const MAX_SINGLE_RESPONSES = 64;
 /** Responder certificates tried from one response. */
 const MAX_RESPONDER_CERTS = 4;
+/** Elements read from any other list in a response (fields, extensions): a few in real ones. */
+const MAX_FIELDS = 16;
 
 const OCSP_RESPONSE_STATUS: readonly (string | undefined)[] = [
   'successful',
@@ -53,39 +49,92 @@ export interface OcspSubject {
   readonly issuer: X509Certificate;
 }
 
-const { asn1 } = forge;
-const seq = (value: Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, value);
-const octets = (bytes: Buffer) =>
-  asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes.toString('latin1'));
+/** One DER element: `tag`, a definite length, and `content`. */
+function der(tag: number, ...content: Uint8Array[]): Buffer {
+  const length = content.reduce((n, part) => n + part.length, 0);
+  const lengthBytes: number[] = [];
+  for (let rest = length; rest > 0x7f; rest = Math.floor(rest / 256)) lengthBytes.unshift(rest % 256);
+  const header =
+    length > 0x7f
+      ? [tag, 0x80 | (lengthBytes.length + 1), Math.floor(length / 256 ** lengthBytes.length), ...lengthBytes]
+      : [tag, length];
+  return Buffer.concat([Buffer.from(header), ...content]);
+}
+
+/** The DER of the SHA-1 (1.3.14.3.2.26) AlgorithmIdentifier, with the NULL parameters RFC 6960 requests carry. */
+const SHA1_ALGORITHM = der(
+  DerByte.SEQUENCE,
+  Buffer.from([0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a]),
+  der(DerByte.NULL),
+);
 
 /** The DER OCSPRequest for one certificate (no nonce: responses stay cacheable, as RFC 5019 profiles). */
 export function buildOcspRequest(subject: OcspSubject): Buffer | null {
-  const issuerKeyHash = keyHash(subject.issuer.publicKey);
-  if (issuerKeyHash === null) return null;
-  const certId = seq([
-    seq([
-      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(OID_SHA1).getBytes()),
-      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
-    ]),
-    octets(digest('sha1', subject.ids.issuerName)),
-    octets(issuerKeyHash),
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, subject.ids.serialBytes.toString('latin1')),
-  ]);
-  const request = seq([seq([seq([seq([certId])])])]);
+  const hashes = issuerHashes(subject, 'sha1');
+  if (hashes === null) return null;
+  const certId = der(
+    DerByte.SEQUENCE,
+    SHA1_ALGORITHM,
+    der(DerByte.OCTET_STRING, hashes.name),
+    der(DerByte.OCTET_STRING, hashes.key),
+    der(DerByte.INTEGER, subject.ids.serialBytes),
+  );
   // OCSPRequest { TBSRequest { requestList SEQUENCE OF Request { reqCert } } }
-  return Buffer.from(asn1.toDer(request).getBytes(), 'latin1');
+  return der(DerByte.SEQUENCE, der(DerByte.SEQUENCE, der(DerByte.SEQUENCE, der(DerByte.SEQUENCE, certId))));
 }
 
-/** Whether a SingleResponse's CertID names `subject`, whatever hash the responder chose. */
-function certIdMatches(certId: Asn1 | undefined, subject: OcspSubject): boolean {
-  const [algorithm, nameHash, keyHashNode, serial] = children(certId);
-  const hash = hashNameOf(algorithm);
-  if (hash === null || integerHex(serial) !== subject.ids.serialHex) return false;
-  const bits = publicKeyBits(subject.issuer.publicKey);
-  if (bits === null) return false;
+/** A CertID's issuer hashes under one digest: of the issuer's name (as the certificate names it) and of its key. */
+interface IssuerHashes {
+  readonly issuerName: Buffer;
+  readonly name: Buffer;
+  readonly key: Buffer;
+}
+
+/**
+ * Issuer hashes per issuer and digest: every answer about a CA's leaves is matched against the same
+ * two hashes, which cost more than the rest of the match. Keyed weakly by the issuer's parsed
+ * certificate (one per process); the name hash is reused while the leaf names the issuer in the same bytes.
+ */
+const issuerHashCache = new WeakMap<X509Certificate, Map<string, IssuerHashes>>();
+
+function issuerHashes(subject: OcspSubject, hash: string): IssuerHashes | null {
+  const { issuer, ids } = subject;
+  let byHash = issuerHashCache.get(issuer);
+  const hit = byHash?.get(hash);
+  if (hit?.issuerName.equals(ids.issuerName)) return hit;
+  const bits = publicKeyBits(issuer.publicKey);
+  if (bits === null) return null;
+  const hashes = {
+    issuerName: ids.issuerName,
+    name: digest(hash, ids.issuerName),
+    key: hit?.key ?? digest(hash, bits),
+  };
+  if (byHash === undefined) {
+    byHash = new Map();
+    issuerHashCache.set(issuer, byHash);
+  }
+  // One entry per digest a responder uses (SHA-1, SHA-256...): bounded by HASH_ALGORITHMS.
+  byHash.set(hash, hashes);
+  return hashes;
+}
+
+/** Whether the SingleResponse CertID `certId` names `subject`, whatever hash the responder chose. */
+function certIdMatches(buf: Buffer, certId: Tlv | undefined, subject: OcspSubject): boolean {
+  if (certId?.tag !== DerByte.SEQUENCE) return false;
+  const parts = childrenOf(buf, certId, 4);
+  if (typeof parts === 'string') return false;
+  const [algorithm, nameHash, keyHashNode, serial] = parts;
+  if (integerHexAt(buf, serial) !== subject.ids.serialHex) return false;
+  if (nameHash?.tag !== DerByte.OCTET_STRING || keyHashNode?.tag !== DerByte.OCTET_STRING) return false;
+  const algorithmParts = algorithm?.tag === DerByte.SEQUENCE ? childrenOf(buf, algorithm, 1) : [];
+  const oid = typeof algorithmParts === 'string' ? null : oidAt(buf, algorithmParts[0]);
+  const hash = oid === null ? undefined : HASH_ALGORITHMS.get(oid);
+  if (hash === undefined) return false;
+  const hashes = issuerHashes(subject, hash);
   return (
-    Buffer.from(bytesOf(nameHash), 'latin1').equals(digest(hash, subject.ids.issuerName)) &&
-    Buffer.from(bytesOf(keyHashNode), 'latin1').equals(digest(hash, bits))
+    hashes !== null &&
+    contentOf(buf, nameHash).equals(hashes.name) &&
+    contentOf(buf, keyHashNode).equals(hashes.key)
   );
 }
 
@@ -97,19 +146,39 @@ interface SingleResponse {
   readonly nextUpdate: Date | null;
 }
 
-function readSingle(node: Asn1): SingleResponse {
-  const [, certStatus, thisUpdate, ...rest] = children(node);
-  const nextUpdate = timeOf(children(rest.find((n) => isContext(n, 0)))[0]);
-  const base = { thisUpdate: timeOf(thisUpdate), nextUpdate, revokedAt: null, reason: null };
-  if (isContext(certStatus, 0)) return { ...base, status: 'good' };
-  if (isContext(certStatus, 1)) {
+/** The name of a CRLReason ENUMERATED; null when absent or unreadable. */
+function reasonAt(buf: Buffer, tlv: Tlv | undefined): string | null {
+  if (tlv?.tag !== DerByte.ENUMERATED || tlv.end - tlv.contentStart !== 1) return null;
+  const code = buf[tlv.contentStart]!;
+  return CRL_REASONS[code] ?? `reason ${code}`;
+}
+
+/** Children read, or none when they could not be. */
+function listOf(buf: Buffer, parent: Tlv | undefined, max = MAX_FIELDS): Tlv[] {
+  const read = childrenOf(buf, parent, max);
+  return typeof read === 'string' ? [] : read;
+}
+
+function readSingle(buf: Buffer, fields: readonly Tlv[]): SingleResponse {
+  // SingleResponse { certID, certStatus, thisUpdate, nextUpdate [0] EXPLICIT OPTIONAL, singleExtensions [1] OPTIONAL }
+  const [, certStatus, thisUpdate, ...rest] = fields;
+  const nextUpdate = timeAt(
+    buf,
+    listOf(
+      buf,
+      rest.find((n) => isContextTag(n, 0)),
+    )[0],
+  );
+  const base = { thisUpdate: timeAt(buf, thisUpdate), nextUpdate, revokedAt: null, reason: null };
+  if (isContextTag(certStatus, 0)) return { ...base, status: 'good' };
+  if (isContextTag(certStatus, 1)) {
     // revoked [1] IMPLICIT RevokedInfo { revocationTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
-    const [time, reason] = children(certStatus);
+    const [time, reason] = listOf(buf, certStatus);
     return {
       ...base,
       status: 'revoked',
-      revokedAt: timeOf(time),
-      reason: reasonOf(children(isContext(reason, 0) ? reason : undefined)[0]),
+      revokedAt: timeAt(buf, time),
+      reason: reasonAt(buf, listOf(buf, isContextTag(reason, 0) ? reason : undefined)[0]),
     };
   }
   return { ...base, status: 'unknown' };
@@ -130,13 +199,7 @@ const checkedResponders = new WeakMap<X509Certificate, Map<string, CheckedRespon
 /** Responder certificates remembered per issuer (the first seen): a CA rotates a few at a time, and its parsed certificate lives no longer than a run's cache of certificates. */
 const MAX_RESPONDERS_PER_ISSUER = 8;
 
-function checkedResponder(node: Asn1, issuer: X509Certificate): CheckedResponder | null {
-  let der: Buffer;
-  try {
-    der = Buffer.from(asn1.toDer(node).getBytes(), 'latin1');
-  } catch {
-    return null;
-  }
+function checkedResponder(der: Buffer, issuer: X509Certificate): CheckedResponder | null {
   const id = digest('sha256', der).toString('base64');
   let known = checkedResponders.get(issuer);
   const hit = known?.get(id);
@@ -165,16 +228,16 @@ function checkedResponder(node: Asn1, issuer: X509Certificate): CheckedResponder
 /** The signer of a verified response, or why none was found. */
 function findSigner(
   tbs: Buffer,
-  algorithm: Asn1,
+  algorithm: AlgorithmId,
   signature: Buffer,
-  certs: () => readonly Asn1[],
+  certs: () => readonly Buffer[],
   subject: OcspSubject,
   now: Date,
 ): true | string {
   const direct = verifySignature(tbs, algorithm, signature, subject.issuer.publicKey);
   if (direct === true) return true;
-  for (const node of certs().slice(0, MAX_RESPONDER_CERTS)) {
-    const checked = checkedResponder(node, subject.issuer);
+  for (const der of certs()) {
+    const checked = checkedResponder(der, subject.issuer);
     if (checked === null) continue;
     const responder = checked.cert;
     if (verifySignature(tbs, algorithm, signature, responder.publicKey) !== true) continue;
@@ -211,39 +274,58 @@ function unknown(reason: string): RevocationVerdict {
 }
 
 function judgeUnsafe(der: Uint8Array, subject: OcspSubject, now: Date): RevocationVerdict {
-  const response = decodeDer(der);
-  if (typeof response === 'string') return unknown(`the OCSP response is ${response}`);
-  const [statusNode, bytesWrapper] = children(response);
-  if (!isUniversal(statusNode, Tag.ENUMERATED)) return unknown('the OCSP response has no status');
-  const code = Buffer.from(bytesOf(statusNode), 'latin1')[0] ?? -1;
+  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  // OCSPResponse { responseStatus ENUMERATED, responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }
+  const response = elementAt(buf, 0, buf.length);
+  if (typeof response === 'string') return unknown(`the OCSP response is not DER (${response})`);
+  const top = childrenOf(buf, response, 2);
+  if (typeof top === 'string') return unknown(`the OCSP response is not DER (${top})`);
+  const [statusNode, bytesWrapper] = top;
+  if (statusNode?.tag !== DerByte.ENUMERATED) return unknown('the OCSP response has no status');
+  const code = statusNode.end > statusNode.contentStart ? buf[statusNode.contentStart]! : -1;
   if (code !== 0) {
     return unknown(`the OCSP responder answered ${OCSP_RESPONSE_STATUS[code] ?? `status ${code}`}`);
   }
-  // responseBytes [0] EXPLICIT ResponseBytes { responseType, response OCTET STRING }
-  const [type, body] = children(children(isContext(bytesWrapper, 0) ? bytesWrapper : undefined)[0]);
-  if (oidOf(type) !== OID_BASIC_OCSP_RESPONSE || !isUniversal(body, Tag.OCTET_STRING)) {
+  // ResponseBytes { responseType OID, response OCTET STRING }
+  const [type, body] = listOf(
+    buf,
+    listOf(buf, isContextTag(bytesWrapper, 0) ? bytesWrapper : undefined)[0],
+    2,
+  );
+  if (oidAt(buf, type) !== OID_BASIC_OCSP_RESPONSE || body?.tag !== DerByte.OCTET_STRING) {
     return unknown('the OCSP response is not a BasicOCSPResponse');
   }
-  const basic = splitSigned(Buffer.from(bytesOf(body), 'latin1'));
+  const basic = splitSigned(contentOf(buf, body));
   if (typeof basic === 'string') return unknown(`the BasicOCSPResponse is unreadable: ${basic}`);
-  const tbs = decodeDer(basic.tbs);
-  if (typeof tbs === 'string') return unknown(`the OCSP response data is ${tbs}`);
-  // certs [0] EXPLICIT SEQUENCE OF Certificate, decoded only when the issuer did not sign itself.
-  const certs = (): Asn1[] => {
-    const rest = basic.rest.length > 0 ? decodeDer(basic.rest) : null;
-    return rest !== null && typeof rest !== 'string' && isContext(rest, 0) ? children(children(rest)[0]) : [];
+  const tbsBuf = basic.tbs;
+  const tbs = elementAt(tbsBuf, 0, tbsBuf.length);
+  if (typeof tbs === 'string') return unknown(`the OCSP response data is not DER (${tbs})`);
+  // ResponseData { version [0]?, responderID, producedAt, responses, [1] extensions? }
+  const fields = childrenOf(tbsBuf, tbs, MAX_FIELDS);
+  if (typeof fields === 'string') return unknown(`the OCSP response data is not DER (${fields})`);
+  // certs [0] EXPLICIT SEQUENCE OF Certificate, read only when the issuer did not sign itself.
+  const certs = (): Buffer[] => {
+    const rest = basic.rest;
+    const wrapper = rest.length > 0 ? elementAt(rest, 0, rest.length) : null;
+    if (wrapper === null || typeof wrapper === 'string' || !isContextTag(wrapper, 0)) return [];
+    return listOf(rest, listOf(rest, wrapper, 1)[0], MAX_RESPONDER_CERTS).map((c) => elementBytes(rest, c));
   };
   const signer = findSigner(basic.tbs, basic.algorithm, basic.signature, certs, subject, now);
   if (signer !== true) return unknown(signer);
 
-  // ResponseData { version [0]?, responderID, producedAt, responses, [1] extensions? }
-  const fields = children(tbs).filter((n) => !isContext(n, 0));
-  const responses = children(fields[2]);
-  if (!isUniversal(fields[2], SEQUENCE_TYPE)) return unknown('the OCSP response data holds no responses');
-  const match = responses.slice(0, MAX_SINGLE_RESPONSES).find((r) => certIdMatches(children(r)[0], subject));
+  const [, , responses] = fields.filter((n) => !isContextTag(n, 0));
+  if (responses?.tag !== DerByte.SEQUENCE) return unknown('the OCSP response data holds no responses');
+  let match: Tlv[] | undefined;
+  for (const single of listOf(tbsBuf, responses, MAX_SINGLE_RESPONSES)) {
+    const parts = listOf(tbsBuf, single);
+    if (certIdMatches(tbsBuf, parts[0], subject)) {
+      match = parts;
+      break;
+    }
+  }
   if (match === undefined)
     return unknown('the OCSP response does not answer for this certificate (CertID mismatch)');
-  const single = readSingle(match);
+  const single = readSingle(tbsBuf, match);
   if (single.thisUpdate === null) return unknown('the OCSP response has no readable thisUpdate');
   const window = judgeWindow('the OCSP response', single.thisUpdate, single.nextUpdate, now);
   if (window !== null) return unknown(window);

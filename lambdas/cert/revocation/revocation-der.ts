@@ -1,14 +1,16 @@
 /**
  * The DER reading the revocation parsers share: splitting a signed structure into the exact bytes
- * that were signed, the algorithm and the signature (so a signature is checked over the bytes as
- * received, never over a re-encoding), forge's ASN.1 reader for the fields, and signature
- * verification with node:crypto. Everything here is total: a problem is a string, never a throw.
+ * that were signed, the algorithm and the signature, read in place (so a signature is checked over
+ * the bytes as received, never over a re-encoding), forge's ASN.1 reader for the fields of what is
+ * read once per CA (a CRL, a certificate's extensions), and signature verification with
+ * node:crypto. Everything here is total: a problem is a string, never a throw.
  */
 import { createHash, type KeyObject, constants, verify } from 'node:crypto';
 import { readTlv } from '../der-reader';
 import { bytesOf, children, isContext, isUniversal, oidOf, SEQUENCE_TYPE } from '../der-walk';
 import { type Asn1, forge } from '../forge-asn1';
 import { HASH_ALGORITHMS, RSASSA_PSS_OID, SIGNATURE_ALGORITHMS } from '../oid-names';
+import { childrenOf, elementAt, isContextTag, oidAt, type Tlv } from './der-view';
 
 export { bytesOf, children, isContext, isUniversal, oidOf, SEQUENCE_TYPE };
 export type { Asn1 };
@@ -40,11 +42,19 @@ export function decodeDer(der: Uint8Array): Asn1 | string {
   }
 }
 
+/** An AlgorithmIdentifier as received: its OID, and its parameters read only when a signature needs them. */
+export interface AlgorithmId {
+  /** The algorithm's OID; null when unreadable. */
+  readonly oid: string | null;
+  /** The whole AlgorithmIdentifier's DER (a view into the bytes received). */
+  readonly der: Buffer;
+}
+
 /** A signed structure (`SEQUENCE { tbs, signatureAlgorithm, signature BIT STRING, ... }`) split as received. */
 export interface SignedParts {
   /** The exact bytes of the first element, the ones the signature covers. */
   readonly tbs: Buffer;
-  readonly algorithm: Asn1;
+  readonly algorithm: AlgorithmId;
   /** The signature value (the BIT STRING without its unused-bits byte). */
   readonly signature: Buffer;
   /** The elements after the signature (e.g. a BasicOCSPResponse's `[0] certs`), as received. */
@@ -66,7 +76,7 @@ export function splitSigned(der: Uint8Array): SignedParts | string {
   const sig = readTlv(buf, alg.end, limit);
   if (typeof sig === 'string' || sig.end > limit || sig.tag !== 0x03) return 'its signature is missing';
   if (sig.end - sig.contentStart < 2 || buf[sig.contentStart] !== 0) return 'its signature BIT STRING is odd';
-  const algorithm = decodeDer(buf.subarray(alg.start, alg.end));
+  const algorithm = algorithmAt(buf, alg);
   if (typeof algorithm === 'string') return `its signature algorithm is ${algorithm}`;
   return {
     tbs: buf.subarray(tbs.start, tbs.end),
@@ -82,17 +92,17 @@ export function splitSigned(der: Uint8Array): SignedParts | string {
  */
 export function verifySignature(
   data: Uint8Array,
-  algorithm: Asn1,
+  algorithm: AlgorithmId,
   signature: Uint8Array,
   key: KeyObject,
 ): true | string {
-  const oid = oidOf(children(algorithm)[0]);
+  const { oid } = algorithm;
   if (oid === null) return 'the signature algorithm is unreadable';
   const known = SIGNATURE_ALGORITHMS.get(oid);
   if (known === undefined) return `the signature algorithm ${oid} is unknown`;
   try {
     if (oid === RSASSA_PSS_OID) {
-      const hash = pssHash(children(algorithm)[1]);
+      const hash = pssHash(algorithm.der);
       const ok = verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING }, signature);
       return ok || 'the signature does not verify';
     }
@@ -102,11 +112,26 @@ export function verifySignature(
   }
 }
 
-/** The digest named in RSASSA-PSS parameters ([0] hashAlgorithm, default SHA-1). */
-function pssHash(params: Asn1 | undefined): string {
-  const hashAlg = children(params).find((n) => isContext(n, 0));
-  const oid = oidOf(children(children(hashAlg)[0])[0]);
+/** An AlgorithmIdentifier (`SEQUENCE { algorithm OID, parameters ANY OPTIONAL }`) read in place; a reason when it is not one. */
+export function algorithmAt(buf: Buffer, tlv: Tlv): AlgorithmId | string {
+  if (tlv.tag !== 0x30) return 'not a SEQUENCE';
+  const parts = childrenOf(buf, tlv, 1);
+  if (typeof parts === 'string') return `not DER (${parts})`;
+  return { oid: oidAt(buf, parts[0]), der: buf.subarray(tlv.start, tlv.end) };
+}
+
+/** The digest named in RSASSA-PSS parameters ([0] hashAlgorithm, default SHA-1) of the AlgorithmIdentifier `der`. */
+function pssHash(der: Buffer): string {
+  const outer = elementAt(der, 0, der.length);
+  const [, params] = typeof outer === 'string' ? [] : asList(childrenOf(der, outer, 2));
+  const hashAlg = asList(childrenOf(der, params, 4)).find((n) => isContextTag(n, 0));
+  const oid = oidAt(der, asList(childrenOf(der, asList(childrenOf(der, hashAlg, 1))[0], 1))[0]);
   return (oid && HASH_ALGORITHMS.get(oid)) || 'sha1';
+}
+
+/** Children read, or none when they could not be. */
+function asList(children: Tlv[] | string): Tlv[] {
+  return typeof children === 'string' ? [] : children;
 }
 
 /** An INTEGER's content bytes as upper-case hex without sign padding: the form serials are compared in. */
