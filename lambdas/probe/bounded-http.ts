@@ -303,47 +303,51 @@ export function fetchableUrl(text: string, base?: URL): URL | string {
   return url;
 }
 
+/** A fetchable URL, its host (IPv6 without brackets), and whether that host is an IP literal. */
+interface Target {
+  readonly url: URL;
+  readonly host: string;
+  readonly literal: boolean;
+}
+
+function targetOf(url: URL): Target {
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return { url, host, literal: parseIp(host) !== null };
+}
+
 /**
  * URLs already checked, by their text: a run asks the same responder and CRL URLs a thousand times.
  * Bounded; the URL objects are never modified.
  */
-const checkedUrls = new Map<string, URL | string>();
+const checkedUrls = new Map<string, Target | string>();
 const MAX_CHECKED_URLS = 256;
 
-function checkedUrl(text: string): URL | string {
-  let url = checkedUrls.get(text);
-  if (url === undefined) {
-    url = fetchableUrl(text);
+function checkedUrl(text: string): Target | string {
+  let target = checkedUrls.get(text);
+  if (target === undefined) {
+    const url = fetchableUrl(text);
+    target = typeof url === 'string' ? url : targetOf(url);
     if (checkedUrls.size >= MAX_CHECKED_URLS) checkedUrls.clear();
-    checkedUrls.set(text, url);
+    checkedUrls.set(text, target);
   }
-  return url;
-}
-
-/** Why an IP-literal host is refused; null when it is a name (checked as it resolves) or allowed. */
-function refusedLiteral(host: string, allowLoopback: boolean): string | null {
-  if (parseIp(host) === null) return null;
-  const refused = refusedAddress(host, allowLoopback);
-  return refused === null ? null : `not fetched from ${host}: ${refused}`;
+  return target;
 }
 
 /** Fetches `rawUrl`, following redirects, all within `options.timeoutMs`. Never rejects. */
 export async function boundedFetch(rawUrl: string, options: BoundedRequest): Promise<BoundedFetch> {
-  let url = checkedUrl(rawUrl);
-  if (typeof url === 'string') return failed(url);
+  let target = checkedUrl(rawUrl);
+  if (typeof target === 'string') return failed(target);
   if (!(options.timeoutMs > 0)) return failed('no time left before the deadline', false);
   const deadline = new Deadline(options.timeoutMs);
   const started = performance.now();
   try {
     for (let redirects = 0; ; redirects++) {
-      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      const refused = refusedLiteral(host, options.allowLoopback);
-      if (refused !== null) return failed(refused);
-      const exchange = {
-        deadline,
-        options,
-        lookup: allowedLookup(host, deadline, started, options.allowLoopback),
-      };
+      const { url, host } = target;
+      // An IP literal is connected to directly, without a lookup: check it here.
+      const refused = target.literal ? refusedAddress(host, options.allowLoopback) : null;
+      if (refused !== null) return failed(`not fetched from ${host}: ${refused}`);
+      const lookup = allowedLookup(host, deadline, started, options.allowLoopback);
+      const exchange = { deadline, options, lookup };
       let step = await exchangeOnce(url, exchange);
       if ('stale' in step) {
         // The other idle connections to that server are likely closed too: drop them, ask once more.
@@ -355,7 +359,7 @@ export async function boundedFetch(rawUrl: string, options: BoundedRequest): Pro
       if (redirects >= options.maxRedirects) return failed(`more than ${options.maxRedirects} redirects`);
       const next = fetchableUrl(step.location, url);
       if (typeof next === 'string') return failed(`redirected: ${next}`);
-      url = next;
+      target = targetOf(next);
     }
   } catch (error) {
     return failed(`certwatch failed internally: ${String(error)}`, false);

@@ -107,11 +107,41 @@ const TIME_FORMS = {
     /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})?(\d{2})?(?:[.,](\d{1,9}))?(Z|[+-]\d{4})?$/,
 } as const;
 
+/** The number written in ASCII digits at buf[at, at + n); NaN when one is not a digit. */
+function digitsAt(buf: Uint8Array, at: number, n: number): number {
+  let value = 0;
+  for (let i = at; i < at + n; i++) {
+    const digit = buf[i]! - 0x30;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** The DER form (`YYMMDDhhmmssZ`, `YYYYMMDDhhmmssZ`) read from the bytes; null for any other form. */
+function derTimeAt(buf: Uint8Array, tlv: Tlv, generalized: boolean): Date | null {
+  const yearDigits = generalized ? 4 : 2;
+  if (tlv.end - tlv.contentStart !== yearDigits + 11 || buf[tlv.end - 1] !== 0x5a) return null;
+  let at = tlv.contentStart;
+  let year = digitsAt(buf, at, yearDigits);
+  if (!generalized) year += year >= 50 ? 1900 : 2000;
+  at += yearDigits;
+  const [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map((offset) =>
+    digitsAt(buf, at + offset, 2),
+  ) as [number, number, number, number, number];
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60)) {
+    return null;
+  }
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+}
+
 /** A UTCTime or GeneralizedTime; null when `tlv` is neither or it is unreadable. Longest form read: 32 bytes. */
 export function timeAt(buf: Buffer, tlv: Tlv | undefined): Date | null {
   if (tlv === undefined || tlv.end - tlv.contentStart > 32) return null;
   const generalized = tlv.tag === DerByte.GENERALIZED_TIME;
   if (!generalized && tlv.tag !== DerByte.UTC_TIME) return null;
+  const der = derTimeAt(buf, tlv, generalized);
+  if (der !== null) return der;
   const match = TIME_FORMS[tlv.tag as 0x17 | 0x18].exec(buf.toString('latin1', tlv.contentStart, tlv.end));
   if (match === null) return null;
   const [, y, mo, d, h, mi, s, third, fourth] = match;
