@@ -6,11 +6,11 @@
  * API). Failures are data: the fetch never rejects.
  */
 import type { LookupAddress } from 'node:dns';
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { formatIp, parseIp } from '../core/ip-address';
 import type { Expiry, HttpConnectionPool } from './http-connection-pool';
-import { loadedHttp, loadHttp } from './lazy-http';
+import { loadHttp } from './lazy-http';
 import { resolveAddresses } from './resolve-addresses';
 
 /** What one bounded fetch came to. */
@@ -91,8 +91,10 @@ class Deadline implements Expiry {
   expired = false;
   private readonly listeners = new Set<() => void>();
   private readonly timer: NodeJS.Timeout;
+  private readonly at: number;
 
   constructor(readonly timeoutMs: number) {
+    this.at = performance.now() + timeoutMs;
     this.timer = setTimeout(() => {
       this.expired = true;
       for (const listener of [...this.listeners]) listener();
@@ -105,8 +107,9 @@ class Deadline implements Expiry {
     return () => this.listeners.delete(listener);
   }
 
-  left(started: number): number {
-    return Math.max(0, this.timeoutMs - (performance.now() - started));
+  /** What is left of it, in ms. */
+  left(): number {
+    return Math.max(0, this.at - performance.now());
   }
 
   clear(): void {
@@ -122,35 +125,17 @@ class Deadline implements Expiry {
  * connection's address was allowed when it was opened). IP literals never get here (net connects
  * to them directly): {@link boundedFetch} checks them before any request.
  */
-function allowedLookup(
-  host: string,
-  deadline: Deadline,
-  started: number,
-  allowLoopback: boolean,
-): LookupFunction {
+function allowedLookup(host: string, deadline: Deadline, allowLoopback: boolean): LookupFunction {
   return (_name, options, callback) => {
-    resolveAddresses(host, { timeoutMs: deadline.left(started) }).then(
-      (resolved) => {
-        if (!resolved.ok) {
-          callback(new RefusedConnection(resolved.error.message), '', 4);
-          return;
-        }
-        const allowed: LookupAddress[] = resolved.addresses.filter(
-          (a) => !refusedAddress(a.address, allowLoopback),
-        );
-        if (allowed.length === 0) {
-          const first = resolved.addresses[0]!.address;
-          callback(
-            new RefusedConnection(`not fetched from ${first}: ${refusedAddress(first, allowLoopback)}`),
-            '',
-            4,
-          );
-        } else if (options.all) callback(null, allowed);
-        else callback(null, allowed[0]!.address, allowed[0]!.family);
-      },
-      (error: unknown) =>
-        callback(new RefusedConnection(`DNS lookup of ${host} failed: ${String(error)}`), '', 4),
-    );
+    const refuse = (why: string) => callback(new RefusedConnection(why), '', 4);
+    resolveAddresses(host, { timeoutMs: deadline.left() }).then((resolved) => {
+      if (!resolved.ok) return refuse(resolved.error.message);
+      const allowed = resolved.addresses.filter((a) => !refusedAddress(a.address, allowLoopback));
+      const first = resolved.addresses[0]!.address;
+      if (allowed.length === 0) refuse(`not fetched from ${first}: ${refusedAddress(first, allowLoopback)}`);
+      else if (options.all) callback(null, allowed as LookupAddress[]);
+      else callback(null, allowed[0]!.address, allowed[0]!.family);
+    }, refuse);
   };
 }
 
@@ -166,7 +151,7 @@ async function exchangeOnce(url: URL, exchange: Exchange): Promise<Step> {
   const { pool } = exchange.options;
   if (pool === undefined) return send(url, exchange, undefined);
   const agent = await pool.ready();
-  const release = pool.tryAcquire(url.host) ?? (await pool.acquire(url.host, exchange.deadline));
+  const release = await pool.acquire(url.host, exchange.deadline);
   if (release === null) return failed(`timed out after ${exchange.options.timeoutMs} ms`, false);
   try {
     return await send(url, exchange, agent);
@@ -192,7 +177,7 @@ async function send(
   exchange: Exchange,
   agent: import('node:http').Agent | undefined,
 ): Promise<Step> {
-  const http = loadedHttp() ?? (await loadHttp());
+  const http = await loadHttp();
   const { deadline, options } = exchange;
   return new Promise<Step>((resolve) => {
     let settled = false;
@@ -212,22 +197,17 @@ async function send(
     const post = options.post;
     let answered = false;
     const hostname = url.hostname;
-    let req: ClientRequest;
-    try {
-      req = http.request({
-        protocol: 'http:',
-        hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
-        port: url.port === '' ? 80 : Number(url.port),
-        path: `${url.pathname}${url.search}`,
-        agent: agent ?? false,
-        method: post ? 'POST' : 'GET',
-        headers: headersFor(url, options),
-        lookup: exchange.lookup,
-      });
-    } catch (error) {
-      settle(failed(`certwatch failed internally: ${String(error)}`, false));
-      return;
-    }
+    // A request Node refuses to build throws here, out of the promise: boundedFetch reports it.
+    const req = http.request({
+      protocol: 'http:',
+      hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
+      port: url.port === '' ? 80 : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      agent: agent ?? false,
+      method: post ? 'POST' : 'GET',
+      headers: headersFor(url, options),
+      lookup: exchange.lookup,
+    });
     forgetDeadline = deadline.onExpire(() => {
       req.destroy();
       settle(timedOut());
@@ -303,50 +283,19 @@ export function fetchableUrl(text: string, base?: URL): URL | string {
   return url;
 }
 
-/** A fetchable URL, its host (IPv6 without brackets), and whether that host is an IP literal. */
-interface Target {
-  readonly url: URL;
-  readonly host: string;
-  readonly literal: boolean;
-}
-
-function targetOf(url: URL): Target {
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return { url, host, literal: parseIp(host) !== null };
-}
-
-/**
- * URLs already checked, by their text: a run asks the same responder and CRL URLs a thousand times.
- * Bounded; the URL objects are never modified.
- */
-const checkedUrls = new Map<string, Target | string>();
-const MAX_CHECKED_URLS = 256;
-
-function checkedUrl(text: string): Target | string {
-  let target = checkedUrls.get(text);
-  if (target === undefined) {
-    const url = fetchableUrl(text);
-    target = typeof url === 'string' ? url : targetOf(url);
-    if (checkedUrls.size >= MAX_CHECKED_URLS) checkedUrls.clear();
-    checkedUrls.set(text, target);
-  }
-  return target;
-}
-
 /** Fetches `rawUrl`, following redirects, all within `options.timeoutMs`. Never rejects. */
 export async function boundedFetch(rawUrl: string, options: BoundedRequest): Promise<BoundedFetch> {
-  let target = checkedUrl(rawUrl);
-  if (typeof target === 'string') return failed(target);
+  let url = fetchableUrl(rawUrl);
+  if (typeof url === 'string') return failed(url);
   if (!(options.timeoutMs > 0)) return failed('no time left before the deadline', false);
   const deadline = new Deadline(options.timeoutMs);
-  const started = performance.now();
   try {
     for (let redirects = 0; ; redirects++) {
-      const { url, host } = target;
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
       // An IP literal is connected to directly, without a lookup: check it here.
-      const refused = target.literal ? refusedAddress(host, options.allowLoopback) : null;
+      const refused = refusedAddress(host, options.allowLoopback);
       if (refused !== null) return failed(`not fetched from ${host}: ${refused}`);
-      const lookup = allowedLookup(host, deadline, started, options.allowLoopback);
+      const lookup = allowedLookup(host, deadline, options.allowLoopback);
       const exchange = { deadline, options, lookup };
       let step = await exchangeOnce(url, exchange);
       if ('stale' in step) {
@@ -359,7 +308,7 @@ export async function boundedFetch(rawUrl: string, options: BoundedRequest): Pro
       if (redirects >= options.maxRedirects) return failed(`more than ${options.maxRedirects} redirects`);
       const next = fetchableUrl(step.location, url);
       if (typeof next === 'string') return failed(`redirected: ${next}`);
-      target = targetOf(next);
+      url = next;
     }
   } catch (error) {
     return failed(`certwatch failed internally: ${String(error)}`, false);

@@ -167,18 +167,6 @@ function expiryOf(nextUpdate: Date | null, settings: Settings): number {
     : Math.min(cap, nextUpdate.getTime());
 }
 
-/** Requests as cache keys, per request object: the revocation step builds a leaf's request once and asks with it every run. */
-const requestKeys = new WeakMap<Uint8Array, string>();
-
-function requestKey(request: Uint8Array): string {
-  let key = requestKeys.get(request);
-  if (key === undefined) {
-    key = Buffer.from(request.buffer, request.byteOffset, request.byteLength).toString('base64');
-    requestKeys.set(request, key);
-  }
-  return key;
-}
-
 /** A fetcher with its own caches. */
 export function createRevocationFetcher(overrides: RevocationFetcherSettings = {}): RevocationFetcher {
   const settings: Settings = { ...DEFAULTS, ...overrides };
@@ -234,7 +222,7 @@ export function createRevocationFetcher(overrides: RevocationFetcherSettings = {
     stats,
     closeIdleConnections: () => pool.closeIdle(),
     async ocsp(url, request, judge, { timeoutMs }) {
-      const key = `${url}\n${requestKey(request)}`;
+      const key = `${url}\n${Buffer.from(request.buffer, request.byteOffset, request.byteLength).toString('base64')}`;
       const cached = ocspAnswers.get(key);
       if (cached !== undefined) {
         stats.ocspCacheHits++;

@@ -82,37 +82,29 @@ export class HttpConnectionPool {
 
   /**
    * A slot for one request to `origin` (call the release function once its response is read or
-   * it failed), or null when `expiry` passes while waiting. Synchronous when a slot is free.
-   */
-  tryAcquire(origin: string): (() => void) | null {
-    let state = this.origins.get(origin);
-    if (state === undefined) {
-      state = { busy: 0, waiting: [] };
-      this.origins.set(origin, state);
-    }
-    if (state.busy >= this.perOrigin) return null;
-    const taken = state;
-    taken.busy++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      taken.busy--;
-      taken.waiting.shift()?.();
-      if (taken.busy === 0 && taken.waiting.length === 0) this.origins.delete(origin);
-    };
-  }
-
-  /**
-   * A slot for one request to `origin` (call the release function once its response is read or
    * it failed), or null when `expiry` passes while waiting.
    */
   async acquire(origin: string, expiry: Expiry): Promise<(() => void) | null> {
     for (;;) {
       if (expiry.expired) return null;
-      const release = this.tryAcquire(origin);
-      if (release !== null) return release;
-      const { waiting } = this.origins.get(origin)!;
+      let state = this.origins.get(origin);
+      if (state === undefined) {
+        state = { busy: 0, waiting: [] };
+        this.origins.set(origin, state);
+      }
+      if (state.busy < this.perOrigin) {
+        const taken = state;
+        taken.busy++;
+        let released = false;
+        return () => {
+          if (released) return;
+          released = true;
+          taken.busy--;
+          taken.waiting.shift()?.();
+          if (taken.busy === 0 && taken.waiting.length === 0) this.origins.delete(origin);
+        };
+      }
+      const { waiting } = state;
       await new Promise<void>((resolve) => {
         const forget = expiry.onExpire(() => {
           waiting.splice(waiting.indexOf(wake), 1);

@@ -16,12 +16,13 @@ import {
   elementBytes,
   integerHexAt,
   isContextTag,
+  listOf,
   oidAt,
   type Tlv,
   timeAt,
 } from './der-view';
-import { type AlgorithmId, CRL_REASONS, digest, splitSigned, verifySignature } from './revocation-der';
-import { type CertificateIds, publicKeyBits } from './revocation-sources';
+import { type AlgorithmId, digest, reasonAt, splitSigned, verifySignature } from './revocation-der';
+import { type CertificateIds, keyHash } from './revocation-sources';
 import { judgeWindow, type RevocationVerdict } from './revocation-verdict';
 
 const OID_BASIC_OCSP_RESPONSE = '1.3.6.1.5.5.7.48.1.1';
@@ -84,50 +85,19 @@ export function buildOcspRequest(subject: OcspSubject): Buffer | null {
 }
 
 /** A CertID's issuer hashes under one digest: of the issuer's name (as the certificate names it) and of its key. */
-interface IssuerHashes {
-  readonly issuerName: Buffer;
-  readonly name: Buffer;
-  readonly key: Buffer;
-}
-
-/**
- * Issuer hashes per issuer and digest: every answer about a CA's leaves is matched against the same
- * two hashes, which cost more than the rest of the match. Keyed weakly by the issuer's parsed
- * certificate (one per process); the name hash is reused while the leaf names the issuer in the same bytes.
- */
-const issuerHashCache = new WeakMap<X509Certificate, Map<string, IssuerHashes>>();
-
-function issuerHashes(subject: OcspSubject, hash: string): IssuerHashes | null {
-  const { issuer, ids } = subject;
-  let byHash = issuerHashCache.get(issuer);
-  const hit = byHash?.get(hash);
-  if (hit?.issuerName.equals(ids.issuerName)) return hit;
-  const bits = publicKeyBits(issuer.publicKey);
-  if (bits === null) return null;
-  const hashes = {
-    issuerName: ids.issuerName,
-    name: digest(hash, ids.issuerName),
-    key: hit?.key ?? digest(hash, bits),
-  };
-  if (byHash === undefined) {
-    byHash = new Map();
-    issuerHashCache.set(issuer, byHash);
-  }
-  // One entry per digest a responder uses (SHA-1, SHA-256...): bounded by HASH_ALGORITHMS.
-  byHash.set(hash, hashes);
-  return hashes;
+function issuerHashes({ issuer, ids }: OcspSubject, hash: string): { name: Buffer; key: Buffer } | null {
+  const key = keyHash(issuer.publicKey, hash);
+  return key === null ? null : { name: digest(hash, ids.issuerName), key };
 }
 
 /** Whether the SingleResponse CertID `certId` names `subject`, whatever hash the responder chose. */
 function certIdMatches(buf: Buffer, certId: Tlv | undefined, subject: OcspSubject): boolean {
-  if (certId?.tag !== DerByte.SEQUENCE) return false;
-  const parts = childrenOf(buf, certId, 4);
-  if (typeof parts === 'string') return false;
-  const [algorithm, nameHash, keyHashNode, serial] = parts;
+  // CertID { hashAlgorithm AlgorithmIdentifier, issuerNameHash, issuerKeyHash, serialNumber }
+  const [algorithm, nameHash, keyHashNode, serial] =
+    certId?.tag === DerByte.SEQUENCE ? listOf(buf, certId, 4) : [];
   if (integerHexAt(buf, serial) !== subject.ids.serialHex) return false;
   if (nameHash?.tag !== DerByte.OCTET_STRING || keyHashNode?.tag !== DerByte.OCTET_STRING) return false;
-  const algorithmParts = algorithm?.tag === DerByte.SEQUENCE ? childrenOf(buf, algorithm, 1) : [];
-  const oid = typeof algorithmParts === 'string' ? null : oidAt(buf, algorithmParts[0]);
+  const oid = algorithm?.tag === DerByte.SEQUENCE ? oidAt(buf, listOf(buf, algorithm, 1)[0]) : null;
   const hash = oid === null ? undefined : HASH_ALGORITHMS.get(oid);
   if (hash === undefined) return false;
   const hashes = issuerHashes(subject, hash);
@@ -146,19 +116,6 @@ interface SingleResponse {
   readonly nextUpdate: Date | null;
 }
 
-/** The name of a CRLReason ENUMERATED; null when absent or unreadable. */
-function reasonAt(buf: Buffer, tlv: Tlv | undefined): string | null {
-  if (tlv?.tag !== DerByte.ENUMERATED || tlv.end - tlv.contentStart !== 1) return null;
-  const code = buf[tlv.contentStart]!;
-  return CRL_REASONS[code] ?? `reason ${code}`;
-}
-
-/** Children read, or none when they could not be. */
-function listOf(buf: Buffer, parent: Tlv | undefined, max = MAX_FIELDS): Tlv[] {
-  const read = childrenOf(buf, parent, max);
-  return typeof read === 'string' ? [] : read;
-}
-
 function readSingle(buf: Buffer, fields: readonly Tlv[]): SingleResponse {
   // SingleResponse { certID, certStatus, thisUpdate, nextUpdate [0] EXPLICIT OPTIONAL, singleExtensions [1] OPTIONAL }
   const [, certStatus, thisUpdate, ...rest] = fields;
@@ -167,18 +124,19 @@ function readSingle(buf: Buffer, fields: readonly Tlv[]): SingleResponse {
     listOf(
       buf,
       rest.find((n) => isContextTag(n, 0)),
+      1,
     )[0],
   );
   const base = { thisUpdate: timeAt(buf, thisUpdate), nextUpdate, revokedAt: null, reason: null };
   if (isContextTag(certStatus, 0)) return { ...base, status: 'good' };
   if (isContextTag(certStatus, 1)) {
     // revoked [1] IMPLICIT RevokedInfo { revocationTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
-    const [time, reason] = listOf(buf, certStatus);
+    const [time, reason] = listOf(buf, certStatus, MAX_FIELDS);
     return {
       ...base,
       status: 'revoked',
       revokedAt: timeAt(buf, time),
-      reason: reasonAt(buf, listOf(buf, isContextTag(reason, 0) ? reason : undefined)[0]),
+      reason: reasonAt(buf, listOf(buf, isContextTag(reason, 0) ? reason : undefined, 1)[0]),
     };
   }
   return { ...base, status: 'unknown' };
@@ -329,7 +287,7 @@ function judgeUnsafe(der: Uint8Array, subject: OcspSubject, now: Date): Revocati
   // ResponseBytes { responseType OID, response OCTET STRING }
   const [type, body] = listOf(
     buf,
-    listOf(buf, isContextTag(bytesWrapper, 0) ? bytesWrapper : undefined)[0],
+    listOf(buf, isContextTag(bytesWrapper, 0) ? bytesWrapper : undefined, 1)[0],
     2,
   );
   if (oidAt(buf, type) !== OID_BASIC_OCSP_RESPONSE || body?.tag !== DerByte.OCTET_STRING) {
@@ -357,7 +315,7 @@ function judgeUnsafe(der: Uint8Array, subject: OcspSubject, now: Date): Revocati
   if (responses?.tag !== DerByte.SEQUENCE) return unknown('the OCSP response data holds no responses');
   let match: Tlv[] | undefined;
   for (const single of listOf(tbsBuf, responses, MAX_SINGLE_RESPONSES)) {
-    const parts = listOf(tbsBuf, single);
+    const parts = listOf(tbsBuf, single, MAX_FIELDS);
     if (certIdMatches(tbsBuf, parts[0], subject)) {
       match = parts;
       break;
