@@ -5,7 +5,8 @@
  * run on the same fetcher (a warm Lambda, or `run`'s next cycle). An OCSP responder and a loopback
  * HTTP server serving the CRL answer (bench/revocation-farm.ts). Prints, per run and for each
  * population of leaves (OCSP and CRL, OCSP only, CRL only): wall time, the checker's CPU time, OCSP
- * and CRL requests, and the cache hit rate.
+ * and CRL requests, and the cache hit rate; then the median of the per-repetition ratios to "off"
+ * (each repetition runs off, cold and warm back to back), steadier on a shared machine.
  *
  * `--servers child` (the default) runs the servers and the responder in a child process, as
  * `npm run bench` runs its endpoint farm, so the checker's process does only the checker's work;
@@ -259,6 +260,15 @@ async function main(): Promise<void> {
       );
       line('cold', cold);
       line('warm', warm);
+      // Each repetition runs off, cold and warm back to back: the ratio within a repetition is paired
+      // (the same load), so its median holds steadier than the ratio of the medians when the machine
+      // is shared.
+      const paired = (runs: RunStats[], of: (r: RunStats) => number) =>
+        `${((median(runs.map((r, i) => of(r) / of(off[i]!))) - 1) * 100).toFixed(1)}%`;
+      console.log(
+        `  paired, median of per-repetition ratios to off: cold wall ${paired(cold, (r) => r.wallMs)}, CPU ${paired(cold, (r) => r.cpuMs)}; ` +
+          `warm wall ${paired(warm, (r) => r.wallMs)}, CPU ${paired(warm, (r) => r.cpuMs)}`,
+      );
     }
     if (farmCpu0 !== undefined && farm.cpuMs) {
       console.log(`servers' CPU over the timed runs: ${Math.round(farm.cpuMs() - farmCpu0)} ms`);

@@ -6,10 +6,11 @@
  * API). Failures are data: the fetch never rejects.
  */
 import type { LookupAddress } from 'node:dns';
-import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { formatIp, parseIp } from '../core/ip-address';
-import type { HttpConnectionPool } from './http-connection-pool';
+import type { Expiry, HttpConnectionPool } from './http-connection-pool';
+import { loadHttp } from './lazy-http';
 import { resolveAddresses } from './resolve-addresses';
 
 /** What one bounded fetch came to. */
@@ -77,72 +78,148 @@ type Step = BoundedFetch | { readonly location: string } | { readonly stale: tru
 /** Errors of a request whose reused connection the server had already closed. */
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
-/** A lookup that answers with addresses resolved beforehand. */
-function connectTo(addresses: readonly LookupAddress[]): LookupFunction {
-  return (_host, options, callback) => {
-    if (options.all) callback(null, [...addresses]);
-    else callback(null, addresses[0]!.address, addresses[0]!.family);
+/** Why a new connection was not opened (its name did not resolve, or only to refused addresses), carried through the socket's error. */
+class RefusedConnection extends Error {
+  override readonly name = 'RefusedConnection';
+}
+
+/**
+ * The deadline of one fetch: a timer, and the request (or the wait for a slot) it stops. One
+ * object per fetch, where an AbortController would add an event target and listeners per request.
+ */
+class Deadline implements Expiry {
+  expired = false;
+  private readonly listeners = new Set<() => void>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly at: number;
+
+  constructor(readonly timeoutMs: number) {
+    this.at = performance.now() + timeoutMs;
+    this.timer = setTimeout(() => {
+      this.expired = true;
+      for (const listener of [...this.listeners]) listener();
+      this.listeners.clear();
+    }, timeoutMs);
+  }
+
+  onExpire(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** What is left of it, in ms. */
+  left(): number {
+    return Math.max(0, this.at - performance.now());
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.listeners.clear();
+  }
+}
+
+/**
+ * The lookup of a new connection: the name resolved within what is left of the deadline and every
+ * refused address dropped, so a connection opens only to an allowed address. Only new connections
+ * look up: a request on a kept-alive connection neither resolves nor waits for DNS (that
+ * connection's address was allowed when it was opened). IP literals never get here (net connects
+ * to them directly): {@link boundedFetch} checks them before any request.
+ */
+function allowedLookup(host: string, deadline: Deadline, allowLoopback: boolean): LookupFunction {
+  return (_name, options, callback) => {
+    const refuse = (why: string) => callback(new RefusedConnection(why), '', 4);
+    resolveAddresses(host, { timeoutMs: deadline.left() }).then((resolved) => {
+      if (!resolved.ok) return refuse(resolved.error.message);
+      const allowed = resolved.addresses.filter((a) => !refusedAddress(a.address, allowLoopback));
+      const first = resolved.addresses[0]!.address;
+      if (allowed.length === 0) refuse(`not fetched from ${first}: ${refusedAddress(first, allowLoopback)}`);
+      else if (options.all) callback(null, allowed as LookupAddress[]);
+      else callback(null, allowed[0]!.address, allowed[0]!.family);
+    }, refuse);
   };
 }
 
-/** One request to one of `addresses` (already resolved and allowed), bounded by `signal` and `maxBytes`, in a slot of the pool if any. */
-async function exchangeOnce(
-  url: URL,
-  addresses: readonly LookupAddress[],
-  signal: AbortSignal,
-  options: BoundedRequest,
-): Promise<Step> {
-  if (options.pool === undefined) return exchange(url, addresses, signal, options);
-  const release = await options.pool.acquire(url.host, signal);
-  if (release === null) return failed(`timed out after ${options.timeoutMs} ms`, false);
+/** One fetch's fixed parts, shared by its requests (redirects, a retry on a stale connection). */
+interface Exchange {
+  readonly deadline: Deadline;
+  readonly lookup: LookupFunction;
+  readonly options: BoundedRequest;
+}
+
+/** One request to `url`, bounded by the deadline and `maxBytes`, in a slot of the pool if any. */
+async function exchangeOnce(url: URL, exchange: Exchange): Promise<Step> {
+  const { pool } = exchange.options;
+  if (pool === undefined) return send(url, exchange, undefined);
+  const agent = await pool.ready();
+  const release = await pool.acquire(url.host, exchange.deadline);
+  if (release === null) return failed(`timed out after ${exchange.options.timeoutMs} ms`, false);
   try {
-    return await exchange(url, addresses, signal, options);
+    return await send(url, exchange, agent);
   } finally {
     release();
   }
 }
 
-function exchange(
+/**
+ * The request's headers as name/value pairs in a flat list: Node then writes them as given rather
+ * than validating and storing each one (so the Host header is here too, as `url.host`: the name,
+ * IPv6 in brackets, and the port unless 80).
+ */
+function headersFor(url: URL, options: BoundedRequest): string[] {
+  const headers = ['host', url.host, 'accept', options.accept, 'user-agent', 'certwatch'];
+  const { post } = options;
+  if (post) headers.push('content-type', post.contentType, 'content-length', String(post.body.byteLength));
+  return headers;
+}
+
+async function send(
   url: URL,
-  addresses: readonly LookupAddress[],
-  signal: AbortSignal,
-  options: BoundedRequest,
+  exchange: Exchange,
+  agent: import('node:http').Agent | undefined,
 ): Promise<Step> {
+  const http = await loadHttp();
+  const { deadline, options } = exchange;
   return new Promise<Step>((resolve) => {
     let settled = false;
+    let forgetDeadline = () => {};
     const settle = (step: Step) => {
       if (settled) return;
       settled = true;
+      forgetDeadline();
       resolve(step);
     };
-    const fail = (err: unknown) =>
-      settle(
-        signal.aborted
-          ? failed(`timed out after ${options.timeoutMs} ms`, false)
-          : failed(`request failed: ${(err as NodeJS.ErrnoException)?.code ?? String(err)}`),
-      );
+    const timedOut = () => failed(`timed out after ${options.timeoutMs} ms`, false);
+    const fail = (err: unknown) => {
+      if (deadline.expired) settle(timedOut());
+      else if (err instanceof RefusedConnection) settle(failed(err.message));
+      else settle(failed(`request failed: ${(err as NodeJS.ErrnoException)?.code ?? String(err)}`));
+    };
     const post = options.post;
     let answered = false;
-    const req = request(url, {
-      agent: options.pool?.agent ?? false,
-      signal,
+    const hostname = url.hostname;
+    // A request Node refuses to build throws here, out of the promise: boundedFetch reports it.
+    const req = http.request({
+      protocol: 'http:',
+      hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
+      port: url.port === '' ? 80 : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      agent: agent ?? false,
       method: post ? 'POST' : 'GET',
-      headers: {
-        accept: options.accept,
-        'user-agent': 'certwatch',
-        ...(post ? { 'content-type': post.contentType, 'content-length': String(post.body.byteLength) } : {}),
-      },
-      // The addresses were resolved (bounded by the deadline) and checked; connect to those only.
-      lookup: connectTo(addresses),
+      headers: headersFor(url, options),
+      lookup: exchange.lookup,
+    });
+    forgetDeadline = deadline.onExpire(() => {
+      req.destroy();
+      settle(timedOut());
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (req.reusedSocket && !answered && !signal.aborted && STALE_SOCKET_CODES.has(err.code ?? '')) {
+      if (req.reusedSocket && !answered && !deadline.expired && STALE_SOCKET_CODES.has(err.code ?? '')) {
         settle({ stale: true });
         return;
       }
       fail(err);
     });
-    req.on('response', (res) => {
+    req.on('response', (res: IncomingMessage) => {
       answered = true;
       const status = res.statusCode ?? 0;
       if (REDIRECT_STATUSES.has(status) && !post) {
@@ -174,14 +251,17 @@ function exchange(
         }
       });
       res.on('end', () =>
-        settle({ body: Buffer.concat(chunks, size), contentType: res.headers['content-type'] ?? null }),
+        settle({
+          body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
+          contentType: res.headers['content-type'] ?? null,
+        }),
       );
       res.on('error', fail);
       res.on('close', () =>
-        signal.aborted ? fail(signal.reason) : settle(failed('the connection closed early')),
+        deadline.expired ? settle(timedOut()) : settle(failed('the connection closed early')),
       );
     });
-    req.end(post ? Buffer.from(post.body) : undefined);
+    req.end(post?.body);
   });
 }
 
@@ -208,28 +288,20 @@ export async function boundedFetch(rawUrl: string, options: BoundedRequest): Pro
   let url = fetchableUrl(rawUrl);
   if (typeof url === 'string') return failed(url);
   if (!(options.timeoutMs > 0)) return failed('no time left before the deadline', false);
-  const controller = new AbortController();
-  const { timeoutMs } = options;
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const started = performance.now();
+  const deadline = new Deadline(options.timeoutMs);
   try {
     for (let redirects = 0; ; redirects++) {
       const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      const resolved = await resolveAddresses(host, {
-        timeoutMs: Math.max(0, timeoutMs - (performance.now() - started)),
-      });
-      if (controller.signal.aborted) return failed(`timed out after ${timeoutMs} ms`, false);
-      if (!resolved.ok) return failed(resolved.error.message);
-      const allowed = resolved.addresses.filter((a) => !refusedAddress(a.address, options.allowLoopback));
-      if (allowed.length === 0) {
-        const first = resolved.addresses[0]!.address;
-        return failed(`not fetched from ${first}: ${refusedAddress(first, options.allowLoopback)}`);
-      }
-      let step = await exchangeOnce(url, allowed, controller.signal, options);
+      // An IP literal is connected to directly, without a lookup: check it here.
+      const refused = refusedAddress(host, options.allowLoopback);
+      if (refused !== null) return failed(`not fetched from ${host}: ${refused}`);
+      const lookup = allowedLookup(host, deadline, options.allowLoopback);
+      const exchange = { deadline, options, lookup };
+      let step = await exchangeOnce(url, exchange);
       if ('stale' in step) {
         // The other idle connections to that server are likely closed too: drop them, ask once more.
         options.pool?.closeIdle();
-        step = await exchangeOnce(url, allowed, controller.signal, options);
+        step = await exchangeOnce(url, exchange);
         if ('stale' in step) return failed('request failed: the connection was reset');
       }
       if (!('location' in step)) return step;
@@ -241,6 +313,6 @@ export async function boundedFetch(rawUrl: string, options: BoundedRequest): Pro
   } catch (error) {
     return failed(`certwatch failed internally: ${String(error)}`, false);
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }

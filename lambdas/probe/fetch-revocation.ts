@@ -222,7 +222,7 @@ export function createRevocationFetcher(overrides: RevocationFetcherSettings = {
     stats,
     closeIdleConnections: () => pool.closeIdle(),
     async ocsp(url, request, judge, { timeoutMs }) {
-      const key = `${url}\n${Buffer.from(request).toString('base64')}`;
+      const key = `${url}\n${Buffer.from(request.buffer, request.byteOffset, request.byteLength).toString('base64')}`;
       const cached = ocspAnswers.get(key);
       if (cached !== undefined) {
         stats.ocspCacheHits++;

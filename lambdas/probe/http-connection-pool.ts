@@ -4,9 +4,11 @@
  * connection per answer costs more than the answer. Bounded: requests (so connections) in flight
  * per origin and in all, idle connections kept and for how long. An idle connection never keeps
  * the process (or a Lambda invocation) alive, and `closeIdle()` ends them at once when a run is over.
+ * The agent is made on the first request, when `node:http` is loaded (lazy-http.ts).
  */
-import { Agent } from 'node:http';
+import type { Agent } from 'node:http';
 import type { Socket } from 'node:net';
+import { loadHttp } from './lazy-http';
 
 /** Limits of an {@link HttpConnectionPool}; the defaults are what the checker uses. */
 export interface HttpConnectionPoolSettings {
@@ -27,41 +29,64 @@ export interface HttpConnectionPoolSettings {
   readonly idleTimeoutMs?: number;
 }
 
+/** What a request waiting for a slot gives up on: its deadline. */
+export interface Expiry {
+  readonly expired: boolean;
+  /** Calls `listener` when the deadline passes; the function returned forgets it. */
+  onExpire(listener: () => void): () => void;
+}
+
 /** A keep-alive agent, the slots that bound what is in flight through it, and a way to close what it keeps. */
 export class HttpConnectionPool {
-  readonly agent: Agent;
   /** Connections opened so far (the other requests reused one). */
   opened = 0;
   private readonly perOrigin: number;
+  private readonly idleTimeoutMs: number;
+  private made: Agent | undefined;
   /** Per origin: requests in flight, and those waiting for a slot. */
   private readonly origins = new Map<string, { busy: number; waiting: (() => void)[] }>();
 
   constructor({ maxSocketsPerOrigin = 32, idleTimeoutMs = 2000 }: HttpConnectionPoolSettings = {}) {
     this.perOrigin = maxSocketsPerOrigin;
+    this.idleTimeoutMs = idleTimeoutMs;
+  }
+
+  /** The keep-alive agent; undefined until the first request. */
+  get agent(): Agent | undefined {
+    return this.made;
+  }
+
+  /** The agent, made (and `node:http` loaded) on the first call. */
+  async ready(): Promise<Agent> {
+    if (this.made !== undefined) return this.made;
+    const { Agent } = await loadHttp();
+    if (this.made !== undefined) return this.made;
     // The agent itself queues nothing (no maxSockets): a request queued in an agent and then
     // aborted still gets a connection opened for it later, which nothing bounds. The slots below
     // bound the requests instead, and a request waiting for one leaves at its own deadline.
     // Idle sockets are unref'd by the agent and destroyed after `timeout`.
-    this.agent = new Agent({
+    const agent = new Agent({
       keepAlive: true,
-      maxFreeSockets: maxSocketsPerOrigin,
-      timeout: idleTimeoutMs,
+      maxFreeSockets: this.perOrigin,
+      timeout: this.idleTimeoutMs,
       scheduling: 'lifo',
     });
-    const open = this.agent.createConnection.bind(this.agent);
-    this.agent.createConnection = (...args: Parameters<Agent['createConnection']>) => {
+    const open = agent.createConnection.bind(agent);
+    agent.createConnection = (...args: Parameters<Agent['createConnection']>) => {
       this.opened++;
       return open(...args);
     };
+    this.made = agent;
+    return agent;
   }
 
   /**
    * A slot for one request to `origin` (call the release function once its response is read or
-   * it failed), or null when `signal` aborts while waiting.
+   * it failed), or null when `expiry` passes while waiting.
    */
-  async acquire(origin: string, signal: AbortSignal): Promise<(() => void) | null> {
+  async acquire(origin: string, expiry: Expiry): Promise<(() => void) | null> {
     for (;;) {
-      if (signal.aborted) return null;
+      if (expiry.expired) return null;
       let state = this.origins.get(origin);
       if (state === undefined) {
         state = { busy: 0, waiting: [] };
@@ -81,23 +106,23 @@ export class HttpConnectionPool {
       }
       const { waiting } = state;
       await new Promise<void>((resolve) => {
-        const onAbort = () => {
+        const forget = expiry.onExpire(() => {
           waiting.splice(waiting.indexOf(wake), 1);
           resolve();
-        };
+        });
         const wake = () => {
-          signal.removeEventListener('abort', onAbort);
+          forget();
           resolve();
         };
         waiting.push(wake);
-        signal.addEventListener('abort', onAbort, { once: true });
       });
     }
   }
 
   /** Closes every idle connection now; connections in use close or return when their request ends. */
   closeIdle(): void {
-    for (const sockets of Object.values(this.agent.freeSockets)) {
+    if (this.made === undefined) return;
+    for (const sockets of Object.values(this.made.freeSockets)) {
       for (const socket of [...((sockets ?? []) as Socket[])]) socket.destroy();
     }
   }

@@ -70,8 +70,11 @@ async function startCountingServer(script: Script): Promise<CountingServer> {
 
 /** Sockets the pool's agent holds, in use or idle. */
 function openSockets(pool: HttpConnectionPool): number {
+  const { agent } = pool;
+  // The agent is made on the first request: before it, nothing is open.
+  if (agent === undefined) return 0;
   let n = 0;
-  for (const group of [pool.agent.sockets, pool.agent.freeSockets]) {
+  for (const group of [agent.sockets, agent.freeSockets]) {
     for (const sockets of Object.values(group)) n += sockets?.length ?? 0;
   }
   return n;

@@ -6,20 +6,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { readTlv } from '../der-reader';
-import {
-  type Asn1,
-  children,
-  decodeDer,
-  integerHex,
-  isUniversal,
-  oidOf,
-  reasonOf,
-  type SignedParts,
-  splitSigned,
-  Tag,
-  timeOf,
-  verifySignature,
-} from './revocation-der';
+import { childrenOf, contentOf, DerByte, elementAt, integerHexAt, listOf, oidAt, timeAt } from './der-view';
+import { reasonAt, type SignedParts, splitSigned, verifySignature } from './revocation-der';
 import { judgeWindow, type RevocationVerdict } from './revocation-verdict';
 
 const OID_CRL_REASON = '2.5.29.21';
@@ -41,29 +29,34 @@ export interface ParsedCrl {
   readonly revoked: ReadonlyMap<string, CrlEntry>;
 }
 
-/** Reads the revokedCertificates list entry by entry with the header reader: big CRLs stay cheap. */
+/** Extensions read from one entry: real entries have one or two. */
+const MAX_ENTRY_EXTENSIONS = 8;
+
+/** Reads the revokedCertificates list entry by entry, in place: big CRLs stay cheap. */
 function readEntries(list: Buffer, into: Map<string, CrlEntry>): string | null {
   const outer = readTlv(list, 0, list.length);
   if (typeof outer === 'string' || outer.end > list.length) return 'its revokedCertificates list is cut off';
   let pos = outer.contentStart;
   while (pos < outer.end) {
     if (into.size >= MAX_CRL_ENTRIES) return `it lists more than ${MAX_CRL_ENTRIES} certificates`;
-    const entry = readTlv(list, pos, outer.end);
-    if (typeof entry === 'string' || entry.end > outer.end) return `an entry is unreadable at offset ${pos}`;
-    const node = decodeDer(list.subarray(entry.start, entry.end));
-    if (typeof node === 'string') return `an entry is ${node}`;
-    const [serial, date, extensions] = children(node);
-    const key = integerHex(serial);
+    const entry = elementAt(list, pos, outer.end);
+    if (typeof entry === 'string') return `an entry is unreadable at offset ${pos}`;
+    // revokedCertificate { userCertificate INTEGER, revocationDate Time, crlEntryExtensions Extensions OPTIONAL }
+    const parts = childrenOf(list, entry, 3);
+    if (typeof parts === 'string') return `an entry is not DER (${parts})`;
+    const [serial, date, extensions] = parts;
+    const key = integerHexAt(list, serial);
     if (key === null) return `an entry at offset ${pos} has no serial`;
     let reason: string | null = null;
-    for (const ext of children(extensions)) {
-      const parts = children(ext);
-      if (oidOf(parts[0]) !== OID_CRL_REASON) continue;
-      const value = parts.find((p) => isUniversal(p, Tag.OCTET_STRING));
-      const decoded = value ? decodeDer(Buffer.from(value.value as string, 'latin1')) : null;
-      if (decoded !== null && typeof decoded !== 'string') reason = reasonOf(decoded);
+    for (const ext of listOf(list, extensions, MAX_ENTRY_EXTENSIONS)) {
+      const [id, ...rest] = listOf(list, ext, 3);
+      if (oidAt(list, id) !== OID_CRL_REASON) continue;
+      const value = rest.find((p) => p.tag === DerByte.OCTET_STRING);
+      const inner = value === undefined ? null : contentOf(list, value);
+      const code = inner === null ? null : elementAt(inner, 0, inner.length);
+      if (inner !== null && code !== null && typeof code !== 'string') reason = reasonAt(inner, code);
     }
-    into.set(key, { revokedAt: timeOf(date), reason });
+    into.set(key, { revokedAt: timeAt(list, date), reason });
     pos = entry.end;
   }
   return null;
@@ -78,27 +71,16 @@ export function parseCrl(der: Uint8Array): ParsedCrl | string {
     const tbs = signed.tbs;
     const outer = readTlv(tbs, 0, tbs.length);
     if (typeof outer === 'string') return `the CRL is unreadable: ${outer}`;
-    const fields: { start: number; end: number; tag: number }[] = [];
-    for (let pos = outer.contentStart; pos < outer.end && fields.length < 8; ) {
-      const field = readTlv(tbs, pos, outer.end);
-      if (typeof field === 'string' || field.end > outer.end)
-        return 'the CRL is unreadable: a field is cut off';
-      fields.push(field);
-      pos = field.end;
-    }
+    const fields = childrenOf(tbs, outer, 8);
+    if (typeof fields === 'string') return 'the CRL is unreadable: a field is cut off';
     const rest = fields[0]?.tag === 0x02 ? fields.slice(1) : fields;
     const [, , thisField, ...after] = rest;
-    const decodeField = (f: { start: number; end: number } | undefined): Asn1 | undefined => {
-      if (f === undefined) return undefined;
-      const node = decodeDer(tbs.subarray(f.start, f.end));
-      return typeof node === 'string' ? undefined : node;
-    };
-    const thisUpdate = timeOf(decodeField(thisField));
+    const thisUpdate = timeAt(tbs, thisField);
     if (thisUpdate === null) return 'the CRL has no readable thisUpdate';
     let nextUpdate: Date | null = null;
     let index = 0;
     if (after[0] !== undefined && (after[0].tag === 0x17 || after[0].tag === 0x18)) {
-      nextUpdate = timeOf(decodeField(after[0]));
+      nextUpdate = timeAt(tbs, after[0]);
       index = 1;
     }
     const revoked = new Map<string, CrlEntry>();

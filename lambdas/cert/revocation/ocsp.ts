@@ -7,35 +7,32 @@
  * "unknown" with a reason when the response cannot be relied upon.
  */
 import { X509Certificate } from 'node:crypto';
-import { forge } from '../forge-asn1';
+import { HASH_ALGORITHMS } from '../oid-names';
 import {
-  type Asn1,
-  bytesOf,
-  children,
-  decodeDer,
-  digest,
-  hashNameOf,
-  integerHex,
-  isContext,
-  isUniversal,
-  oidOf,
-  reasonOf,
-  SEQUENCE_TYPE,
-  splitSigned,
-  Tag,
-  timeOf,
-  verifySignature,
-} from './revocation-der';
-import { type CertificateIds, keyHash, publicKeyBits } from './revocation-sources';
+  childrenOf,
+  contentOf,
+  DerByte,
+  elementAt,
+  elementBytes,
+  integerHexAt,
+  isContextTag,
+  listOf,
+  oidAt,
+  type Tlv,
+  timeAt,
+} from './der-view';
+import { type AlgorithmId, digest, reasonAt, splitSigned, verifySignature } from './revocation-der';
+import { type CertificateIds, keyHash } from './revocation-sources';
 import { judgeWindow, type RevocationVerdict } from './revocation-verdict';
 
-const OID_SHA1 = '1.3.14.3.2.26';
 const OID_BASIC_OCSP_RESPONSE = '1.3.6.1.5.5.7.48.1.1';
 export const OID_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 /** SingleResponses examined in one response: a responder answers for the certificates asked about. */
 const MAX_SINGLE_RESPONSES = 64;
 /** Responder certificates tried from one response. */
 const MAX_RESPONDER_CERTS = 4;
+/** Elements read from any other list in a response (fields, extensions): a few in real ones. */
+const MAX_FIELDS = 16;
 
 const OCSP_RESPONSE_STATUS: readonly (string | undefined)[] = [
   'successful',
@@ -53,39 +50,61 @@ export interface OcspSubject {
   readonly issuer: X509Certificate;
 }
 
-const { asn1 } = forge;
-const seq = (value: Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, value);
-const octets = (bytes: Buffer) =>
-  asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes.toString('latin1'));
+/** One DER element: `tag`, a definite length, and `content`. */
+function der(tag: number, ...content: Uint8Array[]): Buffer {
+  const length = content.reduce((n, part) => n + part.length, 0);
+  const lengthBytes: number[] = [];
+  for (let rest = length; rest > 0x7f; rest = Math.floor(rest / 256)) lengthBytes.unshift(rest % 256);
+  const header =
+    length > 0x7f
+      ? [tag, 0x80 | (lengthBytes.length + 1), Math.floor(length / 256 ** lengthBytes.length), ...lengthBytes]
+      : [tag, length];
+  return Buffer.concat([Buffer.from(header), ...content]);
+}
+
+/** The DER of the SHA-1 (1.3.14.3.2.26) AlgorithmIdentifier, with the NULL parameters RFC 6960 requests carry. */
+const SHA1_ALGORITHM = der(
+  DerByte.SEQUENCE,
+  Buffer.from([0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a]),
+  der(DerByte.NULL),
+);
 
 /** The DER OCSPRequest for one certificate (no nonce: responses stay cacheable, as RFC 5019 profiles). */
 export function buildOcspRequest(subject: OcspSubject): Buffer | null {
-  const issuerKeyHash = keyHash(subject.issuer.publicKey);
-  if (issuerKeyHash === null) return null;
-  const certId = seq([
-    seq([
-      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(OID_SHA1).getBytes()),
-      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
-    ]),
-    octets(digest('sha1', subject.ids.issuerName)),
-    octets(issuerKeyHash),
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, subject.ids.serialBytes.toString('latin1')),
-  ]);
-  const request = seq([seq([seq([seq([certId])])])]);
+  const hashes = issuerHashes(subject, 'sha1');
+  if (hashes === null) return null;
+  const certId = der(
+    DerByte.SEQUENCE,
+    SHA1_ALGORITHM,
+    der(DerByte.OCTET_STRING, hashes.name),
+    der(DerByte.OCTET_STRING, hashes.key),
+    der(DerByte.INTEGER, subject.ids.serialBytes),
+  );
   // OCSPRequest { TBSRequest { requestList SEQUENCE OF Request { reqCert } } }
-  return Buffer.from(asn1.toDer(request).getBytes(), 'latin1');
+  return der(DerByte.SEQUENCE, der(DerByte.SEQUENCE, der(DerByte.SEQUENCE, der(DerByte.SEQUENCE, certId))));
 }
 
-/** Whether a SingleResponse's CertID names `subject`, whatever hash the responder chose. */
-function certIdMatches(certId: Asn1 | undefined, subject: OcspSubject): boolean {
-  const [algorithm, nameHash, keyHashNode, serial] = children(certId);
-  const hash = hashNameOf(algorithm);
-  if (hash === null || integerHex(serial) !== subject.ids.serialHex) return false;
-  const bits = publicKeyBits(subject.issuer.publicKey);
-  if (bits === null) return false;
+/** A CertID's issuer hashes under one digest: of the issuer's name (as the certificate names it) and of its key. */
+function issuerHashes({ issuer, ids }: OcspSubject, hash: string): { name: Buffer; key: Buffer } | null {
+  const key = keyHash(issuer.publicKey, hash);
+  return key === null ? null : { name: digest(hash, ids.issuerName), key };
+}
+
+/** Whether the SingleResponse CertID `certId` names `subject`, whatever hash the responder chose. */
+function certIdMatches(buf: Buffer, certId: Tlv | undefined, subject: OcspSubject): boolean {
+  // CertID { hashAlgorithm AlgorithmIdentifier, issuerNameHash, issuerKeyHash, serialNumber }
+  const [algorithm, nameHash, keyHashNode, serial] =
+    certId?.tag === DerByte.SEQUENCE ? listOf(buf, certId, 4) : [];
+  if (integerHexAt(buf, serial) !== subject.ids.serialHex) return false;
+  if (nameHash?.tag !== DerByte.OCTET_STRING || keyHashNode?.tag !== DerByte.OCTET_STRING) return false;
+  const oid = algorithm?.tag === DerByte.SEQUENCE ? oidAt(buf, listOf(buf, algorithm, 1)[0]) : null;
+  const hash = oid === null ? undefined : HASH_ALGORITHMS.get(oid);
+  if (hash === undefined) return false;
+  const hashes = issuerHashes(subject, hash);
   return (
-    Buffer.from(bytesOf(nameHash), 'latin1').equals(digest(hash, subject.ids.issuerName)) &&
-    Buffer.from(bytesOf(keyHashNode), 'latin1').equals(digest(hash, bits))
+    hashes !== null &&
+    contentOf(buf, nameHash).equals(hashes.name) &&
+    contentOf(buf, keyHashNode).equals(hashes.key)
   );
 }
 
@@ -97,19 +116,27 @@ interface SingleResponse {
   readonly nextUpdate: Date | null;
 }
 
-function readSingle(node: Asn1): SingleResponse {
-  const [, certStatus, thisUpdate, ...rest] = children(node);
-  const nextUpdate = timeOf(children(rest.find((n) => isContext(n, 0)))[0]);
-  const base = { thisUpdate: timeOf(thisUpdate), nextUpdate, revokedAt: null, reason: null };
-  if (isContext(certStatus, 0)) return { ...base, status: 'good' };
-  if (isContext(certStatus, 1)) {
+function readSingle(buf: Buffer, fields: readonly Tlv[]): SingleResponse {
+  // SingleResponse { certID, certStatus, thisUpdate, nextUpdate [0] EXPLICIT OPTIONAL, singleExtensions [1] OPTIONAL }
+  const [, certStatus, thisUpdate, ...rest] = fields;
+  const nextUpdate = timeAt(
+    buf,
+    listOf(
+      buf,
+      rest.find((n) => isContextTag(n, 0)),
+      1,
+    )[0],
+  );
+  const base = { thisUpdate: timeAt(buf, thisUpdate), nextUpdate, revokedAt: null, reason: null };
+  if (isContextTag(certStatus, 0)) return { ...base, status: 'good' };
+  if (isContextTag(certStatus, 1)) {
     // revoked [1] IMPLICIT RevokedInfo { revocationTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
-    const [time, reason] = children(certStatus);
+    const [time, reason] = listOf(buf, certStatus, MAX_FIELDS);
     return {
       ...base,
       status: 'revoked',
-      revokedAt: timeOf(time),
-      reason: reasonOf(children(isContext(reason, 0) ? reason : undefined)[0]),
+      revokedAt: timeAt(buf, time),
+      reason: reasonAt(buf, listOf(buf, isContextTag(reason, 0) ? reason : undefined, 1)[0]),
     };
   }
   return { ...base, status: 'unknown' };
@@ -130,13 +157,7 @@ const checkedResponders = new WeakMap<X509Certificate, Map<string, CheckedRespon
 /** Responder certificates remembered per issuer (the first seen): a CA rotates a few at a time, and its parsed certificate lives no longer than a run's cache of certificates. */
 const MAX_RESPONDERS_PER_ISSUER = 8;
 
-function checkedResponder(node: Asn1, issuer: X509Certificate): CheckedResponder | null {
-  let der: Buffer;
-  try {
-    der = Buffer.from(asn1.toDer(node).getBytes(), 'latin1');
-  } catch {
-    return null;
-  }
+function checkedResponder(der: Buffer, issuer: X509Certificate): CheckedResponder | null {
   const id = digest('sha256', der).toString('base64');
   let known = checkedResponders.get(issuer);
   const hit = known?.get(id);
@@ -162,19 +183,25 @@ function checkedResponder(node: Asn1, issuer: X509Certificate): CheckedResponder
   return checked;
 }
 
-/** The signer of a verified response, or why none was found. */
-function findSigner(
+/**
+ * Whether the last answer judged about each issuer's certificates was signed by a delegated
+ * responder: a CA signs all its answers one way, so the next answer's signature is tried with that
+ * signer first, not first with a key that will not verify it (a whole signature check wasted per
+ * answer). Only the order changes: what is accepted is the same either way.
+ */
+const signedByDelegate = new WeakMap<X509Certificate, boolean>();
+
+/** A delegated responder among `certs` that signed `tbs`, or why the one that signed it may not; null when none signed it. */
+function delegatedSigner(
   tbs: Buffer,
-  algorithm: Asn1,
+  algorithm: AlgorithmId,
   signature: Buffer,
-  certs: () => readonly Asn1[],
-  subject: OcspSubject,
+  certs: readonly Buffer[],
+  issuer: X509Certificate,
   now: Date,
-): true | string {
-  const direct = verifySignature(tbs, algorithm, signature, subject.issuer.publicKey);
-  if (direct === true) return true;
-  for (const node of certs().slice(0, MAX_RESPONDER_CERTS)) {
-    const checked = checkedResponder(node, subject.issuer);
+): true | string | null {
+  for (const der of certs) {
+    const checked = checkedResponder(der, issuer);
     if (checked === null) continue;
     const responder = checked.cert;
     if (verifySignature(tbs, algorithm, signature, responder.publicKey) !== true) continue;
@@ -191,6 +218,40 @@ function findSigner(
     }
     return true;
   }
+  return null;
+}
+
+/**
+ * The signer of a verified response, or why none was found: the issuer's own key, or else the first
+ * responder certificate sent whose key verifies the signature, which must be a valid delegate.
+ */
+function findSigner(
+  tbs: Buffer,
+  algorithm: AlgorithmId,
+  signature: Buffer,
+  certs: () => readonly Buffer[],
+  subject: OcspSubject,
+  now: Date,
+): true | string {
+  const { issuer } = subject;
+  if (signedByDelegate.get(issuer) === true) {
+    const delegated = delegatedSigner(tbs, algorithm, signature, certs(), issuer, now);
+    if (delegated === true) return true;
+    const direct = verifySignature(tbs, algorithm, signature, issuer.publicKey);
+    if (direct === true) {
+      signedByDelegate.set(issuer, false);
+      return true;
+    }
+    return delegated ?? unverified(direct);
+  }
+  const direct = verifySignature(tbs, algorithm, signature, issuer.publicKey);
+  if (direct === true) return true;
+  const delegated = delegatedSigner(tbs, algorithm, signature, certs(), issuer, now);
+  if (delegated === true) signedByDelegate.set(issuer, true);
+  return delegated ?? unverified(direct);
+}
+
+function unverified(direct: string): string {
   return `the response signature does not verify with the issuer's key or a responder certificate (${direct})`;
 }
 
@@ -211,39 +272,58 @@ function unknown(reason: string): RevocationVerdict {
 }
 
 function judgeUnsafe(der: Uint8Array, subject: OcspSubject, now: Date): RevocationVerdict {
-  const response = decodeDer(der);
-  if (typeof response === 'string') return unknown(`the OCSP response is ${response}`);
-  const [statusNode, bytesWrapper] = children(response);
-  if (!isUniversal(statusNode, Tag.ENUMERATED)) return unknown('the OCSP response has no status');
-  const code = Buffer.from(bytesOf(statusNode), 'latin1')[0] ?? -1;
+  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  // OCSPResponse { responseStatus ENUMERATED, responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }
+  const response = elementAt(buf, 0, buf.length);
+  if (typeof response === 'string') return unknown(`the OCSP response is not DER (${response})`);
+  const top = childrenOf(buf, response, 2);
+  if (typeof top === 'string') return unknown(`the OCSP response is not DER (${top})`);
+  const [statusNode, bytesWrapper] = top;
+  if (statusNode?.tag !== DerByte.ENUMERATED) return unknown('the OCSP response has no status');
+  const code = statusNode.end > statusNode.contentStart ? buf[statusNode.contentStart]! : -1;
   if (code !== 0) {
     return unknown(`the OCSP responder answered ${OCSP_RESPONSE_STATUS[code] ?? `status ${code}`}`);
   }
-  // responseBytes [0] EXPLICIT ResponseBytes { responseType, response OCTET STRING }
-  const [type, body] = children(children(isContext(bytesWrapper, 0) ? bytesWrapper : undefined)[0]);
-  if (oidOf(type) !== OID_BASIC_OCSP_RESPONSE || !isUniversal(body, Tag.OCTET_STRING)) {
+  // ResponseBytes { responseType OID, response OCTET STRING }
+  const [type, body] = listOf(
+    buf,
+    listOf(buf, isContextTag(bytesWrapper, 0) ? bytesWrapper : undefined, 1)[0],
+    2,
+  );
+  if (oidAt(buf, type) !== OID_BASIC_OCSP_RESPONSE || body?.tag !== DerByte.OCTET_STRING) {
     return unknown('the OCSP response is not a BasicOCSPResponse');
   }
-  const basic = splitSigned(Buffer.from(bytesOf(body), 'latin1'));
+  const basic = splitSigned(contentOf(buf, body));
   if (typeof basic === 'string') return unknown(`the BasicOCSPResponse is unreadable: ${basic}`);
-  const tbs = decodeDer(basic.tbs);
-  if (typeof tbs === 'string') return unknown(`the OCSP response data is ${tbs}`);
-  // certs [0] EXPLICIT SEQUENCE OF Certificate, decoded only when the issuer did not sign itself.
-  const certs = (): Asn1[] => {
-    const rest = basic.rest.length > 0 ? decodeDer(basic.rest) : null;
-    return rest !== null && typeof rest !== 'string' && isContext(rest, 0) ? children(children(rest)[0]) : [];
+  const tbsBuf = basic.tbs;
+  const tbs = elementAt(tbsBuf, 0, tbsBuf.length);
+  if (typeof tbs === 'string') return unknown(`the OCSP response data is not DER (${tbs})`);
+  // ResponseData { version [0]?, responderID, producedAt, responses, [1] extensions? }
+  const fields = childrenOf(tbsBuf, tbs, MAX_FIELDS);
+  if (typeof fields === 'string') return unknown(`the OCSP response data is not DER (${fields})`);
+  // certs [0] EXPLICIT SEQUENCE OF Certificate, read only when the issuer did not sign itself.
+  const certs = (): Buffer[] => {
+    const rest = basic.rest;
+    const wrapper = rest.length > 0 ? elementAt(rest, 0, rest.length) : null;
+    if (wrapper === null || typeof wrapper === 'string' || !isContextTag(wrapper, 0)) return [];
+    return listOf(rest, listOf(rest, wrapper, 1)[0], MAX_RESPONDER_CERTS).map((c) => elementBytes(rest, c));
   };
   const signer = findSigner(basic.tbs, basic.algorithm, basic.signature, certs, subject, now);
   if (signer !== true) return unknown(signer);
 
-  // ResponseData { version [0]?, responderID, producedAt, responses, [1] extensions? }
-  const fields = children(tbs).filter((n) => !isContext(n, 0));
-  const responses = children(fields[2]);
-  if (!isUniversal(fields[2], SEQUENCE_TYPE)) return unknown('the OCSP response data holds no responses');
-  const match = responses.slice(0, MAX_SINGLE_RESPONSES).find((r) => certIdMatches(children(r)[0], subject));
+  const [, , responses] = fields.filter((n) => !isContextTag(n, 0));
+  if (responses?.tag !== DerByte.SEQUENCE) return unknown('the OCSP response data holds no responses');
+  let match: Tlv[] | undefined;
+  for (const single of listOf(tbsBuf, responses, MAX_SINGLE_RESPONSES)) {
+    const parts = listOf(tbsBuf, single, MAX_FIELDS);
+    if (certIdMatches(tbsBuf, parts[0], subject)) {
+      match = parts;
+      break;
+    }
+  }
   if (match === undefined)
     return unknown('the OCSP response does not answer for this certificate (CertID mismatch)');
-  const single = readSingle(match);
+  const single = readSingle(tbsBuf, match);
   if (single.thisUpdate === null) return unknown('the OCSP response has no readable thisUpdate');
   const window = judgeWindow('the OCSP response', single.thisUpdate, single.nextUpdate, now);
   if (window !== null) return unknown(window);

@@ -6,18 +6,16 @@
 import type { KeyObject } from 'node:crypto';
 import { readTlv } from '../der-reader';
 import {
-  type Asn1,
-  bytesOf,
-  children,
-  decodeDer,
-  derOf,
-  digest,
-  isContext,
-  isUniversal,
-  oidOf,
-  SEQUENCE_TYPE,
-  Tag,
-} from './revocation-der';
+  contentOf,
+  DerByte,
+  elementAt,
+  elementBytes,
+  isContextTag,
+  listOf,
+  oidAt,
+  type Tlv,
+} from './der-view';
+import { digest } from './revocation-der';
 
 export const OID_AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
 export const OID_OCSP = '1.3.6.1.5.5.7.48.1';
@@ -53,15 +51,17 @@ export interface CertificateIds {
 }
 
 const NO_SOURCES: RevocationSources = { ocspUrls: [], crlUrls: [], mustStaple: false };
+/** Elements read from any one list of a certificate (fields, extensions, names): real ones hold a dozen at most. */
+const MAX_LIST = 64;
 
-/** The TBSCertificate's fields, the optional version skipped; null when unreadable. */
-function tbsFields(der: Uint8Array): Asn1[] | null {
-  const cert = decodeDer(der);
-  if (typeof cert === 'string') return null;
-  const tbs = children(cert)[0];
-  if (!isUniversal(tbs, SEQUENCE_TYPE)) return null;
-  const fields = children(tbs);
-  return isContext(fields[0], 0) ? fields.slice(1) : fields;
+/** The TBSCertificate's fields, the optional version skipped; none when unreadable. */
+function tbsFields(der: Buffer): Tlv[] {
+  const cert = elementAt(der, 0, der.length);
+  if (typeof cert === 'string') return [];
+  const tbs = listOf(der, cert, 1)[0];
+  if (tbs?.tag !== DerByte.SEQUENCE) return [];
+  const fields = listOf(der, tbs, MAX_LIST);
+  return isContextTag(fields[0], 0) ? fields.slice(1) : fields;
 }
 
 /** Plain http URLs only: OCSP and CRLs are signed, and fetching them over TLS would need the very check being made. */
@@ -69,77 +69,67 @@ function fetchable(url: string): boolean {
   return url.length <= MAX_URL_LENGTH && /^http:\/\/[\x21-\x7e]+$/i.test(url);
 }
 
-/** Each extension's OID and decoded value. */
-function extensionsOf(fields: readonly Asn1[]): Map<string, Asn1> {
-  const out = new Map<string, Asn1>();
-  const wrapper = fields.find((f) => isContext(f, 3));
-  for (const ext of children(children(wrapper)[0])) {
-    const parts = children(ext);
-    const oid = oidOf(parts[0]);
-    const value = parts.find((p) => isUniversal(p, Tag.OCTET_STRING));
-    if (oid === null || value === undefined || out.has(oid)) continue;
-    const decoded = decodeDer(Buffer.from(bytesOf(value), 'latin1'));
-    if (typeof decoded !== 'string') out.set(oid, decoded);
+/** What a certificate says about its revocation, read from its bytes `der` (every element lies in them). */
+function sourcesOf(der: Buffer, fields: readonly Tlv[]): RevocationSources {
+  const list = (parent: Tlv | undefined) => listOf(der, parent, MAX_LIST);
+  // Each extension's value (the element inside its OCTET STRING), the first of each OID.
+  const ext = new Map<string, Tlv>();
+  for (const extension of list(list(fields.find((f) => isContextTag(f, 3)))[0])) {
+    const parts = list(extension);
+    const oid = oidAt(der, parts[0]);
+    const value = parts.find((p) => p.tag === DerByte.OCTET_STRING);
+    const decoded = value && elementAt(der, value.contentStart, value.end);
+    if (oid !== null && decoded !== undefined && typeof decoded !== 'string' && !ext.has(oid))
+      ext.set(oid, decoded);
   }
-  return out;
-}
-
-function uriOf(name: Asn1 | undefined): string | null {
-  return isContext(name, 6) && !name?.constructed ? bytesOf(name) : null;
-}
-
-function ocspUrlsOf(aia: Asn1 | undefined): string[] {
-  const urls: string[] = [];
-  for (const ad of children(aia)) {
-    const [method, location] = children(ad);
-    const url = oidOf(method) === OID_OCSP ? uriOf(location) : null;
-    if (url !== null && fetchable(url) && !urls.includes(url)) urls.push(url);
+  const urls: { ocsp: string[]; crl: string[] } = { ocsp: [], crl: [] };
+  const add = (kind: 'ocsp' | 'crl', name: Tlv | undefined) => {
+    // A GeneralName's uniformResourceIdentifier [6].
+    const url = name?.tag === 0x86 ? der.toString('latin1', name.contentStart, name.end) : null;
+    if (url !== null && fetchable(url) && !urls[kind].includes(url)) urls[kind].push(url);
+  };
+  for (const ad of list(ext.get(OID_AUTHORITY_INFO_ACCESS))) {
+    const [method, location] = list(ad);
+    if (oidAt(der, method) === OID_OCSP) add('ocsp', location);
   }
-  return urls.slice(0, MAX_SOURCE_URLS);
-}
-
-function crlUrlsOf(points: Asn1 | undefined): string[] {
-  const urls: string[] = [];
-  for (const point of children(points)) {
+  for (const point of list(ext.get(OID_CRL_DISTRIBUTION_POINTS))) {
     // distributionPoint [0] { fullName [0] GeneralNames }; a DP naming a cRLIssuer [2] is an indirect CRL, not followed.
-    const parts = children(point);
-    if (parts.some((p) => isContext(p, 2))) continue;
-    const name = children(parts.find((p) => isContext(p, 0))).find((p) => isContext(p, 0));
-    for (const general of children(name)) {
-      const url = uriOf(general);
-      if (url !== null && fetchable(url) && !urls.includes(url)) urls.push(url);
-    }
+    const parts = list(point);
+    if (parts.some((p) => isContextTag(p, 2))) continue;
+    const name = list(parts.find((p) => isContextTag(p, 0))).find((p) => isContextTag(p, 0));
+    for (const general of list(name)) add('crl', general);
   }
-  return urls.slice(0, MAX_SOURCE_URLS);
-}
-
-function mustStapleOf(feature: Asn1 | undefined): boolean {
-  return children(feature).some(
-    (n) => isUniversal(n, Tag.INTEGER) && bytesOf(n) === String.fromCharCode(TLS_FEATURE_STATUS_REQUEST),
+  const mustStaple = list(ext.get(OID_TLS_FEATURE)).some(
+    (n) =>
+      n.tag === DerByte.INTEGER &&
+      n.end - n.contentStart === 1 &&
+      der[n.contentStart] === TLS_FEATURE_STATUS_REQUEST,
   );
-}
-
-function sourcesOf(fields: readonly Asn1[]): RevocationSources {
-  const ext = extensionsOf(fields);
   return {
-    ocspUrls: ocspUrlsOf(ext.get(OID_AUTHORITY_INFO_ACCESS)),
-    crlUrls: crlUrlsOf(ext.get(OID_CRL_DISTRIBUTION_POINTS)),
-    mustStaple: mustStapleOf(ext.get(OID_TLS_FEATURE)),
+    ocspUrls: urls.ocsp.slice(0, MAX_SOURCE_URLS),
+    crlUrls: urls.crl.slice(0, MAX_SOURCE_URLS),
+    mustStaple,
   };
 }
 
-function idsOf(fields: readonly Asn1[]): CertificateIds | null {
+function idsOf(der: Buffer, fields: readonly Tlv[]): CertificateIds | null {
   // serial, signature, issuer, validity, subject
   const [serial, , issuer, , subject] = fields;
-  if (!isUniversal(serial, Tag.INTEGER) || !isUniversal(issuer, SEQUENCE_TYPE)) return null;
-  if (!isUniversal(subject, SEQUENCE_TYPE)) return null;
-  const serialBytes = Buffer.from(bytesOf(serial), 'latin1');
+  if (serial?.tag !== DerByte.INTEGER || issuer?.tag !== DerByte.SEQUENCE) return null;
+  if (subject?.tag !== DerByte.SEQUENCE) return null;
+  // Copies, so the ids do not pin the certificate's bytes.
+  const serialBytes = Buffer.from(contentOf(der, serial));
   if (serialBytes.length === 0) return null;
   const serialHex = serialBytes
     .toString('hex')
     .toUpperCase()
     .replace(/^(00)+(?=..)/, '');
-  return { serialHex, serialBytes, issuerName: derOf(issuer!), subjectName: derOf(subject!) };
+  return {
+    serialHex,
+    serialBytes,
+    issuerName: Buffer.from(elementBytes(der, issuer)),
+    subjectName: Buffer.from(elementBytes(der, subject)),
+  };
 }
 
 /** What `der` (a certificate) says about its revocation, and its ids, from one read. Never throws. */
@@ -148,9 +138,10 @@ export function revocationFactsOf(der: Uint8Array): {
   readonly ids: CertificateIds | null;
 } {
   try {
-    const fields = tbsFields(der);
-    if (fields === null) return { sources: NO_SOURCES, ids: null };
-    return { sources: sourcesOf(fields), ids: idsOf(fields) };
+    const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+    const fields = tbsFields(buf);
+    if (fields.length === 0) return { sources: NO_SOURCES, ids: null };
+    return { sources: sourcesOf(buf, fields), ids: idsOf(buf, fields) };
   } catch {
     return { sources: NO_SOURCES, ids: null };
   }

@@ -175,6 +175,34 @@ describe('judgeOcspResponse', () => {
     expect(again.status).toBe('good');
   });
 
+  it('judges answers of one issuer alike whichever signer came before (the CA, a delegate, a forger)', () => {
+    // Prepare: one issuer object; its answers switch signer, and a forged one comes after a delegate's.
+    const issuer = new X509Certificate(pki.intermediate.der);
+    const ids = subjectOf(pki.leaf, pki.intermediate).ids;
+    const byCa = answerFor(pki.leaf);
+    const byDelegate = answerFor(pki.leaf, { signer: delegate });
+    const byRogue = answerFor(pki.leaf, { signer: rogueResponder });
+    const byNonResponder = answerFor(pki.leaf, { signer: delegateWithoutEku });
+    const order = [byCa, byDelegate, byRogue, byCa, byDelegate, byNonResponder, byDelegate, byCa];
+
+    // Act
+    const verdicts = order.map((der) => judgeOcspResponse(der, { ids, issuer }, new Date()));
+
+    // Assess
+    expect(
+      verdicts.map((v) => (v.status === 'unknown' ? v.reason.replace(/ "[^"]*"/, '') : v.status)),
+    ).toEqual([
+      'good',
+      'good',
+      'the response is signed by responder certificate, which the issuer did not issue',
+      'good',
+      'good',
+      'the response is signed by responder certificate, which lacks extendedKeyUsage OCSPSigning',
+      'good',
+      'good',
+    ]);
+  });
+
   it('refuses an answer about another certificate (CertID mismatch)', () => {
     // Prepare: the responder's answer about the leaf, judged as if it were about another serial.
     const response = answerFor(pki.leaf);
