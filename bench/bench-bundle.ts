@@ -18,7 +18,16 @@ const HANDLERS: Record<HandlerName, { env: Record<string, string>; sdk: string[]
     env: { TABLE_NAME: 't', ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t' },
     sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sns'],
   },
-  dispatcher: { env: { TABLE_NAME: 't', QUEUE_URL: 'https://sqs/q', CONFIG_FILE: 'none.json' }, sdk: [] },
+  dispatcher: {
+    env: {
+      TABLE_NAME: 't',
+      QUEUE_URL: 'https://sqs/q',
+      CONFIG_FILE: 'none.json',
+      DISPATCH_PLAN_FILE: 'none.json',
+      DISPATCH_QUEUE_URL: 'https://sqs/d',
+    },
+    sdk: [],
+  },
   notifier: { env: { CHANNELS: '[]', TABLE_NAME: 't' }, sdk: [] },
   watchdog: {
     env: { TABLE_NAME: 't', OPS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:o', REPORT_BUCKET: 'r' },
@@ -38,7 +47,7 @@ function coldRequire(
     for (const m of ${JSON.stringify(preload)}) require(m);
     const sdk = Number(process.hrtime.bigint() - t) / 1e6;
     t = process.hrtime.bigint();
-    try { require(${JSON.stringify(file)}); } catch (e) { if (!String(e).includes('inventory')) throw e; }
+    try { require(${JSON.stringify(file)}); } catch (e) { if (!/inventory|dispatch plan/.test(String(e))) throw e; }
     console.log(JSON.stringify({ sdkMs: sdk, ownMs: Number(process.hrtime.bigint() - t) / 1e6 }));`;
   const out = spawnSync(process.execPath, ['-e', script], {
     env: {

@@ -4,6 +4,28 @@
  * to keep going past a broken field and to say exactly what is wrong where.
  */
 
+/**
+ * Header bytes of the DER tags certwatch reads (the certificate walk and the revocation readers). For the
+ * universal primitive ones the byte equals forge's tag number (`Asn1.type`). An enum, so the bundler
+ * inlines the values.
+ */
+export enum DerTag {
+  BOOLEAN = 0x01,
+  INTEGER = 0x02,
+  BIT_STRING = 0x03,
+  OCTET_STRING = 0x04,
+  NULL = 0x05,
+  OID = 0x06,
+  ENUMERATED = 0x0a,
+  UTC_TIME = 0x17,
+  GENERALIZED_TIME = 0x18,
+  SEQUENCE = 0x30,
+  VERSION = 0xa0,
+  ISSUER_UID = 0x81,
+  SUBJECT_UID = 0x82,
+  EXTENSIONS = 0xa3,
+}
+
 /** One tag-length-value header. `end` may lie beyond the data when the input is truncated. */
 export interface Tlv {
   readonly tag: number;

@@ -3,28 +3,11 @@
  * collects precise reasons instead of throwing, strict decoding of one element
  * that explains a failure, and small typed accessors over forge's ASN.1 nodes.
  */
-import { findDerProblem, type Tlv } from './der-reader';
+import { DerTag, findDerProblem, type Tlv } from './der-reader';
 import { type Asn1, forge } from './forge-asn1';
 
-/**
- * Header bytes of the DER tags the walk compares against `Tlv.tag`. For the
- * universal primitive ones the byte equals forge's tag number (`Asn1.type`).
- * An enum, so the bundler inlines the values.
- */
-export enum DerTag {
-  BOOLEAN = 0x01,
-  INTEGER = 0x02,
-  BIT_STRING = 0x03,
-  OCTET_STRING = 0x04,
-  OID = 0x06,
-  UTC_TIME = 0x17,
-  GENERALIZED_TIME = 0x18,
-  SEQUENCE = 0x30,
-  VERSION = 0xa0,
-  ISSUER_UID = 0x81,
-  SUBJECT_UID = 0x82,
-  EXTENSIONS = 0xa3,
-}
+/** The tag bytes live with the DER reader; re-exported for the walk's modules. */
+export { DerTag };
 
 /** X.690 tag classes (the identifier octet's top two bits), as forge reports them in `Asn1.tagClass`. */
 export enum TagClass {

@@ -251,10 +251,22 @@ export function nameConstraintsExtension(permitted?: TestSubtrees, excluded?: Te
   };
 }
 
+/**
+ * forge decodes a BIT STRING whose bytes happen to parse as DER into a tree (always for an RSA key, for
+ * about one EC point in 256), and the key bits then read as empty: every such key would get the key
+ * identifier of no bytes, and look-alike CAs would share it. Keys are read as the bytes they are.
+ */
+const RAW_BIT_STRINGS = { strict: true, parseAllBytes: true, decodeBitStrings: false };
+/** forge's typings omit the options-object overload of fromDer. */
+const rawFromDer = asn1.fromDer as unknown as (
+  bytes: string,
+  options: typeof RAW_BIT_STRINGS,
+) => forge.asn1.Asn1;
+
 /** The RFC 5280 method-1 key identifier (SHA-1 of the subjectPublicKey bits) of a PEM public key. */
 export function keyIdentifier(publicKeyPem: string): string {
   const spkiDer = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
-  const spki = asn1.fromDer(spkiDer.toString('latin1'));
+  const spki = rawFromDer(spkiDer.toString('latin1'), RAW_BIT_STRINGS);
   return createHash('sha1')
     .update(Buffer.from(bytesOf(children(spki)[1]).slice(1), 'latin1'))
     .digest('hex');
@@ -446,7 +458,7 @@ export function makeCert(opts: CertOptions): TestCert {
   const issuerKeyPem = opts.issuer?.key.privateKeyPem ?? key.privateKeyPem;
   const issuerKey = privateKeyObject(issuerKeyPem);
   const spkiDer = createPublicKey(key.publicKeyPem).export({ type: 'spki', format: 'der' });
-  const decodedSpki = asn1.fromDer(spkiDer.toString('latin1'));
+  const decodedSpki = rawFromDer(spkiDer.toString('latin1'), RAW_BIT_STRINGS);
   const spki = opts.explicitCurve ? withExplicitCurve(decodedSpki) : decodedSpki;
 
   const cert = forge.pki.createCertificate();

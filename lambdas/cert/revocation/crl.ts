@@ -6,7 +6,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { readTlv } from '../der-reader';
-import { childrenOf, contentOf, DerByte, elementAt, integerHexAt, listOf, oidAt, timeAt } from './der-view';
+import { childrenOf, contentOf, DerTag, elementAt, integerHexAt, listOf, oidAt, timeAt } from './der-view';
 import { reasonAt, type SignedParts, splitSigned, verifySignature } from './revocation-der';
 import { judgeWindow, type RevocationVerdict } from './revocation-verdict';
 
@@ -51,7 +51,7 @@ function readEntries(list: Buffer, into: Map<string, CrlEntry>): string | null {
     for (const ext of listOf(list, extensions, MAX_ENTRY_EXTENSIONS)) {
       const [id, ...rest] = listOf(list, ext, 3);
       if (oidAt(list, id) !== OID_CRL_REASON) continue;
-      const value = rest.find((p) => p.tag === DerByte.OCTET_STRING);
+      const value = rest.find((p) => p.tag === DerTag.OCTET_STRING);
       const inner = value === undefined ? null : contentOf(list, value);
       const code = inner === null ? null : elementAt(inner, 0, inner.length);
       if (inner !== null && code !== null && typeof code !== 'string') reason = reasonAt(inner, code);

@@ -4,22 +4,11 @@
  * response costs a few header reads (forge converts only the few bytes of an OID or a time). Strict DER headers (der-reader's): a malformed
  * or cut-off element is a reason string, never a throw. Bounded: children are read up to a count.
  */
-import { readTlv, type Tlv } from '../der-reader';
+import { DerTag, readTlv, type Tlv } from '../der-reader';
 import { forge } from '../forge-asn1';
 
 export type { Tlv };
-
-/** Header bytes of the tags read here (context tags are matched in either form, see {@link isContextTag}). An enum, so the bundler inlines the values. */
-export enum DerByte {
-  INTEGER = 0x02,
-  OCTET_STRING = 0x04,
-  NULL = 0x05,
-  OID = 0x06,
-  ENUMERATED = 0x0a,
-  UTC_TIME = 0x17,
-  GENERALIZED_TIME = 0x18,
-  SEQUENCE = 0x30,
-}
+export { DerTag };
 
 /** The element at `pos`, which must end by `limit`; a reason when it does not. */
 export function elementAt(buf: Uint8Array, pos: number, limit: number): Tlv | string {
@@ -70,13 +59,13 @@ export function elementBytes(buf: Buffer, tlv: Tlv): Buffer {
 
 /** An OBJECT IDENTIFIER's dotted form; null when `tlv` is not one or it is empty or cut off. */
 export function oidAt(buf: Buffer, tlv: Tlv | undefined): string | null {
-  if (tlv?.tag !== DerByte.OID || tlv.end <= tlv.contentStart || buf[tlv.end - 1]! & 0x80) return null;
+  if (tlv?.tag !== DerTag.OID || tlv.end <= tlv.contentStart || buf[tlv.end - 1]! & 0x80) return null;
   return forge.asn1.derToOid(buf.toString('latin1', tlv.contentStart, tlv.end));
 }
 
 /** An INTEGER's content bytes as upper-case hex without sign padding (the form serials are compared in); null when not one. */
 export function integerHexAt(buf: Buffer, tlv: Tlv | undefined): string | null {
-  if (tlv === undefined || tlv.tag !== DerByte.INTEGER || tlv.end <= tlv.contentStart) return null;
+  if (tlv === undefined || tlv.tag !== DerTag.INTEGER || tlv.end <= tlv.contentStart) return null;
   let start = tlv.contentStart;
   while (start < tlv.end - 1 && buf[start] === 0) start++;
   return buf.toString('hex', start, tlv.end).toUpperCase();
@@ -88,8 +77,8 @@ export function timeAt(buf: Buffer, tlv: Tlv | undefined): Date | null {
   const text = buf.toString('latin1', tlv.contentStart, tlv.end);
   try {
     let date: Date;
-    if (tlv.tag === DerByte.GENERALIZED_TIME) date = forge.asn1.generalizedTimeToDate(text);
-    else if (tlv.tag === DerByte.UTC_TIME) date = forge.asn1.utcTimeToDate(text);
+    if (tlv.tag === DerTag.GENERALIZED_TIME) date = forge.asn1.generalizedTimeToDate(text);
+    else if (tlv.tag === DerTag.UTC_TIME) date = forge.asn1.utcTimeToDate(text);
     else return null;
     return Number.isNaN(date.getTime()) ? null : date;
   } catch {

@@ -11,7 +11,7 @@ import { HASH_ALGORITHMS } from '../oid-names';
 import {
   childrenOf,
   contentOf,
-  DerByte,
+  DerTag,
   elementAt,
   elementBytes,
   integerHexAt,
@@ -64,9 +64,9 @@ function der(tag: number, ...content: Uint8Array[]): Buffer {
 
 /** The DER of the SHA-1 (1.3.14.3.2.26) AlgorithmIdentifier, with the NULL parameters RFC 6960 requests carry. */
 const SHA1_ALGORITHM = der(
-  DerByte.SEQUENCE,
+  DerTag.SEQUENCE,
   Buffer.from([0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a]),
-  der(DerByte.NULL),
+  der(DerTag.NULL),
 );
 
 /** The DER OCSPRequest for one certificate (no nonce: responses stay cacheable, as RFC 5019 profiles). */
@@ -74,14 +74,14 @@ export function buildOcspRequest(subject: OcspSubject): Buffer | null {
   const hashes = issuerHashes(subject, 'sha1');
   if (hashes === null) return null;
   const certId = der(
-    DerByte.SEQUENCE,
+    DerTag.SEQUENCE,
     SHA1_ALGORITHM,
-    der(DerByte.OCTET_STRING, hashes.name),
-    der(DerByte.OCTET_STRING, hashes.key),
-    der(DerByte.INTEGER, subject.ids.serialBytes),
+    der(DerTag.OCTET_STRING, hashes.name),
+    der(DerTag.OCTET_STRING, hashes.key),
+    der(DerTag.INTEGER, subject.ids.serialBytes),
   );
   // OCSPRequest { TBSRequest { requestList SEQUENCE OF Request { reqCert } } }
-  return der(DerByte.SEQUENCE, der(DerByte.SEQUENCE, der(DerByte.SEQUENCE, der(DerByte.SEQUENCE, certId))));
+  return der(DerTag.SEQUENCE, der(DerTag.SEQUENCE, der(DerTag.SEQUENCE, der(DerTag.SEQUENCE, certId))));
 }
 
 /** A CertID's issuer hashes under one digest: of the issuer's name (as the certificate names it) and of its key. */
@@ -94,10 +94,10 @@ function issuerHashes({ issuer, ids }: OcspSubject, hash: string): { name: Buffe
 function certIdMatches(buf: Buffer, certId: Tlv | undefined, subject: OcspSubject): boolean {
   // CertID { hashAlgorithm AlgorithmIdentifier, issuerNameHash, issuerKeyHash, serialNumber }
   const [algorithm, nameHash, keyHashNode, serial] =
-    certId?.tag === DerByte.SEQUENCE ? listOf(buf, certId, 4) : [];
+    certId?.tag === DerTag.SEQUENCE ? listOf(buf, certId, 4) : [];
   if (integerHexAt(buf, serial) !== subject.ids.serialHex) return false;
-  if (nameHash?.tag !== DerByte.OCTET_STRING || keyHashNode?.tag !== DerByte.OCTET_STRING) return false;
-  const oid = algorithm?.tag === DerByte.SEQUENCE ? oidAt(buf, listOf(buf, algorithm, 1)[0]) : null;
+  if (nameHash?.tag !== DerTag.OCTET_STRING || keyHashNode?.tag !== DerTag.OCTET_STRING) return false;
+  const oid = algorithm?.tag === DerTag.SEQUENCE ? oidAt(buf, listOf(buf, algorithm, 1)[0]) : null;
   const hash = oid === null ? undefined : HASH_ALGORITHMS.get(oid);
   if (hash === undefined) return false;
   const hashes = issuerHashes(subject, hash);
@@ -279,7 +279,7 @@ function judgeUnsafe(der: Uint8Array, subject: OcspSubject, now: Date): Revocati
   const top = childrenOf(buf, response, 2);
   if (typeof top === 'string') return unknown(`the OCSP response is not DER (${top})`);
   const [statusNode, bytesWrapper] = top;
-  if (statusNode?.tag !== DerByte.ENUMERATED) return unknown('the OCSP response has no status');
+  if (statusNode?.tag !== DerTag.ENUMERATED) return unknown('the OCSP response has no status');
   const code = statusNode.end > statusNode.contentStart ? buf[statusNode.contentStart]! : -1;
   if (code !== 0) {
     return unknown(`the OCSP responder answered ${OCSP_RESPONSE_STATUS[code] ?? `status ${code}`}`);
@@ -290,7 +290,7 @@ function judgeUnsafe(der: Uint8Array, subject: OcspSubject, now: Date): Revocati
     listOf(buf, isContextTag(bytesWrapper, 0) ? bytesWrapper : undefined, 1)[0],
     2,
   );
-  if (oidAt(buf, type) !== OID_BASIC_OCSP_RESPONSE || body?.tag !== DerByte.OCTET_STRING) {
+  if (oidAt(buf, type) !== OID_BASIC_OCSP_RESPONSE || body?.tag !== DerTag.OCTET_STRING) {
     return unknown('the OCSP response is not a BasicOCSPResponse');
   }
   const basic = splitSigned(contentOf(buf, body));
@@ -312,7 +312,7 @@ function judgeUnsafe(der: Uint8Array, subject: OcspSubject, now: Date): Revocati
   if (signer !== true) return unknown(signer);
 
   const [, , responses] = fields.filter((n) => !isContextTag(n, 0));
-  if (responses?.tag !== DerByte.SEQUENCE) return unknown('the OCSP response data holds no responses');
+  if (responses?.tag !== DerTag.SEQUENCE) return unknown('the OCSP response data holds no responses');
   let match: Tlv[] | undefined;
   for (const single of listOf(tbsBuf, responses, MAX_SINGLE_RESPONSES)) {
     const parts = listOf(tbsBuf, single, MAX_FIELDS);

@@ -7,7 +7,7 @@
 import { createHash, constants, type KeyObject, verify } from 'node:crypto';
 import { readTlv } from '../der-reader';
 import { HASH_ALGORITHMS, RSASSA_PSS_OID, SIGNATURE_ALGORITHMS } from '../oid-names';
-import { DerByte, elementAt, isContextTag, listOf, oidAt, type Tlv } from './der-view';
+import { DerTag, elementAt, isContextTag, listOf, oidAt, type Tlv } from './der-view';
 
 /** An AlgorithmIdentifier as received: its OID, and its parameters read only when a signature needs them. */
 export interface AlgorithmId {
@@ -81,7 +81,7 @@ export function verifySignature(
 
 /** An AlgorithmIdentifier (`SEQUENCE { algorithm OID, parameters ANY OPTIONAL }`) read in place; a reason when it is not one. */
 export function algorithmAt(buf: Buffer, tlv: Tlv): AlgorithmId | string {
-  if (tlv.tag !== DerByte.SEQUENCE) return 'not a SEQUENCE';
+  if (tlv.tag !== DerTag.SEQUENCE) return 'not a SEQUENCE';
   return { oid: oidAt(buf, listOf(buf, tlv, 1)[0]), der: buf.subarray(tlv.start, tlv.end) };
 }
 
@@ -115,7 +115,7 @@ export const CRL_REASONS: readonly (string | undefined)[] = [
 
 /** The name of a CRLReason ENUMERATED; null when absent or unreadable. */
 export function reasonAt(buf: Uint8Array, tlv: Tlv | undefined): string | null {
-  if (tlv?.tag !== DerByte.ENUMERATED || tlv.end - tlv.contentStart !== 1) return null;
+  if (tlv?.tag !== DerTag.ENUMERATED || tlv.end - tlv.contentStart !== 1) return null;
   const code = buf[tlv.contentStart]!;
   return CRL_REASONS[code] ?? `reason ${code}`;
 }

@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { readTlv } from '../der-reader';
 import {
   contentOf,
-  DerByte,
+  DerTag,
   elementAt,
   elementBytes,
   isContextTag,
@@ -59,7 +59,7 @@ function tbsFields(der: Buffer): Tlv[] {
   const cert = elementAt(der, 0, der.length);
   if (typeof cert === 'string') return [];
   const tbs = listOf(der, cert, 1)[0];
-  if (tbs?.tag !== DerByte.SEQUENCE) return [];
+  if (tbs?.tag !== DerTag.SEQUENCE) return [];
   const fields = listOf(der, tbs, MAX_LIST);
   return isContextTag(fields[0], 0) ? fields.slice(1) : fields;
 }
@@ -77,7 +77,7 @@ function sourcesOf(der: Buffer, fields: readonly Tlv[]): RevocationSources {
   for (const extension of list(list(fields.find((f) => isContextTag(f, 3)))[0])) {
     const parts = list(extension);
     const oid = oidAt(der, parts[0]);
-    const value = parts.find((p) => p.tag === DerByte.OCTET_STRING);
+    const value = parts.find((p) => p.tag === DerTag.OCTET_STRING);
     const decoded = value && elementAt(der, value.contentStart, value.end);
     if (oid !== null && decoded !== undefined && typeof decoded !== 'string' && !ext.has(oid))
       ext.set(oid, decoded);
@@ -101,7 +101,7 @@ function sourcesOf(der: Buffer, fields: readonly Tlv[]): RevocationSources {
   }
   const mustStaple = list(ext.get(OID_TLS_FEATURE)).some(
     (n) =>
-      n.tag === DerByte.INTEGER &&
+      n.tag === DerTag.INTEGER &&
       n.end - n.contentStart === 1 &&
       der[n.contentStart] === TLS_FEATURE_STATUS_REQUEST,
   );
@@ -115,8 +115,8 @@ function sourcesOf(der: Buffer, fields: readonly Tlv[]): RevocationSources {
 function idsOf(der: Buffer, fields: readonly Tlv[]): CertificateIds | null {
   // serial, signature, issuer, validity, subject
   const [serial, , issuer, , subject] = fields;
-  if (serial?.tag !== DerByte.INTEGER || issuer?.tag !== DerByte.SEQUENCE) return null;
-  if (subject?.tag !== DerByte.SEQUENCE) return null;
+  if (serial?.tag !== DerTag.INTEGER || issuer?.tag !== DerTag.SEQUENCE) return null;
+  if (subject?.tag !== DerTag.SEQUENCE) return null;
   // Copies, so the ids do not pin the certificate's bytes.
   const serialBytes = Buffer.from(contentOf(der, serial));
   if (serialBytes.length === 0) return null;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   childrenOf,
-  DerByte,
+  DerTag,
   elementAt,
   integerHexAt,
   isContextTag,
@@ -167,43 +167,43 @@ describe('timeAt', () => {
   it.each([
     {
       name: 'a GeneralizedTime',
-      bytes: time(DerByte.GENERALIZED_TIME, '20261202163509Z'),
+      bytes: time(DerTag.GENERALIZED_TIME, '20261202163509Z'),
       expected: '2026-12-02T16:35:09.000Z',
     },
     {
       name: 'a GeneralizedTime with milliseconds',
-      bytes: time(DerByte.GENERALIZED_TIME, '20261202163509.25Z'),
+      bytes: time(DerTag.GENERALIZED_TIME, '20261202163509.25Z'),
       expected: '2026-12-02T16:35:09.250Z',
     },
     {
       name: 'a GeneralizedTime with an offset',
-      bytes: time(DerByte.GENERALIZED_TIME, '20261202183509+0200'),
+      bytes: time(DerTag.GENERALIZED_TIME, '20261202183509+0200'),
       expected: '2026-12-02T16:35:09.000Z',
     },
     {
       name: 'a UTCTime of this century',
-      bytes: time(DerByte.UTC_TIME, '261202163509Z'),
+      bytes: time(DerTag.UTC_TIME, '261202163509Z'),
       expected: '2026-12-02T16:35:09.000Z',
     },
     {
       name: 'a UTCTime of the last century',
-      bytes: time(DerByte.UTC_TIME, '991231235959Z'),
+      bytes: time(DerTag.UTC_TIME, '991231235959Z'),
       expected: '1999-12-31T23:59:59.000Z',
     },
     {
       name: 'a UTCTime without seconds',
-      bytes: time(DerByte.UTC_TIME, '2612021635Z'),
+      bytes: time(DerTag.UTC_TIME, '2612021635Z'),
       expected: '2026-12-02T16:35:00.000Z',
     },
-    { name: 'letters', bytes: time(DerByte.GENERALIZED_TIME, 'not a time'), expected: null },
+    { name: 'letters', bytes: time(DerTag.GENERALIZED_TIME, 'not a time'), expected: null },
     {
       name: 'an overlong text',
-      bytes: time(DerByte.GENERALIZED_TIME, `20261202163509.${'1'.repeat(30)}Z`),
+      bytes: time(DerTag.GENERALIZED_TIME, `20261202163509.${'1'.repeat(30)}Z`),
       expected: null,
     },
     {
       name: 'an element that is not a time',
-      bytes: time(DerByte.OCTET_STRING, '20261202163509Z'),
+      bytes: time(DerTag.OCTET_STRING, '20261202163509Z'),
       expected: null,
     },
   ])('reads $name', ({ bytes, expected }) => {
