@@ -5,21 +5,23 @@ import {
   type MaintenanceWindow,
   windowEffectiveEnd,
 } from '../core/maintenance';
-import { jsonLine } from '../core/untrusted-text';
 import { parseDurationArg } from './args';
 import { type CliIo, terminalSafe, UsageError } from './cli-io';
-import { renderColumns } from './render-results';
 import {
   listFormat,
   maintenanceLimits,
   newId,
+  noMoreArguments,
   parseSubcommandArgs,
+  runSubcommand,
   STORE_OPTIONS,
   STORE_USAGE,
   timeArg,
   timeZoneArg,
   unmatchedScope,
+  warnUnmatched,
   withSuppressionStore,
+  writeList,
 } from './suppression-cli';
 
 export const MAINTENANCE_USAGE = `Usage: certwatch maintenance add --name NAME (--endpoint X | --tag T)... --start TIME --end TIME [options]
@@ -88,29 +90,20 @@ export async function runMaintenanceCommand(
   }
   const [sub, ...rest] = positionals;
   const now = (deps.now ?? (() => new Date()))();
-  switch (sub) {
-    case 'add':
-      noMore(rest);
+  return runSubcommand('maintenance', sub, rest, {
+    add: (more) => {
+      noMoreArguments(more);
       return add(v, io, now);
-    case 'list':
-      noMore(rest);
+    },
+    list: (more) => {
+      noMoreArguments(more);
       return list(v, io, now);
-    case 'cancel':
-      return cancel(v, rest, io, now);
-    default:
-      throw new UsageError(
-        sub === undefined
-          ? 'expected add, list or cancel (see certwatch maintenance --help)'
-          : `unknown subcommand '${terminalSafe(sub, 40)}' (expected add, list or cancel)`,
-      );
-  }
+    },
+    cancel: (more) => cancel(v, more, io, now),
+  });
 }
 
 type Values = ReturnType<typeof parseSubcommandArgs<typeof OPTIONS>>['values'];
-
-function noMore(rest: readonly string[]): void {
-  if (rest.length > 0) throw new UsageError(`unexpected argument '${terminalSafe(rest[0] ?? '', 40)}'`);
-}
 
 async function add(v: Values, io: CliIo, now: Date): Promise<number> {
   const name = v.name?.trim();
@@ -156,11 +149,7 @@ async function add(v: Values, io: CliIo, now: Date): Promise<number> {
     unmatched: await unmatchedScope(state, window),
   }));
   if (saved !== 'saved') throw new UsageError(`--id: a window '${id}' exists already`);
-  if (unmatched.length > 0) {
-    io.stderr.write(
-      `certwatch: warning: no stored endpoint matches ${terminalSafe(unmatched.join(', '))} (yet)\n`,
-    );
-  }
+  warnUnmatched(io, unmatched);
   io.stdout.write(
     `maintenance window ${id} scheduled: ${terminalSafe(name)}, ${formatInZone(window.start, timeZone)} to ${formatInZone(window.end, timeZone)}; ` +
       `announced on the next 'certwatch run' (or within a minute when deployed)\n`,
@@ -186,44 +175,30 @@ async function list(v: Values, io: CliIo, now: Date): Promise<number> {
     .map((s) => ({ ...s, state: windowState(s.window, now) }))
     .filter((s) => v.all === true || s.state === 'scheduled' || s.state === 'running')
     .sort((a, b) => a.window.start.localeCompare(b.window.start) || a.window.id.localeCompare(b.window.id));
-  if (format === 'json') {
-    for (const s of shown)
-      io.stdout.write(`${jsonLine({ ...s.window, state: s.state, announced: s.announced })}\n`);
-    return 0;
-  }
-  if (shown.length === 0) {
-    io.stdout.write(v.all ? 'No maintenance windows.\n' : 'No scheduled or running maintenance windows.\n');
-    return 0;
-  }
-  const rows = shown.map(({ window: w, state, announced }) => [
-    terminalSafe(w.id),
-    terminalSafe(w.name),
-    terminalSafe([...w.endpoints, ...w.tags.map((t) => `tag:${t}`)].join(',')),
-    formatInZone(w.start, w.timeZone),
-    formatInZone(windowEffectiveEnd(w), w.timeZone),
-    state,
-    announced
-      .filter((a) => !a.startsWith('recheck@'))
-      .map((a) => a.replace(/@.*/, ''))
-      .join(',') || '-',
-  ]);
-  io.stdout.write(
-    `${renderColumns(
-      ['ID', 'NAME', 'SCOPE', 'START', 'END', 'STATE', 'ANNOUNCED'],
-      rows,
-      shown.map(() => 'ok'),
-      false,
-      2,
-    )}\n`,
-  );
-  return 0;
+  return writeList(io, format, shown, {
+    json: (s) => ({ ...s.window, state: s.state, announced: s.announced }),
+    none: v.all ? 'No maintenance windows.' : 'No scheduled or running maintenance windows.',
+    headers: ['ID', 'NAME', 'SCOPE', 'START', 'END', 'STATE', 'ANNOUNCED'],
+    row: ({ window: w, state, announced }) => [
+      terminalSafe(w.id),
+      terminalSafe(w.name),
+      terminalSafe([...w.endpoints, ...w.tags.map((t) => `tag:${t}`)].join(',')),
+      formatInZone(w.start, w.timeZone),
+      formatInZone(windowEffectiveEnd(w), w.timeZone),
+      state,
+      announced
+        .filter((a) => !a.startsWith('recheck@'))
+        .map((a) => a.replace(/@.*/, ''))
+        .join(',') || '-',
+    ],
+  });
 }
 
 async function cancel(v: Values, rest: readonly string[], io: CliIo, now: Date): Promise<number> {
   const [id, ...extra] = rest;
   if (id === undefined)
     throw new UsageError('expected the id of the window to cancel (see certwatch maintenance list)');
-  noMore(extra);
+  noMoreArguments(extra);
   const outcome = await withSuppressionStore(v, async (store) => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const stored = await store.getWindow(id);

@@ -1,20 +1,22 @@
 /** `certwatch silence add|list|expire`: time-boxed silences in the state store. */
 import { type Silence, silenceEffectiveEnd } from '../core/maintenance';
-import { jsonLine } from '../core/untrusted-text';
 import { formatDuration } from '../config/duration';
 import { type CliIo, terminalSafe, UsageError } from './cli-io';
-import { renderColumns } from './render-results';
 import {
   listFormat,
   maintenanceLimits,
   newId,
+  noMoreArguments,
   parseSubcommandArgs,
+  runSubcommand,
   STORE_OPTIONS,
   STORE_USAGE,
   timeArg,
   timeZoneArg,
   unmatchedScope,
+  warnUnmatched,
   withSuppressionStore,
+  writeList,
 } from './suppression-cli';
 
 export const SILENCE_USAGE = `Usage: certwatch silence add (--endpoint X | --tag T) --until TIME --reason TEXT
@@ -72,23 +74,17 @@ export async function runSilenceCommand(
   }
   const [sub, ...rest] = positionals;
   const now = (deps.now ?? (() => new Date()))();
-  if (sub !== 'expire' && rest.length > 0) {
-    throw new UsageError(`unexpected argument '${terminalSafe(rest[0] ?? '', 40)}'`);
-  }
-  switch (sub) {
-    case 'add':
+  return runSubcommand('silence', sub, rest, {
+    add: (more) => {
+      noMoreArguments(more);
       return add(v, io, now);
-    case 'list':
+    },
+    list: (more) => {
+      noMoreArguments(more);
       return list(v, io, now);
-    case 'expire':
-      return expire(v, rest, io, now);
-    default:
-      throw new UsageError(
-        sub === undefined
-          ? 'expected add, list or expire (see certwatch silence --help)'
-          : `unknown subcommand '${terminalSafe(sub, 40)}' (expected add, list or expire)`,
-      );
-  }
+    },
+    expire: (more) => expire(v, more, io, now),
+  });
 }
 
 type Values = ReturnType<typeof parseSubcommandArgs<typeof OPTIONS>>['values'];
@@ -125,11 +121,7 @@ async function add(v: Values, io: CliIo, now: Date): Promise<number> {
     }),
   }));
   if (saved !== 'saved') throw new UsageError('a silence with the same id exists already; try again');
-  if (unmatched.length > 0) {
-    io.stderr.write(
-      `certwatch: warning: no stored endpoint matches ${terminalSafe(unmatched.join(', '))} (yet)\n`,
-    );
-  }
+  warnUnmatched(io, unmatched);
   const scope = silence.endpoint !== null ? silence.endpoint : `tag ${silence.tag}`;
   io.stdout.write(
     `silence ${silence.id}: ${terminalSafe(scope)} until ${silence.until} (${terminalSafe(reason)}); ` +
@@ -150,41 +142,29 @@ async function list(v: Values, io: CliIo, now: Date): Promise<number> {
     .sort(
       (a, b) => a.silence.until.localeCompare(b.silence.until) || a.silence.id.localeCompare(b.silence.id),
     );
-  if (format === 'json') {
-    for (const s of shown) {
-      const state = isActive(s.silence, now) ? 'active' : 'ended';
-      io.stdout.write(`${jsonLine({ ...s.silence, state, announced: s.announced })}\n`);
-    }
-    return 0;
-  }
-  if (shown.length === 0) {
-    io.stdout.write(v.all ? 'No silences.\n' : 'No active silences.\n');
-    return 0;
-  }
-  const rows = shown.map(({ silence: s }) => [
-    terminalSafe(s.id),
-    terminalSafe(s.endpoint ?? `tag:${s.tag ?? ''}`),
-    silenceEffectiveEnd(s),
-    isActive(s, now) ? 'active' : 'ended',
-    terminalSafe(s.reason),
-  ]);
-  io.stdout.write(
-    `${renderColumns(
-      ['ID', 'SCOPE', 'UNTIL', 'STATE', 'REASON'],
-      rows,
-      shown.map(() => 'ok'),
-      false,
-      2,
-    )}\n`,
-  );
-  return 0;
+  return writeList(io, format, shown, {
+    json: (s) => ({
+      ...s.silence,
+      state: isActive(s.silence, now) ? 'active' : 'ended',
+      announced: s.announced,
+    }),
+    none: v.all ? 'No silences.' : 'No active silences.',
+    headers: ['ID', 'SCOPE', 'UNTIL', 'STATE', 'REASON'],
+    row: ({ silence: s }) => [
+      terminalSafe(s.id),
+      terminalSafe(s.endpoint ?? `tag:${s.tag ?? ''}`),
+      silenceEffectiveEnd(s),
+      isActive(s, now) ? 'active' : 'ended',
+      terminalSafe(s.reason),
+    ],
+  });
 }
 
 async function expire(v: Values, rest: readonly string[], io: CliIo, now: Date): Promise<number> {
   const [id, ...extra] = rest;
   if (id === undefined)
     throw new UsageError('expected the id of the silence to expire (see certwatch silence list)');
-  if (extra.length > 0) throw new UsageError(`unexpected argument '${terminalSafe(extra[0] ?? '', 40)}'`);
+  noMoreArguments(extra);
   const outcome = await withSuppressionStore(v, async (store) => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const stored = await store.getSilence(id);

@@ -15,8 +15,10 @@ import {
   timeZoneProblem,
 } from '../core/maintenance';
 import { parseCliArgs } from './args';
-import { type CliIo, UsageError } from './cli-io';
+import { jsonLine } from '../core/untrusted-text';
+import { type CliIo, terminalSafe, UsageError } from './cli-io';
 import { DEFAULT_CONFIG, openStore } from './local-runtime';
+import { renderColumns } from './render-results';
 import { openStoreErrorForUser, STORE_OPTIONS, storeArgs, storeLabel } from './run-command';
 import { storeErrorForUser } from './store-errors';
 import type { StateStore } from '../store/state-store';
@@ -126,4 +128,77 @@ export function listFormat(value: string | undefined): 'table' | 'json' {
 /** A short random id: `<prefix>-` and 8 hex digits. */
 export function newId(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** After a subcommand that takes no more positionals: one line naming the first extra one. */
+export function noMoreArguments(rest: readonly string[]): void {
+  if (rest.length > 0) throw new UsageError(`unexpected argument '${terminalSafe(rest[0] ?? '', 40)}'`);
+}
+
+/**
+ * Runs `command`'s subcommand `sub` (given the positionals after it), or says in one line which
+ * subcommands there are.
+ */
+export function runSubcommand(
+  command: string,
+  sub: string | undefined,
+  rest: readonly string[],
+  handlers: Readonly<Record<string, (rest: readonly string[]) => Promise<number>>>,
+): Promise<number> {
+  const handler = sub === undefined || !Object.hasOwn(handlers, sub) ? undefined : handlers[sub];
+  if (handler !== undefined) return handler(rest);
+  const names = Object.keys(handlers);
+  const expected = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+  throw new UsageError(
+    sub === undefined
+      ? `expected ${expected} (see certwatch ${command} --help)`
+      : `unknown subcommand '${terminalSafe(sub, 40)}' (expected ${expected})`,
+  );
+}
+
+/** After saving a window or a silence: a warning when its scope names no stored endpoint (yet). */
+export function warnUnmatched(io: CliIo, unmatched: readonly string[]): void {
+  if (unmatched.length === 0) return;
+  io.stderr.write(
+    `certwatch: warning: no stored endpoint matches ${terminalSafe(unmatched.join(', '))} (yet)\n`,
+  );
+}
+
+/** How a list subcommand shows its items. */
+export interface ListView<T> {
+  /** The JSON line of an item. */
+  json(item: T): unknown;
+  /** The line printed when there is nothing to show. */
+  readonly none: string;
+  readonly headers: readonly string[];
+  /** The table row of an item (already terminal-safe). */
+  row(item: T): string[];
+}
+
+/** A list subcommand's output: one JSON line per item, or a table, or the line saying there is none. */
+export function writeList<T>(
+  io: CliIo,
+  format: 'table' | 'json',
+  items: readonly T[],
+  view: ListView<T>,
+): number {
+  if (format === 'json') {
+    for (const item of items) io.stdout.write(`${jsonLine(view.json(item))}\n`);
+    return 0;
+  }
+  if (items.length === 0) {
+    io.stdout.write(`${view.none}\n`);
+    return 0;
+  }
+  const rows = items.map((item) => view.row(item));
+  io.stdout.write(
+    `${renderColumns(
+      view.headers,
+      rows,
+      items.map(() => 'ok'),
+      false,
+      2,
+    )}\n`,
+  );
+  return 0;
 }
