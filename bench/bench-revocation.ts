@@ -24,13 +24,18 @@
  * tarpit in the farm that accepts and never answers), `--concurrency default` (the CLI's default)
  * and `--timeout 5000`. An explicit option overrides the profile's.
  *
+ * `--cpu-profile DIR` writes the checker's V8 CPU profile of each population's last off, cold and
+ * warm runs to DIR (`<population>-<run>.cpuprofile`, for Chrome DevTools or bench/profile-summary.ts).
+ *
  * Usage: npm run bench:revocation -- [--profile cpu|main] [--endpoints 1000] [--concurrency 32|default]
  *   [--timeout 5000] [--tarpits 0] [--repeat 3]
  *   [--responder presigned|openssl] [--servers child|inprocess] [--populations both,ocsp,crl]
+ *   [--cpu-profile DIR]
  * Talks only to 127.0.0.1; every server, the child and the responder are stopped at the end.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,6 +63,7 @@ const { values } = parseArgs({
     responder: { type: 'string', default: 'presigned' },
     servers: { type: 'string', default: 'child' },
     populations: { type: 'string', default: POPULATIONS.join(',') },
+    'cpu-profile': { type: 'string' },
   },
 });
 const RESPONDER: ResponderKind = values.responder === 'openssl' ? 'openssl' : 'presigned';
@@ -80,6 +86,25 @@ const TIMEOUT = Number(values.timeout ?? PROFILE.timeout);
 const TARPIT_PCT = Number(values.tarpits ?? PROFILE.tarpits);
 const REPEAT = Number(values.repeat);
 const RUN_POPULATIONS = POPULATIONS.filter((p) => values.populations.split(',').includes(p));
+const PROFILE_DIR = values['cpu-profile'];
+
+/** Runs `body` under the V8 CPU profiler and writes the profile to `file` in PROFILE_DIR. */
+async function profiled<T>(file: string, body: () => Promise<T>): Promise<T> {
+  if (PROFILE_DIR === undefined) return body();
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    const result = await body();
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    writeFileSync(join(PROFILE_DIR, file), JSON.stringify(profile));
+    return result;
+  } finally {
+    session.disconnect();
+  }
+}
 
 interface RunStats {
   readonly wallMs: number;
@@ -224,10 +249,16 @@ async function main(): Promise<void> {
       const cold: RunStats[] = [];
       const warm: RunStats[] = [];
       for (let r = 0; r < REPEAT; r++) {
-        off.push(await run(population, 'off', createRevocationFetcher({ allowLoopback: true })));
+        // The last repetition is profiled when asked (--cpu-profile).
+        const last = r === REPEAT - 1;
+        const timed = (kind: string, body: () => Promise<RunStats>) =>
+          last ? profiled(`${population}-${kind}.cpuprofile`, body) : body();
+        off.push(
+          await timed('off', () => run(population, 'off', createRevocationFetcher({ allowLoopback: true }))),
+        );
         const fetcher = createRevocationFetcher({ allowLoopback: true });
-        cold.push(await run(population, 'check', fetcher));
-        warm.push(await run(population, 'check', fetcher));
+        cold.push(await timed('cold', () => run(population, 'check', fetcher)));
+        warm.push(await timed('warm', () => run(population, 'check', fetcher)));
       }
       const offWall = median(off.map((x) => x.wallMs));
       const offCpu = median(off.map((x) => x.cpuMs));
