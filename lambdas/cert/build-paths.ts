@@ -11,6 +11,7 @@
  * exponential walk. Which of the paths a client would accept is decided by
  * the caller, which judges each one (path-rules.ts).
  */
+import { issuedBy } from './certificate-signature';
 import type { ParsedCertificate } from './parse-certificate';
 import type { TrustStore } from './trust-store';
 
@@ -83,24 +84,8 @@ export interface PathSearch {
 /** How a candidate issuer relates to a certificate. */
 type EdgeResult = 'issued' | 'badSignature';
 
-// Verification outcomes depend only on the exact bytes of both certificates.
-const VERIFY_CACHE_LIMIT = 4096;
-const verifyCache = new Map<string, EdgeResult>();
-
 function checkEdge(child: ParsedCertificate, parent: ParsedCertificate): EdgeResult {
-  const key = `${child.info.fingerprintSha256}>${parent.info.fingerprintSha256}`;
-  const cached = verifyCache.get(key);
-  if (cached !== undefined) return cached;
-  let result: EdgeResult;
-  try {
-    result =
-      child.x509 && parent.publicKey && child.x509.verify(parent.publicKey) ? 'issued' : 'badSignature';
-  } catch {
-    result = 'badSignature';
-  }
-  if (verifyCache.size >= VERIFY_CACHE_LIMIT) verifyCache.clear();
-  verifyCache.set(key, result);
-  return result;
+  return issuedBy(child, parent) ? 'issued' : 'badSignature';
 }
 
 /** 0: the key identifiers match; 1: one is missing; 2: they differ (very likely another key of the same name). */

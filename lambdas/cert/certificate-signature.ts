@@ -87,3 +87,30 @@ export function signatureVerifies(x509: X509Certificate, key: KeyObject): boolea
     return false;
   }
 }
+
+/** What {@link issuedBy} reads of a parsed certificate (parse-certificate.ts's ParsedCertificate). */
+interface SignedCertificate {
+  readonly info: { readonly fingerprintSha256: string };
+  readonly x509: X509Certificate | null;
+  readonly publicKey: KeyObject | null;
+}
+
+/** Pairs of certificates remembered by {@link issuedBy}; all are forgotten at once when full. */
+const ISSUED_BY_LIMIT = 4096;
+const issuedByCache = new Map<string, boolean>();
+
+/**
+ * Whether `parent`'s key verifies `child`'s signature, checked once per pair of certificates per
+ * process: path building and the revocation step ask it of every leaf and its issuer, and the same
+ * leaves are checked every run. The answer depends only on the bytes of both, which the key holds.
+ */
+export function issuedBy(child: SignedCertificate, parent: SignedCertificate): boolean {
+  const key = `${child.info.fingerprintSha256}>${parent.info.fingerprintSha256}`;
+  const cached = issuedByCache.get(key);
+  if (cached !== undefined) return cached;
+  const issued =
+    child.x509 !== null && parent.publicKey !== null && signatureVerifies(child.x509, parent.publicKey);
+  if (issuedByCache.size >= ISSUED_BY_LIMIT) issuedByCache.clear();
+  issuedByCache.set(key, issued);
+  return issued;
+}

@@ -16,7 +16,8 @@ export interface Validity {
 
 const STRICT_UTC = /^\d{12}Z$/;
 const STRICT_GENERALIZED = /^\d{14}Z$/;
-const LENIENT_TIME = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:[.,]\d+)?(Z|[+-]\d{4})$/;
+/** Year, month, day, hour, minute, second?, fraction?, zone. */
+const LENIENT_TIME = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:[.,](\d+))?(Z|[+-]\d{4})$/;
 
 /** Reads a UTCTime/GeneralizedTime, strictly by RFC 5280, leniently when it is merely odd. */
 export function parseTime(walk: Walk, node: Asn1 | undefined, field: string): Date | null {
@@ -61,6 +62,22 @@ export function parseTime(walk: Walk, node: Asn1 | undefined, field: string): Da
   return new Date(ms);
 }
 
+/**
+ * The instant a UTCTime (`utc`) or GeneralizedTime's text names, read as leniently as
+ * {@link parseTime} reads a certificate's (seconds, a fraction and a zone offset may be there or
+ * not), for the times OCSP responses and CRLs carry, to the millisecond (a certificate's fraction,
+ * which RFC 5280 forbids, is said and dropped); null when unreadable or out of the calendar.
+ */
+export function timeFromText(text: string, utc: boolean): Date | null {
+  const m = LENIENT_TIME.exec(text);
+  if (!m || m[1]!.length !== (utc ? 2 : 4)) return null;
+  let year = Number(m[1]);
+  if (utc) year += year >= 50 ? 1900 : 2000;
+  const ms = utcMillis(year, m);
+  if (ms === null) return null;
+  return new Date(m[7] === undefined ? ms : ms + Math.floor(Number(`0.${m[7]}`) * 1000));
+}
+
 /** The instant a matched LENIENT_TIME names, zone applied; null when a calendar field is out of range. */
 function utcMillis(year: number, m: RegExpExecArray): number | null {
   const month = Number(m[2]);
@@ -73,7 +90,7 @@ function utcMillis(year: number, m: RegExpExecArray): number | null {
     return null;
   }
   const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  const zone = m[7]!;
+  const zone = m[8]!;
   if (zone === 'Z') return ms;
   const sign = zone[0] === '-' ? -1 : 1;
   return ms - sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5))) * 60_000;

@@ -6,6 +6,7 @@
  * MUST_STAPLE_MISSING and REVOCATION_UNKNOWN findings and classifies the status again. Never throws.
  */
 import { classifyStatus } from '../cert/classify-status';
+import { issuedBy } from '../cert/certificate-signature';
 import { type ParsedCertificate, parseCertificateCached } from '../cert/parse-certificate';
 import { judgeCrl } from '../cert/revocation/crl';
 import { buildOcspRequest, judgeOcspResponse, type OcspSubject } from '../cert/revocation/ocsp';
@@ -85,9 +86,6 @@ function factsOf(cert: ParsedCertificate): { sources: RevocationSources; ids: Ce
   return facts;
 }
 
-/** Issuers proven by signature, per certificate: the same leaf is checked every run. */
-const provenIssuers = new WeakMap<ParsedCertificate, WeakSet<ParsedCertificate>>();
-
 /** The issuer of `cert` among the certificates sent and the anchors: the name matches and the signature verifies. */
 function issuerOf(cert: ParsedCertificate, sent: readonly ParsedCertificate[], trust: TrustStore) {
   if (cert.x509 === null || cert.issuerKey === null || cert.issuerKey === cert.subjectKey) return null;
@@ -95,21 +93,8 @@ function issuerOf(cert: ParsedCertificate, sent: readonly ParsedCertificate[], t
     ...sent.filter((c) => c.subjectKey === cert.issuerKey),
     ...trust.findBySubject(cert.issuerKey),
   ].slice(0, 8);
-  const proven = provenIssuers.get(cert);
-  const known = candidates.find((c) => proven?.has(c));
-  if (known !== undefined) return known;
-  for (const candidate of candidates) {
-    if (candidate.publicKey === null || candidate === cert) continue;
-    try {
-      if (!cert.x509.verify(candidate.publicKey)) continue;
-    } catch {
-      continue; // An unusable key is simply not the issuer.
-    }
-    if (proven) proven.add(candidate);
-    else provenIssuers.set(cert, new WeakSet([candidate]));
-    return candidate;
-  }
-  return null;
+  // The same question path building asks of the same pair, answered once (issuedBy is cached).
+  return candidates.find((candidate) => candidate !== cert && issuedBy(cert, candidate)) ?? null;
 }
 
 /** The leaf and the intermediates above it, each with its issuer, as far as issuers are found. */

@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   type AlgorithmFacts,
   checkSignatureValue,
+  issuedBy,
   readOuterAlgorithm,
   signatureAlgorithm,
   signatureVerifies,
 } from '../../lambdas/cert/certificate-signature';
 import type { Asn1 } from '../../lambdas/cert/forge-asn1';
+import { parseCertificate } from '../../lambdas/cert/parse-certificate';
 import { ecKey, makeCert } from '../support/cert-factory';
 import { ctx, decoded, derOf, int, newWalk, oid, prim, seq } from './asn1-fixtures';
 
@@ -136,5 +138,53 @@ describe('signatureVerifies', () => {
   it.each(cases)('%s', (_name, verifier, expected) => {
     // Act / Assess
     expect(signatureVerifies(selfSigned, verifier())).toBe(expected);
+  });
+});
+
+describe('issuedBy', () => {
+  const ca = makeCert({ cn: 'Issuing CA', isCa: true, key: ecKey('P-256') });
+  const leaf = makeCert({ cn: 'leaf.example', issuer: ca, key: ecKey('P-256', true) });
+  const other = makeCert({ cn: 'Issuing CA', isCa: true, key: ecKey('P-256', true) });
+
+  /** The parsed certificate of `der`, with its X509Certificate's verify calls counted. */
+  function counted(der: Uint8Array) {
+    const parsed = parseCertificate(der);
+    const x509 = parsed.x509!;
+    const calls = { verify: 0 };
+    const verify = x509.verify.bind(x509);
+    x509.verify = (key) => {
+      calls.verify++;
+      return verify(key);
+    };
+    return { parsed, calls };
+  }
+
+  it("says whether the parent's key verifies the child, checking each pair once", () => {
+    // Arrange
+    const child = counted(leaf.der);
+    const issuer = parseCertificate(ca.der);
+    const lookAlike = parseCertificate(other.der);
+
+    // Act: each question twice, as path building and the revocation step both ask it.
+    const answers = [
+      issuedBy(child.parsed, issuer),
+      issuedBy(child.parsed, lookAlike),
+      issuedBy(child.parsed, issuer),
+      issuedBy(child.parsed, lookAlike),
+    ];
+
+    // Assess
+    expect(answers).toEqual([true, false, true, false]);
+    expect(child.calls.verify).toBe(2);
+  });
+
+  it('is false for a parent without a usable key, without trying', () => {
+    // Arrange
+    const child = counted(leaf.der);
+    const keyless = { ...parseCertificate(ca.der), publicKey: null, info: { fingerprintSha256: 'keyless' } };
+
+    // Act / Assess
+    expect(issuedBy(child.parsed, keyless)).toBe(false);
+    expect(child.calls.verify).toBe(0);
   });
 });

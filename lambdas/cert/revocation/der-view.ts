@@ -1,10 +1,12 @@
 /**
  * Reading DER in place, for what is read once per answer (an OCSP response): each element is its
  * tag and offsets into the bytes received, nothing is copied, and no tree is built, so judging a
- * response costs a few header reads (forge converts only the few bytes of an OID or a time). Strict DER headers (der-reader's): a malformed
- * or cut-off element is a reason string, never a throw. Bounded: children are read up to a count.
+ * response costs a few header reads (forge converts only the few bytes of an OID; times are read as
+ * a certificate's are). Strict DER headers (der-reader's): a malformed or cut-off element is a
+ * reason string, never a throw. Bounded: children are read up to a count.
  */
 import { DerTag, readTlv, type Tlv } from '../der-reader';
+import { timeFromText } from '../certificate-validity';
 import { forge } from '../forge-asn1';
 
 export type { Tlv };
@@ -71,17 +73,9 @@ export function integerHexAt(buf: Buffer, tlv: Tlv | undefined): string | null {
   return buf.toString('hex', start, tlv.end).toUpperCase();
 }
 
-/** A UTCTime or GeneralizedTime (forge reads the few characters, as leniently as before); null when `tlv` is neither or it is unreadable. */
+/** A UTCTime or GeneralizedTime, read as a certificate's are (certificate-validity.ts); null when `tlv` is neither or it is unreadable. */
 export function timeAt(buf: Buffer, tlv: Tlv | undefined): Date | null {
   if (tlv === undefined || tlv.end - tlv.contentStart > 32) return null;
-  const text = buf.toString('latin1', tlv.contentStart, tlv.end);
-  try {
-    let date: Date;
-    if (tlv.tag === DerTag.GENERALIZED_TIME) date = forge.asn1.generalizedTimeToDate(text);
-    else if (tlv.tag === DerTag.UTC_TIME) date = forge.asn1.utcTimeToDate(text);
-    else return null;
-    return Number.isNaN(date.getTime()) ? null : date;
-  } catch {
-    return null;
-  }
+  if (tlv.tag !== DerTag.GENERALIZED_TIME && tlv.tag !== DerTag.UTC_TIME) return null;
+  return timeFromText(buf.toString('latin1', tlv.contentStart, tlv.end), tlv.tag === DerTag.UTC_TIME);
 }

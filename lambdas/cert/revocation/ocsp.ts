@@ -84,10 +84,34 @@ export function buildOcspRequest(subject: OcspSubject): Buffer | null {
   return der(DerTag.SEQUENCE, der(DerTag.SEQUENCE, der(DerTag.SEQUENCE, der(DerTag.SEQUENCE, certId))));
 }
 
+/** A CertID's issuer hashes under one digest, and the issuer name they were made from. */
+interface IssuerHashes {
+  readonly nameDer: Buffer;
+  readonly name: Buffer;
+  readonly key: Buffer;
+}
+
+/**
+ * Issuer hashes per issuer and digest (so at most one entry per digest OCSP names): every leaf of a
+ * CA names its issuer with the same bytes, so a 1,000-leaf run hashes the CA's name and key once,
+ * not for each request and again for each answer.
+ */
+const issuerHashCache = new WeakMap<X509Certificate, Map<string, IssuerHashes>>();
+
 /** A CertID's issuer hashes under one digest: of the issuer's name (as the certificate names it) and of its key. */
-function issuerHashes({ issuer, ids }: OcspSubject, hash: string): { name: Buffer; key: Buffer } | null {
+function issuerHashes({ issuer, ids }: OcspSubject, hash: string): IssuerHashes | null {
+  let byHash = issuerHashCache.get(issuer);
+  const known = byHash?.get(hash);
+  if (known?.nameDer.equals(ids.issuerName)) return known;
   const key = keyHash(issuer.publicKey, hash);
-  return key === null ? null : { name: digest(hash, ids.issuerName), key };
+  if (key === null) return null;
+  const hashes = { nameDer: ids.issuerName, name: digest(hash, ids.issuerName), key };
+  if (byHash === undefined) {
+    byHash = new Map();
+    issuerHashCache.set(issuer, byHash);
+  }
+  byHash.set(hash, hashes);
+  return hashes;
 }
 
 /** Whether the SingleResponse CertID `certId` names `subject`, whatever hash the responder chose. */

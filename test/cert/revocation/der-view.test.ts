@@ -196,6 +196,8 @@ describe('timeAt', () => {
       expected: '2026-12-02T16:35:00.000Z',
     },
     { name: 'letters', bytes: time(DerTag.GENERALIZED_TIME, 'not a time'), expected: null },
+    { name: 'a 13th month', bytes: time(DerTag.GENERALIZED_TIME, '20261302163509Z'), expected: null },
+    { name: 'a 31st of November', bytes: time(DerTag.UTC_TIME, '261131163509Z'), expected: null },
     {
       name: 'an overlong text',
       bytes: time(DerTag.GENERALIZED_TIME, `20261202163509.${'1'.repeat(30)}Z`),
