@@ -233,12 +233,18 @@ export class ResponseReader {
     return [line, end];
   }
 
-  private readHeadLine(chunk: Buffer, offset: number): number {
+  /** The next line of a head or of trailers, which together stay within {@link MAX_HEAD_BYTES}. */
+  private takeHeadLine(chunk: Buffer, offset: number, what: string): [string | null, number] {
     const before = this.lineBytes;
     const budget = MAX_HEAD_BYTES - this.headBytes;
-    const [line, next] = this.takeLine(chunk, offset, budget, `headers longer than ${MAX_HEAD_BYTES} bytes`);
+    const taken = this.takeLine(chunk, offset, budget, `${what} longer than ${MAX_HEAD_BYTES} bytes`);
+    if (taken[0] !== null) this.headBytes += before + (taken[1] - offset);
+    return taken;
+  }
+
+  private readHeadLine(chunk: Buffer, offset: number): number {
+    const [line, next] = this.takeHeadLine(chunk, offset, 'headers');
     if (line === null) return next;
-    this.headBytes += before + (next - offset);
     if (this.headLines < 0) this.statusLine(line);
     else if (line === '') this.headEnded();
     else this.headerLine(line);
@@ -398,11 +404,8 @@ export class ResponseReader {
 
   /** Trailer fields after the last chunk: bounded as headers, checked, and ignored. */
   private readTrailer(chunk: Buffer, offset: number): number {
-    const before = this.lineBytes;
-    const budget = MAX_HEAD_BYTES - this.headBytes;
-    const [line, next] = this.takeLine(chunk, offset, budget, `trailers longer than ${MAX_HEAD_BYTES} bytes`);
+    const [line, next] = this.takeHeadLine(chunk, offset, 'trailers');
     if (line === null) return next;
-    this.headBytes += before + (next - offset);
     if (line === '') {
       this.phase = Phase.Done;
     } else {

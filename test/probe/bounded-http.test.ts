@@ -236,30 +236,28 @@ describe('boundedFetch requests', () => {
   it('sends the request as one write: the head, then the body', async () => {
     // Prepare: count the writes of the client's sockets to the server.
     const server = await startRawServer((s) => s.write(ok()));
-    const writes: number[] = [];
-    const { write, _writev } = Socket.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const proto = Socket.prototype as unknown as Record<string, unknown>;
-    proto.write = function (this: Socket, ...args: unknown[]) {
-      if (this.connecting || this.remotePort === server.port) writes.push(1);
-      return write!.apply(this, args);
-    };
-    proto._writev = function (this: Socket, ...args: unknown[]) {
-      if (this.connecting || this.remotePort === server.port) writes.push(2);
-      return _writev!.apply(this, args);
-    };
+    const writes: string[] = [];
+    type Method = (this: Socket, ...args: unknown[]) => unknown;
+    const proto = Socket.prototype as unknown as Record<string, Method>;
+    const originals = { write: proto.write!, _writev: proto._writev! };
+    for (const [name, original] of Object.entries(originals)) {
+      proto[name] = function (this: Socket, ...args: unknown[]) {
+        if (this.connecting || this.remotePort === server.port) writes.push(name);
+        return original.apply(this, args);
+      };
+    }
 
     // Act
     let fetched: BoundedFetch;
     try {
       fetched = await boundedFetch(server.url, request());
     } finally {
-      proto.write = write;
-      proto._writev = _writev;
+      Object.assign(proto, originals);
     }
 
     // Assess
     expect(outcome(fetched)).toBe('answer');
-    expect(writes).toEqual([1]);
+    expect(writes).toEqual(['write']);
     expect(server.requests).toEqual([
       `POST /ocsp HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAccept: application/ocsp-response\r\n` +
         'User-Agent: certwatch\r\nConnection: close\r\nContent-Type: application/ocsp-request\r\n' +
