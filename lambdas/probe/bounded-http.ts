@@ -280,8 +280,13 @@ class PendingResponse implements ConnectionUser {
   }
 
   data(chunk: Buffer): void {
-    const outcome = this.reader.read(chunk);
-    if (outcome !== undefined) this.answered(outcome);
+    try {
+      const outcome = this.reader.read(chunk);
+      if (outcome !== undefined) this.answered(outcome);
+    } catch (error) {
+      // A fault of the reader itself: thrown from here it would escape the socket's event, not just this fetch.
+      this.settle(failed(`certwatch failed internally: ${String(error)}`, false));
+    }
   }
 
   private answered(outcome: ResponseOutcome): void {
