@@ -6,11 +6,18 @@
  * API). Failures are data: the fetch never rejects.
  */
 import type { LookupAddress } from 'node:dns';
-import type { IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { formatIp, parseIp } from '../core/ip-address';
-import type { Expiry, HttpConnectionPool } from './http-connection-pool';
-import { loadHttp } from './lazy-http';
+import {
+  type ConnectionUser,
+  type ConnectTarget,
+  type Expiry,
+  type HttpConnection,
+  type HttpConnectionPool,
+  openConnection,
+} from './http-connection-pool';
+import { type ResponseOutcome, requestBytes, ResponseReader } from './http1-exchange';
+import { monotonicMs } from './monotonic-clock';
 import { resolveAddresses } from './resolve-addresses';
 
 /** What one bounded fetch came to. */
@@ -86,6 +93,7 @@ class RefusedConnection extends Error {
 /**
  * The deadline of one fetch: a timer, and the request (or the wait for a slot) it stops. One
  * object per fetch, where an AbortController would add an event target and listeners per request.
+ * Its timer is what keeps the process alive while the fetch is in flight (connections are unref'd).
  */
 class Deadline implements Expiry {
   expired = false;
@@ -94,7 +102,7 @@ class Deadline implements Expiry {
   private readonly at: number;
 
   constructor(readonly timeoutMs: number) {
-    this.at = performance.now() + timeoutMs;
+    this.at = monotonicMs() + timeoutMs;
     this.timer = setTimeout(() => {
       this.expired = true;
       for (const listener of [...this.listeners]) listener();
@@ -109,7 +117,7 @@ class Deadline implements Expiry {
 
   /** What is left of it, in ms. */
   left(): number {
-    return Math.max(0, this.at - performance.now());
+    return Math.max(0, this.at - monotonicMs());
   }
 
   clear(): void {
@@ -139,130 +147,185 @@ function allowedLookup(host: string, deadline: Deadline, allowLoopback: boolean)
   };
 }
 
+/** A fetchable URL taken apart for a request. */
+interface Target {
+  readonly url: URL;
+  /** What is connected to or resolved: the name, or the IP literal without brackets. */
+  readonly host: string;
+  readonly port: number;
+  /** Path and query. */
+  readonly path: string;
+  /** Name and port (`url.host`): the Host header, and the pool's key. */
+  readonly origin: string;
+}
+
+function targetOf(url: URL): Target {
+  const { hostname } = url;
+  return {
+    url,
+    host: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
+    port: url.port === '' ? 80 : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    origin: url.host,
+  };
+}
+
+/** Entries of each memo below; a full memo forgets its oldest entry. */
+const MEMO_ENTRIES = 256;
+
+/** A string-keyed memo of at most {@link MEMO_ENTRIES}; what it holds is never mutated. */
+function memoised<T>(compute: (key: string) => T): (key: string) => T {
+  const memo = new Map<string, T>();
+  return (key) => {
+    let value = memo.get(key);
+    if (value === undefined && !memo.has(key)) {
+      value = compute(key);
+      if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value!);
+      memo.set(key, value);
+    }
+    return value as T;
+  };
+}
+
+/**
+ * A URL string checked and taken apart once: every OCSP answer of a CA goes to one responder URL,
+ * and parsing it is a good part of a kept-alive request's cost.
+ */
+const targetFor = memoised((text): Target | string => {
+  const url = fetchableUrl(text);
+  return typeof url === 'string' ? url : targetOf(url);
+});
+
+/** {@link refusedAddress} of a host, with `+` or `-` (allowLoopback) before it. */
+const refusedHost = memoised((key) => refusedAddress(key.slice(1), key[0] === '+'));
+
 /** One fetch's fixed parts, shared by its requests (redirects, a retry on a stale connection). */
 interface Exchange {
   readonly deadline: Deadline;
-  readonly lookup: LookupFunction;
   readonly options: BoundedRequest;
 }
 
-/** One request to `url`, bounded by the deadline and `maxBytes`, in a slot of the pool if any. */
-async function exchangeOnce(url: URL, exchange: Exchange): Promise<Step> {
+/** One request to `target`, bounded by the deadline and `maxBytes`, in a slot of the pool if any. */
+async function exchangeOnce(target: Target, exchange: Exchange): Promise<Step> {
   const { pool } = exchange.options;
-  if (pool === undefined) return send(url, exchange, undefined);
-  const agent = await pool.ready();
-  const release = await pool.acquire(url.host, exchange.deadline);
-  if (release === null) return failed(`timed out after ${exchange.options.timeoutMs} ms`, false);
+  if (pool === undefined) return send(target, exchange, undefined);
+  const release = await pool.acquire(target.origin, exchange.deadline);
+  if (release === null) return timedOut(exchange.options);
   try {
-    return await send(url, exchange, agent);
+    return await send(target, exchange, pool);
   } finally {
     release();
   }
 }
 
-/**
- * The request's headers as name/value pairs in a flat list: Node then writes them as given rather
- * than validating and storing each one (so the Host header is here too, as `url.host`: the name,
- * IPv6 in brackets, and the port unless 80).
- */
-function headersFor(url: URL, options: BoundedRequest): string[] {
-  const headers = ['host', url.host, 'accept', options.accept, 'user-agent', 'certwatch'];
-  const { post } = options;
-  if (post) headers.push('content-type', post.contentType, 'content-length', String(post.body.byteLength));
-  return headers;
+const timedOut = (options: BoundedRequest) => failed(`timed out after ${options.timeoutMs} ms`, false);
+
+/** Only a 200's body is read: any other status is reported (or redirected) without it. */
+const wantsBody = (status: number) => status === 200;
+
+/** Sends the request on a kept-alive connection to `target`, or on a new one. */
+function send(target: Target, exchange: Exchange, pool: HttpConnectionPool | undefined): Promise<Step> {
+  const { deadline, options } = exchange;
+  // A request that cannot be written throws here, before any connection: boundedFetch reports it.
+  const bytes = requestBytes({
+    path: target.path,
+    host: target.origin,
+    accept: options.accept,
+    post: options.post,
+    close: pool === undefined,
+  });
+  let connection = pool?.take(target.origin);
+  if (connection === undefined) {
+    const where: ConnectTarget = {
+      host: target.host,
+      port: target.port,
+      lookup: allowedLookup(target.host, deadline, options.allowLoopback),
+    };
+    connection = pool === undefined ? openConnection(where, target.origin) : pool.open(where, target.origin);
+  }
+  const taken = connection;
+  return new Promise<Step>((resolve) => {
+    new PendingResponse(taken, exchange, pool, resolve);
+    taken.socket.write(bytes);
+  });
 }
 
-async function send(
-  url: URL,
-  exchange: Exchange,
-  agent: import('node:http').Agent | undefined,
-): Promise<Step> {
-  const http = await loadHttp();
-  const { deadline, options } = exchange;
-  return new Promise<Step>((resolve) => {
-    let settled = false;
-    let forgetDeadline = () => {};
-    const settle = (step: Step) => {
-      if (settled) return;
-      settled = true;
-      forgetDeadline();
-      resolve(step);
-    };
-    const timedOut = () => failed(`timed out after ${options.timeoutMs} ms`, false);
-    const fail = (err: unknown) => {
-      if (deadline.expired) settle(timedOut());
-      else if (err instanceof RefusedConnection) settle(failed(err.message));
-      else settle(failed(`request failed: ${(err as NodeJS.ErrnoException)?.code ?? String(err)}`));
-    };
-    const post = options.post;
-    let answered = false;
-    const hostname = url.hostname;
-    // A request Node refuses to build throws here, out of the promise: boundedFetch reports it.
-    const req = http.request({
-      protocol: 'http:',
-      hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
-      port: url.port === '' ? 80 : Number(url.port),
-      path: `${url.pathname}${url.search}`,
-      agent: agent ?? false,
-      method: post ? 'POST' : 'GET',
-      headers: headersFor(url, options),
-      lookup: exchange.lookup,
-    });
-    forgetDeadline = deadline.onExpire(() => {
-      req.destroy();
-      settle(timedOut());
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (req.reusedSocket && !answered && !deadline.expired && STALE_SOCKET_CODES.has(err.code ?? '')) {
-        settle({ stale: true });
-        return;
-      }
-      fail(err);
-    });
-    req.on('response', (res: IncomingMessage) => {
-      answered = true;
-      const status = res.statusCode ?? 0;
-      if (REDIRECT_STATUSES.has(status) && !post) {
-        const location = res.headers.location;
-        res.destroy();
-        settle(location ? { location } : failed(`HTTP ${status} without a Location`));
-        return;
-      }
-      if (status !== 200) {
-        res.destroy();
-        settle(failed(`HTTP ${status}`));
-        return;
-      }
-      const tooLarge = () => failed(`the response is larger than ${options.maxBytes} bytes`);
-      if (Number(res.headers['content-length']) > options.maxBytes) {
-        res.destroy();
-        settle(tooLarge());
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > options.maxBytes) {
-          res.destroy();
-          settle(tooLarge());
-        } else {
-          chunks.push(chunk);
-        }
-      });
-      res.on('end', () =>
-        settle({
-          body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
-          contentType: res.headers['content-type'] ?? null,
-        }),
-      );
-      res.on('error', fail);
-      res.on('close', () =>
-        deadline.expired ? settle(timedOut()) : settle(failed('the connection closed early')),
-      );
-    });
-    req.end(post?.body);
-  });
+/** What a response read to its end comes to, and whether its connection may be reused. */
+function stepOf(outcome: ResponseOutcome, posted: boolean): [Step, boolean] {
+  if ('error' in outcome) return [failed(outcome.error), false];
+  const { head, body, reusable } = outcome;
+  const { status, location } = head;
+  if (REDIRECT_STATUSES.has(status) && !posted) {
+    return [location ? { location } : failed(`HTTP ${status} without a Location`), false];
+  }
+  if (status !== 200 || body === null) return [failed(`HTTP ${status}`), false];
+  return [{ body, contentType: head.contentType }, reusable];
+}
+
+/** The response to one request, read from its connection until it settles (once). */
+class PendingResponse implements ConnectionUser {
+  private readonly reader: ResponseReader;
+  private settled = false;
+  private readonly forgetDeadline: () => void;
+
+  constructor(
+    private readonly connection: HttpConnection,
+    private readonly exchange: Exchange,
+    private readonly pool: HttpConnectionPool | undefined,
+    private readonly resolve: (step: Step) => void,
+  ) {
+    this.reader = new ResponseReader(exchange.options.maxBytes, wantsBody);
+    this.forgetDeadline = exchange.deadline.onExpire(() => this.settle(timedOut(exchange.options)));
+    connection.user = this;
+  }
+
+  data(chunk: Buffer): void {
+    try {
+      const outcome = this.reader.read(chunk);
+      if (outcome !== undefined) this.answered(outcome);
+    } catch (error) {
+      // A fault of the reader itself: thrown from here it would escape the socket's event, not just this fetch.
+      this.settle(failed(`certwatch failed internally: ${String(error)}`, false));
+    }
+  }
+
+  private answered(outcome: ResponseOutcome): void {
+    this.settle(...stepOf(outcome, this.exchange.options.post !== undefined));
+  }
+
+  failed(error: NodeJS.ErrnoException): void {
+    if (this.exchange.deadline.expired) this.settle(timedOut(this.exchange.options));
+    else if (this.unanswered() && STALE_SOCKET_CODES.has(error.code ?? '')) this.settle({ stale: true });
+    else if (error instanceof RefusedConnection) this.settle(failed(error.message));
+    else if (this.reader.received > 0) this.settle(failed('the connection closed early'));
+    else this.settle(failed(`request failed: ${error.code ?? String(error)}`));
+  }
+
+  closed(): void {
+    if (this.exchange.deadline.expired) this.settle(timedOut(this.exchange.options));
+    else if (this.unanswered()) this.settle({ stale: true });
+    // Closed without a byte of answer: what Node's client calls a hang-up, ECONNRESET.
+    else if (this.reader.received === 0) this.settle(failed('request failed: ECONNRESET'));
+    else this.answered(this.reader.end());
+  }
+
+  /** A kept-alive connection the server closed before it answered. */
+  private unanswered(): boolean {
+    return this.connection.reused && this.reader.received === 0;
+  }
+
+  private settle(step: Step, reusable = false): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.forgetDeadline();
+    if (reusable && this.pool !== undefined) {
+      this.pool.putBack(this.connection);
+    } else {
+      this.connection.user = null;
+      this.connection.socket.destroy();
+    }
+    this.resolve(step);
+  }
 }
 
 export function quoteUrl(url: string): string {
@@ -285,30 +348,28 @@ export function fetchableUrl(text: string, base?: URL): URL | string {
 
 /** Fetches `rawUrl`, following redirects, all within `options.timeoutMs`. Never rejects. */
 export async function boundedFetch(rawUrl: string, options: BoundedRequest): Promise<BoundedFetch> {
-  let url = fetchableUrl(rawUrl);
-  if (typeof url === 'string') return failed(url);
+  let target = targetFor(rawUrl);
+  if (typeof target === 'string') return failed(target);
   if (!(options.timeoutMs > 0)) return failed('no time left before the deadline', false);
   const deadline = new Deadline(options.timeoutMs);
   try {
     for (let redirects = 0; ; redirects++) {
-      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
       // An IP literal is connected to directly, without a lookup: check it here.
-      const refused = refusedAddress(host, options.allowLoopback);
-      if (refused !== null) return failed(`not fetched from ${host}: ${refused}`);
-      const lookup = allowedLookup(host, deadline, options.allowLoopback);
-      const exchange = { deadline, options, lookup };
-      let step = await exchangeOnce(url, exchange);
+      const refused = refusedHost(`${options.allowLoopback ? '+' : '-'}${target.host}`);
+      if (refused !== null) return failed(`not fetched from ${target.host}: ${refused}`);
+      const exchange = { deadline, options };
+      let step = await exchangeOnce(target, exchange);
       if ('stale' in step) {
         // The other idle connections to that server are likely closed too: drop them, ask once more.
         options.pool?.closeIdle();
-        step = await exchangeOnce(url, exchange);
+        step = await exchangeOnce(target, exchange);
         if ('stale' in step) return failed('request failed: the connection was reset');
       }
       if (!('location' in step)) return step;
       if (redirects >= options.maxRedirects) return failed(`more than ${options.maxRedirects} redirects`);
-      const next = fetchableUrl(step.location, url);
+      const next = fetchableUrl(step.location, target.url);
       if (typeof next === 'string') return failed(`redirected: ${next}`);
-      url = next;
+      target = targetOf(next);
     }
   } catch (error) {
     return failed(`certwatch failed internally: ${String(error)}`, false);

@@ -2,13 +2,10 @@
  * Kept-alive plain-HTTP connections for the bounded fetches of one fetcher (OCSP responders, CRLs):
  * a 1,000-endpoint run asks the same few responders about a thousand leaves, and a new TCP
  * connection per answer costs more than the answer. Bounded: requests (so connections) in flight
- * per origin and in all, idle connections kept and for how long. An idle connection never keeps
- * the process (or a Lambda invocation) alive, and `closeIdle()` ends them at once when a run is over.
- * The agent is made on the first request, when `node:http` is loaded (lazy-http.ts).
+ * per origin, idle connections kept and for how long. An idle connection never keeps the process
+ * (or a Lambda invocation) alive, and `closeIdle()` ends them at once when a run is over.
  */
-import type { Agent } from 'node:http';
-import type { Socket } from 'node:net';
-import { loadHttp } from './lazy-http';
+import { connect, type LookupFunction, type Socket } from 'node:net';
 
 /** Limits of an {@link HttpConnectionPool}; the defaults are what the checker uses. */
 export interface HttpConnectionPoolSettings {
@@ -36,53 +33,98 @@ export interface Expiry {
   onExpire(listener: () => void): () => void;
 }
 
-/** A keep-alive agent, the slots that bound what is in flight through it, and a way to close what it keeps. */
+/** The request a connection carries: it gets the socket's events while it has the connection. */
+export interface ConnectionUser {
+  data(chunk: Buffer): void;
+  failed(error: NodeJS.ErrnoException): void;
+  /** The socket closed (after `failed`, if it failed). */
+  closed(): void;
+}
+
+/** Where a new connection goes. */
+export interface ConnectTarget {
+  /** A name, or an IP literal without brackets (connected to without a lookup). */
+  readonly host: string;
+  readonly port: number;
+  /** Resolves the name to an allowed address. */
+  readonly lookup: LookupFunction;
+}
+
+/**
+ * One TCP connection and the request on it, if any. Its listeners are set once: a request takes
+ * the connection by becoming its `user`, so a kept-alive request adds and removes no listener.
+ */
+export class HttpConnection {
+  user: ConnectionUser | null = null;
+  /** Whether it has carried a request before (a reused connection may have been closed by the server). */
+  reused = false;
+  /** In its pool's idle list. */
+  idle = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly origin: string,
+    pool: HttpConnectionPool | null,
+    idleTimeoutMs: number,
+  ) {
+    // Unref'd from the start: an idle connection never keeps the process alive, and one in use is
+    // kept alive by its request's deadline timer.
+    socket.unref();
+    // Counted from the last byte read or written; only an idle connection is closed by it (a
+    // request in use is bounded by its own deadline).
+    socket.setTimeout(idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (this.user === null) socket.destroy();
+    });
+    // Bytes nobody asked for put the connection out of step: close it.
+    socket.on('data', (chunk: Buffer) => (this.user !== null ? this.user.data(chunk) : socket.destroy()));
+    // A socket error while idle needs nothing more: 'close' follows and the pool forgets it.
+    socket.on('error', (error) => this.user?.failed(error));
+    socket.on('close', () => {
+      pool?.forget(this);
+      const { user } = this;
+      this.user = null;
+      user?.closed();
+    });
+  }
+}
+
+/** Opens a connection to `target` (not kept in any pool). */
+export function openConnection(
+  target: ConnectTarget,
+  origin: string,
+  pool: HttpConnectionPool | null = null,
+) {
+  const socket = connect({ host: target.host, port: target.port, lookup: target.lookup, noDelay: true });
+  return new HttpConnection(socket, origin, pool, pool?.idleTimeoutMs ?? 0);
+}
+
+/** Kept-alive connections per origin, and the slots that bound what is in flight to each. */
 export class HttpConnectionPool {
   /** Connections opened so far (the other requests reused one). */
   opened = 0;
+  readonly idleTimeoutMs: number;
+  private closed = 0;
   private readonly perOrigin: number;
-  private readonly idleTimeoutMs: number;
-  private made: Agent | undefined;
   /** Per origin: requests in flight, and those waiting for a slot. */
   private readonly origins = new Map<string, { busy: number; waiting: (() => void)[] }>();
+  /** Per origin: idle connections, the most recently used last. */
+  private readonly idle = new Map<string, HttpConnection[]>();
 
   constructor({ maxSocketsPerOrigin = 32, idleTimeoutMs = 2000 }: HttpConnectionPoolSettings = {}) {
     this.perOrigin = maxSocketsPerOrigin;
     this.idleTimeoutMs = idleTimeoutMs;
   }
 
-  /** The keep-alive agent; undefined until the first request. */
-  get agent(): Agent | undefined {
-    return this.made;
-  }
-
-  /** The agent, made (and `node:http` loaded) on the first call. */
-  async ready(): Promise<Agent> {
-    if (this.made !== undefined) return this.made;
-    const { Agent } = await loadHttp();
-    if (this.made !== undefined) return this.made;
-    // The agent itself queues nothing (no maxSockets): a request queued in an agent and then
-    // aborted still gets a connection opened for it later, which nothing bounds. The slots below
-    // bound the requests instead, and a request waiting for one leaves at its own deadline.
-    // Idle sockets are unref'd by the agent and destroyed after `timeout`.
-    const agent = new Agent({
-      keepAlive: true,
-      maxFreeSockets: this.perOrigin,
-      timeout: this.idleTimeoutMs,
-      scheduling: 'lifo',
-    });
-    const open = agent.createConnection.bind(agent);
-    agent.createConnection = (...args: Parameters<Agent['createConnection']>) => {
-      this.opened++;
-      return open(...args);
-    };
-    this.made = agent;
-    return agent;
+  /** Connections open now, in use or idle. */
+  get live(): number {
+    return this.opened - this.closed;
   }
 
   /**
    * A slot for one request to `origin` (call the release function once its response is read or
-   * it failed), or null when `expiry` passes while waiting.
+   * it failed), or null when `expiry` passes while waiting. The slots bound the connections too:
+   * each request in flight holds one, and only idle ones are kept.
    */
   async acquire(origin: string, expiry: Expiry): Promise<(() => void) | null> {
     for (;;) {
@@ -119,11 +161,63 @@ export class HttpConnectionPool {
     }
   }
 
+  /** The most recently used idle connection to `origin` (its server is likeliest to keep it), if any. */
+  take(origin: string): HttpConnection | undefined {
+    const connections = this.idle.get(origin);
+    if (connections === undefined) return undefined;
+    let connection: HttpConnection | undefined;
+    // One destroyed but not yet forgotten (its 'close' comes a loop turn later) is passed over.
+    do {
+      connection = connections.pop();
+      if (connection !== undefined) connection.idle = false;
+    } while (connection?.socket.destroyed);
+    if (connections.length === 0) this.idle.delete(origin);
+    if (connection !== undefined) connection.reused = true;
+    return connection;
+  }
+
+  /** A new connection to `target`, counted in `opened`. */
+  open(target: ConnectTarget, origin: string): HttpConnection {
+    this.opened++;
+    return openConnection(target, origin, this);
+  }
+
+  /** Keeps a connection whose response allowed it for the next request; closes it when it cannot be kept. */
+  putBack(connection: HttpConnection): void {
+    connection.user = null;
+    const { socket, origin } = connection;
+    let connections = this.idle.get(origin);
+    if (socket.destroyed || (connections?.length ?? 0) >= this.perOrigin) {
+      socket.destroy();
+      return;
+    }
+    if (connections === undefined) {
+      connections = [];
+      this.idle.set(origin, connections);
+    }
+    connection.idle = true;
+    connections.push(connection);
+  }
+
+  /** Forgets a connection that closed. */
+  forget(connection: HttpConnection): void {
+    this.closed++;
+    if (!connection.idle) return;
+    connection.idle = false;
+    const connections = this.idle.get(connection.origin);
+    if (connections === undefined) return;
+    connections.splice(connections.indexOf(connection), 1);
+    if (connections.length === 0) this.idle.delete(connection.origin);
+  }
+
   /** Closes every idle connection now; connections in use close or return when their request ends. */
   closeIdle(): void {
-    if (this.made === undefined) return;
-    for (const sockets of Object.values(this.made.freeSockets)) {
-      for (const socket of [...((sockets ?? []) as Socket[])]) socket.destroy();
+    for (const connections of this.idle.values()) {
+      for (const connection of connections) {
+        connection.idle = false;
+        connection.socket.destroy();
+      }
     }
+    this.idle.clear();
   }
 }

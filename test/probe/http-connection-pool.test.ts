@@ -68,19 +68,12 @@ async function startCountingServer(script: Script): Promise<CountingServer> {
   return Object.assign(state, { url: `http://127.0.0.1:${port}/r` });
 }
 
-/** Sockets the pool's agent holds, in use or idle. */
+/** Connections the pool holds, in use or idle. */
 function openSockets(pool: HttpConnectionPool): number {
-  const { agent } = pool;
-  // The agent is made on the first request: before it, nothing is open.
-  if (agent === undefined) return 0;
-  let n = 0;
-  for (const group of [agent.sockets, agent.freeSockets]) {
-    for (const sockets of Object.values(group)) n += sockets?.length ?? 0;
-  }
-  return n;
+  return pool.live;
 }
 
-/** The pool's count of open sockets once it settles: the agent forgets a closed socket a loop turn later. */
+/** The pool's count of open connections once it settles: a destroyed socket's 'close' comes a loop turn later. */
 async function openAfterSettling(pool: HttpConnectionPool): Promise<number> {
   for (let turn = 0; turn < 100 && openSockets(pool) > 0; turn++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
