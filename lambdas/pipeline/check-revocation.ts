@@ -98,8 +98,7 @@ function issuerOf(cert: ParsedCertificate, sent: readonly ParsedCertificate[], t
 }
 
 /** The leaf and the intermediates above it, each with its issuer, as far as issuers are found. */
-function subjectsOf(chainDer: readonly Uint8Array[], trust: TrustStore): Subject[] {
-  const sent = chainDer.map((der) => parseCertificateCached(der));
+function subjectsOf(sent: readonly ParsedCertificate[], trust: TrustStore): Subject[] {
   const subjects: Subject[] = [];
   let cert = sent[0];
   for (let depth = 0; cert !== undefined && depth <= MAX_INTERMEDIATES; depth++) {
@@ -223,7 +222,9 @@ async function revocationFindings(
   const deadline = monotonicMs() + opts.budgetMs;
   const findings: Finding[] = [];
   const staple = outcome.ocspStaple ?? null;
-  const leafSources = factsOf(parseCertificateCached(outcome.chainDer[0]!)).sources;
+  // Each certificate sent is parsed (or found in the cache by its fingerprint) once per step.
+  const sent = outcome.chainDer.map((der) => parseCertificateCached(der));
+  const leafSources = factsOf(sent[0]!).sources;
   if (leafSources.mustStaple && staple === null && outcome.error === null) {
     findings.push({
       code: 'MUST_STAPLE_MISSING',
@@ -234,7 +235,7 @@ async function revocationFindings(
     });
   }
   const unknownSeverity = mode === 'require' ? 'warning' : 'info';
-  const subjects = subjectsOf(outcome.chainDer, opts.trust);
+  const subjects = subjectsOf(sent, opts.trust);
   if (subjects[0]?.index !== 0) {
     const named = leafSources.ocspUrls.length + leafSources.crlUrls.length > 0 || staple !== null;
     if (named || mode === 'require') {
