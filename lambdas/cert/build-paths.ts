@@ -81,13 +81,6 @@ export interface PathSearch {
   readonly edgeChecks: number;
 }
 
-/** How a candidate issuer relates to a certificate. */
-type EdgeResult = 'issued' | 'badSignature';
-
-function checkEdge(child: ParsedCertificate, parent: ParsedCertificate): EdgeResult {
-  return issuedBy(child, parent) ? 'issued' : 'badSignature';
-}
-
 /** 0: the key identifiers match; 1: one is missing; 2: they differ (very likely another key of the same name). */
 function keyIdRank(child: ParsedCertificate, candidate: ParsedCertificate): number {
   if (child.authorityKeyId === null || candidate.subjectKeyId === null) return 1;
@@ -163,7 +156,7 @@ function search(state: SearchState, path: PathNode[]): void {
     }
     if (state.edgeChecks >= MAX_EDGE_CHECKS) break;
     state.edgeChecks++;
-    if (checkEdge(cert, candidate.cert) === 'issued') {
+    if (issuedBy(cert, candidate.cert)) {
       extended = true;
       issuedById ||= idRank === 0;
       path.push(candidate);
