@@ -25,20 +25,25 @@
  * tarpit in the farm that accepts and never answers), `--concurrency default` (the CLI's default)
  * and `--timeout 5000`. An explicit option overrides the profile's.
  *
+ * `--baseline DIR` also runs, in each repetition before the others, an "off" run through another checkout's
+ * checkTargets (DIR: e.g. a worktree of the commit before revocation existed) in a process of its own
+ * (bench/revocation-baseline.ts), on the same farm, and prints each run's wall time paired against it:
+ * what checking with revocation costs against the code as it was, side by side under the same load.
+ *
  * `--cpu-profile DIR` writes the checker's V8 CPU profile of each population's last off, cold and
  * warm runs to DIR (`<population>-<run>.cpuprofile`, for Chrome DevTools or bench/profile-summary.ts).
  *
  * Usage: npm run bench:revocation -- [--profile cpu|main] [--endpoints 1000] [--concurrency 32|default]
  *   [--timeout 5000] [--tarpits 0] [--repeat 3]
  *   [--responder presigned|openssl] [--servers child|inprocess] [--populations both,ocsp,crl]
- *   [--cpu-profile DIR]
+ *   [--cpu-profile DIR] [--baseline DIR]
  * Talks only to 127.0.0.1; every server, the child and the responder are stopped at the end.
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTrustStore } from '../lambdas/cert/trust-store';
 import { DEFAULT_CONCURRENCY } from '../lambdas/cli/check-command';
@@ -65,6 +70,7 @@ const { values } = parseArgs({
     servers: { type: 'string', default: 'child' },
     populations: { type: 'string', default: POPULATIONS.join(',') },
     'cpu-profile': { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const RESPONDER: ResponderKind = values.responder === 'openssl' ? 'openssl' : 'presigned';
@@ -88,6 +94,7 @@ const TARPIT_PCT = Number(values.tarpits ?? PROFILE.tarpits);
 const REPEAT = Number(values.repeat);
 const RUN_POPULATIONS = POPULATIONS.filter((p) => values.populations.split(',').includes(p));
 const PROFILE_DIR = values['cpu-profile'];
+const BASELINE_DIR = values.baseline;
 
 /** Runs `body` under the V8 CPU profiler and writes the profile to `file` in PROFILE_DIR. */
 async function profiled<T>(file: string, body: () => Promise<T>): Promise<T> {
@@ -113,6 +120,8 @@ interface RunStats {
   readonly cpuMs: number;
   /** The part of cpuMs spent in the kernel (loopback TCP's delivery to the servers is counted here). */
   readonly systemMs: number;
+  /** The part of cpuMs on the main thread (the rest: GC helpers, the JIT compiler, libuv's pool). */
+  readonly mainMs: number;
   readonly revoked: number;
   readonly unknown: number;
   readonly timeouts: number;
@@ -124,12 +133,63 @@ interface RunStats {
   readonly connectionsOpened: number;
 }
 
+/** Baseline runs' measures, from bench/revocation-baseline.ts. */
+interface BaselineStats {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly systemMs: number;
+  readonly timeouts: number;
+}
+
+/**
+ * Another checkout's checkTargets in a child process of its own (bench/revocation-baseline.ts):
+ * `run` checks the targets with it and resolves with its measures; `close` ends the child.
+ */
+async function startBaseline(
+  dir: string,
+  rootPem: string,
+): Promise<{ run(targets: Target[]): Promise<BaselineStats>; close(): Promise<void> }> {
+  const child = fork(join(__dirname, 'revocation-baseline.ts'), [resolve(dir)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: 'inherit',
+  });
+  const reply = <T>() =>
+    new Promise<T>((resolveReply, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the baseline checker exited (${code})`));
+      child.once('exit', onExit);
+      child.once('message', (m) => {
+        child.off('exit', onExit);
+        resolveReply(m as T);
+      });
+    });
+  const ready = reply<{ ready: true }>();
+  child.send({ rootPem });
+  await ready;
+  return {
+    run: (targets) => {
+      const stats = reply<BaselineStats>();
+      child.send({ targets, timeoutMs: TIMEOUT, concurrency: CONCURRENCY });
+      return stats;
+    },
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        if (child.exitCode !== null) return resolveClose();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolveClose();
+        });
+        child.disconnect();
+      }),
+  };
+}
+
 interface Farm extends RevocationFarmInfo {
   close(): Promise<void>;
 }
 
 /** Each run's wall time, in ms, in the order run. */
-function spread(runs: readonly RunStats[]): string {
+function spread(runs: readonly { readonly wallMs: number }[]): string {
   return runs.map((r) => r.wallMs.toFixed(0)).join('/');
 }
 
@@ -140,8 +200,17 @@ function median(xs: number[]): number {
 
 /** CPU time (user + system) of process `pid` so far, in ms, from /proc (Linux); NaN elsewhere. */
 function processCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** This process's main thread's CPU time so far, in ms (Linux; NaN elsewhere): the event loop's part of cpuMs. */
+function mainThreadCpuMs(): number {
+  return statCpuMs(`/proc/${process.pid}/task/${process.pid}/stat`);
+}
+
+function statCpuMs(path: string): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const fields = readFileSync(path, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return Number.NaN;
@@ -199,18 +268,22 @@ async function main(): Promise<void> {
     `setup (${SERVERS === 'child' ? 'servers in a child process' : 'servers in this process'}): ${farm.setup}`,
   );
   const trust = loadTrustStore({ extraCaPem: farm.rootPem, includeSystemRoots: false });
+  const targetsOf = (population: Population): Target[] => {
+    const tarpits = new Set(farm.tarpits[population]);
+    return farm.names[population].map((host) => {
+      const port = tarpits.has(host) && farm.tarpitPort !== null ? farm.tarpitPort : farm.port;
+      return { host, port, id: `${host}:${port}` };
+    });
+  };
   const run = async (
     population: Population,
     mode: RevocationMode,
     fetcher: RevocationFetcher,
   ): Promise<RunStats> => {
-    const tarpits = new Set(farm.tarpits[population]);
-    const targets: Target[] = farm.names[population].map((host) => {
-      const port = tarpits.has(host) && farm.tarpitPort !== null ? farm.tarpitPort : farm.port;
-      return { host, port, id: `${host}:${port}` };
-    });
+    const targets = targetsOf(population);
     const before = { ...fetcher.stats };
     const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuMs();
     const t0 = performance.now();
     const results = await checkTargets(targets, {
       timeoutMs: TIMEOUT,
@@ -225,6 +298,7 @@ async function main(): Promise<void> {
     });
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const mainMs = mainThreadCpuMs() - main0;
     const flat: CheckResult[] = results.flat();
     const count = (code: string) => flat.filter((r) => r.findings.some((f) => f.code === code)).length;
     const after = fetcher.stats;
@@ -232,6 +306,7 @@ async function main(): Promise<void> {
       wallMs,
       cpuMs: (cpu.user + cpu.system) / 1000,
       systemMs: cpu.system / 1000,
+      mainMs,
       revoked: count('REVOKED'),
       unknown: count('REVOCATION_UNKNOWN'),
       timeouts: count('TIMEOUT'),
@@ -244,6 +319,7 @@ async function main(): Promise<void> {
     };
   };
 
+  const baseline = BASELINE_DIR === undefined ? null : await startBaseline(BASELINE_DIR, farm.rootPem);
   try {
     const farmCpu0 = farm.cpuMs?.();
     for (const population of RUN_POPULATIONS) {
@@ -251,6 +327,8 @@ async function main(): Promise<void> {
       // parsed once (certificates are parsed once per process), which would otherwise fall on the
       // first "off" run alone and make its pair look cheaper for revocation than it is.
       await run(population, 'off', createRevocationFetcher({ allowLoopback: true }));
+      if (baseline) await baseline.run(targetsOf(population));
+      const base: BaselineStats[] = [];
       const off: RunStats[] = [];
       const cold: RunStats[] = [];
       const warm: RunStats[] = [];
@@ -259,6 +337,7 @@ async function main(): Promise<void> {
         const last = r === REPEAT - 1;
         const timed = (kind: string, body: () => Promise<RunStats>) =>
           last ? profiled(`${population}-${kind}.cpuprofile`, body) : body();
+        if (baseline) base.push(await baseline.run(targetsOf(population)));
         off.push(
           await timed('off', () => run(population, 'off', createRevocationFetcher({ allowLoopback: true }))),
         );
@@ -269,6 +348,7 @@ async function main(): Promise<void> {
       const offWall = median(off.map((x) => x.wallMs));
       const offCpu = median(off.map((x) => x.cpuMs));
       const offSystem = median(off.map((x) => x.systemMs));
+      const offMain = median(off.map((x) => x.mainMs));
       const line = (label: string, runs: RunStats[]) => {
         const s = runs[runs.length - 1]!;
         const crlAsks = s.crlRequests + s.crlCacheHits + s.crlShared;
@@ -277,10 +357,11 @@ async function main(): Promise<void> {
         const wall = median(runs.map((x) => x.wallMs));
         const cpu = median(runs.map((x) => x.cpuMs));
         const system = median(runs.map((x) => x.systemMs));
+        const mainThread = median(runs.map((x) => x.mainMs));
         const delta = ((wall / offWall - 1) * 100).toFixed(1);
         const cpuDelta = ((cpu / offCpu - 1) * 100).toFixed(1);
         console.log(
-          `  ${label}: wall ${wall.toFixed(0)} ms (${delta}% vs off; runs ${spread(runs)}), checker CPU ${cpu.toFixed(0)} ms (${cpuDelta}%; system ${system.toFixed(0)} ms), ` +
+          `  ${label}: wall ${wall.toFixed(0)} ms (${delta}% vs off; runs ${spread(runs)}), checker CPU ${cpu.toFixed(0)} ms (${cpuDelta}%; system ${system.toFixed(0)} ms, main thread ${mainThread.toFixed(0)} ms), ` +
             `REVOKED ${s.revoked}, REVOCATION_UNKNOWN ${s.unknown}, TIMEOUT ${s.timeouts}, ` +
             `OCSP requests ${s.ocspRequests} (+${s.ocspCacheHits} cached), CRL requests ${s.crlRequests}, ` +
             `CRL asks answered without a request ${s.crlCacheHits + s.crlShared} (${s.crlCacheHits} cache, ${s.crlShared} shared in flight): hit rate ${hitRate}, ` +
@@ -294,7 +375,7 @@ async function main(): Promise<void> {
             .join(' ')}):`,
       );
       console.log(
-        `  off : wall ${offWall.toFixed(0)} ms (runs ${spread(off)}), checker CPU ${offCpu.toFixed(0)} ms (system ${offSystem.toFixed(0)} ms), ` +
+        `  off : wall ${offWall.toFixed(0)} ms (runs ${spread(off)}), checker CPU ${offCpu.toFixed(0)} ms (system ${offSystem.toFixed(0)} ms, main thread ${offMain.toFixed(0)} ms), ` +
           `TIMEOUT ${off[off.length - 1]!.timeouts}`,
       );
       line('cold', cold);
@@ -308,11 +389,22 @@ async function main(): Promise<void> {
         `  paired, median of per-repetition ratios to off: cold wall ${paired(cold, (r) => r.wallMs)}, CPU ${paired(cold, (r) => r.cpuMs)}; ` +
           `warm wall ${paired(warm, (r) => r.wallMs)}, CPU ${paired(warm, (r) => r.cpuMs)}`,
       );
+      if (baseline) {
+        const vsBase = (runs: RunStats[], of: (r: BaselineStats) => number = (r) => r.wallMs) =>
+          `${((median(runs.map((r, i) => of(r) / of(base[i]!))) - 1) * 100).toFixed(1)}%`;
+        console.log(
+          `  baseline (${BASELINE_DIR}, revocation unknown to it): wall ${median(base.map((x) => x.wallMs)).toFixed(0)} ms ` +
+            `(runs ${spread(base)}), CPU ${median(base.map((x) => x.cpuMs)).toFixed(0)} ms, TIMEOUT ${base[base.length - 1]!.timeouts}; ` +
+            `paired against it: wall off ${vsBase(off)}, cold ${vsBase(cold)}, warm ${vsBase(warm)}; ` +
+            `CPU off ${vsBase(off, (r) => r.cpuMs)}, cold ${vsBase(cold, (r) => r.cpuMs)}`,
+        );
+      }
     }
     if (farmCpu0 !== undefined && farm.cpuMs) {
       console.log(`servers' CPU over the runs, warm-ups included: ${Math.round(farm.cpuMs() - farmCpu0)} ms`);
     }
   } finally {
+    await baseline?.close();
     await farm.close();
   }
 }
