@@ -35,10 +35,13 @@ export type HandlerName = keyof typeof HANDLER_ENTRIES;
  * DER reader for revocation answers, which replaced forge trees there. Raised to 276 for the bounded
  * fetches' own HTTP/1.1 client (~8 KiB: the bounded response reader and the pool's own connections), which
  * replaced `node:http`: Node's client was never counted here (it ships with the runtime) but cost about three
- * times the CPU per OCSP request. The next lever is forge itself (~41 KiB of the checker: its util, asn1 and
+ * times the CPU per OCSP request. Raised to 280 for judging whether a CRL covers the certificate asked
+ * about (~3 KiB: its issuer's name, its issuing distribution point, and refusing delta, indirect and
+ * critical-extension CRLs, RFC 5280 §5.2 and §6.3.3), without which an unlisted serial could be called
+ * good by another shard's CRL. The next lever is forge itself (~41 KiB of the checker: its util, asn1 and
  * oids modules), which the same DER reader could replace.
  */
-export const BUNDLE_LIMIT_KIB: Partial<Record<HandlerName, number>> = { checker: 276 };
+export const BUNDLE_LIMIT_KIB: Partial<Record<HandlerName, number>> = { checker: 280 };
 
 /** Log level handed to the handlers (LOG_LEVEL) and to Lambda's JSON log filter. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';

@@ -25,7 +25,7 @@ import {
   type NameConstraints,
 } from './certificate-extensions';
 import { hasExplicitCurve, keyFactsOf, loadPublicKey } from './certificate-keys';
-import { fallbackName, parseName } from './certificate-names';
+import { fallbackName, type ParsedName, parseName } from './certificate-names';
 import {
   type AlgorithmFacts,
   checkSignatureValue,
@@ -165,10 +165,23 @@ export function parseCertificateCached(der: Uint8Array): ParsedCertificate {
 export function subjectKeyOf(der: Uint8Array): string | null {
   const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
   const field = locateSubject(buf);
-  if (!field) return null;
+  return field ? (nameAt(buf, field)?.key ?? null) : null;
+}
+
+/**
+ * A Name on its own (DER: a CRL's issuer, say), read as a certificate's names are: its matching key
+ * (as `ParsedCertificate.issuerKey`) and its display form; null when it is not a readable Name.
+ */
+export function readName(der: Uint8Array): ParsedName | null {
+  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  const field = readTlv(buf, 0, buf.length);
+  return typeof field === 'string' || field.end !== buf.length ? null : nameAt(buf, field);
+}
+
+function nameAt(buf: Buffer, field: Tlv): ParsedName | null {
   const walk: Walk = { buf, reasons: [], truncated: false };
-  const node = decode(walk, field, 'subject');
-  return node ? (parseName(walk, node, 'subject')?.key ?? null) : null;
+  const node = decode(walk, field, 'name');
+  return node ? parseName(walk, node, 'name') : null;
 }
 
 /** Last-resort result when even the defensive walk failed: nothing read, one reason. */

@@ -193,7 +193,17 @@ async function ask(
       issuerKey === null
         ? 'the issuer key is unusable'
         : crl.signedBy(issuerKey, subject.issuer.info.fingerprintSha256);
-    const verdict = judgeCrl(crl.crl, ocsp.ids.serialHex, signed, opts.now);
+    const verdict = judgeCrl(
+      crl.crl,
+      {
+        serialHex: ocsp.ids.serialHex,
+        issuerKey: subject.cert.issuerKey,
+        isCa: subject.cert.isCa,
+        crlUrls: subject.sources.crlUrls,
+      },
+      signed,
+      opts.now,
+    );
     if (verdict.status !== 'unknown') return { answer: { verdict, source: `the CRL ${step.url}` }, reasons };
     reasons.push(`CRL ${step.url}: ${verdict.reason}`);
   }

@@ -16,6 +16,7 @@ import { daysFromNow, makeCert, type TestCert } from '../support/cert-factory';
 import { type HttpFileServer, startHttpFileServer } from '../support/http-file-server';
 import {
   freePort,
+  issuingDistributionPoint,
   makeCrl,
   type OcspResponder,
   opensslOcspResponse,
@@ -32,7 +33,8 @@ type Scenario =
   | 'mustStapleGood'
   | 'stapleRevoked'
   | 'intermediateRevoked'
-  | 'crlHangs';
+  | 'crlHangs'
+  | 'revokedWrongShard';
 
 /** The leaf of each scenario. */
 let leaves: Record<Scenario, TestCert>;
@@ -46,6 +48,8 @@ const servers = new Map<Scenario, { port: number; close(): Promise<void> }>();
 const revokedAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 7_200_000);
 let crlBody: Buffer = Buffer.alloc(0);
 let rootCrlBody: Buffer = Buffer.alloc(0);
+/** Served at /shard-1.crl, but the CRL of shard 2 (its issuing distribution point says so). */
+let wrongShardCrlBody: Buffer = Buffer.alloc(0);
 
 beforeAll(async () => {
   const ocspPort = await freePort();
@@ -54,6 +58,7 @@ beforeAll(async () => {
     if (path === '/ca.crl') return { body: crlBody };
     if (path === '/root.crl') return { body: rootCrlBody };
     if (path === '/slow.crl') return { hang: true };
+    if (path === '/shard-1.crl') return { body: wrongShardCrlBody };
     return undefined;
   });
   const ocspUrl = `http://127.0.0.1:${ocspPort}/`;
@@ -89,6 +94,7 @@ beforeAll(async () => {
       issuer: revokedIntermediate,
     }),
     crlHangs: leaf('crl-hangs', { crlUrl: files.url('/slow.crl') }),
+    revokedWrongShard: leaf('revoked-wrong-shard', { ocspUrl, crlUrl: files.url('/shard-1.crl') }),
   };
   leaves = certs;
   const revoked = { at: revokedAt, reason: 'keyCompromise' };
@@ -98,6 +104,7 @@ beforeAll(async () => {
     { cert: certs.mustStapleNone },
     { cert: certs.mustStapleGood },
     { cert: certs.stapleRevoked, revoked },
+    { cert: certs.revokedWrongShard, revoked },
   ];
   ocsp = await startOcspResponder({ issuer: intermediate, entries, port: ocspPort });
   crlBody = makeCrl({
@@ -105,6 +112,13 @@ beforeAll(async () => {
     revoked: [{ cert: certs.revokedCrl, at: revokedAt, reasonCode: 4 }],
     thisUpdate: daysFromNow(-1),
     nextUpdate: daysFromNow(6),
+  });
+  wrongShardCrlBody = makeCrl({
+    issuer: intermediate,
+    revoked: [],
+    thisUpdate: daysFromNow(-1),
+    nextUpdate: daysFromNow(6),
+    extensions: [issuingDistributionPoint({ uris: [files.url('/shard-2.crl')], user: true })],
   });
   rootCrlBody = makeCrl({
     issuer: root,
@@ -271,6 +285,20 @@ describe('checkTarget: revocation', () => {
       ],
     },
     { scenario: 'revokedOcsp' as const, mode: 'off' as const, status: 'ok', findings: [] },
+    // The CRL at the leaf's URL is another shard's: its silence is not "good", so the responder is asked.
+    {
+      scenario: 'revokedWrongShard' as const,
+      mode: 'check' as const,
+      status: 'critical',
+      findings: [
+        {
+          code: 'REVOKED',
+          severity: 'critical',
+          certIndex: 0,
+          message: expect.stringMatching(/\(reason keyCompromise\), according to the OCSP responder http:/),
+        },
+      ],
+    },
   ])('$scenario with revocation: $mode is $status', async ({ scenario, mode, status, findings }) => {
     // Act
     const result = await check(scenario, mode);

@@ -174,6 +174,15 @@ export interface CrlRevocation {
   readonly at: Date;
   /** CRLReason code, e.g. 1 keyCompromise. */
   readonly reasonCode?: number;
+  /** Further entry extensions (after the reasonCode). */
+  readonly extensions?: readonly CrlExtension[];
+}
+
+/** One extension of a CRL or of a CRL entry: its value is DER-encoded into the OCTET STRING. */
+export interface CrlExtension {
+  readonly oid: string;
+  readonly critical?: boolean;
+  readonly value: forge.asn1.Asn1;
 }
 
 /** What {@link makeCrl} builds. */
@@ -184,6 +193,10 @@ export interface CrlSpec {
   readonly revoked: readonly CrlRevocation[];
   readonly thisUpdate: Date;
   readonly nextUpdate: Date;
+  /** crlExtensions ([0] of TBSCertList); none when absent. */
+  readonly extensions?: readonly CrlExtension[];
+  /** The issuer Name as DER, instead of the issuer certificate's subject (a CRL naming another issuer). */
+  readonly issuerNameDer?: Buffer;
 }
 
 const seq = (value: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, value);
@@ -191,6 +204,50 @@ const oid = (dotted: string) =>
   asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
 const time = (date: Date) =>
   asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTCTIME, false, asn1.dateToUtcTime(date));
+
+const contextBoolean = (tagNumber: number) =>
+  asn1.create(asn1.Class.CONTEXT_SPECIFIC, tagNumber, false, '\xff');
+
+/** What an issuing distribution point says (RFC 5280 §5.2.5): which certificates the CRL covers. */
+export interface IssuingDistributionPointSpec {
+  /** distributionPoint fullName URIs. */
+  readonly uris?: readonly string[];
+  readonly user?: boolean;
+  readonly ca?: boolean;
+  /** onlySomeReasons: keyCompromise only. */
+  readonly someReasons?: boolean;
+  readonly indirect?: boolean;
+  readonly attributes?: boolean;
+}
+
+/** A critical issuingDistributionPoint CRL extension. */
+export function issuingDistributionPoint(spec: IssuingDistributionPointSpec): CrlExtension {
+  const fields: forge.asn1.Asn1[] = [];
+  if (spec.uris) {
+    const names = spec.uris.map((uri) => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 6, false, uri));
+    fields.push(
+      asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [
+        asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, names),
+      ]),
+    );
+  }
+  if (spec.user) fields.push(contextBoolean(1));
+  if (spec.ca) fields.push(contextBoolean(2));
+  // ReasonFlags BIT STRING: 6 unused bits, keyCompromise (bit 1) set.
+  if (spec.someReasons) fields.push(asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, false, '\x06\x40'));
+  if (spec.indirect) fields.push(contextBoolean(4));
+  if (spec.attributes) fields.push(contextBoolean(5));
+  return { oid: '2.5.29.28', critical: true, value: seq(fields) };
+}
+
+/** Extension { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }. */
+function extension(ext: CrlExtension): forge.asn1.Asn1 {
+  return seq([
+    oid(ext.oid),
+    ...(ext.critical ? [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BOOLEAN, false, '\xff')] : []),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(ext.value).getBytes()),
+  ]);
+}
 
 /** A v2 CRL (DER) signed sha256WithRSAEncryption by the issuer's (RSA) key. */
 export function makeCrl(spec: CrlSpec): Buffer {
@@ -209,28 +266,37 @@ export function makeCrl(spec: CrlSpec): Buffer {
       asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, serialBytes.toString('latin1')),
       time(r.at),
     ];
-    if (r.reasonCode !== undefined) {
-      const reason = asn1.toDer(
-        asn1.create(asn1.Class.UNIVERSAL, asn1.Type.ENUMERATED, false, String.fromCharCode(r.reasonCode)),
-      );
-      entry.push(
-        seq([
-          seq([
-            oid('2.5.29.21'),
-            asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, reason.getBytes()),
+    const extensions: CrlExtension[] = [
+      ...(r.reasonCode === undefined
+        ? []
+        : [
+            {
+              oid: '2.5.29.21',
+              value: asn1.create(
+                asn1.Class.UNIVERSAL,
+                asn1.Type.ENUMERATED,
+                false,
+                String.fromCharCode(r.reasonCode),
+              ),
+            },
           ]),
-        ]),
-      );
-    }
+      ...(r.extensions ?? []),
+    ];
+    if (extensions.length > 0) entry.push(seq(extensions.map(extension)));
     return seq(entry);
   });
+  const issuerName =
+    spec.issuerNameDer === undefined ? subject : asn1.fromDer(spec.issuerNameDer.toString('latin1'));
   const tbs = seq([
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, '\x01'),
     alg,
-    subject,
+    issuerName,
     time(spec.thisUpdate),
     time(spec.nextUpdate),
     ...(entries.length > 0 ? [seq(entries)] : []),
+    ...(spec.extensions?.length
+      ? [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [seq(spec.extensions.map(extension))])]
+      : []),
   ]);
   const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'latin1');
   const key = createPrivateKey(spec.signingKeyPem ?? spec.issuer.key.privateKeyPem);
