@@ -11,6 +11,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readTlv } from '../der-reader';
 import { readName } from '../parse-certificate';
+import { quoteUntrusted } from '../quote-untrusted';
 import {
   childrenOf,
   DerTag,
@@ -49,6 +50,8 @@ const PASSIVE_ENTRY_EXTENSIONS = new Set([OID_CRL_REASON, '2.5.29.23', '2.5.29.2
 const MAX_CRL_EXTENSIONS = 16;
 /** Names read from an issuing distribution point. */
 const MAX_POINT_NAMES = 8;
+/** Longest distribution point URI quoted in a reason. */
+const MAX_URI_SHOWN = 120;
 /** Entries read from one CRL: beyond it the CRL is refused rather than half-read. */
 export const MAX_CRL_ENTRIES = 500_000;
 
@@ -161,9 +164,9 @@ function readCrlExtensions(buf: Buffer, wrapper: Tlv | undefined): CrlScope | st
     if (typeof read === 'string') return `its extensions are unreadable: ${read}`;
     if (read.oid === OID_DELTA_CRL_INDICATOR) return 'it is a delta CRL, not a complete one';
     if (read.oid === OID_ISSUING_DISTRIBUTION_POINT) {
-      const read2 = scopeOf(buf, read.value);
-      if (typeof read2 === 'string') return read2;
-      scope = read2;
+      const point = scopeOf(buf, read.value);
+      if (typeof point === 'string') return point;
+      scope = point;
     } else if (read.critical && (read.oid === null || !PASSIVE_CRL_EXTENSIONS.has(read.oid))) {
       return `it has the critical extension ${read.oid ?? '(unreadable)'}, which certwatch does not process`;
     }
@@ -268,7 +271,10 @@ function outOfScope(crl: ParsedCrl, subject: CrlSubject): string | null {
   if (scope.onlyUserCerts && subject.isCa) return 'the CRL covers end-entity certificates only';
   if (scope.onlyCaCerts && !subject.isCa) return 'the CRL covers CA certificates only';
   if (scope.pointUris !== null && !scope.pointUris.some((uri) => subject.crlUrls.includes(uri))) {
-    const named = scope.pointUris.length === 0 ? 'a name that is not a URI' : scope.pointUris.join(', ');
+    // The URIs come from the network: escaped, cut, and two at most.
+    const shown = scope.pointUris.slice(0, 2).map((uri) => quoteUntrusted(uri, MAX_URI_SHOWN));
+    const more = scope.pointUris.length > 2 ? ` (+${scope.pointUris.length - 2} more)` : '';
+    const named = shown.length === 0 ? 'a name that is not a URI' : `${shown.join(', ')}${more}`;
     return `the CRL is for the distribution point ${named}, which the certificate does not name`;
   }
   return null;

@@ -182,6 +182,16 @@ describe('which certificates a CRL speaks for', () => {
       },
     },
     {
+      name: 'a hostile distribution point URI, escaped in the reason',
+      ext: issuingDistributionPoint({ uris: ['http://x/\n\u001b[31mred.crl'] }),
+      cert: () => pki.leaf,
+      expected: {
+        status: 'unknown',
+        reason:
+          'the CRL is for the distribution point http://x/\\x0a\\x1b[31mred.crl, which the certificate does not name',
+      },
+    },
+    {
       name: 'another distribution point: listed is not revoked either',
       ext: issuingDistributionPoint({ uris: ['http://127.0.0.1:9/shard-2.crl'] }),
       cert: () => revokedLeaf,
