@@ -20,11 +20,18 @@ import {
   integerHexAt,
   isContextTag,
   listOf,
-  oidAt,
   type Tlv,
   timeAt,
 } from './der-view';
-import { reasonAt, type SignedParts, splitSigned, verifySignature } from './revocation-der';
+import {
+  extensionAt,
+  fullNameUris,
+  isTrue,
+  reasonAt,
+  type SignedParts,
+  splitSigned,
+  verifySignature,
+} from './revocation-der';
 import { judgeWindow, type RevocationVerdict } from './revocation-verdict';
 
 const OID_CRL_REASON = '2.5.29.21';
@@ -109,27 +116,6 @@ const WHOLE_SCOPE: CrlScope = {
   someReasons: false,
 };
 
-/** A DER BOOLEAN (or an IMPLICIT one) is TRUE. */
-function isTrue(buf: Uint8Array, tlv: Tlv | undefined): boolean {
-  return tlv !== undefined && tlv.end - tlv.contentStart === 1 && buf[tlv.contentStart] !== 0;
-}
-
-/** An extension's OID, criticality and value (the element inside its OCTET STRING); a reason when unreadable. */
-function extensionAt(
-  buf: Buffer,
-  ext: Tlv,
-): { oid: string | null; critical: boolean; value: Tlv | null } | string {
-  const parts = childrenOf(buf, ext, 3);
-  if (typeof parts === 'string') return parts;
-  const [id, second, third] = parts;
-  const critical = second?.tag === DerTag.BOOLEAN && isTrue(buf, second);
-  const octets = second?.tag === DerTag.OCTET_STRING ? second : third;
-  if (octets?.tag !== DerTag.OCTET_STRING) return 'an extension has no value';
-  const value = octets.end > octets.contentStart ? elementAt(buf, octets.contentStart, octets.end) : null;
-  if (typeof value === 'string') return `an extension's value is not DER (${value})`;
-  return { oid: oidAt(buf, id), critical, value };
-}
-
 /** The issuing distribution point's scope; a reason when the CRL cannot be used for any certificate. */
 function scopeOf(buf: Buffer, value: Tlv | null): CrlScope | string {
   if (value === null || value.tag !== DerTag.SEQUENCE) return 'its issuing distribution point is unreadable';
@@ -141,11 +127,7 @@ function scopeOf(buf: Buffer, value: Tlv | null): CrlScope | string {
   let pointUris: string[] | null = null;
   const point = field(0);
   if (point !== undefined) {
-    // distributionPoint [0] { fullName [0] GeneralNames | nameRelativeToCRLIssuer [1] }
-    const fullName = listOf(buf, point, 1).find((n) => isContextTag(n, 0));
-    pointUris = listOf(buf, fullName, MAX_POINT_NAMES)
-      .filter((n) => n.tag === 0x86)
-      .map((n) => buf.toString('latin1', n.contentStart, n.end));
+    pointUris = fullNameUris(buf, point, MAX_POINT_NAMES);
   }
   return {
     pointUris,

@@ -1,13 +1,14 @@
 /**
  * What the revocation parsers share: splitting a signed structure into the exact bytes that were
  * signed, the algorithm and the signature, read in place (so a signature is checked over the bytes
- * as received, never over a re-encoding), signature verification with node:crypto, and CRLReason
- * names. Everything here is total: a problem is a string, never a throw.
+ * as received, never over a re-encoding), signature verification with node:crypto, extensions and
+ * distribution point names as certificates and CRLs carry them, and CRLReason names. Everything
+ * here is total: a problem is a string, never a throw.
  */
 import { createHash, constants, type KeyObject, verify } from 'node:crypto';
 import { readTlv } from '../der-reader';
 import { HASH_ALGORITHMS, RSASSA_PSS_OID, SIGNATURE_ALGORITHMS } from '../oid-names';
-import { DerTag, elementAt, isContextTag, listOf, oidAt, type Tlv } from './der-view';
+import { childrenOf, DerTag, elementAt, isContextTag, listOf, oidAt, type Tlv } from './der-view';
 
 /** An AlgorithmIdentifier as received: its OID, and its parameters read only when a signature needs them. */
 export interface AlgorithmId {
@@ -118,4 +119,41 @@ export function reasonAt(buf: Uint8Array, tlv: Tlv | undefined): string | null {
   if (tlv?.tag !== DerTag.ENUMERATED || tlv.end - tlv.contentStart !== 1) return null;
   const code = buf[tlv.contentStart]!;
   return CRL_REASONS[code] ?? `reason ${code}`;
+}
+
+/** A DER BOOLEAN (or an IMPLICIT one) is TRUE. */
+export function isTrue(buf: Uint8Array, tlv: Tlv | undefined): boolean {
+  return tlv !== undefined && tlv.end - tlv.contentStart === 1 && buf[tlv.contentStart] !== 0;
+}
+
+/** One Extension (RFC 5280 §4.1) as read: `value` is the element inside its OCTET STRING (null when empty). */
+export interface ExtensionRead {
+  readonly oid: string | null;
+  readonly critical: boolean;
+  readonly value: Tlv | null;
+}
+
+/** Reads `Extension { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }`; a reason when unreadable. */
+export function extensionAt(buf: Buffer, ext: Tlv): ExtensionRead | string {
+  const parts = childrenOf(buf, ext, 3);
+  if (typeof parts === 'string') return parts;
+  const [id, second, third] = parts;
+  const critical = second?.tag === DerTag.BOOLEAN && isTrue(buf, second);
+  const octets = second?.tag === DerTag.OCTET_STRING ? second : third;
+  if (octets?.tag !== DerTag.OCTET_STRING) return 'an extension has no value';
+  const value = octets.end > octets.contentStart ? elementAt(buf, octets.contentStart, octets.end) : null;
+  if (typeof value === 'string') return `an extension's value is not DER (${value})`;
+  return { oid: oidAt(buf, id), critical, value };
+}
+
+/**
+ * The URIs (GeneralName uniformResourceIdentifier [6]) of a DistributionPointName's fullName [0], at
+ * most `max`, as received: a certificate's cRLDistributionPoints and a CRL's issuing distribution
+ * point both name their distribution point so. None for nameRelativeToCRLIssuer [1].
+ */
+export function fullNameUris(buf: Buffer, pointName: Tlv | undefined, max: number): string[] {
+  const fullName = listOf(buf, pointName, 1).find((n) => isContextTag(n, 0));
+  return listOf(buf, fullName, max)
+    .filter((n) => n.tag === 0x86)
+    .map((n) => buf.toString('latin1', n.contentStart, n.end));
 }

@@ -15,7 +15,7 @@ import {
   oidAt,
   type Tlv,
 } from './der-view';
-import { digest } from './revocation-der';
+import { digest, extensionAt, fullNameUris } from './revocation-der';
 
 export const OID_AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
 export const OID_OCSP = '1.3.6.1.5.5.7.48.1';
@@ -75,29 +75,31 @@ function sourcesOf(der: Buffer, fields: readonly Tlv[]): RevocationSources {
   // Each extension's value (the element inside its OCTET STRING), the first of each OID.
   const ext = new Map<string, Tlv>();
   for (const extension of list(list(fields.find((f) => isContextTag(f, 3)))[0])) {
-    const parts = list(extension);
-    const oid = oidAt(der, parts[0]);
-    const value = parts.find((p) => p.tag === DerTag.OCTET_STRING);
-    const decoded = value && elementAt(der, value.contentStart, value.end);
-    if (oid !== null && decoded !== undefined && typeof decoded !== 'string' && !ext.has(oid))
-      ext.set(oid, decoded);
+    const read = extensionAt(der, extension);
+    if (typeof read !== 'string' && read.oid !== null && read.value !== null && !ext.has(read.oid))
+      ext.set(read.oid, read.value);
   }
   const urls: { ocsp: string[]; crl: string[] } = { ocsp: [], crl: [] };
-  const add = (kind: 'ocsp' | 'crl', name: Tlv | undefined) => {
-    // A GeneralName's uniformResourceIdentifier [6].
-    const url = name?.tag === 0x86 ? der.toString('latin1', name.contentStart, name.end) : null;
-    if (url !== null && fetchable(url) && !urls[kind].includes(url)) urls[kind].push(url);
+  const add = (kind: 'ocsp' | 'crl', url: string) => {
+    if (fetchable(url) && !urls[kind].includes(url)) urls[kind].push(url);
   };
   for (const ad of list(ext.get(OID_AUTHORITY_INFO_ACCESS))) {
     const [method, location] = list(ad);
-    if (oidAt(der, method) === OID_OCSP) add('ocsp', location);
+    // A GeneralName's uniformResourceIdentifier [6].
+    if (oidAt(der, method) === OID_OCSP && location?.tag === 0x86) {
+      add('ocsp', der.toString('latin1', location.contentStart, location.end));
+    }
   }
   for (const point of list(ext.get(OID_CRL_DISTRIBUTION_POINTS))) {
-    // distributionPoint [0] { fullName [0] GeneralNames }; a DP naming a cRLIssuer [2] is an indirect CRL, not followed.
+    // distributionPoint [0] DistributionPointName; a DP naming a cRLIssuer [2] is an indirect CRL, not followed.
     const parts = list(point);
     if (parts.some((p) => isContextTag(p, 2))) continue;
-    const name = list(parts.find((p) => isContextTag(p, 0))).find((p) => isContextTag(p, 0));
-    for (const general of list(name)) add('crl', general);
+    for (const url of fullNameUris(
+      der,
+      parts.find((p) => isContextTag(p, 0)),
+      MAX_LIST,
+    ))
+      add('crl', url);
   }
   const mustStaple = list(ext.get(OID_TLS_FEATURE)).some(
     (n) =>
